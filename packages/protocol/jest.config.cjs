@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'protocol',
+  preset: '../../jest.preset.cjs',
+};

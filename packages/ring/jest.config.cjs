@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'ring',
+  preset: '../../jest.preset.cjs',
+};

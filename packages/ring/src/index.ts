@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * Consistent hashing for kv.
+ */
+export { token } from './token';
