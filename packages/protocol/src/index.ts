@@ -1,0 +1,32 @@
+/**
+ * @packageDocumentation
+ * RESP2 framing for kv: an incremental parser for requests (multibulk and inline commands)
+ * and replies, an encoder, configurable limits with typed errors, a pipelined client
+ * connection and a server loop that keeps replies in order with bounded buffers.
+ */
+export {
+  ErrorCode,
+  RespError,
+  ProtocolError,
+  LimitExceededError,
+  TooLargeError,
+  ReplyError,
+  ConnectError,
+  ConnectionClosedError,
+  RequestTimeoutError,
+  RequestAbortedError,
+  QueueFullError,
+} from './errors';
+export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
+export { SimpleString, OK, type RespValue, type Reply, type CommandArg } from './types';
+export { splitInline } from './inline';
+export { RespParser, type ParserMode, type ParsedRequest } from './parser';
+export { RespWriter, encodeCommand, encodeReply } from './writer';
+export { RespConnection, type ConnectionOptions, type RequestOptions } from './connection';
+export {
+  RespServer,
+  createRespServer,
+  type RespServerOptions,
+  type CommandHandler,
+  type ServerConnection,
+} from './server';

@@ -1,0 +1,512 @@
+import { LimitExceededError, ProtocolError, ReplyError, TooLargeError } from './errors';
+import { splitInline } from './inline';
+import { resolveLimits, type ProtocolLimits } from './limits';
+import { OK, SimpleString, type RespValue } from './types';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const MINUS = 0x2d;
+
+const TYPE = {
+  simple: 0x2b, // +
+  error: 0x2d, // -
+  integer: 0x3a, // :
+  bulk: 0x24, // $
+  array: 0x2a, // *
+} as const;
+
+/**
+ * What the parser expects: `request` accepts arrays of bulk strings and inline commands
+ * (what a server reads); `reply` accepts every RESP2 type (what a client reads).
+ */
+export type ParserMode = 'request' | 'reply';
+
+/** A parsed request: its arguments, or the reason it cannot be served. */
+export type ParsedRequest = Buffer[] | TooLargeError;
+
+/** An array whose elements are still arriving. */
+interface Frame {
+  items: RespValue[];
+  remaining: number;
+  /** Set when a request argument was skipped for being over `maxBulkLength`. */
+  tooLarge: TooLargeError | null;
+}
+
+/** Returned by the element readers when the buffer ends before the element does. */
+const INCOMPLETE = Symbol('incomplete');
+/** Returned when an element needs no value of its own (array header, skipped line). */
+const NOTHING = Symbol('nothing');
+type Step = RespValue | ParsedRequest | typeof INCOMPLETE | typeof NOTHING;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Incremental RESP2 parser. Feed it bytes in any chunking and it calls back once per complete
+ * message, the same messages whatever the chunking. Bulk strings are views into the input,
+ * not copies. A large bulk string arriving in many chunks is assembled once, when its last
+ * byte has arrived.
+ *
+ * After a {@link ProtocolError} the parser is unusable: every later `feed` throws it again.
+ */
+export class RespParser<M extends ParserMode = ParserMode> {
+  readonly mode: M;
+  readonly limits: ProtocolLimits;
+  /** Unparsed input: `buf[pos..]`. */
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Chunks held back while waiting for `needed` bytes of one long element. */
+  private parked: Buffer[] = [];
+  private parkedBytes = 0;
+  private needed = 0;
+  /** Bytes of an oversize request argument (plus its CRLF) still to be skipped. */
+  private discard = 0;
+  private discardError: TooLargeError | null = null;
+  private readonly stack: Frame[] = [];
+  /** Bytes consumed so far by the message being assembled. */
+  private messageBytes = 0;
+  private failure: ProtocolError | null = null;
+  /** Set by readLength: index just past the CRLF of the line it read, or -1 if incomplete. */
+  private lineEnd = -1;
+
+  constructor(mode: M, limits?: Partial<ProtocolLimits>) {
+    this.mode = mode;
+    this.limits = resolveLimits(limits);
+  }
+
+  /** Bytes received but not yet part of a complete message. */
+  get bufferedBytes(): number {
+    return this.messageBytes + this.buf.length - this.pos + this.parkedBytes;
+  }
+
+  /**
+   * Parses `chunk`, calling `onMessage` for every message it completes.
+   * @throws {@link ProtocolError} (or its subclass {@link LimitExceededError}) on malformed or over-limit input.
+   */
+  feed(
+    chunk: Buffer,
+    onMessage: (message: M extends 'request' ? ParsedRequest : RespValue) => void,
+  ): void {
+    if (this.failure) throw this.failure;
+    try {
+      this.consume(chunk, onMessage as (message: RespValue | ParsedRequest) => void);
+    } catch (err) {
+      if (err instanceof ProtocolError) this.failure = err;
+      throw err;
+    }
+  }
+
+  /** Forgets all buffered input and any failure, as after a reconnect. */
+  reset(): void {
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.parked = [];
+    this.parkedBytes = 0;
+    this.needed = 0;
+    this.discard = 0;
+    this.discardError = null;
+    this.stack.length = 0;
+    this.messageBytes = 0;
+    this.failure = null;
+  }
+
+  private consume(chunk: Buffer, onMessage: (message: RespValue | ParsedRequest) => void): void {
+    for (;;) {
+      if (this.discard > 0) {
+        const skip = Math.min(this.discard, chunk.length);
+        this.discard -= skip;
+        chunk = chunk.subarray(skip);
+        if (this.discard > 0) return;
+        this.finishDiscard(onMessage);
+      }
+      const held = this.buf.length - this.pos + this.parkedBytes;
+      if (held === 0) {
+        this.buf = chunk;
+        this.pos = 0;
+        this.needed = 0;
+        this.run(onMessage);
+        return;
+      }
+      if (this.needed > 0 && held + chunk.length < this.needed) {
+        this.parked.push(chunk);
+        this.parkedBytes += chunk.length;
+        this.checkBuffered();
+        return;
+      }
+      // One element straddles the end of the previous input. Complete it with as few bytes
+      // of this chunk as it needs (the rest of its bulk string, or up to the end of its
+      // line), so the bulk of the chunk is parsed in place instead of copied.
+      let take: number;
+      if (this.needed > 0) {
+        take = this.needed - held;
+      } else {
+        const lf = chunk.indexOf(LF);
+        take = lf === -1 ? chunk.length : lf + 1;
+      }
+      this.buf = Buffer.concat([
+        this.buf.subarray(this.pos),
+        ...this.parked,
+        chunk.subarray(0, take),
+      ]);
+      this.pos = 0;
+      this.parked = [];
+      this.parkedBytes = 0;
+      this.needed = 0;
+      chunk = chunk.subarray(take);
+      this.run(onMessage);
+      if (chunk.length === 0) return;
+    }
+  }
+
+  private run(onMessage: (message: RespValue | ParsedRequest) => void): void {
+    const buf = this.buf;
+    while (this.pos < buf.length) {
+      const start = this.pos;
+      let value =
+        this.stack.length === 0 && this.mode === 'request'
+          ? this.readRequestStart()
+          : this.readElement();
+      if (value === INCOMPLETE) {
+        this.pos = start;
+        break;
+      }
+      this.messageBytes += this.pos - start;
+      if (this.discard > 0) {
+        // An oversize argument: skip what is here, the rest in later chunks.
+        const skip = Math.min(this.discard, buf.length - this.pos);
+        this.pos += skip;
+        this.discard -= skip;
+        if (this.discard > 0) break;
+        this.finishDiscard(onMessage);
+        continue;
+      }
+      if (value === NOTHING) continue;
+      // Bubble the finished value up through the arrays it completes.
+      while (this.stack.length > 0) {
+        const frame = this.stack[this.stack.length - 1] as Frame;
+        frame.items.push(value as RespValue);
+        if (--frame.remaining > 0) break;
+        this.stack.pop();
+        value = frame.tooLarge ?? frame.items;
+      }
+      if (this.stack.length === 0) {
+        this.messageBytes = 0;
+        onMessage(value as RespValue | ParsedRequest);
+      }
+    }
+    this.checkBuffered();
+  }
+
+  private checkBuffered(): void {
+    const held = this.bufferedBytes;
+    if (held > this.limits.maxBufferedBytes) {
+      throw new LimitExceededError(
+        'maxBufferedBytes',
+        this.limits.maxBufferedBytes,
+        held,
+        'unfinished message',
+      );
+    }
+  }
+
+  /** The skipped argument is over: count it as an element of its request. */
+  private finishDiscard(onMessage: (message: RespValue | ParsedRequest) => void): void {
+    const frame = this.stack[this.stack.length - 1] as Frame;
+    frame.tooLarge ??= this.discardError;
+    this.discardError = null;
+    if (--frame.remaining > 0) return;
+    this.stack.pop();
+    this.messageBytes = 0;
+    onMessage(frame.tooLarge as TooLargeError);
+  }
+
+  /** A request starts with `*` (multibulk) or is an inline command line. */
+  private readRequestStart(): Step {
+    const buf = this.buf;
+    if (buf[this.pos] === TYPE.array) return this.readRequestArray();
+    const lf = buf.indexOf(LF, this.pos);
+    if (lf === -1) {
+      const length = buf.length - this.pos;
+      if (length > this.limits.maxInlineLength) {
+        throw new LimitExceededError(
+          'maxInlineLength',
+          this.limits.maxInlineLength,
+          length,
+          'inline command line',
+        );
+      }
+      return INCOMPLETE;
+    }
+    if (lf - this.pos > this.limits.maxInlineLength) {
+      throw new LimitExceededError(
+        'maxInlineLength',
+        this.limits.maxInlineLength,
+        lf - this.pos,
+        'inline command line',
+      );
+    }
+    const lineEnd = lf > this.pos && buf[lf - 1] === CR ? lf - 1 : lf;
+    const line = buf.subarray(this.pos, lineEnd);
+    this.pos = lf + 1;
+    const args = splitInline(line);
+    return args.length === 0 ? NOTHING : args;
+  }
+
+  private readElement(): Step {
+    const type = this.buf[this.pos];
+    if (this.mode === 'request' && type !== TYPE.bulk) {
+      throw new ProtocolError(`expected '$' for a request argument, got ${describeByte(type)}`);
+    }
+    switch (type) {
+      case TYPE.bulk:
+        return this.readBulk();
+      case TYPE.array:
+        return this.readArrayHeader();
+      case TYPE.simple: {
+        const buf = this.buf;
+        const p = this.pos;
+        if (buf[p + 1] === 0x4f && buf[p + 2] === 0x4b && buf[p + 3] === CR && buf[p + 4] === LF) {
+          this.pos = p + 5;
+          return OK;
+        }
+        const line = this.readLine();
+        return line === INCOMPLETE ? line : new SimpleString(line);
+      }
+      case TYPE.error: {
+        const line = this.readLine();
+        return line === INCOMPLETE ? line : new ReplyError(line);
+      }
+      case TYPE.integer:
+        return this.readInteger();
+      default:
+        throw new ProtocolError(`unknown reply type byte ${describeByte(type)}`);
+    }
+  }
+
+  /** Position of the CR ending the line that starts after the type byte, or -1 when not all here. */
+  private findLineEnd(): number {
+    const buf = this.buf;
+    const from = this.pos + 1;
+    const cr = buf.indexOf(CR, from);
+    if (cr === -1 || cr + 1 >= buf.length) {
+      const length = buf.length - from;
+      if (length > this.limits.maxInlineLength) {
+        throw new LimitExceededError(
+          'maxInlineLength',
+          this.limits.maxInlineLength,
+          length,
+          'header line',
+        );
+      }
+      return -1;
+    }
+    if (buf[cr + 1] !== LF) throw new ProtocolError('line not terminated by CRLF');
+    return cr;
+  }
+
+  private readLine(): string | typeof INCOMPLETE {
+    const cr = this.findLineEnd();
+    if (cr === -1) return INCOMPLETE;
+    const text = this.buf.toString('utf8', this.pos + 1, cr);
+    this.pos = cr + 2;
+    return text;
+  }
+
+  /** Reads the decimal number of a `$`, `*` or `:` line; NaN when it is not a valid number. */
+  private readNumber(cr: number): number {
+    const buf = this.buf;
+    let i = this.pos + 1;
+    const negative = buf[i] === MINUS;
+    if (negative) i++;
+    if (i === cr || cr - i > 15) return Number.NaN;
+    let n = 0;
+    for (; i < cr; i++) {
+      const d = (buf[i] as number) - 0x30;
+      if (d < 0 || d > 9) return Number.NaN;
+      n = n * 10 + d;
+    }
+    return negative ? -n : n;
+  }
+
+  private readInteger(): Step {
+    const cr = this.findLineEnd();
+    if (cr === -1) return INCOMPLETE;
+    let n: number | bigint = this.readNumber(cr);
+    if (Number.isNaN(n)) {
+      const text = this.buf.toString('latin1', this.pos + 1, cr);
+      if (!/^-?\d{1,19}$/.test(text))
+        throw new ProtocolError(`invalid integer ${JSON.stringify(text)}`);
+      const big = BigInt(text);
+      n =
+        big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(big)
+          : big;
+    }
+    this.pos = cr + 2;
+    return n;
+  }
+
+  /**
+   * Reads the decimal length after the type byte at `pos` and its CRLF in one pass. Sets
+   * `lineEnd` to the index after the CRLF, or -1 when the line is not all here yet.
+   */
+  private readLength(what: string): number {
+    const buf = this.buf;
+    const end = buf.length;
+    let i = this.pos + 1;
+    const negative = buf[i] === MINUS;
+    if (negative) i++;
+    const digits = i;
+    let n = 0;
+    for (; i < end; i++) {
+      const c = buf[i] as number;
+      if (c === CR) break;
+      const d = c - 0x30;
+      if (d < 0 || d > 9 || i - digits >= 15) this.invalid(what);
+      n = n * 10 + d;
+    }
+    if (i + 1 >= end) {
+      this.lineEnd = -1;
+      return 0;
+    }
+    if (buf[i + 1] !== LF) throw new ProtocolError('line not terminated by CRLF');
+    if (i === digits) this.invalid(what);
+    const value = negative ? -n : n;
+    if (value < -1) this.invalid(what);
+    this.lineEnd = i + 2;
+    return value;
+  }
+
+  private invalid(what: string): never {
+    const from = this.pos + 1;
+    const cr = this.buf.indexOf(CR, from);
+    const text = this.buf.toString(
+      'latin1',
+      from,
+      cr === -1 ? Math.min(this.buf.length, from + 32) : cr,
+    );
+    throw new ProtocolError(`invalid ${what} length ${JSON.stringify(text)}`);
+  }
+
+  private readBulk(): Step {
+    const length = this.readLength('bulk');
+    const dataStart = this.lineEnd;
+    if (dataStart === -1) return INCOMPLETE;
+    if (length === -1) {
+      if (this.mode === 'request') throw new ProtocolError('null bulk string in a request');
+      this.pos = dataStart;
+      return null;
+    }
+    if (length > this.limits.maxBulkLength) {
+      if (this.mode === 'reply') {
+        throw new LimitExceededError(
+          'maxBulkLength',
+          this.limits.maxBulkLength,
+          length,
+          'bulk string length',
+        );
+      }
+      this.pos = dataStart;
+      this.discard = length + 2;
+      this.discardError = new TooLargeError(length, this.limits.maxBulkLength);
+      return NOTHING;
+    }
+    const dataEnd = dataStart + length;
+    if (dataEnd + 2 > this.buf.length) {
+      this.needed = dataEnd + 2 - this.pos;
+      return INCOMPLETE;
+    }
+    if (this.buf[dataEnd] !== CR || this.buf[dataEnd + 1] !== LF) {
+      throw new ProtocolError('bulk string not terminated by CRLF');
+    }
+    this.pos = dataEnd + 2;
+    return this.buf.subarray(dataStart, dataEnd);
+  }
+
+  /** Reads `*n`; returns the value of an empty or null array, or NOTHING after pushing a frame. */
+  private readArrayHeader(): Step {
+    const count = this.readArrayLength();
+    if (count === INCOMPLETE) return INCOMPLETE;
+    if (count <= 0) {
+      // An empty or null request is ignored, as Redis does.
+      if (this.mode === 'request') return NOTHING;
+      return count === 0 ? [] : null;
+    }
+    this.pushFrame([], count);
+    return NOTHING;
+  }
+
+  private readArrayLength(): number | typeof INCOMPLETE {
+    const count = this.readLength('array');
+    if (this.lineEnd === -1) return INCOMPLETE;
+    if (count > this.limits.maxArrayLength) {
+      throw new LimitExceededError(
+        'maxArrayLength',
+        this.limits.maxArrayLength,
+        count,
+        'array length',
+      );
+    }
+    this.pos = this.lineEnd;
+    return count;
+  }
+
+  private pushFrame(items: RespValue[], remaining: number): void {
+    if (this.stack.length >= this.limits.maxDepth) {
+      throw new LimitExceededError(
+        'maxDepth',
+        this.limits.maxDepth,
+        this.stack.length + 1,
+        'array nesting depth',
+      );
+    }
+    this.stack.push({ items, remaining, tooLarge: null });
+  }
+
+  /**
+   * The common case of a request whose bytes have all arrived, read in one tight loop. When
+   * the buffer ends early (or an argument is over the limit) the arguments read so far are
+   * kept in a frame and the general element-by-element path takes over.
+   */
+  private readRequestArray(): Step {
+    const count = this.readArrayLength();
+    if (count === INCOMPLETE) return INCOMPLETE;
+    if (count <= 0) return NOTHING;
+    const buf = this.buf;
+    const end = buf.length;
+    const max = this.limits.maxBulkLength;
+    const args = new Array<Buffer>(count);
+    let pos = this.pos;
+    let k = 0;
+    // Anything unusual (a malformed or oversize argument) stops the loop with `pos` at that
+    // argument, and the general path reads it again to report it precisely.
+    for (; k < count; k++) {
+      if (pos >= end || buf[pos] !== TYPE.bulk) break;
+      let i = pos + 1;
+      let length = 0;
+      for (; i < end; i++) {
+        const d = (buf[i] as number) - 0x30;
+        if (d < 0 || d > 9) break;
+        length = length * 10 + d;
+      }
+      if (i === pos + 1 || i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF || length > max)
+        break;
+      const dataStart = i + 2;
+      const dataEnd = dataStart + length;
+      if (dataEnd + 2 > end || buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) break;
+      args[k] = buf.subarray(dataStart, dataEnd);
+      pos = dataEnd + 2;
+    }
+    this.pos = pos;
+    if (k === count) return args;
+    args.length = k;
+    this.pushFrame(args, count - k);
+    return NOTHING;
+  }
+}
+
+function describeByte(byte: number | undefined): string {
+  if (byte === undefined) return 'end of input';
+  return byte >= 0x20 && byte < 0x7f
+    ? `'${String.fromCharCode(byte)}'`
+    : `0x${byte.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,203 @@
+import { connect, type Socket } from 'node:net';
+import { RespConnection } from './connection';
+import { ReplyError } from './errors';
+import {
+  createRespServer,
+  type CommandHandler,
+  type RespServer,
+  type RespServerOptions,
+} from './server';
+import { OK } from './types';
+import { encodeCommand } from './writer';
+
+const servers: RespServer[] = [];
+const sockets: Socket[] = [];
+const connections: RespConnection[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  for (const c of connections.splice(0)) c.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close(100)));
+});
+
+async function start(
+  handler: CommandHandler,
+  options: Partial<RespServerOptions> = {},
+): Promise<number> {
+  const server = createRespServer({ handler, ...options });
+  servers.push(server);
+  const address = await server.listen(0, '127.0.0.1');
+  return address.port;
+}
+
+async function client(port: number): Promise<RespConnection> {
+  const c = await RespConnection.connect({ port });
+  connections.push(c);
+  return c;
+}
+
+/** A raw socket that collects everything the server sends until it closes. */
+function raw(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
+  const socket = connect({ port, host: '127.0.0.1' });
+  sockets.push(socket);
+  let data = '';
+  socket.on('data', (d: Buffer) => (data += d.toString('latin1')));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { socket, received: () => data, closed };
+}
+
+const echoHandler: CommandHandler = (args) => {
+  const name = args[0]?.toString().toUpperCase();
+  if (name === 'PING') return OK;
+  if (name === 'ECHO') return args[1] ?? null;
+  throw new ReplyError(`ERR unknown command '${args[0]?.toString() ?? ''}'`);
+};
+
+describe('RespServer', () => {
+  it('answers inline and multibulk commands on one connection', async () => {
+    const port = await start(echoHandler);
+    const peer = raw(port);
+    peer.socket.write('PING\r\n');
+    peer.socket.write(encodeCommand(['ECHO', 'a b']));
+    peer.socket.write('NOPE\r\n');
+    await waitFor(() => peer.received().length >= 31);
+    expect(peer.received()).toBe("+OK\r\n$3\r\na b\r\n-ERR unknown command 'NOPE'\r\n");
+  });
+
+  it('writes replies in request order when async handlers finish out of order', async () => {
+    const port = await start(async (args) => {
+      const delay = Number(args[1]?.toString());
+      await new Promise((r) => setTimeout(r, delay));
+      return delay;
+    });
+    const c = await client(port);
+    const delays = [50, 10, 30, 0, 20];
+    const replies = await Promise.all(delays.map((d) => c.send(['SLEEP', d])));
+    expect(replies).toEqual(delays);
+  });
+
+  it('mixes sync and async replies in order', async () => {
+    const port = await start((args) =>
+      args[0]?.toString() === 'slow' ? new Promise((r) => setTimeout(() => r('slow'), 20)) : 'fast',
+    );
+    const c = await client(port);
+    const replies = await Promise.all(['slow', 'fast', 'slow', 'fast'].map((n) => c.send([n])));
+    expect(replies.map(String)).toEqual(['slow', 'fast', 'slow', 'fast']);
+  });
+
+  it('pipelines 10,000 commands over a real socket', async () => {
+    const port = await start(echoHandler);
+    const c = await client(port);
+    const replies = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => c.send(['ECHO', `v${i}`])),
+    );
+    replies.forEach((r, i) => expect(String(r)).toBe(`v${i}`));
+  });
+
+  it('answers -PROTO and closes on a malformed frame, after the replies already due', async () => {
+    const errors: string[] = [];
+    const port = await start(echoHandler, { onProtocolError: (err) => errors.push(err.message) });
+    const peer = raw(port);
+    peer.socket.write('PING\r\n*1\r\n:5\r\nPING\r\n');
+    await peer.closed;
+    expect(peer.received()).toBe("+OK\r\n-PROTO expected '$' for a request argument, got ':'\r\n");
+    expect(errors).toHaveLength(1);
+  });
+
+  it('keeps serving other connections after one sends garbage', async () => {
+    const port = await start(echoHandler);
+    const bad = raw(port);
+    bad.socket.write('*1\r\n$-9\r\n');
+    await bad.closed;
+    expect(bad.received()).toMatch(/^-PROTO invalid bulk length/);
+    const c = await client(port);
+    expect(String(await c.send(['PING']))).toBe('OK');
+  });
+
+  it('answers -TOOLARGE for an oversize argument and keeps the connection', async () => {
+    const port = await start(echoHandler, { limits: { maxBulkLength: 1024 } });
+    const c = await client(port);
+    await expect(c.send(['ECHO', Buffer.alloc(5000)])).rejects.toThrow(
+      /^TOOLARGE argument of 5000 bytes exceeds the limit of 1024 bytes$/,
+    );
+    expect(String(await c.send(['ECHO', 'still here']))).toBe('still here');
+  });
+
+  it('turns an unexpected handler exception into -ERR internal error and reports it', async () => {
+    const seen: unknown[] = [];
+    const port = await start(
+      (args) => {
+        if (args[0]?.toString() === 'boom') throw new TypeError('bug');
+        if (args[0]?.toString() === 'aboom') return Promise.reject(new Error('async bug'));
+        return OK;
+      },
+      { onError: (err) => seen.push(err) },
+    );
+    const c = await client(port);
+    await expect(c.send(['boom'])).rejects.toThrow('ERR internal error');
+    await expect(c.send(['aboom'])).rejects.toThrow('ERR internal error');
+    expect(String(await c.send(['ok']))).toBe('OK');
+    expect(seen.map((e) => (e as Error).message)).toEqual(['bug', 'async bug']);
+  });
+
+  it('stops reading from a peer that does not read its replies, bounding output', async () => {
+    let served = 0;
+    const big = Buffer.alloc(64 * 1024, 1);
+    const port = await start(
+      () => {
+        served++;
+        return big;
+      },
+      { maxOutputBytes: 512 * 1024 },
+    );
+    const socket = connect({ port, host: '127.0.0.1' });
+    sockets.push(socket);
+    let received = 0;
+    socket.on('data', (d: Buffer) => (received += d.length));
+    socket.pause(); // do not read replies yet
+    const request = encodeCommand(['GET', 'k']);
+    for (let i = 0; i < 1000; i++) socket.write(request);
+    await new Promise((r) => setTimeout(r, 300));
+    // Unbounded, all 1000 replies (64 MB) would be produced at once.
+    expect(served).toBeLessThan(100);
+    socket.resume();
+    await waitFor(() => served === 1000 && received >= 1000 * big.length);
+  });
+
+  it('closes connections idle for longer than idleTimeoutMs', async () => {
+    const port = await start(echoHandler, { idleTimeoutMs: 100 });
+    const peer = raw(port);
+    await peer.closed;
+    expect(peer.received()).toBe('');
+  });
+
+  it('refuses connections beyond maxConnections with an error', async () => {
+    const port = await start(echoHandler, { maxConnections: 2 });
+    await client(port);
+    await client(port);
+    const third = raw(port);
+    await third.closed;
+    expect(third.received()).toBe('-ERR max number of clients reached\r\n');
+  });
+
+  it('finishes in-flight commands before close() completes', async () => {
+    const server = createRespServer({
+      handler: () => new Promise((r) => setTimeout(() => r('done'), 100)),
+    });
+    const { port } = await server.listen(0);
+    const c = await client(port);
+    const reply = c.send(['work']);
+    await new Promise((r) => setTimeout(r, 20));
+    await server.close(2000);
+    expect(String(await reply)).toBe('done');
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,325 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Deque } from './deque';
+import { ErrorCode, ProtocolError, ReplyError, TooLargeError } from './errors';
+import { resolveLimits, type ProtocolLimits } from './limits';
+import { RespParser, type ParsedRequest } from './parser';
+import type { Reply } from './types';
+import { RespWriter } from './writer';
+
+/** The peer a command came from, as handlers see it. */
+export interface ServerConnection {
+  /** Sequence number of the connection within its server, from 1. */
+  readonly id: number;
+  /** `ip:port` of the peer. */
+  readonly remoteAddress: string;
+  /** Per-connection state kept by handlers (authentication, selected database, ...). */
+  readonly locals: Record<string, unknown>;
+  /** Closes the connection once the replies already due have been written. */
+  close(): void;
+}
+
+/**
+ * Serves one command. `args[0]` is the command name as sent (any case). The Buffers are views
+ * into received bytes: copy what must outlive the call. Throwing or rejecting with a
+ * {@link ReplyError} sends that error; any other exception sends `-ERR internal error` and
+ * is reported to {@link RespServerOptions.onError}.
+ */
+export type CommandHandler = (
+  args: Buffer[],
+  connection: ServerConnection,
+) => Reply | Promise<Reply>;
+
+/** Options of {@link createRespServer}. */
+export interface RespServerOptions {
+  /** Serves each command. */
+  handler: CommandHandler;
+  /** Parser limits; see {@link ProtocolLimits}. */
+  limits?: Partial<ProtocolLimits>;
+  /**
+   * A connection with no traffic and nothing in flight for this long is closed. 0 disables.
+   * @default 300000
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Connections beyond this many are answered `-ERR max number of clients reached` and closed.
+   * @default 10000
+   */
+  maxConnections?: number;
+  /**
+   * While more reply bytes than this wait to be sent, the connection stops reading, so a
+   * peer that does not read cannot make the server buffer without bound.
+   * @default 8388608
+   */
+  maxOutputBytes?: number;
+  /**
+   * While this many asynchronous commands of one connection are unfinished, it stops reading.
+   * @default 1024
+   */
+  maxPendingReplies?: number;
+  /** Called with an unexpected handler exception (the peer got `-ERR internal error`). */
+  onError?: (err: unknown, connection: ServerConnection) => void;
+  /** Called when a connection closes its socket on a protocol error (after `-PROTO` was sent). */
+  onProtocolError?: (err: ProtocolError, connection: ServerConnection) => void;
+}
+
+/** A command whose asynchronous reply is not known yet, held to keep replies in order. */
+interface Slot {
+  done: boolean;
+  value: Reply;
+}
+
+const DEFAULTS = {
+  idleTimeoutMs: 300_000,
+  maxConnections: 10_000,
+  maxOutputBytes: 8 * 1024 * 1024,
+  maxPendingReplies: 1024,
+};
+
+function isPromise(value: unknown): value is Promise<Reply> {
+  return typeof (value as Promise<Reply> | null)?.then === 'function';
+}
+
+/** Runs the parse–dispatch–reply loop of one socket. */
+class ConnectionLoop implements ServerConnection {
+  readonly locals: Record<string, unknown> = {};
+  readonly remoteAddress: string;
+  private readonly parser: RespParser<'request'>;
+  private readonly writer = new RespWriter();
+  /** Parsed requests not yet dispatched (reading pauses while replies are backed up). */
+  private inbox: ParsedRequest[] = [];
+  private inboxPos = 0;
+  private readonly slots = new Deque<Slot>();
+  private flushScheduled = false;
+  private paused = false;
+  private ending = false;
+  private protocolError: ProtocolError | null = null;
+  private readonly enqueue = (request: ParsedRequest): void => {
+    this.inbox.push(request);
+  };
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly options: RespServerOptions & typeof DEFAULTS,
+    limits: ProtocolLimits,
+  ) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.parser = new RespParser('request', limits);
+    socket.setNoDelay(true);
+    if (options.idleTimeoutMs > 0) {
+      socket.setTimeout(options.idleTimeoutMs, () => {
+        if (this.idle) socket.destroy();
+      });
+    }
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.resume());
+    // Errors (ECONNRESET, EPIPE) end the connection; 'close' follows and cleans up.
+    socket.on('error', () => undefined);
+  }
+
+  get idle(): boolean {
+    return this.slots.length === 0 && this.inboxPos === this.inbox.length;
+  }
+
+  close(): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.socket.pause();
+    this.maybeEnd();
+  }
+
+  /** Stops reading, lets what was received finish, then ends. */
+  shutdown(): void {
+    this.close();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ending || this.protocolError) return;
+    try {
+      this.parser.feed(chunk, this.enqueue);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.protocolError = err;
+      this.socket.pause();
+    }
+    this.process();
+  }
+
+  private process(): void {
+    const { maxOutputBytes, maxPendingReplies } = this.options;
+    while (this.inboxPos < this.inbox.length) {
+      if (
+        this.slots.length >= maxPendingReplies ||
+        this.socket.writableLength + this.writer.length > maxOutputBytes
+      ) {
+        this.pause();
+        break;
+      }
+      const request = this.inbox[this.inboxPos] as ParsedRequest;
+      this.inbox[this.inboxPos++] = undefined as unknown as ParsedRequest;
+      this.dispatch(request);
+    }
+    if (this.inboxPos === this.inbox.length) {
+      this.inbox = [];
+      this.inboxPos = 0;
+    }
+    this.flush();
+  }
+
+  private dispatch(request: ParsedRequest): void {
+    let result: Reply | Promise<Reply>;
+    if (request instanceof TooLargeError) {
+      result = new ReplyError(`${ErrorCode.TOOLARGE} ${request.message}`);
+    } else {
+      try {
+        result = this.options.handler(request, this);
+      } catch (err) {
+        result = this.errorReply(err);
+      }
+    }
+    if (isPromise(result)) {
+      const slot: Slot = { done: false, value: null };
+      this.slots.push(slot);
+      result.then(
+        (value) => this.complete(slot, value),
+        (err: unknown) => this.complete(slot, this.errorReply(err)),
+      );
+    } else if (this.slots.length > 0) {
+      this.slots.push({ done: true, value: result });
+    } else {
+      this.writer.reply(result);
+    }
+  }
+
+  private complete(slot: Slot, value: Reply): void {
+    slot.done = true;
+    slot.value = value;
+    while (this.slots.peek()?.done) this.writer.reply((this.slots.shift() as Slot).value);
+    if (this.paused && this.slots.length < this.options.maxPendingReplies) {
+      this.resume();
+      return;
+    }
+    if (!this.flushScheduled) {
+      // Replies completed in the same tick leave in one write.
+      this.flushScheduled = true;
+      process.nextTick(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  private errorReply(err: unknown): ReplyError {
+    if (err instanceof ReplyError) return err;
+    this.options.onError?.(err, this);
+    return new ReplyError(`${ErrorCode.ERR} internal error`);
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    if (this.writer.length > 0) {
+      const chunks = this.writer.take();
+      if (!socket.destroyed) {
+        if (chunks.length === 1) {
+          socket.write(chunks[0] as Buffer);
+        } else {
+          socket.cork();
+          for (const chunk of chunks) socket.write(chunk);
+          socket.uncork();
+        }
+      }
+    }
+    this.maybeEnd();
+  }
+
+  private maybeEnd(): void {
+    if (!this.idle || this.socket.destroyed) return;
+    if (this.protocolError) {
+      const err = this.protocolError;
+      this.protocolError = null;
+      this.ending = true;
+      this.socket.end(`-${ErrorCode.PROTO} ${err.message.replace(/[\r\n]/g, ' ')}\r\n`);
+      // Keep reading (and ignoring) so the peer's FIN is seen and the socket closes.
+      this.socket.resume();
+      this.options.onProtocolError?.(err, this);
+    } else if (this.ending) {
+      this.socket.end();
+      this.socket.resume();
+    }
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.ending && !this.protocolError) this.socket.resume();
+    this.process();
+  }
+}
+
+/** A TCP server speaking RESP2, from {@link createRespServer}. */
+export class RespServer {
+  /** The underlying `net.Server`. */
+  readonly server: Server;
+  private readonly loops = new Map<Socket, ConnectionLoop>();
+  private nextId = 1;
+
+  constructor(options: RespServerOptions) {
+    const resolved = { ...DEFAULTS, ...options };
+    const limits = resolveLimits(options.limits);
+    this.server = createServer((socket) => {
+      if (this.loops.size >= resolved.maxConnections) {
+        socket.on('error', () => undefined);
+        socket.end(`-${ErrorCode.ERR} max number of clients reached\r\n`);
+        return;
+      }
+      const loop = new ConnectionLoop(this.nextId++, socket, resolved, limits);
+      this.loops.set(socket, loop);
+      socket.once('close', () => this.loops.delete(socket));
+    });
+  }
+
+  /** Number of open client connections. */
+  get connectionCount(): number {
+    return this.loops.size;
+  }
+
+  /** Starts listening; resolves with the bound address (use port 0 for any free port). */
+  listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting connections, lets every connection finish the commands it has received,
+   * then closes it. Connections still open after `graceMs` are destroyed.
+   */
+  async close(graceMs = 5000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const loop of this.loops.values()) loop.shutdown();
+    const timer = setTimeout(() => {
+      for (const socket of this.loops.keys()) socket.destroy();
+    }, graceMs);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Creates a RESP2 server around a command handler; call `listen` to start it. */
+export function createRespServer(options: RespServerOptions): RespServer {
+  return new RespServer(options);
+}
