@@ -1,5 +1,46 @@
 /**
  * @packageDocumentation
- * Consistent hashing for kv.
+ * Consistent hashing for kv: SHA-256 tokens, weighted virtual nodes, zones, preference
+ * lists, ownership and ring diffs. Pure computation, no I/O, no runtime dependencies.
+ * The algorithm is specified byte for byte in docs/ring.md so that other languages can
+ * place keys exactly as this package does.
+ *
+ * @example
+ * ```ts
+ * import { Ring } from '@kv/ring';
+ *
+ * const ring = new Ring([
+ *   { id: '10.0.0.1:5001', zone: 'a' },
+ *   { id: '10.0.0.2:5001', zone: 'b' },
+ *   { id: '10.0.0.3:5001', zone: 'a', weight: 2 },
+ * ]);
+ * ring.preferenceList('user:1'); // ['10.0.0.1:5001', '10.0.0.2:5001', '10.0.0.3:5001']: zones a, b first
+ * ```
  */
-export { token } from './token';
+export { Ring, type RingJSON } from './ring';
+export { diff, type RangeChange } from './diff';
+export type { TokenRange, OwnedRange } from './ranges';
+export type { Ownership } from './ownership';
+export { DEFAULT_ZONE, type Member, type MemberInput } from './member';
+export {
+  DEFAULT_REPLICATION_FACTOR,
+  DEFAULT_VNODES_PER_WEIGHT,
+  MAX_VNODES,
+  type RingOptions,
+  type ResolvedRingOptions,
+} from './options';
+export { token, TOKEN_BITS, TOKEN_SPACE } from './token';
+export { vnodeCount } from './layout';
+export {
+  RingError,
+  EmptyRingError,
+  DuplicateMemberError,
+  InvalidMemberIdError,
+  InvalidWeightError,
+  InvalidZoneError,
+  InvalidOptionsError,
+  InvalidCountError,
+  UnknownMemberError,
+  RingTooLargeError,
+  InvalidRingJsonError,
+} from './errors';

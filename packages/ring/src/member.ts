@@ -1,0 +1,77 @@
+import { Buffer } from 'node:buffer';
+import {
+  DuplicateMemberError,
+  InvalidMemberIdError,
+  InvalidWeightError,
+  InvalidZoneError,
+} from './errors';
+
+/** Zone of a member that names none. */
+export const DEFAULT_ZONE = '';
+
+/** A member as given to a ring: a physical node and how much of the ring it should hold. */
+export interface MemberInput {
+  /** Unique id of the node, e.g. its advertised `host:port`. Non-empty. */
+  readonly id: string;
+  /**
+   * Relative capacity: a member of weight 2 holds about twice the keys of one of weight 1.
+   * A finite number greater than 0.
+   * @default 1
+   */
+  readonly weight?: number;
+  /**
+   * Failure domain (rack, availability zone). Preference lists take members of distinct
+   * zones first. Members without a zone share the default zone `""`.
+   * @default ""
+   */
+  readonly zone?: string;
+}
+
+/** A member of a ring, with its defaults filled in. */
+export interface Member {
+  /** Unique id of the node. */
+  readonly id: string;
+  /** Relative capacity. */
+  readonly weight: number;
+  /** Failure domain; `""` is the default zone. */
+  readonly zone: string;
+}
+
+// A lone surrogate would encode as U+FFFD, so two different ids could hash alike.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Validates one member (a bare string is an id with the defaults) and fills in defaults. */
+export function toMember(input: string | MemberInput): Member {
+  const fields: Partial<MemberInput> =
+    typeof input === 'string'
+      ? { id: input }
+      : typeof input === 'object' && input !== null
+        ? input
+        : {};
+  const { id, weight = 1, zone = DEFAULT_ZONE } = fields;
+  if (typeof id !== 'string' || id.length === 0 || LONE_SURROGATE.test(id)) {
+    throw new InvalidMemberIdError(typeof input === 'object' ? id : input);
+  }
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) {
+    throw new InvalidWeightError(id, weight);
+  }
+  if (typeof zone !== 'string') throw new InvalidZoneError(id, zone);
+  return Object.freeze({ id, weight, zone });
+}
+
+/**
+ * Validates members, rejects duplicate ids and sorts them by id compared as UTF-8 bytes,
+ * so the result does not depend on the order the members were given in.
+ */
+export function toMembers(inputs: Iterable<string | MemberInput>): readonly Member[] {
+  const keyed = Array.from(inputs, (input) => {
+    const member = toMember(input);
+    return { member, bytes: Buffer.from(member.id, 'utf8') };
+  });
+  keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  for (let i = 1; i < keyed.length; i++) {
+    const id = keyed[i]?.member.id;
+    if (id !== undefined && id === keyed[i - 1]?.member.id) throw new DuplicateMemberError(id);
+  }
+  return Object.freeze(keyed.map((k) => k.member));
+}
