@@ -18,6 +18,15 @@ function hexDigit(c: number | undefined): number {
   return -1;
 }
 
+/** Position after the closing quote at `i`, which must be followed by whitespace or the end. */
+function closeQuote(line: Uint8Array, i: number): number {
+  const after = line[i + 1];
+  if (after !== undefined && !isSpace(after)) {
+    throw new ProtocolError('closing quote must be followed by a space in inline command');
+  }
+  return i + 1;
+}
+
 const ESCAPES: Record<number, number> = {
   0x6e: 0x0a, // \n
   0x72: 0x0d, // \r
@@ -68,11 +77,7 @@ export function splitInline(line: Uint8Array): Buffer[] {
           continue;
         }
         if (c === DQUOTE) {
-          const after = line[i + 1];
-          if (after !== undefined && !isSpace(after)) {
-            throw new ProtocolError('closing quote must be followed by a space in inline command');
-          }
-          i++;
+          i = closeQuote(line, i);
           break;
         }
         out[n++] = c;
@@ -84,11 +89,7 @@ export function splitInline(line: Uint8Array): Buffer[] {
           continue;
         }
         if (c === SQUOTE) {
-          const after = line[i + 1];
-          if (after !== undefined && !isSpace(after)) {
-            throw new ProtocolError('closing quote must be followed by a space in inline command');
-          }
-          i++;
+          i = closeQuote(line, i);
           break;
         }
         out[n++] = c;
