@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'coordinator',
+  preset: '../../jest.preset.cjs',
+};

@@ -1,0 +1,96 @@
+import { ErrorCode, ReplyError } from '@kv/protocol';
+import type { RegisterOptions } from './membership';
+
+/** Longest host name or zone accepted, in bytes. */
+export const MAX_NAME_BYTES = 255;
+
+// Whitespace and control characters would make ids ambiguous on inline command lines and
+// split log lines.
+const BAD_NAME_CHAR = /[\s\p{Cc}]/u;
+const DECIMAL = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A `-WRONGARGS` reply to throw from a command. */
+export function wrongArgs(message: string): ReplyError {
+  return new ReplyError(`${ErrorCode.WRONGARGS} ${message}`);
+}
+
+/** Quotes an argument for an error message, shortened if long. */
+export function quote(arg: Buffer | string): string {
+  const text = typeof arg === 'string' ? arg : arg.toString('utf8');
+  return `'${text.length > 64 ? `${text.slice(0, 61)}...` : text}'`;
+}
+
+/**
+ * The node id `host:port` of `host port` arguments.
+ * @throws a `-WRONGARGS` {@link ReplyError} for an empty or over-long host, a host with
+ *   spaces or control characters, or a port that is not an integer from 1 to 65535
+ */
+export function nodeId(host: Buffer, port: Buffer): string {
+  return `${hostArg(host)}:${portArg(port)}`;
+}
+
+function hostArg(arg: Buffer): string {
+  const host = arg.toString('utf8');
+  if (arg.length === 0 || arg.length > MAX_NAME_BYTES || BAD_NAME_CHAR.test(host)) {
+    throw wrongArgs(
+      `invalid host ${quote(host)}: expected 1 to ${MAX_NAME_BYTES} bytes without spaces or control characters`,
+    );
+  }
+  return host;
+}
+
+function portArg(arg: Buffer): number {
+  const text = arg.toString('latin1');
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    throw wrongArgs(`invalid port ${quote(arg)}: expected an integer from 1 to 65535`);
+  }
+  return port;
+}
+
+/**
+ * The `[ZONE z] [WEIGHT w]` options of REGISTER_NODE, in any order, option words in any
+ * case. An omitted option takes its default: registering is a statement of the node's
+ * whole configuration.
+ *
+ * @throws a `-WRONGARGS` {@link ReplyError} for an unknown or repeated option word, an
+ *   option without its value, a zone with spaces or control characters, or a weight that
+ *   is not a finite decimal number greater than 0
+ */
+export function registerOptions(args: readonly Buffer[]): RegisterOptions {
+  let zone: string | undefined;
+  let weight: number | undefined;
+  for (let i = 0; i < args.length; i += 2) {
+    const word = (args[i] as Buffer).toString('latin1').toUpperCase();
+    const value = args[i + 1];
+    if (word !== 'ZONE' && word !== 'WEIGHT') {
+      throw wrongArgs(
+        `unknown option ${quote(args[i] as Buffer)}: REGISTER_NODE takes ZONE zone and WEIGHT weight`,
+      );
+    }
+    if (value === undefined) throw wrongArgs(`${word} needs a value`);
+    if ((word === 'ZONE' ? zone : weight) !== undefined) throw wrongArgs(`${word} given twice`);
+    if (word === 'ZONE') zone = zoneArg(value);
+    else weight = weightArg(value);
+  }
+  return { ...(zone !== undefined && { zone }), ...(weight !== undefined && { weight }) };
+}
+
+function zoneArg(arg: Buffer): string {
+  const zone = arg.toString('utf8');
+  if (arg.length > MAX_NAME_BYTES || BAD_NAME_CHAR.test(zone)) {
+    throw wrongArgs(
+      `invalid zone ${quote(zone)}: expected at most ${MAX_NAME_BYTES} bytes without spaces or control characters`,
+    );
+  }
+  return zone;
+}
+
+function weightArg(arg: Buffer): number {
+  const text = arg.toString('latin1');
+  const weight = DECIMAL.test(text) ? Number(text) : NaN;
+  if (!(Number.isFinite(weight) && weight > 0)) {
+    throw wrongArgs(`invalid weight ${quote(arg)}: expected a finite number greater than 0`);
+  }
+  return weight;
+}

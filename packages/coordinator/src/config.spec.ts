@@ -1,0 +1,212 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_VNODES_PER_WEIGHT } from '@kv/ring';
+import { DEFAULT_CONFIG, envVarOf, parseConfig, resolveConfig, type CommandLine } from './config';
+import { ConfigError } from './errors';
+
+function configOf(commandLine: CommandLine): Record<string, unknown> {
+  if (commandLine.action !== 'start') throw new Error('expected a configuration');
+  return { ...commandLine.config };
+}
+
+function failure(argv: string[], env: Record<string, string> = {}): ConfigError {
+  try {
+    parseConfig(argv, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('uses the defaults without flags or environment', () => {
+    expect(configOf(parseConfig([], {}))).toEqual({
+      host: '127.0.0.1',
+      port: 5000,
+      dataDir: undefined,
+      heartbeatIntervalMs: 1000,
+      failureTimeoutMs: 5000,
+      replicationFactor: 3,
+      vnodesPerWeight: DEFAULT_VNODES_PER_WEIGHT,
+      idleTimeoutMs: 60000,
+      maxConnections: 10000,
+      logLevel: 'info',
+      logFormat: 'pretty',
+    });
+    expect(configOf(parseConfig([], {}))).toEqual({ ...DEFAULT_CONFIG });
+  });
+
+  it('reads every flag', () => {
+    const argv = [
+      '--host=0.0.0.0',
+      '--port',
+      '5100',
+      '--data-dir',
+      './coord',
+      '--heartbeat-interval',
+      '200',
+      '--failure-timeout',
+      '1000',
+      '--replication-factor',
+      '2',
+      '--vnodes-per-weight',
+      '64',
+      '--idle-timeout',
+      '0',
+      '--max-connections',
+      '50',
+      '--log-level',
+      'debug',
+      '--log-format',
+      'json',
+    ];
+    expect(configOf(parseConfig(argv, {}))).toEqual({
+      host: '0.0.0.0',
+      port: 5100,
+      dataDir: './coord',
+      heartbeatIntervalMs: 200,
+      failureTimeoutMs: 1000,
+      replicationFactor: 2,
+      vnodesPerWeight: 64,
+      idleTimeoutMs: 0,
+      maxConnections: 50,
+      logLevel: 'debug',
+      logFormat: 'json',
+    });
+  });
+
+  it('reads KV_* environment variables, and flags win over them', () => {
+    const env = {
+      KV_PORT: '5200',
+      KV_DATA_DIR: '/var/lib/kv',
+      KV_FAILURE_TIMEOUT: '3000',
+      KV_LOG_FORMAT: 'json',
+    };
+    expect(configOf(parseConfig([], env))).toMatchObject({
+      port: 5200,
+      dataDir: '/var/lib/kv',
+      failureTimeoutMs: 3000,
+      logFormat: 'json',
+    });
+    expect(configOf(parseConfig(['--port', '5300', '--log-format', 'pretty'], env))).toMatchObject({
+      port: 5300,
+      dataDir: '/var/lib/kv',
+      failureTimeoutMs: 3000,
+      logFormat: 'pretty',
+    });
+  });
+
+  it('ignores empty and unrelated KV_* variables', () => {
+    const env = { KV_PORT: '', KV_CLUSTER_SECRET: 's3cret', KV_COORDINATOR: '10.0.0.1:5000' };
+    expect(configOf(parseConfig([], env))).toEqual({ ...DEFAULT_CONFIG });
+  });
+
+  it('lets the last of a repeated flag win', () => {
+    expect(configOf(parseConfig(['--port', '1', '--port', '2'], {})).port).toBe(2);
+  });
+
+  it('names environment variables after their flags', () => {
+    expect(envVarOf('data-dir')).toBe('KV_DATA_DIR');
+    expect(envVarOf('heartbeat-interval')).toBe('KV_HEARTBEAT_INTERVAL');
+  });
+
+  it.each([
+    [['--port', '70000'], '--port must be an integer from 0 to 65535, got "70000"'],
+    [['--port', 'abc'], '--port must be an integer from 0 to 65535, got "abc"'],
+    [['--port', '50.5'], '--port must be an integer from 0 to 65535, got "50.5"'],
+    [
+      ['--failure-timeout', '-5'],
+      '--failure-timeout must be an integer from 1 to 2147483647, got "-5"',
+    ],
+    [
+      ['--heartbeat-interval=-1'],
+      '--heartbeat-interval must be an integer from 1 to 2147483647, got "-1"',
+    ],
+    [['--idle-timeout', '-1'], '--idle-timeout must be an integer from 0 to 2147483647, got "-1"'],
+    [
+      ['--replication-factor', '0'],
+      '--replication-factor must be an integer from 1 to 1000000, got "0"',
+    ],
+    [['--max-connections', '0'], '--max-connections must be an integer from 1 to 1000000, got "0"'],
+    [
+      ['--log-level', 'verbose'],
+      '--log-level must be one of error, warn, info, debug, got "verbose"',
+    ],
+    [['--log-format', 'xml'], '--log-format must be one of pretty, json, got "xml"'],
+    [['--data-dir', ''], '--data-dir must be a directory path, got ""'],
+    [
+      ['--failure-timeout', '1000'],
+      '--failure-timeout (1000 ms) must be greater than --heartbeat-interval (1000 ms), or live nodes would be declared dead between two heartbeats',
+    ],
+    [
+      ['--heartbeat-interval', '6000'],
+      '--failure-timeout (5000 ms) must be greater than --heartbeat-interval (6000 ms)',
+    ],
+    [['--bogus'], 'Unknown argument: bogus (see --help)'],
+    [['extra'], 'Unknown argument: extra (see --help)'],
+    [['--port'], 'Not enough arguments following: port (see --help)'],
+  ])('rejects %j with a one-line message', (argv, message) => {
+    const err = failure(argv);
+    expect(err.message).toContain(message);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('names the environment variable a bad value came from', () => {
+    expect(failure([], { KV_PORT: '70000' }).message).toBe(
+      'KV_PORT must be an integer from 0 to 65535, got "70000"',
+    );
+    expect(failure(['--heartbeat-interval', '500'], { KV_FAILURE_TIMEOUT: '400' }).message).toMatch(
+      /^KV_FAILURE_TIMEOUT \(400 ms\) must be greater than --heartbeat-interval \(500 ms\)/,
+    );
+    expect(failure([], { KV_PORT: '70000' }).option).toBe('KV_PORT');
+  });
+
+  it('answers --help with every flag, its environment variable and its default', () => {
+    const commandLine = parseConfig(['--help'], {});
+    if (commandLine.action !== 'print') throw new Error('expected help');
+    const help = commandLine.text.replace(/\s+/g, ' ');
+    for (const [flag, value] of [
+      ['host', '127.0.0.1'],
+      ['port', '5000'],
+      ['data-dir', 'none'],
+      ['heartbeat-interval', '1000'],
+      ['failure-timeout', '5000'],
+      ['replication-factor', '3'],
+      ['vnodes-per-weight', String(DEFAULT_VNODES_PER_WEIGHT)],
+      ['idle-timeout', '60000'],
+      ['max-connections', '10000'],
+      ['log-level', 'info'],
+      ['log-format', 'pretty'],
+    ] as const) {
+      expect(help).toMatch(
+        new RegExp(`--${flag} .*?\\(env ${envVarOf(flag)}\\) \\[default: ${value}\\]`),
+      );
+    }
+    expect(parseConfig(['-h'], {})).toEqual(commandLine);
+  });
+
+  it('answers --version with the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(parseConfig(['--version'], {})).toEqual({ action: 'print', text: pkg.version });
+  });
+});
+
+describe('resolveConfig', () => {
+  it('fills in defaults and validates, naming options as in code', () => {
+    expect(resolveConfig({ port: 0, dataDir: '/tmp/x' })).toEqual({
+      ...DEFAULT_CONFIG,
+      port: 0,
+      dataDir: '/tmp/x',
+    });
+    expect(() => resolveConfig({ port: 70000 })).toThrow(
+      new ConfigError('port must be an integer from 0 to 65535, got 70000'),
+    );
+    expect(() => resolveConfig({ failureTimeoutMs: 100, heartbeatIntervalMs: 100 })).toThrow(
+      /^failureTimeoutMs \(100 ms\) must be greater than heartbeatIntervalMs \(100 ms\)/,
+    );
+    expect(() => resolveConfig({ idleTimeoutMs: Number.NaN })).toThrow(ConfigError);
+  });
+});

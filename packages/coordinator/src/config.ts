@@ -1,0 +1,324 @@
+import { DEFAULT_REPLICATION_FACTOR, DEFAULT_VNODES_PER_WEIGHT, MAX_VNODES } from '@kv/ring';
+import yargs, { type Argv } from 'yargs';
+import { ConfigError } from './errors';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
+import { version } from './version';
+
+/** Every setting of a coordinator that the command line can set. */
+export interface CoordinatorConfig {
+  /**
+   * Address to listen on.
+   * @default '127.0.0.1'
+   */
+  readonly host: string;
+  /**
+   * TCP port to listen on; 0 picks a free port.
+   * @default 5000
+   */
+  readonly port: number;
+  /**
+   * Directory of the state file `membership.json`, created if missing. Without one,
+   * membership is not persisted and nodes re-register after a restart.
+   * @default undefined
+   */
+  readonly dataDir: string | undefined;
+  /**
+   * How often nodes heartbeat, in milliseconds. Not sent anywhere: it sets how often the
+   * coordinator checks for silent members and is reported by INFO.
+   * @default 1000
+   */
+  readonly heartbeatIntervalMs: number;
+  /**
+   * A member silent this many milliseconds is marked dead and removed from the ring.
+   * Must be greater than `heartbeatIntervalMs`.
+   * @default 5000
+   */
+  readonly failureTimeoutMs: number;
+  /**
+   * Replicas per key: the length of `GET_NODES_FOR_KEY` replies. Part of the ring, so a
+   * persisted ring keeps its own.
+   * @default 3
+   */
+  readonly replicationFactor: number;
+  /**
+   * Virtual nodes per unit of weight on the ring. Part of the ring, so a persisted ring
+   * keeps its own.
+   * @default 2048 (the @kv/ring default)
+   */
+  readonly vnodesPerWeight: number;
+  /**
+   * A connection with no traffic for this many milliseconds is closed; 0 disables.
+   * @default 60000
+   */
+  readonly idleTimeoutMs: number;
+  /**
+   * Connections beyond this many get `-ERR max number of clients reached` and are closed.
+   * @default 10000
+   */
+  readonly maxConnections: number;
+  /**
+   * Least severe level logged.
+   * @default 'info'
+   */
+  readonly logLevel: LogLevel;
+  /**
+   * `pretty` (`[Coordinator] Started on 127.0.0.1:5000`) or `json` (one object per line).
+   * @default 'pretty'
+   */
+  readonly logFormat: LogFormat;
+}
+
+/** What {@link parseConfig} found on the command line. */
+export type CommandLine =
+  | { readonly action: 'start'; readonly config: CoordinatorConfig }
+  | { readonly action: 'print'; readonly text: string };
+
+/** Largest timer delay Node.js accepts (about 24.8 days). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+type Parse<T> = (value: unknown, name: string) => T;
+
+interface OptionSpec<T> {
+  readonly flag: string;
+  readonly describe: string;
+  readonly default: T;
+  readonly parse: Parse<T>;
+}
+
+function integer(min: number, max: number): Parse<number> {
+  return (value, name) => {
+    const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(
+        `${name} must be an integer from ${min} to ${max}, got ${show(value)}`,
+        name,
+      );
+    }
+    return n;
+  };
+}
+
+function text(what: string): Parse<string> {
+  return (value, name) => {
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new ConfigError(`${name} must be ${what}, got ${show(value)}`, name);
+    }
+    return value;
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[]): Parse<T> {
+  return (value, name) => {
+    if (!choices.includes(value as T)) {
+      throw new ConfigError(
+        `${name} must be one of ${choices.join(', ')}, got ${show(value)}`,
+        name,
+      );
+    }
+    return value as T;
+  };
+}
+
+const directory = text('a directory path');
+
+/** The options, in the order `--help` lists them. */
+const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<CoordinatorConfig[K]> } = {
+  host: {
+    flag: 'host',
+    describe: 'address to listen on',
+    default: '127.0.0.1',
+    parse: text('an address'),
+  },
+  port: {
+    flag: 'port',
+    describe: 'TCP port to listen on; 0 picks a free one',
+    default: 5000,
+    parse: integer(0, 65535),
+  },
+  dataDir: {
+    flag: 'data-dir',
+    describe: 'directory for membership.json; without it membership is not persisted',
+    default: undefined,
+    parse: (value, name) => (value === undefined ? undefined : directory(value, name)),
+  },
+  heartbeatIntervalMs: {
+    flag: 'heartbeat-interval',
+    describe: 'how often nodes heartbeat, in ms (paces the failure checks)',
+    default: 1000,
+    parse: integer(1, MAX_DELAY_MS),
+  },
+  failureTimeoutMs: {
+    flag: 'failure-timeout',
+    describe: 'a node silent this long (ms) is marked dead; must exceed --heartbeat-interval',
+    default: 5000,
+    parse: integer(1, MAX_DELAY_MS),
+  },
+  replicationFactor: {
+    flag: 'replication-factor',
+    describe: 'replicas per key (length of GET_NODES_FOR_KEY replies)',
+    default: DEFAULT_REPLICATION_FACTOR,
+    parse: integer(1, 1_000_000),
+  },
+  vnodesPerWeight: {
+    flag: 'vnodes-per-weight',
+    describe: 'virtual nodes per unit of weight on the ring',
+    default: DEFAULT_VNODES_PER_WEIGHT,
+    parse: integer(1, MAX_VNODES),
+  },
+  idleTimeoutMs: {
+    flag: 'idle-timeout',
+    describe: 'close connections without traffic for this long (ms); 0 disables',
+    default: 60_000,
+    parse: integer(0, MAX_DELAY_MS),
+  },
+  maxConnections: {
+    flag: 'max-connections',
+    describe: 'refuse connections beyond this many',
+    default: 10_000,
+    parse: integer(1, 1_000_000),
+  },
+  logLevel: {
+    flag: 'log-level',
+    describe: 'least severe level logged',
+    default: 'info',
+    parse: oneOf(LOG_LEVELS),
+  },
+  logFormat: {
+    flag: 'log-format',
+    describe: 'pretty (human lines) or json (one object per line)',
+    default: 'pretty',
+    parse: oneOf(LOG_FORMATS),
+  },
+};
+
+type Key = keyof CoordinatorConfig;
+const KEYS = Object.keys(OPTIONS) as Key[];
+
+/** The defaults of every {@link CoordinatorConfig} setting. */
+export const DEFAULT_CONFIG: Readonly<CoordinatorConfig> = Object.freeze(
+  Object.fromEntries(
+    KEYS.map((key) => [key, OPTIONS[key].default]),
+  ) as unknown as CoordinatorConfig,
+);
+
+/** The environment variable of a flag: `--data-dir` → `KV_DATA_DIR`. */
+export function envVarOf(flag: string): string {
+  return `KV_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * Validates settings given programmatically and fills in the defaults.
+ * @throws {@link ConfigError} naming the first invalid setting
+ */
+export function resolveConfig(options: Partial<CoordinatorConfig> = {}): CoordinatorConfig {
+  const values: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const value = options[key];
+    values[key] = value === undefined ? OPTIONS[key].default : OPTIONS[key].parse(value, key);
+  }
+  return crossCheck(values as unknown as CoordinatorConfig, (key) => key);
+}
+
+/**
+ * Parses command-line arguments (without the `node script` prefix) and environment
+ * variables. Precedence: flags, then `KV_*` variables (`--data-dir` ↔ `KV_DATA_DIR`; an
+ * empty variable counts as unset), then defaults. Other `KV_*` variables are ignored, so
+ * settings meant for nodes can share the environment.
+ *
+ * @returns the configuration to start with, or the text `--help` or `--version` asked for
+ * @throws {@link ConfigError} with a one-line message for an unknown flag, a flag without
+ *   its value, or an invalid value (the CLI prints it and exits 2)
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CommandLine {
+  let error: Error | undefined;
+  let output = '';
+  let args: Record<string, unknown> = {};
+  // yargs' own `.env('KV')` cannot be handed an environment, and in strict mode it rejects
+  // every KV_* variable that is not one of our flags; so flags come from yargs and the
+  // environment is read here, with the same naming.
+  commandLineParser().parseSync([...argv], {}, (err, parsed, out) => {
+    error = err ?? undefined;
+    args = parsed as Record<string, unknown>;
+    output = out;
+  });
+  if (error) throw new ConfigError(`${oneLine(error.message)} (see --help)`);
+  if (args['help'] === true || args['version'] === true) {
+    return { action: 'print', text: output };
+  }
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  for (const key of KEYS) {
+    const { flag, parse } = OPTIONS[key];
+    const fromFlag = args[flag];
+    const envVar = envVarOf(flag);
+    const fromEnv = env[envVar];
+    if (fromFlag !== undefined) {
+      names[key] = `--${flag}`;
+      values[key] = parse(fromFlag, names[key]);
+    } else if (fromEnv !== undefined && fromEnv !== '') {
+      names[key] = envVar;
+      values[key] = parse(fromEnv, envVar);
+    } else {
+      names[key] = `--${flag}`;
+      values[key] = OPTIONS[key].default;
+    }
+  }
+  const config = crossCheck(values as unknown as CoordinatorConfig, (key) => names[key] ?? key);
+  return { action: 'start', config };
+}
+
+function crossCheck(config: CoordinatorConfig, nameOf: (key: Key) => string): CoordinatorConfig {
+  if (config.failureTimeoutMs <= config.heartbeatIntervalMs) {
+    const failure = nameOf('failureTimeoutMs');
+    throw new ConfigError(
+      `${failure} (${config.failureTimeoutMs} ms) must be greater than ` +
+        `${nameOf('heartbeatIntervalMs')} (${config.heartbeatIntervalMs} ms), ` +
+        'or live nodes would be declared dead between two heartbeats',
+      failure,
+    );
+  }
+  return Object.freeze({ ...config });
+}
+
+function commandLineParser(): Argv {
+  const parser = yargs()
+    .scriptName('kv-coordinator')
+    .usage(
+      'Usage: $0 [options]\n\n' +
+        'The kv coordinator: cluster membership, heartbeats, failure detection and the ring.',
+    )
+    .parserConfiguration({
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'duplicate-arguments-array': false,
+      'boolean-negation': false,
+    })
+    .strict()
+    .wrap(100)
+    .epilog(
+      'Every option can also be set through its environment variable; flags win over the ' +
+        'environment. Exit codes: 0 stopped cleanly, 1 could not start or stop cleanly, ' +
+        '2 invalid configuration.',
+    );
+  for (const key of KEYS) {
+    const { flag, describe, default: value } = OPTIONS[key];
+    parser.option(flag, {
+      describe: `${describe} (env ${envVarOf(flag)})`,
+      requiresArg: true,
+      defaultDescription: value === undefined ? 'none' : String(value),
+    });
+  }
+  return parser.version(version()).help().alias('h', 'help');
+}
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, '; ');
+}

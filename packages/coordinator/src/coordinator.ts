@@ -1,0 +1,322 @@
+import {
+  createRespServer,
+  type ProtocolLimits,
+  type RespServer,
+  type ServerConnection,
+} from '@kv/protocol';
+import type { Ring, RingOptions } from '@kv/ring';
+import type { Logger } from 'winston';
+import { describeChange } from './change-log';
+import { dispatch, type CommandContext } from './commands';
+import { resolveConfig, type CoordinatorConfig } from './config';
+import { ListenError } from './errors';
+import { checkIntervalFor, FailureDetector } from './failure-detector';
+import { renderInfo } from './info';
+import { createLogger } from './logger';
+import { Membership, type MembershipChange, type MemberStatus } from './membership';
+import { StateStore } from './state-store';
+import { version } from './version';
+
+/** Options of {@link startCoordinator}: any {@link CoordinatorConfig} setting, and more. */
+export interface CoordinatorOptions extends Partial<CoordinatorConfig> {
+  /**
+   * Logger to write to; the coordinator logs through `logger.child({ component:
+   * 'Coordinator' })`. When given, `logLevel`, `logFormat` and `silent` are not applied.
+   * @default a {@link createLogger} logger with `logLevel` and `logFormat`, on stdout
+   */
+  readonly logger?: Logger;
+  /**
+   * Log nothing (for tests).
+   * @default false
+   */
+  readonly silent?: boolean;
+  /**
+   * Clock in milliseconds for heartbeat ages and failure detection; only differences
+   * matter.
+   * @default performance.now (monotonic)
+   */
+  readonly now?: () => number;
+  /**
+   * Protocol limits of the listener.
+   * @default {@link COORDINATOR_LIMITS}
+   */
+  readonly limits?: Partial<ProtocolLimits>;
+}
+
+/**
+ * The coordinator's protocol limits, tighter than the @kv/protocol defaults because no
+ * coordinator command needs a large argument: 64 KiB per argument (longer ones get
+ * `-TOOLARGE`), 1,024 arguments per command and 1 MiB held for one unfinished command.
+ */
+export const COORDINATOR_LIMITS: Readonly<Partial<ProtocolLimits>> = Object.freeze({
+  maxBulkLength: 64 * 1024,
+  maxArrayLength: 1024,
+  maxBufferedBytes: 1024 * 1024,
+});
+
+/** How long {@link Coordinator.close} lets open connections finish before cutting them. */
+const CLOSE_GRACE_MS = 2000;
+
+interface Parts {
+  readonly config: CoordinatorConfig;
+  readonly logger: Logger;
+  readonly membership: Membership;
+  readonly store: StateStore | undefined;
+  readonly now: () => number;
+  readonly limits: Partial<ProtocolLimits> | undefined;
+}
+
+/**
+ * A running coordinator: the membership registry, its failure detector, the optional state
+ * file and the RESP listener. Start one with {@link startCoordinator}.
+ */
+export class Coordinator {
+  /** The settings it runs with (ring options as given, see {@link Coordinator.ring}). */
+  readonly config: CoordinatorConfig;
+  private readonly logger: Logger;
+  private readonly membership: Membership;
+  private readonly store: StateStore | undefined;
+  private readonly now: () => number;
+  private readonly server: RespServer;
+  private readonly detector: FailureDetector;
+  private boundPort = 0;
+  private startedAt = 0;
+  private commandsProcessed = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(parts: Parts) {
+    this.config = parts.config;
+    this.logger = parts.logger;
+    this.membership = parts.membership;
+    this.store = parts.store;
+    this.now = parts.now;
+    const context: CommandContext = {
+      membership: this.membership,
+      commit: (change) => this.commit(change),
+      info: () => this.info(),
+    };
+    this.server = createRespServer({
+      handler: (args) => {
+        this.commandsProcessed++;
+        return dispatch(context, args);
+      },
+      limits: { ...COORDINATOR_LIMITS, ...parts.limits },
+      idleTimeoutMs: this.config.idleTimeoutMs,
+      maxConnections: this.config.maxConnections,
+      onError: (err, connection) => this.onHandlerError(err, connection),
+      onProtocolError: (err, connection) =>
+        this.logger.debug(`Closed ${connection.remoteAddress}: ${err.message}`),
+    });
+    this.detector = new FailureDetector(this.membership, {
+      failureTimeoutMs: this.config.failureTimeoutMs,
+      checkIntervalMs: checkIntervalFor(
+        this.config.heartbeatIntervalMs,
+        this.config.failureTimeoutMs,
+      ),
+      onChange: (change) => void this.commit(change),
+      onError: (err) => this.logger.error(`Failure check failed: ${describeError(err)}`),
+    });
+  }
+
+  /**
+   * Validates the options, loads the state file if there is one, listens, and starts
+   * failure detection.
+   *
+   * @throws {@link ConfigError} for an invalid option, {@link StateFileError} for a state
+   *   file that cannot be loaded, {@link StateWriteError} if the data directory is not
+   *   writable, {@link ListenError} if the address cannot be bound
+   */
+  static async start(options: CoordinatorOptions = {}): Promise<Coordinator> {
+    const config = resolveConfig(options);
+    const logger = (
+      options.logger ??
+      createLogger({
+        level: config.logLevel,
+        format: config.logFormat,
+        silent: options.silent ?? false,
+      })
+    ).child({ component: 'Coordinator' });
+    const now = options.now ?? (() => performance.now());
+    const ringOptions: RingOptions = {
+      replicationFactor: config.replicationFactor,
+      vnodesPerWeight: config.vnodesPerWeight,
+    };
+    const store = config.dataDir === undefined ? undefined : new StateStore(config.dataDir);
+    const saved = await store?.load();
+    let membership: Membership;
+    if (store && saved) {
+      membership = Membership.restore(saved, { now });
+      logger.info(
+        `Loaded membership from ${store.file}: epoch ${saved.epoch}, ` +
+          `${saved.ring.members.length} member(s) on probation until they heartbeat`,
+      );
+      warnOnRingOptions(logger, store.file, saved.ring, ringOptions);
+    } else {
+      membership = new Membership({ ring: ringOptions, now });
+    }
+    // Writing at once proves the directory is writable before any node relies on it.
+    await store?.save(membership.toState());
+    const coordinator = new Coordinator({
+      config,
+      logger,
+      membership,
+      store,
+      now,
+      limits: options.limits,
+    });
+    await coordinator.listen();
+    return coordinator;
+  }
+
+  /** The address it listens on, as configured. */
+  get host(): string {
+    return this.config.host;
+  }
+
+  /** The port it listens on (the one bound, when 0 was asked for). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** The current ring epoch. */
+  get epoch(): number {
+    return this.membership.epoch;
+  }
+
+  /** The current ring. Its options are the persisted ones when a state file was loaded. */
+  get ring(): Ring {
+    return this.membership.ring;
+  }
+
+  /** Absolute path of the state file, or `undefined` without a data directory. */
+  get stateFile(): string | undefined {
+    return this.store?.file;
+  }
+
+  /** The members as `LIST_NODES` reports them; with `includeDead`, as `LIST_NODES ALL`. */
+  members(includeDead = false): MemberStatus[] {
+    return this.membership.list(includeDead);
+  }
+
+  /**
+   * Stops failure detection, stops accepting connections, lets open ones finish what they
+   * sent (cutting them after 2 s), then saves the membership. Calling it again returns the
+   * same promise.
+   *
+   * @throws {@link StateWriteError} if the final save fails (the listener is closed anyway)
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async listen(): Promise<void> {
+    const { host, port } = this.config;
+    try {
+      const address = await this.server.listen(port, host);
+      this.boundPort = address.port;
+    } catch (err) {
+      throw new ListenError(`${host}:${port}`, (err as NodeJS.ErrnoException).code, {
+        cause: err,
+      });
+    }
+    this.startedAt = this.now();
+    this.detector.start();
+    this.logger.info(`Started on ${host}:${this.boundPort}`);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info('Shutting down');
+    this.detector.stop();
+    await this.server.close(CLOSE_GRACE_MS);
+    if (this.store) {
+      try {
+        await this.store.save(this.membership.toState());
+      } catch (err) {
+        this.logger.error(describeError(err));
+        throw err;
+      }
+    }
+    this.logger.info('Stopped');
+  }
+
+  private async commit(change: MembershipChange): Promise<void> {
+    for (const { level, message } of describeChange(change)) this.logger.log(level, message);
+    if (!this.store) return;
+    try {
+      await this.store.save(this.membership.toState());
+    } catch (err) {
+      this.logger.error(
+        `${describeError(err)}; the change stands in memory and is saved with the next one`,
+      );
+    }
+  }
+
+  private info(): string {
+    const counts = this.membership.counts();
+    const { options } = this.membership.ring;
+    return renderInfo({
+      version: version(),
+      epoch: this.membership.epoch,
+      members: counts.members,
+      membersUp: counts.up,
+      membersProbation: counts.probation,
+      deadRemembered: counts.deadRemembered,
+      uptimeSeconds: Math.floor((this.now() - this.startedAt) / 1000),
+      tcpPort: this.boundPort,
+      connectedClients: this.server.connectionCount,
+      commandsProcessed: this.commandsProcessed,
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      failureTimeoutMs: this.config.failureTimeoutMs,
+      replicationFactor: options.replicationFactor,
+      vnodesPerWeight: options.vnodesPerWeight,
+      dataDir: this.store?.dir,
+    });
+  }
+
+  private onHandlerError(err: unknown, connection: ServerConnection): void {
+    this.logger.error(
+      `Internal error serving ${connection.remoteAddress} (answered -ERR internal error): ` +
+        describeError(err, true),
+    );
+  }
+}
+
+/**
+ * Starts a coordinator: validates the options, loads `membership.json` from `dataDir` if
+ * there is one, listens, and starts failure detection.
+ *
+ * @example
+ * ```ts
+ * const coordinator = await startCoordinator({ port: 0, silent: true });
+ * console.log(coordinator.port, coordinator.epoch); // e.g. 40123 0
+ * await coordinator.close();
+ * ```
+ *
+ * @throws {@link ConfigError}, {@link StateFileError}, {@link StateWriteError},
+ *   {@link ListenError}
+ */
+export function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
+  return Coordinator.start(options);
+}
+
+function warnOnRingOptions(
+  logger: Logger,
+  file: string,
+  saved: Required<RingOptions>,
+  configured: RingOptions,
+): void {
+  const differences = (['replicationFactor', 'vnodesPerWeight'] as const)
+    .filter((option) => saved[option] !== configured[option])
+    .map((option) => `${option} ${saved[option]} (configured: ${configured[option]})`);
+  if (differences.length === 0) return;
+  logger.warn(
+    `Using the ring options saved in ${file}: ${differences.join(', ')}. ` +
+      'Changing them would move every key; to change them, start with an empty data directory',
+  );
+}
+
+function describeError(err: unknown, withStack = false): string {
+  if (!(err instanceof Error)) return String(err);
+  return withStack && err.stack ? err.stack : err.message;
+}

@@ -1,0 +1,79 @@
+import type { Membership, MembershipChange } from './membership';
+
+/** Options of {@link FailureDetector}. */
+export interface FailureDetectorOptions {
+  /** A member silent for at least this many milliseconds is declared dead. */
+  readonly failureTimeoutMs: number;
+  /**
+   * How often {@link FailureDetector.start} checks. A death is noticed at most this long
+   * after the timeout expires.
+   * @default {@link checkIntervalFor}(1000, failureTimeoutMs)
+   */
+  readonly checkIntervalMs?: number;
+  /** Receives each death found by a periodic check. */
+  readonly onChange?: (change: MembershipChange) => void;
+  /** Receives an unexpected exception thrown by a periodic check; the timer keeps running. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * How often to look for dead members: often enough that a death is noticed within a small
+ * fraction of the failure timeout and within half a heartbeat interval, and never more
+ * often than every 5 ms.
+ */
+export function checkIntervalFor(heartbeatIntervalMs: number, failureTimeoutMs: number): number {
+  return Math.max(5, Math.floor(Math.min(heartbeatIntervalMs / 2, failureTimeoutMs / 10)));
+}
+
+/**
+ * Declares members dead when they have been silent for the failure timeout. {@link check}
+ * is the whole decision and uses the membership's clock, so it is tested by moving a fake
+ * clock; {@link start} merely runs it on an unref'd timer.
+ */
+export class FailureDetector {
+  readonly failureTimeoutMs: number;
+  readonly checkIntervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly membership: Membership,
+    private readonly options: FailureDetectorOptions,
+  ) {
+    this.failureTimeoutMs = options.failureTimeoutMs;
+    this.checkIntervalMs = options.checkIntervalMs ?? checkIntervalFor(1000, this.failureTimeoutMs);
+  }
+
+  /**
+   * Removes every member silent for at least the failure timeout from the ring, one epoch
+   * bump each, and returns the changes (oldest silence first, so the epochs follow the
+   * order in which the members fell silent).
+   */
+  check(): MembershipChange[] {
+    const expired = this.membership
+      .silence()
+      .filter((s) => s.silentMs >= this.failureTimeoutMs)
+      .sort((a, b) => b.silentMs - a.silentMs);
+    return expired.map(({ id }) => this.membership.markDead(id));
+  }
+
+  /** Starts checking periodically. The timer does not keep the process alive. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the periodic check. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    try {
+      for (const change of this.check()) this.options.onChange?.(change);
+    } catch (err) {
+      this.options.onError?.(err);
+    }
+  }
+}

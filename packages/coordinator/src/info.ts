@@ -1,0 +1,41 @@
+/** The figures `INFO` reports. */
+export interface CoordinatorInfo {
+  readonly version: string;
+  readonly epoch: number;
+  readonly members: number;
+  readonly membersUp: number;
+  readonly membersProbation: number;
+  readonly deadRemembered: number;
+  readonly uptimeSeconds: number;
+  readonly connectedClients: number;
+  readonly commandsProcessed: number;
+  readonly heartbeatIntervalMs: number;
+  readonly failureTimeoutMs: number;
+  readonly replicationFactor: number;
+  readonly vnodesPerWeight: number;
+  /** Absolute path, or `undefined` when membership is not persisted (reported empty). */
+  readonly dataDir: string | undefined;
+  readonly tcpPort: number;
+}
+
+/** Renders the `INFO` reply: Redis style `key:value` lines under `# Coordinator`. */
+export function renderInfo(info: CoordinatorInfo): string {
+  const fields: [string, string | number][] = [
+    ['version', info.version],
+    ['epoch', info.epoch],
+    ['members', info.members],
+    ['members_up', info.membersUp],
+    ['members_probation', info.membersProbation],
+    ['dead_remembered', info.deadRemembered],
+    ['uptime_in_seconds', info.uptimeSeconds],
+    ['tcp_port', info.tcpPort],
+    ['connected_clients', info.connectedClients],
+    ['commands_processed', info.commandsProcessed],
+    ['heartbeat_interval_ms', info.heartbeatIntervalMs],
+    ['failure_timeout_ms', info.failureTimeoutMs],
+    ['replication_factor', info.replicationFactor],
+    ['vnodes_per_weight', info.vnodesPerWeight],
+    ['data_dir', info.dataDir ?? ''],
+  ];
+  return `# Coordinator\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`;
+}
