@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'node',
+  preset: '../../jest.preset.cjs',
+};

@@ -1,0 +1,235 @@
+import {
+  ErrorCode,
+  OK,
+  ReplyError,
+  SimpleString,
+  type Reply,
+  type ServerConnection,
+} from '@kv/protocol';
+import { tooLarge, wrongArgs } from './errors';
+import { isLive } from './record';
+import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
+import type { RequestCoordinator } from './request-coordinator';
+import type { Store } from './store';
+
+/** What command handlers need from the node. */
+export interface CommandContext {
+  readonly store: Store;
+  readonly coordinator: RequestCoordinator;
+  /** Largest key accepted, in bytes. */
+  readonly maxKeyBytes: number;
+  /** Wall clock, milliseconds since the epoch. */
+  now(): number;
+  /** The INFO text, for the sections asked (all when empty). */
+  info(sections: string[]): string;
+  /** Values for CONFIG GET. */
+  config(): Record<string, string>;
+}
+
+type Handler = (
+  args: Buffer[],
+  ctx: CommandContext,
+  connection: ServerConnection,
+) => Reply | Promise<Reply>;
+
+interface CommandSpec {
+  /** Fewest arguments, the command name included. */
+  readonly min: number;
+  /** Most arguments; Infinity for no limit. */
+  readonly max: number;
+  /** Usage shown in the WRONGARGS reply. */
+  readonly usage: string;
+  readonly run: Handler;
+}
+
+const PONG = new SimpleString('PONG');
+
+function upper(arg: Buffer | undefined): string {
+  return arg === undefined ? '' : arg.toString('latin1').toUpperCase();
+}
+
+function integerArg(arg: Buffer | undefined, what: string, min = 0): number {
+  const text = arg?.toString('latin1') ?? '';
+  const n = /^-?\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw wrongArgs(`${what} must be an integer ≥ ${min}, got '${text}'`);
+  return n;
+}
+
+function checkKey(key: Buffer, ctx: CommandContext): void {
+  if (key.length > ctx.maxKeyBytes)
+    throw tooLarge(`key of ${key.length} bytes exceeds the limit of ${ctx.maxKeyBytes} bytes`);
+}
+
+/** Splits `key ... [W n]` / `[R n]`: the trailing consistency option, if present. */
+function trailingQuorum(
+  args: Buffer[],
+  from: number,
+  letter: 'W' | 'R',
+): { keys: Buffer[]; quorum: number | undefined } {
+  const rest = args.slice(from);
+  if (rest.length >= 3 && upper(rest[rest.length - 2]) === letter) {
+    return { keys: rest.slice(0, -2), quorum: integerArg(rest[rest.length - 1], letter, 1) };
+  }
+  return { keys: rest, quorum: undefined };
+}
+
+async function put(args: Buffer[], ctx: CommandContext): Promise<Reply> {
+  const key = args[1] as Buffer;
+  const value = args[2] as Buffer;
+  checkKey(key, ctx);
+  let expiresAt = 0;
+  let w: number | undefined;
+  for (let i = 3; i < args.length; i += 2) {
+    const option = upper(args[i]);
+    if (i + 1 >= args.length) throw wrongArgs(`option ${option} needs a value`);
+    if (option === 'EX') expiresAt = ctx.now() + integerArg(args[i + 1], 'EX seconds', 1) * 1000;
+    else if (option === 'PX') expiresAt = ctx.now() + integerArg(args[i + 1], 'PX milliseconds', 1);
+    else if (option === 'W') w = integerArg(args[i + 1], 'W', 1);
+    else
+      throw wrongArgs(
+        `unsupported option '${args[i]?.toString() ?? ''}' (PUT key value [EX seconds|PX milliseconds] [W n])`,
+      );
+  }
+  await ctx.coordinator.write(key, value, expiresAt, w);
+  return OK;
+}
+
+async function get(args: Buffer[], ctx: CommandContext): Promise<Reply> {
+  const { keys, quorum } = trailingQuorum(args, 1, 'R');
+  if (keys.length !== 1) throw wrongArgs('GET key [R n]');
+  const key = keys[0] as Buffer;
+  checkKey(key, ctx);
+  const record = await ctx.coordinator.read(key, quorum);
+  return isLive(record, ctx.now()) ? record.value : null;
+}
+
+async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {
+  const { keys, quorum } = trailingQuorum(args, 1, 'W');
+  if (keys.length === 0) throw wrongArgs('DELETE key [key ...] [W n]');
+  keys.forEach((k) => checkKey(k, ctx));
+  const results = await Promise.all(keys.map((k) => ctx.coordinator.write(k, null, 0, quorum)));
+  return results.filter((r) => r.existed).length;
+}
+
+async function exists(args: Buffer[], ctx: CommandContext): Promise<Reply> {
+  const { keys, quorum } = trailingQuorum(args, 1, 'R');
+  if (keys.length === 0) throw wrongArgs('EXISTS key [key ...] [R n]');
+  keys.forEach((k) => checkKey(k, ctx));
+  const records = await Promise.all(keys.map((k) => ctx.coordinator.read(k, quorum)));
+  const now = ctx.now();
+  return records.filter((r) => isLive(r, now)).length;
+}
+
+function config(args: Buffer[], ctx: CommandContext): Reply {
+  if (upper(args[1]) !== 'GET') throw wrongArgs('only CONFIG GET parameter is supported');
+  const values = ctx.config();
+  const out: string[] = [];
+  for (const pattern of args.slice(2).map((a) => a.toString().toLowerCase())) {
+    const re = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+    for (const [name, value] of Object.entries(values)) if (re.test(name)) out.push(name, value);
+  }
+  return out;
+}
+
+const put_: CommandSpec = {
+  min: 3,
+  max: 9,
+  usage: 'PUT key value [EX seconds|PX milliseconds] [W n]',
+  run: put,
+};
+const del_: CommandSpec = { min: 2, max: Infinity, usage: 'DELETE key [key ...] [W n]', run: del };
+
+/**
+ * Every command a node answers, by upper-case name. The spec's names are canonical; Redis
+ * names are aliases (SET = PUT, DEL = DELETE).
+ */
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  PUT: put_,
+  SET: put_,
+  GET: { min: 2, max: 4, usage: 'GET key [R n]', run: get },
+  DELETE: del_,
+  DEL: del_,
+  EXISTS: { min: 2, max: Infinity, usage: 'EXISTS key [key ...] [R n]', run: exists },
+  PING: { min: 1, max: 2, usage: 'PING [message]', run: (args) => args[1] ?? PONG },
+  ECHO: { min: 2, max: 2, usage: 'ECHO message', run: (args) => args[1] as Buffer },
+  INFO: {
+    min: 1,
+    max: Infinity,
+    usage: 'INFO [section ...]',
+    run: (args, ctx) => ctx.info(args.slice(1).map((a) => a.toString().toLowerCase())),
+  },
+  DBSIZE: {
+    min: 1,
+    max: 1,
+    usage: 'DBSIZE',
+    run: (_args, ctx) => {
+      const now = ctx.now();
+      let live = 0;
+      for (const [, record] of ctx.store.engine.entries()) if (isLive(record, now)) live++;
+      return live;
+    },
+  },
+  SELECT: {
+    min: 2,
+    max: 2,
+    usage: 'SELECT 0',
+    run: (args) =>
+      args[1]?.toString() === '0'
+        ? OK
+        : new ReplyError(`${ErrorCode.ERR} DB index is out of range: kv has only database 0`),
+  },
+  // redis-cli and redis-benchmark ask for these when they start; nothing here is invented.
+  COMMAND: { min: 1, max: Infinity, usage: 'COMMAND', run: () => [] },
+  CONFIG: { min: 3, max: Infinity, usage: 'CONFIG GET parameter', run: config },
+  QUIT: {
+    min: 1,
+    max: 1,
+    usage: 'QUIT',
+    run: (_args, _ctx, connection) => {
+      connection.close();
+      return OK;
+    },
+  },
+  [NodeCommand.replicate]: {
+    min: 5,
+    max: 6,
+    usage: 'REPLICATE key ts origin expiresAt [value]',
+    run: (args, ctx) => {
+      const { key, record } = parseReplicate(args);
+      const result = ctx.store.apply(key, record);
+      return result instanceof Promise ? result.then(encodeApplyResult) : encodeApplyResult(result);
+    },
+  },
+  [NodeCommand.fetch]: {
+    min: 2,
+    max: 2,
+    usage: 'FETCH key',
+    run: (args, ctx) => encodeRecord(ctx.store.read(args[1] as Buffer)),
+  },
+};
+
+/** Looks up and checks a command; the reply for an unknown one or one with the wrong arity. */
+export function dispatch(
+  args: Buffer[],
+  ctx: CommandContext,
+  connection: ServerConnection,
+  count: (name: string) => void,
+): Reply | Promise<Reply> {
+  const name = upper(args[0]);
+  const spec = COMMANDS[name];
+  if (!spec) {
+    const shown = (args[0]?.toString() ?? '').slice(0, 128);
+    return new ReplyError(`${ErrorCode.ERR} unknown command '${shown}'`);
+  }
+  if (args.length < spec.min || args.length > spec.max) {
+    return wrongArgs(`wrong number of arguments for '${name}': ${spec.usage}`);
+  }
+  count(name);
+  return spec.run(args, ctx, connection);
+}

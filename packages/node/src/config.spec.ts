@@ -1,0 +1,56 @@
+import { envVarOf, parseNodeConfig } from './config';
+
+describe('parseNodeConfig', () => {
+  it('takes defaults, then the environment, then flags', async () => {
+    const defaults = await parseNodeConfig([], {});
+    expect(defaults).toMatchObject({
+      kind: 'start',
+      options: {
+        port: 5001,
+        host: '127.0.0.1',
+        coordinator: '127.0.0.1:5000',
+        writeQuorum: 2,
+        readQuorum: 1,
+      },
+    });
+    const fromEnv = await parseNodeConfig([], {
+      KV_PORT: '5002',
+      KV_WRITE_QUORUM: '3',
+      KV_DATA_DIR: '/ignored',
+    });
+    expect(fromEnv).toMatchObject({ options: { port: 5002, writeQuorum: 3 } });
+    const flagsWin = await parseNodeConfig(['--port', '5003', '--zone', 'b'], { KV_PORT: '5002' });
+    expect(flagsWin).toMatchObject({ options: { port: 5003, zone: 'b' } });
+  });
+
+  it('names the environment variable of each flag', () => {
+    expect(envVarOf('max-key-bytes')).toBe('KV_MAX_KEY_BYTES');
+  });
+
+  it.each([
+    [['--port', '-1'], '--port must be an integer from 0 to 65535, got -1'],
+    [['--port', '70000'], '--port must be an integer from 0 to 65535, got 70000'],
+    [['--write-quorum', '0'], '--write-quorum must be an integer ≥ 1, got 0'],
+    [['--weight', '0'], '--weight must be a number > 0, got 0'],
+    [['--log-format', 'xml'], '--log-format must be one of pretty, json, got xml'],
+    [['--no-such-flag'], 'Unknown argument'],
+  ])('rejects %j with exit code 2', async (argv, message) => {
+    const result = await parseNodeConfig(argv, {});
+    expect(result.kind).toBe('exit');
+    expect(result).toMatchObject({ code: 2 });
+    expect((result as { output: string }).output).toContain(message);
+  });
+
+  it('rejects a bad value from the environment too', async () => {
+    expect(await parseNodeConfig([], { KV_READ_QUORUM: 'two' })).toMatchObject({
+      kind: 'exit',
+      code: 2,
+    });
+  });
+
+  it('prints help with exit code 0', async () => {
+    const result = await parseNodeConfig(['--help'], {});
+    expect(result).toMatchObject({ kind: 'exit', code: 0 });
+    expect((result as { output: string }).output).toMatch(/--write-quorum[\s\S]*KV_WRITE_QUORUM/);
+  });
+});

@@ -1,0 +1,223 @@
+import yargs from 'yargs';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
+import type { NodeOptions } from './node';
+
+/** The result of reading the command line: options to start with, or text to print and an exit code. */
+export type ParsedConfig =
+  { kind: 'start'; options: NodeOptions } | { kind: 'exit'; code: number; output: string };
+
+interface Flag {
+  type: 'number' | 'string';
+  default?: number | string;
+  describe: string;
+  /** Smallest value accepted for integer flags. */
+  min?: number;
+  /** Largest value accepted for integer flags. */
+  max?: number;
+  choices?: readonly string[];
+}
+
+/** Every kv-node flag. Integer flags have a `min`. */
+const FLAGS = {
+  port: {
+    type: 'number',
+    default: 5001,
+    min: 0,
+    max: 65535,
+    describe: 'port to listen on (0: any free port)',
+  },
+  host: { type: 'string', default: '127.0.0.1', describe: 'interface to listen on' },
+  advertise: {
+    type: 'string',
+    describe: 'host:port other nodes and clients reach this node at (its id) [default: host:port]',
+  },
+  coordinator: {
+    type: 'string',
+    default: '127.0.0.1:5000',
+    describe: 'coordinator address, host:port',
+  },
+  zone: { type: 'string', describe: 'failure domain; replicas go to distinct zones first' },
+  weight: { type: 'number', default: 1, describe: 'relative capacity in the ring (> 0)' },
+  'replication-factor': {
+    type: 'number',
+    min: 1,
+    describe: "replicas per key for requests this node coordinates [default: the coordinator's]",
+  },
+  'write-quorum': {
+    type: 'number',
+    default: 2,
+    min: 1,
+    describe: 'acknowledgements a write waits for',
+  },
+  'read-quorum': {
+    type: 'number',
+    default: 1,
+    min: 1,
+    describe: 'replicas a read consults; above 1 the newest wins and stale replicas are repaired',
+  },
+  'heartbeat-interval': {
+    type: 'number',
+    default: 1000,
+    min: 1,
+    describe: 'ms between heartbeats to the coordinator',
+  },
+  'replica-timeout': {
+    type: 'number',
+    default: 1000,
+    min: 1,
+    describe: 'ms to wait for a replica',
+  },
+  'max-key-bytes': { type: 'number', default: 4096, min: 1, describe: 'largest key accepted' },
+  'max-value-bytes': {
+    type: 'number',
+    default: 8 * 1024 * 1024,
+    min: 1,
+    describe: 'largest value accepted',
+  },
+  'tombstone-grace': {
+    type: 'number',
+    default: 86_400_000,
+    min: 0,
+    describe: 'ms to keep tombstones and expired records before purging them',
+  },
+  'idle-timeout': {
+    type: 'number',
+    default: 300_000,
+    min: 0,
+    describe: 'ms before an idle connection is closed (0: never)',
+  },
+  'max-connections': {
+    type: 'number',
+    default: 10_000,
+    min: 1,
+    describe: 'most client connections',
+  },
+  'log-level': {
+    type: 'string',
+    default: 'info',
+    choices: LOG_LEVELS,
+    describe: 'least severe level logged',
+  },
+  'log-format': {
+    type: 'string',
+    default: 'pretty',
+    choices: ['pretty', 'json'],
+    describe: 'log line format',
+  },
+} satisfies Record<string, Flag>;
+
+type FlagName = keyof typeof FLAGS;
+
+/** `--max-key-bytes` → `KV_MAX_KEY_BYTES`. */
+export function envVarOf(flag: string): string {
+  return `KV_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function check(flag: FlagName, value: unknown): string | undefined {
+  const spec: Flag = FLAGS[flag];
+  if (value === undefined) return undefined;
+  if (spec.type === 'number') {
+    const n = Number(value);
+    if (
+      spec.min !== undefined &&
+      (!Number.isInteger(n) || n < spec.min || n > (spec.max ?? Infinity))
+    ) {
+      const bounds = spec.max === undefined ? `≥ ${spec.min}` : `from ${spec.min} to ${spec.max}`;
+      return `--${flag} must be an integer ${bounds}, got ${String(value)}`;
+    }
+    if (!Number.isFinite(n) || (n <= 0 && spec.min === undefined))
+      return `--${flag} must be a number > 0, got ${String(value)}`;
+  }
+  if (spec.choices && !spec.choices.includes(String(value)))
+    return `--${flag} must be one of ${spec.choices.join(', ')}, got ${String(value)}`;
+  return undefined;
+}
+
+/**
+ * Reads `kv-node` flags, then `KV_*` environment variables, then defaults (in that order
+ * of precedence). Never exits the process: `--help` and usage errors come back as
+ * `{ kind: 'exit' }` with exit code 0 or 2.
+ */
+export async function parseNodeConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<ParsedConfig> {
+  const values: Partial<Record<FlagName, unknown>> = {};
+  for (const flag of Object.keys(FLAGS) as FlagName[]) {
+    const spec: Flag = FLAGS[flag];
+    const fromEnv = env[envVarOf(flag)];
+    values[flag] =
+      fromEnv !== undefined ? (spec.type === 'number' ? Number(fromEnv) : fromEnv) : spec.default;
+  }
+  let failure: string | undefined;
+  let output = '';
+  const parser = yargs([...argv])
+    .scriptName('kv-node')
+    .usage(
+      '$0 [options]\n\nStarts a kv storage node. Every flag can also be set by its environment variable, KV_<FLAG> (e.g. KV_PORT=5002); flags win.',
+    )
+    .options(
+      Object.fromEntries(
+        (Object.keys(FLAGS) as FlagName[]).map((flag) => {
+          const spec: Flag = FLAGS[flag];
+          return [
+            flag,
+            {
+              type: spec.type,
+              describe: `${spec.describe} [env ${envVarOf(flag)}]`,
+              default: spec.default,
+            },
+          ];
+        }),
+      ),
+    )
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      failure = msg || err?.message;
+    });
+  const parsed = await parser.parseAsync([...argv], {}, (_err, _args, out) => {
+    output = out;
+  });
+  if (failure)
+    return { kind: 'exit', code: 2, output: `kv-node: ${failure}\nRun kv-node --help for usage.` };
+  if (output) return { kind: 'exit', code: 0, output };
+  // A flag given on the command line wins over the environment.
+  for (const flag of Object.keys(FLAGS) as FlagName[]) {
+    if (argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)))
+      values[flag] = parsed[flag];
+  }
+  for (const flag of Object.keys(FLAGS) as FlagName[]) {
+    const problem = check(flag, values[flag]);
+    if (problem) return { kind: 'exit', code: 2, output: `kv-node: ${problem}` };
+  }
+  const num = (flag: FlagName): number => Number(values[flag]);
+  const str = (flag: FlagName): string | undefined =>
+    values[flag] === undefined ? undefined : String(values[flag]);
+  return {
+    kind: 'start',
+    options: {
+      port: num('port'),
+      host: str('host'),
+      advertise: str('advertise'),
+      coordinator: str('coordinator'),
+      zone: str('zone'),
+      weight: num('weight'),
+      replicationFactor:
+        values['replication-factor'] === undefined ? undefined : num('replication-factor'),
+      writeQuorum: num('write-quorum'),
+      readQuorum: num('read-quorum'),
+      heartbeatIntervalMs: num('heartbeat-interval'),
+      replicaTimeoutMs: num('replica-timeout'),
+      maxKeyBytes: num('max-key-bytes'),
+      maxValueBytes: num('max-value-bytes'),
+      tombstoneGraceMs: num('tombstone-grace'),
+      idleTimeoutMs: num('idle-timeout'),
+      maxConnections: num('max-connections'),
+      logLevel: str('log-level') as LogLevel,
+      logFormat: str('log-format') as LogFormat,
+    },
+  };
+}

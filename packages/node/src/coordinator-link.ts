@@ -1,0 +1,159 @@
+import {
+  ErrorCode,
+  ReplyError,
+  RespConnection,
+  type CommandArg,
+  type RespValue,
+} from '@kv/protocol';
+import { Ring } from '@kv/ring';
+import type { Logger } from 'winston';
+
+/** Options of {@link CoordinatorLink}. */
+export interface CoordinatorLinkOptions {
+  coordinatorHost: string;
+  coordinatorPort: number;
+  /** The address this node advertises (its id is `host:port`). */
+  host: string;
+  port: number;
+  zone?: string;
+  weight?: number;
+  /** @default 1000 */
+  heartbeatIntervalMs?: number;
+  /** Longest pause between attempts to reach an unreachable coordinator. @default 5000 */
+  maxBackoffMs?: number;
+  logger: Logger;
+  /** Called with each new ring and its epoch. */
+  onRing: (ring: Ring, epoch: number) => void;
+}
+
+/**
+ * Keeps a node in the cluster: registers with the coordinator, heartbeats, fetches the
+ * ring when a heartbeat shows a new epoch, re-registers when the coordinator has forgotten
+ * the node, and retries with backoff while the coordinator is unreachable (the node keeps
+ * serving with the ring it has).
+ */
+export class CoordinatorLink {
+  private connection: RespConnection | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private epoch = -1;
+  private registered = false;
+  private stopped = false;
+  private failures = 0;
+  private readonly address: string;
+  private readonly interval: number;
+
+  constructor(private readonly options: CoordinatorLinkOptions) {
+    this.address = `${options.coordinatorHost}:${options.coordinatorPort}`;
+    this.interval = options.heartbeatIntervalMs ?? 1000;
+  }
+
+  /** Epoch of the ring last received, or -1 before the first. */
+  get ringEpoch(): number {
+    return this.epoch;
+  }
+
+  /** True while the coordinator answers. */
+  get connected(): boolean {
+    return this.registered && this.failures === 0;
+  }
+
+  /** Starts registering and heartbeating; resolves after the first attempt either way. */
+  async start(): Promise<void> {
+    await this.tick();
+  }
+
+  /** Stops heartbeating and, if `leave`, unregisters (a graceful leave). */
+  async stop(leave: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (leave && this.registered) {
+      try {
+        await this.send(['UNREGISTER_NODE', this.options.host, this.options.port]);
+        this.options.logger.info(`Unregistered from the coordinator at ${this.address}`);
+      } catch (err) {
+        this.options.logger.warn(
+          `Could not unregister from the coordinator at ${this.address}: ${describe(err)}`,
+        );
+      }
+    }
+    this.connection?.destroy();
+    this.connection = null;
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (!this.registered) await this.register();
+      const reply = await this.send(['HEARTBEAT', this.options.host, this.options.port]);
+      if (this.failures > 0)
+        this.options.logger.info(`Coordinator at ${this.address} reachable again`);
+      this.failures = 0;
+      if (Number(reply) !== this.epoch) await this.refreshRing();
+    } catch (err) {
+      if (err instanceof ReplyError && err.code === ErrorCode.NOTREGISTERED) {
+        this.registered = false;
+        this.options.logger.info('Coordinator does not know this node; registering again');
+        this.schedule(0);
+        return;
+      }
+      this.failures++;
+      if (this.failures === 1) {
+        this.options.logger.warn(
+          `Cannot reach the coordinator at ${this.address} (${describe(err)}); retrying, serving with the ring it has`,
+        );
+      }
+    }
+    const backoff =
+      this.failures === 0
+        ? this.interval
+        : Math.min(this.interval * 2 ** (this.failures - 1), this.options.maxBackoffMs ?? 5000);
+    this.schedule(backoff);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async register(): Promise<void> {
+    const args: CommandArg[] = ['REGISTER_NODE', this.options.host, this.options.port];
+    if (this.options.zone) args.push('ZONE', this.options.zone);
+    if (this.options.weight !== undefined) args.push('WEIGHT', this.options.weight);
+    const reply = await this.send(args);
+    this.registered = true;
+    const epoch = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+    this.options.logger.info(
+      `Coordinator response: OK Node ${this.options.host}:${this.options.port} registered (epoch ${epoch})`,
+    );
+  }
+
+  private async refreshRing(): Promise<void> {
+    const reply = await this.send(['RING']);
+    if (!Array.isArray(reply) || reply.length !== 2 || !Buffer.isBuffer(reply[1])) {
+      throw new Error('malformed RING reply');
+    }
+    const epoch = Number(reply[0]);
+    const ring = Ring.fromJSON(JSON.parse(reply[1].toString()));
+    this.epoch = epoch;
+    this.options.onRing(ring, epoch);
+  }
+
+  private async send(args: CommandArg[]): Promise<RespValue> {
+    if (!this.connection || this.connection.closed) {
+      this.connection = await RespConnection.connect({
+        host: this.options.coordinatorHost,
+        port: this.options.coordinatorPort,
+        connectTimeoutMs: Math.max(this.interval, 1000),
+        requestTimeoutMs: Math.max(this.interval, 1000),
+      });
+    }
+    return this.connection.send(args);
+  }
+}
+
+function describe(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string')
+    return err.code;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,31 @@
+import type { TokenRange } from '@kv/ring';
+import type { StoredRecord } from './record';
+
+/**
+ * Where a node keeps its records. The in-memory engine is the default; a durable engine
+ * implements the same contract so callers never change. Keys are raw bytes.
+ *
+ * `put` and `remove` return a promise when the engine is durable: it resolves once the
+ * change would survive a crash, and a write is acknowledged only then.
+ */
+export interface StorageEngine {
+  /** The record of a key, tombstones and expired records included. */
+  get(key: Buffer): StoredRecord | undefined;
+  /** Stores a record as it is (last-writer-wins is decided by the caller). */
+  put(key: Buffer, record: StoredRecord): void | Promise<void>;
+  /** Forgets a key entirely (purging a tombstone or an expired record). */
+  remove(key: Buffer): void | Promise<void>;
+  /** Every record whose key's token lies in `range` (all records when omitted). */
+  entries(range?: TokenRange): IterableIterator<[Buffer, StoredRecord]>;
+  /** Number of records held, tombstones included. */
+  readonly size: number;
+  /** Bytes of keys and values held (an estimate for engines that cannot know exactly). */
+  readonly bytes: number;
+  /** Releases what the engine holds open. */
+  close(): void | Promise<void>;
+}
+
+/** True if token `t` lies in `range` (`start ≤ t < end`, as @kv/ring defines ranges). */
+export function inRange(t: number, range: TokenRange): boolean {
+  return t >= range.start && t < range.end;
+}

@@ -1,0 +1,86 @@
+import { ReplyError, type CommandArg, type Reply, type RespValue } from '@kv/protocol';
+import { wrongArgs } from './errors';
+import type { StoredRecord } from './record';
+
+/**
+ * Node-to-node commands. A record travels whole (key, version, expiry, value or none for
+ * a tombstone), so applying it is idempotent and independent of order.
+ *
+ * - `REPLICATE key ts origin expiresAt [value]` → `[applied, existed, ts]`: 1 if the
+ *   record was stored; 1 if the key held a live value before; the version the replica
+ *   holds afterwards.
+ * - `FETCH key` → null, or `[ts, origin, expiresAt, value-or-null]`.
+ */
+export const NodeCommand = { replicate: 'REPLICATE', fetch: 'FETCH' } as const;
+
+/** What a replica did with a replicated record. */
+export interface ApplyResult {
+  /** The record was newer than what the replica held, and is stored. */
+  readonly applied: boolean;
+  /** The key held a live (not deleted, not expired) value before. */
+  readonly existed: boolean;
+  /** Timestamp of the version the replica holds afterwards. */
+  readonly ts: number;
+}
+
+/** The arguments of a REPLICATE command carrying `record`. */
+export function replicateArgs(key: Buffer, record: StoredRecord): CommandArg[] {
+  const args: CommandArg[] = [
+    NodeCommand.replicate,
+    key,
+    record.ts,
+    record.origin,
+    record.expiresAt,
+  ];
+  if (record.value !== null) args.push(record.value);
+  return args;
+}
+
+function parseCount(arg: Buffer | undefined, what: string): number {
+  const n = Number(arg?.toString('latin1'));
+  if (!Number.isSafeInteger(n) || n < 0) throw wrongArgs(`${what} must be a non-negative integer`);
+  return n;
+}
+
+/** Reads a REPLICATE command back into a key and a record (the value still a view). */
+export function parseReplicate(args: Buffer[]): { key: Buffer; record: StoredRecord } {
+  if (args.length !== 5 && args.length !== 6)
+    throw wrongArgs('REPLICATE takes key ts origin expiresAt [value]');
+  const record: StoredRecord = {
+    ts: parseCount(args[2], 'ts'),
+    origin: (args[3] as Buffer).toString(),
+    expiresAt: parseCount(args[4], 'expiresAt'),
+    value: args[5] ?? null,
+  };
+  return { key: args[1] as Buffer, record };
+}
+
+export function encodeApplyResult(result: ApplyResult): Reply {
+  return [result.applied ? 1 : 0, result.existed ? 1 : 0, result.ts];
+}
+
+export function decodeApplyResult(reply: RespValue): ApplyResult {
+  if (!Array.isArray(reply) || reply.length !== 3)
+    throw new ReplyError('ERR malformed REPLICATE reply');
+  return { applied: reply[0] === 1, existed: reply[1] === 1, ts: Number(reply[2]) };
+}
+
+/** FETCH's reply for a record (or its absence). */
+export function encodeRecord(record: StoredRecord | undefined): Reply {
+  if (!record) return null;
+  return [record.ts, record.origin, record.expiresAt, record.value];
+}
+
+export function decodeRecord(reply: RespValue): StoredRecord | undefined {
+  if (reply === null) return undefined;
+  if (!Array.isArray(reply) || reply.length !== 4 || !Buffer.isBuffer(reply[1])) {
+    throw new ReplyError('ERR malformed FETCH reply');
+  }
+  const value = reply[3];
+  return {
+    ts: Number(reply[0]),
+    origin: reply[1].toString(),
+    expiresAt: Number(reply[2]),
+    value: Buffer.isBuffer(value) ? Buffer.from(value) : null,
+  };
+}

@@ -1,0 +1,258 @@
+import { ReplyError } from '@kv/protocol';
+import type { Ring } from '@kv/ring';
+import { unavailable, wrongArgs } from './errors';
+import type { HybridLogicalClock } from './hlc';
+import type { PeerPool } from './peer-pool';
+import { QuorumCounter } from './quorum';
+import { newest, supersedes, type StoredRecord } from './record';
+import {
+  NodeCommand,
+  decodeApplyResult,
+  decodeRecord,
+  replicateArgs,
+  type ApplyResult,
+} from './replication';
+import type { Store } from './store';
+
+/** Counters of the coordination work a node did, for INFO. */
+export interface CoordinationStats {
+  writes: number;
+  reads: number;
+  writesUnavailable: number;
+  readsUnavailable: number;
+  replicaFailures: number;
+  readRepairs: number;
+  versionRetries: number;
+}
+
+/** Options of {@link RequestCoordinator}. */
+export interface RequestCoordinatorOptions {
+  /** This node's id (`host:port`). */
+  selfId: string;
+  store: Store;
+  peers: PeerPool;
+  clock: HybridLogicalClock;
+  /** The current ring, or undefined before the coordinator has been reached. */
+  ring: () => Ring | undefined;
+  /** Replicas per key; defaults to the ring's replication factor. */
+  replicationFactor?: number;
+  /** Acknowledgements a write waits for. */
+  writeQuorum: number;
+  /** Replicas a read consults. */
+  readQuorum: number;
+}
+
+type Outcome =
+  { kind: 'ack'; result: ApplyResult } | { kind: 'stale'; ts: number } | { kind: 'fail' };
+
+/**
+ * Coordinates client requests on behalf of the node that received them: computes the key's
+ * preference list, sends writes to every replica in parallel and answers after the write
+ * quorum, and reads from one replica (R=1) or from R replicas, repairing stale ones.
+ */
+export class RequestCoordinator {
+  readonly stats: CoordinationStats = {
+    writes: 0,
+    reads: 0,
+    writesUnavailable: 0,
+    readsUnavailable: 0,
+    replicaFailures: 0,
+    readRepairs: 0,
+    versionRetries: 0,
+  };
+
+  constructor(private readonly options: RequestCoordinatorOptions) {}
+
+  /** Preference list of a key (primary first) under the current ring. */
+  replicasOf(key: Buffer): string[] {
+    const ring = this.options.ring();
+    if (!ring || ring.size === 0)
+      throw unavailable('no ring yet: this node has not reached the coordinator');
+    return ring.preferenceList(key, this.options.replicationFactor ?? ring.replicationFactor);
+  }
+
+  /** Checks a per-request quorum against the replicas a key has. */
+  private quorum(requested: number | undefined, fallback: number, what: 'write' | 'read'): number {
+    const q = requested ?? fallback;
+    const n = this.options.replicationFactor ?? this.options.ring()?.replicationFactor ?? 1;
+    if (!Number.isInteger(q) || q < 1 || q > n)
+      throw wrongArgs(`${what} quorum must be between 1 and ${n}`);
+    return q;
+  }
+
+  /**
+   * Writes a value (null deletes) to every replica of `key`; resolves after `w`
+   * acknowledgements with whether any replica held a live value before.
+   * @throws ReplyError `UNAVAILABLE k of w replicas acknowledged`
+   */
+  async write(
+    key: Buffer,
+    value: Buffer | null,
+    expiresAt: number,
+    w?: number,
+  ): Promise<{ existed: boolean }> {
+    const replicas = this.replicasOf(key);
+    const required = this.quorum(w, this.options.writeQuorum, 'write');
+    this.stats.writes++;
+    // A replica holding a newer version than the one just made means this node's clock
+    // was behind: it has now observed that version, so one more try orders after it.
+    for (let attempt = 0; ; attempt++) {
+      const record: StoredRecord = {
+        value,
+        ts: this.options.clock.now(),
+        origin: this.options.selfId,
+        expiresAt,
+      };
+      const { counter, outcomes } = await this.replicate(key, record, replicas, required);
+      const staleTs = Math.max(0, ...outcomes.map((o) => (o.kind === 'stale' ? o.ts : 0)));
+      if (staleTs > 0 && attempt === 0) {
+        this.options.clock.observe(staleTs);
+        this.stats.versionRetries++;
+        continue;
+      }
+      if (counter.outcome === 'reached') {
+        return { existed: outcomes.some((o) => o.kind === 'ack' && o.result.existed) };
+      }
+      this.stats.writesUnavailable++;
+      throw unavailable(`${counter.acknowledged} of ${required} replicas acknowledged`);
+    }
+  }
+
+  /** Sends `record` to every replica; resolves when the quorum is decided. */
+  private replicate(
+    key: Buffer,
+    record: StoredRecord,
+    replicas: readonly string[],
+    required: number,
+  ): Promise<{ counter: QuorumCounter; outcomes: Outcome[] }> {
+    const counter = new QuorumCounter(replicas.length, required);
+    const outcomes: Outcome[] = [];
+    return new Promise((resolve) => {
+      const settle = (outcome: Outcome): void => {
+        outcomes.push(outcome);
+        if (outcome.kind === 'ack') counter.ack();
+        else counter.fail();
+        if (outcome.kind === 'fail') this.stats.replicaFailures++;
+        // Decided, and every replica that will answer quickly has: the caller learns of
+        // stale replicas seen so far; the rest finish in the background.
+        if (counter.outcome !== undefined) resolve({ counter, outcomes });
+      };
+      for (const id of replicas) {
+        this.applyAt(id, key, record).then(
+          (result) =>
+            settle(
+              result.applied || result.ts === record.ts
+                ? { kind: 'ack', result }
+                : { kind: 'stale', ts: result.ts },
+            ),
+          () => settle({ kind: 'fail' }),
+        );
+      }
+    });
+  }
+
+  /** Applies a record on replica `id`: locally when it is this node. */
+  private async applyAt(id: string, key: Buffer, record: StoredRecord): Promise<ApplyResult> {
+    if (id === this.options.selfId) return this.options.store.apply(key, record);
+    const reply = await this.options.peers.send(id, replicateArgs(key, record));
+    const result = decodeApplyResult(reply);
+    this.options.clock.observe(result.ts);
+    return result;
+  }
+
+  /** Reads the record of `key` from replica `id`: locally when it is this node. */
+  private async fetchAt(id: string, key: Buffer): Promise<StoredRecord | undefined> {
+    if (id === this.options.selfId) return this.options.store.read(key);
+    const record = decodeRecord(await this.options.peers.send(id, [NodeCommand.fetch, key]));
+    if (record) this.options.clock.observe(record.ts);
+    return record;
+  }
+
+  /**
+   * Reads the newest record of `key` among `r` replicas (tombstones and expired records
+   * included; the caller decides what is live).
+   * @throws ReplyError `UNAVAILABLE k of r replicas answered`
+   */
+  async read(key: Buffer, r?: number): Promise<StoredRecord | undefined> {
+    const replicas = this.replicasOf(key);
+    const required = this.quorum(r, this.options.readQuorum, 'read');
+    this.stats.reads++;
+    if (required === 1) return this.readOne(key, replicas);
+    return this.readMany(key, replicas, required);
+  }
+
+  /** R=1: this node's copy if it is a replica, else the first replica that answers. */
+  private async readOne(
+    key: Buffer,
+    replicas: readonly string[],
+  ): Promise<StoredRecord | undefined> {
+    if (replicas.includes(this.options.selfId)) return this.options.store.read(key);
+    const ordered = [
+      ...replicas.filter((id) => this.options.peers.isAvailable(id)),
+      ...replicas.filter((id) => !this.options.peers.isAvailable(id)),
+    ];
+    for (const id of ordered) {
+      try {
+        return await this.fetchAt(id, key);
+      } catch (err) {
+        if (err instanceof ReplyError) throw err;
+        this.stats.replicaFailures++;
+      }
+    }
+    this.stats.readsUnavailable++;
+    throw unavailable(`0 of 1 replicas answered`);
+  }
+
+  /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */
+  private readMany(
+    key: Buffer,
+    replicas: readonly string[],
+    required: number,
+  ): Promise<StoredRecord | undefined> {
+    const counter = new QuorumCounter(replicas.length, required);
+    const answers = new Map<string, StoredRecord | undefined>();
+    let pending = replicas.length;
+    return new Promise((resolve, reject) => {
+      let decided = false;
+      const done = (): void => {
+        if (!decided && counter.outcome !== undefined) {
+          decided = true;
+          if (counter.outcome === 'reached') {
+            resolve(newest([...answers.values()]));
+          } else {
+            this.stats.readsUnavailable++;
+            reject(unavailable(`${counter.acknowledged} of ${required} replicas answered`));
+          }
+        }
+        if (--pending === 0) this.repair(key, answers);
+      };
+      for (const id of replicas) {
+        this.fetchAt(id, key).then(
+          (record) => {
+            answers.set(id, record);
+            counter.ack();
+            done();
+          },
+          () => {
+            this.stats.replicaFailures++;
+            counter.fail();
+            done();
+          },
+        );
+      }
+    });
+  }
+
+  /** Sends the newest record to every replica that answered with an older one or none. */
+  private repair(key: Buffer, answers: Map<string, StoredRecord | undefined>): void {
+    const best = newest([...answers.values()]);
+    if (!best) return;
+    for (const [id, record] of answers) {
+      if (!supersedes(best, record)) continue;
+      this.stats.readRepairs++;
+      this.applyAt(id, key, best).catch(() => {
+        this.stats.replicaFailures++;
+      });
+    }
+  }
+}

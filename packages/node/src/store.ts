@@ -1,0 +1,67 @@
+import type { StorageEngine } from './engine';
+import { wallOf, type HybridLogicalClock } from './hlc';
+import { isLive, supersedes, type StoredRecord } from './record';
+import type { ApplyResult } from './replication';
+
+/**
+ * A node's local data: an engine plus last-writer-wins merging, expiry and purging of
+ * tombstones. Every record applied here moves the node's clock past its version, so
+ * versions this node creates later order after everything it has stored.
+ */
+export class Store {
+  constructor(
+    readonly engine: StorageEngine,
+    private readonly clock: HybridLogicalClock,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The record of a key, tombstones and expired records included. */
+  read(key: Buffer): StoredRecord | undefined {
+    return this.engine.get(key);
+  }
+
+  /** The live value of a key, or undefined if missing, deleted or expired. */
+  value(key: Buffer): Buffer | undefined {
+    const record = this.engine.get(key);
+    return isLive(record, this.now()) ? record.value : undefined;
+  }
+
+  /**
+   * Merges a record: stores it if it is newer than the one held. The value is copied, so
+   * the caller's Buffer may be a view into network input. Resolves once a durable engine
+   * has the change.
+   */
+  apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
+    this.clock.observe(record.ts);
+    const current = this.engine.get(key);
+    const existed = isLive(current, this.now());
+    if (!supersedes(record, current)) {
+      return { applied: false, existed, ts: (current as StoredRecord).ts };
+    }
+    const stored: StoredRecord = {
+      ts: record.ts,
+      origin: record.origin,
+      expiresAt: record.expiresAt,
+      value: record.value === null ? null : Buffer.from(record.value),
+    };
+    const result: ApplyResult = { applied: true, existed, ts: record.ts };
+    const done = this.engine.put(Buffer.from(key), stored);
+    return done ? done.then(() => result) : result;
+  }
+
+  /**
+   * Forgets tombstones and expired records whose deletion or expiry is older than `graceMs`
+   * (so a delayed older write arriving within the grace period still loses to them).
+   * Returns how many were purged.
+   */
+  purge(graceMs: number): number {
+    const cutoff = this.now() - graceMs;
+    const doomed: Buffer[] = [];
+    for (const [key, record] of this.engine.entries()) {
+      const deletedAt = record.value === null ? wallOf(record.ts) : record.expiresAt;
+      if (deletedAt !== 0 && deletedAt <= cutoff) doomed.push(key);
+    }
+    for (const key of doomed) void this.engine.remove(key);
+    return doomed.length;
+  }
+}

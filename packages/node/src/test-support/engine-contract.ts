@@ -1,0 +1,76 @@
+import { token } from '@kv/ring';
+import type { StorageEngine } from '../engine';
+import type { StoredRecord } from '../record';
+
+const rec = (value: string | null, ts = 1): StoredRecord => ({
+  value: value === null ? null : Buffer.from(value),
+  ts,
+  origin: 'n1',
+  expiresAt: 0,
+});
+
+/** The behaviour every storage engine must have; run it from each engine's spec. */
+export function describeEngineContract(
+  name: string,
+  create: () => StorageEngine | Promise<StorageEngine>,
+): void {
+  describe(`${name} (engine contract)`, () => {
+    let engine: StorageEngine;
+    beforeEach(async () => {
+      engine = await create();
+    });
+    afterEach(async () => {
+      await engine.close();
+    });
+
+    it('stores, replaces and removes records by key bytes', async () => {
+      expect(engine.get(Buffer.from('k'))).toBeUndefined();
+      await engine.put(Buffer.from('k'), rec('v1'));
+      await engine.put(Buffer.from('k'), rec('v2', 2));
+      expect(engine.get(Buffer.from('k'))).toEqual(rec('v2', 2));
+      expect(engine.size).toBe(1);
+      await engine.remove(Buffer.from('k'));
+      expect(engine.get(Buffer.from('k'))).toBeUndefined();
+      expect(engine.size).toBe(0);
+    });
+
+    it('keeps tombstones as records', async () => {
+      await engine.put(Buffer.from('gone'), rec(null, 5));
+      expect(engine.get(Buffer.from('gone'))).toEqual(rec(null, 5));
+      expect(engine.size).toBe(1);
+    });
+
+    it('treats keys as raw bytes: binary keys and UTF-8 keys are distinct and exact', async () => {
+      const binary = Buffer.from([0, 255, 10, 13]);
+      const utf8 = Buffer.from('ключ');
+      await engine.put(binary, rec('b'));
+      await engine.put(utf8, rec('u'));
+      expect(engine.get(Buffer.from(binary))?.value?.toString()).toBe('b');
+      expect(engine.get(Buffer.from('ключ'))?.value?.toString()).toBe('u');
+      const keys = [...engine.entries()].map(([k]) => k.toString('hex')).sort();
+      expect(keys).toEqual([binary.toString('hex'), utf8.toString('hex')].sort());
+    });
+
+    it('iterates exactly the keys whose tokens fall in a range', async () => {
+      const keys = Array.from({ length: 200 }, (_, i) => Buffer.from(`key:${i}`));
+      for (const k of keys) await engine.put(k, rec('v'));
+      const range = { start: 2 ** 46, end: 2 ** 47 };
+      const inside = [...engine.entries(range)].map(([k]) => k.toString()).sort();
+      const expected = keys
+        .filter((k) => token(k) >= range.start && token(k) < range.end)
+        .map(String)
+        .sort();
+      expect(inside).toEqual(expected);
+      expect(expected.length).toBeGreaterThan(0);
+      expect([...engine.entries()]).toHaveLength(200);
+    });
+
+    it('tracks the bytes it holds', async () => {
+      const before = engine.bytes;
+      await engine.put(Buffer.from('k'), rec('x'.repeat(1000)));
+      expect(engine.bytes).toBeGreaterThan(before + 1000);
+      await engine.remove(Buffer.from('k'));
+      expect(engine.bytes).toBe(before);
+    });
+  });
+}
