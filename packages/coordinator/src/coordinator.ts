@@ -115,6 +115,11 @@ export class Coordinator {
       ),
       onChange: (change) => void this.commit(change),
       onError: (err) => this.logger.error(`Failure check failed: ${describeError(err)}`),
+      onStall: (stallMs) =>
+        this.logger.warn(
+          `The coordinator did not run for ${Math.round(stallMs)} ms (blocked or paused); ` +
+            'that time is not counted against the members',
+        ),
     });
   }
 

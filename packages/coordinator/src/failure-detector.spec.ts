@@ -113,16 +113,34 @@ describe('FailureDetector.check', () => {
   });
 });
 
+/** A detector on jest's fake timers (200 ms timeout, checks every 20 ms) recording what it reports. */
+function timed(): {
+  membership: Membership;
+  detector: FailureDetector;
+  changes: MembershipChange[];
+  errors: unknown[];
+  stalls: number[];
+} {
+  jest.useFakeTimers();
+  const membership = new Membership({ now: () => Date.now() });
+  const reported = {
+    changes: [] as MembershipChange[],
+    errors: [] as unknown[],
+    stalls: [] as number[],
+  };
+  const detector = new FailureDetector(membership, {
+    failureTimeoutMs: 200,
+    checkIntervalMs: 20,
+    onChange: (change) => reported.changes.push(change),
+    onError: (err) => reported.errors.push(err),
+    onStall: (ms) => reported.stalls.push(ms),
+  });
+  return { membership, detector, ...reported };
+}
+
 describe('FailureDetector.start', () => {
   it('checks on a timer and reports each death', () => {
-    jest.useFakeTimers();
-    const membership = new Membership({ now: () => Date.now() });
-    const changes: MembershipChange[] = [];
-    const detector = new FailureDetector(membership, {
-      failureTimeoutMs: 200,
-      checkIntervalMs: 20,
-      onChange: (change) => changes.push(change),
-    });
+    const { membership, detector, changes, stalls } = timed();
     membership.register('127.0.0.1:5001');
     detector.start();
     jest.advanceTimersByTime(180);
@@ -133,19 +151,11 @@ describe('FailureDetector.start', () => {
     membership.register('127.0.0.1:5001');
     jest.advanceTimersByTime(1000);
     expect(changes).toHaveLength(1);
+    expect(stalls).toEqual([]);
   });
 
   it('reports an exception in a check and keeps checking', () => {
-    jest.useFakeTimers();
-    const membership = new Membership({ now: () => Date.now() });
-    const errors: unknown[] = [];
-    const changes: MembershipChange[] = [];
-    const detector = new FailureDetector(membership, {
-      failureTimeoutMs: 200,
-      checkIntervalMs: 20,
-      onChange: (change) => changes.push(change),
-      onError: (err) => errors.push(err),
-    });
+    const { membership, detector, changes, errors } = timed();
     membership.register('127.0.0.1:5001');
     jest.spyOn(membership, 'silence').mockImplementationOnce(() => {
       throw new Error('boom');
@@ -155,6 +165,23 @@ describe('FailureDetector.start', () => {
     detector.stop();
     expect(errors).toEqual([new Error('boom')]);
     expect(changes.map((c) => c.kind)).toEqual(['died']);
+  });
+
+  it('does not count time in which it could not run against the members', () => {
+    const { membership, detector, changes, stalls } = timed();
+    membership.register('127.0.0.1:5001');
+    detector.start();
+    jest.advanceTimersByTime(100);
+    // The process is paused for 10 s: the clock moves on, no timer runs, no heartbeat is read.
+    jest.setSystemTime(Date.now() + 10_000);
+    jest.advanceTimersByTime(20);
+    expect(stalls).toEqual([10_000]);
+    expect(changes).toEqual([]);
+    expect(membership.silence()).toEqual([{ id: '127.0.0.1:5001', silentMs: 120 }]);
+    // Silence after the pause still counts.
+    jest.advanceTimersByTime(80);
+    expect(changes.map((c) => c.kind)).toEqual(['died']);
+    detector.stop();
   });
 
   it('does not keep the process alive', () => {

@@ -14,6 +14,11 @@ export interface FailureDetectorOptions {
   readonly onChange?: (change: MembershipChange) => void;
   /** Receives an unexpected exception thrown by a periodic check; the timer keeps running. */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Told when a periodic check ran late by `stallMs` (the event loop was blocked or the
+   * process paused); that time is not counted against the members.
+   */
+  readonly onStall?: (stallMs: number) => void;
 }
 
 /**
@@ -28,12 +33,14 @@ export function checkIntervalFor(heartbeatIntervalMs: number, failureTimeoutMs: 
 /**
  * Declares members dead when they have been silent for the failure timeout. {@link check}
  * is the whole decision and uses the membership's clock, so it is tested by moving a fake
- * clock; {@link start} merely runs it on an unref'd timer.
+ * clock; {@link start} runs it on an unref'd timer, and does not count time in which the
+ * timer could not run (a blocked event loop, a paused process) against the members.
  */
 export class FailureDetector {
   readonly failureTimeoutMs: number;
   readonly checkIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private lastTick = 0;
 
   constructor(
     private readonly membership: Membership,
@@ -59,6 +66,7 @@ export class FailureDetector {
   /** Starts checking periodically. The timer does not keep the process alive. */
   start(): void {
     if (this.timer) return;
+    this.lastTick = this.membership.now();
     this.timer = setInterval(() => this.tick(), this.checkIntervalMs);
     this.timer.unref();
   }
@@ -71,6 +79,16 @@ export class FailureDetector {
 
   private tick(): void {
     try {
+      // A check that comes much later than scheduled means the coordinator itself did not
+      // run: heartbeats sent meanwhile wait unread in socket buffers, and judging members
+      // by that silence would declare the whole cluster dead after a long pause.
+      const now = this.membership.now();
+      const stallMs = now - this.lastTick - this.checkIntervalMs;
+      this.lastTick = now;
+      if (stallMs > this.checkIntervalMs) {
+        this.membership.excuse(stallMs);
+        this.options.onStall?.(stallMs);
+      }
       for (const change of this.check()) this.options.onChange?.(change);
     } catch (err) {
       this.options.onError?.(err);

@@ -105,6 +105,19 @@ describe('Membership', () => {
     ]);
   });
 
+  it('excuses time from every silence, never past the present', () => {
+    const m = fresh();
+    m.register('127.0.0.1:5001');
+    t += 300;
+    m.register('127.0.0.1:5002');
+    t += 100;
+    m.excuse(250);
+    expect(m.silence()).toEqual([
+      { id: '127.0.0.1:5001', silentMs: 150 },
+      { id: '127.0.0.1:5002', silentMs: 0 },
+    ]);
+  });
+
   it('rejects a heartbeat from a node that never registered', () => {
     const m = fresh();
     expect(() => m.heartbeat('127.0.0.1:5001')).toThrow(NotRegisteredError);

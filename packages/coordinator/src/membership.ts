@@ -140,7 +140,8 @@ const monotonicNow = (): number => performance.now();
 export class Membership {
   private ringValue: Ring;
   private epochValue: number;
-  private readonly now: () => number;
+  /** The clock heartbeat times are read from. */
+  readonly now: () => number;
   private readonly maxDead: number;
   private readonly liveness = new Map<string, Liveness>();
   /** Insertion-ordered: the first entry is the oldest death. */
@@ -254,6 +255,18 @@ export class Membership {
       silentMs: this.now() - lastHeartbeat,
       epoch: this.epochValue,
     };
+  }
+
+  /**
+   * Does not count the last `ms` milliseconds against any member: each member's silence
+   * shrinks by up to `ms` (never below zero). For time in which the coordinator itself did
+   * not run, so heartbeats that arrived meanwhile are still unread.
+   */
+  excuse(ms: number): void {
+    const now = this.now();
+    for (const liveness of this.liveness.values()) {
+      liveness.lastHeartbeat = Math.min(now, liveness.lastHeartbeat + ms);
+    }
   }
 
   /** How long each member has been silent, in milliseconds. */
