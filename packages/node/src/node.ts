@@ -139,7 +139,6 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   });
   let ring: Ring | undefined;
   let epoch = -1;
-  let id = '';
   const opsByCommand = new Map<string, number>();
   let commandsProcessed = 0;
 
@@ -162,7 +161,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   const advertised = options.advertise
     ? parseAddress(options.advertise, 'advertise')
     : { host: bound.address, port: bound.port };
-  id = `${advertised.host}:${advertised.port}`;
+  const id = `${advertised.host}:${advertised.port}`;
   logger ??= createNodeLogger({
     label: `Node ${advertised.port}`,
     level: options.logLevel,

@@ -128,11 +128,6 @@ class ConnectionLoop implements ServerConnection {
     this.maybeEnd();
   }
 
-  /** Stops reading, lets what was received finish, then ends. */
-  shutdown(): void {
-    this.close();
-  }
-
   private onData(chunk: Buffer): void {
     if (this.ending || this.protocolError) return;
     try {
@@ -307,7 +302,7 @@ export class RespServer {
    */
   async close(graceMs = 5000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const loop of this.loops.values()) loop.shutdown();
+    for (const loop of this.loops.values()) loop.close();
     const timer = setTimeout(() => {
       for (const socket of this.loops.keys()) socket.destroy();
     }, graceMs);
