@@ -31,9 +31,10 @@ export async function runCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   output: CliOutput = process,
+  scriptName = 'kv-coordinator',
 ): Promise<Coordinator | number> {
   try {
-    const commandLine = parseConfig(argv, env);
+    const commandLine = parseConfig(argv, env, scriptName);
     if (commandLine.action === 'print') {
       output.stdout.write(`${commandLine.text}\n`);
       return ExitCode.OK;
@@ -41,7 +42,47 @@ export async function runCli(
     return await startCoordinator(commandLine.config);
   } catch (err) {
     if (!(err instanceof CoordinatorError)) throw err;
-    output.stderr.write(`kv-coordinator: ${err.message}\n`);
+    output.stderr.write(`${scriptName}: ${err.message}\n`);
     return err instanceof ConfigError ? ExitCode.CONFIG : ExitCode.FAILURE;
   }
+}
+
+/**
+ * Runs a coordinator as a command until SIGINT or SIGTERM (a second signal stops at once).
+ * Sets `process.exitCode` to an {@link ExitCode}.
+ *
+ * @param argv - the arguments after the command name
+ * @param scriptName - how the command is named in messages and `--help`
+ */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  scriptName = 'kv-coordinator',
+): Promise<void> {
+  const result = await runCli(argv, env, process, scriptName);
+  if (typeof result === 'number') {
+    process.exitCode = result;
+    return;
+  }
+  const coordinator = result;
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) process.exit(ExitCode.FAILURE);
+    stopping = true;
+    coordinator.close().then(
+      () => exitSoon(ExitCode.OK),
+      (err: unknown) => {
+        process.stderr.write(`${scriptName}: ${(err as Error).message}\n`);
+        exitSoon(ExitCode.FAILURE);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** Lets output drain and the event loop empty; forces the exit if something lingers. */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 1000).unref();
 }

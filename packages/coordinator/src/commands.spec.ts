@@ -61,7 +61,7 @@ describe('dispatch', () => {
     ['UNREGISTER_NODE', ['h', '1', 'x']],
     ['GET_NODES_FOR_KEY', ['a', 'b']],
     ['LIST_NODES', ['ALL', 'x']],
-    ['RING', ['x']],
+    ['RING', ['1', 'x']],
     ['PING', ['a', 'b']],
     ['INFO', ['a', 'b']],
   ];
@@ -274,6 +274,20 @@ describe('RING', () => {
     const [epoch, json] = (await call('RING')) as [number, string];
     expect(epoch).toBe(2);
     expect(Ring.fromJSON(JSON.parse(json)).equals(membership.ring)).toBe(true);
+  });
+
+  it('answers RING known-epoch with the epoch alone while it is current, else in full', async () => {
+    await call('REGISTER_NODE', '127.0.0.1', '5001');
+    expect(await call('RING', '1')).toEqual([1]);
+    expect(await call('RING', '0')).toEqual([1, JSON.stringify(membership.ring.toJSON())]);
+    await call('REGISTER_NODE', '127.0.0.1', '5002');
+    expect(await call('RING', '1')).toEqual([2, JSON.stringify(membership.ring.toJSON())]);
+  });
+
+  it('rejects a known epoch that is not an integer', async () => {
+    expect(await errorOf('RING', 'soon')).toBe(
+      "WRONGARGS RING known-epoch must be an integer, got 'soon'",
+    );
   });
 });
 

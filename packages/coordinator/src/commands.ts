@@ -81,9 +81,17 @@ export const COMMANDS = {
     },
   },
   RING: {
-    arity: [0, 0],
-    usage: 'RING',
-    run: ({ membership }) => [membership.epoch, JSON.stringify(membership.ring.toJSON())],
+    arity: [0, 1],
+    usage: 'RING [known-epoch]',
+    // A client that already holds the current epoch gets `[epoch]` alone, so polling for
+    // changes costs a few bytes instead of the whole ring.
+    run: ({ membership }, args) => {
+      const known = args[1]?.toString('latin1');
+      if (known !== undefined && !/^-?\d{1,15}$/.test(known))
+        throw wrongArgs(`RING known-epoch must be an integer, got '${known}'`);
+      if (known !== undefined && Number(known) === membership.epoch) return [membership.epoch];
+      return [membership.epoch, JSON.stringify(membership.ring.toJSON())];
+    },
   },
   PING: {
     arity: [0, 1],

@@ -232,6 +232,7 @@ export function resolveConfig(options: Partial<CoordinatorConfig> = {}): Coordin
 export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = process.env,
+  scriptName = 'kv-coordinator',
 ): CommandLine {
   let error: Error | undefined;
   let output = '';
@@ -239,7 +240,7 @@ export function parseConfig(
   // yargs' own `.env('KV')` cannot be handed an environment, and in strict mode it rejects
   // every KV_* variable that is not one of our flags; so flags come from yargs and the
   // environment is read here, with the same naming.
-  commandLineParser().parseSync([...argv], {}, (err, parsed, out) => {
+  commandLineParser(scriptName).parseSync([...argv], {}, (err, parsed, out) => {
     error = err ?? undefined;
     args = parsed as Record<string, unknown>;
     output = out;
@@ -283,9 +284,9 @@ function crossCheck(config: CoordinatorConfig, nameOf: (key: Key) => string): Co
   return Object.freeze({ ...config });
 }
 
-function commandLineParser(): Argv {
+function commandLineParser(scriptName: string): Argv {
   const parser = yargs()
-    .scriptName('kv-coordinator')
+    .scriptName(scriptName)
     .usage(
       'Usage: $0 [options]\n\n' +
         'The kv coordinator: cluster membership, heartbeats, failure detection and the ring.',

@@ -30,7 +30,7 @@ export {
   type CoordinatorConfig,
   type CommandLine,
 } from './config';
-export { runCli, ExitCode, type CliOutput } from './cli';
+export { runCli, main, ExitCode, type CliOutput } from './cli';
 export {
   createLogger,
   LOG_LEVELS,

@@ -24,6 +24,8 @@ export interface CommandContext {
   info(sections: string[]): string;
   /** Values for CONFIG GET. */
   config(): Record<string, string>;
+  /** The ring this node routes with and its epoch, once it has one. */
+  ring(): { readonly epoch: number; readonly json: string } | undefined;
 }
 
 type Handler = (
@@ -163,6 +165,20 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     max: Infinity,
     usage: 'INFO [section ...]',
     run: (args, ctx) => ctx.info(args.slice(1).map((a) => a.toString().toLowerCase())),
+  },
+  // The node's view of the ring, in the coordinator's reply shape: clients that cannot
+  // reach the coordinator learn ring changes from the nodes they talk to.
+  RING: {
+    min: 1,
+    max: 2,
+    usage: 'RING [known-epoch]',
+    run: (args, ctx) => {
+      const known = args[1] === undefined ? undefined : integerArg(args[1], 'known-epoch', -1);
+      const view = ctx.ring();
+      if (view === undefined)
+        throw new ReplyError(`${ErrorCode.UNAVAILABLE} this node has no ring yet`);
+      return known === view.epoch ? [view.epoch] : [view.epoch, view.json];
+    },
   },
   DBSIZE: {
     min: 1,

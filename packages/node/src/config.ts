@@ -141,6 +141,7 @@ function check(flag: FlagName, value: unknown): string | undefined {
 export async function parseNodeConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  scriptName = 'kv-node',
 ): Promise<ParsedConfig> {
   const values: Partial<Record<FlagName, unknown>> = {};
   for (const flag of Object.keys(FLAGS) as FlagName[]) {
@@ -152,7 +153,7 @@ export async function parseNodeConfig(
   let failure: string | undefined;
   let output = '';
   const parser = yargs([...argv])
-    .scriptName('kv-node')
+    .scriptName(scriptName)
     .usage(
       '$0 [options]\n\nStarts a kv storage node. Every flag can also be set by its environment variable, KV_<FLAG> (e.g. KV_PORT=5002); flags win.',
     )
@@ -182,7 +183,11 @@ export async function parseNodeConfig(
     output = out;
   });
   if (failure)
-    return { kind: 'exit', code: 2, output: `kv-node: ${failure}\nRun kv-node --help for usage.` };
+    return {
+      kind: 'exit',
+      code: 2,
+      output: `${scriptName}: ${failure}\nRun ${scriptName} --help for usage.`,
+    };
   if (output) return { kind: 'exit', code: 0, output };
   // A flag given on the command line wins over the environment.
   for (const flag of Object.keys(FLAGS) as FlagName[]) {
@@ -191,7 +196,7 @@ export async function parseNodeConfig(
   }
   for (const flag of Object.keys(FLAGS) as FlagName[]) {
     const problem = check(flag, values[flag]);
-    if (problem) return { kind: 'exit', code: 2, output: `kv-node: ${problem}` };
+    if (problem) return { kind: 'exit', code: 2, output: `${scriptName}: ${problem}` };
   }
   const num = (flag: FlagName): number => Number(values[flag]);
   const str = (flag: FlagName): string | undefined =>

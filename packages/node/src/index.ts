@@ -18,5 +18,7 @@ export {
   type CoordinationStats,
 } from './request-coordinator';
 export { COMMANDS } from './commands';
+export { main } from './cli';
+export { parseNodeConfig, type ParsedConfig } from './config';
 export { NodeError, InvalidNodeOptionError, PeerUnavailableError } from './errors';
 export { createNodeLogger, type LoggerOptions, type LogFormat, type LogLevel } from './logger';

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { startCoordinator } from '@kv/coordinator';
 import Redis from 'ioredis';
 import { ReplyError, RespConnection, SimpleString, encodeCommand } from '@kv/protocol';
+import { Ring } from '@kv/ring';
 import { startNode, type KvNode } from './node';
 import { NodeCommand, replicateArgs } from './replication';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
@@ -194,6 +195,18 @@ describe('storage node in a cluster', () => {
     expect(reply[1]).toEqual(Buffer.from(cluster.nodes[0]?.id ?? ''));
     expect(reply[3]).toEqual(Buffer.from('v'));
   });
+
+  it('serves its ring like the coordinator: whole, or the epoch alone when current', async () => {
+    cluster = await startCluster(2);
+    const [epoch, json] = (await cluster.send(0, ['RING'])) as [number, Buffer];
+    expect(epoch).toBe(2);
+    expect(Ring.fromJSON(JSON.parse(json.toString())).members.map((m) => m.id)).toEqual(
+      cluster.nodes.map((n) => n.id).sort(),
+    );
+    expect(await cluster.send(1, ['RING', '2'])).toEqual([2]);
+    expect(await cluster.send(1, ['RING', '1'])).toEqual([2, json]);
+    await expect(cluster.send(1, ['RING', 'x'])).rejects.toThrow(/WRONGARGS known-epoch/);
+  });
 });
 
 describe('storage node without a coordinator', () => {
@@ -213,6 +226,7 @@ describe('storage node without a coordinator', () => {
       await expect(conn.send(['GET', 'k'])).rejects.toThrow(
         'UNAVAILABLE no ring yet: this node has not reached the coordinator',
       );
+      await expect(conn.send(['RING'])).rejects.toThrow('UNAVAILABLE this node has no ring yet');
       const coordinator = await startCoordinator({
         host: '127.0.0.1',
         port,

@@ -139,6 +139,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   });
   let ring: Ring | undefined;
   let epoch = -1;
+  let ringJson: { epoch: number; json: string } | undefined;
   const opsByCommand = new Map<string, number>();
   let commandsProcessed = 0;
 
@@ -189,6 +190,11 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     maxKeyBytes,
     now: Date.now,
     info: (sections) => renderInfo(infoSections(), sections),
+    ring: () => {
+      if (ring === undefined) return undefined;
+      if (ringJson?.epoch !== epoch) ringJson = { epoch, json: JSON.stringify(ring.toJSON()) };
+      return ringJson;
+    },
     config: () => ({
       save: '',
       appendonly: 'no',

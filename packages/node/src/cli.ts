@@ -1,0 +1,56 @@
+import { parseNodeConfig } from './config';
+import { startNode } from './node';
+
+/**
+ * Runs a storage node as a command: reads flags and `KV_*` variables, starts the node and
+ * stops it gracefully (leaving the ring) on SIGINT or SIGTERM. Expected failures are one
+ * line on stderr, never a stack trace. Sets `process.exitCode`: 0 stopped cleanly or
+ * printed help, 1 could not start or stop, 2 usage error.
+ *
+ * @param argv - the arguments after the command name
+ * @param scriptName - how the command is named in messages and `--help`
+ */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  scriptName = 'kv-node',
+): Promise<void> {
+  const config = await parseNodeConfig(argv, env, scriptName);
+  if (config.kind === 'exit') {
+    (config.code === 0 ? process.stdout : process.stderr).write(`${config.output}\n`);
+    process.exitCode = config.code;
+    return;
+  }
+  let node;
+  try {
+    node = await startNode(config.options);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what =
+      code === 'EADDRINUSE'
+        ? `port ${config.options.port} is already in use`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+    process.stderr.write(`${scriptName}: cannot start: ${what}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  let stopping = false;
+  const stop = (): void => {
+    // A second signal means "now": do not wait for in-flight requests.
+    if (stopping) process.exit(1);
+    stopping = true;
+    node.close({ leave: true }).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(
+          `${scriptName}: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
