@@ -16,17 +16,6 @@ export class InvalidNodeOptionError extends NodeError {
   }
 }
 
-/** A peer node could not be reached or is backing off after failures. */
-export class PeerUnavailableError extends NodeError {
-  /** Id (`host:port`) of the peer. */
-  readonly peer: string;
-  constructor(peer: string, options?: ErrorOptions) {
-    super(`peer ${peer} is unreachable`, options);
-    this.name = 'PeerUnavailableError';
-    this.peer = peer;
-  }
-}
-
 /** `-WRONGARGS` reply: the request's arguments are wrong. */
 export function wrongArgs(message: string): ReplyError {
   return new ReplyError(`${ErrorCode.WRONGARGS} ${message}`);

@@ -20,5 +20,5 @@ export {
 export { COMMANDS } from './commands';
 export { main } from './cli';
 export { parseNodeConfig, type ParsedConfig } from './config';
-export { NodeError, InvalidNodeOptionError, PeerUnavailableError } from './errors';
+export { NodeError, InvalidNodeOptionError } from './errors';
 export { createNodeLogger, type LoggerOptions, type LogFormat, type LogLevel } from './logger';

@@ -1,4 +1,4 @@
-import { createRespServer, type RespServer } from '@kv/protocol';
+import { ConnectionPool, createRespServer, type RespServer } from '@kv/protocol';
 import type { Ring } from '@kv/ring';
 import type { Logger } from 'winston';
 import { dispatch, type CommandContext } from './commands';
@@ -9,7 +9,6 @@ import { HybridLogicalClock } from './hlc';
 import { renderInfo, type InfoSection } from './info';
 import { createNodeLogger, type LogFormat, type LogLevel } from './logger';
 import { MemoryEngine } from './memory-engine';
-import { PeerPool } from './peer-pool';
 import { RequestCoordinator } from './request-coordinator';
 import { Store } from './store';
 
@@ -133,7 +132,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
 
   const clock = new HybridLogicalClock();
   const store = new Store(options.engine ?? new MemoryEngine(), clock);
-  const peers = new PeerPool({
+  const peers = new ConnectionPool({
     requestTimeoutMs: options.replicaTimeoutMs ?? 1000,
     connectTimeoutMs: options.replicaTimeoutMs ?? 1000,
   });

@@ -1,8 +1,7 @@
-import { ReplyError } from '@kv/protocol';
+import { ReplyError, type ConnectionPool } from '@kv/protocol';
 import type { Ring } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HybridLogicalClock } from './hlc';
-import type { PeerPool } from './peer-pool';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import {
@@ -30,7 +29,7 @@ export interface RequestCoordinatorOptions {
   /** This node's id (`host:port`). */
   selfId: string;
   store: Store;
-  peers: PeerPool;
+  peers: ConnectionPool;
   clock: HybridLogicalClock;
   /** The current ring, or undefined before the coordinator has been reached. */
   ring: () => Ring | undefined;

@@ -133,3 +133,17 @@ export class QueueFullError extends RespError {
     this.name = 'QueueFullError';
   }
 }
+
+/**
+ * A server could not be reached through a {@link ConnectionPool}: connecting failed, the
+ * connection broke or timed out, or the server is backing off after such a failure.
+ */
+export class UnreachableError extends RespError {
+  /** `host:port` of the server. */
+  readonly address: string;
+  constructor(address: string, reason: string, options?: ErrorOptions) {
+    super(`${address} is unreachable (${reason})`, options);
+    this.name = 'UnreachableError';
+    this.address = address;
+  }
+}

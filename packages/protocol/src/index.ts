@@ -16,6 +16,7 @@ export {
   RequestTimeoutError,
   RequestAbortedError,
   QueueFullError,
+  UnreachableError,
 } from './errors';
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
 export { SimpleString, OK, type RespValue, type Reply, type CommandArg } from './types';
@@ -23,6 +24,7 @@ export { splitInline } from './inline';
 export { RespParser, type ParserMode, type ParsedRequest } from './parser';
 export { RespWriter, encodeCommand, encodeReply } from './writer';
 export { RespConnection, type ConnectionOptions, type RequestOptions } from './connection';
+export { ConnectionPool, parseAddress, type ConnectionPoolOptions } from './pool';
 export {
   RespServer,
   createRespServer,

@@ -1,0 +1,127 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { ReplyError, UnreachableError } from './errors';
+import { ConnectionPool, parseAddress } from './pool';
+import { createRespServer, type RespServer } from './server';
+import { OK, SimpleString } from './types';
+
+const servers: RespServer[] = [];
+const rawServers: Server[] = [];
+const rawSockets: Socket[] = [];
+const pools: ConnectionPool[] = [];
+
+afterEach(async () => {
+  for (const p of pools.splice(0)) p.close();
+  for (const socket of rawSockets.splice(0)) socket.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close(100)));
+  await Promise.all(
+    rawServers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+  );
+});
+
+function pool(options: ConstructorParameters<typeof ConnectionPool>[0] = {}): ConnectionPool {
+  const p = new ConnectionPool({ requestTimeoutMs: 300, connectTimeoutMs: 300, ...options });
+  pools.push(p);
+  return p;
+}
+
+async function echoServer(): Promise<{ address: string }> {
+  const server = createRespServer({
+    handler: (args) => {
+      const name = args[0]?.toString();
+      if (name === 'FAIL') throw new ReplyError('UNAVAILABLE try later');
+      return name === 'PING' ? new SimpleString('PONG') : OK;
+    },
+  });
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  return { address: `127.0.0.1:${port}` };
+}
+
+/** A port nobody listens on: bound, noted, then closed. */
+async function deadAddress(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return `127.0.0.1:${port}`;
+}
+
+/** Accepts connections and never answers. */
+async function silentServer(): Promise<string> {
+  const s = createServer((socket) => rawSockets.push(socket));
+  rawServers.push(s);
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(s.address() as { port: number }).port}`;
+}
+
+describe('ConnectionPool', () => {
+  it('reuses one pipelined connection per server', async () => {
+    const { address } = await echoServer();
+    const p = pool();
+    const replies = await Promise.all(Array.from({ length: 50 }, () => p.send(address, ['PING'])));
+    expect(replies.every((r) => r instanceof SimpleString && r.value === 'PONG')).toBe(true);
+    expect(p.size).toBe(1);
+  });
+
+  it('passes error replies through without treating the server as failed', async () => {
+    const { address } = await echoServer();
+    const p = pool();
+    await expect(p.send(address, ['FAIL'])).rejects.toThrow(ReplyError);
+    expect(p.isAvailable(address)).toBe(true);
+    expect(await p.send(address, ['PING'])).toEqual(new SimpleString('PONG'));
+  });
+
+  it('fails fast with UnreachableError while a refused server backs off', async () => {
+    const address = await deadAddress();
+    const p = pool({ minBackoffMs: 60_000 });
+    const first = p.send(address, ['PING']);
+    await expect(first).rejects.toThrow(UnreachableError);
+    await expect(first).rejects.toThrow(`${address} is unreachable (ECONNREFUSED)`);
+    expect(p.isAvailable(address)).toBe(false);
+    await expect(p.send(address, ['PING'])).rejects.toThrow(
+      `${address} is unreachable (ECONNREFUSED; backing off)`,
+    );
+  });
+
+  it('dials again once the backoff has passed', async () => {
+    const address = await deadAddress();
+    const p = pool({ minBackoffMs: 1 });
+    await expect(p.send(address, ['PING'])).rejects.toThrow(UnreachableError);
+    const { port } = parseAddress(address);
+    const server = createRespServer({ handler: () => OK });
+    servers.push(server);
+    await server.listen(port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await p.send(address, ['PING'])).toEqual(OK);
+  });
+
+  it('turns a request timeout into UnreachableError and drops the connection', async () => {
+    const address = await silentServer();
+    const p = pool({ minBackoffMs: 60_000 });
+    const err = (await p.send(address, ['PING'], { timeoutMs: 50 }).catch((e: unknown) => e)) as
+      UnreachableError | undefined;
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect(err?.message).toBe(`${address} is unreachable (no reply within 50 ms)`);
+    expect(err?.address).toBe(address);
+    expect(p.isAvailable(address)).toBe(false);
+    expect(p.size).toBe(0);
+  });
+
+  it('refuses requests after close', async () => {
+    const { address } = await echoServer();
+    const p = pool();
+    await p.send(address, ['PING']);
+    p.close();
+    expect(p.size).toBe(0);
+    await expect(p.send(address, ['PING'])).rejects.toThrow(
+      `${address} is unreachable (pool closed)`,
+    );
+  });
+});
+
+describe('parseAddress', () => {
+  it('splits at the last colon so IPv6 hosts keep theirs', () => {
+    expect(parseAddress('127.0.0.1:5001')).toEqual({ host: '127.0.0.1', port: 5001 });
+    expect(parseAddress('::1:5001')).toEqual({ host: '::1', port: 5001 });
+  });
+});

@@ -1,0 +1,173 @@
+import { RespConnection, type RequestOptions } from './connection';
+import { ConnectError, ReplyError, RequestAbortedError, UnreachableError } from './errors';
+import type { CommandArg, RespValue } from './types';
+
+/** Options of {@link ConnectionPool}. */
+export interface ConnectionPoolOptions {
+  /**
+   * Default time to wait for each reply.
+   * @default 1000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Time to wait for a connection.
+   * @default 1000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * First pause before dialling a server again after a failure; doubles on each failure
+   * in a row, up to `maxBackoffMs`.
+   * @default 100
+   */
+  minBackoffMs?: number;
+  /** @default 2000 */
+  maxBackoffMs?: number;
+  /**
+   * Most requests waiting on one connection.
+   * @default 10000
+   */
+  maxPending?: number;
+}
+
+interface Entry {
+  connection: Promise<RespConnection> | null;
+  /** Until when (Date.now() ms) requests fail at once instead of dialling again. */
+  retryAt: number;
+  backoffMs: number;
+  /** Why the last attempt failed, for the error of requests refused during backoff. */
+  reason: string;
+}
+
+/** Splits `host:port`. The host may itself contain colons (IPv6). */
+export function parseAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof ConnectError) return err.code ?? 'connect failed';
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One long-lived, pipelined {@link RespConnection} per server, dialled on first use. A
+ * connection that fails (cannot connect, breaks, or a request on it times out) is dropped
+ * and the server is backed off: until the backoff passes, requests to it fail at once with
+ * {@link UnreachableError}, so a dead server costs no waiting. Error replies from a live
+ * server are passed through as {@link ReplyError} and do not count as failures.
+ */
+export class ConnectionPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly options: Required<ConnectionPoolOptions>;
+  private closed = false;
+
+  constructor(options: ConnectionPoolOptions = {}) {
+    this.options = {
+      requestTimeoutMs: options.requestTimeoutMs ?? 1000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 1000,
+      minBackoffMs: options.minBackoffMs ?? 100,
+      maxBackoffMs: options.maxBackoffMs ?? 2000,
+      maxPending: options.maxPending ?? 10_000,
+    };
+  }
+
+  /**
+   * Sends a command to `address` (`host:port`).
+   *
+   * @throws {@link UnreachableError} when the server cannot be reached or did not answer in
+   *   time; {@link ReplyError} for an error reply; {@link RequestAbortedError} when aborted
+   */
+  async send(
+    address: string,
+    args: readonly CommandArg[],
+    options: RequestOptions = {},
+  ): Promise<RespValue> {
+    const connection = await this.connection(address);
+    try {
+      return await connection.send(args, {
+        timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs,
+        signal: options.signal,
+      });
+    } catch (err) {
+      if (err instanceof ReplyError || err instanceof RequestAbortedError) throw err;
+      this.markFailed(address, reasonOf(err));
+      throw new UnreachableError(address, reasonOf(err), { cause: err });
+    }
+  }
+
+  /** False while `address` is backing off after a failure. */
+  isAvailable(address: string): boolean {
+    const entry = this.entries.get(address);
+    return !entry || entry.connection !== null || Date.now() >= entry.retryAt;
+  }
+
+  /** Connections currently open or opening. */
+  get size(): number {
+    let n = 0;
+    for (const entry of this.entries.values()) if (entry.connection) n++;
+    return n;
+  }
+
+  /** Closes every connection; later requests fail with {@link UnreachableError}. */
+  close(): void {
+    this.closed = true;
+    for (const [address, entry] of this.entries) {
+      void entry.connection?.then(
+        (c) => c.destroy(),
+        () => undefined,
+      );
+      this.entries.delete(address);
+    }
+  }
+
+  private connection(address: string): Promise<RespConnection> {
+    if (this.closed) return Promise.reject(new UnreachableError(address, 'pool closed'));
+    let entry = this.entries.get(address);
+    if (!entry) {
+      entry = { connection: null, retryAt: 0, backoffMs: this.options.minBackoffMs, reason: '' };
+      this.entries.set(address, entry);
+    }
+    if (entry.connection) return entry.connection;
+    if (Date.now() < entry.retryAt)
+      return Promise.reject(new UnreachableError(address, `${entry.reason}; backing off`));
+    const { host, port } = parseAddress(address);
+    const current = entry;
+    const opening = RespConnection.connect({
+      host,
+      port,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      maxPending: this.options.maxPending,
+    }).then(
+      (c) => {
+        current.backoffMs = this.options.minBackoffMs;
+        c.once('close', () => {
+          if (current.connection === opening) current.connection = null;
+        });
+        // Closed while connecting: do not leave the socket open.
+        if (this.closed) c.destroy();
+        return c;
+      },
+      (err: unknown) => {
+        this.markFailed(address, reasonOf(err));
+        throw new UnreachableError(address, reasonOf(err), { cause: err });
+      },
+    );
+    entry.connection = opening;
+    return opening;
+  }
+
+  private markFailed(address: string, reason: string): void {
+    const entry = this.entries.get(address);
+    if (!entry) return;
+    const old = entry.connection;
+    entry.connection = null;
+    entry.reason = reason;
+    entry.retryAt = Date.now() + entry.backoffMs;
+    entry.backoffMs = Math.min(entry.backoffMs * 2, this.options.maxBackoffMs);
+    void old?.then(
+      (c) => c.destroy(),
+      () => undefined,
+    );
+  }
+}
