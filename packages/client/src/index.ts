@@ -1,1 +1,46 @@
-export const placeholder = 0;
+/**
+ * @packageDocumentation
+ * The kv smart client. It fetches the consistent-hash ring from the coordinator once and
+ * sends each request straight to the key's primary node (placement computed locally with
+ * `@kv/ring`), over one pooled, pipelined connection per node. When the primary is down it
+ * falls back to the key's replicas in preference order; it refreshes the ring periodically
+ * and whenever a node is unreachable, retries with backoff, and keeps working with the
+ * ring it has while the coordinator is down.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from '@kv/client';
+ *
+ * const client = createClient({ coordinator: '127.0.0.1:5000' });
+ * await client.put('user:1', 'Alice', { ttlMs: 60_000 });
+ * const entry = await client.getEntry('user:1');
+ * console.log(entry.value?.toString(), 'from', entry.node); // Alice from 127.0.0.1:5001
+ * await client.close();
+ * ```
+ */
+export {
+  KvClient,
+  createClient,
+  type ClientOptions,
+  type RequestOptions,
+  type PutOptions,
+  type GetOptions,
+  type DeleteOptions,
+  type Entry,
+  type Placement,
+  type NodeStatus,
+  type FallbackEvent,
+  type RingChangeEvent,
+} from './client';
+export { type RingSnapshot } from './ring-source';
+export { parseInfo } from './info';
+export {
+  ClientError,
+  InvalidClientOptionError,
+  CoordinatorUnreachableError,
+  NoNodesError,
+  ClusterUnavailableError,
+  ClientClosedError,
+  type NodeFailure,
+} from './errors';
+export { ReplyError, UnreachableError, RequestTimeoutError, ErrorCode } from '@kv/protocol';

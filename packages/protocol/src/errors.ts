@@ -141,9 +141,12 @@ export class QueueFullError extends RespError {
 export class UnreachableError extends RespError {
   /** `host:port` of the server. */
   readonly address: string;
+  /** Why: a system error code (`ECONNREFUSED`), `no reply within 1000 ms`, ... */
+  readonly reason: string;
   constructor(address: string, reason: string, options?: ErrorOptions) {
     super(`${address} is unreachable (${reason})`, options);
     this.name = 'UnreachableError';
     this.address = address;
+    this.reason = reason;
   }
 }

@@ -1,0 +1,70 @@
+/** Base class of every error @kv/client throws (server error replies are `ReplyError`). */
+export class ClientError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClientError';
+  }
+}
+
+/** An option given to `createClient` is not valid. */
+export class InvalidClientOptionError extends ClientError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidClientOptionError';
+  }
+}
+
+/** The coordinator could not be reached and the client has no ring to work with. */
+export class CoordinatorUnreachableError extends ClientError {
+  /** `host:port` of the coordinator. */
+  readonly address: string;
+  /** Why it could not be reached (`ECONNREFUSED`, `no reply within 1000 ms`, ...). */
+  readonly reason: string;
+  constructor(address: string, reason: string, options?: ErrorOptions) {
+    super(`cannot reach coordinator at ${address} (${reason}): is it running?`, options);
+    this.name = 'CoordinatorUnreachableError';
+    this.address = address;
+    this.reason = reason;
+  }
+}
+
+/** The ring has no storage nodes: none has registered with the coordinator. */
+export class NoNodesError extends ClientError {
+  constructor(coordinator: string) {
+    super(
+      `no storage nodes are registered with the coordinator at ${coordinator}: start one (kv node --port 5001)`,
+    );
+    this.name = 'NoNodesError';
+  }
+}
+
+/** One node that was tried for a request, and how it failed. */
+export interface NodeFailure {
+  /** `host:port` of the node. */
+  readonly node: string;
+  readonly error: Error;
+}
+
+/** No node could serve a request: every candidate failed, on every retry. */
+export class ClusterUnavailableError extends ClientError {
+  /** Every attempt, in order. */
+  readonly failures: readonly NodeFailure[];
+  constructor(what: string, failures: readonly NodeFailure[]) {
+    // Each node once, with its first failure: later ones only add "backing off".
+    const first = new Map<string, string>();
+    for (const f of failures) if (!first.has(f.node)) first.set(f.node, f.error.message);
+    super(`no node could serve ${what}: ${[...first.values()].join('; ')}`, {
+      cause: failures[failures.length - 1]?.error,
+    });
+    this.name = 'ClusterUnavailableError';
+    this.failures = failures;
+  }
+}
+
+/** The client was closed. */
+export class ClientClosedError extends ClientError {
+  constructor() {
+    super('the client is closed');
+    this.name = 'ClientClosedError';
+  }
+}
