@@ -16,8 +16,18 @@ export interface LogLine {
 export function describeChange(change: MembershipChange): LogLine[] {
   const { member, epoch } = change;
   switch (change.kind) {
+    case 'joining':
+      return [
+        info(
+          `Node ${member.id} joining (${placement(member)}): taking writes, copying its ranges before it serves reads, epoch ${epoch}`,
+        ),
+      ];
     case 'joined':
       return [info(`Node ${member.id} registered (${placement(member)}), epoch ${epoch}`)];
+    case 'leaving':
+      return [
+        info(`Node ${member.id} leaving: handing its ranges to their next owners, epoch ${epoch}`),
+      ];
     case 'updated':
       return [
         info(

@@ -49,8 +49,8 @@ function portArg(arg: Buffer): number {
 }
 
 /**
- * The `[ZONE z] [WEIGHT w]` options of REGISTER_NODE, in any order, option words in any
- * case. An omitted option takes its default: registering is a statement of the node's
+ * The `[ZONE z] [WEIGHT w] [JOINING]` options of REGISTER_NODE, in any order, option words
+ * in any case. An omitted option takes its default: registering is a statement of the node's
  * whole configuration.
  *
  * @throws a `-WRONGARGS` {@link ReplyError} for an unknown or repeated option word, an
@@ -60,12 +60,19 @@ function portArg(arg: Buffer): number {
 export function registerOptions(args: readonly Buffer[]): RegisterOptions {
   let zone: string | undefined;
   let weight: number | undefined;
+  let joining = false;
   for (let i = 0; i < args.length; i += 2) {
     const word = (args[i] as Buffer).toString('latin1').toUpperCase();
+    if (word === 'JOINING') {
+      if (joining) throw wrongArgs('JOINING given twice');
+      joining = true;
+      i--;
+      continue;
+    }
     const value = args[i + 1];
     if (word !== 'ZONE' && word !== 'WEIGHT') {
       throw wrongArgs(
-        `unknown option ${quote(args[i] as Buffer)}: REGISTER_NODE takes ZONE zone and WEIGHT weight`,
+        `unknown option ${quote(args[i] as Buffer)}: REGISTER_NODE takes ZONE zone, WEIGHT weight and JOINING`,
       );
     }
     if (value === undefined) throw wrongArgs(`${word} needs a value`);
@@ -73,7 +80,11 @@ export function registerOptions(args: readonly Buffer[]): RegisterOptions {
     if (word === 'ZONE') zone = zoneArg(value);
     else weight = weightArg(value);
   }
-  return { ...(zone !== undefined && { zone }), ...(weight !== undefined && { weight }) };
+  return {
+    ...(zone !== undefined && { zone }),
+    ...(weight !== undefined && { weight }),
+    ...(joining && { joining }),
+  };
 }
 
 function zoneArg(arg: Buffer): string {

@@ -56,7 +56,7 @@ describe('dispatch', () => {
     ['CONFIG', []],
   ];
   const tooMany: [string, string[]][] = [
-    ['REGISTER_NODE', ['h', '1', 'ZONE', 'a', 'WEIGHT', '1', 'X']],
+    ['REGISTER_NODE', ['h', '1', 'ZONE', 'a', 'WEIGHT', '1', 'JOINING', 'X']],
     ['HEARTBEAT', ['h', '1', 'x']],
     ['UNREGISTER_NODE', ['h', '1', 'x']],
     ['GET_NODES_FOR_KEY', ['a', 'b']],
@@ -155,7 +155,7 @@ describe('REGISTER_NODE', () => {
   it.each([
     [
       ['127.0.0.1', '5001', 'RACK', 'a'],
-      "WRONGARGS unknown option 'RACK': REGISTER_NODE takes ZONE zone and WEIGHT weight",
+      "WRONGARGS unknown option 'RACK': REGISTER_NODE takes ZONE zone, WEIGHT weight and JOINING",
     ],
     [['127.0.0.1', '5001', 'ZONE'], 'WRONGARGS ZONE needs a value'],
     [['127.0.0.1', '5001', 'ZONE', 'a', 'weight'], 'WRONGARGS WEIGHT needs a value'],
@@ -284,6 +284,20 @@ describe('RING', () => {
     expect(await call('RING', '1')).toEqual([2, JSON.stringify(membership.ring.toJSON())]);
   });
 
+  it('adds the target ring while a node is joining', async () => {
+    await call('REGISTER_NODE', '127.0.0.1', '5001');
+    await call('REGISTER_NODE', '127.0.0.1', '5002', 'joining');
+    expect(await call('RING')).toEqual([
+      2,
+      JSON.stringify(membership.ring.toJSON()),
+      JSON.stringify(membership.target.toJSON()),
+    ]);
+    expect(membership.target.size).toBe(2);
+    expect(await call('NODE_READY', '127.0.0.1', '5002')).toBe(3);
+    expect(await call('RING')).toEqual([3, JSON.stringify(membership.ring.toJSON())]);
+    expect(committed.map((c) => c.kind)).toEqual(['joined', 'joining', 'joined']);
+  });
+
   it('rejects a known epoch that is not an integer', async () => {
     expect(await errorOf('RING', 'soon')).toBe(
       "WRONGARGS RING known-epoch must be an integer, got 'soon'",
@@ -308,6 +322,28 @@ describe('PING, INFO, COMMAND, CONFIG', () => {
     expect(await call('CONFIG', 'get', 'save')).toEqual([]);
     expect(await errorOf('CONFIG', 'SET', 'save', '')).toBe(
       "ERR unknown subcommand 'SET': try CONFIG GET",
+    );
+  });
+});
+
+describe('LEAVING and NODE_READY', () => {
+  it('moves a member to leaving once, answering the epoch', async () => {
+    await call('REGISTER_NODE', '127.0.0.1', '5001');
+    await call('REGISTER_NODE', '127.0.0.1', '5002');
+    expect(await call('LEAVING', '127.0.0.1', '5002')).toBe(3);
+    expect(await call('LEAVING', '127.0.0.1', '5002')).toBe(3);
+    expect(membership.phase('127.0.0.1:5002')).toBe('leaving');
+    expect(committed.map((c) => c.kind)).toEqual(['joined', 'joined', 'leaving']);
+  });
+
+  it('answers a node that is not a member with NOTREGISTERED', async () => {
+    expect(await errorOf('LEAVING', '127.0.0.1', '5009')).toMatch(/^NOTREGISTERED /);
+    expect(await errorOf('NODE_READY', '127.0.0.1', '5009')).toMatch(/^NOTREGISTERED /);
+  });
+
+  it('rejects JOINING given twice', async () => {
+    expect(await errorOf('REGISTER_NODE', '127.0.0.1', '5001', 'JOINING', 'joining')).toBe(
+      'WRONGARGS JOINING given twice',
     );
   });
 });

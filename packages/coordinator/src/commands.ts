@@ -32,8 +32,8 @@ const PONG = new SimpleString('PONG');
 /** The coordinator's commands, by upper-case name. Names are matched case-insensitively. */
 export const COMMANDS = {
   REGISTER_NODE: {
-    arity: [2, 6],
-    usage: 'REGISTER_NODE host port [ZONE zone] [WEIGHT weight]',
+    arity: [2, 7],
+    usage: 'REGISTER_NODE host port [ZONE zone] [WEIGHT weight] [JOINING]',
     async run(context, args) {
       const id = nodeId(args[1] as Buffer, args[2] as Buffer);
       const registration = register(context.membership, id, registerOptions(args.slice(3)));
@@ -46,6 +46,24 @@ export const COMMANDS = {
     usage: 'HEARTBEAT host port',
     run: (context, args) =>
       context.membership.heartbeat(nodeId(args[1] as Buffer, args[2] as Buffer)),
+  },
+  NODE_READY: {
+    arity: [2, 2],
+    usage: 'NODE_READY host port',
+    async run(context, args) {
+      const change = context.membership.ready(nodeId(args[1] as Buffer, args[2] as Buffer));
+      if (change) await context.commit(change);
+      return context.membership.epoch;
+    },
+  },
+  LEAVING: {
+    arity: [2, 2],
+    usage: 'LEAVING host port',
+    async run(context, args) {
+      const change = context.membership.leave(nodeId(args[1] as Buffer, args[2] as Buffer));
+      if (change) await context.commit(change);
+      return context.membership.epoch;
+    },
   },
   UNREGISTER_NODE: {
     arity: [2, 2],
@@ -84,13 +102,17 @@ export const COMMANDS = {
     arity: [0, 1],
     usage: 'RING [known-epoch]',
     // A client that already holds the current epoch gets `[epoch]` alone, so polling for
-    // changes costs a few bytes instead of the whole ring.
+    // changes costs a few bytes instead of the whole ring. While a node joins or leaves,
+    // the target ring (where writes also go) follows the ring reads are routed by.
     run: ({ membership }, args) => {
       const known = args[1]?.toString('latin1');
       if (known !== undefined && !/^-?\d{1,15}$/.test(known))
         throw wrongArgs(`RING known-epoch must be an integer, got '${known}'`);
       if (known !== undefined && Number(known) === membership.epoch) return [membership.epoch];
-      return [membership.epoch, JSON.stringify(membership.ring.toJSON())];
+      const reply: Reply[] = [membership.epoch, JSON.stringify(membership.ring.toJSON())];
+      if (membership.target !== membership.ring)
+        reply.push(JSON.stringify(membership.target.toJSON()));
+      return reply;
     },
   },
   PING: {

@@ -229,7 +229,7 @@ describe('coordinator over TCP', () => {
     const r = await raw(coordinator);
     r.write('REGISTER_NODE 127.0.0.1\r\n');
     expect(await r.until('\r\n')).toBe(
-      "-WRONGARGS wrong number of arguments for 'REGISTER_NODE': usage REGISTER_NODE host port [ZONE zone] [WEIGHT weight]\r\n",
+      "-WRONGARGS wrong number of arguments for 'REGISTER_NODE': usage REGISTER_NODE host port [ZONE zone] [WEIGHT weight] [JOINING]\r\n",
     );
     r.write('REGISTER_NODE 127.0.0.1 70000\r\n');
     expect(await r.until('\r\n')).toBe(
@@ -300,6 +300,8 @@ describe('coordinator over TCP', () => {
       members: '1',
       members_up: '1',
       members_probation: '0',
+      members_joining: '0',
+      members_leaving: '0',
       dead_remembered: '0',
       connected_clients: '1',
       commands_processed: '2',

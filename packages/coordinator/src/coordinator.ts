@@ -266,6 +266,8 @@ export class Coordinator {
       members: counts.members,
       membersUp: counts.up,
       membersProbation: counts.probation,
+      membersJoining: counts.joining,
+      membersLeaving: counts.leaving,
       deadRemembered: counts.deadRemembered,
       uptimeSeconds: Math.floor((this.now() - this.startedAt) / 1000),
       tcpPort: this.boundPort,

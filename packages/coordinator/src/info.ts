@@ -5,6 +5,8 @@ export interface CoordinatorInfo {
   readonly members: number;
   readonly membersUp: number;
   readonly membersProbation: number;
+  readonly membersJoining: number;
+  readonly membersLeaving: number;
   readonly deadRemembered: number;
   readonly uptimeSeconds: number;
   readonly connectedClients: number;
@@ -26,6 +28,8 @@ export function renderInfo(info: CoordinatorInfo): string {
     ['members', info.members],
     ['members_up', info.membersUp],
     ['members_probation', info.membersProbation],
+    ['members_joining', info.membersJoining],
+    ['members_leaving', info.membersLeaving],
     ['dead_remembered', info.deadRemembered],
     ['uptime_in_seconds', info.uptimeSeconds],
     ['tcp_port', info.tcpPort],

@@ -19,7 +19,14 @@ describe('Membership', () => {
     expect(m.epoch).toBe(0);
     expect(m.ring.size).toBe(0);
     expect(m.list()).toEqual([]);
-    expect(m.counts()).toEqual({ members: 0, up: 0, probation: 0, deadRemembered: 0 });
+    expect(m.counts()).toEqual({
+      members: 0,
+      up: 0,
+      probation: 0,
+      joining: 0,
+      leaving: 0,
+      deadRemembered: 0,
+    });
   });
 
   it('adds a registering node to the ring and bumps the epoch', () => {
@@ -163,7 +170,14 @@ describe('Membership', () => {
       { id: '127.0.0.1:5001', state: 'dead', zone: 'z', weight: 1, heartbeatAgeMs: 5100 },
       { id: '127.0.0.1:5002', state: 'up', zone: '', weight: 1, heartbeatAgeMs: 100 },
     ]);
-    expect(m.counts()).toEqual({ members: 1, up: 1, probation: 0, deadRemembered: 1 });
+    expect(m.counts()).toEqual({
+      members: 1,
+      up: 1,
+      probation: 0,
+      joining: 0,
+      leaving: 0,
+      deadRemembered: 1,
+    });
     expect(() => m.heartbeat('127.0.0.1:5001')).toThrow(NotRegisteredError);
     expect(() => m.markDead('127.0.0.1:5001')).toThrow(NotRegisteredError);
 
@@ -222,9 +236,106 @@ describe('Membership', () => {
     t += 10;
     expect(restored.heartbeat('127.0.0.1:5002')).toBe(4);
     expect(restored.list().map((s) => s.state)).toEqual(['probation', 'up']);
-    expect(restored.counts()).toEqual({ members: 2, up: 1, probation: 1, deadRemembered: 0 });
+    expect(restored.counts()).toEqual({
+      members: 2,
+      up: 1,
+      probation: 1,
+      joining: 0,
+      leaving: 0,
+      deadRemembered: 0,
+    });
     restored.register('127.0.0.1:5001', { zone: 'a' });
     expect(restored.list().map((s) => s.state)).toEqual(['up', 'up']);
     expect(restored.epoch).toBe(4);
+  });
+});
+
+describe('Membership: joining and leaving', () => {
+  const a = '127.0.0.1:5001';
+  const b = '127.0.0.1:5002';
+  const c = '127.0.0.1:5003';
+
+  function withMembers(...ids: string[]): Membership {
+    const m = fresh();
+    for (const id of ids) m.register(id);
+    return m;
+  }
+
+  it('lets the first node serve at once even when it asks to join', () => {
+    const m = fresh();
+    expect(m.register(a, { joining: true }).change?.kind).toBe('joined');
+    expect(m.ring.has(a)).toBe(true);
+    expect(m.target).toBe(m.ring);
+  });
+
+  it('puts a joining node in the target ring only, until it is ready', () => {
+    const m = withMembers(a, b);
+    const registration = m.register(c, { joining: true });
+    expect(registration.change).toMatchObject({ kind: 'joining', epoch: 3 });
+    expect(m.ring.has(c)).toBe(false);
+    expect(m.target.has(c)).toBe(true);
+    expect(m.list().map((s) => [s.id, s.state])).toEqual([
+      [a, 'up'],
+      [b, 'up'],
+      [c, 'joining'],
+    ]);
+    expect(m.counts()).toMatchObject({ members: 3, up: 2, joining: 1 });
+    expect(m.ready(c)).toMatchObject({ kind: 'joined', epoch: 4 });
+    expect(m.ring.has(c)).toBe(true);
+    expect(m.target).toBe(m.ring);
+    expect(m.ready(c)).toBeUndefined();
+    expect(m.epoch).toBe(4);
+  });
+
+  it('sends a member that restarted empty back to joining', () => {
+    const m = withMembers(a, b);
+    expect(m.register(b).change).toBeUndefined();
+    expect(m.register(b, { joining: true }).change).toMatchObject({ kind: 'joining', epoch: 3 });
+    expect(m.ring.has(b)).toBe(false);
+    expect(m.phase(b)).toBe('joining');
+    // A heartbeat-driven re-registration while joining changes nothing.
+    expect(m.register(b, { joining: true }).change).toBeUndefined();
+  });
+
+  it('keeps a leaving member serving reads while writes move on, then removes it', () => {
+    const m = withMembers(a, b, c);
+    expect(m.leave(b)).toMatchObject({ kind: 'leaving', epoch: 4 });
+    expect(m.ring.has(b)).toBe(true);
+    expect(m.target.has(b)).toBe(false);
+    expect(m.phase(b)).toBe('leaving');
+    expect(m.list().find((s) => s.id === b)?.state).toBe('leaving');
+    expect(m.leave(b)).toBeUndefined();
+    expect(m.unregister(b)).toMatchObject({ kind: 'left', epoch: 5 });
+    expect(m.ring.has(b) || m.target.has(b)).toBe(false);
+    expect(m.target).toBe(m.ring);
+  });
+
+  it('removes a joining member that leaves or dies from every ring', () => {
+    const m = withMembers(a, b);
+    m.register(c, { joining: true });
+    expect(m.leave(c)).toMatchObject({ kind: 'left' });
+    expect(m.target.has(c)).toBe(false);
+    m.register(c, { joining: true });
+    expect(m.markDead(c)).toMatchObject({ kind: 'died' });
+    expect(m.target.has(c)).toBe(false);
+    expect(m.target).toBe(m.ring);
+  });
+
+  it('refuses ready and leave from a node that is not a member', () => {
+    const m = withMembers(a);
+    expect(() => m.ready(b)).toThrow(NotRegisteredError);
+    expect(() => m.leave(b)).toThrow(NotRegisteredError);
+  });
+
+  it('restores both rings, so a join or leave in progress survives a restart', () => {
+    const m = withMembers(a, b, c);
+    m.leave(a);
+    m.register('127.0.0.1:5004', { joining: true });
+    const restored = Membership.restore(m.toState(), { now });
+    expect(restored.ring.equals(m.ring)).toBe(true);
+    expect(restored.target.equals(m.target)).toBe(true);
+    expect(restored.phase(a)).toBe('leaving');
+    expect(restored.phase('127.0.0.1:5004')).toBe('joining');
+    expect(withMembers(a).toState()).not.toHaveProperty('target');
   });
 });

@@ -4,10 +4,20 @@ import { NotRegisteredError } from './errors';
 
 /** Liveness of a node as the coordinator sees it. */
 export const MemberState = {
+  /**
+   * Registered and taking writes for the ranges it will own while it copies them from
+   * their current owners; reads still go to those owners. Becomes `up` on `NODE_READY`.
+   */
+  JOINING: 'joining',
   /** In the ring and heartbeating. */
   UP: 'up',
   /** In the ring, restored from the state file, no heartbeat since the coordinator restarted. */
   PROBATION: 'probation',
+  /**
+   * Still serving reads while it hands its ranges to their next owners; writes already go
+   * to those owners. Removed on `UNREGISTER_NODE`.
+   */
+  LEAVING: 'leaving',
   /** Removed from the ring after the failure timeout; remembered for `LIST_NODES ALL` only. */
   DEAD: 'dead',
 } as const;
@@ -34,10 +44,14 @@ export interface MemberStatus {
 
 /** Kinds of membership change; each bumps the epoch by exactly 1. */
 export const ChangeKind = {
-  /** A node registered and was added to the ring. */
+  /** A node registered and entered the target ring; it takes writes, not yet reads. */
+  JOINING: 'joining',
+  /** A node entered the ring that serves reads: the first node, or a joining one that is ready. */
   JOINED: 'joined',
   /** A member registered again with a different zone or weight. */
   UPDATED: 'updated',
+  /** A member announced it is leaving: it left the target ring and hands off its data. */
+  LEAVING: 'leaving',
   /** A member sent UNREGISTER_NODE. */
   LEFT: 'left',
   /** A member was silent for the failure timeout. */
@@ -49,7 +63,9 @@ export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
 
 /** A change of ring membership, with the epoch it produced. */
 export type MembershipChange =
+  | { readonly kind: 'joining'; readonly member: Member; readonly epoch: number }
   | { readonly kind: 'joined'; readonly member: Member; readonly epoch: number }
+  | { readonly kind: 'leaving'; readonly member: Member; readonly epoch: number }
   | {
       readonly kind: 'updated';
       readonly member: Member;
@@ -75,12 +91,14 @@ export interface Registration {
   readonly change: MembershipChange | undefined;
 }
 
-/** What persists across coordinator restarts: the epoch and the ring (options and members). */
+/** What persists across coordinator restarts: the epoch and the rings (options and members). */
 export interface MembershipState {
   /** The ring epoch. */
   readonly epoch: number;
-  /** The serialised ring. */
+  /** The serialised ring that serves reads. */
   readonly ring: RingJSON;
+  /** The serialised target ring, when a node is joining or leaving. */
+  readonly target?: RingJSON;
 }
 
 /** Options of {@link Membership}. */
@@ -114,6 +132,13 @@ export interface RegisterOptions {
    * @default 1
    */
   readonly weight?: number;
+  /**
+   * The node copies its ranges from their current owners before it serves reads, and
+   * says so with `NODE_READY`: a new node enters as `joining`, and so does a member that
+   * registers again with an empty store. Without it a node serves at once.
+   * @default false
+   */
+  readonly joining?: boolean;
 }
 
 interface Liveness {
@@ -138,7 +163,10 @@ const monotonicNow = (): number => performance.now();
  * returned as a {@link MembershipChange} so the caller can log and persist it.
  */
 export class Membership {
+  /** The ring reads are routed by: `up`, `probation` and `leaving` members. */
   private ringValue: Ring;
+  /** The ring placement is heading to: `up`, `probation` and `joining` members. */
+  private targetValue: Ring;
   private epochValue: number;
   /** The clock heartbeat times are read from. */
   readonly now: () => number;
@@ -150,6 +178,7 @@ export class Membership {
   /** An empty membership at epoch 0. */
   constructor(options: MembershipOptions = {}) {
     this.ringValue = new Ring([], options.ring);
+    this.targetValue = this.ringValue;
     this.epochValue = 0;
     this.now = options.now ?? monotonicNow;
     this.maxDead = options.maxDeadRemembered ?? MAX_DEAD_REMEMBERED;
@@ -165,9 +194,13 @@ export class Membership {
   static restore(state: MembershipState, options: MembershipOptions = {}): Membership {
     const membership = new Membership(options);
     membership.ringValue = Ring.fromJSON(state.ring);
+    membership.setRings(
+      membership.ringValue,
+      state.target ? Ring.fromJSON(state.target) : membership.ringValue,
+    );
     membership.epochValue = state.epoch;
     const now = membership.now();
-    for (const { id } of membership.ringValue.members) {
+    for (const { id } of membership.allMembers()) {
       membership.liveness.set(id, { state: MemberState.PROBATION, lastHeartbeat: now });
     }
     return membership;
@@ -178,9 +211,17 @@ export class Membership {
     return this.epochValue;
   }
 
-  /** The current ring (an immutable value). */
+  /** The ring reads are routed by (an immutable value). */
   get ring(): Ring {
     return this.ringValue;
+  }
+
+  /**
+   * The ring writes are placed by: the read ring with joining members added and leaving
+   * ones removed. The same object as {@link ring} when no node is joining or leaving.
+   */
+  get target(): Ring {
+    return this.targetValue;
   }
 
   /**
@@ -192,27 +233,88 @@ export class Membership {
    *   when the ring would exceed its virtual node limit; the membership is then unchanged
    */
   register(id: string, options: RegisterOptions = {}): Registration {
-    const { zone = DEFAULT_ZONE, weight = 1 } = options;
-    const current = this.ringValue.member(id);
+    const { zone = DEFAULT_ZONE, weight = 1, joining = false } = options;
+    const current = this.targetValue.member(id) ?? this.ringValue.member(id);
     let change: MembershipChange | undefined;
     if (current === undefined) {
-      this.ringValue = this.ringValue.add({ id, zone, weight });
+      const member = { id, zone, weight };
+      // A node that copies its data first joins the target ring only; the first node has
+      // nobody to copy from, and one that does not stream serves at once.
+      if (joining && this.ringValue.size > 0) {
+        this.setRings(this.ringValue, this.targetValue.add(member));
+        change = { kind: ChangeKind.JOINING, member: this.memberOf(id), epoch: ++this.epochValue };
+      } else {
+        const ring = this.ringValue.add(member);
+        this.setRings(
+          ring,
+          this.targetValue === this.ringValue ? ring : this.targetValue.add(member),
+        );
+        change = { kind: ChangeKind.JOINED, member: this.memberOf(id), epoch: ++this.epochValue };
+      }
       this.dead.delete(id);
-      change = { kind: ChangeKind.JOINED, member: this.memberOf(id), epoch: ++this.epochValue };
     } else if (current.zone !== zone || current.weight !== weight) {
-      this.ringValue =
-        current.zone === zone
-          ? this.ringValue.reweight(id, weight)
-          : this.ringValue.remove(id).add({ id, zone, weight });
+      const update = (ring: Ring): Ring =>
+        !ring.has(id)
+          ? ring
+          : current.zone === zone
+            ? ring.reweight(id, weight)
+            : ring.remove(id).add({ id, zone, weight });
+      this.setRings(update(this.ringValue), update(this.targetValue));
       change = {
         kind: ChangeKind.UPDATED,
         member: this.memberOf(id),
         previous: current,
         epoch: ++this.epochValue,
       };
+    } else if (
+      joining &&
+      this.ringValue.has(id) &&
+      this.targetValue.has(id) &&
+      this.ringValue.size > 1
+    ) {
+      // A member restarted empty: it must not serve reads before it has its data back.
+      this.setRings(this.ringValue.remove(id), this.targetValue);
+      change = { kind: ChangeKind.JOINING, member: this.memberOf(id), epoch: ++this.epochValue };
     }
     this.liveness.set(id, { state: MemberState.UP, lastHeartbeat: this.now() });
     return { id, epoch: this.epochValue, change };
+  }
+
+  /**
+   * A joining member has its data: it enters the ring that serves reads. Idempotent.
+   * @returns the change, or undefined when the member was not joining
+   * @throws {@link NotRegisteredError} if `id` is not a member
+   */
+  ready(id: string): MembershipChange | undefined {
+    const member = this.targetValue.member(id);
+    if (member === undefined || !this.liveness.has(id)) throw new NotRegisteredError(id);
+    if (this.ringValue.has(id)) return undefined;
+    this.setRings(this.ringValue.add(member), this.targetValue);
+    return { kind: ChangeKind.JOINED, member, epoch: ++this.epochValue };
+  }
+
+  /**
+   * A member is about to leave: it leaves the target ring (writes go to the next owners)
+   * and keeps serving reads while it hands off its data. Idempotent. A member still
+   * joining has nothing to hand off and is removed at once.
+   * @throws {@link NotRegisteredError} if `id` is not a member
+   */
+  leave(id: string): MembershipChange | undefined {
+    if (!this.liveness.has(id)) throw new NotRegisteredError(id);
+    if (!this.ringValue.has(id)) return this.unregister(id);
+    const member = this.memberOf(id);
+    if (!this.targetValue.has(id)) return undefined;
+    this.setRings(this.ringValue, this.targetValue.remove(id));
+    return { kind: ChangeKind.LEAVING, member, epoch: ++this.epochValue };
+  }
+
+  /** `joining` or `leaving` while a member is in only one of the two rings. */
+  phase(id: string): typeof MemberState.JOINING | typeof MemberState.LEAVING | undefined {
+    const inRing = this.ringValue.has(id);
+    const inTarget = this.targetValue.has(id);
+    if (inTarget && !inRing) return MemberState.JOINING;
+    if (inRing && !inTarget) return MemberState.LEAVING;
+    return undefined;
   }
 
   /**
@@ -284,9 +386,10 @@ export class Membership {
    */
   list(includeDead = false): MemberStatus[] {
     const now = this.now();
-    const statuses: MemberStatus[] = this.ringValue.members.map((member) => {
+    const statuses: MemberStatus[] = this.allMembers().map((member) => {
       const liveness = this.liveness.get(member.id) as Liveness;
-      return status(member, liveness.state, now - liveness.lastHeartbeat);
+      const state = this.phase(member.id) ?? liveness.state;
+      return status(member, state, now - liveness.lastHeartbeat);
     });
     if (!includeDead || this.dead.size === 0) return statuses;
     for (const { member, lastHeartbeat } of this.dead.values()) {
@@ -296,35 +399,66 @@ export class Membership {
   }
 
   /** Counts by state. */
-  counts(): { members: number; up: number; probation: number; deadRemembered: number } {
-    let probation = 0;
-    for (const { state } of this.liveness.values()) {
-      if (state === MemberState.PROBATION) probation++;
+  counts(): {
+    members: number;
+    up: number;
+    probation: number;
+    joining: number;
+    leaving: number;
+    deadRemembered: number;
+  } {
+    const counts = { probation: 0, joining: 0, leaving: 0 };
+    for (const [id, { state }] of this.liveness) {
+      const phase = this.phase(id);
+      if (phase !== undefined) counts[phase]++;
+      else if (state === MemberState.PROBATION) counts.probation++;
     }
     return {
       members: this.liveness.size,
-      up: this.liveness.size - probation,
-      probation,
+      up: this.liveness.size - counts.probation - counts.joining - counts.leaving,
+      ...counts,
       deadRemembered: this.dead.size,
     };
   }
 
   /** The state to persist. */
   toState(): MembershipState {
-    return { epoch: this.epochValue, ring: this.ringValue.toJSON() };
+    return {
+      epoch: this.epochValue,
+      ring: this.ringValue.toJSON(),
+      ...(this.targetValue !== this.ringValue && { target: this.targetValue.toJSON() }),
+    };
+  }
+
+  /** Members of either ring, sorted by id. */
+  private allMembers(): Member[] {
+    const leaving = this.ringValue.members.filter((m) => !this.targetValue.has(m.id));
+    if (leaving.length === 0) return [...this.targetValue.members];
+    return [...this.targetValue.members, ...leaving].sort((a, b) =>
+      Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)),
+    );
+  }
+
+  /** Sets both rings; the target is the read ring itself when they hold the same members. */
+  private setRings(ring: Ring, target: Ring): void {
+    this.ringValue = ring;
+    this.targetValue = target.equals(ring) ? ring : target;
   }
 
   private removeMember(id: string): Member {
-    const member = this.ringValue.member(id);
+    const member = this.targetValue.member(id) ?? this.ringValue.member(id);
     if (member === undefined) throw new NotRegisteredError(id);
-    this.ringValue = this.ringValue.remove(id);
+    this.setRings(
+      this.ringValue.has(id) ? this.ringValue.remove(id) : this.ringValue,
+      this.targetValue.has(id) ? this.targetValue.remove(id) : this.targetValue,
+    );
     this.liveness.delete(id);
     this.epochValue++;
     return member;
   }
 
   private memberOf(id: string): Member {
-    return this.ringValue.member(id) as Member;
+    return (this.targetValue.member(id) ?? this.ringValue.member(id)) as Member;
   }
 }
 

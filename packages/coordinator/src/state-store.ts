@@ -19,6 +19,8 @@ interface StateFile {
   readonly savedAt: string;
   readonly epoch: number;
   readonly ring: MembershipState['ring'];
+  /** Present while a node is joining or leaving. */
+  readonly target?: MembershipState['ring'];
 }
 
 /** Errors of `fsync` on a directory that mean "not supported here", not "failed". */
@@ -107,6 +109,7 @@ export class StateStore {
       savedAt: new Date().toISOString(),
       epoch: state.epoch,
       ring: state.ring,
+      ...(state.target && { target: state.target }),
     };
     const temp = `${this.file}.tmp`;
     try {
@@ -155,7 +158,9 @@ function decodeState(file: string, text: string): MembershipState {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new StateFileError(file, 'the file does not hold a JSON object');
   }
-  const { format, version, epoch, ring } = json as Partial<Record<keyof StateFile, unknown>>;
+  const { format, version, epoch, ring, target } = json as Partial<
+    Record<keyof StateFile, unknown>
+  >;
   if (format !== FORMAT) {
     throw new StateFileError(file, `"format" is ${JSON.stringify(format)}, not "${FORMAT}"`);
   }
@@ -168,17 +173,25 @@ function decodeState(file: string, text: string): MembershipState {
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
     throw new StateFileError(file, `"epoch" is ${JSON.stringify(epoch)}, not an integer ≥ 0`);
   }
+  return {
+    epoch,
+    ring: decodeRing(file, 'ring', ring),
+    ...(target !== undefined && { target: decodeRing(file, 'target', target) }),
+  };
+}
+
+function decodeRing(file: string, name: string, ring: unknown): MembershipState['ring'] {
   if (typeof ring !== 'object' || ring === null) {
-    throw new StateFileError(file, '"ring" is missing');
+    throw new StateFileError(file, `"${name}" is missing`);
   }
   for (const option of ['vnodesPerWeight', 'replicationFactor'] as const) {
-    if (!(option in ring)) throw new StateFileError(file, `"ring.${option}" is missing`);
+    if (!(option in ring)) throw new StateFileError(file, `"${name}.${option}" is missing`);
   }
   try {
     // Validates members and options exactly as a ring does, and normalises the order.
-    return { epoch, ring: Ring.fromJSON(ring).toJSON() };
+    return Ring.fromJSON(ring).toJSON();
   } catch (err) {
     if (!(err instanceof RingError)) throw err;
-    throw new StateFileError(file, `"ring" is invalid (${err.message})`, { cause: err });
+    throw new StateFileError(file, `"${name}" is invalid (${err.message})`, { cause: err });
   }
 }
