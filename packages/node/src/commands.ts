@@ -10,10 +10,12 @@ import { tooLarge, wrongArgs } from './errors';
 import { isLive } from './record';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
 import type { RequestCoordinator } from './request-coordinator';
+import { globMatcher, type ScanCursors } from './scan';
 import type { Store } from './store';
+import { SYNC_COMMANDS, type SyncContext } from './sync-commands';
 
 /** What command handlers need from the node. */
-export interface CommandContext {
+export interface CommandContext extends SyncContext {
   readonly store: Store;
   readonly coordinator: RequestCoordinator;
   /** Largest key accepted, in bytes. */
@@ -24,8 +26,10 @@ export interface CommandContext {
   info(sections: string[]): string;
   /** Values for CONFIG GET. */
   config(): Record<string, string>;
-  /** The ring this node routes with and its epoch, once it has one. */
-  ring(): { readonly epoch: number; readonly json: string } | undefined;
+  /** The rings this node routes with as JSON (target only while it differs), once it has them. */
+  ring(): { readonly epoch: number; readonly json: string; readonly target?: string } | undefined;
+  /** SCAN's cursors over this node's data. */
+  readonly scans: ScanCursors;
 }
 
 type Handler = (
@@ -127,16 +131,42 @@ function config(args: Buffer[], ctx: CommandContext): Reply {
   if (upper(args[1]) !== 'GET') throw wrongArgs('only CONFIG GET parameter is supported');
   const values = ctx.config();
   const out: string[] = [];
-  for (const pattern of args.slice(2).map((a) => a.toString().toLowerCase())) {
-    const re = new RegExp(
-      `^${pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`,
-    );
-    for (const [name, value] of Object.entries(values)) if (re.test(name)) out.push(name, value);
+  for (const pattern of args.slice(2)) {
+    const matches = matcher(Buffer.from(pattern.toString().toLowerCase()));
+    for (const [name, value] of Object.entries(values))
+      if (matches(Buffer.from(name))) out.push(name, value);
   }
   return out;
+}
+
+function matcher(pattern: Buffer): (key: Buffer) => boolean {
+  try {
+    return globMatcher(pattern.toString('latin1'));
+  } catch {
+    throw wrongArgs(`invalid pattern '${pattern.toString()}'`);
+  }
+}
+
+function scan(args: Buffer[], ctx: CommandContext): Reply {
+  const cursor = args[1]?.toString('latin1') ?? '';
+  if (!/^\d{1,15}$/.test(cursor)) throw wrongArgs(`invalid cursor '${cursor}'`);
+  let count = 10;
+  let match: ((key: Buffer) => boolean) | undefined;
+  for (let i = 2; i < args.length; i += 2) {
+    const option = upper(args[i]);
+    if (i + 1 >= args.length) throw wrongArgs(`option ${option} needs a value`);
+    if (option === 'COUNT') count = integerArg(args[i + 1], 'COUNT', 1);
+    else if (option === 'MATCH') match = matcher(args[i + 1] as Buffer);
+    else
+      throw wrongArgs(`unsupported option '${option}' (SCAN cursor [MATCH pattern] [COUNT count])`);
+  }
+  try {
+    const [next, keys] = ctx.scans.step(cursor, Math.min(count, 100_000), match);
+    return [next, keys];
+  } catch (err) {
+    if (err instanceof RangeError) throw new ReplyError(`${ErrorCode.ERR} ${err.message}`);
+    throw err;
+  }
 }
 
 const put_: CommandSpec = {
@@ -177,9 +207,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const view = ctx.ring();
       if (view === undefined)
         throw new ReplyError(`${ErrorCode.UNAVAILABLE} this node has no ring yet`);
-      return known === view.epoch ? [view.epoch] : [view.epoch, view.json];
+      if (known === view.epoch) return [view.epoch];
+      return view.target === undefined
+        ? [view.epoch, view.json]
+        : [view.epoch, view.json, view.target];
     },
   },
+  SCAN: { min: 2, max: 6, usage: 'SCAN cursor [MATCH pattern] [COUNT count]', run: scan },
   DBSIZE: {
     min: 1,
     max: 1,
@@ -212,6 +246,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return OK;
     },
   },
+  ...SYNC_COMMANDS,
   [NodeCommand.replicate]: {
     min: 5,
     max: 6,

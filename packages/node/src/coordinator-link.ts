@@ -22,8 +22,11 @@ export interface CoordinatorLinkOptions {
   /** Longest pause between attempts to reach an unreachable coordinator. @default 5000 */
   maxBackoffMs?: number;
   logger: Logger;
-  /** Called with each new ring and its epoch. */
-  onRing: (ring: Ring, epoch: number) => void;
+  /**
+   * Called with each new epoch: the ring reads are routed by and the target ring writes
+   * also go to (the same object when no node is joining or leaving).
+   */
+  onRing: (ring: Ring, target: Ring, epoch: number) => void;
 }
 
 /**
@@ -116,8 +119,26 @@ export class CoordinatorLink {
     this.timer.unref();
   }
 
+  /** Tells the coordinator this joining node has its data, then fetches the new ring. */
+  async ready(): Promise<void> {
+    await this.send(['NODE_READY', this.options.host, this.options.port]);
+    await this.refreshRing();
+  }
+
+  /**
+   * Tells the coordinator this node is leaving (it leaves the target ring and keeps
+   * serving reads while it hands off), then fetches the new ring.
+   */
+  async leaving(): Promise<void> {
+    await this.send(['LEAVING', this.options.host, this.options.port]);
+    await this.refreshRing();
+  }
+
   private async register(): Promise<void> {
-    const args: CommandArg[] = ['REGISTER_NODE', this.options.host, this.options.port];
+    // Always as a joining node: whether it is new, restarted, or was declared dead and has
+    // missed writes, it copies its ranges before it serves reads. (The first node of a
+    // cluster, with nobody to copy from, serves at once.)
+    const args: CommandArg[] = ['REGISTER_NODE', this.options.host, this.options.port, 'JOINING'];
     if (this.options.zone) args.push('ZONE', this.options.zone);
     if (this.options.weight !== undefined) args.push('WEIGHT', this.options.weight);
     const reply = await this.send(args);
@@ -130,13 +151,20 @@ export class CoordinatorLink {
 
   private async refreshRing(): Promise<void> {
     const reply = await this.send(['RING']);
-    if (!Array.isArray(reply) || reply.length !== 2 || !Buffer.isBuffer(reply[1])) {
+    if (
+      !Array.isArray(reply) ||
+      (reply.length !== 2 && reply.length !== 3) ||
+      !reply.slice(1).every((r) => Buffer.isBuffer(r))
+    ) {
       throw new Error('malformed RING reply');
     }
     const epoch = Number(reply[0]);
-    const ring = Ring.fromJSON(JSON.parse(reply[1].toString()));
+    const ring = Ring.fromJSON(JSON.parse((reply[1] as Buffer).toString()));
+    const target = Buffer.isBuffer(reply[2])
+      ? Ring.fromJSON(JSON.parse(reply[2].toString()))
+      : ring;
     this.epoch = epoch;
-    this.options.onRing(ring, epoch);
+    this.options.onRing(ring, target, epoch);
   }
 
   private async send(args: CommandArg[]): Promise<RespValue> {

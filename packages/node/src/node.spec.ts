@@ -198,13 +198,15 @@ describe('storage node in a cluster', () => {
 
   it('serves its ring like the coordinator: whole, or the epoch alone when current', async () => {
     cluster = await startCluster(2);
+    // Node 1 joined (epoch 2) and, having copied its ranges, was made ready (epoch 3).
+    await waitFor(() => cluster?.nodes.every((n) => n.placement?.epoch === 3) === true);
     const [epoch, json] = (await cluster.send(0, ['RING'])) as [number, Buffer];
-    expect(epoch).toBe(2);
+    expect(epoch).toBe(3);
     expect(Ring.fromJSON(JSON.parse(json.toString())).members.map((m) => m.id)).toEqual(
       cluster.nodes.map((n) => n.id).sort(),
     );
-    expect(await cluster.send(1, ['RING', '2'])).toEqual([2]);
-    expect(await cluster.send(1, ['RING', '1'])).toEqual([2, json]);
+    expect(await cluster.send(1, ['RING', '3'])).toEqual([3]);
+    expect(await cluster.send(1, ['RING', '1'])).toEqual([3, json]);
     await expect(cluster.send(1, ['RING', 'x'])).rejects.toThrow(/WRONGARGS known-epoch/);
   });
 });

@@ -7,10 +7,16 @@ import type { StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
 import { HybridLogicalClock } from './hlc';
 import { renderInfo, type InfoSection } from './info';
+import { HintStore } from './hints';
 import { createNodeLogger, type LogFormat, type LogLevel } from './logger';
 import { MemoryEngine } from './memory-engine';
+import { Phase, Placement } from './placement';
+import { Rebalancer } from './rebalancer';
 import { RequestCoordinator } from './request-coordinator';
+import { ScanCursors } from './scan';
 import { Store } from './store';
+import { Syncer, type TransferStats } from './syncer';
+import { Throttle } from './throttle';
 
 /** Options of {@link startNode}. */
 export interface NodeOptions {
@@ -74,6 +80,30 @@ export interface NodeOptions {
   idleTimeoutMs?: number;
   /** @default 10000 */
   maxConnections?: number;
+  /**
+   * Bytes per second that data movement (joins, leaves, re-replication, anti-entropy)
+   * may use, in each direction; 0 for unlimited.
+   * @default 33554432 (32 MiB/s)
+   */
+  streamRate?: number;
+  /**
+   * How often replicas compare digests and repair differences; 0 turns it off.
+   * @default 30000
+   */
+  antiEntropyIntervalMs?: number;
+  /**
+   * Most writes kept for unreachable replicas (hinted handoff).
+   * @default 100000
+   */
+  maxHints?: number;
+  /** @default 67108864 (64 MiB) */
+  maxHintBytes?: number;
+  /**
+   * On a graceful leave, how long to keep handing data to the next owners before
+   * unregistering anyway.
+   * @default 300000
+   */
+  leaveTimeoutMs?: number;
   /** Where records live. @default a new MemoryEngine */
   engine?: StorageEngine;
   /** A logger to use instead of creating one. */
@@ -93,8 +123,10 @@ export interface KvNode {
   readonly host: string;
   /** The bound port. */
   readonly port: number;
-  /** The ring this node routes with, once it has one. */
+  /** The ring this node routes reads with, once it has one. */
   readonly ring: Ring | undefined;
+  /** The current placement (read and target rings), once it has one. */
+  readonly placement: Placement | undefined;
   /** Local data (for inspection). */
   readonly store: Store;
   /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
@@ -136,9 +168,22 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     requestTimeoutMs: options.replicaTimeoutMs ?? 1000,
     connectTimeoutMs: options.replicaTimeoutMs ?? 1000,
   });
-  let ring: Ring | undefined;
-  let epoch = -1;
-  let ringJson: { epoch: number; json: string } | undefined;
+  // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
+  const syncPeers = new ConnectionPool({
+    requestTimeoutMs: 60_000,
+    connectTimeoutMs: options.replicaTimeoutMs ?? 1000,
+  });
+  const hints = new HintStore({ maxHints: options.maxHints, maxBytes: options.maxHintBytes });
+  const transfers: TransferStats = {
+    keysReceived: 0,
+    bytesReceived: 0,
+    keysSent: 0,
+    bytesSent: 0,
+    keysDropped: 0,
+  };
+  const scans = new ScanCursors(store.engine);
+  let placement: Placement | undefined;
+  let ringJson: { epoch: number; json: string; target?: string } | undefined;
   const opsByCommand = new Map<string, number>();
   let commandsProcessed = 0;
 
@@ -175,8 +220,8 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     store,
     peers,
     clock,
-    ring: () => ring,
-    replicationFactor: options.replicationFactor,
+    placement: () => placement,
+    hints,
     writeQuorum,
     readQuorum,
   });
@@ -189,9 +234,18 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     maxKeyBytes,
     now: Date.now,
     info: (sections) => renderInfo(infoSections(), sections),
+    selfId: id,
+    placement: () => placement,
+    scans,
     ring: () => {
-      if (ring === undefined) return undefined;
-      if (ringJson?.epoch !== epoch) ringJson = { epoch, json: JSON.stringify(ring.toJSON()) };
+      if (placement === undefined) return undefined;
+      if (ringJson?.epoch !== placement.epoch) {
+        ringJson = {
+          epoch: placement.epoch,
+          json: JSON.stringify(placement.read.toJSON()),
+          ...(!placement.settled && { target: JSON.stringify(placement.target.toJSON()) }),
+        };
+      }
       return ringJson;
     },
     config: () => ({
@@ -213,11 +267,40 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     weight: options.weight,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     logger: log,
-    onRing: (next, nextEpoch) => {
-      ring = next;
-      epoch = nextEpoch;
-      log.info(`Ring epoch ${nextEpoch}: ${next.size} node(s)`);
+    onRing: (read, target, epoch) => {
+      const previous = placement;
+      placement = new Placement(
+        epoch,
+        read,
+        target,
+        options.replicationFactor ?? read.replicationFactor,
+      );
+      const phase = placement.phaseOf(id);
+      log.info(
+        `Ring epoch ${epoch}: ${read.size} node(s)${placement.settled ? '' : `, ${target.size} in the target ring`}${phase === Phase.SERVING ? '' : `; this node is ${phase}`}`,
+      );
+      if (previous?.phaseOf(id) === Phase.JOINING && phase === Phase.SERVING)
+        log.info('Joined: serving reads');
+      rebalancer.onPlacement(placement);
     },
+  });
+  const rebalancer = new Rebalancer({
+    selfId: id,
+    store,
+    syncer: new Syncer({
+      selfId: id,
+      store,
+      pool: syncPeers,
+      throttle: new Throttle(options.streamRate ?? 32 * 1024 * 1024),
+      stats: transfers,
+    }),
+    hints,
+    replicationPool: peers,
+    placement: () => placement,
+    ready: () => link.ready(),
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+    antiEntropyIntervalMs: options.antiEntropyIntervalMs ?? 30_000,
+    logger: log,
   });
 
   const infoSections = (): InfoSection[] => {
@@ -265,9 +348,9 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
       {
         name: 'Replication',
         fields: {
-          ring_epoch: epoch,
-          ring_members: ring?.size ?? 0,
-          replication_factor: options.replicationFactor ?? ring?.replicationFactor ?? 0,
+          ring_epoch: placement?.epoch ?? -1,
+          ring_members: placement?.read.size ?? 0,
+          replication_factor: placement?.replicationFactor ?? 0,
           write_quorum: writeQuorum,
           read_quorum: readQuorum,
           coordinator: `${coordinatorAddress.host}:${coordinatorAddress.port}`,
@@ -279,6 +362,27 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
           replica_failures: stats.replicaFailures,
           read_repairs: stats.readRepairs,
           version_retries: stats.versionRetries,
+        },
+      },
+      {
+        name: 'Rebalance',
+        fields: {
+          phase: rebalancer.phase,
+          sync_peers_pending: rebalancer.stats.peersPending,
+          handoff_pending: rebalancer.stats.handoffPending,
+          keys_received: transfers.keysReceived,
+          bytes_received: transfers.bytesReceived,
+          keys_sent: transfers.keysSent,
+          bytes_sent: transfers.bytesSent,
+          keys_dropped: transfers.keysDropped,
+          hints_pending: hints.stats.pending,
+          hints_pending_bytes: hints.stats.pendingBytes,
+          hints_delivered: hints.stats.delivered,
+          hints_dropped: hints.stats.dropped,
+          sync_rounds: rebalancer.stats.rounds,
+          last_sync_round_at: Math.floor(rebalancer.stats.lastRoundAt / 1000),
+          last_sync_round_repairs: rebalancer.stats.lastRoundRepairs,
+          stream_rate: options.streamRate ?? 32 * 1024 * 1024,
         },
       },
       { name: 'Keyspace', fields: { db0: `keys=${store.engine.size}` } },
@@ -294,21 +398,47 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   log.info(`Started on ${bound.address}:${bound.port}`);
   await link.start();
 
+  /** A graceful leave: out of the target ring, data handed to the next owners, then out. */
+  const handOffBeforeLeaving = async (): Promise<void> => {
+    if (placement?.phaseOf(id) !== Phase.SERVING || placement.read.size <= 1) return;
+    try {
+      await link.leaving();
+    } catch (err) {
+      log.warn(
+        `Could not announce the leave to the coordinator (${(err as Error).message}): leaving without handing off; the other replicas keep the data`,
+      );
+      return;
+    }
+    log.info('Leaving: handing data to the next owners');
+    const leaveTimeoutMs = options.leaveTimeoutMs ?? 300_000;
+    if (await rebalancer.leave(leaveTimeoutMs)) log.info('Hand-off complete');
+    else
+      log.warn(
+        `Hand-off incomplete after ${leaveTimeoutMs} ms (${rebalancer.stats.handoffPending} record(s) unconfirmed); leaving anyway`,
+      );
+  };
+
   let closing: Promise<void> | undefined;
   return {
     id,
     host: bound.address,
     port: bound.port,
     get ring() {
-      return ring;
+      return placement?.read;
+    },
+    get placement() {
+      return placement;
     },
     store,
     close({ leave = true } = {}) {
       closing ??= (async () => {
         clearInterval(purgeTimer);
+        if (leave) await handOffBeforeLeaving();
+        rebalancer.close();
         await server.close();
         await link.stop(leave);
         peers.close();
+        syncPeers.close();
         await store.engine.close();
         log.info('Stopped');
       })();

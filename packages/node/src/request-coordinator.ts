@@ -1,7 +1,8 @@
 import { ReplyError, type ConnectionPool } from '@kv/protocol';
-import type { Ring } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
+import type { HintStore } from './hints';
 import type { HybridLogicalClock } from './hlc';
+import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import {
@@ -31,10 +32,10 @@ export interface RequestCoordinatorOptions {
   store: Store;
   peers: ConnectionPool;
   clock: HybridLogicalClock;
-  /** The current ring, or undefined before the coordinator has been reached. */
-  ring: () => Ring | undefined;
-  /** Replicas per key; defaults to the ring's replication factor. */
-  replicationFactor?: number;
+  /** The current placement, or undefined before the coordinator has been reached. */
+  placement: () => Placement | undefined;
+  /** Where writes a replica missed wait for it. */
+  hints: HintStore;
   /** Acknowledgements a write waits for. */
   writeQuorum: number;
   /** Replicas a read consults. */
@@ -62,18 +63,22 @@ export class RequestCoordinator {
 
   constructor(private readonly options: RequestCoordinatorOptions) {}
 
-  /** Preference list of a key (primary first) under the current ring. */
-  replicasOf(key: Buffer): string[] {
-    const ring = this.options.ring();
-    if (!ring || ring.size === 0)
+  private currentPlacement(): Placement {
+    const placement = this.options.placement();
+    if (!placement || placement.read.size === 0)
       throw unavailable('no ring yet: this node has not reached the coordinator');
-    return ring.preferenceList(key, this.options.replicationFactor ?? ring.replicationFactor);
+    return placement;
+  }
+
+  /** Preference list of a key (primary first) in the ring reads are routed by. */
+  replicasOf(key: Buffer): string[] {
+    return this.currentPlacement().readReplicas(key);
   }
 
   /** Checks a per-request quorum against the replicas a key has. */
   private quorum(requested: number | undefined, fallback: number, what: 'write' | 'read'): number {
     const q = requested ?? fallback;
-    const n = this.options.replicationFactor ?? this.options.ring()?.replicationFactor ?? 1;
+    const n = this.options.placement()?.replicationFactor ?? 1;
     if (!Number.isInteger(q) || q < 1 || q > n)
       throw wrongArgs(`${what} quorum must be between 1 and ${n}`);
     return q;
@@ -88,10 +93,13 @@ export class RequestCoordinator {
     key: Buffer,
     value: Buffer | null,
     expiresAt: number,
-    w?: number,
+    requested?: number,
   ): Promise<{ existed: boolean }> {
-    const replicas = this.replicasOf(key);
-    const required = this.quorum(w, this.options.writeQuorum, 'write');
+    const { replicas, pending } = this.currentPlacement().writeReplicas(key);
+    const w = this.quorum(requested, this.options.writeQuorum, 'write');
+    // A joining owner must get the write too, on top of the quorum of current owners
+    // (counted, as owners are interchangeable for the count).
+    const required = Math.min(w + pending, replicas.length);
     this.stats.writes++;
     // A replica holding a newer version than the one just made means this node's clock
     // was behind: it has now observed that version, so one more try orders after it.
@@ -144,7 +152,11 @@ export class RequestCoordinator {
                 ? { kind: 'ack', result }
                 : { kind: 'stale', ts: result.ts },
             ),
-          () => settle({ kind: 'fail' }),
+          (err: unknown) => {
+            // A refusal is an answer; a replica that could not be reached gets the write later.
+            if (!(err instanceof ReplyError)) this.options.hints.add(id, key, record);
+            settle({ kind: 'fail' });
+          },
         );
       }
     });

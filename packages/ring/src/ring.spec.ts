@@ -178,6 +178,15 @@ describe('Ring lookups', () => {
     }
   });
 
+  it('preferenceListForToken places a key by its token exactly as preferenceList does', () => {
+    for (let i = 0; i < 300; i++) {
+      const key = `user:${i}`;
+      expect(ring.preferenceListForToken(token(key), 4)).toEqual(ring.preferenceList(key, 4));
+    }
+    expect(() => ring.preferenceListForToken(0, 0)).toThrow(InvalidCountError);
+    expect(() => new Ring().preferenceListForToken(0)).toThrow(EmptyRingError);
+  });
+
   it('preferenceList defaults to the replication factor', () => {
     expect(ring.preferenceList('k')).toHaveLength(3);
     expect(new Ring(ids, { ...small, replicationFactor: 2 }).preferenceList('k')).toHaveLength(2);

@@ -182,6 +182,21 @@ export class Ring {
   }
 
   /**
+   * {@link Ring.preferenceList} for a key whose token is already known: for callers that
+   * place one key on several rings, or keep tokens, and so hash each key once.
+   *
+   * @param t - the key's {@link token}, an integer in [0, 2^48)
+   * @param n - how many members; an integer of at least 1
+   * @throws {@link InvalidCountError}, {@link EmptyRingError}
+   */
+  preferenceListForToken(t: number, n: number = this.options.replicationFactor): string[] {
+    checkCount(n);
+    const placement = this.placement;
+    if (placement.size === 0) throw new EmptyRingError();
+    return placement.list(placement.locate(t), n);
+  }
+
+  /**
    * The members that follow the first `n` of `key`'s preference order: where to send a
    * write (hinted handoff) or read when members of the preference list are down. In order
    * of preference; empty when the ring has at most `n` members.

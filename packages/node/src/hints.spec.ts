@@ -1,0 +1,65 @@
+import { ConnectionPool, createRespServer, type RespServer } from '@kv/protocol';
+import { HintStore } from './hints';
+
+const rec = (ts: number, value = 'v') => ({
+  ts,
+  origin: 'a:1',
+  expiresAt: 0,
+  value: Buffer.from(value),
+});
+
+describe('HintStore', () => {
+  it('keeps the newest hint per replica and key', () => {
+    const hints = new HintStore();
+    hints.add('b:1', Buffer.from('k'), rec(5));
+    hints.add('b:1', Buffer.from('k'), rec(3));
+    hints.add('b:1', Buffer.from('k'), rec(7));
+    hints.add('c:1', Buffer.from('k'), rec(7));
+    expect(hints.stats).toMatchObject({ pending: 2, dropped: 0 });
+  });
+
+  it('drops and counts hints past its bounds', () => {
+    const byCount = new HintStore({ maxHints: 2 });
+    for (const k of ['a', 'b', 'c']) byCount.add('b:1', Buffer.from(k), rec(1));
+    expect(byCount.stats).toMatchObject({ pending: 2, dropped: 1 });
+    const byBytes = new HintStore({ maxBytes: 100 });
+    expect(byBytes.add('b:1', Buffer.from('k'), rec(1, 'x'.repeat(200)))).toBe(false);
+    expect(byBytes.stats).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 1 });
+  });
+
+  it('discards the hints of a replica that left, counting them', () => {
+    const hints = new HintStore();
+    hints.add('b:1', Buffer.from('k1'), rec(1));
+    hints.add('b:1', Buffer.from('k2'), rec(1));
+    hints.discard('b:1');
+    expect(hints.stats).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 2 });
+    expect(hints.replicas()).toEqual([]);
+  });
+
+  describe('delivery', () => {
+    let server: RespServer | undefined;
+    const pool = new ConnectionPool({ requestTimeoutMs: 500, connectTimeoutMs: 500 });
+    afterEach(async () => {
+      await server?.close(10);
+    });
+    afterAll(() => pool.close());
+
+    it('replays hints to a reachable member as REPLICATE and forgets them', async () => {
+      const received: string[] = [];
+      server = createRespServer({
+        handler: (args) => {
+          received.push(args.map(String).join(' '));
+          return [1, 0, Number(args[2])];
+        },
+      });
+      const { port } = await server.listen(0, '127.0.0.1');
+      const replica = `127.0.0.1:${port}`;
+      const hints = new HintStore();
+      hints.add(replica, Buffer.from('k'), rec(9, 'late'));
+      hints.add('gone:1', Buffer.from('k'), rec(9));
+      await hints.deliver(pool, (id) => id === replica);
+      expect(received).toEqual(['REPLICATE k 9 a:1 0 late']);
+      expect(hints.stats).toMatchObject({ pending: 0, delivered: 1, dropped: 1 });
+    });
+  });
+});

@@ -1,0 +1,148 @@
+import type { ConnectionPool } from '@kv/protocol';
+import type { StoredRecord } from './record';
+import { decodeApplyResult, replicateArgs } from './replication';
+
+/** Options of {@link HintStore}. */
+export interface HintStoreOptions {
+  /**
+   * Most hints held; a hint past this is dropped (and counted).
+   * @default 100000
+   */
+  readonly maxHints?: number;
+  /**
+   * Most bytes of keys and values held in hints.
+   * @default 64 MiB
+   */
+  readonly maxBytes?: number;
+}
+
+/** Counters of hinted handoff, for INFO. */
+export interface HintStats {
+  readonly pending: number;
+  readonly pendingBytes: number;
+  readonly delivered: number;
+  readonly dropped: number;
+}
+
+interface Hint {
+  readonly key: Buffer;
+  readonly record: StoredRecord;
+  readonly bytes: number;
+}
+
+/** Most hints sent to one replica in one delivery pass. */
+const DELIVERY_BATCH = 256;
+
+/**
+ * Writes a replica missed, kept by the node that coordinated them until that replica can
+ * be reached again (hinted handoff). Bounded in count and bytes; one hint per replica and
+ * key, the newest version winning, so a hot key costs one slot. Held in memory: a node
+ * that restarts loses its hints, and anti-entropy repairs what they would have.
+ */
+export class HintStore {
+  private readonly byReplica = new Map<string, Map<string, Hint>>();
+  private readonly maxHints: number;
+  private readonly maxBytes: number;
+  private count = 0;
+  private bytes = 0;
+  private delivered = 0;
+  private dropped = 0;
+  private delivering = false;
+
+  constructor(options: HintStoreOptions = {}) {
+    this.maxHints = options.maxHints ?? 100_000;
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  }
+
+  get stats(): HintStats {
+    return {
+      pending: this.count,
+      pendingBytes: this.bytes,
+      delivered: this.delivered,
+      dropped: this.dropped,
+    };
+  }
+
+  /** Keeps a write for `replica`; returns false when it had to be dropped. */
+  add(replica: string, key: Buffer, record: StoredRecord): boolean {
+    let hints = this.byReplica.get(replica);
+    const k = key.toString('latin1');
+    const old = hints?.get(k);
+    if (old && old.record.ts >= record.ts) return true;
+    const bytes = key.length + (record.value?.length ?? 0) + 64;
+    const count = this.count + (old ? 0 : 1);
+    if (count > this.maxHints || this.bytes - (old?.bytes ?? 0) + bytes > this.maxBytes) {
+      this.dropped++;
+      return false;
+    }
+    if (!hints) this.byReplica.set(replica, (hints = new Map()));
+    // Copies: the key and value may be views into a network buffer.
+    hints.set(k, {
+      key: Buffer.from(key),
+      record: { ...record, value: record.value === null ? null : Buffer.from(record.value) },
+      bytes,
+    });
+    this.count = count;
+    this.bytes += bytes - (old?.bytes ?? 0);
+    return true;
+  }
+
+  /** Replicas with hints waiting. */
+  replicas(): string[] {
+    return [...this.byReplica.keys()];
+  }
+
+  /** Forgets every hint for `replica` (it left the ring), counting them as dropped. */
+  discard(replica: string): void {
+    const hints = this.byReplica.get(replica);
+    if (!hints) return;
+    this.dropped += hints.size;
+    for (const hint of hints.values()) {
+      this.count--;
+      this.bytes -= hint.bytes;
+    }
+    this.byReplica.delete(replica);
+  }
+
+  /**
+   * One delivery pass: for each replica that is a member and reachable, sends up to a
+   * batch of its hints; stops at a replica's first failure.
+   */
+  async deliver(pool: ConnectionPool, isMember: (id: string) => boolean): Promise<void> {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (const [replica, hints] of [...this.byReplica]) {
+        if (!isMember(replica)) {
+          this.discard(replica);
+          continue;
+        }
+        if (!pool.isAvailable(replica)) continue;
+        const batch = [...hints.values()].slice(0, DELIVERY_BATCH);
+        try {
+          await Promise.all(
+            batch.map(async (hint) => {
+              decodeApplyResult(await pool.send(replica, replicateArgs(hint.key, hint.record)));
+              // A newer hint for the key may have replaced this one meanwhile.
+              if (hints.get(hint.key.toString('latin1')) === hint) {
+                this.remove(hints, hint);
+                this.delivered++;
+              }
+            }),
+          );
+        } catch {
+          // Unreachable again: the rest waits for the next pass.
+        }
+        if (hints.size === 0) this.byReplica.delete(replica);
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private remove(hints: Map<string, Hint>, hint: Hint): void {
+    hints.delete(hint.key.toString('latin1'));
+    this.count--;
+    this.bytes -= hint.bytes;
+  }
+}

@@ -1,0 +1,209 @@
+import type { ConnectionPool } from '@kv/protocol';
+import type { Logger } from 'winston';
+import { Digest } from './digest';
+import type { HintStore } from './hints';
+import { Phase, type Placement } from './placement';
+import type { Store } from './store';
+import { coOwnedDigests } from './sync-source';
+import type { Syncer } from './syncer';
+
+/** Progress of data movement, for INFO. */
+export interface RebalanceStats {
+  /** Peers not yet synced in the current round. */
+  peersPending: number;
+  /** Records held outside this node's target ranges that no owner confirmed yet. */
+  handoffPending: number;
+  /** Sync rounds completed. */
+  rounds: number;
+  /** When the last round completed (ms since the epoch; 0 for never). */
+  lastRoundAt: number;
+  /** Records the last round stored. */
+  lastRoundRepairs: number;
+}
+
+/** Options of {@link Rebalancer}. */
+export interface RebalancerOptions {
+  readonly selfId: string;
+  readonly store: Store;
+  readonly syncer: Syncer;
+  readonly hints: HintStore;
+  /** The pool replication uses; hints travel on it. */
+  readonly replicationPool: ConnectionPool;
+  readonly placement: () => Placement | undefined;
+  /** Tells the coordinator this joining node has its data (`NODE_READY`). */
+  readonly ready: () => Promise<void>;
+  /** Peers learn a new epoch within one heartbeat interval. */
+  readonly heartbeatIntervalMs: number;
+  /** How often replicas compare digests; 0 turns periodic anti-entropy off. */
+  readonly antiEntropyIntervalMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/**
+ * Makes data follow placement. After every ring change (and every anti-entropy interval)
+ * it runs a **round**: pull from each co-owner what this node lacks, by digest then key
+ * list then values; then hand off records this node no longer owns. A joining node that
+ * completes a round it started at least two heartbeats after entering `joining` (so every
+ * writer has long since sent it writes) tells the coordinator it is ready. A failed round
+ * (a peer unreachable, or still at another epoch) is retried after a short delay.
+ */
+export class Rebalancer {
+  readonly stats: RebalanceStats = {
+    peersPending: 0,
+    handoffPending: 0,
+    rounds: 0,
+    lastRoundAt: 0,
+    lastRoundRepairs: 0,
+  };
+  private timer: NodeJS.Timeout | undefined;
+  private readonly periodic: NodeJS.Timeout[] = [];
+  private running = false;
+  private again = false;
+  private closed = false;
+  private joiningSince: number | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RebalancerOptions) {
+    this.now = options.now ?? (() => performance.now());
+    if (options.antiEntropyIntervalMs > 0) {
+      this.periodic.push(setInterval(() => void this.run(), options.antiEntropyIntervalMs));
+    }
+    this.periodic.push(
+      setInterval(() => {
+        const placement = options.placement();
+        if (!placement || options.hints.stats.pending === 0) return;
+        const members = new Set(placement.members());
+        void options.hints.deliver(options.replicationPool, (id) => members.has(id));
+      }, options.heartbeatIntervalMs),
+    );
+    for (const t of this.periodic) t.unref();
+  }
+
+  /** Where this node stands in the current placement. */
+  get phase(): Phase {
+    return this.options.placement()?.phaseOf(this.options.selfId) ?? Phase.OUTSIDE;
+  }
+
+  /** Call on every new ring epoch. */
+  onPlacement(placement: Placement): void {
+    const phase = placement.phaseOf(this.options.selfId);
+    if (phase !== Phase.JOINING) this.joiningSince = undefined;
+    else this.joiningSince ??= this.now();
+    // Give peers one heartbeat to learn the epoch, so they agree on owners.
+    this.schedule(this.options.heartbeatIntervalMs);
+  }
+
+  /** Runs a round now (or right after the one running). */
+  async run(): Promise<void> {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      await this.round();
+    } catch (err) {
+      this.options.logger.warn(`Rebalance round failed: ${(err as Error).message}; retrying`);
+      this.schedule(this.retryMs());
+    } finally {
+      this.running = false;
+      if (this.again && !this.closed) {
+        this.again = false;
+        this.schedule(0);
+      }
+    }
+  }
+
+  /**
+   * Hands every record to its owners in the target ring, for a node that is leaving.
+   * Resolves true once all are confirmed, false if `timeoutMs` passed first.
+   */
+  async leave(timeoutMs: number): Promise<boolean> {
+    const deadline = this.now() + timeoutMs;
+    // Writers must first learn that this node left the target ring.
+    await sleep(this.options.heartbeatIntervalMs);
+    for (;;) {
+      const placement = this.options.placement();
+      if (placement && placement.phaseOf(this.options.selfId) === Phase.LEAVING) {
+        const pending = await this.options.syncer.handOff(placement, true);
+        this.stats.handoffPending = pending;
+        if (pending === 0) return true;
+      }
+      if (this.now() >= deadline) return false;
+      await sleep(this.retryMs());
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const t of this.periodic) clearInterval(t);
+  }
+
+  private retryMs(): number {
+    return Math.max(200, this.options.heartbeatIntervalMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.run(), ms);
+    this.timer.unref();
+  }
+
+  private async round(): Promise<void> {
+    const { selfId, store, syncer, logger } = this.options;
+    const placement = this.options.placement();
+    if (!placement) return;
+    const phase = placement.phaseOf(selfId);
+    if (phase === Phase.OUTSIDE) return;
+    const startedAt = this.now();
+    const peers = placement.members().filter((id) => id !== selfId);
+    const digests = await coOwnedDigests(store, placement, selfId, peers);
+    this.stats.peersPending = peers.length;
+    let failed = 0;
+    let repaired = 0;
+    for (const peer of peers) {
+      if (this.options.placement() !== placement) {
+        this.again = true;
+        return;
+      }
+      try {
+        repaired += await syncer.pull(peer, placement, digests.get(peer) ?? new Digest());
+        this.stats.peersPending--;
+      } catch (err) {
+        failed++;
+        logger.debug(`Sync from ${peer} failed: ${(err as Error).message}`);
+      }
+    }
+    this.stats.rounds++;
+    this.stats.lastRoundAt = Date.now();
+    this.stats.lastRoundRepairs = repaired;
+    if (repaired > 0)
+      logger.info(`Sync round at epoch ${placement.epoch}: ${repaired} record(s) copied in`);
+    if (failed > 0) {
+      this.schedule(this.retryMs());
+      return;
+    }
+    if (phase === Phase.JOINING) {
+      const readyAfter = (this.joiningSince ?? startedAt) + 2 * this.options.heartbeatIntervalMs;
+      if (startedAt < readyAfter) {
+        this.schedule(readyAfter - this.now());
+        return;
+      }
+      logger.info(`Join complete at epoch ${placement.epoch}: ready to serve reads`);
+      await this.options.ready();
+      return;
+    }
+    if (phase === Phase.SERVING) {
+      this.stats.handoffPending = await syncer.handOff(placement, false);
+      if (this.stats.handoffPending > 0) this.schedule(this.retryMs());
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

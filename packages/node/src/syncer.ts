@@ -1,0 +1,216 @@
+import type { ConnectionPool } from '@kv/protocol';
+import { token } from '@kv/ring';
+import { Digest, encodeBuckets } from './digest';
+import type { Placement } from './placement';
+import { compareVersions, type StoredRecord } from './record';
+import { replicateArgs, decodeApplyResult } from './replication';
+import type { Store } from './store';
+import {
+  MAX_KEYS_PER_REQUEST,
+  SyncCommand,
+  decodeKeyVersions,
+  decodeRecords,
+  decodeVersions,
+  forEachRecord,
+  keysArgs,
+} from './sync-protocol';
+import type { Throttle } from './throttle';
+
+/** What data movement has done since the node started, for INFO. */
+export interface TransferStats {
+  keysReceived: number;
+  bytesReceived: number;
+  keysSent: number;
+  bytesSent: number;
+  keysDropped: number;
+}
+
+/** Options of {@link Syncer}. */
+export interface SyncerOptions {
+  readonly selfId: string;
+  readonly store: Store;
+  /** Connections for sync traffic, apart from replication so bulk replies never delay it. */
+  readonly pool: ConnectionPool;
+  readonly throttle: Throttle;
+  readonly stats: TransferStats;
+}
+
+/** A record this node holds but should hand to its owners. */
+interface Handoff {
+  readonly key: Buffer;
+  readonly record: StoredRecord;
+  readonly owners: readonly string[];
+  /** Drop it here once every owner has it (this node no longer serves it). */
+  readonly drop: boolean;
+}
+
+function sizeOf(key: Buffer, record: StoredRecord): number {
+  return key.length + (record.value?.length ?? 0) + record.origin.length + 24;
+}
+
+/**
+ * Moves records between co-owners. `pull` fetches from a peer what this node lacks,
+ * comparing digests first so data both hold costs only digests; `handOff` pushes records
+ * this node should no longer hold to their owners and drops them once every owner has
+ * confirmed it holds that version or a newer one.
+ */
+export class Syncer {
+  constructor(private readonly options: SyncerOptions) {}
+
+  /**
+   * Pulls from `peer` every record co-owned with it that this node lacks or holds in an
+   * older version. `mine` is this node's co-owned digest for the peer.
+   *
+   * @returns how many records were stored
+   * @throws when the peer cannot be reached or is at another epoch
+   */
+  async pull(peer: string, placement: Placement, mine: Digest): Promise<number> {
+    const { selfId, pool } = this.options;
+    const reply = await pool.send(peer, [SyncCommand.digest, selfId, placement.epoch]);
+    const theirs = Buffer.isBuffer(reply) ? Digest.decode(reply) : undefined;
+    if (!theirs) throw new Error(`malformed SYNC_DIGEST reply from ${peer}`);
+    let buckets = mine.differingBuckets(theirs);
+    let stored = 0;
+    while (buckets.length > 0) {
+      const { next, entries } = decodeKeyVersions(
+        await pool.send(peer, [SyncCommand.keys, selfId, placement.epoch, encodeBuckets(buckets)]),
+      );
+      const wanted = entries
+        .filter((e) => {
+          const held = this.options.store.read(e.key);
+          return held === undefined || compareVersions(e, held) > 0;
+        })
+        .map((e) => e.key);
+      for (let i = 0; i < wanted.length; i += MAX_KEYS_PER_REQUEST)
+        stored += await this.fetch(peer, wanted.slice(i, i + MAX_KEYS_PER_REQUEST));
+      buckets = next < 0 ? [] : buckets.filter((b) => b >= next);
+    }
+    return stored;
+  }
+
+  private async fetch(peer: string, keys: Buffer[]): Promise<number> {
+    const records = decodeRecords(
+      await this.options.pool.send(peer, keysArgs(SyncCommand.get, keys)),
+      keys.length,
+    );
+    let stored = 0;
+    let bytes = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const record = records[i];
+      if (!record) continue;
+      const key = keys[i] as Buffer;
+      const result = await this.options.store.apply(key, record);
+      bytes += sizeOf(key, record);
+      if (result.applied) stored++;
+    }
+    this.options.stats.keysReceived += stored;
+    this.options.stats.bytesReceived += bytes;
+    await this.options.throttle.take(bytes);
+    return stored;
+  }
+
+  /**
+   * Hands off the records this node holds outside its target ranges: pushes each to the
+   * owners that lack it, and drops it here once all of them hold it, unless this node still
+   * serves reads for it (a leaving node keeps its copies until it has left).
+   *
+   * @param leaving - also hand off what this node still serves (it is leaving)
+   * @returns how many records could not be handed off yet (an owner was unreachable)
+   */
+  async handOff(placement: Placement, leaving: boolean): Promise<number> {
+    const { selfId, store } = this.options;
+    let batch: Handoff[] = [];
+    let unconfirmed = 0;
+    await forEachRecord(store.engine, async (key, record) => {
+      const t = token(key);
+      const targetOwners = placement.targetOwnersOfToken(t);
+      if (targetOwners.includes(selfId)) return;
+      const serving = placement.readOwnersOfToken(t).includes(selfId);
+      if (serving && !leaving) return;
+      // With no owner left (the last node leaving) there is nobody to hand to.
+      if (targetOwners.length === 0) return;
+      batch.push({ key: Buffer.from(key), record, owners: targetOwners, drop: !serving });
+      if (batch.length >= MAX_KEYS_PER_REQUEST) {
+        unconfirmed += await this.flush(batch);
+        batch = [];
+      }
+    });
+    if (batch.length > 0) unconfirmed += await this.flush(batch);
+    return unconfirmed;
+  }
+
+  /** Pushes a batch to its owners; drops what every owner confirmed. Returns the unconfirmed count. */
+  private async flush(batch: readonly Handoff[]): Promise<number> {
+    const confirmed = new Map<Handoff, number>();
+    const byOwner = new Map<string, Handoff[]>();
+    for (const h of batch) {
+      confirmed.set(h, 0);
+      for (const owner of h.owners) {
+        let list = byOwner.get(owner);
+        if (!list) byOwner.set(owner, (list = []));
+        list.push(h);
+      }
+    }
+    await Promise.all(
+      [...byOwner].map(async ([owner, items]) => {
+        try {
+          for (const h of await this.pushTo(owner, items))
+            confirmed.set(h, (confirmed.get(h) as number) + 1);
+        } catch {
+          // Unreachable owner: these stay here and are tried again on the next pass.
+        }
+      }),
+    );
+    let unconfirmed = 0;
+    for (const [h, count] of confirmed) {
+      if (count < h.owners.length) {
+        unconfirmed++;
+        continue;
+      }
+      const current = this.options.store.read(h.key);
+      // A newer write may have arrived meanwhile: only the version confirmed goes.
+      if (h.drop && current && compareVersions(current, h.record) === 0) {
+        await this.options.store.engine.remove(h.key);
+        this.options.stats.keysDropped++;
+      }
+    }
+    return unconfirmed;
+  }
+
+  /** Sends `owner` the records it lacks; returns those it now holds (or holds newer). */
+  private async pushTo(owner: string, items: readonly Handoff[]): Promise<Handoff[]> {
+    const { pool, stats, throttle } = this.options;
+    const versions = decodeVersions(
+      await pool.send(
+        owner,
+        keysArgs(
+          SyncCommand.versions,
+          items.map((h) => h.key),
+        ),
+      ),
+      items.length,
+    );
+    const held: Handoff[] = [];
+    const pushes: Promise<void>[] = [];
+    let bytes = 0;
+    items.forEach((h, i) => {
+      const version = versions[i];
+      if (version && compareVersions(version, h.record) >= 0) {
+        held.push(h);
+        return;
+      }
+      bytes += sizeOf(h.key, h.record);
+      pushes.push(
+        pool.send(owner, replicateArgs(h.key, h.record)).then((reply) => {
+          decodeApplyResult(reply);
+          stats.keysSent++;
+          held.push(h);
+        }),
+      );
+    });
+    await Promise.all(pushes);
+    stats.bytesSent += bytes;
+    await throttle.take(bytes);
+    return held;
+  }
+}
