@@ -53,4 +53,8 @@ export async function main(
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A DECOMMISSION command stops the node from within: the process goes with it.
+  void node.closed.then(() => {
+    if (!stopping) process.exit(0);
+  });
 }

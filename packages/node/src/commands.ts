@@ -30,6 +30,8 @@ export interface CommandContext extends SyncContext {
   ring(): { readonly epoch: number; readonly json: string; readonly target?: string } | undefined;
   /** SCAN's cursors over this node's data. */
   readonly scans: ScanCursors;
+  /** Starts a graceful leave (hand-off, unregister, stop); false if one already started. */
+  decommission(): boolean;
 }
 
 type Handler = (
@@ -237,6 +239,17 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   // redis-cli and redis-benchmark ask for these when they start; nothing here is invented.
   COMMAND: { min: 1, max: Infinity, usage: 'COMMAND', run: () => [] },
   CONFIG: { min: 3, max: Infinity, usage: 'CONFIG GET parameter', run: config },
+  // Operators retire a node with `kv decommission host:port`: the node hands its data to
+  // the next owners, leaves the ring and stops, as on SIGTERM.
+  DECOMMISSION: {
+    min: 1,
+    max: 1,
+    usage: 'DECOMMISSION',
+    run: (_args, ctx) =>
+      ctx.decommission()
+        ? new SimpleString('OK leaving: handing off data, then stopping')
+        : new ReplyError(`${ErrorCode.ERR} this node is already stopping`),
+  },
   QUIT: {
     min: 1,
     max: 1,

@@ -129,6 +129,8 @@ export interface KvNode {
   readonly placement: Placement | undefined;
   /** Local data (for inspection). */
   readonly store: Store;
+  /** Settles when the node has stopped, however the stop began (close(), DECOMMISSION). */
+  readonly closed: Promise<void>;
   /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
   close(options?: { leave?: boolean }): Promise<void>;
 }
@@ -237,6 +239,11 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     selfId: id,
     placement: () => placement,
     scans,
+    decommission: () => {
+      if (closing) return false;
+      void self.close({ leave: true });
+      return true;
+    },
     ring: () => {
       if (placement === undefined) return undefined;
       if (ringJson?.epoch !== placement.epoch) {
@@ -419,7 +426,10 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   };
 
   let closing: Promise<void> | undefined;
-  return {
+  let markClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const self: KvNode = {
+    closed,
     id,
     host: bound.address,
     port: bound.port,
@@ -441,8 +451,9 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
         syncPeers.close();
         await store.engine.close();
         log.info('Stopped');
-      })();
+      })().finally(markClosed);
       return closing;
     },
   };
+  return self;
 }

@@ -149,3 +149,19 @@ describe('SCAN and DBSIZE', () => {
     await expect(c.send(0, ['SCAN', '0', 'COUNT', '0'])).rejects.toThrow(/WRONGARGS COUNT/);
   });
 });
+
+describe('DECOMMISSION', () => {
+  it('hands off, leaves and stops the node, once', async () => {
+    const c = (cluster = await startCluster(4, { antiEntropyIntervalMs: 0 }));
+    await writeAll(c);
+    const retiring = c.nodes[3] as KvNode;
+    expect(String(await c.send(3, ['DECOMMISSION']))).toBe(
+      'OK leaving: handing off data, then stopping',
+    );
+    await expect(c.send(3, ['DECOMMISSION'])).rejects.toThrow('ERR this node is already stopping');
+    await retiring.closed;
+    const rest = c.nodes.slice(0, 3);
+    expect(keys.filter((k) => holders(rest, k).length !== 3)).toEqual([]);
+    await waitFor(() => rest.every((n) => n.ring?.size === 3));
+  });
+});
