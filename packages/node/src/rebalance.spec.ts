@@ -57,7 +57,7 @@ describe('data follows the ring', () => {
     })();
     const joined = await c.addNode({ antiEntropyIntervalMs: 0 });
     await waitFor(() => joined.placement?.phaseOf(joined.id) === Phase.SERVING);
-    await waitFor(() => placedExactly(c.nodes));
+    await waitFor(() => placedExactly(c.nodes), 30_000);
     reading = false;
     await reader;
     expect(misses).toBe(0);
@@ -80,7 +80,7 @@ describe('data follows the ring', () => {
     await dead.close({ leave: false });
     const live = c.nodes.slice(0, 3);
     await waitFor(() => live.every((n) => n.ring?.size === 3));
-    await waitFor(() => keys.every((k) => holders(live, k).length === 3));
+    await waitFor(() => keys.every((k) => holders(live, k).length === 3), 30_000);
   });
 
   it('hands a leaving node its data to the next owners before it goes', async () => {
