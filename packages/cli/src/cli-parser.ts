@@ -1,0 +1,297 @@
+import yargs, { type Argv } from 'yargs';
+import { UsageError } from './errors';
+import { isServerCommand } from './servers';
+import { version } from './version';
+
+/** The coordinator `kv` talks to when neither `--coordinator` nor `KV_COORDINATOR` is set. */
+export const DEFAULT_COORDINATOR = '127.0.0.1:5000';
+
+/** The subcommands yargs dispatches (`coordinator` and `node` are passed through before it). */
+export const CLI_COMMANDS = [
+  'shell',
+  'put',
+  'get',
+  'delete',
+  'nodes',
+  'status',
+  'cluster',
+] as const;
+
+/** One of {@link CLI_COMMANDS}; `shell` is `kv` without a subcommand. */
+export type CliCommand = (typeof CLI_COMMANDS)[number];
+
+/** Options every data command takes. */
+export interface GlobalOptions {
+  /** The coordinator, `host:port`. */
+  readonly coordinator: string;
+  /** Print one JSON document instead of the human lines. */
+  readonly json: boolean;
+  /** Connect and request timeout in milliseconds; the client's defaults when undefined. */
+  readonly timeoutMs: number | undefined;
+}
+
+/** What the command line asks for. */
+export type Invocation =
+  | { readonly kind: 'print'; readonly text: string }
+  | {
+      readonly kind: 'run';
+      readonly command: CliCommand;
+      readonly globals: GlobalOptions;
+      /** The parsed arguments, for the command to validate what it uses. */
+      readonly args: Readonly<Record<string, unknown>>;
+    };
+
+/** Usage of the subcommands with required arguments, for a clearer message than yargs'. */
+const USAGE: Readonly<Record<string, string>> = {
+  put: 'kv put <key> <value> [--ttl seconds]',
+  get: 'kv get <key>',
+  delete: 'kv delete <key>',
+  del: 'kv delete <key>',
+};
+
+// Arguments after `--` are never options. yargs does not bind them to positionals (so
+// `kv put k -- -5` would lack its value), so they are marked with a NUL, which no process
+// argument can contain, to keep yargs from reading them as flags, and unmarked after.
+const MARK = '\u0000';
+
+/**
+ * Parses `kv`'s arguments (after `node kv`).
+ *
+ * @throws {@link UsageError} with a one-line message for an unknown command or flag, a
+ *   missing argument or an invalid value
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Invocation {
+  let error: Error | undefined;
+  let output = '';
+  let parsed: Record<string, unknown> = {};
+  commandLineParser().parseSync(markAfterDashDash(argv), {}, (err, args, out) => {
+    error = err ?? undefined;
+    parsed = args as Record<string, unknown>;
+    output = out;
+  });
+  const words = (parsed['_'] as unknown[] | undefined) ?? [];
+  const first = words.length > 0 ? unmark(String(words[0])) : undefined;
+  if (first !== undefined && isServerCommand(first)) {
+    throw new UsageError(`'${first}' must be the first argument: kv ${first} [options]`);
+  }
+  if (first !== undefined && !isCliCommand(first) && first !== 'del') {
+    throw new UsageError(`unknown command '${first}' (see kv --help)`);
+  }
+  if (error) {
+    const usage = first === undefined ? undefined : USAGE[first];
+    if (usage && /^Not enough non-option arguments/.test(error.message)) {
+      throw new UsageError(`missing arguments: usage ${usage}`);
+    }
+    throw new UsageError(`${oneLine(unmark(error.message))} (see kv --help)`);
+  }
+  if (parsed['help'] === true || parsed['version'] === true) return { kind: 'print', text: output };
+  const args = unmarkAll(parsed);
+  const command: CliCommand = first === undefined ? 'shell' : first === 'del' ? 'delete' : first;
+  return { kind: 'run', command, globals: globalOptions(args, env), args };
+}
+
+function globalOptions(
+  args: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+): GlobalOptions {
+  const fromFlag = last(args['coordinator']);
+  const fromEnv = env['KV_COORDINATOR'];
+  const [coordinator, source] =
+    fromFlag !== undefined
+      ? [String(fromFlag), '--coordinator']
+      : fromEnv !== undefined && fromEnv !== ''
+        ? [fromEnv, 'KV_COORDINATOR']
+        : [DEFAULT_COORDINATOR, '--coordinator'];
+  return {
+    coordinator: parseAddress(coordinator, source),
+    json: last(args['json']) === true,
+    timeoutMs: optionalInteger(args, 'timeout', 1),
+  };
+}
+
+/**
+ * Checks a `host:port` address.
+ * @throws {@link UsageError} naming `source` (the flag or variable it came from)
+ */
+export function parseAddress(text: string, source: string): string {
+  const match = /^(.+):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port < 1 || port > 65535 || /\s/.test(match[1] as string)) {
+    throw new UsageError(`${source} must be host:port (e.g. 127.0.0.1:5000), got ${show(text)}`);
+  }
+  return text;
+}
+
+/**
+ * An integer flag of at least `min`, or undefined if it was not given.
+ * @throws {@link UsageError} for anything else
+ */
+export function optionalInteger(
+  args: Readonly<Record<string, unknown>>,
+  flag: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  const value = last(args[flag]);
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${flag} must be an integer ${range}, got ${show(value)}`);
+  }
+  return n;
+}
+
+/**
+ * `--ttl` in seconds (fractions allowed) as milliseconds, or undefined if not given.
+ * @throws {@link UsageError} unless it is a number of at least 0.001
+ */
+export function ttlMsOf(args: Readonly<Record<string, unknown>>): number | undefined {
+  const value = last(args['ttl']);
+  if (value === undefined) return undefined;
+  const seconds = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  const ms = Math.round(seconds * 1000);
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new UsageError(`--ttl must be a number of seconds greater than 0, got ${show(value)}`);
+  }
+  return ms;
+}
+
+/** A repeated flag counts once, with its last value. */
+export function last(value: unknown): unknown {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+function isCliCommand(word: string): word is CliCommand {
+  return (CLI_COMMANDS as readonly string[]).includes(word) && word !== 'shell';
+}
+
+function commandLineParser(): Argv {
+  return yargs()
+    .scriptName('kv')
+    .usage(
+      'Usage: kv [options] [command]\n\n' +
+        'The kv command line. Without a command it starts the interactive shell (PUT, GET, ' +
+        'DELETE, LIST_NODES, HELP, EXIT); with --command it runs one shell line.',
+    )
+    .parserConfiguration({
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'boolean-negation': false,
+    })
+    .strict()
+    .exitProcess(false)
+    .wrap(100)
+    .option('coordinator', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: 'coordinator address, host:port (env KV_COORDINATOR)',
+      defaultDescription: DEFAULT_COORDINATOR,
+    })
+    .option('json', {
+      type: 'boolean',
+      global: true,
+      describe: 'print one JSON document per command on stdout',
+    })
+    .option('timeout', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: 'connect and request timeout in ms',
+      defaultDescription: "the client's",
+    })
+    .command('$0', 'interactive shell, or one shell line with --command', (y) =>
+      y
+        .option('command', {
+          alias: 'c',
+          type: 'string',
+          requiresArg: true,
+          describe: 'run one shell line and exit, e.g. --command "PUT user:1 Alice"',
+        })
+        .example('kv', 'start the interactive shell')
+        .example('kv --command "PUT user:1 Alice Smith"', 'store a value (the rest of the line)')
+        .example('kv --coordinator 10.0.0.5:5000 --json get user:1', 'machine-readable GET'),
+    )
+    .command('put <key> <value..>', 'store a value (several words are joined by spaces)', (y) =>
+      y.option('ttl', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'expire the key after this many seconds',
+      }),
+    )
+    .command('get <key>', 'print a value (exit 1 if the key does not exist)')
+    .command(['delete <key>', 'del'], 'delete a key (exit 1 if it did not exist)')
+    .command('nodes', "list the coordinator's nodes (LIST_NODES)", (y) =>
+      y.option('all', { type: 'boolean', describe: 'also recently dead nodes' }),
+    )
+    .command('status', 'table of every node: state, zone, keys, ops/s, ring share, epoch', (y) =>
+      y.option('sample', {
+        type: 'string',
+        requiresArg: true,
+        default: '1000',
+        describe:
+          "ops/s: each node's total_commands_processed is read twice, this many ms apart " +
+          '(0: skip ops/s)',
+      }),
+    )
+    .command('cluster', 'run a local coordinator and nodes as child processes', (y) =>
+      y
+        .option('nodes', {
+          type: 'string',
+          requiresArg: true,
+          default: '3',
+          describe: 'storage nodes to start (write quorum is min(2, nodes))',
+        })
+        .option('base-port', {
+          type: 'string',
+          requiresArg: true,
+          default: '5000',
+          describe: 'coordinator port; nodes get the next ports',
+        })
+        .option('data-dir', {
+          type: 'string',
+          requiresArg: true,
+          describe: "directory for durable state (the coordinator's membership)",
+        }),
+    )
+    .command('coordinator', 'run a coordinator (kv coordinator --help for its options)')
+    .command('node', 'run a storage node (kv node --help for its options)')
+    .epilog(
+      'Exit codes: 0 ok; 1 not found (get/delete of a missing key); 2 usage error; ' +
+        '3 cluster unreachable or unavailable; 4 other failure. ' +
+        'Environment: KV_COORDINATOR (default coordinator), KV_HISTORY_FILE (shell history, ' +
+        'default ~/.kv_history). Arguments after -- are never read as options.',
+    )
+    .version(version())
+    .help()
+    .alias('h', 'help');
+}
+
+function markAfterDashDash(argv: readonly string[]): string[] {
+  const at = argv.indexOf('--');
+  if (at === -1) return [...argv];
+  return [...argv.slice(0, at), ...argv.slice(at + 1).map((a) => MARK + a)];
+}
+
+function unmark(text: string): string {
+  return text.split(MARK).join('');
+}
+
+function unmarkAll(args: Record<string, unknown>): Record<string, unknown> {
+  const clean = (v: unknown): unknown =>
+    typeof v === 'string' ? unmark(v) : Array.isArray(v) ? v.map(clean) : v;
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, clean(v)]));
+}
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, '; ');
+}

@@ -1,0 +1,185 @@
+import {
+  last,
+  optionalInteger,
+  parseCommandLine,
+  ttlMsOf,
+  type CliCommand,
+  type GlobalOptions,
+} from './cli-parser';
+import { MAX_CLUSTER_NODES } from './cluster';
+import { runClusterCommand } from './cluster-command';
+import { ExitCode } from './exit-codes';
+import { HistoryFile, historyFilePath } from './history';
+import type { ShellCommand } from './line-parser';
+import { Printer } from './printer';
+import { runCommand, runLine } from './run-line';
+import { isServerCommand, runServer } from './servers';
+import { ClientSession } from './session';
+import { runShell } from './shell';
+import { gatherStatus } from './status';
+import { formatStatusTable } from './status-table';
+
+/** The streams `kv` reads and writes. */
+export interface CliIo {
+  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface CommandContext {
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly globals: GlobalOptions;
+  readonly env: Env;
+  readonly io: CliIo;
+  readonly printer: Printer;
+}
+
+type Handler = (context: CommandContext) => Promise<ExitCode>;
+
+const HANDLERS: { readonly [C in CliCommand]: Handler } = {
+  shell: (context) => {
+    const line = last(context.args['command']);
+    if (line !== undefined) {
+      return withSession(context, async (session) => {
+        const outcome = await runLine(String(line), {
+          client: () => session.connect(),
+          printer: context.printer,
+        });
+        return outcome.exitCode;
+      });
+    }
+    const { io, printer, env } = context;
+    return withSession(context, (session) =>
+      runShell({
+        input: io.stdin,
+        output: io.stdout,
+        printer,
+        client: () => session.connect(),
+        history: new HistoryFile(historyFilePath(env), (message) => printer.warn(message)),
+      }),
+    );
+  },
+  put: (context) => {
+    // Several words are one value, as the rest of a shell line is.
+    const value = Buffer.from((context.args['value'] as unknown[]).map(String).join(' '));
+    return runData(context, { name: 'PUT', key: keyOf(context), value }, ttlMsOf(context.args));
+  },
+  get: (context) => runData(context, { name: 'GET', key: keyOf(context) }),
+  delete: (context) => runData(context, { name: 'DELETE', key: keyOf(context) }),
+  nodes: (context) =>
+    runData(context, { name: 'LIST_NODES', all: last(context.args['all']) === true }),
+  status: (context) => {
+    const sampleMs = optionalInteger(context.args, 'sample', 0, 60_000) ?? 1000;
+    return withSession(context, async (session) => {
+      const status = await gatherStatus(await session.connect(), {
+        coordinator: session.coordinator,
+        sampleMs,
+      });
+      if (context.printer.json) context.printer.document(status);
+      else context.printer.lines(formatStatusTable(status));
+      return ExitCode.OK;
+    });
+  },
+  cluster: (context) => {
+    const { args, io, printer, env } = context;
+    const dataDir = last(args['data-dir']);
+    return runClusterCommand(
+      {
+        nodes: optionalInteger(args, 'nodes', 1, MAX_CLUSTER_NODES),
+        basePort: optionalInteger(args, 'base-port', 1, 65535),
+        dataDir: dataDir === undefined ? undefined : String(dataDir),
+        stdout: io.stdout,
+        stderr: io.stderr,
+        env: { ...env },
+      },
+      printer,
+    );
+  },
+};
+
+/**
+ * Runs `kv` with `argv` (the arguments after `node kv`) for the commands that return: the
+ * shell, `--command`, `put`, `get`, `delete`, `nodes`, `status` and `cluster`. Expected
+ * failures are printed as one line, `kv: <message>`, on stderr; nothing is thrown.
+ *
+ * @returns the {@link ExitCode} to exit with
+ */
+export async function runCli(
+  argv: readonly string[],
+  env: Env = process.env,
+  io: CliIo = process,
+): Promise<ExitCode> {
+  const printer = new Printer(io.stdout, io.stderr, argv.includes('--json'));
+  try {
+    const invocation = parseCommandLine(argv, env);
+    if (invocation.kind === 'print') {
+      io.stdout.write(`${invocation.text}\n`);
+      return ExitCode.OK;
+    }
+    const context: CommandContext = {
+      args: invocation.args,
+      globals: invocation.globals,
+      env,
+      io,
+      printer: new Printer(io.stdout, io.stderr, invocation.globals.json),
+    };
+    return await HANDLERS[invocation.command](context);
+  } catch (err) {
+    return printer.error(err);
+  }
+}
+
+/**
+ * The `kv` command: `kv coordinator ...` and `kv node ...` run that server until it is
+ * stopped; everything else goes through {@link runCli}. Sets `process.exitCode`.
+ *
+ * @param argv - the arguments after `node kv`
+ */
+export async function main(argv: readonly string[], env: Env = process.env): Promise<void> {
+  const [first, ...rest] = argv;
+  if (isServerCommand(first)) {
+    await runServer(first, rest, env);
+    return;
+  }
+  const code = await runCli(argv, env);
+  process.exitCode = code;
+  // Output is flushed and every socket closed by now; if a handle still lingers, it must
+  // not keep a finished command alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+function keyOf(context: CommandContext): string {
+  return String(context.args['key']);
+}
+
+function runData(
+  context: CommandContext,
+  command: ShellCommand,
+  ttlMs?: number,
+): Promise<ExitCode> {
+  return withSession(context, async (session) => {
+    const outcome = await runCommand(command, {
+      client: () => session.connect(),
+      printer: context.printer,
+      ttlMs,
+    });
+    return outcome.exitCode;
+  });
+}
+
+async function withSession(
+  context: CommandContext,
+  use: (session: ClientSession) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  const session = new ClientSession({
+    coordinator: context.globals.coordinator,
+    timeoutMs: context.globals.timeoutMs,
+  });
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}

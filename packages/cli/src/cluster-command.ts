@@ -1,0 +1,60 @@
+import { LocalCluster, type LocalClusterOptions } from './cluster';
+import { StartInterruptedError } from './errors';
+import { ExitCode } from './exit-codes';
+import type { Printer } from './printer';
+
+/** Signals that stop `kv cluster`: Ctrl-C, `kill`, and the terminal going away. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * `kv cluster`: starts a local cluster, says how to connect, and runs until SIGINT,
+ * SIGTERM or SIGHUP, then stops every process and returns {@link ExitCode.OK}. If a
+ * process dies on its own, says which, stops the rest and returns
+ * {@link ExitCode.FAILURE}. A second signal kills whatever is still running at once.
+ */
+export async function runClusterCommand(
+  options: LocalClusterOptions,
+  printer: Printer,
+): Promise<ExitCode> {
+  const out = options.stdout;
+  let signalled: NodeJS.Signals | undefined;
+  let cluster: LocalCluster | undefined;
+  let wake: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled !== undefined) {
+      cluster?.kill();
+      return;
+    }
+    signalled = signal;
+    interrupt.abort();
+    wake();
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  try {
+    cluster = await LocalCluster.start({ ...options, signal: interrupt.signal });
+    out.write(
+      `[Cluster] Ready: coordinator ${cluster.coordinator}, ` +
+        `${cluster.nodes.length === 1 ? 'node' : `${cluster.nodes.length} nodes`} ` +
+        `${cluster.nodes.join(', ')}, write quorum ${cluster.writeQuorum}\n` +
+        `[Cluster] Connect with: kv --coordinator ${cluster.coordinator}  ` +
+        `(or: npx kv --coordinator ${cluster.coordinator} --command "PUT user:1 Alice")\n` +
+        '[Cluster] Press Ctrl-C to stop every process\n',
+    );
+    const failure = await Promise.race([stopRequested.then(() => undefined), cluster.failure]);
+    if (failure) printer.error(failure);
+    out.write(`[Cluster] Stopping${signalled ? ` (${signalled})` : ''}\n`);
+    await cluster.stop();
+    out.write('[Cluster] Stopped\n');
+    return failure ? ExitCode.FAILURE : ExitCode.OK;
+  } catch (err) {
+    // Stopped on request before it was ready: what was started is stopped, as asked.
+    if (err instanceof StartInterruptedError) return ExitCode.OK;
+    return printer.error(err);
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+  }
+}

@@ -1,0 +1,160 @@
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { tryListen } from './ports';
+import { freePortRange } from './test-support/free-ports';
+import { linesOf, runKv, spawnKv } from './test-support/kv-binary';
+import { waitFor } from './test-support/wait-for';
+
+// `kv cluster` run as a real process, as a user runs it, with its children real processes.
+
+interface Running {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startCluster(args: string[]): Running {
+  const child = spawnKv(['cluster', ...args]);
+  const running: Running = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) =>
+      child.once('close', (code, signal) => resolve({ code, signal })),
+    ),
+  };
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => (running.stdout += c));
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => (running.stderr += c));
+  return running;
+}
+
+/** Pids of the processes the cluster says it started, by label (`node 127.0.0.1:5001`). */
+function startedPids(stdout: string): Map<string, number> {
+  const pids = new Map<string, number>();
+  for (const match of stdout.matchAll(/^\[Cluster\] Started (.+) \(pid (\d+)\)$/gm)) {
+    pids.set(match[1] as string, Number(match[2]));
+  }
+  return pids;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    expect((err as NodeJS.ErrnoException).code).toBe('ESRCH');
+    return false;
+  }
+}
+
+describe('kv cluster', () => {
+  let running: Running | undefined;
+  let blocker: Server | undefined;
+
+  afterEach(async () => {
+    // Whatever a failed test left behind goes.
+    if (running) {
+      for (const pid of startedPids(running.stdout).values()) {
+        if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      }
+      if (running.child.exitCode === null && running.child.signalCode === null) {
+        running.child.kill('SIGKILL');
+      }
+      await running.exited;
+      running = undefined;
+    }
+    await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
+    blocker = undefined;
+  });
+
+  it('starts a coordinator and nodes, serves other kv processes, and stops all on SIGTERM', async () => {
+    const base = await freePortRange(4);
+    running = startCluster(['--nodes', '3', '--base-port', String(base)]);
+    const cluster = running;
+    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+
+    const lines = linesOf(cluster.stdout);
+    const nodes = [1, 2, 3].map((i) => `127.0.0.1:${base + i}`);
+    expect(lines).toContain(
+      `[Cluster] Ready: coordinator 127.0.0.1:${base}, 3 nodes ${nodes.join(', ')}, write quorum 2`,
+    );
+    expect(lines).toContain(
+      `[Cluster] Connect with: kv --coordinator 127.0.0.1:${base}  ` +
+        `(or: npx kv --coordinator 127.0.0.1:${base} --command "PUT user:1 Alice")`,
+    );
+    expect(lines).toContain(`[Coordinator] Started on 127.0.0.1:${base}`);
+    expect(lines).toContain(`[Node ${base + 1}] Started on 127.0.0.1:${base + 1}`);
+    const pids = startedPids(cluster.stdout);
+    expect([...pids.keys()]).toEqual([
+      `coordinator 127.0.0.1:${base}`,
+      ...nodes.map((n) => `node ${n}`),
+    ]);
+
+    const coordinator = ['--coordinator', `127.0.0.1:${base}`];
+    const put = await runKv([...coordinator, 'put', 'user:1', 'Alice']);
+    expect(put.code).toBe(0);
+    expect(put.stdout).toMatch(
+      /^\[Client\] PUT user:1 = Alice \[primary: 127\.0\.0\.1:\d+, replicas: \[/,
+    );
+    const get = await runKv([...coordinator, '--command', 'GET user:1']);
+    expect(get).toMatchObject({ code: 0, stdout: '[Client] GET user:1 = Alice\n' });
+
+    cluster.child.kill('SIGTERM');
+    expect(await cluster.exited).toEqual({ code: 0, signal: null });
+    expect(linesOf(cluster.stdout).slice(-1)).toEqual(['[Cluster] Stopped']);
+    for (const pid of pids.values()) expect(isRunning(pid)).toBe(false);
+    // Every line is whole and tagged with the process it came from.
+    for (const line of linesOf(cluster.stdout)) {
+      expect(line).toMatch(/^\[(Cluster|Coordinator|Node \d+)\] /);
+    }
+    expect(await tryListen(base)).toBeUndefined();
+  });
+
+  it('runs a single node with write quorum 1', async () => {
+    const base = await freePortRange(2);
+    running = startCluster(['--nodes', '1', '--base-port', String(base)]);
+    const cluster = running;
+    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    expect(cluster.stdout).toContain(`node 127.0.0.1:${base + 1}, write quorum 1`);
+    const put = await runKv(['--coordinator', `127.0.0.1:${base}`, 'put', 'k', 'v']);
+    expect(put).toMatchObject({ code: 0, stderr: '' });
+    cluster.child.kill('SIGINT');
+    expect(await cluster.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('says which process died, stops the rest and exits non-zero', async () => {
+    const base = await freePortRange(3);
+    running = startCluster(['--nodes', '2', '--base-port', String(base)]);
+    const cluster = running;
+    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    const pids = startedPids(cluster.stdout);
+    const victim = `node 127.0.0.1:${base + 2}`;
+    process.kill(pids.get(victim) as number, 'SIGKILL');
+
+    expect(await cluster.exited).toEqual({ code: 4, signal: null });
+    expect(cluster.stderr).toContain(`kv: ${victim} exited unexpectedly (signal SIGKILL)`);
+    for (const pid of pids.values()) expect(isRunning(pid)).toBe(false);
+  });
+
+  it('refuses to start when a port is taken, leaving nothing running', async () => {
+    const base = await freePortRange(4);
+    const server = createServer();
+    blocker = server;
+    await new Promise<void>((resolve) => server.listen(base + 2, '127.0.0.1', resolve));
+
+    const { code, stdout, stderr } = await runKv([
+      'cluster',
+      '--nodes',
+      '3',
+      '--base-port',
+      String(base),
+    ]);
+    expect(code).toBe(4);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `kv: port ${base + 2} is already in use: stop what uses it or choose another --base-port\n`,
+    );
+    for (const port of [base, base + 1, base + 3]) expect(await tryListen(port)).toBeUndefined();
+  });
+});

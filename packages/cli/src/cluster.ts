@@ -1,0 +1,371 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { RespConnection, type RespValue } from '@kv/protocol';
+import {
+  ClusterStartTimeoutError,
+  ProcessExitedError,
+  StartInterruptedError,
+  UsageError,
+} from './errors';
+import { LineSplitter } from './line-splitter';
+import { assertPortsFree } from './ports';
+
+/** The address every process of a local cluster listens on. */
+export const CLUSTER_HOST = '127.0.0.1';
+
+/** Most nodes `kv cluster` starts. */
+export const MAX_CLUSTER_NODES = 64;
+
+/** Options of {@link LocalCluster.start}. */
+export interface LocalClusterOptions {
+  /**
+   * Storage nodes to start, 1 to {@link MAX_CLUSTER_NODES}.
+   * @default 3
+   */
+  readonly nodes?: number;
+  /**
+   * The coordinator's port; node i (from 1) listens on `basePort + i`.
+   * @default 5000
+   */
+  readonly basePort?: number;
+  /**
+   * Directory for durable state: the coordinator keeps its membership in
+   * `<dataDir>/coordinator`.
+   */
+  readonly dataDir?: string | undefined;
+  /** Where the processes' output lines and the cluster's own lines go. */
+  readonly stdout: NodeJS.WritableStream;
+  /** Where the processes' error output goes. */
+  readonly stderr: NodeJS.WritableStream;
+  /**
+   * The `kv` script the processes run (`kv coordinator ...`, `kv node ...`).
+   * @default this package's dist/bin.js
+   */
+  readonly binPath?: string;
+  /** Environment of the processes. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * How long to wait for every node to join the ring.
+   * @default 30000
+   */
+  readonly readyTimeoutMs?: number;
+  /**
+   * How long a process may take to stop after SIGTERM before it gets SIGKILL.
+   * @default 5000
+   */
+  readonly stopTimeoutMs?: number;
+  /**
+   * Aborting it while starting stops what was started and rejects with
+   * {@link StartInterruptedError}.
+   */
+  readonly signal?: AbortSignal;
+}
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A process the cluster started. */
+interface Managed {
+  /** `coordinator 127.0.0.1:5000` or `node 127.0.0.1:5001`. */
+  readonly label: string;
+  readonly role: 'coordinator' | 'node';
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  done: boolean;
+}
+
+/**
+ * A coordinator and storage nodes on this machine, each its own child process running
+ * this package's `kv coordinator` / `kv node`, for development. Their output is passed on
+ * line by line, each line tagged with the process it came from (`[Node 5001] ...`).
+ *
+ * @example
+ * ```ts
+ * const { stdout, stderr } = process;
+ * const cluster = await LocalCluster.start({ nodes: 3, basePort: 5000, stdout, stderr });
+ * // ... kv --coordinator 127.0.0.1:5000 ...
+ * await cluster.stop();
+ * ```
+ */
+export class LocalCluster {
+  /** The coordinator's address, `127.0.0.1:<basePort>`. */
+  readonly coordinator: string;
+  /** The nodes' addresses (their ids), in port order. */
+  readonly nodes: readonly string[];
+  /** The write quorum the nodes were given: 2, or 1 for a single node. */
+  readonly writeQuorum: number;
+  /**
+   * Settles with the first process that exits while the cluster is meant to run. Never
+   * settles if none does.
+   */
+  readonly failure: Promise<ProcessExitedError>;
+
+  private readonly options: Required<Omit<LocalClusterOptions, 'dataDir' | 'signal'>> & {
+    dataDir: string | undefined;
+  };
+  private readonly interrupt: AbortSignal | undefined;
+  private readonly processes: Managed[] = [];
+  private readonly abort = new AbortController();
+  private reportFailure: (err: ProcessExitedError) => void = () => undefined;
+  private stopping: Promise<void> | undefined;
+  // If this process exits without stopping the cluster (an uncaught error), take the
+  // children along rather than leave them running unseen.
+  private readonly killOnExit = (): void => this.kill();
+
+  private constructor(options: LocalClusterOptions) {
+    const nodes = options.nodes ?? 3;
+    const basePort = options.basePort ?? 5000;
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_CLUSTER_NODES) {
+      throw new UsageError(
+        `--nodes must be an integer from 1 to ${MAX_CLUSTER_NODES}, got ${nodes}`,
+      );
+    }
+    if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65535) {
+      throw new UsageError(
+        `--base-port must be an integer from 1 to ${65535 - nodes} for ${nodes} ` +
+          `node(s), got ${basePort}`,
+      );
+    }
+    this.options = {
+      nodes,
+      basePort,
+      dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
+      stdout: options.stdout,
+      stderr: options.stderr,
+      binPath: options.binPath ?? join(__dirname, 'bin.js'),
+      env: options.env ?? process.env,
+      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 5000,
+    };
+    this.interrupt = options.signal;
+    this.coordinator = `${CLUSTER_HOST}:${basePort}`;
+    this.nodes = Array.from({ length: nodes }, (_, i) => `${CLUSTER_HOST}:${basePort + 1 + i}`);
+    this.writeQuorum = Math.min(2, nodes);
+    this.failure = new Promise((resolveFailure) => {
+      this.reportFailure = resolveFailure;
+    });
+  }
+
+  /**
+   * Checks that every port is free, starts the coordinator, then the nodes, and waits
+   * until every node is in the ring. If anything fails, whatever was started is stopped
+   * before this rejects.
+   *
+   * @throws {@link PortInUseError} before starting anything; {@link ProcessExitedError} if a
+   *   process dies while starting; {@link ClusterStartTimeoutError}
+   */
+  static async start(options: LocalClusterOptions): Promise<LocalCluster> {
+    const cluster = new LocalCluster(options);
+    const { basePort, nodes } = cluster.options;
+    await assertPortsFree(
+      Array.from({ length: nodes + 1 }, (_, i) => basePort + i),
+      CLUSTER_HOST,
+    );
+    process.on('exit', cluster.killOnExit);
+    try {
+      await cluster.launch();
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** Process ids of every process started, coordinator first. */
+  get pids(): number[] {
+    return this.processes.flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid]));
+  }
+
+  /**
+   * Stops every process: SIGTERM to the nodes (so they leave the ring while the
+   * coordinator is still there), then to the coordinator; a process still running after
+   * `stopTimeoutMs` gets SIGKILL. Resolves when all have exited. Safe to call repeatedly.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      await this.terminate(this.processes.filter((p) => p.role === 'node'));
+      await this.terminate(this.processes.filter((p) => p.role === 'coordinator'));
+      process.off('exit', this.killOnExit);
+    })();
+    return this.stopping;
+  }
+
+  /** Sends SIGKILL to every process still running, now (a second Ctrl-C). */
+  kill(): void {
+    for (const p of this.processes) if (!p.done) p.child.kill('SIGKILL');
+  }
+
+  private async launch(): Promise<void> {
+    const { basePort, dataDir, readyTimeoutMs } = this.options;
+    const deadline = Date.now() + readyTimeoutMs;
+    this.spawn('coordinator', this.coordinator, '[Coordinator]', [
+      'coordinator',
+      ...['--host', CLUSTER_HOST, '--port', String(basePort)],
+      ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, 'coordinator')]),
+    ]);
+    // Nodes retry their registration, but starting them once the coordinator answers
+    // keeps their logs free of connection errors.
+    await this.until(deadline, async () => (await this.members()) !== undefined);
+    this.nodes.forEach((id, i) => {
+      const port = String(basePort + 1 + i);
+      this.spawn('node', id, `[Node ${port}]`, [
+        'node',
+        ...['--host', CLUSTER_HOST, '--port', port],
+        ...['--coordinator', this.coordinator],
+        ...['--write-quorum', String(this.writeQuorum)],
+      ]);
+    });
+    await this.until(deadline, async () => {
+      const members = await this.members();
+      return members !== undefined && this.nodes.every((id) => members.includes(id));
+    });
+    // Members are in the coordinator's ring; wait until every node routes with that ring
+    // too, so the first request after "ready" is placed the same by everyone.
+    await this.until(deadline, async () => {
+      const ring = await this.ask(basePort, ['RING']);
+      const epoch = Array.isArray(ring) ? Number(ring[0]) : NaN;
+      const epochs = await Promise.all(
+        this.nodes.map((_, i) => this.ask(basePort + 1 + i, ['INFO', 'replication'])),
+      );
+      return epochs.every((info) => ringEpochOf(info) >= epoch);
+    });
+  }
+
+  private spawn(role: Managed['role'], address: string, tag: string, args: string[]): void {
+    const child = spawn(process.execPath, [this.options.binPath, ...args], {
+      env: this.options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C in the terminal reaches only this process, which
+      // then stops the children in order (nodes before the coordinator).
+      detached: true,
+    });
+    const label = `${role} ${address}`;
+    const exited = new Promise<Exit>((resolveExit) => {
+      child.once('error', () => resolveExit({ code: null, signal: null }));
+      child.once('close', (code, signal) => resolveExit({ code, signal }));
+    });
+    const managed: Managed = { label, role, child, exited, done: false };
+    this.processes.push(managed);
+    void exited.then(({ code, signal }) => {
+      managed.done = true;
+      if (this.stopping === undefined) {
+        this.abort.abort();
+        this.reportFailure(new ProcessExitedError(label, code, signal));
+      }
+    });
+    forwardLines(child.stdout, this.options.stdout, tag);
+    forwardLines(child.stderr, this.options.stderr, tag);
+    this.options.stdout.write(`[Cluster] Started ${label} (pid ${child.pid ?? '?'})\n`);
+  }
+
+  /** Polls `ready` until it holds; fails early if a process dies. */
+  private async until(deadline: number, ready: () => Promise<boolean>): Promise<void> {
+    const failed = this.failure.then((err) => Promise.reject(err));
+    const interrupted = new Promise<never>((_, reject) => {
+      const interrupt = this.interrupt;
+      if (interrupt === undefined) return;
+      const stop = (): void => {
+        this.abort.abort();
+        reject(new StartInterruptedError());
+      };
+      if (interrupt.aborted) stop();
+      else interrupt.addEventListener('abort', stop, { once: true });
+    });
+    const poll = async (): Promise<void> => {
+      while (!this.abort.signal.aborted) {
+        if (await ready()) return;
+        if (Date.now() > deadline) {
+          const members = (await this.members()) ?? [];
+          throw new ClusterStartTimeoutError(
+            this.options.readyTimeoutMs,
+            this.nodes.filter((id) => !members.includes(id)),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await Promise.race([poll(), failed, interrupted]);
+  }
+
+  /** The coordinator's members, or undefined if it does not answer. */
+  private async members(): Promise<string[] | undefined> {
+    const reply = await this.ask(this.options.basePort, ['LIST_NODES']);
+    if (!Array.isArray(reply)) return undefined;
+    return reply.map((entry) => String(Array.isArray(entry) ? entry[0] : entry));
+  }
+
+  /** One request to a process of the cluster; undefined if it does not answer. */
+  private async ask(port: number, command: string[]): Promise<RespValue | undefined> {
+    let connection: RespConnection | undefined;
+    try {
+      connection = await RespConnection.connect({
+        host: CLUSTER_HOST,
+        port,
+        connectTimeoutMs: 1000,
+        requestTimeoutMs: 1000,
+      });
+      return await connection.send(command);
+    } catch {
+      return undefined;
+    } finally {
+      connection?.destroy();
+    }
+  }
+
+  private async terminate(group: readonly Managed[]): Promise<void> {
+    const running = group.filter((p) => !p.done);
+    if (running.length === 0) return;
+    for (const p of running) p.child.kill('SIGTERM');
+    const all = Promise.all(running.map((p) => p.exited));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), this.options.stopTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const p of running.filter((q) => !q.done)) {
+        this.options.stderr.write(
+          `[Cluster] ${p.label} did not stop within ${this.options.stopTimeoutMs} ms: killing it\n`,
+        );
+        p.child.kill('SIGKILL');
+      }
+      await all;
+    }
+  }
+}
+
+/**
+ * Copies a child's output to `out` line by line, tagging each line with the process
+ * (servers tag their own log lines; this covers the rest, such as startup errors), and
+ * pauses the child's stream while `out` is full.
+ */
+function forwardLines(
+  from: NodeJS.ReadableStream | null,
+  out: NodeJS.WritableStream,
+  tag: string,
+): void {
+  if (!from) return;
+  const splitter = new LineSplitter();
+  const write = (lines: string[]): void => {
+    if (lines.length === 0) return;
+    const text = lines.map((l) => `${l.startsWith(tag) ? l : `${tag} ${l}`}\n`).join('');
+    if (!out.write(text)) {
+      from.pause();
+      out.once('drain', () => from.resume());
+    }
+  };
+  from.on('data', (chunk: Buffer) => write(splitter.push(chunk)));
+  from.on('end', () => write(splitter.end()));
+}
+
+/** `ring_epoch` from a node's INFO reply; -1 without one. */
+function ringEpochOf(info: RespValue | undefined): number {
+  const match = Buffer.isBuffer(info) ? /^ring_epoch:(\d+)/m.exec(info.toString()) : null;
+  return match ? Number(match[1]) : -1;
+}

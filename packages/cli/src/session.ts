@@ -1,0 +1,69 @@
+import { createClient, type KvClient } from '@kv/client';
+
+/** Options of {@link ClientSession}. */
+export interface SessionOptions {
+  /** The coordinator, `host:port`. */
+  readonly coordinator: string;
+  /** Connect and request timeout in milliseconds; the client's defaults when undefined. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/**
+ * A client connected on first use. A failed connection attempt is not remembered: the
+ * next {@link ClientSession.connect} tries again with a new client, so a shell started
+ * before the cluster works once the cluster is up.
+ */
+export class ClientSession {
+  /** The coordinator, `host:port`. */
+  readonly coordinator: string;
+  private readonly timeoutMs: number | undefined;
+  private readonly create: typeof createClient;
+  private connecting: Promise<KvClient> | undefined;
+  private closed = false;
+
+  /**
+   * @param create - makes the client; tests substitute it
+   */
+  constructor(options: SessionOptions, create: typeof createClient = createClient) {
+    this.coordinator = options.coordinator;
+    this.timeoutMs = options.timeoutMs;
+    this.create = create;
+  }
+
+  /**
+   * The connected client.
+   * @throws what `client.connect()` throws (`CoordinatorUnreachableError`, `NoNodesError`)
+   */
+  connect(): Promise<KvClient> {
+    if (this.closed) return Promise.reject(new Error('the session is closed'));
+    this.connecting ??= this.open().catch((err: unknown) => {
+      this.connecting = undefined;
+      throw err;
+    });
+    return this.connecting;
+  }
+
+  /** Closes the client, if one was made. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    const client = await connecting?.catch(() => undefined);
+    await client?.close();
+  }
+
+  private async open(): Promise<KvClient> {
+    const timeouts =
+      this.timeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: this.timeoutMs, requestTimeoutMs: this.timeoutMs };
+    const client = this.create({ coordinator: this.coordinator, ...timeouts });
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw err;
+    }
+    return client;
+  }
+}

@@ -1,0 +1,68 @@
+import type { ClusterStatus, NodeReport } from './status';
+import { formatPercent, formatRate, formatStatusTable } from './status-table';
+
+const node: NodeReport = {
+  address: '127.0.0.1:5001',
+  state: 'up',
+  zone: '',
+  weight: 1,
+  reachable: true,
+  error: null,
+  keys: 1204,
+  opsPerSec: 2.5,
+  ringEpoch: 3,
+  uptimeSeconds: 60,
+  primaryShare: 0.3412,
+  replicaShare: 1,
+};
+
+const status: ClusterStatus = {
+  coordinator: '127.0.0.1:5000',
+  epoch: 3,
+  replicationFactor: 3,
+  sampleMs: 1000,
+  nodes: [
+    node,
+    { ...node, address: '127.0.0.1:5002', zone: 'b', keys: 7, opsPerSec: 1234.4, ringEpoch: 2 },
+    {
+      ...node,
+      address: '127.0.0.1:5003',
+      reachable: false,
+      error: 'down',
+      keys: null,
+      opsPerSec: null,
+      ringEpoch: null,
+      primaryShare: 0.25,
+      replicaShare: 0.755,
+    },
+  ],
+};
+
+describe('formatStatusTable', () => {
+  it('prints a summary and one aligned row per node', () => {
+    expect(formatStatusTable(status)).toEqual([
+      'Coordinator 127.0.0.1:5000, ring epoch 3, 3 nodes (2 reachable), replication factor 3',
+      'ADDRESS         STATE        ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH',
+      '127.0.0.1:5001  up           -     1204    2.5    34.1%   100.0%      3',
+      '127.0.0.1:5002  up           b        7   1234    34.1%   100.0%      2',
+      '127.0.0.1:5003  unreachable  -        -      -    25.0%    75.5%      -',
+    ]);
+  });
+
+  it('shows no ops/s when they were not sampled', () => {
+    const lines = formatStatusTable({ ...status, sampleMs: 0, nodes: [node] });
+    expect(lines[0]).toContain('1 node (1 reachable)');
+    expect(lines[2]).toBe('127.0.0.1:5001  up     -     1204      -    34.1%   100.0%      3');
+  });
+});
+
+describe('number formats', () => {
+  it('round sensibly', () => {
+    expect(formatPercent(1)).toBe('100.0%');
+    expect(formatPercent(0.00049)).toBe('0.0%');
+    expect(formatRate(0)).toBe('0');
+    expect(formatRate(0.04)).toBe('0.0');
+    expect(formatRate(99.94)).toBe('99.9');
+    expect(formatRate(100.4)).toBe('100');
+  });
+});

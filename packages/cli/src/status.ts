@@ -1,0 +1,177 @@
+import type { Ring } from '@kv/ring';
+import type { NodeStatus } from '@kv/client';
+
+/** What `kv status` reports about one node. */
+export interface NodeReport {
+  /** `host:port`, the node's id. */
+  readonly address: string;
+  /** The coordinator's view: `up`, `probation` or `dead`. */
+  readonly state: string;
+  /** Failure domain; empty for none. */
+  readonly zone: string;
+  readonly weight: number;
+  /** Whether the node answered INFO. The fields below are null when it did not. */
+  readonly reachable: boolean;
+  /** Why it did not answer. */
+  readonly error: string | null;
+  /** Live keys the node holds (its `db0:keys=N`). */
+  readonly keys: number | null;
+  /** Commands per second over the sample, the status command's own INFO excluded. */
+  readonly opsPerSec: number | null;
+  /** The ring epoch the node routes with (compare with the coordinator's). */
+  readonly ringEpoch: number | null;
+  readonly uptimeSeconds: number | null;
+  /** Share of the token space for which the node is the primary, 0..1. */
+  readonly primaryShare: number;
+  /** Share of the token space for which it holds a replica (primary included), 0..1. */
+  readonly replicaShare: number;
+}
+
+/** What `kv status` reports. */
+export interface ClusterStatus {
+  /** The coordinator asked, `host:port`. */
+  readonly coordinator: string;
+  /** The coordinator's ring epoch. */
+  readonly epoch: number;
+  readonly replicationFactor: number;
+  /** How long ops/s was sampled over, in milliseconds; 0 when it was not. */
+  readonly sampleMs: number;
+  /** Every member, by address. */
+  readonly nodes: readonly NodeReport[];
+}
+
+/** The calls `kv status` makes; the `@kv/client` client has them all. */
+export interface StatusSource {
+  listNodes(options?: { all?: boolean }): Promise<NodeStatus[]>;
+  ring(): Promise<{ epoch: number; ring: Ring }>;
+  nodeInfo(id: string): Promise<Record<string, string>>;
+}
+
+/** Options of {@link gatherStatus}. */
+export interface GatherOptions {
+  /** The coordinator's address, for the report. */
+  readonly coordinator: string;
+  /**
+   * ops/s is measured by reading each node's `total_commands_processed` twice, this many
+   * milliseconds apart; 0 skips the measurement (ops/s is then null).
+   * @default 1000
+   */
+  readonly sampleMs?: number;
+  /** Waits; tests substitute it. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Monotonic clock in milliseconds; tests substitute it. */
+  readonly now?: () => number;
+}
+
+/** One reading of a node's INFO. */
+export interface InfoSample {
+  /** The INFO fields. */
+  readonly info: Readonly<Record<string, string>>;
+  /** When the reply arrived, in milliseconds on a monotonic clock. */
+  readonly at: number;
+}
+
+/**
+ * Gathers the status of every node: membership from the coordinator (`LIST_NODES`), ring
+ * ownership from the ring, and keys, ops/s and ring epoch from each node's INFO, all nodes
+ * at once. A node that does not answer is reported as unreachable; that is not a failure
+ * of the whole command.
+ *
+ * @throws what the source throws for the coordinator's calls (listNodes, ring)
+ */
+export async function gatherStatus(
+  source: StatusSource,
+  options: GatherOptions,
+): Promise<ClusterStatus> {
+  const sampleMs = options.sampleMs ?? 1000;
+  const now = options.now ?? (() => performance.now());
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const [members, { epoch, ring }] = await Promise.all([source.listNodes(), source.ring()]);
+  const shares = new Map(ring.ownership().map((o) => [o.id, o]));
+
+  const sample = (id: string): Promise<InfoSample | Error> =>
+    source.nodeInfo(id).then(
+      (info) => ({ info, at: now() }),
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+  const first = await Promise.all(members.map((m) => sample(m.id)));
+  let second: (InfoSample | Error | undefined)[] = members.map(() => undefined);
+  if (sampleMs > 0 && first.some((s) => !(s instanceof Error))) {
+    await sleep(sampleMs);
+    second = await Promise.all(
+      members.map((m, i) =>
+        first[i] instanceof Error ? Promise.resolve(undefined) : sample(m.id),
+      ),
+    );
+  }
+
+  const nodes = members.map((member, i): NodeReport => {
+    const share = shares.get(member.id);
+    const base = {
+      address: member.id,
+      state: member.state,
+      zone: member.zone,
+      weight: member.weight,
+      primaryShare: share?.primary ?? 0,
+      replicaShare: share?.replica ?? 0,
+    };
+    const a = first[i];
+    const b = second[i];
+    if (a === undefined || a instanceof Error || b instanceof Error) {
+      const failed = a instanceof Error ? a : b instanceof Error ? b : undefined;
+      return {
+        ...base,
+        reachable: false,
+        error: failed?.message ?? 'no answer',
+        keys: null,
+        opsPerSec: null,
+        ringEpoch: null,
+        uptimeSeconds: null,
+      };
+    }
+    const latest = b ?? a;
+    return {
+      ...base,
+      reachable: true,
+      error: null,
+      keys: keysOf(latest.info),
+      opsPerSec: b ? opsPerSecond(a, b) : null,
+      ringEpoch: numberField(latest.info, 'ring_epoch'),
+      uptimeSeconds: numberField(latest.info, 'uptime_in_seconds'),
+    };
+  });
+  return {
+    coordinator: options.coordinator,
+    epoch,
+    replicationFactor: ring.replicationFactor,
+    sampleMs: second.some((s) => s !== undefined) ? sampleMs : 0,
+    nodes: nodes.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0)),
+  };
+}
+
+/** The number of keys in an INFO `db0` field such as `keys=12,expires=0`, or null. */
+export function keysOf(info: Readonly<Record<string, string>>): number | null {
+  const match = /(?:^|,)keys=(\d+)/.exec(info['db0'] ?? '');
+  // A node with no keys may leave db0 out, as Redis does.
+  if (!match) return info['db0'] === undefined ? 0 : null;
+  return Number(match[1]);
+}
+
+/**
+ * Commands per second between two INFO samples. The second INFO request is itself one of
+ * the commands counted between them, so it is taken off.
+ */
+export function opsPerSecond(a: InfoSample, b: InfoSample): number | null {
+  const before = numberField(a.info, 'total_commands_processed');
+  const after = numberField(b.info, 'total_commands_processed');
+  const seconds = (b.at - a.at) / 1000;
+  if (before === null || after === null || seconds <= 0) return null;
+  return Math.max(0, after - before - 1) / seconds;
+}
+
+function numberField(info: Readonly<Record<string, string>>, name: string): number | null {
+  const text = info[name];
+  if (text === undefined || !/^\d+(\.\d+)?$/.test(text.trim())) return null;
+  return Number(text);
+}
