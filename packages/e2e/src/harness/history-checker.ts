@@ -1,0 +1,225 @@
+/**
+ * Checks what a concurrent workload read against what it wrote, key by key, from the
+ * clients' point of view only: each operation is known by when it started and ended (on
+ * one monotonic clock) and how it ended. Pure: no I/O, no clock.
+ *
+ * The rule for a read made after the workload (the "final" read): it must return what
+ * some write could have left behind, where a write is ruled out once another
+ * *acknowledged* write started after the first one could last have taken effect. So
+ * concurrent writes are all allowed, and the store may order them either way (last writer
+ * wins on versions made while they overlapped); a write that failed may or may not have
+ * taken effect. A value no write produced is always wrong, and so is a deleted key coming
+ * back with a value the delete overwrote.
+ */
+
+/** How a write ended, as its client saw it. */
+export type WriteOutcome =
+  /** Acknowledged: it took effect before `end`. */
+  | 'ok'
+  /**
+   * An error reply (e.g. `-UNAVAILABLE 1 of 2 replicas acknowledged`): it may have taken
+   * effect on some replicas, but not after `end` (its version was made before the reply).
+   */
+  | 'failed'
+  /**
+   * No reply (timeout, connection lost, a retrying client gave up): it may take effect
+   * at any time after `start`, even after `end`.
+   */
+  | 'unknown';
+
+/** A write to one key: a put of a value unique to it, or a delete. */
+export interface WriteEvent {
+  readonly kind: 'put' | 'delete';
+  /** The value put, unique in the whole workload (e.g. `c3-op1234`); null for a delete. */
+  readonly value: string | null;
+  /** Who issued it, e.g. `c3-op1234`. */
+  readonly op: string;
+  readonly start: number;
+  readonly end: number;
+  readonly outcome: WriteOutcome;
+}
+
+/** A read of one key made during the workload. */
+export interface ReadEvent {
+  readonly op: string;
+  readonly start: number;
+  readonly end: number;
+  /** What it returned; null for not found. */
+  readonly value: string | null;
+}
+
+/** Everything that happened to one key. */
+export interface KeyHistory {
+  readonly key: string;
+  readonly writes: readonly WriteEvent[];
+  readonly reads: readonly ReadEvent[];
+}
+
+/** A broken rule: which key, and a message with the key's whole history. */
+export interface Violation {
+  readonly key: string;
+  readonly message: string;
+}
+
+/** The latest time a write can take effect. */
+function latestEffect(write: WriteEvent): number {
+  return write.outcome === 'unknown' ? Infinity : write.end;
+}
+
+/** The acknowledged write that rules `write` out, if there is one. */
+function overwrittenBy(write: WriteEvent, writes: readonly WriteEvent[]): WriteEvent | undefined {
+  const effect = latestEffect(write);
+  return writes.find((other) => other.outcome === 'ok' && other.start > effect);
+}
+
+/**
+ * The values a read made after every write of `writes` ended may return (null: not
+ * found). Before any acknowledged write, the key did not exist, so null is allowed until
+ * one is.
+ */
+export function allowedFinalValues(writes: readonly WriteEvent[]): Set<string | null> {
+  const allowed = new Set<string | null>();
+  if (!writes.some((w) => w.outcome === 'ok')) allowed.add(null);
+  for (const write of writes) {
+    if (overwrittenBy(write, writes)) continue;
+    allowed.add(write.kind === 'delete' ? null : write.value);
+  }
+  return allowed;
+}
+
+function show(value: string | null): string {
+  return value === null ? '(not found)' : JSON.stringify(value);
+}
+
+/** The history of a key, one operation a line, in start order, with times relative to `origin`. */
+export function formatHistory(history: KeyHistory, origin = 0): string {
+  const t = (ms: number): string => (ms - origin).toFixed(1).padStart(9);
+  const lines = [
+    ...history.writes.map((w) => ({
+      start: w.start,
+      text: `[${t(w.start)} ..${t(w.end)}] ${w.op.padEnd(12)} ${w.kind === 'put' ? `put ${show(w.value)}` : 'delete'} -> ${w.outcome}`,
+    })),
+    ...history.reads.map((r) => ({
+      start: r.start,
+      text: `[${t(r.start)} ..${t(r.end)}] ${r.op.padEnd(12)} get -> ${show(r.value)}`,
+    })),
+  ].sort((a, b) => a.start - b.start);
+  return [
+    `history of key ${JSON.stringify(history.key)} (ms):`,
+    ...lines.map((l) => `  ${l.text}`),
+  ].join('\n');
+}
+
+function violation(history: KeyHistory, what: string, origin: number): Violation {
+  return {
+    key: history.key,
+    message: `key ${JSON.stringify(history.key)}: ${what}\n${formatHistory(history, origin)}`,
+  };
+}
+
+/**
+ * Checks a read made after every write of the history ended against the rule above.
+ *
+ * @param origin - subtracted from times in the message
+ */
+export function checkFinalValue(
+  history: KeyHistory,
+  finalValue: string | null,
+  origin = 0,
+): Violation | undefined {
+  const allowed = allowedFinalValues(history.writes);
+  if (allowed.has(finalValue)) return undefined;
+  const expected = `expected one of ${[...allowed].map(show).join(', ')}`;
+  if (finalValue === null) {
+    return violation(
+      history,
+      `final read found nothing, ${expected}: an acknowledged write was lost`,
+      origin,
+    );
+  }
+  const source = history.writes.find((w) => w.kind === 'put' && w.value === finalValue);
+  if (!source) {
+    return violation(
+      history,
+      `final read returned ${show(finalValue)}, which no write of this key produced; ${expected}`,
+      origin,
+    );
+  }
+  const by = overwrittenBy(source, history.writes) as WriteEvent;
+  const what = by.kind === 'delete' ? `deleted by ${by.op}` : `overwritten by ${by.op}`;
+  return violation(
+    history,
+    `final read returned ${show(finalValue)} from ${source.op}, which was ${what} (started at ${(by.start - origin).toFixed(1)} ms, after ${source.op} ended); ${expected}`,
+    origin,
+  );
+}
+
+/**
+ * Checks the reads made during the workload: each returns nothing or a value some write
+ * of this key had started to write by the time the read ended. (Reads during the workload
+ * may be stale, so this is all that can be said of them.)
+ */
+export function checkReads(history: KeyHistory, origin = 0): Violation[] {
+  const violations: Violation[] = [];
+  for (const read of history.reads) {
+    if (read.value === null) continue;
+    const source = history.writes.find((w) => w.kind === 'put' && w.value === read.value);
+    if (!source) {
+      violations.push(
+        violation(
+          history,
+          `${read.op} returned ${show(read.value)}, which no write of this key produced`,
+          origin,
+        ),
+      );
+    } else if (source.start > read.end) {
+      violations.push(
+        violation(
+          history,
+          `${read.op} returned ${show(read.value)} before ${source.op} started writing it`,
+          origin,
+        ),
+      );
+    }
+  }
+  return violations;
+}
+
+/** Values must identify their write: a history with a value put twice cannot be judged. */
+export function duplicateValues(histories: Iterable<KeyHistory>): string[] {
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
+  for (const history of histories) {
+    for (const write of history.writes) {
+      if (write.value === null) continue;
+      if (seen.has(write.value)) duplicates.push(write.value);
+      seen.add(write.value);
+    }
+  }
+  return duplicates;
+}
+
+/**
+ * Checks every key: its reads during the workload and its final value (a key missing from
+ * `finalValues` counts as not found).
+ */
+export function checkHistories(
+  histories: Iterable<KeyHistory>,
+  finalValues: ReadonlyMap<string, string | null>,
+  origin = 0,
+): Violation[] {
+  const list = [...histories];
+  const duplicates = duplicateValues(list);
+  if (duplicates.length > 0) {
+    throw new Error(
+      `values must be unique per write; written more than once: ${duplicates.slice(0, 5).join(', ')}`,
+    );
+  }
+  const violations: Violation[] = [];
+  for (const history of list) {
+    violations.push(...checkReads(history, origin));
+    const final = checkFinalValue(history, finalValues.get(history.key) ?? null, origin);
+    if (final) violations.push(final);
+  }
+  return violations;
+}
