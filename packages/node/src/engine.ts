@@ -19,6 +19,8 @@ export interface StorageEngine {
   entries(range?: TokenRange): IterableIterator<[Buffer, StoredRecord]>;
   /** Number of records held, tombstones included. */
   readonly size: number;
+  /** How many of the records held are tombstones. */
+  readonly tombstones: number;
   /** Bytes of keys and values held (an estimate for engines that cannot know exactly). */
   readonly bytes: number;
   /** Releases what the engine holds open. */

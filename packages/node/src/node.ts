@@ -392,7 +392,10 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
           stream_rate: options.streamRate ?? 32 * 1024 * 1024,
         },
       },
-      { name: 'Keyspace', fields: { db0: `keys=${store.engine.size}` } },
+      {
+        name: 'Keyspace',
+        fields: { db0: `keys=${store.engine.size - store.engine.tombstones}` },
+      },
     ];
   };
 
