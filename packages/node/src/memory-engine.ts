@@ -1,6 +1,6 @@
 import { token, type TokenRange } from '@kv/ring';
 import { inRange, type StorageEngine } from './engine';
-import type { StoredRecord } from './record';
+import type { RecordVersion, StoredRecord } from './record';
 
 /**
  * Bytes of a packed record before its value: ts as a float64, expiry as 48 bits, the origin
@@ -27,6 +27,8 @@ export class MemoryEngine implements StorageEngine {
   private tombstoneCount = 0;
   /** Scratch space for packing; records are copied out of it into strings. */
   private scratch = Buffer.allocUnsafe(4096);
+  /** Reads a packed header without copying the value. */
+  private readonly header = new DataView(new ArrayBuffer(HEADER));
 
   get size(): number {
     return this.map.size;
@@ -43,6 +45,19 @@ export class MemoryEngine implements StorageEngine {
   get(key: Buffer): StoredRecord | undefined {
     const packed = this.map.get(key.toString('latin1'));
     return packed === undefined ? undefined : this.unpack(packed);
+  }
+
+  peek(key: Buffer): RecordVersion | undefined {
+    const packed = this.map.get(key.toString('latin1'));
+    if (packed === undefined) return undefined;
+    const h = this.header;
+    for (let i = 0; i < HEADER; i++) h.setUint8(i, packed.charCodeAt(i));
+    return {
+      ts: h.getFloat64(0, true),
+      expiresAt: h.getUint32(8, true) + h.getUint16(12, true) * 2 ** 32,
+      origin: this.origins[h.getUint16(14, true)] as string,
+      deleted: (h.getUint8(16) & TOMBSTONE) !== 0,
+    };
   }
 
   put(key: Buffer, record: StoredRecord): void {

@@ -39,6 +39,7 @@ export function describeEngineContract(
       expect(engine.get(Buffer.from('gone'))).toEqual(rec(null, 5));
       expect(engine.size).toBe(1);
       expect(engine.tombstones).toBe(1);
+      expect(engine.peek(Buffer.from('gone'))).toMatchObject({ ts: 5, deleted: true });
       await engine.put(Buffer.from('gone'), rec('back', 6));
       expect(engine.tombstones).toBe(0);
       await engine.put(Buffer.from('gone'), rec(null, 7));
@@ -56,6 +57,13 @@ export function describeEngineContract(
       await engine.put(Buffer.from('exact'), record);
       await engine.put(Buffer.from('empty'), { ...record, value: Buffer.alloc(0), origin: 'b' });
       expect(engine.get(Buffer.from('exact'))).toEqual(record);
+      expect(engine.peek(Buffer.from('exact'))).toEqual({
+        ts: record.ts,
+        origin: record.origin,
+        expiresAt: record.expiresAt,
+        deleted: false,
+      });
+      expect(engine.peek(Buffer.from('nothing'))).toBeUndefined();
       expect(engine.get(Buffer.from('empty'))?.value).toEqual(Buffer.alloc(0));
       expect(engine.get(Buffer.from('empty'))?.origin).toBe('b');
       const big = { ...record, value: Buffer.alloc(100_000, 7) };
