@@ -17,6 +17,8 @@ export interface StorageEngine {
   put(key: Buffer, record: StoredRecord): void | Promise<void>;
   /** Forgets a key entirely (purging a tombstone or an expired record). */
   remove(key: Buffer): void | Promise<void>;
+  /** Every key with its version, values left out: what digests and key lists need. */
+  versions(): IterableIterator<[Buffer, RecordVersion]>;
   /** Every record whose key's token lies in `range` (all records when omitted). */
   entries(range?: TokenRange): IterableIterator<[Buffer, StoredRecord]>;
   /** Number of records held, tombstones included. */

@@ -49,7 +49,14 @@ export class MemoryEngine implements StorageEngine {
 
   peek(key: Buffer): RecordVersion | undefined {
     const packed = this.map.get(key.toString('latin1'));
-    if (packed === undefined) return undefined;
+    return packed === undefined ? undefined : this.versionOf(packed);
+  }
+
+  *versions(): IterableIterator<[Buffer, RecordVersion]> {
+    for (const [k, packed] of this.map) yield [Buffer.from(k, 'latin1'), this.versionOf(packed)];
+  }
+
+  private versionOf(packed: string): RecordVersion {
     const h = this.header;
     for (let i = 0; i < HEADER; i++) h.setUint8(i, packed.charCodeAt(i));
     return {
