@@ -220,12 +220,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     min: 1,
     max: 1,
     usage: 'DBSIZE',
-    run: (_args, ctx) => {
-      const now = ctx.now();
-      let live = 0;
-      for (const [, record] of ctx.store.engine.entries()) if (isLive(record, now)) live++;
-      return live;
-    },
+    // As in Redis, a key that expired counts until it is purged: O(1), not a scan.
+    run: (_args, ctx) => ctx.store.engine.size - ctx.store.engine.tombstones,
   },
   SELECT: {
     min: 2,

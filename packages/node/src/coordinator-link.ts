@@ -19,7 +19,13 @@ export interface CoordinatorLinkOptions {
   weight?: number;
   /** @default 1000 */
   heartbeatIntervalMs?: number;
-  /** Longest pause between attempts to reach an unreachable coordinator. @default 5000 */
+  /**
+   * Longest pause between attempts to reach an unreachable coordinator. No longer than
+   * the heartbeat interval by default: a coordinator restored from its data directory
+   * gives members one failure timeout to heartbeat, and a node still backing off would
+   * miss it and be declared dead.
+   * @default the heartbeat interval
+   */
   maxBackoffMs?: number;
   logger: Logger;
   /**
@@ -109,7 +115,10 @@ export class CoordinatorLink {
     const backoff =
       this.failures === 0
         ? this.interval
-        : Math.min(this.interval * 2 ** (this.failures - 1), this.options.maxBackoffMs ?? 5000);
+        : Math.min(
+            this.interval * 2 ** (this.failures - 1),
+            this.options.maxBackoffMs ?? this.interval,
+          );
     this.schedule(backoff);
   }
 

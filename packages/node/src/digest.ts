@@ -12,13 +12,28 @@ export function bucketOf(t: number): number {
 }
 
 /** FNV-1a over `bytes`, continuing from `h`. */
-function fnv(h: number, bytes: Uint8Array | string): number {
-  if (typeof bytes === 'string') {
-    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes.charCodeAt(i), 0x01000193);
-  } else {
-    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-  }
+function fnv(h: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
   return h >>> 0;
+}
+
+/** Mixes a 32-bit word into a hash (the murmur3 finaliser steps). */
+function mix(h: number, word: number): number {
+  h = Math.imul(h ^ word, 0x85ebca6b);
+  h ^= h >>> 13;
+  return Math.imul(h, 0xc2b2ae35) >>> 0;
+}
+
+const originHashes = new Map<string, number>();
+
+function originHash(origin: string): number {
+  let h = originHashes.get(origin);
+  if (h === undefined) {
+    h = fnv(0x811c9dc5, Buffer.from(origin));
+    // Node ids are few; the bound only guards against misuse.
+    if (originHashes.size < 65_536) originHashes.set(origin, h);
+  }
+  return h;
 }
 
 /**
@@ -29,8 +44,11 @@ export function versionHash(
   key: Uint8Array,
   record: Pick<StoredRecord, 'ts' | 'origin'>,
 ): [number, number] {
-  const version = `${record.ts}/${record.origin}`;
-  return [fnv(fnv(0x811c9dc5, key), version), fnv(fnv(0x050c5d1f, version), key)];
+  const low = record.ts >>> 0;
+  const high = Math.floor(record.ts / 2 ** 32) >>> 0;
+  const o = originHash(record.origin);
+  const k = fnv(0x811c9dc5, key);
+  return [mix(mix(mix(k, low), high), o), mix(mix(mix(k ^ 0x5bd1e995, o), low ^ 0x9e3779b9), high)];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { TokenRange } from '@kv/ring';
-import type { StoredRecord } from './record';
+import type { RecordVersion, StoredRecord } from './record';
 
 /**
  * Where a node keeps its records. The in-memory engine is the default; a durable engine
@@ -11,14 +11,20 @@ import type { StoredRecord } from './record';
 export interface StorageEngine {
   /** The record of a key, tombstones and expired records included. */
   get(key: Buffer): StoredRecord | undefined;
+  /** The version of a key's record without its value (cheaper than `get` for merging). */
+  peek(key: Buffer): RecordVersion | undefined;
   /** Stores a record as it is (last-writer-wins is decided by the caller). */
   put(key: Buffer, record: StoredRecord): void | Promise<void>;
   /** Forgets a key entirely (purging a tombstone or an expired record). */
   remove(key: Buffer): void | Promise<void>;
+  /** Every key with its version, values left out: what digests and key lists need. */
+  versions(): IterableIterator<[Buffer, RecordVersion]>;
   /** Every record whose key's token lies in `range` (all records when omitted). */
   entries(range?: TokenRange): IterableIterator<[Buffer, StoredRecord]>;
   /** Number of records held, tombstones included. */
   readonly size: number;
+  /** How many of the records held are tombstones. */
+  readonly tombstones: number;
   /** Bytes of keys and values held (an estimate for engines that cannot know exactly). */
   readonly bytes: number;
   /** Releases what the engine holds open. */

@@ -15,6 +15,7 @@ import { Rebalancer } from './rebalancer';
 import { RequestCoordinator } from './request-coordinator';
 import { ScanCursors } from './scan';
 import { Store } from './store';
+import { CoOwnedDigests } from './sync-source';
 import { Syncer, type TransferStats } from './syncer';
 import { Throttle } from './throttle';
 
@@ -209,6 +210,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     ? parseAddress(options.advertise, 'advertise')
     : { host: bound.address, port: bound.port };
   const id = `${advertised.host}:${advertised.port}`;
+  const digests = new CoOwnedDigests(store, id);
   logger ??= createNodeLogger({
     label: `Node ${advertised.port}`,
     level: options.logLevel,
@@ -238,6 +240,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
     info: (sections) => renderInfo(infoSections(), sections),
     selfId: id,
     placement: () => placement,
+    digests,
     scans,
     decommission: () => {
       if (closing) return false;
@@ -293,7 +296,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   });
   const rebalancer = new Rebalancer({
     selfId: id,
-    store,
+    digests,
     syncer: new Syncer({
       selfId: id,
       store,
@@ -392,7 +395,10 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
           stream_rate: options.streamRate ?? 32 * 1024 * 1024,
         },
       },
-      { name: 'Keyspace', fields: { db0: `keys=${store.engine.size}` } },
+      {
+        name: 'Keyspace',
+        fields: { db0: `keys=${store.engine.size - store.engine.tombstones}` },
+      },
     ];
   };
 

@@ -3,8 +3,7 @@ import type { Logger } from 'winston';
 import { Digest } from './digest';
 import type { HintStore } from './hints';
 import { Phase, type Placement } from './placement';
-import type { Store } from './store';
-import { coOwnedDigests } from './sync-source';
+import type { CoOwnedDigests } from './sync-source';
 import type { Syncer } from './syncer';
 
 /** Progress of data movement, for INFO. */
@@ -24,8 +23,8 @@ export interface RebalanceStats {
 /** Options of {@link Rebalancer}. */
 export interface RebalancerOptions {
   readonly selfId: string;
-  readonly store: Store;
   readonly syncer: Syncer;
+  readonly digests: CoOwnedDigests;
   readonly hints: HintStore;
   /** The pool replication uses; hints travel on it. */
   readonly replicationPool: ConnectionPool;
@@ -154,14 +153,14 @@ export class Rebalancer {
   }
 
   private async round(): Promise<void> {
-    const { selfId, store, syncer, logger } = this.options;
+    const { selfId, syncer, logger } = this.options;
     const placement = this.options.placement();
     if (!placement) return;
     const phase = placement.phaseOf(selfId);
     if (phase === Phase.OUTSIDE) return;
     const startedAt = this.now();
     const peers = placement.members().filter((id) => id !== selfId);
-    const digests = await coOwnedDigests(store, placement, selfId, peers);
+    const digests = await this.options.digests.all(placement);
     this.stats.peersPending = peers.length;
     let failed = 0;
     let repaired = 0;

@@ -14,6 +14,15 @@ export interface StoredRecord {
   readonly expiresAt: number;
 }
 
+/** A record without its value: what merging and liveness checks need. */
+export interface RecordVersion {
+  readonly ts: number;
+  readonly origin: string;
+  readonly expiresAt: number;
+  /** A tombstone. */
+  readonly deleted: boolean;
+}
+
 /** Orders two versions: negative if a is older than b, 0 if the same version, positive if newer. */
 export function compareVersions(
   a: Pick<StoredRecord, 'ts' | 'origin'>,

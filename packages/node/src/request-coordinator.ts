@@ -144,20 +144,24 @@ export class RequestCoordinator {
         // stale replicas seen so far; the rest finish in the background.
         if (counter.outcome !== undefined) resolve({ counter, outcomes });
       };
-      for (const id of replicas) {
-        this.applyAt(id, key, record).then(
-          (result) =>
-            settle(
-              result.applied || result.ts === record.ts
-                ? { kind: 'ack', result }
-                : { kind: 'stale', ts: result.ts },
-            ),
-          (err: unknown) => {
-            // A refusal is an answer; a replica that could not be reached gets the write later.
-            if (!(err instanceof ReplyError)) this.options.hints.add(id, key, record);
-            settle({ kind: 'fail' });
-          },
+      const answered = (result: ApplyResult): void =>
+        settle(
+          result.applied || result.ts === record.ts
+            ? { kind: 'ack', result }
+            : { kind: 'stale', ts: result.ts },
         );
+      for (const id of replicas) {
+        // This node's own copy is applied at once, without a round through the event loop.
+        const local = id === this.options.selfId ? this.options.store.apply(key, record) : null;
+        if (local !== null && !(local instanceof Promise)) {
+          answered(local);
+          continue;
+        }
+        (local ?? this.applyAt(id, key, record)).then(answered, (err: unknown) => {
+          // A refusal is an answer; a replica that could not be reached gets the write later.
+          if (!(err instanceof ReplyError)) this.options.hints.add(id, key, record);
+          settle({ kind: 'fail' });
+        });
       }
     });
   }

@@ -1,6 +1,6 @@
 import type { StorageEngine } from './engine';
 import { wallOf, type HybridLogicalClock } from './hlc';
-import { isLive, supersedes, type StoredRecord } from './record';
+import { compareVersions, isLive, type StoredRecord } from './record';
 import type { ApplyResult } from './replication';
 
 /**
@@ -33,10 +33,13 @@ export class Store {
    */
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
     this.clock.observe(record.ts);
-    const current = this.engine.get(key);
-    const existed = isLive(current, this.now());
-    if (!supersedes(record, current)) {
-      return { applied: false, existed, ts: (current as StoredRecord).ts };
+    const current = this.engine.peek(key);
+    const existed =
+      current !== undefined &&
+      !current.deleted &&
+      (current.expiresAt === 0 || current.expiresAt > this.now());
+    if (current !== undefined && compareVersions(record, current) <= 0) {
+      return { applied: false, existed, ts: current.ts };
     }
     const stored: StoredRecord = {
       ts: record.ts,

@@ -11,13 +11,15 @@ import {
   encodeVersion,
   requesterArgs,
 } from './sync-protocol';
-import { coOwnedDigest, coOwnedKeys } from './sync-source';
+import { coOwnedKeys, type CoOwnedDigests } from './sync-source';
 
 /** What the sync commands need from the node. */
 export interface SyncContext {
   readonly selfId: string;
   readonly store: Store;
   placement(): Placement | undefined;
+  /** This node's co-owned digests, shared with its own sync rounds. */
+  readonly digests: CoOwnedDigests;
 }
 
 /** The placement at `epoch`, or `-UNAVAILABLE` naming this node's epoch. */
@@ -58,7 +60,7 @@ export const SYNC_COMMANDS: Readonly<Record<string, SyncCommandSpec>> = {
     async run(args, ctx) {
       const { requester, epoch } = requesterArgs(args);
       const placement = placementAt(ctx, epoch);
-      const digest = await coOwnedDigest(ctx.store, placement, ctx.selfId, requester);
+      const digest = await ctx.digests.for(placement, requester);
       stillAt(ctx, placement);
       return digest.encode();
     },

@@ -1,7 +1,7 @@
 import { ReplyError, type CommandArg, type Reply, type RespValue } from '@kv/protocol';
 import type { StorageEngine } from './engine';
 import { wrongArgs } from './errors';
-import type { StoredRecord } from './record';
+import type { RecordVersion, StoredRecord } from './record';
 import { decodeRecord, encodeRecord } from './replication';
 
 /**
@@ -42,18 +42,17 @@ export interface KeyVersion {
 }
 
 /**
- * Calls `visit` for every record of `engine`, yielding to the event loop every `batch`
- * records so a pass over a large store does not stall request serving.
+ * Calls `visit` for every key and version of `engine` (no values), yielding to the event
+ * loop every `batch` records so a pass over a large store does not stall request serving.
  */
-export async function forEachRecord(
+export async function forEachVersion(
   engine: StorageEngine,
-  visit: (key: Buffer, record: StoredRecord) => void | Promise<void>,
-  batch = 1000,
+  visit: (key: Buffer, version: RecordVersion) => void,
+  batch = 2000,
 ): Promise<void> {
   let n = 0;
-  for (const [key, record] of engine.entries()) {
-    const done = visit(key, record);
-    if (done) await done;
+  for (const [key, version] of engine.versions()) {
+    visit(key, version);
     if (++n % batch === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

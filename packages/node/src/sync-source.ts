@@ -2,7 +2,7 @@ import { token } from '@kv/ring';
 import { Digest, bucketOf } from './digest';
 import type { Placement } from './placement';
 import type { Store } from './store';
-import { MAX_KEYS_PER_REPLY, forEachRecord, type KeyVersion } from './sync-protocol';
+import { MAX_KEYS_PER_REPLY, forEachVersion, type KeyVersion } from './sync-protocol';
 
 /** True if `a` and `b` both own the key with token `t`. */
 function coOwned(placement: Placement, t: number, a: string, b: string): boolean {
@@ -11,40 +11,57 @@ function coOwned(placement: Placement, t: number, a: string, b: string): boolean
 }
 
 /**
- * The digest of this node's records that `peer` should also hold: those whose owners
- * include both. Both sides compute it over the same ring, so equal digests mean equal data.
+ * Digests, one per other member, of this node's records that member should also hold
+ * (those whose owners include both), computed in one pass over the store. The digest for
+ * a peer is the same whether this node pulls from it or answers its `SYNC_DIGEST`, so one
+ * pass serves a whole round of every node: results are kept for `ttlMs` per epoch. A digest
+ * that much older than the data only costs a key-list exchange or a difference found on
+ * the next round; the join's final round starts after that long anyway.
  */
-export async function coOwnedDigest(
-  store: Store,
-  placement: Placement,
-  self: string,
-  peer: string,
-): Promise<Digest> {
-  const digest = new Digest();
-  await forEachRecord(store.engine, (key, record) => {
-    const t = token(key);
-    if (coOwned(placement, t, self, peer)) digest.add(t, key, record);
-  });
-  return digest;
-}
+export class CoOwnedDigests {
+  private cached:
+    { placement: Placement; at: number; digests: Promise<Map<string, Digest>> } | undefined;
 
-/**
- * Digests for several peers in one pass over the store (each key hashed once).
- */
-export async function coOwnedDigests(
-  store: Store,
-  placement: Placement,
-  self: string,
-  peers: readonly string[],
-): Promise<Map<string, Digest>> {
-  const digests = new Map(peers.map((p) => [p, new Digest()]));
-  await forEachRecord(store.engine, (key, record) => {
-    const t = token(key);
-    const owners = placement.ownersOfToken(t);
-    if (!owners.includes(self)) return;
-    for (const owner of owners) digests.get(owner)?.add(t, key, record);
-  });
-  return digests;
+  constructor(
+    private readonly store: Store,
+    private readonly self: string,
+    private readonly ttlMs = 1000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The digest of the records co-owned with `peer` under `placement`. */
+  async for(placement: Placement, peer: string): Promise<Digest> {
+    return (await this.all(placement)).get(peer) ?? new Digest();
+  }
+
+  /** Digests for every other member under `placement`. */
+  all(placement: Placement): Promise<Map<string, Digest>> {
+    const cached = this.cached;
+    if (cached && cached.placement === placement && this.now() - cached.at < this.ttlMs)
+      return cached.digests;
+    const digests = this.compute(placement);
+    this.cached = { placement, at: this.now(), digests };
+    digests.catch(() => {
+      if (this.cached?.digests === digests) this.cached = undefined;
+    });
+    return digests;
+  }
+
+  private async compute(placement: Placement): Promise<Map<string, Digest>> {
+    const digests = new Map(
+      placement
+        .members()
+        .filter((id) => id !== this.self)
+        .map((id) => [id, new Digest()]),
+    );
+    await forEachVersion(this.store.engine, (key, version) => {
+      const t = token(key);
+      const owners = placement.ownersOfToken(t);
+      if (!owners.includes(this.self)) return;
+      for (const owner of owners) digests.get(owner)?.add(t, key, version);
+    });
+    return digests;
+  }
 }
 
 /**
@@ -62,13 +79,13 @@ export async function coOwnedKeys(
   max = MAX_KEYS_PER_REPLY,
 ): Promise<{ next: number; entries: KeyVersion[] }> {
   const byBucket = new Map<number, KeyVersion[]>();
-  await forEachRecord(store.engine, (key, record) => {
+  await forEachVersion(store.engine, (key, version) => {
     const t = token(key);
     const bucket = bucketOf(t);
     if (!wanted(bucket) || !coOwned(placement, t, self, peer)) return;
     let list = byBucket.get(bucket);
     if (!list) byBucket.set(bucket, (list = []));
-    list.push({ key, ts: record.ts, origin: record.origin });
+    list.push({ key, ts: version.ts, origin: version.origin });
   });
   const buckets = [...byBucket.keys()].sort((a, b) => a - b);
   const entries: KeyVersion[] = [];

@@ -11,7 +11,7 @@ import {
   decodeKeyVersions,
   decodeRecords,
   decodeVersions,
-  forEachRecord,
+  forEachVersion,
   keysArgs,
 } from './sync-protocol';
 import type { Throttle } from './throttle';
@@ -121,7 +121,8 @@ export class Syncer {
     const { selfId, store } = this.options;
     let batch: Handoff[] = [];
     let unconfirmed = 0;
-    await forEachRecord(store.engine, async (key, record) => {
+    const candidates: Omit<Handoff, 'record'>[] = [];
+    await forEachVersion(store.engine, (key) => {
       const t = token(key);
       const targetOwners = placement.targetOwnersOfToken(t);
       if (targetOwners.includes(selfId)) return;
@@ -129,12 +130,17 @@ export class Syncer {
       if (serving && !leaving) return;
       // With no owner left (the last node leaving) there is nobody to hand to.
       if (targetOwners.length === 0) return;
-      batch.push({ key: Buffer.from(key), record, owners: targetOwners, drop: !serving });
+      candidates.push({ key, owners: targetOwners, drop: !serving });
+    });
+    for (const candidate of candidates) {
+      const record = store.read(candidate.key);
+      if (!record) continue;
+      batch.push({ ...candidate, record });
       if (batch.length >= MAX_KEYS_PER_REQUEST) {
         unconfirmed += await this.flush(batch);
         batch = [];
       }
-    });
+    }
     if (batch.length > 0) unconfirmed += await this.flush(batch);
     return unconfirmed;
   }

@@ -34,10 +34,41 @@ export function describeEngineContract(
       expect(engine.size).toBe(0);
     });
 
-    it('keeps tombstones as records', async () => {
+    it('keeps tombstones as records, and counts them', async () => {
       await engine.put(Buffer.from('gone'), rec(null, 5));
       expect(engine.get(Buffer.from('gone'))).toEqual(rec(null, 5));
       expect(engine.size).toBe(1);
+      expect(engine.tombstones).toBe(1);
+      expect(engine.peek(Buffer.from('gone'))).toMatchObject({ ts: 5, deleted: true });
+      await engine.put(Buffer.from('gone'), rec('back', 6));
+      expect(engine.tombstones).toBe(0);
+      await engine.put(Buffer.from('gone'), rec(null, 7));
+      await engine.remove(Buffer.from('gone'));
+      expect([engine.size, engine.tombstones]).toEqual([0, 0]);
+    });
+
+    it('keeps every field of a record exactly', async () => {
+      const record: StoredRecord = {
+        value: Buffer.from([0, 1, 2, 255]),
+        ts: 1_764_000_000_000 * 1024 + 1023,
+        origin: '10.0.0.7:5003',
+        expiresAt: 1_764_000_123_456,
+      };
+      await engine.put(Buffer.from('exact'), record);
+      await engine.put(Buffer.from('empty'), { ...record, value: Buffer.alloc(0), origin: 'b' });
+      expect(engine.get(Buffer.from('exact'))).toEqual(record);
+      expect(engine.peek(Buffer.from('exact'))).toEqual({
+        ts: record.ts,
+        origin: record.origin,
+        expiresAt: record.expiresAt,
+        deleted: false,
+      });
+      expect(engine.peek(Buffer.from('nothing'))).toBeUndefined();
+      expect(engine.get(Buffer.from('empty'))?.value).toEqual(Buffer.alloc(0));
+      expect(engine.get(Buffer.from('empty'))?.origin).toBe('b');
+      const big = { ...record, value: Buffer.alloc(100_000, 7) };
+      await engine.put(Buffer.from('big'), big);
+      expect(engine.get(Buffer.from('big'))).toEqual(big);
     });
 
     it('treats keys as raw bytes: binary keys and UTF-8 keys are distinct and exact', async () => {
