@@ -42,9 +42,14 @@ export class Cluster {
   private constructor(
     readonly coordinator: ManagedProcess,
     readonly coordinatorPort: number,
-    readonly nodes: readonly ClusterNode[],
+    private readonly started: ClusterNode[],
     readonly options: Required<Omit<ClusterOptions, 'dataDir'>> & { dataDir?: string },
   ) {}
+
+  /** Every node started, in start order (stopped ones included). */
+  get nodes(): readonly ClusterNode[] {
+    return this.started;
+  }
 
   /** `127.0.0.1:port` of the coordinator, for clients and the CLI. */
   get coordinatorAddress(): string {
@@ -84,7 +89,38 @@ export class Cluster {
       args: coordinatorArgs,
     });
     await coordinator.waitForLine(/\[Coordinator\] Started on /, resolved.readyTimeoutMs);
-    const nodes = nodePorts.map((port) => ({
+    const nodes = nodePorts.map((port) =>
+      Cluster.spawnNode(port as number, coordinatorPort as number, resolved),
+    );
+    const cluster = new Cluster(coordinator, coordinatorPort as number, nodes, resolved);
+    await cluster.waitForMembers(
+      nodes.map((n) => n.id),
+      resolved.readyTimeoutMs,
+    );
+    return cluster;
+  }
+
+  /**
+   * Starts one more node with the same flags and resolves once it is a serving member (it
+   * joins: it copies its ranges before the coordinator marks it `up`).
+   */
+  async addNode(timeoutMs = 60_000): Promise<ClusterNode> {
+    const [port] = await freePorts(1);
+    const node = Cluster.spawnNode(port as number, this.coordinatorPort, this.options);
+    this.started.push(node);
+    await this.waitForMembers(
+      this.runningNodes().map((n) => n.id),
+      timeoutMs,
+    );
+    return node;
+  }
+
+  private static spawnNode(
+    port: number,
+    coordinatorPort: number,
+    options: Required<Omit<ClusterOptions, 'dataDir'>>,
+  ): ClusterNode {
+    return {
       id: nodeId(port),
       port,
       process: ManagedProcess.start({
@@ -97,21 +133,15 @@ export class Cluster {
           '--port',
           String(port),
           '--coordinator',
-          nodeId(coordinatorPort as number),
+          nodeId(coordinatorPort),
           '--heartbeat-interval',
-          String(resolved.heartbeatIntervalMs),
+          String(options.heartbeatIntervalMs),
           '--replica-timeout',
-          String(resolved.replicaTimeoutMs),
-          ...resolved.nodeArgs,
+          String(options.replicaTimeoutMs),
+          ...options.nodeArgs,
         ],
       }),
-    }));
-    const cluster = new Cluster(coordinator, coordinatorPort as number, nodes, resolved);
-    await cluster.waitForMembers(
-      nodes.map((n) => n.id),
-      resolved.readyTimeoutMs,
-    );
-    return cluster;
+    };
   }
 
   /** The node with this id or index. */

@@ -129,3 +129,26 @@ export async function fetchLocal(nodePort: number, key: string): Promise<LocalRe
     value: text(reply[3] as RespValue),
   };
 }
+
+/** Every live key a node holds itself, by walking `SCAN` to the end. */
+export async function scanKeys(nodePort: number): Promise<string[]> {
+  return withConnection(nodePort, async (connection) => {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const reply = await connection.send(['SCAN', cursor, 'COUNT', '1000']);
+      if (!Array.isArray(reply) || !Array.isArray(reply[1]))
+        throw new Error(`SCAN: unexpected ${inspectReply(reply)}`);
+      cursor = text(reply[0] as RespValue) ?? '0';
+      for (const key of reply[1]) keys.push(text(key) ?? '');
+    } while (cursor !== '0');
+    return keys;
+  });
+}
+
+/** One `INFO` field of a node, as a number (NaN when absent). */
+export async function infoNumber(nodePort: number, field: string): Promise<number> {
+  const info = text(await send(nodePort, ['INFO'])) ?? '';
+  const line = info.split('\r\n').find((l) => l.startsWith(`${field}:`));
+  return line === undefined ? Number.NaN : Number(line.slice(field.length + 1));
+}
