@@ -1,4 +1,5 @@
 import yargs, { type Argv } from 'yargs';
+import { benchCommandBuilder } from './bench/bench-flags';
 import { UsageError } from './errors';
 import { isServerCommand } from './servers';
 import { version } from './version';
@@ -15,6 +16,7 @@ export const CLI_COMMANDS = [
   'nodes',
   'status',
   'cluster',
+  'bench',
 ] as const;
 
 /** One of {@link CLI_COMMANDS}; `shell` is `kv` without a subcommand. */
@@ -257,6 +259,11 @@ function commandLineParser(): Argv {
           requiresArg: true,
           describe: "directory for durable state (the coordinator's membership)",
         }),
+    )
+    .command(
+      'bench',
+      'load-test the cluster: throughput and latency percentiles',
+      benchCommandBuilder,
     )
     .command('coordinator', 'run a coordinator (kv coordinator --help for its options)')
     .command('node', 'run a storage node (kv node --help for its options)')

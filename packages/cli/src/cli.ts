@@ -6,6 +6,7 @@ import {
   type CliCommand,
   type GlobalOptions,
 } from './cli-parser';
+import { runBenchCommand } from './bench/bench-command';
 import { MAX_CLUSTER_NODES } from './cluster';
 import { runClusterCommand } from './cluster-command';
 import { ExitCode } from './exit-codes';
@@ -97,6 +98,8 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
       printer,
     );
   },
+  bench: ({ args, globals, io, printer }) =>
+    runBenchCommand({ args, globals, stderr: io.stderr, printer }),
 };
 
 /**

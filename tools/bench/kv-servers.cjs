@@ -1,0 +1,132 @@
+'use strict';
+// kv processes for the suites: a coordinator and storage nodes from the built bins, and
+// `kv bench` runs, all on free loopback ports.
+const fs = require('node:fs');
+const path = require('node:path');
+const { RespConnection } = require('@kv/protocol');
+const { freePort, waitFor } = require('./processes.cjs');
+
+const root = path.join(__dirname, '..', '..');
+const BINS = {
+  coordinator: path.join(root, 'packages', 'coordinator', 'dist', 'bin.js'),
+  node: path.join(root, 'packages', 'node', 'dist', 'bin.js'),
+  kv: path.join(root, 'packages', 'cli', 'dist', 'bin.js'),
+};
+
+function assertBuilt() {
+  for (const [name, bin] of Object.entries(BINS)) {
+    if (!fs.existsSync(bin)) throw new Error(`${bin} (${name}) is missing: run npm run build`);
+  }
+}
+
+/** One request to 127.0.0.1:port; undefined when it cannot be sent or fails. */
+async function ask(port, command, timeoutMs = 2000) {
+  let connection;
+  try {
+    connection = await RespConnection.connect({
+      port,
+      connectTimeoutMs: timeoutMs,
+      requestTimeoutMs: timeoutMs,
+    });
+    return await connection.send(command);
+  } catch {
+    return undefined;
+  } finally {
+    connection?.destroy();
+  }
+}
+
+/** One request that must succeed; its error says which. */
+async function command(port, args, timeoutMs = 60_000) {
+  const connection = await RespConnection.connect({
+    port,
+    connectTimeoutMs: 2000,
+    requestTimeoutMs: timeoutMs,
+  });
+  try {
+    return await connection.send(args);
+  } finally {
+    connection.destroy();
+  }
+}
+
+function ringEpoch(info) {
+  const match = Buffer.isBuffer(info) ? /^ring_epoch:(\d+)/m.exec(info.toString()) : null;
+  return match ? Number(match[1]) : -1;
+}
+
+/**
+ * Starts a coordinator and `nodes` storage nodes as child processes and waits until every
+ * node routes with the full ring. Logging is at `warn`, so the processes spend nothing on
+ * log lines while measured.
+ *
+ * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodes: [proc], all: [proc] }
+ */
+async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuorum = 1 } = {}) {
+  assertBuilt();
+  const coordinatorPort = await freePort();
+  const coordinator = `127.0.0.1:${coordinatorPort}`;
+  const quiet = ['--log-level', 'warn'];
+  const coordinatorProc = processes.start('kv coordinator', process.execPath, [
+    BINS.coordinator,
+    ...['--port', String(coordinatorPort), '--replication-factor', String(replicationFactor)],
+    ...quiet,
+  ]);
+  await waitFor(
+    async () => Array.isArray(await ask(coordinatorPort, ['LIST_NODES'])),
+    'the coordinator',
+    {
+      watch: [coordinatorProc],
+    },
+  );
+  const nodePorts = [];
+  const nodeProcs = [];
+  for (let i = 0; i < nodes; i++) {
+    const port = await freePort();
+    nodePorts.push(port);
+    nodeProcs.push(
+      processes.start(`kv node ${port}`, process.execPath, [
+        BINS.node,
+        ...['--port', String(port), '--coordinator', coordinator],
+        ...['--replication-factor', String(replicationFactor)],
+        ...['--write-quorum', String(writeQuorum)],
+        ...quiet,
+      ]),
+    );
+  }
+  const all = [coordinatorProc, ...nodeProcs];
+  await waitFor(
+    async () => {
+      const members = await ask(coordinatorPort, ['LIST_NODES']);
+      return Array.isArray(members) && members.length === nodes;
+    },
+    `${nodes} node(s) to join`,
+    { watch: all },
+  );
+  await waitFor(
+    async () => {
+      const ring = await ask(coordinatorPort, ['RING']);
+      const epoch = Array.isArray(ring) ? Number(ring[0]) : NaN;
+      const epochs = await Promise.all(nodePorts.map((p) => ask(p, ['INFO', 'replication'])));
+      return epochs.every((info) => ringEpoch(info) >= epoch);
+    },
+    'every node to route with the full ring',
+    { watch: all },
+  );
+  return { coordinator, coordinatorPort, nodePorts, nodes: nodeProcs, all };
+}
+
+/** Runs `kv bench --json` with `args` and returns its report. */
+async function kvBench(processes, coordinator, args) {
+  const stdout = await processes.run('kv bench', process.execPath, [
+    BINS.kv,
+    'bench',
+    '--json',
+    '--coordinator',
+    coordinator,
+    ...args,
+  ]);
+  return JSON.parse(stdout);
+}
+
+module.exports = { startKv, kvBench, ask, command, BINS };
