@@ -7,7 +7,7 @@ import {
   type ServerConnection,
 } from '@kv/protocol';
 import { tooLarge, wrongArgs } from './errors';
-import { isLive } from './record';
+import { isLive, type StoredRecord } from './record';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
 import type { RequestCoordinator } from './request-coordinator';
 import { globMatcher, type ScanCursors } from './scan';
@@ -82,7 +82,7 @@ function trailingQuorum(
   return { keys: rest, quorum: undefined };
 }
 
-async function put(args: Buffer[], ctx: CommandContext): Promise<Reply> {
+function put(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   const key = args[1] as Buffer;
   const value = args[2] as Buffer;
   checkKey(key, ctx);
@@ -99,24 +99,28 @@ async function put(args: Buffer[], ctx: CommandContext): Promise<Reply> {
         `unsupported option '${args[i]?.toString() ?? ''}' (PUT key value [EX seconds|PX milliseconds] [W n])`,
       );
   }
-  await ctx.coordinator.write(key, value, expiresAt, w);
-  return OK;
+  const done = ctx.coordinator.write(key, value, expiresAt, w);
+  return done instanceof Promise ? done.then(() => OK) : OK;
 }
 
-async function get(args: Buffer[], ctx: CommandContext): Promise<Reply> {
+function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'R');
   if (keys.length !== 1) throw wrongArgs('GET key [R n]');
   const key = keys[0] as Buffer;
   checkKey(key, ctx);
-  const record = await ctx.coordinator.read(key, quorum);
-  return isLive(record, ctx.now()) ? record.value : null;
+  const found = ctx.coordinator.read(key, quorum);
+  const live = (record: StoredRecord | undefined): Reply =>
+    isLive(record, ctx.now()) ? record.value : null;
+  return found instanceof Promise ? found.then(live) : live(found);
 }
 
 async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'W');
   if (keys.length === 0) throw wrongArgs('DELETE key [key ...] [W n]');
   keys.forEach((k) => checkKey(k, ctx));
-  const results = await Promise.all(keys.map((k) => ctx.coordinator.write(k, null, 0, quorum)));
+  const results = await Promise.all(
+    keys.map(async (k) => await ctx.coordinator.write(k, null, 0, quorum)),
+  );
   return results.filter((r) => r.existed).length;
 }
 
@@ -124,7 +128,7 @@ async function exists(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'R');
   if (keys.length === 0) throw wrongArgs('EXISTS key [key ...] [R n]');
   keys.forEach((k) => checkKey(k, ctx));
-  const records = await Promise.all(keys.map((k) => ctx.coordinator.read(k, quorum)));
+  const records = await Promise.all(keys.map(async (k) => await ctx.coordinator.read(k, quorum)));
   const now = ctx.now();
   return records.filter((r) => isLive(r, now)).length;
 }
@@ -274,6 +278,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
 };
 
+const TABLE: ReadonlyMap<string, CommandSpec> = new Map(Object.entries(COMMANDS));
+
 /** Looks up and checks a command; the reply for an unknown one or one with the wrong arity. */
 export function dispatch(
   args: Buffer[],
@@ -281,8 +287,11 @@ export function dispatch(
   connection: ServerConnection,
   count: (name: string) => void,
 ): Reply | Promise<Reply> {
-  const name = upper(args[0]);
-  const spec = COMMANDS[name];
+  // Clients send command names in upper case nearly always: look that up before folding.
+  const raw = args[0]?.toString('latin1') ?? '';
+  let spec = TABLE.get(raw);
+  const name = spec ? raw : raw.toUpperCase();
+  spec ??= TABLE.get(name);
   if (!spec) {
     const shown = (args[0]?.toString() ?? '').slice(0, 128);
     return new ReplyError(`${ErrorCode.ERR} unknown command '${shown}'`);

@@ -13,7 +13,11 @@ export interface StorageEngine {
   get(key: Buffer): StoredRecord | undefined;
   /** The version of a key's record without its value (cheaper than `get` for merging). */
   peek(key: Buffer): RecordVersion | undefined;
-  /** Stores a record as it is (last-writer-wins is decided by the caller). */
+  /**
+   * Stores a record as it is (last-writer-wins is decided by the caller). The key and value
+   * may be views into a network buffer that is reused afterwards: the engine copies what it
+   * keeps and holds no reference to either.
+   */
   put(key: Buffer, record: StoredRecord): void | Promise<void>;
   /** Forgets a key entirely (purging a tombstone or an expired record). */
   remove(key: Buffer): void | Promise<void>;

@@ -131,6 +131,8 @@ describe('storage node in a cluster', () => {
       'TOOLARGE argument of 2000 bytes exceeds the limit of 1024 bytes',
     );
     expect(await errorOf(['FLY', 'me'])).toBe("ERR unknown command 'FLY'");
+    expect(await errorOf(['constructor'])).toBe("ERR unknown command 'constructor'");
+    expect(await errorOf(['__proto__'])).toBe("ERR unknown command '__proto__'");
     expect(await errorOf(['GET'])).toBe(
       "WRONGARGS wrong number of arguments for 'GET': GET key [R n]",
     );

@@ -89,18 +89,42 @@ export class RequestCoordinator {
    * acknowledgements with whether any replica held a live value before.
    * @throws ReplyError `UNAVAILABLE k of w replicas acknowledged`
    */
-  async write(
+  write(
     key: Buffer,
     value: Buffer | null,
     expiresAt: number,
     requested?: number,
-  ): Promise<{ existed: boolean }> {
+  ): { existed: boolean } | Promise<{ existed: boolean }> {
     const { replicas, pending } = this.currentPlacement().writeReplicas(key);
     const w = this.quorum(requested, this.options.writeQuorum, 'write');
     // A joining owner must get the write too, on top of the quorum of current owners
     // (counted, as owners are interchangeable for the count).
     const required = Math.min(w + pending, replicas.length);
     this.stats.writes++;
+    if (replicas.length === 1 && replicas[0] === this.options.selfId) {
+      // This node is the only replica: its clock has seen every version it stores, so
+      // the write applies at once, without a promise when the engine is in memory.
+      const record = {
+        value,
+        ts: this.options.clock.now(),
+        origin: this.options.selfId,
+        expiresAt,
+      };
+      const result = this.options.store.apply(key, record);
+      return result instanceof Promise
+        ? result.then((r) => ({ existed: r.existed }))
+        : { existed: result.existed };
+    }
+    return this.writeToReplicas(key, value, expiresAt, replicas, required);
+  }
+
+  private async writeToReplicas(
+    key: Buffer,
+    value: Buffer | null,
+    expiresAt: number,
+    replicas: readonly string[],
+    required: number,
+  ): Promise<{ existed: boolean }> {
     // A replica holding a newer version than the one just made means this node's clock
     // was behind: it has now observed that version, so one more try orders after it.
     for (let attempt = 0; ; attempt++) {
@@ -188,10 +212,13 @@ export class RequestCoordinator {
    * included; the caller decides what is live).
    * @throws ReplyError `UNAVAILABLE k of r replicas answered`
    */
-  async read(key: Buffer, r?: number): Promise<StoredRecord | undefined> {
+  read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
     const replicas = this.replicasOf(key);
     const required = this.quorum(r, this.options.readQuorum, 'read');
     this.stats.reads++;
+    // R=1 on a replica: this node's own copy, answered without a promise.
+    if (required === 1 && replicas.includes(this.options.selfId))
+      return this.options.store.read(key);
     if (required === 1) return this.readOne(key, replicas);
     return this.readMany(key, replicas, required);
   }
@@ -201,7 +228,6 @@ export class RequestCoordinator {
     key: Buffer,
     replicas: readonly string[],
   ): Promise<StoredRecord | undefined> {
-    if (replicas.includes(this.options.selfId)) return this.options.store.read(key);
     const ordered = [
       ...replicas.filter((id) => this.options.peers.isAvailable(id)),
       ...replicas.filter((id) => !this.options.peers.isAvailable(id)),

@@ -27,8 +27,8 @@ export class Store {
   }
 
   /**
-   * Merges a record: stores it if it is newer than the one held. The value is copied, so
-   * the caller's Buffer may be a view into network input. Resolves once a durable engine
+   * Merges a record: stores it if it is newer than the one held. The key and value may be
+   * views into network input: engines copy what they keep. Resolves once a durable engine
    * has the change.
    */
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
@@ -41,14 +41,8 @@ export class Store {
     if (current !== undefined && compareVersions(record, current) <= 0) {
       return { applied: false, existed, ts: current.ts };
     }
-    const stored: StoredRecord = {
-      ts: record.ts,
-      origin: record.origin,
-      expiresAt: record.expiresAt,
-      value: record.value === null ? null : Buffer.from(record.value),
-    };
     const result: ApplyResult = { applied: true, existed, ts: record.ts };
-    const done = this.engine.put(Buffer.from(key), stored);
+    const done = this.engine.put(key, record);
     return done ? done.then(() => result) : result;
   }
 

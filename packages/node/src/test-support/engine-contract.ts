@@ -96,6 +96,16 @@ export function describeEngineContract(
       expect([...engine.entries()]).toHaveLength(200);
     });
 
+    it('keeps copies: changing the buffers it was given afterwards changes nothing', async () => {
+      const key = Buffer.from('shared');
+      const value = Buffer.from('original');
+      await engine.put(key, { ...rec('x'), value });
+      value.write('XXXXXXXX');
+      key.write('zzzzzz');
+      expect(engine.get(Buffer.from('shared'))?.value?.toString()).toBe('original');
+      expect(engine.get(Buffer.from('zzzzzz'))).toBeUndefined();
+    });
+
     it('tracks the bytes it holds', async () => {
       const before = engine.bytes;
       await engine.put(Buffer.from('k'), rec('x'.repeat(1000)));
