@@ -15,6 +15,7 @@ export const CLI_COMMANDS = [
   'delete',
   'nodes',
   'status',
+  'decommission',
   'cluster',
   'bench',
 ] as const;
@@ -239,6 +240,10 @@ function commandLineParser(): Argv {
           "ops/s: each node's total_commands_processed is read twice, this many ms apart " +
           '(0: skip ops/s)',
       }),
+    )
+    .command(
+      'decommission <address>',
+      'retire a node (host:port): it hands its data to the next owners, leaves the ring and stops',
     )
     .command('cluster', 'run a local coordinator and nodes as child processes', (y) =>
       y

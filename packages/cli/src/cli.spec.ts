@@ -266,13 +266,15 @@ describe('kv against a cluster', () => {
       `Coordinator ${cluster.address}, ring epoch ${cluster.coordinator.epoch}, 3 nodes (2 reachable), replication factor 3`,
     );
     expect(lines[1]).toMatch(
-      /^ADDRESS\s+STATE\s+ZONE\s+KEYS\s+OPS\/S\s+PRIMARY\s+REPLICA\s+EPOCH$/,
+      /^ADDRESS\s+STATE\s+ZONE\s+KEYS\s+OPS\/S\s+PRIMARY\s+REPLICA\s+EPOCH\s+SYNC$/,
     );
     expect(lines).toHaveLength(5);
     const row = (id: string | undefined) => lines.find((l) => l.startsWith(`${id} `)) ?? '';
-    expect(row(down?.id)).toMatch(/^\S+\s+unreachable\s+-\s+-\s+-\s+\d+\.\d%\s+100\.0%\s+-$/);
+    expect(row(down?.id)).toMatch(/^\S+\s+unreachable\s+-\s+-\s+-\s+\d+\.\d%\s+100\.0%\s+-\s+-$/);
     for (const node of cluster.nodes.slice(0, 2)) {
-      expect(row(node.id)).toMatch(/^\S+\s+up\s+-\s+1\s+\d+(\.\d)?\s+\d+\.\d%\s+100\.0%\s+\d+$/);
+      expect(row(node.id)).toMatch(
+        /^\S+\s+up\s+-\s+1\s+\d+(\.\d)?\s+\d+\.\d%\s+100\.0%\s+\d+\s+ok(, \d+ hints?)?$/,
+      );
     }
 
     const json = await kv(['status', '--json', '--sample', '0']);
@@ -287,5 +289,19 @@ describe('kv against a cluster', () => {
       keys: null,
     });
     expect(status.nodes.reduce((sum, n) => sum + n.primaryShare, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('decommissions a node: it hands off, leaves the ring and stops', async () => {
+    await kv(['put', 'k', 'v']);
+    const retiring = cluster.nodes[0];
+    const done = await kv(['decommission', retiring?.id ?? '']);
+    expect(done).toMatchObject({
+      code: 0,
+      stdout: `[Client] DECOMMISSION ${retiring?.id}: OK leaving: handing off data, then stopping\n`,
+    });
+    await retiring?.closed;
+    expect(await kv(['get', 'k'])).toMatchObject({ code: 0, stdout: '[Client] GET k = v\n' });
+    expect((await kv(['decommission', 'nowhere'])).code).toBe(2);
+    expect(await kv(['decommission', retiring?.id ?? ''])).toMatchObject({ code: 3 });
   });
 });

@@ -6,9 +6,11 @@ import {
   type CliCommand,
   type GlobalOptions,
 } from './cli-parser';
+import { RespConnection } from '@kv/protocol';
 import { runBenchCommand } from './bench/bench-command';
 import { MAX_CLUSTER_NODES } from './cluster';
 import { runClusterCommand } from './cluster-command';
+import { UsageError } from './errors';
 import { ExitCode } from './exit-codes';
 import { HistoryFile, historyFilePath } from './history';
 import type { ShellCommand } from './line-parser';
@@ -82,6 +84,26 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
       else context.printer.lines(formatStatusTable(status));
       return ExitCode.OK;
     });
+  },
+  decommission: async ({ args, globals, printer }) => {
+    const address = String(args['address']);
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    if (address.lastIndexOf(':') <= 0 || !Number.isInteger(port) || port < 1 || port > 65535)
+      throw new UsageError(`decommission needs a node address host:port, got '${address}'`);
+    const connection = await RespConnection.connect({
+      host: address.slice(0, address.lastIndexOf(':')),
+      port,
+      connectTimeoutMs: globals.timeoutMs ?? 5000,
+      requestTimeoutMs: globals.timeoutMs ?? 5000,
+    });
+    try {
+      const reply = String(await connection.send(['DECOMMISSION']));
+      if (printer.json) printer.document({ node: address, decommissioning: true, reply });
+      else printer.lines([`[Client] DECOMMISSION ${address}: ${reply}`]);
+      return ExitCode.OK;
+    } finally {
+      connection.destroy();
+    }
   },
   cluster: (context) => {
     const { args, io, printer, env } = context;

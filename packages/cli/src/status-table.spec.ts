@@ -14,6 +14,7 @@ const node: NodeReport = {
   uptimeSeconds: 60,
   primaryShare: 0.3412,
   replicaShare: 1,
+  sync: { phase: 'serving', peersPending: 0, hintsPending: 0, handoffPending: 0 },
 };
 
 const status: ClusterStatus = {
@@ -23,7 +24,15 @@ const status: ClusterStatus = {
   sampleMs: 1000,
   nodes: [
     node,
-    { ...node, address: '127.0.0.1:5002', zone: 'b', keys: 7, opsPerSec: 1234.4, ringEpoch: 2 },
+    {
+      ...node,
+      address: '127.0.0.1:5002',
+      zone: 'b',
+      keys: 7,
+      opsPerSec: 1234.4,
+      ringEpoch: 2,
+      sync: { phase: 'joining', peersPending: 2, hintsPending: 1, handoffPending: 0 },
+    },
     {
       ...node,
       address: '127.0.0.1:5003',
@@ -32,6 +41,7 @@ const status: ClusterStatus = {
       keys: null,
       opsPerSec: null,
       ringEpoch: null,
+      sync: null,
       primaryShare: 0.25,
       replicaShare: 0.755,
     },
@@ -42,17 +52,17 @@ describe('formatStatusTable', () => {
   it('prints a summary and one aligned row per node', () => {
     expect(formatStatusTable(status)).toEqual([
       'Coordinator 127.0.0.1:5000, ring epoch 3, 3 nodes (2 reachable), replication factor 3',
-      'ADDRESS         STATE        ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH',
-      '127.0.0.1:5001  up           -     1204    2.5    34.1%   100.0%      3',
-      '127.0.0.1:5002  up           b        7   1234    34.1%   100.0%      2',
-      '127.0.0.1:5003  unreachable  -        -      -    25.0%    75.5%      -',
+      'ADDRESS         STATE        ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH  SYNC',
+      '127.0.0.1:5001  up           -     1204    2.5    34.1%   100.0%      3  ok',
+      '127.0.0.1:5002  up           b        7   1234    34.1%   100.0%      2  joining, 2 peers, 1 hint',
+      '127.0.0.1:5003  unreachable  -        -      -    25.0%    75.5%      -  -',
     ]);
   });
 
   it('shows no ops/s when they were not sampled', () => {
     const lines = formatStatusTable({ ...status, sampleMs: 0, nodes: [node] });
     expect(lines[0]).toContain('1 node (1 reachable)');
-    expect(lines[2]).toBe('127.0.0.1:5001  up     -     1204      -    34.1%   100.0%      3');
+    expect(lines[2]).toBe('127.0.0.1:5001  up     -     1204      -    34.1%   100.0%      3  ok');
   });
 });
 

@@ -9,6 +9,7 @@ const COLUMNS = [
   'PRIMARY',
   'REPLICA',
   'EPOCH',
+  'SYNC',
 ] as const;
 
 /** Columns whose values are numbers, aligned right. */
@@ -17,12 +18,12 @@ const NUMERIC: ReadonlySet<string> = new Set(['KEYS', 'OPS/S', 'PRIMARY', 'REPLI
 /**
  * `kv status` as text: a summary line, then one row per node with its address, state
  * (`unreachable` when it did not answer INFO), zone, keys, ops/s, share of the ring as
- * primary and as replica, and the ring epoch it routes with.
+ * primary and as replica, the ring epoch it routes with, and data movement ({@link syncOf}).
  *
  * ```text
  * Coordinator 127.0.0.1:5000, ring epoch 3, 3 nodes (3 reachable), replication factor 3
- * ADDRESS         STATE  ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH
- * 127.0.0.1:5001  up     -        4    2.0    34.1%   100.0%      3
+ * ADDRESS         STATE  ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH  SYNC
+ * 127.0.0.1:5001  up     -        4    2.0    34.1%   100.0%      3  ok
  * ```
  */
 export function formatStatusTable(status: ClusterStatus): string[] {
@@ -45,7 +46,22 @@ function rowOf(node: NodeReport, sampled: boolean): string[] {
     formatPercent(node.primaryShare),
     formatPercent(node.replicaShare),
     node.ringEpoch === null ? '-' : String(node.ringEpoch),
+    syncOf(node),
   ];
+}
+
+/**
+ * `ok` when the node serves and nothing is pending; else its phase and what is pending,
+ * e.g. `joining, 2 peers`, `ok, 40 hints`.
+ */
+export function syncOf(node: NodeReport): string {
+  if (node.sync === null) return '-';
+  const { phase, peersPending, hintsPending, handoffPending } = node.sync;
+  const parts = [phase === 'serving' ? 'ok' : phase];
+  if (peersPending > 0) parts.push(plural(peersPending, 'peer'));
+  if (hintsPending > 0) parts.push(plural(hintsPending, 'hint'));
+  if (handoffPending > 0) parts.push(`${handoffPending} to hand off`);
+  return parts.join(', ');
 }
 
 /** Aligned columns two spaces apart, numbers to the right, no trailing spaces. */

@@ -35,6 +35,10 @@ function info(commands: number, keys: number): Record<string, string> {
     db0: `keys=${keys}`,
     ring_epoch: '7',
     uptime_in_seconds: '12',
+    phase: 'serving',
+    sync_peers_pending: '0',
+    hints_pending: String(keys === 0 ? 5 : 0),
+    handoff_pending: '0',
   };
 }
 
@@ -67,12 +71,19 @@ describe('gatherStatus', () => {
     const [a, b, c] = status.nodes;
     expect(a).toMatchObject({ reachable: true, keys: 4, opsPerSec: 20, ringEpoch: 7, zone: 'a' });
     expect(b).toMatchObject({ reachable: true, keys: 0, opsPerSec: 0 });
+    expect(b?.sync).toEqual({
+      phase: 'serving',
+      peersPending: 0,
+      hintsPending: 5,
+      handoffPending: 0,
+    });
     expect(c).toMatchObject({
       reachable: false,
       state: 'up',
       zone: 'b',
       keys: null,
       opsPerSec: null,
+      sync: null,
       error: '127.0.0.1:5003 is unreachable (ECONNREFUSED)',
     });
     const primaries = status.nodes.reduce((sum, n) => sum + n.primaryShare, 0);

@@ -20,6 +20,17 @@ export interface NodeReport {
   readonly opsPerSec: number | null;
   /** The ring epoch the node routes with (compare with the coordinator's). */
   readonly ringEpoch: number | null;
+  /**
+   * Data movement, from the node's `INFO rebalance`: its phase (`serving`, `joining`,
+   * `leaving`), peers not yet synced in the current round, writes kept for unreachable
+   * replicas (hints) and records waiting to be handed off. Null when unreachable.
+   */
+  readonly sync: {
+    readonly phase: string;
+    readonly peersPending: number;
+    readonly hintsPending: number;
+    readonly handoffPending: number;
+  } | null;
   readonly uptimeSeconds: number | null;
   /** Share of the token space for which the node is the primary, 0..1. */
   readonly primaryShare: number;
@@ -128,6 +139,7 @@ export async function gatherStatus(
         opsPerSec: null,
         ringEpoch: null,
         uptimeSeconds: null,
+        sync: null,
       };
     }
     const latest = b ?? a;
@@ -139,6 +151,12 @@ export async function gatherStatus(
       opsPerSec: b ? opsPerSecond(a, b) : null,
       ringEpoch: numberField(latest.info, 'ring_epoch'),
       uptimeSeconds: numberField(latest.info, 'uptime_in_seconds'),
+      sync: {
+        phase: latest.info['phase'] ?? 'unknown',
+        peersPending: numberField(latest.info, 'sync_peers_pending') ?? 0,
+        hintsPending: numberField(latest.info, 'hints_pending') ?? 0,
+        handoffPending: numberField(latest.info, 'handoff_pending') ?? 0,
+      },
     };
   });
   return {
