@@ -98,7 +98,12 @@ async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuoru
   await waitFor(
     async () => {
       const members = await ask(coordinatorPort, ['LIST_NODES']);
-      return Array.isArray(members) && members.length === nodes;
+      // Nodes join first (they copy their ranges), then serve: wait until all are up.
+      return (
+        Array.isArray(members) &&
+        members.length === nodes &&
+        members.every((m) => Array.isArray(m) && String(m[1]) === 'up')
+      );
     },
     `${nodes} node(s) to join`,
     { watch: all },
