@@ -1,3 +1,4 @@
+import { parseAddress as splitAddress } from '@kv/protocol';
 import yargs, { type Argv } from 'yargs';
 import { benchCommandBuilder } from './bench/bench-flags';
 import { UsageError } from './errors';
@@ -120,9 +121,8 @@ function globalOptions(
  * @throws {@link UsageError} naming `source` (the flag or variable it came from)
  */
 export function parseAddress(text: string, source: string): string {
-  const match = /^(.+):(\d{1,5})$/.exec(text);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port < 1 || port > 65535 || /\s/.test(match[1] as string)) {
+  const address = /^\S+:\d{1,5}$/.test(text) ? splitAddress(text) : undefined;
+  if (!address) {
     throw new UsageError(`${source} must be host:port (e.g. 127.0.0.1:5000), got ${show(text)}`);
   }
   return text;

@@ -6,7 +6,7 @@ import {
   type CliCommand,
   type GlobalOptions,
 } from './cli-parser';
-import { RespConnection } from '@kv/protocol';
+import { RespConnection, parseAddress } from '@kv/protocol';
 import { runBenchCommand } from './bench/bench-command';
 import { MAX_CLUSTER_NODES } from './cluster';
 import { runClusterCommand } from './cluster-command';
@@ -87,12 +87,11 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
   },
   decommission: async ({ args, globals, printer }) => {
     const address = String(args['address']);
-    const port = Number(address.slice(address.lastIndexOf(':') + 1));
-    if (address.lastIndexOf(':') <= 0 || !Number.isInteger(port) || port < 1 || port > 65535)
+    const node = parseAddress(address);
+    if (!node)
       throw new UsageError(`decommission needs a node address host:port, got '${address}'`);
     const connection = await RespConnection.connect({
-      host: address.slice(0, address.lastIndexOf(':')),
-      port,
+      ...node,
       connectTimeoutMs: globals.timeoutMs ?? 5000,
       requestTimeoutMs: globals.timeoutMs ?? 5000,
     });

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   ReplyError,
   UnreachableError,
+  parseAddress,
   type CommandArg,
   type RespValue,
 } from '@kv/protocol';
@@ -147,9 +148,7 @@ const EXTRA_CANDIDATES = 2;
 const MAX_BACKOFF_MS = 2000;
 
 function checkAddress(address: string): void {
-  const colon = address.lastIndexOf(':');
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535)
+  if (!parseAddress(address))
     throw new InvalidClientOptionError(`coordinator must be host:port, got '${address}'`);
 }
 

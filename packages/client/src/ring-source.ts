@@ -8,6 +8,9 @@ export interface RingSnapshot {
   readonly ring: Ring;
 }
 
+/** How many nodes to ask for the ring when the coordinator cannot be reached. */
+const NODES_TO_ASK = 3;
+
 /** Options of {@link RingSource}. */
 export interface RingSourceOptions {
   /** `host:port` of the coordinator. */
@@ -16,8 +19,6 @@ export interface RingSourceOptions {
   readonly pool: ConnectionPool;
   /** Time to wait for a `RING` reply. */
   readonly timeoutMs: number;
-  /** How many nodes to ask for the ring when the coordinator cannot be reached. */
-  readonly nodesToAsk?: number;
   /** Called when a different ring is adopted. */
   readonly onChange?: (snapshot: RingSnapshot, previous: RingSnapshot | undefined) => void;
 }
@@ -84,7 +85,7 @@ export class RingSource {
     const nodes = held.ring.members
       .map((m) => m.id)
       .filter((id) => this.options.pool.isAvailable(id))
-      .slice(0, this.options.nodesToAsk ?? 3);
+      .slice(0, NODES_TO_ASK);
     for (const node of nodes) {
       try {
         const fetched = await this.ask(node);

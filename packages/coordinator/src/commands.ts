@@ -50,20 +50,12 @@ export const COMMANDS = {
   NODE_READY: {
     arity: [2, 2],
     usage: 'NODE_READY host port',
-    async run(context, args) {
-      const change = context.membership.ready(nodeId(args[1] as Buffer, args[2] as Buffer));
-      if (change) await context.commit(change);
-      return context.membership.epoch;
-    },
+    run: (context, args) => changePhase(context, args, (m, id) => m.ready(id)),
   },
   LEAVING: {
     arity: [2, 2],
     usage: 'LEAVING host port',
-    async run(context, args) {
-      const change = context.membership.leave(nodeId(args[1] as Buffer, args[2] as Buffer));
-      if (change) await context.commit(change);
-      return context.membership.epoch;
-    },
+    run: (context, args) => changePhase(context, args, (m, id) => m.leave(id)),
   },
   UNREGISTER_NODE: {
     arity: [2, 2],
@@ -192,4 +184,15 @@ function register(membership: Membership, id: string, options: RegisterOptions):
     if (err instanceof RingError) throw wrongArgs(`cannot register ${id}: ${err.message}`);
     throw err;
   }
+}
+
+/** Moves node `host port` to another phase; commits the change if there was one. */
+async function changePhase(
+  context: CommandContext,
+  args: Buffer[],
+  change: (membership: Membership, id: string) => MembershipChange | undefined,
+): Promise<number> {
+  const done = change(context.membership, nodeId(args[1] as Buffer, args[2] as Buffer));
+  if (done) await context.commit(done);
+  return context.membership.epoch;
 }

@@ -1,4 +1,4 @@
-import { ConnectionPool, createRespServer, type RespServer } from '@kv/protocol';
+import { ConnectionPool, createRespServer, parseAddress, type RespServer } from '@kv/protocol';
 import type { Ring } from '@kv/ring';
 import type { Logger } from 'winston';
 import { dispatch, type CommandContext } from './commands';
@@ -136,13 +136,10 @@ export interface KvNode {
   close(options?: { leave?: boolean }): Promise<void>;
 }
 
-function parseAddress(address: string, what: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new InvalidNodeOptionError(`${what} must be host:port, got '${address}'`);
-  }
-  return { host: address.slice(0, colon), port };
+function addressOption(address: string, what: string): { host: string; port: number } {
+  const parsed = parseAddress(address);
+  if (!parsed) throw new InvalidNodeOptionError(`${what} must be host:port, got '${address}'`);
+  return parsed;
 }
 
 function checkQuorum(value: number, name: string, rf: number | undefined): void {
@@ -160,7 +157,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   const readQuorum = options.readQuorum ?? 1;
   checkQuorum(writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(readQuorum, 'read quorum', options.replicationFactor);
-  const coordinatorAddress = parseAddress(options.coordinator ?? '127.0.0.1:5000', 'coordinator');
+  const coordinatorAddress = addressOption(options.coordinator ?? '127.0.0.1:5000', 'coordinator');
   const maxKeyBytes = options.maxKeyBytes ?? 4096;
   const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
   const startedAt = Date.now();
@@ -207,7 +204,7 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   });
   const bound = await server.listen(options.port, host);
   const advertised = options.advertise
-    ? parseAddress(options.advertise, 'advertise')
+    ? addressOption(options.advertise, 'advertise')
     : { host: bound.address, port: bound.port };
   const id = `${advertised.host}:${advertised.port}`;
   const digests = new CoOwnedDigests(store, id);

@@ -1,4 +1,4 @@
-import { token, type Ring } from '@kv/ring';
+import type { Ring } from '@kv/ring';
 
 /** Where a node stands while placement moves. */
 export const Phase = {
@@ -97,10 +97,5 @@ export class Placement {
   /** The read-ring owners of a key given its token. */
   readOwnersOfToken(t: number): string[] {
     return this.read.size > 0 ? this.read.preferenceListForToken(t, this.replicationFactor) : [];
-  }
-
-  /** The token of a key (one SHA-256), for the `...OfToken` methods. */
-  static tokenOf(key: Buffer): number {
-    return token(key);
   }
 }

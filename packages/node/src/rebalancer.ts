@@ -160,7 +160,7 @@ export class Rebalancer {
     if (phase === Phase.OUTSIDE) return;
     const startedAt = this.now();
     const peers = placement.members().filter((id) => id !== selfId);
-    const digests = await this.options.digests.all(placement);
+    const { digests, outsideTarget } = await this.options.digests.pass(placement);
     this.stats.peersPending = peers.length;
     let failed = 0;
     let repaired = 0;
@@ -196,8 +196,9 @@ export class Rebalancer {
       await this.options.ready();
       return;
     }
+    // The digest pass counted what lies outside this node's ranges: none, no hand-off pass.
     if (phase === Phase.SERVING) {
-      this.stats.handoffPending = await syncer.handOff(placement, false);
+      this.stats.handoffPending = outsideTarget === 0 ? 0 : await syncer.handOff(placement, false);
       if (this.stats.handoffPending > 0) this.schedule(this.retryMs());
     }
   }

@@ -18,9 +18,16 @@ function coOwned(placement: Placement, t: number, a: string, b: string): boolean
  * that much older than the data only costs a key-list exchange or a difference found on
  * the next round; the join's final round starts after that long anyway.
  */
+/** One pass over a node's store under a placement. */
+export interface DigestPass {
+  /** Per other member, the digest of the records co-owned with it. */
+  readonly digests: ReadonlyMap<string, Digest>;
+  /** Records held outside this node's target ranges: what a hand-off would look at. */
+  readonly outsideTarget: number;
+}
+
 export class CoOwnedDigests {
-  private cached:
-    { placement: Placement; at: number; digests: Promise<Map<string, Digest>> } | undefined;
+  private cached: { placement: Placement; at: number; pass: Promise<DigestPass> } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -31,36 +38,38 @@ export class CoOwnedDigests {
 
   /** The digest of the records co-owned with `peer` under `placement`. */
   async for(placement: Placement, peer: string): Promise<Digest> {
-    return (await this.all(placement)).get(peer) ?? new Digest();
+    return (await this.pass(placement)).digests.get(peer) ?? new Digest();
   }
 
-  /** Digests for every other member under `placement`. */
-  all(placement: Placement): Promise<Map<string, Digest>> {
+  /** Digests for every other member under `placement`, and what lies outside its ranges. */
+  pass(placement: Placement): Promise<DigestPass> {
     const cached = this.cached;
     if (cached && cached.placement === placement && this.now() - cached.at < this.ttlMs)
-      return cached.digests;
-    const digests = this.compute(placement);
-    this.cached = { placement, at: this.now(), digests };
-    digests.catch(() => {
-      if (this.cached?.digests === digests) this.cached = undefined;
+      return cached.pass;
+    const pass = this.compute(placement);
+    this.cached = { placement, at: this.now(), pass };
+    pass.catch(() => {
+      if (this.cached?.pass === pass) this.cached = undefined;
     });
-    return digests;
+    return pass;
   }
 
-  private async compute(placement: Placement): Promise<Map<string, Digest>> {
+  private async compute(placement: Placement): Promise<DigestPass> {
     const digests = new Map(
       placement
         .members()
         .filter((id) => id !== this.self)
         .map((id) => [id, new Digest()]),
     );
+    let outsideTarget = 0;
     await forEachVersion(this.store.engine, (key, version) => {
       const t = token(key);
+      if (!placement.targetOwnersOfToken(t).includes(this.self)) outsideTarget++;
       const owners = placement.ownersOfToken(t);
       if (!owners.includes(this.self)) return;
       for (const owner of owners) digests.get(owner)?.add(t, key, version);
     });
-    return digests;
+    return { digests, outsideTarget };
   }
 }
 

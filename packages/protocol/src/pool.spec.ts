@@ -87,7 +87,7 @@ describe('ConnectionPool', () => {
     const address = await deadAddress();
     const p = pool({ minBackoffMs: 1 });
     await expect(p.send(address, ['PING'])).rejects.toThrow(UnreachableError);
-    const { port } = parseAddress(address);
+    const { port } = parseAddress(address) ?? { port: 0 };
     const server = createRespServer({ handler: () => OK });
     servers.push(server);
     await server.listen(port, '127.0.0.1');
@@ -123,5 +123,10 @@ describe('parseAddress', () => {
   it('splits at the last colon so IPv6 hosts keep theirs', () => {
     expect(parseAddress('127.0.0.1:5001')).toEqual({ host: '127.0.0.1', port: 5001 });
     expect(parseAddress('::1:5001')).toEqual({ host: '::1', port: 5001 });
+  });
+
+  it('returns undefined for anything that is not host:port with a port 1 to 65535', () => {
+    for (const bad of ['nowhere', ':5001', 'h:0', 'h:65536', 'h:1.5', 'h:'])
+      expect(parseAddress(bad)).toBeUndefined();
   });
 });

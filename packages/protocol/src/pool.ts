@@ -38,10 +38,15 @@ interface Entry {
   reason: string;
 }
 
-/** Splits `host:port`. The host may itself contain colons (IPv6). */
-export function parseAddress(address: string): { host: string; port: number } {
+/**
+ * Splits `host:port` at its last colon (so an IPv6 host keeps its own); undefined unless
+ * the host is not empty and the port is an integer from 1 to 65535.
+ */
+export function parseAddress(address: string): { host: string; port: number } | undefined {
   const colon = address.lastIndexOf(':');
-  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+  const port = Number(address.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host: address.slice(0, colon), port };
 }
 
 function reasonOf(err: unknown): string {
@@ -130,7 +135,9 @@ export class ConnectionPool {
     if (entry.connection) return entry.connection;
     if (Date.now() < entry.retryAt)
       return Promise.reject(new UnreachableError(address, `${entry.reason}; backing off`));
-    const { host, port } = parseAddress(address);
+    const parsed = parseAddress(address);
+    if (!parsed) return Promise.reject(new UnreachableError(address, 'not a host:port address'));
+    const { host, port } = parsed;
     const current = entry;
     const opening = RespConnection.connect({
       host,
