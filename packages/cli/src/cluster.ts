@@ -290,11 +290,16 @@ export class LocalCluster {
     await Promise.race([poll(), failed, interrupted]);
   }
 
-  /** The coordinator's members, or undefined if it does not answer. */
+  /**
+   * The coordinator's members that serve reads (state `up`; a node first joins, copying
+   * its ranges), or undefined if it does not answer.
+   */
   private async members(): Promise<string[] | undefined> {
     const reply = await this.ask(this.options.basePort, ['LIST_NODES']);
     if (!Array.isArray(reply)) return undefined;
-    return reply.map((entry) => String(Array.isArray(entry) ? entry[0] : entry));
+    return reply
+      .filter((entry) => Array.isArray(entry) && String(entry[1]) === 'up')
+      .map((entry) => String((entry as RespValue[])[0]));
   }
 
   /** One request to a process of the cluster; undefined if it does not answer. */
