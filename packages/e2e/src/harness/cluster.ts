@@ -102,15 +102,23 @@ export class Cluster {
 
   /**
    * Starts one more node with the same flags and resolves once it is a serving member (it
-   * joins: it copies its ranges before the coordinator marks it `up`).
+   * joins: it copies its ranges before the coordinator marks it `up`) routing with the
+   * current ring.
    */
   async addNode(timeoutMs = 60_000): Promise<ClusterNode> {
     const [port] = await freePorts(1);
     const node = Cluster.spawnNode(port as number, this.coordinatorPort, this.options);
     this.started.push(node);
-    await this.waitForMembers(
-      this.runningNodes().map((n) => n.id),
-      timeoutMs,
+    // Only the new node is waited for: others may be killed meanwhile (tests do that).
+    await waitFor(
+      () => `${node.id} up, routing with the current ring\n${this.logs()}`,
+      async () => {
+        const row = (await this.members()).find((r) => r.id === node.id);
+        if (row?.state !== 'up') return undefined;
+        const ring = await ringOf(this.coordinatorPort);
+        return (await ringOf(node.port)).epoch >= ring.epoch ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 50 },
     );
     return node;
   }
