@@ -1,8 +1,45 @@
 import { binPath } from './bins';
-import { freePorts, HOST } from './free-port';
-import { ManagedProcess } from './managed-process';
+import { addressOf, type Endpoint } from './endpoint';
+import { freePort, HOST } from './free-port';
+import { ManagedProcess, type ProcessSpec } from './managed-process';
 import { listNodes, nodesForKey, ringOf, type MemberRow } from './resp';
 import { waitFor } from './wait';
+
+/** Which server of a cluster a process is: the coordinator, or a node by start order (0-based). */
+export type ClusterRole = 'coordinator' | number;
+
+/**
+ * Where the processes of a cluster listen and how each is launched. The default,
+ * {@link loopbackPlacement}, runs every process here on free ports of 127.0.0.1; the
+ * nemesis suite runs each in a network namespace of its own.
+ */
+export interface ClusterPlacement {
+  /** The endpoint of a server; each node gets its own. */
+  endpoint(role: ClusterRole): Promise<Endpoint>;
+  /** The command that runs the built `script` with `args` as that server. */
+  launch(
+    role: ClusterRole,
+    script: string,
+    args: readonly string[],
+  ): Pick<ProcessSpec, 'command' | 'args' | 'env'>;
+}
+
+/**
+ * Every server on a free port of 127.0.0.1 (never one this placement handed out before),
+ * run by this Node.js.
+ */
+export function loopbackPlacement(): ClusterPlacement {
+  const given = new Set<number>();
+  return {
+    endpoint: async () => {
+      let port = await freePort();
+      while (given.has(port)) port = await freePort();
+      given.add(port);
+      return { host: HOST, port };
+    },
+    launch: (_role, script, args) => ({ command: process.execPath, args: [script, ...args] }),
+  };
+}
 
 /** Timings and shape of a test cluster. Short timings keep failure tests quick. */
 export interface ClusterOptions {
@@ -20,40 +57,50 @@ export interface ClusterOptions {
   nodeArgs?: readonly string[];
   /** How long the cluster may take to form. @default 20000 */
   readyTimeoutMs?: number;
+  /** Where processes listen and how they start. @default {@link loopbackPlacement}() */
+  placement?: ClusterPlacement;
 }
+
+type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir'>> & { dataDir?: string };
 
 /** A storage node of a {@link Cluster}. */
 export interface ClusterNode {
-  /** `127.0.0.1:port`, its id in the ring. */
+  /** `host:port`, its id in the ring. */
   readonly id: string;
+  readonly endpoint: Endpoint;
   readonly port: number;
   readonly process: ManagedProcess;
 }
 
 export function nodeId(port: number): string {
-  return `${HOST}:${port}`;
+  return addressOf(port);
 }
 
 /**
  * A coordinator and storage nodes running as real processes (the built `kv-coordinator`
- * and `kv-node`) on free ports of 127.0.0.1.
+ * and `kv-node`), by default on free ports of 127.0.0.1.
  */
 export class Cluster {
   private constructor(
     readonly coordinator: ManagedProcess,
-    readonly coordinatorPort: number,
+    readonly coordinatorEndpoint: Endpoint,
     private readonly started: ClusterNode[],
-    readonly options: Required<Omit<ClusterOptions, 'dataDir'>> & { dataDir?: string },
+    readonly options: ResolvedOptions,
   ) {}
+
+  /** The coordinator's port (on 127.0.0.1 with the default placement). */
+  get coordinatorPort(): number {
+    return this.coordinatorEndpoint.port;
+  }
 
   /** Every node started, in start order (stopped ones included). */
   get nodes(): readonly ClusterNode[] {
     return this.started;
   }
 
-  /** `127.0.0.1:port` of the coordinator, for clients and the CLI. */
+  /** `host:port` of the coordinator, for clients and the CLI. */
   get coordinatorAddress(): string {
-    return nodeId(this.coordinatorPort);
+    return addressOf(this.coordinatorEndpoint);
   }
 
   /**
@@ -61,22 +108,25 @@ export class Cluster {
    * and every node routes with the coordinator's current ring.
    */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
-    const resolved = {
+    const resolved: ResolvedOptions = {
       nodes: options.nodes ?? 3,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 200,
       failureTimeoutMs: options.failureTimeoutMs ?? 2000,
       replicaTimeoutMs: options.replicaTimeoutMs ?? 1000,
       nodeArgs: options.nodeArgs ?? [],
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
+      placement: options.placement ?? loopbackPlacement(),
       dataDir: options.dataDir,
     };
-    const [coordinatorPort, ...nodePorts] = await freePorts(resolved.nodes + 1);
+    const { placement } = resolved;
+    const coordinatorEndpoint = await placement.endpoint('coordinator');
+    const nodeEndpoints: Endpoint[] = [];
+    for (let i = 0; i < resolved.nodes; i++) nodeEndpoints.push(await placement.endpoint(i));
     const coordinatorArgs = [
-      binPath('@kv/coordinator'),
       '--host',
-      HOST,
+      coordinatorEndpoint.host,
       '--port',
-      String(coordinatorPort),
+      String(coordinatorEndpoint.port),
       '--heartbeat-interval',
       String(resolved.heartbeatIntervalMs),
       '--failure-timeout',
@@ -84,15 +134,14 @@ export class Cluster {
       ...(resolved.dataDir === undefined ? [] : ['--data-dir', resolved.dataDir]),
     ];
     const coordinator = ManagedProcess.start({
-      name: `coordinator ${nodeId(coordinatorPort as number)}`,
-      command: process.execPath,
-      args: coordinatorArgs,
+      name: `coordinator ${addressOf(coordinatorEndpoint)}`,
+      ...placement.launch('coordinator', binPath('@kv/coordinator'), coordinatorArgs),
     });
     await coordinator.waitForLine(/\[Coordinator\] Started on /, resolved.readyTimeoutMs);
-    const nodes = nodePorts.map((port) =>
-      Cluster.spawnNode(port as number, coordinatorPort as number, resolved),
+    const nodes = nodeEndpoints.map((endpoint, i) =>
+      Cluster.spawnNode(i, endpoint, coordinatorEndpoint, resolved),
     );
-    const cluster = new Cluster(coordinator, coordinatorPort as number, nodes, resolved);
+    const cluster = new Cluster(coordinator, coordinatorEndpoint, nodes, resolved);
     await cluster.waitForMembers(
       nodes.map((n) => n.id),
       resolved.readyTimeoutMs,
@@ -106,8 +155,9 @@ export class Cluster {
    * current ring.
    */
   async addNode(timeoutMs = 60_000): Promise<ClusterNode> {
-    const [port] = await freePorts(1);
-    const node = Cluster.spawnNode(port as number, this.coordinatorPort, this.options);
+    const index = this.started.length;
+    const endpoint = await this.options.placement.endpoint(index);
+    const node = Cluster.spawnNode(index, endpoint, this.coordinatorEndpoint, this.options);
     this.started.push(node);
     // Only the new node is waited for: others may be killed meanwhile (tests do that).
     await waitFor(
@@ -115,8 +165,8 @@ export class Cluster {
       async () => {
         const row = (await this.members()).find((r) => r.id === node.id);
         if (row?.state !== 'up') return undefined;
-        const ring = await ringOf(this.coordinatorPort);
-        return (await ringOf(node.port)).epoch >= ring.epoch ? true : undefined;
+        const ring = await ringOf(this.coordinatorEndpoint);
+        return (await ringOf(node.endpoint)).epoch >= ring.epoch ? true : undefined;
       },
       { timeoutMs, intervalMs: 50 },
     );
@@ -124,30 +174,32 @@ export class Cluster {
   }
 
   private static spawnNode(
-    port: number,
-    coordinatorPort: number,
-    options: Required<Omit<ClusterOptions, 'dataDir'>>,
+    index: number,
+    endpoint: Endpoint,
+    coordinator: Endpoint,
+    options: ResolvedOptions,
   ): ClusterNode {
+    const id = addressOf(endpoint);
+    const args = [
+      '--host',
+      endpoint.host,
+      '--port',
+      String(endpoint.port),
+      '--coordinator',
+      addressOf(coordinator),
+      '--heartbeat-interval',
+      String(options.heartbeatIntervalMs),
+      '--replica-timeout',
+      String(options.replicaTimeoutMs),
+      ...options.nodeArgs,
+    ];
     return {
-      id: nodeId(port),
-      port,
+      id,
+      endpoint,
+      port: endpoint.port,
       process: ManagedProcess.start({
-        name: `node ${nodeId(port)}`,
-        command: process.execPath,
-        args: [
-          binPath('@kv/node'),
-          '--host',
-          HOST,
-          '--port',
-          String(port),
-          '--coordinator',
-          nodeId(coordinatorPort),
-          '--heartbeat-interval',
-          String(options.heartbeatIntervalMs),
-          '--replica-timeout',
-          String(options.replicaTimeoutMs),
-          ...options.nodeArgs,
-        ],
+        name: `node ${id}`,
+        ...options.placement.launch(index, binPath('@kv/node'), args),
       }),
     };
   }
@@ -165,7 +217,7 @@ export class Cluster {
    * first, then the two replicas. Throws unless there are exactly three.
    */
   async replicaSet(key: string): Promise<[ClusterNode, ClusterNode, ClusterNode]> {
-    const ids = await nodesForKey(this.coordinatorPort, key);
+    const ids = await nodesForKey(this.coordinatorEndpoint, key);
     const [primary, second, third] = ids.map((id) => this.node(id));
     if (ids.length !== 3 || !primary || !second || !third)
       throw new Error(`expected 3 nodes for ${key}, the coordinator names ${ids.join(', ')}`);
@@ -179,7 +231,7 @@ export class Cluster {
 
   /** `LIST_NODES` of the coordinator. */
   members(): Promise<MemberRow[]> {
-    return listNodes(this.coordinatorPort);
+    return listNodes(this.coordinatorEndpoint);
   }
 
   /**
@@ -196,10 +248,10 @@ export class Cluster {
         const listed = rows.map((r) => r.id).sort();
         if (listed.join() !== expected.join() || rows.some((r) => r.state !== 'up'))
           return undefined;
-        const ring = await ringOf(this.coordinatorPort);
+        const ring = await ringOf(this.coordinatorEndpoint);
         if (ring.target !== undefined) return undefined;
         for (const id of expected) {
-          if ((await ringOf(this.node(id).port)).epoch !== ring.epoch) return undefined;
+          if ((await ringOf(this.node(id).endpoint)).epoch !== ring.epoch) return undefined;
         }
         return true;
       },

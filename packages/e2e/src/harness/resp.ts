@@ -1,5 +1,5 @@
 import { RespConnection, type CommandArg, type RespValue } from '@kv/protocol';
-import { HOST } from './free-port';
+import { endpointOf, type Target } from './endpoint';
 
 /** Options of {@link send}. */
 export interface SendOptions {
@@ -7,15 +7,14 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-/** Opens a connection to a kv server on 127.0.0.1, runs `use`, and always closes it. */
+/** Opens a connection to a kv server (a port of 127.0.0.1 or an endpoint), runs `use`, and always closes it. */
 export async function withConnection<T>(
-  port: number,
+  target: Target,
   use: (connection: RespConnection) => Promise<T>,
   { timeoutMs = 3000 }: SendOptions = {},
 ): Promise<T> {
   const connection = await RespConnection.connect({
-    host: HOST,
-    port,
+    ...endpointOf(target),
     connectTimeoutMs: timeoutMs,
     requestTimeoutMs: timeoutMs,
   });
@@ -28,11 +27,11 @@ export async function withConnection<T>(
 
 /** Sends one command on a connection of its own. Error replies reject as `ReplyError`. */
 export function send(
-  port: number,
+  target: Target,
   args: readonly CommandArg[],
   options?: SendOptions,
 ): Promise<RespValue> {
-  return withConnection(port, (c) => c.send(args), options);
+  return withConnection(target, (c) => c.send(args), options);
 }
 
 /** A bulk or status reply as text; null stays null. */
@@ -61,8 +60,8 @@ export interface MemberRow {
 }
 
 /** `LIST_NODES [ALL]` on the coordinator. */
-export async function listNodes(coordinatorPort: number, all = false): Promise<MemberRow[]> {
-  const reply = await send(coordinatorPort, all ? ['LIST_NODES', 'ALL'] : ['LIST_NODES']);
+export async function listNodes(coordinator: Target, all = false): Promise<MemberRow[]> {
+  const reply = await send(coordinator, all ? ['LIST_NODES', 'ALL'] : ['LIST_NODES']);
   if (!Array.isArray(reply)) throw new Error(`LIST_NODES: unexpected ${inspectReply(reply)}`);
   return reply.map((row) => {
     if (!Array.isArray(row) || row.length !== 5)
@@ -78,8 +77,8 @@ export async function listNodes(coordinatorPort: number, all = false): Promise<M
 }
 
 /** The ids `LIST_NODES` shows, sorted. */
-export async function memberIds(coordinatorPort: number): Promise<string[]> {
-  return (await listNodes(coordinatorPort)).map((m) => m.id).sort();
+export async function memberIds(coordinator: Target): Promise<string[]> {
+  return (await listNodes(coordinator)).map((m) => m.id).sort();
 }
 
 /** `RING` of a coordinator or a node: the epoch and the ring's JSON text. */
@@ -90,8 +89,8 @@ export interface RingView {
   readonly target?: string;
 }
 
-export async function ringOf(port: number): Promise<RingView> {
-  const reply = await send(port, ['RING']);
+export async function ringOf(server: Target): Promise<RingView> {
+  const reply = await send(server, ['RING']);
   if (!Array.isArray(reply) || reply.length < 2 || reply.length > 3)
     throw new Error(`RING: unexpected ${inspectReply(reply)}`);
   const [epoch, json, target] = reply as [RespValue, RespValue, RespValue | undefined];
@@ -100,8 +99,8 @@ export async function ringOf(port: number): Promise<RingView> {
 }
 
 /** `GET_NODES_FOR_KEY`: primary first, then the replicas. */
-export async function nodesForKey(coordinatorPort: number, key: string): Promise<string[]> {
-  const reply = await send(coordinatorPort, ['GET_NODES_FOR_KEY', key]);
+export async function nodesForKey(coordinator: Target, key: string): Promise<string[]> {
+  const reply = await send(coordinator, ['GET_NODES_FOR_KEY', key]);
   if (!Array.isArray(reply))
     throw new Error(`GET_NODES_FOR_KEY: unexpected ${inspectReply(reply)}`);
   return reply.map((id) => text(id as RespValue) ?? '');
@@ -116,9 +115,7 @@ export interface LocalRecord {
   readonly value: string | null;
 }
 
-/** `FETCH key` on one node: what that node itself holds, or null. */
-export async function fetchLocal(nodePort: number, key: string): Promise<LocalRecord | null> {
-  const reply = await send(nodePort, ['FETCH', key]);
+function localRecord(reply: RespValue): LocalRecord | null {
   if (reply === null) return null;
   if (!Array.isArray(reply) || reply.length !== 4)
     throw new Error(`FETCH: unexpected ${inspectReply(reply)}`);
@@ -130,9 +127,27 @@ export async function fetchLocal(nodePort: number, key: string): Promise<LocalRe
   };
 }
 
+/** `FETCH key` on one node: what that node itself holds, or null. */
+export async function fetchLocal(node: Target, key: string): Promise<LocalRecord | null> {
+  return localRecord(await send(node, ['FETCH', key]));
+}
+
+/** `FETCH` of each key on one node, pipelined on one connection, in the order of `keys`. */
+export async function fetchLocalAll(
+  node: Target,
+  keys: readonly string[],
+  options?: SendOptions,
+): Promise<(LocalRecord | null)[]> {
+  return withConnection(
+    node,
+    async (c) => (await Promise.all(keys.map((k) => c.send(['FETCH', k])))).map(localRecord),
+    options,
+  );
+}
+
 /** Every live key a node holds itself, by walking `SCAN` to the end. */
-export async function scanKeys(nodePort: number): Promise<string[]> {
-  return withConnection(nodePort, async (connection) => {
+export async function scanKeys(node: Target): Promise<string[]> {
+  return withConnection(node, async (connection) => {
     const keys: string[] = [];
     let cursor = '0';
     do {
@@ -147,8 +162,8 @@ export async function scanKeys(nodePort: number): Promise<string[]> {
 }
 
 /** One `INFO` field of a node, as a number (NaN when absent). */
-export async function infoNumber(nodePort: number, field: string): Promise<number> {
-  const info = text(await send(nodePort, ['INFO'])) ?? '';
+export async function infoNumber(node: Target, field: string): Promise<number> {
+  const info = text(await send(node, ['INFO'])) ?? '';
   const line = info.split('\r\n').find((l) => l.startsWith(`${field}:`));
   return line === undefined ? Number.NaN : Number(line.slice(field.length + 1));
 }

@@ -1,7 +1,6 @@
-import type { KvClient } from '@kv/client';
+import type { KvClient, RequestOptions } from '@kv/client';
 import { ReplyError, RespConnection, type RespValue } from '@kv/protocol';
 import type { Cluster, ClusterNode } from './cluster';
-import { HOST } from './free-port';
 import type { WriteOutcome } from './history-checker';
 import { text } from './resp';
 
@@ -23,9 +22,14 @@ export interface WorkloadTarget {
  * `unknown`.
  */
 export class ClientTarget implements WorkloadTarget {
+  /**
+   * @param requestOptions - made afresh for each operation, e.g. an `AbortSignal.timeout`
+   *   that bounds it, retries included
+   */
   constructor(
     readonly name: string,
     private readonly client: KvClient,
+    private readonly requestOptions: () => RequestOptions = () => ({}),
   ) {}
 
   private async run<T>(action: () => Promise<T>): Promise<Result<T>> {
@@ -37,17 +41,17 @@ export class ClientTarget implements WorkloadTarget {
   }
 
   put(key: string, value: string): Promise<Result<void>> {
-    return this.run(() => this.client.put(key, value));
+    return this.run(() => this.client.put(key, value, this.requestOptions()));
   }
 
   delete(key: string): Promise<Result<void>> {
     return this.run(async () => {
-      await this.client.delete(key);
+      await this.client.delete(key, this.requestOptions());
     });
   }
 
   get(key: string): Promise<Result<string | null>> {
-    return this.run(() => this.client.getString(key));
+    return this.run(() => this.client.getString(key, this.requestOptions()));
   }
 
   close(): Promise<void> {
@@ -67,6 +71,7 @@ export class PinnedTarget implements WorkloadTarget {
     readonly name: string,
     private readonly cluster: Cluster,
     private node: ClusterNode,
+    private readonly timeouts = { connectTimeoutMs: 2000, requestTimeoutMs: 5000 },
   ) {}
 
   get nodeId(): string {
@@ -76,10 +81,8 @@ export class PinnedTarget implements WorkloadTarget {
   private async send(args: string[]): Promise<Result<RespValue>> {
     try {
       this.connection ??= RespConnection.connect({
-        host: HOST,
-        port: this.node.port,
-        connectTimeoutMs: 2000,
-        requestTimeoutMs: 5000,
+        ...this.node.endpoint,
+        ...this.timeouts,
       });
       return { ok: true, value: await (await this.connection).send(args) };
     } catch (err) {
