@@ -1,8 +1,11 @@
 import {
   allowedFinalValues,
+  allowedReadValues,
   checkFinalValue,
   checkHistories,
+  checkMissedReads,
   checkReads,
+  ViolationKind,
   type KeyHistory,
   type ReadEvent,
   type WriteEvent,
@@ -25,8 +28,8 @@ function history(writes: WriteEvent[], reads: ReadEvent[] = []): KeyHistory {
   return { key: 'k1', writes, reads };
 }
 
-function allowed(writes: WriteEvent[]): (string | null)[] {
-  return [...allowedFinalValues(writes)].sort();
+function allowed(writes: WriteEvent[], singleWriter = false): (string | null)[] {
+  return [...allowedFinalValues(writes, { singleWriter })].sort();
 }
 
 describe('history checker (pure, on hand-made histories)', () => {
@@ -133,5 +136,96 @@ describe('history checker (pure, on hand-made histories)', () => {
     expect(violations.map((v) => v.key)).toEqual(['a', 'b']);
     const twice: KeyHistory = { key: 'c', writes: [put('v1', 5, 6)], reads: [] };
     expect(() => checkHistories([a, twice], new Map())).toThrow(/unique per write.*v1/);
+  });
+
+  it('names the rule each violation broke', () => {
+    const writes = [put('a', 0, 10), put('b', 20, 30)];
+    expect(checkFinalValue(history(writes), null)?.kind).toBe(ViolationKind.lostWrite);
+    expect(checkFinalValue(history(writes), 'a')?.kind).toBe(ViolationKind.lostWrite);
+    expect(checkFinalValue(history(writes), 'zzz')?.kind).toBe(ViolationKind.phantom);
+    const deleted = [put('a', 0, 10), put('b', 20, 30), del('d1', 40, 50)];
+    expect(checkFinalValue(history(deleted), 'a')?.kind).toBe(ViolationKind.resurrected);
+    expect(checkFinalValue(history(deleted), 'b')?.kind).toBe(ViolationKind.resurrected);
+    const [phantom] = checkReads(history(writes, [read('r1', 40, 41, 'zzz')]));
+    expect(phantom?.kind).toBe(ViolationKind.phantom);
+    const [early] = checkReads(history(writes, [read('r2', 0, 5, 'b')]));
+    expect(early?.kind).toBe(ViolationKind.earlyRead);
+    expect(early?.read?.op).toBe('r2');
+  });
+});
+
+describe('history checker with one writer per key', () => {
+  it('rules out a write with no reply once its writer moved on and a later write was acknowledged', () => {
+    const writes = [put('u', 0, 10, 'unknown'), put('a', 20, 30)];
+    expect(allowed(writes)).toEqual(['a', 'u']);
+    expect(allowed(writes, true)).toEqual(['a']);
+    const late = checkFinalValue(history(writes), 'u', 0, { singleWriter: true });
+    expect(late?.kind).toBe(ViolationKind.lostWrite);
+    expect(late?.message).toMatch(/returned "u" from u, which was overwritten by a/);
+  });
+
+  it('still allows the writes after the last acknowledged one, whatever their outcome', () => {
+    const writes = [put('a', 0, 10), put('f', 20, 30, 'failed'), put('u', 40, 50, 'unknown')];
+    expect(allowed(writes, true)).toEqual(['a', 'f', 'u']);
+    expect(allowed([del('d1', 0, 10), put('u', 20, 30, 'unknown')], true)).toEqual([null, 'u']);
+  });
+
+  it('counts an old value coming back after an acknowledged delete as a resurrection', () => {
+    const writes = [put('a', 0, 10), del('d1', 20, 30, 'unknown'), del('d2', 40, 50)];
+    const back = checkFinalValue(history(writes), 'a', 0, { singleWriter: true });
+    expect(back?.kind).toBe(ViolationKind.resurrected);
+    expect(back?.message).toMatch(/which was deleted by d2/);
+  });
+
+  it('lets a read return any write acknowledged or started since the last one acknowledged before it started', () => {
+    const writes = [put('a', 0, 10), put('b', 20, 30), put('c', 45, 60), put('d', 70, 80)];
+    // Read from 40 to 50: b was acknowledged before it; c overlaps it; d is later.
+    expect(
+      [...allowedReadValues(read('r', 40, 50, null), writes, { singleWriter: true })].sort(),
+    ).toEqual(['b', 'c']);
+    expect([...allowedReadValues(read('r', -5, -1, null), writes)]).toEqual([null]);
+  });
+
+  it('reports reads that missed an acknowledged write, and nothing else', () => {
+    const writes = [put('a', 0, 10), put('b', 20, 30), del('d', 50, 60)];
+    const reads = [
+      read('ok1', 12, 13, 'a'),
+      read('ok2', 25, 35, 'a'),
+      read('ok3', 40, 41, 'b'),
+      read('ok4', 55, 58, 'b'),
+      read('ok5', 70, 71, null),
+      read('stale', 40, 42, 'a'),
+      read('empty', 40, 43, null),
+      read('back', 70, 72, 'b'),
+      read('phantom', 70, 73, 'zzz'),
+    ];
+    const missed = checkMissedReads(history(writes, reads));
+    expect(missed.map((v) => v.read?.op)).toEqual(['stale', 'empty', 'back']);
+    expect(missed.every((v) => v.kind === ViolationKind.missedRead)).toBe(true);
+    expect(missed[0]?.message).toMatch(/stale returned "a" from a, which was overwritten by b/);
+    expect(missed[1]?.message).toMatch(/empty found nothing, expected one of "b"/);
+  });
+
+  it('finds nothing to report in a clean history', () => {
+    const writes = [
+      put('a', 0, 10),
+      put('f', 20, 30, 'failed'),
+      del('d', 40, 50),
+      put('u', 60, 70, 'unknown'),
+      put('b', 80, 90),
+    ];
+    const reads = [
+      read('r1', 11, 12, 'a'),
+      read('r2', 31, 32, 'f'),
+      read('r3', 33, 34, 'a'),
+      read('r4', 51, 52, null),
+      read('r5', 71, 72, 'u'),
+      read('r6', 73, 74, null),
+      read('r7', 91, 92, 'b'),
+    ];
+    const h = history(writes, reads);
+    expect(checkMissedReads(h)).toEqual([]);
+    expect(checkReads(h)).toEqual([]);
+    expect(checkHistories([h], new Map([['k1', 'b']]), 0, { singleWriter: true })).toEqual([]);
   });
 });

@@ -10,6 +10,11 @@
  * wins on versions made while they overlapped); a write that failed may or may not have
  * taken effect. A value no write produced is always wrong, and so is a deleted key coming
  * back with a value the delete overwrote.
+ *
+ * With one writer per key ({@link CheckOptions.singleWriter}) more can be said: writes of
+ * a key are ordered, so a write can no longer take effect once it ended, whatever its
+ * outcome (its writer gave up on it and moved on), and a read must see every write
+ * acknowledged before it started ({@link checkMissedReads}).
  */
 
 /** How a write ended, as its client saw it. */
@@ -55,20 +60,54 @@ export interface KeyHistory {
   readonly reads: readonly ReadEvent[];
 }
 
-/** A broken rule: which key, and a message with the key's whole history. */
+/** Which rule a {@link Violation} broke. */
+export const ViolationKind = {
+  /** An acknowledged write is gone: the key holds an older value, or nothing. */
+  lostWrite: 'lost-write',
+  /** An acknowledged delete was undone: the key holds a value again. */
+  resurrected: 'resurrected',
+  /** A value no write of this key produced. */
+  phantom: 'phantom',
+  /** A read returned a value before the write of it started. */
+  earlyRead: 'early-read',
+  /** A read returned an older value, or nothing, though a newer write was acknowledged before it started. */
+  missedRead: 'missed-read',
+} as const;
+export type ViolationKind = (typeof ViolationKind)[keyof typeof ViolationKind];
+
+/** A broken rule: which key, which rule, and a message with the key's whole history. */
 export interface Violation {
   readonly key: string;
+  readonly kind: ViolationKind;
   readonly message: string;
+  /** The read that broke it, for rules about reads made during the workload. */
+  readonly read?: ReadEvent;
+}
+
+/** Options of the checks. */
+export interface CheckOptions {
+  /**
+   * Every key has a single writer that issues its writes one at a time, so a write can no
+   * longer take effect once it ended, even without a reply: its writer gave up on it, and
+   * a newer write of the key must win over it. Without this, a write with no reply may
+   * take effect at any later time.
+   * @default false
+   */
+  readonly singleWriter?: boolean;
 }
 
 /** The latest time a write can take effect. */
-function latestEffect(write: WriteEvent): number {
-  return write.outcome === 'unknown' ? Infinity : write.end;
+function latestEffect(write: WriteEvent, options: CheckOptions): number {
+  return write.outcome === 'unknown' && options.singleWriter !== true ? Infinity : write.end;
 }
 
 /** The acknowledged write that rules `write` out, if there is one. */
-function overwrittenBy(write: WriteEvent, writes: readonly WriteEvent[]): WriteEvent | undefined {
-  const effect = latestEffect(write);
+function overwrittenBy(
+  write: WriteEvent,
+  writes: readonly WriteEvent[],
+  options: CheckOptions,
+): WriteEvent | undefined {
+  const effect = latestEffect(write, options);
   return writes.find((other) => other.outcome === 'ok' && other.start > effect);
 }
 
@@ -77,14 +116,35 @@ function overwrittenBy(write: WriteEvent, writes: readonly WriteEvent[]): WriteE
  * found). Before any acknowledged write, the key did not exist, so null is allowed until
  * one is.
  */
-export function allowedFinalValues(writes: readonly WriteEvent[]): Set<string | null> {
+export function allowedFinalValues(
+  writes: readonly WriteEvent[],
+  options: CheckOptions = {},
+): Set<string | null> {
   const allowed = new Set<string | null>();
   if (!writes.some((w) => w.outcome === 'ok')) allowed.add(null);
   for (const write of writes) {
-    if (overwrittenBy(write, writes)) continue;
+    if (overwrittenBy(write, writes, options)) continue;
     allowed.add(write.kind === 'delete' ? null : write.value);
   }
   return allowed;
+}
+
+/**
+ * The values `read` may return: what the writes started before it ended could have left,
+ * where a write acknowledged only after the read started counts as one that may or may
+ * not have taken effect yet.
+ */
+export function allowedReadValues(
+  read: ReadEvent,
+  writes: readonly WriteEvent[],
+  options: CheckOptions = {},
+): Set<string | null> {
+  const seen = writes
+    .filter((w) => w.start < read.end)
+    .map((w): WriteEvent =>
+      w.outcome === 'ok' && w.end > read.start ? { ...w, outcome: 'unknown' } : w,
+    );
+  return allowedFinalValues(seen, options);
 }
 
 function show(value: string | null): string {
@@ -110,10 +170,51 @@ export function formatHistory(history: KeyHistory, origin = 0): string {
   ].join('\n');
 }
 
-function violation(history: KeyHistory, what: string, origin: number): Violation {
+function violation(
+  history: KeyHistory,
+  kind: ViolationKind,
+  what: string,
+  origin: number,
+  read?: ReadEvent,
+): Violation {
   return {
     key: history.key,
+    kind,
     message: `key ${JSON.stringify(history.key)}: ${what}\n${formatHistory(history, origin)}`,
+    ...(read ? { read } : {}),
+  };
+}
+
+/**
+ * Why `value` is not one of `allowed`: a value no write produced, a deleted key holding a
+ * value again, or else a lost write; with a message that starts with `what` returned ...
+ */
+function explain(
+  history: KeyHistory,
+  what: string,
+  value: string | null,
+  allowed: ReadonlySet<string | null>,
+  options: CheckOptions,
+  origin: number,
+): { kind: ViolationKind; text: string } {
+  const expected = `expected one of ${[...allowed].map(show).join(', ')}`;
+  if (value === null)
+    return {
+      kind: ViolationKind.lostWrite,
+      text: `${what} found nothing, ${expected}: an acknowledged write was lost`,
+    };
+  const source = history.writes.find((w) => w.kind === 'put' && w.value === value);
+  if (!source)
+    return {
+      kind: ViolationKind.phantom,
+      text: `${what} returned ${show(value)}, which no write of this key produced; ${expected}`,
+    };
+  const by = overwrittenBy(source, history.writes, options) as WriteEvent;
+  const how = by.kind === 'delete' ? `deleted by ${by.op}` : `overwritten by ${by.op}`;
+  const deleted = [...allowed].every((v) => v === null);
+  return {
+    kind: deleted ? ViolationKind.resurrected : ViolationKind.lostWrite,
+    text: `${what} returned ${show(value)} from ${source.op}, which was ${how} (started at ${(by.start - origin).toFixed(1)} ms, after ${source.op} ended); ${expected}`,
   };
 }
 
@@ -126,32 +227,34 @@ export function checkFinalValue(
   history: KeyHistory,
   finalValue: string | null,
   origin = 0,
+  options: CheckOptions = {},
 ): Violation | undefined {
-  const allowed = allowedFinalValues(history.writes);
+  const allowed = allowedFinalValues(history.writes, options);
   if (allowed.has(finalValue)) return undefined;
-  const expected = `expected one of ${[...allowed].map(show).join(', ')}`;
-  if (finalValue === null) {
-    return violation(
-      history,
-      `final read found nothing, ${expected}: an acknowledged write was lost`,
-      origin,
-    );
+  const { kind, text } = explain(history, 'final read', finalValue, allowed, options, origin);
+  return violation(history, kind, text, origin);
+}
+
+/**
+ * With one writer per key: the reads that missed a write acknowledged before they started
+ * (they returned nothing or an older value). Reads of a value no write produced, or of one
+ * not yet written, are {@link checkReads}' to report.
+ */
+export function checkMissedReads(
+  history: KeyHistory,
+  origin = 0,
+  options: CheckOptions = { singleWriter: true },
+): Violation[] {
+  const violations: Violation[] = [];
+  for (const read of history.reads) {
+    const allowed = allowedReadValues(read, history.writes, options);
+    if (allowed.has(read.value)) continue;
+    const source = history.writes.find((w) => w.kind === 'put' && w.value === read.value);
+    if (read.value !== null && (!source || source.start > read.end)) continue;
+    const { text } = explain(history, read.op, read.value, allowed, options, origin);
+    violations.push(violation(history, ViolationKind.missedRead, text, origin, read));
   }
-  const source = history.writes.find((w) => w.kind === 'put' && w.value === finalValue);
-  if (!source) {
-    return violation(
-      history,
-      `final read returned ${show(finalValue)}, which no write of this key produced; ${expected}`,
-      origin,
-    );
-  }
-  const by = overwrittenBy(source, history.writes) as WriteEvent;
-  const what = by.kind === 'delete' ? `deleted by ${by.op}` : `overwritten by ${by.op}`;
-  return violation(
-    history,
-    `final read returned ${show(finalValue)} from ${source.op}, which was ${what} (started at ${(by.start - origin).toFixed(1)} ms, after ${source.op} ended); ${expected}`,
-    origin,
-  );
+  return violations;
 }
 
 /**
@@ -168,16 +271,20 @@ export function checkReads(history: KeyHistory, origin = 0): Violation[] {
       violations.push(
         violation(
           history,
+          ViolationKind.phantom,
           `${read.op} returned ${show(read.value)}, which no write of this key produced`,
           origin,
+          read,
         ),
       );
     } else if (source.start > read.end) {
       violations.push(
         violation(
           history,
+          ViolationKind.earlyRead,
           `${read.op} returned ${show(read.value)} before ${source.op} started writing it`,
           origin,
+          read,
         ),
       );
     }
@@ -207,6 +314,7 @@ export function checkHistories(
   histories: Iterable<KeyHistory>,
   finalValues: ReadonlyMap<string, string | null>,
   origin = 0,
+  options: CheckOptions = {},
 ): Violation[] {
   const list = [...histories];
   const duplicates = duplicateValues(list);
@@ -218,7 +326,7 @@ export function checkHistories(
   const violations: Violation[] = [];
   for (const history of list) {
     violations.push(...checkReads(history, origin));
-    const final = checkFinalValue(history, finalValues.get(history.key) ?? null, origin);
+    const final = checkFinalValue(history, finalValues.get(history.key) ?? null, origin, options);
     if (final) violations.push(final);
   }
   return violations;
