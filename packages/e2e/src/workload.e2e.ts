@@ -9,6 +9,7 @@ import {
 import { HistoryRecorder } from './harness/history-recorder';
 import { coordinatorLog } from './harness/log-lines';
 import { MARGIN_MS } from './harness/margin';
+import { perform } from './harness/operation';
 import { send, text } from './harness/resp';
 import { seededRandom } from './harness/seeded-random';
 import { waitFor } from './harness/wait';
@@ -42,28 +43,9 @@ async function runClient(
   const random = seededRandom(SEED * 31 + index);
   for (let i = 0; i < OPERATIONS_PER_CLIENT; i++) {
     const key = `key:${Math.floor(random() * KEYS)}`;
-    const op = `c${index}-op${i}`;
     const roll = random();
-    const start = performance.now();
-    if (roll < 0.45) {
-      const result = await target.put(key, op);
-      const outcome = result.ok ? 'ok' : result.outcome;
-      recorder.write(key, { kind: 'put', value: op, op, start, end: performance.now(), outcome });
-    } else if (roll < 0.6) {
-      const result = await target.delete(key);
-      const outcome = result.ok ? 'ok' : result.outcome;
-      recorder.write(key, {
-        kind: 'delete',
-        value: null,
-        op,
-        start,
-        end: performance.now(),
-        outcome,
-      });
-    } else {
-      const result = await target.get(key);
-      if (result.ok) recorder.read(key, { op, start, end: performance.now(), value: result.value });
-    }
+    const kind = roll < 0.45 ? 'put' : roll < 0.6 ? 'delete' : 'get';
+    await perform(target, recorder, { kind, key, op: `c${index}-op${i}` });
     progress.done++;
   }
 }
