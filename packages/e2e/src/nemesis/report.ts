@@ -1,0 +1,128 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnomalyCounts, KeyState } from './anomalies';
+import type { SettleResult } from './final-state';
+import type { NemesisTimings } from './timings';
+
+/** What one run did and found, as written to its JSON report. */
+export interface RunReport {
+  readonly scenario: string;
+  readonly seed: number;
+  /** `git rev-parse HEAD` of the code under test, when known. */
+  readonly commit: string | undefined;
+  readonly timings: NemesisTimings;
+  /** The planned schedule, one line per episode. */
+  readonly schedule: readonly string[];
+  /** The skewed node, its planned offset and the offset its writes carried. */
+  readonly skew?: { readonly host: string; readonly offsetMs: number; readonly measuredMs: number };
+  /** Faults as carried out, ms from the start of the run. */
+  readonly faults: readonly {
+    readonly start: number;
+    readonly end: number;
+    readonly description: string;
+  }[];
+  /** Operations of the workload by outcome (reads that failed included). */
+  readonly operations: { readonly ok: number; readonly failed: number; readonly unknown: number };
+  readonly settle: SettleResult;
+  readonly finalSettle: SettleResult;
+  readonly counts: AnomalyCounts;
+  /** The anomalies that fail the run; empty when it passed. */
+  readonly failing: readonly string[];
+  /** The first violations, each with its key's history. */
+  readonly violations: readonly string[];
+  readonly violationCount: number;
+  /** The first keys whose owners disagree. */
+  readonly divergent: readonly KeyState[];
+  readonly durationMs: number;
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+/** One line per run: the counts the done-criterion looks at, then the rest. */
+export function summaryLine(report: RunReport): string {
+  const c = report.counts;
+  return [
+    `nemesis ${report.scenario} seed ${report.seed}:`,
+    `lost ${c.lostWrites}, resurrected ${c.resurrected}, divergent ${c.divergent},`,
+    `missed reads after settling ${c.missedReadsAfterSettling}`,
+    `(during faults ${c.missedReadsDuringFaults}, between ${c.missedReadsBetweenFaults}),`,
+    `phantoms ${c.phantoms},`,
+    `failed ops during faults ${percent(c.failedShareDuringFaults)} of ${c.operationsDuringFaults}`,
+    `(outside ${percent(c.failedShareOutsideFaults)} of ${c.operationsOutsideFaults}),`,
+    `settled ${report.settle.settled ? `in ${(report.settle.ms / 1000).toFixed(1)} s` : 'NOT'}`,
+    `— ${report.failing.length === 0 ? 'ok' : 'FAIL'}`,
+  ].join(' ');
+}
+
+/** Where reports go: `NEMESIS_REPORT_DIR`, else `test-output/nemesis` in the e2e package. */
+export function reportDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['NEMESIS_REPORT_DIR'] ?? join(__dirname, '..', '..', 'test-output', 'nemesis');
+}
+
+/**
+ * Writes `<scenario>-seed<seed>.json`, and the whole output of the run's servers beside it
+ * (`.log`); returns the report's path.
+ */
+export function writeReport(report: RunReport, logs: string, dir = reportDir()): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${report.scenario}-seed${report.seed}.json`);
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.replace(/\.json$/, '.log'), `${logs}\n`);
+  return path;
+}
+
+/** A Markdown table of runs, one row each, as docs/testing.md shows it. */
+export function resultTable(reports: readonly RunReport[]): string {
+  const rows = reports.map((r) => {
+    const c = r.counts;
+    return [
+      r.scenario,
+      String(r.seed),
+      String(c.lostWrites),
+      String(c.resurrected),
+      String(c.divergent),
+      String(c.missedReadsAfterSettling),
+      String(c.missedReadsDuringFaults),
+      percent(c.failedShareDuringFaults),
+      r.failing.length === 0 ? 'pass' : '**FAIL**',
+    ];
+  });
+  const header = [
+    'scenario',
+    'seed',
+    'lost',
+    'resurrected',
+    'divergent',
+    'missed reads after settling',
+    'missed reads during faults',
+    'failed ops during faults',
+    'result',
+  ];
+  return [header, header.map(() => '---'), ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
+}
+
+/** Writes `summary.json` and `summary.md` (the table) for a whole run of the suite. */
+export function writeSummary(reports: readonly RunReport[], dir = reportDir()): string {
+  mkdirSync(dir, { recursive: true });
+  const table = resultTable(reports);
+  const commit = reports[0]?.commit ?? 'unknown';
+  writeFileSync(
+    join(dir, 'summary.json'),
+    `${JSON.stringify(
+      reports.map((r) => ({
+        scenario: r.scenario,
+        seed: r.seed,
+        counts: r.counts,
+        failing: r.failing,
+      })),
+      null,
+      2,
+    )}\n`,
+  );
+  writeFileSync(join(dir, 'summary.md'), `Measured on commit ${commit}.\n\n${table}\n`);
+  return table;
+}
