@@ -59,46 +59,49 @@ export class ClientTarget implements WorkloadTarget {
   }
 }
 
+/** Connect and reply timeouts of a {@link NodeTarget}. */
+export interface NodeTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
 /**
- * One connection to one node, which coordinates every request (like redis-cli pointed at
- * a node). An error reply is a definite failure; a lost connection or a timeout is
- * `unknown`, and the target moves on to the next running node of the cluster.
+ * Sends each request straight to a node of the cluster, which coordinates it (as
+ * redis-cli pointed at a node does), over one connection per node. An error reply is a
+ * definite failure; a lost connection or a timeout is `unknown`, and that connection is
+ * dropped. Subclasses choose the node.
  */
-export class PinnedTarget implements WorkloadTarget {
-  private connection: Promise<RespConnection> | undefined;
+abstract class NodeTarget implements WorkloadTarget {
+  private readonly connections = new Map<string, Promise<RespConnection>>();
 
   constructor(
     readonly name: string,
-    private readonly cluster: Cluster,
-    private node: ClusterNode,
-    private readonly timeouts = { connectTimeoutMs: 2000, requestTimeoutMs: 5000 },
+    protected readonly cluster: Cluster,
+    private readonly timeouts: NodeTimeouts,
   ) {}
 
-  get nodeId(): string {
-    return this.node.id;
-  }
+  /** The node the next request goes to. */
+  protected abstract choose(): ClusterNode;
+
+  /** Called after `node` gave no reply. */
+  protected abstract noReply(node: ClusterNode): void;
 
   private async send(args: string[]): Promise<Result<RespValue>> {
+    const node = this.choose();
+    let connection = this.connections.get(node.id);
+    if (!connection) {
+      connection = RespConnection.connect({ ...node.endpoint, ...this.timeouts });
+      this.connections.set(node.id, connection);
+    }
     try {
-      this.connection ??= RespConnection.connect({
-        ...this.node.endpoint,
-        ...this.timeouts,
-      });
-      return { ok: true, value: await (await this.connection).send(args) };
+      return { ok: true, value: await (await connection).send(args) };
     } catch (err) {
       if (err instanceof ReplyError) return { ok: false, outcome: 'failed', error: err };
-      this.switchNode();
+      this.connections.delete(node.id);
+      void connection.then((c) => c.destroy()).catch(() => undefined);
+      this.noReply(node);
       return { ok: false, outcome: 'unknown', error: err as Error };
     }
-  }
-
-  private switchNode(): void {
-    const old = this.connection;
-    this.connection = undefined;
-    void old?.then((c) => c.destroy()).catch(() => undefined);
-    const running = this.cluster.runningNodes();
-    const next = running[(running.indexOf(this.node) + 1) % running.length] ?? running[0];
-    if (next) this.node = next;
   }
 
   async put(key: string, value: string): Promise<Result<void>> {
@@ -117,8 +120,62 @@ export class PinnedTarget implements WorkloadTarget {
   }
 
   async close(): Promise<void> {
-    const connection = this.connection;
-    this.connection = undefined;
-    (await connection?.catch(() => undefined))?.destroy();
+    const connections = [...this.connections.values()];
+    this.connections.clear();
+    for (const connection of connections) (await connection.catch(() => undefined))?.destroy();
+  }
+}
+
+/**
+ * Every request to one node; after a request it gave no reply to, the target moves on
+ * to the next running node of the cluster.
+ */
+export class PinnedTarget extends NodeTarget {
+  constructor(
+    name: string,
+    cluster: Cluster,
+    private node: ClusterNode,
+    timeouts: NodeTimeouts = { connectTimeoutMs: 2000, requestTimeoutMs: 5000 },
+  ) {
+    super(name, cluster, timeouts);
+  }
+
+  get nodeId(): string {
+    return this.node.id;
+  }
+
+  protected choose(): ClusterNode {
+    return this.node;
+  }
+
+  protected noReply(node: ClusterNode): void {
+    const running = this.cluster.runningNodes();
+    this.node = running[(running.indexOf(node) + 1) % running.length] ?? running[0] ?? node;
+  }
+}
+
+/**
+ * Each request to a running node of the cluster picked by `random`, as a TCP load
+ * balancer in front of the nodes would, so any node coordinates any key.
+ */
+export class BalancedTarget extends NodeTarget {
+  constructor(
+    name: string,
+    cluster: Cluster,
+    private readonly random: () => number,
+    timeouts: NodeTimeouts,
+  ) {
+    super(name, cluster, timeouts);
+  }
+
+  protected choose(): ClusterNode {
+    const running = this.cluster.runningNodes();
+    const node = running[Math.floor(this.random() * running.length)] ?? this.cluster.nodes[0];
+    if (!node) throw new Error(`${this.name}: the cluster has no node`);
+    return node;
+  }
+
+  protected noReply(): void {
+    // The next request picks a node afresh.
   }
 }
