@@ -31,8 +31,9 @@ async function sleepUntil(time: number): Promise<void> {
 }
 
 /**
- * Carries out the episodes of a schedule from now on, each at its time, ending each one's
- * faults (in the order they started) when it is over. Returns when the last episode
+ * Carries out the episodes of a schedule from now on, each at its time (a fault with
+ * `afterMs` that long into it), ending each one's faults (in the order they started) when
+ * it is over. Returns when the last episode
  * ended, or after the whole fault phase if there is none (a skewed clock is the fault
  * then). A fault that cannot start ends those already started and fails the run.
  */
@@ -44,7 +45,11 @@ export async function runEpisodes(target: FaultTarget, schedule: Schedule): Prom
     const start = performance.now();
     const active: ActiveFault[] = [];
     try {
-      for (const fault of episode.faults) active.push(await startFault(target, fault));
+      const inOrder = [...episode.faults].sort((a, b) => (a.afterMs ?? 0) - (b.afterMs ?? 0));
+      for (const fault of inOrder) {
+        await sleepUntil(phaseStart + episode.at + (fault.afterMs ?? 0));
+        active.push(await startFault(target, fault));
+      }
       await sleepUntil(phaseStart + episode.at + episode.duration);
     } finally {
       for (const fault of active) await fault.end();

@@ -10,7 +10,7 @@ export const WORKLOAD_CLIENTS = 8;
 /** Keys a client writes at a time. */
 export const KEYS_PER_CLIENT = 3;
 /** Fewest and most writes a key takes before its client moves on to a fresh one. */
-export const WRITES_PER_KEY = [5, 25] as const;
+export const WRITES_PER_KEY = [1, 8] as const;
 
 /** `c3:k1.4`: client 3's fifth key in slot 1. */
 export function keyName(client: number, slot: number, generation: number): string {

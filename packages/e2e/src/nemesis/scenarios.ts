@@ -39,6 +39,16 @@ export const SCENARIOS = {
       return [cutOff(['coord', withCoordinator]), { kind: 'kill', host: crashed }];
     },
   },
+  'coordinator-minority-lone-crash': {
+    description:
+      'the coordinator and one node cut off from the other four long enough for deaths to be declared; then that node killed (kill -9), restarted after',
+    durationMs: [6000, 9000],
+    episode: (pick, { duration }) => {
+      const lone = pick.one(NODE_HOSTS);
+      const afterMs = duration - pick.between(1000, 2000);
+      return [cutOff(['coord', lone]), { kind: 'kill', host: lone, afterMs }];
+    },
+  },
   'kill-restart': {
     description: 'a node killed (kill -9), then restarted on the same address',
     episode: (pick) => [{ kind: 'kill', host: pick.one(NODE_HOSTS) }],

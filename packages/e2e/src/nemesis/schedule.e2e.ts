@@ -1,8 +1,8 @@
 import { blockedPeers, filterRules } from './firewall';
 import { firstKeys } from './keys';
 import { planFromEnv, parseSeeds, PROFILES } from './plan';
-import { SCENARIO_NAMES, scheduleOf, type ScenarioName } from './scenarios';
-import { describeSchedule, NODE_HOSTS, picker, type Fault } from './schedule';
+import { SCENARIO_NAMES, SCENARIOS, scheduleOf, type ScenarioName } from './scenarios';
+import { describeSchedule, NODE_HOSTS, picker, type Fault, type ScenarioSpec } from './schedule';
 import { seededRandom } from '../harness/seeded-random';
 
 const TIMINGS = { faultPhaseMs: 30_000, durationMs: [2000, 7000], gapMs: [1000, 4000] } as const;
@@ -28,13 +28,16 @@ describe('nemesis schedules (pure)', () => {
 
   it('fit their episodes, one after another, within the fault phase', () => {
     for (const scenario of SCENARIO_NAMES) {
+      const spec: ScenarioSpec = SCENARIOS[scenario];
+      const [shortest, longest] = spec.durationMs ?? TIMINGS.durationMs;
       for (let seed = 1; seed <= 20; seed++) {
         const { episodes } = schedule(scenario, seed);
         let free = 0;
         for (const e of episodes) {
           expect(e.at).toBeGreaterThanOrEqual(free);
-          expect(e.duration).toBeGreaterThanOrEqual(TIMINGS.durationMs[0]);
-          expect(e.duration).toBeLessThanOrEqual(TIMINGS.durationMs[1]);
+          expect(e.duration).toBeGreaterThanOrEqual(shortest);
+          expect(e.duration).toBeLessThanOrEqual(longest);
+          for (const f of e.faults) expect(f.afterMs ?? 0).toBeLessThan(e.duration);
           expect(e.at + e.duration).toBeLessThanOrEqual(TIMINGS.faultPhaseMs);
           if (free > 0) expect(e.at - free).toBeGreaterThanOrEqual(TIMINGS.gapMs[0]);
           free = e.at + e.duration;
@@ -81,6 +84,21 @@ describe('nemesis schedules (pure)', () => {
     }
   });
 
+  it('kill the node cut off with the coordinator once deaths can be declared, in coordinator-minority-lone-crash', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      for (const { faults, duration } of schedule('coordinator-minority-lone-crash', seed)
+        .episodes) {
+        const [partition, kill] = faults;
+        if (partition?.kind !== 'partition' || kill?.kind !== 'kill')
+          throw new Error('unexpected faults');
+        expect(partition.groups[0]).toEqual(['coord', kill.host]);
+        // Past the 3 s failure timeout, and at least a second before the episode ends.
+        expect(kill.afterMs).toBeGreaterThanOrEqual(4000);
+        expect(kill.afterMs).toBeLessThanOrEqual(duration - 1000);
+      }
+    }
+  });
+
   it('cut off the skewed node, and only it, in skew-120s-partitioned', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const { skew } = schedule('skew-120s-partitioned', seed);
@@ -103,6 +121,10 @@ describe('nemesis schedules (pure)', () => {
     const lines = describeSchedule(schedule('skew-120s-partitioned', 1));
     expect(lines[0]).toMatch(/^clock of n\d \+120 s$/);
     expect(lines[1]).toMatch(/^ +\d+ ms \+\d+ ms: partition n\d \| coord\+/);
+    const [crash] = describeSchedule(schedule('coordinator-minority-lone-crash', 1));
+    expect(crash).toMatch(
+      /: partition coord\+(n\d) \| .*, \d+ ms in: kill -9 \1, restarted at the end$/,
+    );
   });
 
   it('pick distinct items', () => {

@@ -1,8 +1,8 @@
 import { seededRandom } from '../harness/seeded-random';
 import type { Host } from './network';
 
-/** One fault, as a schedule names it; the fault modules carry it out. */
-export type Fault =
+/** What a fault does, as a schedule names it; the fault modules carry it out. */
+export type FaultAction =
   /** Groups of hosts that cannot reach each other (iptables DROP). */
   | { readonly kind: 'partition'; readonly groups: readonly (readonly Host[])[] }
   /** The key's primary, as the coordinator places it when the fault starts, cut off from every other host. */
@@ -11,6 +11,9 @@ export type Fault =
   | { readonly kind: 'kill'; readonly host: Host }
   /** SIGSTOP, then SIGCONT when the episode ends. */
   | { readonly kind: 'pause'; readonly host: Host };
+
+/** A fault of an episode: it starts `afterMs` into the episode (at once by default) and ends with it. */
+export type Fault = FaultAction & { readonly afterMs?: number };
 
 /** Faults that start together, `at` ms into the fault phase, and end `duration` ms later. */
 export interface Episode {
@@ -72,6 +75,8 @@ export interface EpisodeContext {
   readonly skewed: Host | undefined;
   /** The workload's keys. */
   readonly keys: readonly string[];
+  /** How long the episode lasts. */
+  readonly duration: number;
 }
 
 /** How a scenario fills its fault phase. */
@@ -82,6 +87,8 @@ export interface ScenarioSpec {
   readonly skewMs?: number;
   /** The faults of one episode; without it the run has no episodes. */
   readonly episode?: (pick: Picker, context: EpisodeContext) => Fault[];
+  /** Shortest and longest episode, when the scenario needs other than the run's. */
+  readonly durationMs?: readonly [number, number];
 }
 
 /** Timings of episodes. */
@@ -112,9 +119,9 @@ export function makeSchedule(
   if (spec.episode) {
     let at = pick.between(0, timings.gapMs[0]);
     for (;;) {
-      const duration = pick.between(...timings.durationMs);
+      const duration = pick.between(...(spec.durationMs ?? timings.durationMs));
       if (at + duration > timings.faultPhaseMs) break;
-      episodes.push({ at, duration, faults: spec.episode(pick, { skewed, keys }) });
+      episodes.push({ at, duration, faults: spec.episode(pick, { skewed, keys, duration }) });
       at += duration + pick.between(...timings.gapMs);
     }
   }
@@ -130,13 +137,17 @@ export function makeSchedule(
 }
 
 function describeFault(fault: Fault): string {
+  return `${fault.afterMs ? `${fault.afterMs} ms in: ` : ''}${describeAction(fault)}`;
+}
+
+function describeAction(fault: FaultAction): string {
   switch (fault.kind) {
     case 'partition':
       return `partition ${fault.groups.map((g) => g.join('+')).join(' | ')}`;
     case 'isolate-primary':
       return `isolate the primary of ${fault.key}`;
     case 'kill':
-      return `kill -9 ${fault.host}, restart after`;
+      return `kill -9 ${fault.host}, restarted at the end`;
     case 'pause':
       return `pause ${fault.host}`;
   }

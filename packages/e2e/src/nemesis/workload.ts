@@ -4,7 +4,7 @@ import { HistoryRecorder } from '../harness/history-recorder';
 import { perform, type Operation, type OperationResult } from '../harness/operation';
 import { seededRandom } from '../harness/seeded-random';
 import { sleep } from '../harness/wait';
-import { ClientTarget, PinnedTarget, type WorkloadTarget } from '../harness/workload-targets';
+import { BalancedTarget, ClientTarget, type WorkloadTarget } from '../harness/workload-targets';
 import { keyName, KEYS_PER_CLIENT, WORKLOAD_CLIENTS, WRITES_PER_KEY } from './keys';
 import { picker, type Picker } from './schedule';
 
@@ -46,9 +46,9 @@ const DELETE_SHARE = 0.1;
  * Eight clients, each the only writer of its keys (see keys.ts), each issuing one
  * operation at a time from a seeded sequence: puts of values unique to each operation,
  * deletes and gets. Even clients go through @kv/client, which sends each request to the
- * key's primary; odd ones keep one connection to one node (n1..n4), which coordinates
- * whatever they send, as redis-cli would. Every operation is recorded with its times and
- * outcome.
+ * key's primary; odd ones send each request to a running node picked at random, which
+ * coordinates it, as a load balancer in front of the nodes would. Every operation is
+ * recorded with its times and outcome.
  */
 export class SingleWriterWorkload {
   readonly recorder = new HistoryRecorder();
@@ -72,10 +72,12 @@ export class SingleWriterWorkload {
               }),
               () => ({ signal: AbortSignal.timeout(options.opTimeoutMs) }),
             )
-          : new PinnedTarget(`c${index} (pinned)`, cluster, cluster.node((index - 1) / 2), {
-              connectTimeoutMs: Math.min(1000, requestTimeoutMs),
-              requestTimeoutMs,
-            });
+          : new BalancedTarget(
+              `c${index} (any node)`,
+              cluster,
+              seededRandom((Math.imul(options.seed, 0xc2b2ae35) + index) >>> 0),
+              { connectTimeoutMs: Math.min(1000, requestTimeoutMs), requestTimeoutMs },
+            );
       const slots = Array.from({ length: KEYS_PER_CLIENT }, () => ({
         generation: 0,
         writesLeft: pick.between(...WRITES_PER_KEY),
