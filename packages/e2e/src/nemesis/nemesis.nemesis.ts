@@ -14,8 +14,10 @@ function explain(report: RunReport, path: string): string {
     `report: ${path}`,
     'schedule:',
     ...report.schedule.map((line) => `  ${line}`),
-    ...report.violations.slice(0, 3),
-    ...(report.violationCount > 3 ? [`... ${report.violationCount - 3} more in the report`] : []),
+    ...Object.values(report.violations).flat().slice(0, 3),
+    ...(report.violationCount > 3
+      ? [`... ${report.violationCount - 3} more, quoted in the report`]
+      : []),
   ].join('\n');
 }
 

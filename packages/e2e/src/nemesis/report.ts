@@ -28,8 +28,8 @@ export interface RunReport {
   readonly counts: AnomalyCounts;
   /** The anomalies that fail the run; empty when it passed. */
   readonly failing: readonly string[];
-  /** The first violations, each with its key's history. */
-  readonly violations: readonly string[];
+  /** The first violations of each kind, each with its key's history. */
+  readonly violations: Readonly<Record<string, readonly string[]>>;
   readonly violationCount: number;
   /** The first keys whose owners disagree. */
   readonly divergent: readonly KeyState[];

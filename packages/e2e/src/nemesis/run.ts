@@ -1,6 +1,7 @@
 import { closeClients } from '../harness/clients';
 import { Cluster } from '../harness/cluster';
 import { stopAll } from '../harness/process-registry';
+import type { Violation } from '../harness/history-checker';
 import { sleep } from '../harness/wait';
 import { analyse, failingCounts, type TimeWindow } from './anomalies';
 import { runEpisodes, type FaultWindow } from './fault-runner';
@@ -21,8 +22,22 @@ import { SingleWriterWorkload } from './workload';
 
 /** How far the measured skew may be from the planned one (startup and scheduling noise). */
 const SKEW_TOLERANCE_MS = 1500;
-/** Violations quoted in a report. */
-const QUOTED = 20;
+/** Violations quoted in a report, of each kind. */
+const QUOTED = 5;
+
+/** The first few violations of each kind (missed reads after settling apart), failing kinds first. */
+function quote(violations: readonly Violation[], settledAt: number): Record<string, string[]> {
+  const quoted: Record<string, string[]> = {};
+  for (const v of violations) {
+    const group =
+      v.kind === 'missed-read' && (v.read?.start ?? 0) >= settledAt
+        ? 'missed-read after settling'
+        : v.kind;
+    const list = (quoted[group] ??= []);
+    if (list.length < QUOTED) list.push(v.message);
+  }
+  return quoted;
+}
 
 function currentCommit(): string | undefined {
   const head = runSync('git', ['rev-parse', 'HEAD'], { allowFailure: true });
@@ -158,9 +173,9 @@ export async function runNemesis(
       finalSettle,
       counts: analysis.counts,
       failing,
-      violations: analysis.violations.slice(0, QUOTED).map((v) => v.message),
+      violations: quote(analysis.violations, settledAt),
       violationCount: analysis.violations.length,
-      divergent: analysis.divergent.slice(0, QUOTED),
+      divergent: analysis.divergent.slice(0, QUOTED * 4),
       durationMs: at(performance.now()),
     };
     return { report, logs: cluster.logs(Infinity) };
