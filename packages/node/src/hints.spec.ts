@@ -49,7 +49,7 @@ describe('HintStore', () => {
       server = createRespServer({
         handler: (args) => {
           received.push(args.map(String).join(' '));
-          return [1, 0, Number(args[2])];
+          return [1, 0, Number(args[2]), args[3] as Buffer];
         },
       });
       const { port } = await server.listen(0, '127.0.0.1');

@@ -7,6 +7,7 @@ import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import {
   NodeCommand,
+  acknowledges,
   decodeApplyResult,
   decodeRecord,
   replicateArgs,
@@ -99,9 +100,19 @@ export class RequestCoordinator {
     const w = this.quorum(requested, this.options.writeQuorum, 'write');
     // A joining owner must get the write too, on top of the quorum of current owners
     // (counted, as owners are interchangeable for the count).
-    const required = Math.min(w + pending, replicas.length);
+    const required = w + pending;
     this.stats.writes++;
-    if (replicas.length === 1 && replicas[0] === this.options.selfId) {
+    // The quorum never shrinks with the ring: a ring that lost members (or a node cut off
+    // with a ring of its own) has fewer replicas for the key than W, and acknowledging
+    // with fewer copies would let one crash lose the write. Nothing is written then, so
+    // no copy is left behind to spread later.
+    if (replicas.length < required) {
+      this.stats.writesUnavailable++;
+      throw unavailable(
+        `0 of ${required} replicas acknowledged: the ring has ${replicas.length} replica(s) for this key`,
+      );
+    }
+    if (required === 1 && replicas.length === 1 && replicas[0] === this.options.selfId) {
       // This node is the only replica: its clock has seen every version it stores, so
       // the write applies at once, without a promise when the engine is in memory.
       const record = {
@@ -170,7 +181,7 @@ export class RequestCoordinator {
       };
       const answered = (result: ApplyResult): void =>
         settle(
-          result.applied || result.ts === record.ts
+          acknowledges(result, record)
             ? { kind: 'ack', result }
             : { kind: 'stale', ts: result.ts },
         );

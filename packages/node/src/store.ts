@@ -39,9 +39,9 @@ export class Store {
       !current.deleted &&
       (current.expiresAt === 0 || current.expiresAt > this.now());
     if (current !== undefined && compareVersions(record, current) <= 0) {
-      return { applied: false, existed, ts: current.ts };
+      return { applied: false, existed, ts: current.ts, origin: current.origin };
     }
-    const result: ApplyResult = { applied: true, existed, ts: record.ts };
+    const result: ApplyResult = { applied: true, existed, ts: record.ts, origin: record.origin };
     const done = this.engine.put(key, record);
     return done ? done.then(() => result) : result;
   }

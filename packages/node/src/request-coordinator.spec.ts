@@ -1,0 +1,144 @@
+import {
+  ReplyError,
+  RespParser,
+  encodeCommand,
+  encodeReply,
+  type CommandArg,
+  type ConnectionPool,
+  type Reply,
+  type RespValue,
+} from '@kv/protocol';
+import { Ring } from '@kv/ring';
+import { HintStore } from './hints';
+import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
+import { MemoryEngine } from './memory-engine';
+import { Placement } from './placement';
+import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
+import { RequestCoordinator } from './request-coordinator';
+import { Store } from './store';
+
+// Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
+// through a pool that calls it directly (no sockets, no timers).
+const WALL_MS = 1_700_000_000_000;
+const ids = ['127.0.0.1:5001', '127.0.0.1:5002', '127.0.0.1:5003'] as const;
+
+function replicaStores(): Map<string, Store> {
+  return new Map(
+    ids.map((id) => [id, new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS))]),
+  );
+}
+
+/** What a RESP frame decodes to on the other side of a socket. */
+function overTheWire<T extends RespValue>(bytes: Buffer, mode: 'request' | 'reply'): T {
+  let message: unknown;
+  new RespParser(mode).feed(bytes, (m) => (message = m));
+  return message as T;
+}
+
+/** A pool that serves REPLICATE and FETCH from in-process stores; `down` ids are unreachable. */
+function poolOf(stores: Map<string, Store>, down: ReadonlySet<string> = new Set()): ConnectionPool {
+  const serve = async (store: Store, args: Buffer[]): Promise<Reply> => {
+    const name = args[0]?.toString();
+    if (name === NodeCommand.replicate) {
+      const { key, record } = parseReplicate(args);
+      return encodeApplyResult(await store.apply(key, record));
+    }
+    if (name === NodeCommand.fetch) return encodeRecord(store.read(args[1] as Buffer));
+    throw new ReplyError(`ERR unexpected ${String(name)}`);
+  };
+  const send = async (id: string, args: CommandArg[]): Promise<RespValue> => {
+    const store = stores.get(id);
+    if (!store || down.has(id)) throw new Error(`connect ECONNREFUSED ${id}`);
+    const request = overTheWire<Buffer[]>(encodeCommand(args), 'request');
+    return overTheWire(encodeReply(await serve(store, request)), 'reply');
+  };
+  return { send, isAvailable: (id: string) => !down.has(id) } as unknown as ConnectionPool;
+}
+
+function coordinatorAt(
+  selfId: string,
+  stores: Map<string, Store>,
+  members: readonly string[],
+  options: { writeQuorum?: number; down?: ReadonlySet<string> } = {},
+): RequestCoordinator {
+  const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+  const placement = new Placement(1, ring, ring);
+  return new RequestCoordinator({
+    selfId,
+    store: stores.get(selfId) as Store,
+    peers: poolOf(stores, options.down),
+    clock: new HybridLogicalClock(() => WALL_MS),
+    placement: () => placement,
+    hints: new HintStore({}),
+    writeQuorum: options.writeQuorum ?? 2,
+    readQuorum: 1,
+  });
+}
+
+describe('RequestCoordinator writes', () => {
+  const key = Buffer.from('user:1');
+
+  it('does not count a replica holding another origin at the same timestamp as an ack', async () => {
+    const stores = replicaStores();
+    // Another node (a larger id, so it wins the tie) wrote the key at exactly the
+    // timestamp this node's frozen clock will stamp next.
+    const rival = {
+      value: Buffer.from('rival'),
+      ts: WALL_MS * 2 ** LOGICAL_BITS,
+      origin: ids[2],
+      expiresAt: 0,
+    };
+    for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+
+    const coordinator = coordinatorAt(ids[0], stores, ids);
+    await coordinator.write(key, Buffer.from('mine'), 0);
+
+    // The acknowledged write is what a quorum of replicas holds: it was re-versioned past
+    // the rival instead of being acknowledged on the strength of an equal timestamp.
+    const held = ids.map((id) => (stores.get(id) as Store).read(key));
+    expect(held.filter((r) => r?.value?.toString() === 'mine').length).toBeGreaterThanOrEqual(2);
+    for (const record of held) expect(record?.origin).toBe(ids[0]);
+    expect(coordinator.stats.versionRetries).toBe(1);
+  });
+
+  it('acknowledges a replica that already holds exactly the version sent', async () => {
+    const stores = replicaStores();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { writeQuorum: 3 });
+    await coordinator.write(key, Buffer.from('v'), 0);
+    const record = (stores.get(ids[1]) as Store).read(key);
+    const again = await (stores.get(ids[1]) as Store).apply(
+      key,
+      record as NonNullable<typeof record>,
+    );
+    expect(again).toMatchObject({ applied: false, ts: record?.ts, origin: ids[0] });
+  });
+
+  it('refuses a W=2 write when the ring has a single replica for the key, writing nothing', async () => {
+    const stores = replicaStores();
+    // The ring of a node cut off with the coordinator: every other member declared dead.
+    const coordinator = coordinatorAt(ids[0], stores, [ids[0]]);
+    await expect(
+      Promise.resolve().then(() => coordinator.write(key, Buffer.from('v'), 0)),
+    ).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: 'UNAVAILABLE 0 of 2 replicas acknowledged: the ring has 1 replica(s) for this key',
+    });
+    expect((stores.get(ids[0]) as Store).read(key)).toBeUndefined();
+    expect(coordinator.stats.writesUnavailable).toBe(1);
+  });
+
+  it('still acknowledges W=1 on a single-member ring', async () => {
+    const stores = replicaStores();
+    const coordinator = coordinatorAt(ids[0], stores, [ids[0]], { writeQuorum: 1 });
+    await coordinator.write(key, Buffer.from('v'), 0);
+    expect((stores.get(ids[0]) as Store).value(key)?.toString()).toBe('v');
+  });
+
+  it('fails W=2 when only this node of three answers', async () => {
+    const stores = replicaStores();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { down: new Set([ids[1], ids[2]]) });
+    await expect(coordinator.write(key, Buffer.from('v'), 0)).rejects.toMatchObject({
+      message: 'UNAVAILABLE 1 of 2 replicas acknowledged',
+    });
+  });
+});
