@@ -115,6 +115,12 @@ export class Coordinator {
       ),
       onChange: (change) => void this.commit(change),
       onError: (err) => this.logger.error(`Failure check failed: ${describeError(err)}`),
+      onHold: (silent, members) =>
+        this.logger.warn(
+          `Lost contact with ${silent} of ${members} members at once: assuming this coordinator ` +
+            'is the one cut off, no node is declared dead until most members are heard again',
+        ),
+      onResume: () => this.logger.warn('Most members are heard again: failure detection resumes'),
       onStall: (stallMs) =>
         this.logger.warn(
           `The coordinator did not run for ${Math.round(stallMs)} ms (blocked or paused); ` +
