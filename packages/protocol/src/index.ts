@@ -21,6 +21,8 @@ export {
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
 export { SimpleString, OK, type RespValue, type Reply, type CommandArg } from './types';
 export { splitInline } from './inline';
+export { parseTimeReply, timeReply } from './time-reply';
+export { LoopWatch, earliestArrival, LOOP_WATCH_TICK_MS } from './loop-watch';
 export { RespParser, type ParserMode, type ParsedRequest } from './parser';
 export { RespWriter, encodeCommand, encodeReply } from './writer';
 export { RespConnection, type ConnectionOptions, type RequestOptions } from './connection';
