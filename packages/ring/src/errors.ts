@@ -106,6 +106,8 @@ export class InvalidCountError extends RingError {
 
 /** A ring epoch number is not a non-negative integer. */
 export class InvalidEpochError extends RingError {
+  /** Stable code of this condition. */
+  readonly code = 'INVALID_EPOCH';
   /** The rejected value. */
   readonly epoch: unknown;
 
