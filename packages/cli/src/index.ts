@@ -42,7 +42,7 @@ export {
   type CommandResult,
   type DataClient,
   type ExecuteOptions,
-} from './commands';
+} from './command-runners';
 export {
   formatResult,
   formatNodeList,
