@@ -64,7 +64,6 @@ export { HistoryFile, historyFilePath, HISTORY_SIZE } from './history';
 export { ClientSession, type SessionOptions } from './session';
 export {
   gatherStatus,
-  keysOf,
   opsPerSecond,
   type ClusterStatus,
   type NodeReport,
