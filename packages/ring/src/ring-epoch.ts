@@ -119,8 +119,8 @@ export class RingEpoch {
 
   /**
    * Where a write of `key` goes: the read preference list, then the target owners not in
-   * it. A write counts toward its quorum on the read replicas; the `pending` ones (nodes
-   * still joining) get it too, so they miss nothing while they copy.
+   * it. The `pending` ones are nodes still joining: they must get every write while they
+   * copy, so a writer waits for them on top of its quorum.
    */
   writeReplicas(key: string | Uint8Array): WriteReplicas {
     const t = token(key);
