@@ -12,7 +12,11 @@ const members: NodeStatus[] = ['127.0.0.1:5002', '127.0.0.1:5001', '127.0.0.1:50
 
 /** What a node answers to INFO with these fields. */
 function parsed(fields: Record<string, string>): NodeInfo {
-  return parseNodeInfo(Object.entries(fields).map(([k, v]) => `${k}:${v}\r\n`).join(''));
+  return parseNodeInfo(
+    Object.entries(fields)
+      .map(([k, v]) => `${k}:${v}\r\n`)
+      .join(''),
+  );
 }
 
 /** A source whose nodes report scripted INFO samples, in order. */

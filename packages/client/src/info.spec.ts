@@ -43,7 +43,13 @@ describe('parseInfo', () => {
 describe('parseInfoSections', () => {
   it('keeps the fields of each section under its lower-case title', () => {
     const sections = parseInfoSections(NODE_INFO);
-    expect(Object.keys(sections)).toEqual(['server', 'stats', 'replication', 'rebalance', 'keyspace']);
+    expect(Object.keys(sections)).toEqual([
+      'server',
+      'stats',
+      'replication',
+      'rebalance',
+      'keyspace',
+    ]);
     expect(sections['replication']).toEqual({ ring_epoch: '9' });
     expect(sections['stats']?.['cmdstat_get']).toBe('calls=7');
     expect(parseInfoSections('loose:1\n# A\nx:2')).toEqual({ '': { loose: '1' }, a: { x: '2' } });

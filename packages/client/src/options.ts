@@ -55,7 +55,9 @@ export const DEFAULT_CLIENT_OPTIONS = {
 } as const satisfies Required<ClientOptions>;
 
 /** {@link ClientOptions} checked, with the defaults filled in. */
-export type ResolvedClientOptions = { readonly [K in keyof ClientOptions]-?: ClientOptions[K] & {} };
+export type ResolvedClientOptions = {
+  readonly [K in keyof ClientOptions]-?: ClientOptions[K] & {};
+};
 
 /** Per-request options. */
 export interface RequestOptions {

@@ -19,9 +19,13 @@ function cluster() {
       if (state.closed) return Promise.reject(new ClientClosedError());
       if (!state.coordinatorUp) return Promise.reject(new Error('ECONNREFUSED'));
       return Promise.resolve(
-        [...state.states].map(
-          ([id, s]): NodeStatus => ({ id, state: s, zone: '', weight: 1, lastHeartbeatMs: 0 }),
-        ),
+        [...state.states].map(([id, s]): NodeStatus => ({
+          id,
+          state: s,
+          zone: '',
+          weight: 1,
+          lastHeartbeatMs: 0,
+        })),
       );
     },
     refreshRing: () => Promise.resolve({ epoch: state.epoch }),

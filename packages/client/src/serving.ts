@@ -43,9 +43,7 @@ export async function notServing(
   const absent = nodes.filter((id) => !up.has(id));
   if (absent.length > 0 || nodes.length === 0) return absent;
   const { epoch } = await source.refreshRing();
-  const infos = await Promise.all(
-    nodes.map((id) => source.inspectNode(id).catch(() => undefined)),
-  );
+  const infos = await Promise.all(nodes.map((id) => source.inspectNode(id).catch(() => undefined)));
   return nodes.filter((_, i) => {
     const info = infos[i];
     return info?.rebalance.phase !== Phase.SERVING || (info.ringEpoch ?? -1) < epoch;

@@ -348,7 +348,9 @@ describe('Membership: joining and leaving', () => {
     expect(epoch.read).toBe(m.ring);
     expect(epoch.target).toBe(m.target);
     for (const { id, state } of m.list()) {
-      expect(epoch.phaseOf(id)).toBe(state === 'joining' || state === 'leaving' ? state : 'serving');
+      expect(epoch.phaseOf(id)).toBe(
+        state === 'joining' || state === 'leaving' ? state : 'serving',
+      );
     }
   });
 });

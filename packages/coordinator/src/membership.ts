@@ -134,10 +134,7 @@ export class Membership {
   constructor(options: MembershipOptions = {}) {
     this.current = new RingEpoch(0, new Ring([], options.ring));
     this.now = options.now ?? monotonicNow;
-    this.liveness = new MemberLiveness(
-      this.now,
-      options.maxDeadRemembered ?? MAX_DEAD_REMEMBERED,
-    );
+    this.liveness = new MemberLiveness(this.now, options.maxDeadRemembered ?? MAX_DEAD_REMEMBERED);
   }
 
   /**
