@@ -13,7 +13,8 @@ import { ListenError } from './errors';
 import { checkIntervalFor, FailureDetector } from './failure-detector';
 import { renderInfo } from './info';
 import { createLogger } from './logger';
-import { Membership, type MembershipChange, type MemberStatus } from './membership';
+import type { MemberStatus } from './member-state';
+import { Membership, type MembershipChange } from './membership';
 import { StateStore } from './state-store';
 import { version } from './version';
 

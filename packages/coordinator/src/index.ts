@@ -39,12 +39,11 @@ export {
   type LogFormat,
   type LoggerOptions,
 } from './logger';
+export { MemberState, type MemberStatus } from './member-state';
 export {
   Membership,
-  MemberState,
   ChangeKind,
   MAX_DEAD_REMEMBERED,
-  type MemberStatus,
   type MembershipChange,
   type MembershipOptions,
   type MembershipState,

@@ -1,5 +1,5 @@
 import { ConnectionPool, createRespServer, parseAddress, type RespServer } from '@kv/protocol';
-import type { Ring } from '@kv/ring';
+import { Phase, RingEpoch as Placement, type Ring } from '@kv/ring';
 import type { Logger } from 'winston';
 import { dispatch, type CommandContext } from './commands';
 import { CoordinatorLink } from './coordinator-link';
@@ -10,7 +10,6 @@ import { renderInfo, type InfoSection } from './info';
 import { HintStore } from './hints';
 import { createNodeLogger, type LogFormat, type LogLevel } from './logger';
 import { MemoryEngine } from './memory-engine';
-import { Phase, Placement } from './placement';
 import { Rebalancer } from './rebalancer';
 import { RequestCoordinator } from './request-coordinator';
 import { ScanCursors } from './scan';

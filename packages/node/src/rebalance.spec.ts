@@ -1,5 +1,5 @@
 import { startNode, type KvNode } from './node';
-import { Phase } from './placement';
+import { Phase } from '@kv/ring';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 let cluster: TestCluster | undefined;

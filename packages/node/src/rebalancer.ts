@@ -1,8 +1,8 @@
 import type { ConnectionPool } from '@kv/protocol';
+import { Phase, type RingEpoch as Placement } from '@kv/ring';
 import type { Logger } from 'winston';
 import { Digest } from './digest';
 import type { HintStore } from './hints';
-import { Phase, type Placement } from './placement';
 import type { CoOwnedDigests } from './sync-source';
 import type { Syncer } from './syncer';
 

@@ -1,8 +1,8 @@
 import { ReplyError, type ConnectionPool } from '@kv/protocol';
+import type { RingEpoch as Placement } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
 import type { HybridLogicalClock } from './hlc';
-import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import {

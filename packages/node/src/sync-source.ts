@@ -1,6 +1,5 @@
-import { token } from '@kv/ring';
+import { token, type RingEpoch as Placement } from '@kv/ring';
 import { Digest, bucketOf } from './digest';
-import type { Placement } from './placement';
 import type { Store } from './store';
 import { MAX_KEYS_PER_REPLY, forEachVersion, type KeyVersion } from './sync-protocol';
 

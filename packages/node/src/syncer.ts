@@ -1,7 +1,6 @@
 import type { ConnectionPool } from '@kv/protocol';
-import { token } from '@kv/ring';
+import { token, type RingEpoch as Placement } from '@kv/ring';
 import { Digest, encodeBuckets } from './digest';
-import type { Placement } from './placement';
 import { compareVersions, type StoredRecord } from './record';
 import { replicateArgs, decodeApplyResult } from './replication';
 import type { Store } from './store';

@@ -104,6 +104,20 @@ export class InvalidCountError extends RingError {
   }
 }
 
+/** A ring epoch number is not a non-negative integer. */
+export class InvalidEpochError extends RingError {
+  /** Stable code of this condition. */
+  readonly code = 'INVALID_EPOCH';
+  /** The rejected value. */
+  readonly epoch: unknown;
+
+  constructor(epoch: unknown, options?: ErrorOptions) {
+    super(`invalid ring epoch ${describe(epoch)}: expected an integer of at least 0`, options);
+    this.name = 'InvalidEpochError';
+    this.epoch = epoch;
+  }
+}
+
 /** `remove` or `reweight` named a member the ring does not have. */
 export class UnknownMemberError extends RingError {
   /** The id that was not found. */
