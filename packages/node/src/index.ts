@@ -5,7 +5,13 @@
  * client request it receives (write quorum W, read quorum R, read repair). Speaks RESP2,
  * so redis-cli, redis-benchmark and Redis clients work against it.
  */
-export { startNode, type NodeOptions, type KvNode } from './node';
+export { startNode, StorageNode, type KvNode } from './node';
+export {
+  NODE_DEFAULTS,
+  resolveNodeOptions,
+  type NodeOptions,
+  type ResolvedNodeOptions,
+} from './node-options';
 export { Store } from './store';
 export { MemoryEngine } from './memory-engine';
 export { inRange, type StorageEngine } from './engine';

@@ -181,9 +181,7 @@ export class RequestCoordinator {
       };
       const answered = (result: ApplyResult): void =>
         settle(
-          acknowledges(result, record)
-            ? { kind: 'ack', result }
-            : { kind: 'stale', ts: result.ts },
+          acknowledges(result, record) ? { kind: 'ack', result } : { kind: 'stale', ts: result.ts },
         );
       for (const id of replicas) {
         // This node's own copy is applied at once, without a round through the event loop.
