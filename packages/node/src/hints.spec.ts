@@ -1,5 +1,6 @@
 import { ConnectionPool, createRespServer, type RespServer } from '@kv/protocol';
 import { HintStore } from './hints';
+import { PeerClient } from './peer-client';
 
 const rec = (ts: number, value = 'v') => ({
   ts,
@@ -57,7 +58,7 @@ describe('HintStore', () => {
       const hints = new HintStore();
       hints.add(replica, Buffer.from('k'), rec(9, 'late'));
       hints.add('gone:1', Buffer.from('k'), rec(9));
-      await hints.deliver(pool, (id) => id === replica);
+      await hints.deliver(new PeerClient(pool), (id) => id === replica);
       expect(received).toEqual(['REPLICATE k 9 a:1 0 late']);
       expect(hints.stats).toMatchObject({ pending: 0, delivered: 1, dropped: 1 });
     });

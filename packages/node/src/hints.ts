@@ -1,6 +1,5 @@
-import type { ConnectionPool } from '@kv/protocol';
+import type { PeerClient } from './peer-client';
 import type { StoredRecord } from './record';
-import { decodeApplyResult, replicateArgs } from './replication';
 
 /** Options of {@link HintStore}. */
 export interface HintStoreOptions {
@@ -108,7 +107,7 @@ export class HintStore {
    * One delivery pass: for each replica that is a member and reachable, sends up to a
    * batch of its hints; stops at a replica's first failure.
    */
-  async deliver(pool: ConnectionPool, isMember: (id: string) => boolean): Promise<void> {
+  async deliver(peers: PeerClient, isMember: (id: string) => boolean): Promise<void> {
     if (this.delivering) return;
     this.delivering = true;
     try {
@@ -117,12 +116,12 @@ export class HintStore {
           this.discard(replica);
           continue;
         }
-        if (!pool.isAvailable(replica)) continue;
+        if (!peers.isAvailable(replica)) continue;
         const batch = [...hints.values()].slice(0, DELIVERY_BATCH);
         try {
           await Promise.all(
             batch.map(async (hint) => {
-              decodeApplyResult(await pool.send(replica, replicateArgs(hint.key, hint.record)));
+              await peers.replicate(replica, hint.key, hint.record);
               // A newer hint for the key may have replaced this one meanwhile.
               if (hints.get(hint.key.toString('latin1')) === hint) {
                 this.remove(hints, hint);

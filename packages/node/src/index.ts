@@ -19,10 +19,12 @@ export { HybridLogicalClock, wallOf, LOGICAL_BITS } from './hlc';
 export { compareVersions, supersedes, isLive, newest, type StoredRecord } from './record';
 export { QuorumCounter, type QuorumOutcome } from './quorum';
 export {
-  RequestCoordinator,
-  type RequestCoordinatorOptions,
-  type CoordinationStats,
-} from './request-coordinator';
+  QuorumOperations,
+  type QuorumOperationsOptions,
+  type QuorumStats,
+} from './quorum-operations';
+export { LocalReplica, RemoteReplica, Replicas, type Replica } from './replica';
+export { PeerClient, type KeyVersionPage } from './peer-client';
 export { COMMANDS } from './commands';
 export { main } from './cli';
 export { parseNodeConfig, type ParsedConfig } from './config';

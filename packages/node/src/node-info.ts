@@ -2,7 +2,7 @@ import type { InfoSection } from './info';
 import type { ResolvedNodeOptions } from './node-options';
 import type { Placement } from './placement';
 import type { Rebalancer } from './rebalancer';
-import type { RequestCoordinator } from './request-coordinator';
+import type { QuorumOperations } from './quorum-operations';
 import type { HintStore } from './hints';
 import type { Store } from './store';
 import type { TransferStats } from './syncer';
@@ -19,7 +19,7 @@ export interface NodeInfoSources {
   readonly coordinatorConnected: boolean;
   readonly commandsProcessed: number;
   readonly opsByCommand: ReadonlyMap<string, number>;
-  readonly requests: RequestCoordinator;
+  readonly requests: QuorumOperations;
   readonly rebalancer: Rebalancer;
   readonly hints: HintStore;
   readonly transfers: TransferStats;

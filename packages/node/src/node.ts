@@ -24,7 +24,9 @@ import {
 } from './node-options';
 import { Phase, Placement } from './placement';
 import { Rebalancer } from './rebalancer';
-import { RequestCoordinator } from './request-coordinator';
+import { PeerClient } from './peer-client';
+import { QuorumOperations } from './quorum-operations';
+import { Replicas } from './replica';
 import { ScanCursors } from './scan';
 import { Store } from './store';
 import { CoOwnedDigests } from './sync-source';
@@ -85,7 +87,7 @@ export class StorageNode implements KvNode {
     bytesSent: 0,
     keysDropped: 0,
   };
-  private readonly requests: RequestCoordinator;
+  private readonly requests: QuorumOperations;
   private readonly rebalancer: Rebalancer;
   private readonly link: CoordinatorLink;
   private readonly context: CommandContext;
@@ -126,10 +128,10 @@ export class StorageNode implements KvNode {
     });
     this.hints = new HintStore({ maxHints: options.maxHints, maxBytes: options.maxHintBytes });
     const digests = new CoOwnedDigests(this.store, this.id);
-    this.requests = new RequestCoordinator({
+    const replicationPeers = new PeerClient(this.peers);
+    this.requests = new QuorumOperations({
       selfId: this.id,
-      store: this.store,
-      peers: this.peers,
+      replicas: new Replicas(this.id, this.store, replicationPeers, clock),
       clock,
       placement: () => this.current,
       hints: this.hints,
@@ -142,12 +144,12 @@ export class StorageNode implements KvNode {
       syncer: new Syncer({
         selfId: this.id,
         store: this.store,
-        pool: this.syncPeers,
+        peers: new PeerClient(this.syncPeers),
         throttle: new Throttle(options.streamRate),
         stats: this.transfers,
       }),
       hints: this.hints,
-      replicationPool: this.peers,
+      replicationPeers,
       placement: () => this.current,
       ready: () => this.link.ready(),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -167,7 +169,7 @@ export class StorageNode implements KvNode {
     });
     this.context = {
       store: this.store,
-      coordinator: this.requests,
+      quorum: this.requests,
       maxKeyBytes: options.maxKeyBytes,
       now: Date.now,
       info: (sections) => renderInfo(this.infoSections(), sections),

@@ -1,7 +1,7 @@
-import type { ConnectionPool } from '@kv/protocol';
 import type { Logger } from 'winston';
 import { Digest } from './digest';
 import type { HintStore } from './hints';
+import type { PeerClient } from './peer-client';
 import { Phase, type Placement } from './placement';
 import type { CoOwnedDigests } from './sync-source';
 import type { Syncer } from './syncer';
@@ -26,8 +26,8 @@ export interface RebalancerOptions {
   readonly syncer: Syncer;
   readonly digests: CoOwnedDigests;
   readonly hints: HintStore;
-  /** The pool replication uses; hints travel on it. */
-  readonly replicationPool: ConnectionPool;
+  /** Peers over the connections replication uses; hints travel on them. */
+  readonly replicationPeers: PeerClient;
   readonly placement: () => Placement | undefined;
   /** Tells the coordinator this joining node has its data (`NODE_READY`). */
   readonly ready: () => Promise<void>;
@@ -73,7 +73,7 @@ export class Rebalancer {
         const placement = options.placement();
         if (!placement || options.hints.stats.pending === 0) return;
         const members = new Set(placement.members());
-        void options.hints.deliver(options.replicationPool, (id) => members.has(id));
+        void options.hints.deliver(options.replicationPeers, (id) => members.has(id));
       }, options.heartbeatIntervalMs),
     );
     for (const t of this.periodic) t.unref();

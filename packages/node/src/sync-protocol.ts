@@ -1,4 +1,4 @@
-import { ReplyError, type CommandArg, type Reply, type RespValue } from '@kv/protocol';
+import { ReplyError, type Reply, type RespValue } from '@kv/protocol';
 import type { StorageEngine } from './engine';
 import { wrongArgs } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
@@ -81,10 +81,10 @@ export function encodeVersion(record: StoredRecord | undefined): Reply {
   return record ? [record.ts, record.origin] : null;
 }
 
-export function decodeVersions(
-  reply: RespValue,
-  count: number,
-): ({ ts: number; origin: string } | undefined)[] {
+/** A version as SYNC_VERSIONS carries it. */
+export type RecordVersionOf = Pick<StoredRecord, 'ts' | 'origin'>;
+
+export function decodeVersions(reply: RespValue, count: number): (RecordVersionOf | undefined)[] {
   if (!Array.isArray(reply) || reply.length !== count)
     throw new ReplyError('ERR malformed SYNC_VERSIONS reply');
   return reply.map((v) => {
@@ -103,11 +103,6 @@ export function decodeRecords(reply: RespValue, count: number): (StoredRecord | 
   if (!Array.isArray(reply) || reply.length !== count)
     throw new ReplyError('ERR malformed SYNC_GET reply');
   return reply.map(decodeRecord);
-}
-
-/** `SYNC_GET`/`SYNC_VERSIONS` arguments for a batch of keys. */
-export function keysArgs(command: string, keys: readonly Buffer[]): CommandArg[] {
-  return [command, ...keys];
 }
 
 /** Reads `requester epoch` arguments. */

@@ -1,19 +1,10 @@
-import type { ConnectionPool } from '@kv/protocol';
 import { token } from '@kv/ring';
-import { Digest, encodeBuckets } from './digest';
+import type { Digest } from './digest';
+import type { PeerClient } from './peer-client';
 import type { Placement } from './placement';
 import { compareVersions, type StoredRecord } from './record';
-import { replicateArgs, decodeApplyResult } from './replication';
 import type { Store } from './store';
-import {
-  MAX_KEYS_PER_REQUEST,
-  SyncCommand,
-  decodeKeyVersions,
-  decodeRecords,
-  decodeVersions,
-  forEachVersion,
-  keysArgs,
-} from './sync-protocol';
+import { MAX_KEYS_PER_REQUEST, forEachVersion } from './sync-protocol';
 import type { Throttle } from './throttle';
 
 /** What data movement has done since the node started, for INFO. */
@@ -29,8 +20,8 @@ export interface TransferStats {
 export interface SyncerOptions {
   readonly selfId: string;
   readonly store: Store;
-  /** Connections for sync traffic, apart from replication so bulk replies never delay it. */
-  readonly pool: ConnectionPool;
+  /** Peers over connections for sync traffic, apart from replication so bulk replies never delay it. */
+  readonly peers: PeerClient;
   readonly throttle: Throttle;
   readonly stats: TransferStats;
 }
@@ -65,16 +56,12 @@ export class Syncer {
    * @throws when the peer cannot be reached or is at another epoch
    */
   async pull(peer: string, placement: Placement, mine: Digest): Promise<number> {
-    const { selfId, pool } = this.options;
-    const reply = await pool.send(peer, [SyncCommand.digest, selfId, placement.epoch]);
-    const theirs = Buffer.isBuffer(reply) ? Digest.decode(reply) : undefined;
-    if (!theirs) throw new Error(`malformed SYNC_DIGEST reply from ${peer}`);
+    const { selfId, peers } = this.options;
+    const theirs = await peers.digest(peer, selfId, placement.epoch);
     let buckets = mine.differingBuckets(theirs);
     let stored = 0;
     while (buckets.length > 0) {
-      const { next, entries } = decodeKeyVersions(
-        await pool.send(peer, [SyncCommand.keys, selfId, placement.epoch, encodeBuckets(buckets)]),
-      );
+      const { next, entries } = await peers.keys(peer, selfId, placement.epoch, buckets);
       const wanted = entries
         .filter((e) => {
           const held = this.options.store.read(e.key);
@@ -89,10 +76,7 @@ export class Syncer {
   }
 
   private async fetch(peer: string, keys: Buffer[]): Promise<number> {
-    const records = decodeRecords(
-      await this.options.pool.send(peer, keysArgs(SyncCommand.get, keys)),
-      keys.length,
-    );
+    const records = await this.options.peers.get(peer, keys);
     let stored = 0;
     let bytes = 0;
     for (let i = 0; i < keys.length; i++) {
@@ -185,16 +169,10 @@ export class Syncer {
 
   /** Sends `owner` the records it lacks; returns those it now holds (or holds newer). */
   private async pushTo(owner: string, items: readonly Handoff[]): Promise<Handoff[]> {
-    const { pool, stats, throttle } = this.options;
-    const versions = decodeVersions(
-      await pool.send(
-        owner,
-        keysArgs(
-          SyncCommand.versions,
-          items.map((h) => h.key),
-        ),
-      ),
-      items.length,
+    const { peers, stats, throttle } = this.options;
+    const versions = await peers.versions(
+      owner,
+      items.map((h) => h.key),
     );
     const held: Handoff[] = [];
     const pushes: Promise<void>[] = [];
@@ -207,8 +185,7 @@ export class Syncer {
       }
       bytes += sizeOf(h.key, h.record);
       pushes.push(
-        pool.send(owner, replicateArgs(h.key, h.record)).then((reply) => {
-          decodeApplyResult(reply);
+        peers.replicate(owner, h.key, h.record).then(() => {
           stats.keysSent++;
           held.push(h);
         }),

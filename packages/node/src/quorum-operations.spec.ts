@@ -14,7 +14,9 @@ import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
 import { Placement } from './placement';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
-import { RequestCoordinator } from './request-coordinator';
+import { PeerClient } from './peer-client';
+import { QuorumOperations } from './quorum-operations';
+import { Replicas } from './replica';
 import { Store } from './store';
 
 // Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
@@ -60,14 +62,15 @@ function coordinatorAt(
   stores: Map<string, Store>,
   members: readonly string[],
   options: { writeQuorum?: number; down?: ReadonlySet<string> } = {},
-): RequestCoordinator {
+): QuorumOperations {
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const placement = new Placement(1, ring, ring);
-  return new RequestCoordinator({
+  const clock = new HybridLogicalClock(() => WALL_MS);
+  const peers = new PeerClient(poolOf(stores, options.down));
+  return new QuorumOperations({
     selfId,
-    store: stores.get(selfId) as Store,
-    peers: poolOf(stores, options.down),
-    clock: new HybridLogicalClock(() => WALL_MS),
+    replicas: new Replicas(selfId, stores.get(selfId) as Store, peers, clock),
+    clock,
     placement: () => placement,
     hints: new HintStore({}),
     writeQuorum: options.writeQuorum ?? 2,
@@ -75,7 +78,7 @@ function coordinatorAt(
   });
 }
 
-describe('RequestCoordinator writes', () => {
+describe('QuorumOperations writes', () => {
   const key = Buffer.from('user:1');
 
   it('does not count a replica holding another origin at the same timestamp as an ack', async () => {

@@ -1,0 +1,293 @@
+import { ReplyError } from '@kv/protocol';
+import { unavailable, wrongArgs } from './errors';
+import type { HintStore } from './hints';
+import type { HybridLogicalClock } from './hlc';
+import type { Placement } from './placement';
+import { QuorumCounter } from './quorum';
+import { newest, supersedes, type StoredRecord } from './record';
+import type { Replica, Replicas } from './replica';
+import { acknowledges, type ApplyResult } from './replication';
+
+/** Counters of the quorum work a node did, for INFO. */
+export interface QuorumStats {
+  writes: number;
+  reads: number;
+  writesUnavailable: number;
+  readsUnavailable: number;
+  replicaFailures: number;
+  readRepairs: number;
+  versionRetries: number;
+}
+
+/** Options of {@link QuorumOperations}. */
+export interface QuorumOperationsOptions {
+  /** This node's id (`host:port`): the origin of the versions it makes. */
+  selfId: string;
+  /** Every replica, this node's own included, behind one interface. */
+  replicas: Replicas;
+  clock: HybridLogicalClock;
+  /** The current placement, or undefined before the coordinator has been reached. */
+  placement: () => Placement | undefined;
+  /** Where writes a replica missed wait for it. */
+  hints: HintStore;
+  /** Acknowledgements a write waits for. */
+  writeQuorum: number;
+  /** Replicas a read consults. */
+  readQuorum: number;
+}
+
+type Outcome =
+  { kind: 'ack'; result: ApplyResult } | { kind: 'stale'; ts: number } | { kind: 'fail' };
+
+/** A write round once its quorum is decided. */
+interface Decided {
+  readonly counter: QuorumCounter;
+  readonly outcomes: readonly Outcome[];
+}
+
+/**
+ * Reads and writes a key on its replicas for the client request a node received: computes
+ * the key's preference list, sends writes to every replica in parallel and answers after
+ * the write quorum, and reads from one replica (R=1) or from R replicas, repairing stale
+ * ones. Which replica is this node's own is not its concern: a replica that answers at
+ * once (see {@link Replica}) lets a round decided by it alone answer without a promise.
+ */
+export class QuorumOperations {
+  readonly stats: QuorumStats = {
+    writes: 0,
+    reads: 0,
+    writesUnavailable: 0,
+    readsUnavailable: 0,
+    replicaFailures: 0,
+    readRepairs: 0,
+    versionRetries: 0,
+  };
+
+  constructor(private readonly options: QuorumOperationsOptions) {}
+
+  private currentPlacement(): Placement {
+    const placement = this.options.placement();
+    if (!placement || placement.read.size === 0)
+      throw unavailable('no ring yet: this node has not reached the coordinator');
+    return placement;
+  }
+
+  /** Checks a per-request quorum against the replicas a key has. */
+  private quorum(requested: number | undefined, fallback: number, what: 'write' | 'read'): number {
+    const q = requested ?? fallback;
+    const n = this.options.placement()?.replicationFactor ?? 1;
+    if (!Number.isInteger(q) || q < 1 || q > n)
+      throw wrongArgs(`${what} quorum must be between 1 and ${n}`);
+    return q;
+  }
+
+  /**
+   * Writes a value (null deletes) to every replica of `key`; answers after `w`
+   * acknowledgements with whether any replica held a live value before.
+   * @throws ReplyError `UNAVAILABLE k of w replicas acknowledged`
+   */
+  write(
+    key: Buffer,
+    value: Buffer | null,
+    expiresAt: number,
+    requested?: number,
+  ): { existed: boolean } | Promise<{ existed: boolean }> {
+    const { replicas: ids, pending } = this.currentPlacement().writeReplicas(key);
+    const w = this.quorum(requested, this.options.writeQuorum, 'write');
+    // A joining owner must get the write too, on top of the quorum of current owners
+    // (counted, as owners are interchangeable for the count).
+    const required = w + pending;
+    this.stats.writes++;
+    // The quorum never shrinks with the ring: a ring that lost members (or a node cut off
+    // with a ring of its own) has fewer replicas for the key than W, and acknowledging
+    // with fewer copies would let one crash lose the write. Nothing is written then, so
+    // no copy is left behind to spread later.
+    if (ids.length < required) {
+      this.stats.writesUnavailable++;
+      throw unavailable(
+        `0 of ${required} replicas acknowledged: the ring has ${ids.length} replica(s) for this key`,
+      );
+    }
+    const replicas = this.options.replicas.all(ids);
+    const first = this.replicate(key, this.version(value, expiresAt), replicas, required);
+    if (!(first instanceof Promise) && staleTs(first) === 0) return this.conclude(first, required);
+    return this.retryIfStale(first, key, value, expiresAt, replicas, required);
+  }
+
+  private version(value: Buffer | null, expiresAt: number): StoredRecord {
+    return { value, ts: this.options.clock.now(), origin: this.options.selfId, expiresAt };
+  }
+
+  /**
+   * A replica holding a newer version than the one just made means this node's clock was
+   * behind: it has now observed that version, so one more round orders after it.
+   */
+  private async retryIfStale(
+    first: Decided | Promise<Decided>,
+    key: Buffer,
+    value: Buffer | null,
+    expiresAt: number,
+    replicas: readonly Replica[],
+    required: number,
+  ): Promise<{ existed: boolean }> {
+    let decided = await first;
+    const stale = staleTs(decided);
+    if (stale > 0) {
+      this.options.clock.observe(stale);
+      this.stats.versionRetries++;
+      decided = await this.replicate(key, this.version(value, expiresAt), replicas, required);
+    }
+    return this.conclude(decided, required);
+  }
+
+  private conclude({ counter, outcomes }: Decided, required: number): { existed: boolean } {
+    if (counter.outcome === 'reached')
+      return { existed: outcomes.some((o) => o.kind === 'ack' && o.result.existed) };
+    this.stats.writesUnavailable++;
+    throw unavailable(`${counter.acknowledged} of ${required} replicas acknowledged`);
+  }
+
+  /**
+   * Sends `record` to every replica; the round once its quorum is decided, at once when
+   * replicas that answer at once decide it.
+   */
+  private replicate(
+    key: Buffer,
+    record: StoredRecord,
+    replicas: readonly Replica[],
+    required: number,
+  ): Decided | Promise<Decided> {
+    const counter = new QuorumCounter(replicas.length, required);
+    const outcomes: Outcome[] = [];
+    const round: Decided = { counter, outcomes };
+    let decided = false;
+    let resolve: ((round: Decided) => void) | undefined;
+    const settle = (outcome: Outcome): void => {
+      outcomes.push(outcome);
+      if (outcome.kind === 'ack') counter.ack();
+      else counter.fail();
+      if (outcome.kind === 'fail') this.stats.replicaFailures++;
+      // Decided, and every replica that will answer quickly has: the caller learns of
+      // stale replicas seen so far; the rest finish in the background.
+      if (!decided && counter.outcome !== undefined) {
+        decided = true;
+        resolve?.(round);
+      }
+    };
+    const answered = (result: ApplyResult): void =>
+      settle(
+        acknowledges(result, record) ? { kind: 'ack', result } : { kind: 'stale', ts: result.ts },
+      );
+    for (const replica of replicas) {
+      const result = replica.apply(key, record);
+      if (!(result instanceof Promise)) {
+        answered(result);
+        continue;
+      }
+      result.then(answered, (err: unknown) => {
+        // A refusal is an answer; a replica that could not be reached gets the write later.
+        if (!(err instanceof ReplyError)) this.options.hints.add(replica.id, key, record);
+        settle({ kind: 'fail' });
+      });
+    }
+    return decided ? round : new Promise((r) => (resolve = r));
+  }
+
+  /**
+   * Reads the newest record of `key` among `r` replicas (tombstones and expired records
+   * included; the caller decides what is live).
+   * @throws ReplyError `UNAVAILABLE k of r replicas answered`
+   */
+  read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
+    const ids = this.currentPlacement().readReplicas(key);
+    const required = this.quorum(r, this.options.readQuorum, 'read');
+    this.stats.reads++;
+    const replicas = this.options.replicas.nearestFirst(ids);
+    if (required === 1) return this.readOne(key, replicas, 0);
+    return this.readMany(key, replicas, required);
+  }
+
+  /** R=1: the nearest replica that answers (at once when it is this node's own copy). */
+  private readOne(
+    key: Buffer,
+    replicas: readonly Replica[],
+    from: number,
+  ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
+    const replica = replicas[from];
+    if (!replica) {
+      this.stats.readsUnavailable++;
+      throw unavailable(`0 of 1 replicas answered`);
+    }
+    const answer = replica.fetch(key);
+    if (!(answer instanceof Promise)) return answer;
+    return answer.catch((err: unknown) => {
+      if (err instanceof ReplyError) throw err;
+      this.stats.replicaFailures++;
+      return this.readOne(key, replicas, from + 1);
+    });
+  }
+
+  /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */
+  private readMany(
+    key: Buffer,
+    replicas: readonly Replica[],
+    required: number,
+  ): Promise<StoredRecord | undefined> {
+    const counter = new QuorumCounter(replicas.length, required);
+    const answers = new Map<Replica, StoredRecord | undefined>();
+    let pending = replicas.length;
+    return new Promise((resolve, reject) => {
+      let decided = false;
+      const done = (): void => {
+        if (!decided && counter.outcome !== undefined) {
+          decided = true;
+          if (counter.outcome === 'reached') {
+            resolve(newest([...answers.values()]));
+          } else {
+            this.stats.readsUnavailable++;
+            reject(unavailable(`${counter.acknowledged} of ${required} replicas answered`));
+          }
+        }
+        if (--pending === 0) this.repair(key, answers);
+      };
+      for (const replica of replicas) {
+        Promise.resolve()
+          .then(() => replica.fetch(key))
+          .then(
+            (record) => {
+              answers.set(replica, record);
+              counter.ack();
+              done();
+            },
+            () => {
+              this.stats.replicaFailures++;
+              counter.fail();
+              done();
+            },
+          );
+      }
+    });
+  }
+
+  /** Sends the newest record to every replica that answered with an older one or none. */
+  private repair(key: Buffer, answers: Map<Replica, StoredRecord | undefined>): void {
+    const best = newest([...answers.values()]);
+    if (!best) return;
+    for (const [replica, record] of answers) {
+      if (!supersedes(best, record)) continue;
+      this.stats.readRepairs++;
+      Promise.resolve()
+        .then(() => replica.apply(key, best))
+        .catch(() => {
+          this.stats.replicaFailures++;
+        });
+    }
+  }
+}
+
+/** The newest timestamp a stale replica reported in a round; 0 for none. */
+function staleTs({ outcomes }: Decided): number {
+  let ts = 0;
+  for (const o of outcomes) if (o.kind === 'stale' && o.ts > ts) ts = o.ts;
+  return ts;
+}
