@@ -226,7 +226,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     max: 1,
     usage: 'DBSIZE',
     // As in Redis, a key that expired counts until it is purged: O(1), not a scan.
-    run: (_args, ctx) => ctx.store.engine.size - ctx.store.engine.tombstones,
+    run: (_args, ctx) => ctx.store.size - ctx.store.tombstones,
   },
   SELECT: {
     min: 2,

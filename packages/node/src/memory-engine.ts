@@ -1,6 +1,7 @@
-import { token, type TokenRange } from '@kv/ring';
-import { inRange, type StorageEngine } from './engine';
+import type { TokenRange } from '@kv/ring';
+import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
 import type { RecordVersion, StoredRecord } from './record';
+import { TokenIndex } from './token-index';
 
 /**
  * Bytes of a packed record before its value: ts as a float64, expiry as 48 bits, the origin
@@ -17,10 +18,12 @@ const RECORD_OVERHEAD = 64;
  * string: header, then the value. A one-byte string costs 16 bytes plus its length, where a
  * record object, a boxed timestamp and a Buffer would cost some 170 bytes more per key, so
  * a node holds about twice as many keys in the same memory. Origins (node ids, a handful
- * per cluster) are stored once, in a table. Records are unpacked on read.
+ * per cluster) are stored once, in a table. Records are unpacked on read. A
+ * {@link TokenIndex} beside the map gives iteration its token order.
  */
 export class MemoryEngine implements StorageEngine {
   private readonly map = new Map<string, string>();
+  private readonly index = new TokenIndex();
   private readonly origins: string[] = [];
   private readonly originIndex = new Map<string, number>();
   private heldBytes = 0;
@@ -52,8 +55,13 @@ export class MemoryEngine implements StorageEngine {
     return packed === undefined ? undefined : this.versionOf(packed);
   }
 
-  *versions(): IterableIterator<[Buffer, RecordVersion]> {
-    for (const [k, packed] of this.map) yield [Buffer.from(k, 'latin1'), this.versionOf(packed)];
+  *versions(range?: TokenRange): IterableIterator<EngineVersion> {
+    for (const slice of this.index.walk(range)) {
+      for (const [k, key, t] of slice) {
+        const packed = this.map.get(k);
+        if (packed !== undefined) yield [key, this.versionOf(packed), t];
+      }
+    }
   }
 
   private versionOf(packed: string): RecordVersion {
@@ -69,7 +77,7 @@ export class MemoryEngine implements StorageEngine {
 
   put(key: Buffer, record: StoredRecord): void {
     const k = key.toString('latin1');
-    this.forget(k);
+    if (!this.forget(k)) this.index.add(k, key);
     const packed = this.pack(record);
     this.map.set(k, packed);
     this.heldBytes += k.length + packed.length + RECORD_OVERHEAD;
@@ -78,19 +86,23 @@ export class MemoryEngine implements StorageEngine {
 
   remove(key: Buffer): void {
     const k = key.toString('latin1');
-    if (this.forget(k)) this.map.delete(k);
+    if (!this.forget(k)) return;
+    this.map.delete(k);
+    this.index.delete(k, key);
   }
 
-  *entries(range?: TokenRange): IterableIterator<[Buffer, StoredRecord]> {
-    for (const [k, packed] of this.map) {
-      const key = Buffer.from(k, 'latin1');
-      if (range && !inRange(token(key), range)) continue;
-      yield [key, this.unpack(packed)];
+  *entries(range?: TokenRange): IterableIterator<EngineEntry> {
+    for (const slice of this.index.walk(range)) {
+      for (const [k, key, t] of slice) {
+        const packed = this.map.get(k);
+        if (packed !== undefined) yield [key, this.unpack(packed), t];
+      }
     }
   }
 
   close(): void {
     this.map.clear();
+    this.index.clear();
     this.heldBytes = 0;
     this.tombstoneCount = 0;
   }

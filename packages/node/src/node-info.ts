@@ -51,7 +51,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
       fields: {
         used_memory: mem.heapUsed + mem.external,
         used_memory_rss: mem.rss,
-        data_bytes: s.store.engine.bytes,
+        data_bytes: s.store.bytes,
       },
     },
     {
@@ -108,7 +108,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
     },
     {
       name: 'Keyspace',
-      fields: { db0: `keys=${s.store.engine.size - s.store.engine.tombstones}` },
+      fields: { db0: `keys=${s.store.size - s.store.tombstones}` },
     },
   ];
 }

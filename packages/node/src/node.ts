@@ -176,7 +176,7 @@ export class StorageNode implements KvNode {
       selfId: this.id,
       placement: () => this.current,
       digests,
-      scans: new ScanCursors(this.store.engine),
+      scans: new ScanCursors(this.store),
       decommission: () => {
         if (this.closing) return false;
         void this.close({ leave: true });
@@ -261,7 +261,7 @@ export class StorageNode implements KvNode {
     await this.link.stop(leave);
     this.peers.close();
     this.syncPeers.close();
-    await this.store.engine.close();
+    await this.store.close();
     this.logger.info('Stopped');
   }
 

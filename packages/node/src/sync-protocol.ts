@@ -1,7 +1,6 @@
 import { ReplyError, type Reply, type RespValue } from '@kv/protocol';
-import type { StorageEngine } from './engine';
 import { wrongArgs } from './errors';
-import type { RecordVersion, StoredRecord } from './record';
+import type { StoredRecord } from './record';
 import { decodeRecord, encodeRecord } from './replication';
 
 /**
@@ -39,22 +38,6 @@ export interface KeyVersion {
   readonly key: Buffer;
   readonly ts: number;
   readonly origin: string;
-}
-
-/**
- * Calls `visit` for every key and version of `engine` (no values), yielding to the event
- * loop every `batch` records so a pass over a large store does not stall request serving.
- */
-export async function forEachVersion(
-  engine: StorageEngine,
-  visit: (key: Buffer, version: RecordVersion) => void,
-  batch = 2000,
-): Promise<void> {
-  let n = 0;
-  for (const [key, version] of engine.versions()) {
-    visit(key, version);
-    if (++n % batch === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
 }
 
 export function encodeKeyVersions(next: number, entries: readonly KeyVersion[]): Reply {

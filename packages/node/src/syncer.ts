@@ -1,10 +1,9 @@
-import { token } from '@kv/ring';
 import type { Digest } from './digest';
 import type { PeerClient } from './peer-client';
 import type { Placement } from './placement';
 import { compareVersions, type StoredRecord } from './record';
 import type { Store } from './store';
-import { MAX_KEYS_PER_REQUEST, forEachVersion } from './sync-protocol';
+import { MAX_KEYS_PER_REQUEST } from './sync-protocol';
 import type { Throttle } from './throttle';
 
 /** What data movement has done since the node started, for INFO. */
@@ -106,8 +105,7 @@ export class Syncer {
     let batch: Handoff[] = [];
     let unconfirmed = 0;
     const candidates: Omit<Handoff, 'record'>[] = [];
-    await forEachVersion(store.engine, (key) => {
-      const t = token(key);
+    await store.forEachVersion((key, _version, t) => {
       const targetOwners = placement.targetOwnersOfToken(t);
       if (targetOwners.includes(selfId)) return;
       const serving = placement.readOwnersOfToken(t).includes(selfId);
@@ -160,7 +158,7 @@ export class Syncer {
       const current = this.options.store.read(h.key);
       // A newer write may have arrived meanwhile: only the version confirmed goes.
       if (h.drop && current && compareVersions(current, h.record) === 0) {
-        await this.options.store.engine.remove(h.key);
+        await this.options.store.remove(h.key);
         this.options.stats.keysDropped++;
       }
     }
