@@ -18,14 +18,20 @@ export { inRange, type StorageEngine } from './engine';
 export { HybridLogicalClock, wallOf, LOGICAL_BITS } from './hlc';
 export { compareVersions, supersedes, isLive, newest, type StoredRecord } from './record';
 export { QuorumCounter, type QuorumOutcome } from './quorum';
-export {
-  QuorumOperations,
-  type QuorumOperationsOptions,
-  type QuorumStats,
-} from './quorum-operations';
+export { QuorumOperations, type QuorumOperationsOptions } from './quorum-operations';
 export { LocalReplica, RemoteReplica, Replicas, type Replica } from './replica';
 export { PeerClient, type KeyVersionPage } from './peer-client';
 export { COMMANDS } from './commands';
+export {
+  NodeMetrics,
+  CounterCell,
+  GaugeCell,
+  COUNTERS,
+  GAUGES,
+  COMMANDS_METRIC,
+  type CounterName,
+  type GaugeName,
+} from './metrics';
 export { main } from './cli';
 export { parseNodeConfig, type ParsedConfig } from './config';
 export { NodeError, InvalidNodeOptionError } from './errors';

@@ -1,11 +1,8 @@
 import type { InfoSection } from './info';
+import type { NodeMetrics } from './metrics';
 import type { ResolvedNodeOptions } from './node-options';
-import type { Placement } from './placement';
-import type { Rebalancer } from './rebalancer';
-import type { QuorumOperations } from './quorum-operations';
-import type { HintStore } from './hints';
+import type { Phase, Placement } from './placement';
 import type { Store } from './store';
-import type { TransferStats } from './syncer';
 
 /** What INFO reports on, read when INFO is asked. */
 export interface NodeInfoSources {
@@ -17,19 +14,18 @@ export interface NodeInfoSources {
   readonly placement: Placement | undefined;
   readonly connectedClients: number;
   readonly coordinatorConnected: boolean;
-  readonly commandsProcessed: number;
-  readonly opsByCommand: ReadonlyMap<string, number>;
-  readonly requests: QuorumOperations;
-  readonly rebalancer: Rebalancer;
-  readonly hints: HintStore;
-  readonly transfers: TransferStats;
+  readonly metrics: NodeMetrics;
+  readonly phase: Phase;
 }
 
 /** The sections of a node's INFO reply, in the Redis layout's order. */
 export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
   const mem = process.memoryUsage();
-  const stats = s.requests.stats;
-  const { options, placement, rebalancer, hints, transfers } = s;
+  const { options, placement } = s;
+  const { counters, gauges } = s.metrics;
+  const calls = s.metrics.commandCalls();
+  let total = 0;
+  for (const n of calls.values()) total += n;
   return [
     {
       name: 'Server',
@@ -57,12 +53,9 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
     {
       name: 'Stats',
       fields: {
-        total_commands_processed: s.commandsProcessed,
+        total_commands_processed: total,
         ...Object.fromEntries(
-          [...s.opsByCommand].map(([name, calls]) => [
-            `cmdstat_${name.toLowerCase()}`,
-            `calls=${calls}`,
-          ]),
+          [...calls].map(([name, calls]) => [`cmdstat_${name.toLowerCase()}`, `calls=${calls}`]),
         ),
       },
     },
@@ -76,33 +69,33 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         read_quorum: options.readQuorum,
         coordinator: `${options.coordinator.host}:${options.coordinator.port}`,
         coordinator_connected: s.coordinatorConnected ? 1 : 0,
-        coordinated_writes: stats.writes,
-        coordinated_reads: stats.reads,
-        writes_unavailable: stats.writesUnavailable,
-        reads_unavailable: stats.readsUnavailable,
-        replica_failures: stats.replicaFailures,
-        read_repairs: stats.readRepairs,
-        version_retries: stats.versionRetries,
+        coordinated_writes: counters.quorumWrites.value,
+        coordinated_reads: counters.quorumReads.value,
+        writes_unavailable: counters.writesUnavailable.value,
+        reads_unavailable: counters.readsUnavailable.value,
+        replica_failures: counters.replicaFailures.value,
+        read_repairs: counters.readRepairs.value,
+        version_retries: counters.versionRetries.value,
       },
     },
     {
       name: 'Rebalance',
       fields: {
-        phase: rebalancer.phase,
-        sync_peers_pending: rebalancer.stats.peersPending,
-        handoff_pending: rebalancer.stats.handoffPending,
-        keys_received: transfers.keysReceived,
-        bytes_received: transfers.bytesReceived,
-        keys_sent: transfers.keysSent,
-        bytes_sent: transfers.bytesSent,
-        keys_dropped: transfers.keysDropped,
-        hints_pending: hints.stats.pending,
-        hints_pending_bytes: hints.stats.pendingBytes,
-        hints_delivered: hints.stats.delivered,
-        hints_dropped: hints.stats.dropped,
-        sync_rounds: rebalancer.stats.rounds,
-        last_sync_round_at: Math.floor(rebalancer.stats.lastRoundAt / 1000),
-        last_sync_round_repairs: rebalancer.stats.lastRoundRepairs,
+        phase: s.phase,
+        sync_peers_pending: gauges.syncPeersPending.value,
+        handoff_pending: gauges.handoffPending.value,
+        keys_received: counters.recordsReceived.value,
+        bytes_received: counters.bytesReceived.value,
+        keys_sent: counters.recordsSent.value,
+        bytes_sent: counters.bytesSent.value,
+        keys_dropped: counters.recordsDropped.value,
+        hints_pending: gauges.hintsPending.value,
+        hints_pending_bytes: gauges.hintsPendingBytes.value,
+        hints_delivered: counters.hintsDelivered.value,
+        hints_dropped: counters.hintsDropped.value,
+        sync_rounds: counters.syncRounds.value,
+        last_sync_round_at: Math.floor(gauges.lastSyncRoundAt.value),
+        last_sync_round_repairs: gauges.lastSyncRoundRepairs.value,
         stream_rate: options.streamRate,
       },
     },

@@ -7,13 +7,14 @@ import {
 } from '@kv/protocol';
 import type { Ring } from '@kv/ring';
 import type { Logger } from 'winston';
-import { dispatch, type CommandContext } from './commands';
+import { COMMANDS, dispatch, type CommandContext } from './commands';
 import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { HybridLogicalClock } from './hlc';
 import { renderInfo } from './info';
 import { createNodeLogger } from './logger';
 import { MemoryEngine } from './memory-engine';
+import { NodeMetrics } from './metrics';
 import { nodeInfoSections } from './node-info';
 import {
   NODE_DEFAULTS,
@@ -30,7 +31,7 @@ import { Replicas } from './replica';
 import { ScanCursors } from './scan';
 import { Store } from './store';
 import { CoOwnedDigests } from './sync-source';
-import { Syncer, type TransferStats } from './syncer';
+import { Syncer } from './syncer';
 import { Throttle } from './throttle';
 
 export type { NodeOptions };
@@ -48,6 +49,8 @@ export interface KvNode {
   readonly placement: Placement | undefined;
   /** Local data (for inspection). */
   readonly store: Store;
+  /** This node's metrics, in a registry of its own. */
+  readonly metrics: NodeMetrics;
   /** Settles when the node has stopped, however the stop began (close(), DECOMMISSION). */
   readonly closed: Promise<void>;
   /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
@@ -80,19 +83,12 @@ export class StorageNode implements KvNode {
   private readonly peers: ConnectionPool;
   private readonly syncPeers: ConnectionPool;
   private readonly hints: HintStore;
-  private readonly transfers: TransferStats = {
-    keysReceived: 0,
-    bytesReceived: 0,
-    keysSent: 0,
-    bytesSent: 0,
-    keysDropped: 0,
-  };
+  /** This node's metrics registry (several nodes may share a process). */
+  readonly metrics = new NodeMetrics(Object.keys(COMMANDS));
   private readonly requests: QuorumOperations;
   private readonly rebalancer: Rebalancer;
   private readonly link: CoordinatorLink;
   private readonly context: CommandContext;
-  private readonly opsByCommand = new Map<string, number>();
-  private commandsProcessed = 0;
   private current: Placement | undefined;
   private ringJson: { epoch: number; json: string; target?: string } | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -126,7 +122,11 @@ export class StorageNode implements KvNode {
       requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
     });
-    this.hints = new HintStore({ maxHints: options.maxHints, maxBytes: options.maxHintBytes });
+    this.hints = new HintStore({
+      maxHints: options.maxHints,
+      maxBytes: options.maxHintBytes,
+      metrics: this.metrics,
+    });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers);
     this.requests = new QuorumOperations({
@@ -137,6 +137,7 @@ export class StorageNode implements KvNode {
       hints: this.hints,
       writeQuorum: options.writeQuorum,
       readQuorum: options.readQuorum,
+      metrics: this.metrics,
     });
     this.rebalancer = new Rebalancer({
       selfId: this.id,
@@ -146,7 +147,7 @@ export class StorageNode implements KvNode {
         store: this.store,
         peers: new PeerClient(this.syncPeers),
         throttle: new Throttle(options.streamRate),
-        stats: this.transfers,
+        metrics: this.metrics,
       }),
       hints: this.hints,
       replicationPeers,
@@ -155,6 +156,7 @@ export class StorageNode implements KvNode {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       logger: this.logger,
+      metrics: this.metrics,
     });
     this.link = new CoordinatorLink({
       coordinatorHost: options.coordinator.host,
@@ -234,11 +236,10 @@ export class StorageNode implements KvNode {
     return this.closing;
   }
 
+  private readonly countCommand = (name: string): void => this.metrics.countCommand(name);
+
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
-    return dispatch(args, this.context, connection, (name) => {
-      this.commandsProcessed++;
-      this.opsByCommand.set(name, (this.opsByCommand.get(name) ?? 0) + 1);
-    });
+    return dispatch(args, this.context, connection, this.countCommand);
   }
 
   /** Start order: purging, then the coordinator link (which brings rings, then data). */
@@ -300,7 +301,7 @@ export class StorageNode implements KvNode {
     if (await this.rebalancer.leave(timeoutMs)) this.logger.info('Hand-off complete');
     else
       this.logger.warn(
-        `Hand-off incomplete after ${timeoutMs} ms (${this.rebalancer.stats.handoffPending} record(s) unconfirmed); leaving anyway`,
+        `Hand-off incomplete after ${timeoutMs} ms (${this.metrics.gauges.handoffPending.value} record(s) unconfirmed); leaving anyway`,
       );
   }
 
@@ -341,12 +342,8 @@ export class StorageNode implements KvNode {
       placement: this.current,
       connectedClients: this.server.connectionCount,
       coordinatorConnected: this.link.connected,
-      commandsProcessed: this.commandsProcessed,
-      opsByCommand: this.opsByCommand,
-      requests: this.requests,
-      rebalancer: this.rebalancer,
-      hints: this.hints,
-      transfers: this.transfers,
+      metrics: this.metrics,
+      phase: this.rebalancer.phase,
     });
   }
 }

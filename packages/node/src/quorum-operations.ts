@@ -2,22 +2,12 @@ import { ReplyError } from '@kv/protocol';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
 import type { HybridLogicalClock } from './hlc';
+import type { NodeMetrics } from './metrics';
 import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
 import { acknowledges, type ApplyResult } from './replication';
-
-/** Counters of the quorum work a node did, for INFO. */
-export interface QuorumStats {
-  writes: number;
-  reads: number;
-  writesUnavailable: number;
-  readsUnavailable: number;
-  replicaFailures: number;
-  readRepairs: number;
-  versionRetries: number;
-}
 
 /** Options of {@link QuorumOperations}. */
 export interface QuorumOperationsOptions {
@@ -34,6 +24,8 @@ export interface QuorumOperationsOptions {
   writeQuorum: number;
   /** Replicas a read consults. */
   readQuorum: number;
+  /** Where the quorum work is counted. */
+  metrics: NodeMetrics;
 }
 
 type Outcome =
@@ -53,17 +45,11 @@ interface Decided {
  * once (see {@link Replica}) lets a round decided by it alone answer without a promise.
  */
 export class QuorumOperations {
-  readonly stats: QuorumStats = {
-    writes: 0,
-    reads: 0,
-    writesUnavailable: 0,
-    readsUnavailable: 0,
-    replicaFailures: 0,
-    readRepairs: 0,
-    versionRetries: 0,
-  };
+  private readonly counters: NodeMetrics['counters'];
 
-  constructor(private readonly options: QuorumOperationsOptions) {}
+  constructor(private readonly options: QuorumOperationsOptions) {
+    this.counters = options.metrics.counters;
+  }
 
   private currentPlacement(): Placement {
     const placement = this.options.placement();
@@ -97,13 +83,13 @@ export class QuorumOperations {
     // A joining owner must get the write too, on top of the quorum of current owners
     // (counted, as owners are interchangeable for the count).
     const required = w + pending;
-    this.stats.writes++;
+    this.counters.quorumWrites.inc();
     // The quorum never shrinks with the ring: a ring that lost members (or a node cut off
     // with a ring of its own) has fewer replicas for the key than W, and acknowledging
     // with fewer copies would let one crash lose the write. Nothing is written then, so
     // no copy is left behind to spread later.
     if (ids.length < required) {
-      this.stats.writesUnavailable++;
+      this.counters.writesUnavailable.inc();
       throw unavailable(
         `0 of ${required} replicas acknowledged: the ring has ${ids.length} replica(s) for this key`,
       );
@@ -134,7 +120,7 @@ export class QuorumOperations {
     const stale = staleTs(decided);
     if (stale > 0) {
       this.options.clock.observe(stale);
-      this.stats.versionRetries++;
+      this.counters.versionRetries.inc();
       decided = await this.replicate(key, this.version(value, expiresAt), replicas, required);
     }
     return this.conclude(decided, required);
@@ -143,7 +129,7 @@ export class QuorumOperations {
   private conclude({ counter, outcomes }: Decided, required: number): { existed: boolean } {
     if (counter.outcome === 'reached')
       return { existed: outcomes.some((o) => o.kind === 'ack' && o.result.existed) };
-    this.stats.writesUnavailable++;
+    this.counters.writesUnavailable.inc();
     throw unavailable(`${counter.acknowledged} of ${required} replicas acknowledged`);
   }
 
@@ -166,7 +152,7 @@ export class QuorumOperations {
       outcomes.push(outcome);
       if (outcome.kind === 'ack') counter.ack();
       else counter.fail();
-      if (outcome.kind === 'fail') this.stats.replicaFailures++;
+      if (outcome.kind === 'fail') this.counters.replicaFailures.inc();
       // Decided, and every replica that will answer quickly has: the caller learns of
       // stale replicas seen so far; the rest finish in the background.
       if (!decided && counter.outcome !== undefined) {
@@ -201,7 +187,7 @@ export class QuorumOperations {
   read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
     const ids = this.currentPlacement().readReplicas(key);
     const required = this.quorum(r, this.options.readQuorum, 'read');
-    this.stats.reads++;
+    this.counters.quorumReads.inc();
     const replicas = this.options.replicas.nearestFirst(ids);
     if (required === 1) return this.readOne(key, replicas, 0);
     return this.readMany(key, replicas, required);
@@ -215,14 +201,14 @@ export class QuorumOperations {
   ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
     const replica = replicas[from];
     if (!replica) {
-      this.stats.readsUnavailable++;
+      this.counters.readsUnavailable.inc();
       throw unavailable(`0 of 1 replicas answered`);
     }
     const answer = replica.fetch(key);
     if (!(answer instanceof Promise)) return answer;
     return answer.catch((err: unknown) => {
       if (err instanceof ReplyError) throw err;
-      this.stats.replicaFailures++;
+      this.counters.replicaFailures.inc();
       return this.readOne(key, replicas, from + 1);
     });
   }
@@ -244,7 +230,7 @@ export class QuorumOperations {
           if (counter.outcome === 'reached') {
             resolve(newest([...answers.values()]));
           } else {
-            this.stats.readsUnavailable++;
+            this.counters.readsUnavailable.inc();
             reject(unavailable(`${counter.acknowledged} of ${required} replicas answered`));
           }
         }
@@ -260,7 +246,7 @@ export class QuorumOperations {
               done();
             },
             () => {
-              this.stats.replicaFailures++;
+              this.counters.replicaFailures.inc();
               counter.fail();
               done();
             },
@@ -275,11 +261,11 @@ export class QuorumOperations {
     if (!best) return;
     for (const [replica, record] of answers) {
       if (!supersedes(best, record)) continue;
-      this.stats.readRepairs++;
+      this.counters.readRepairs.inc();
       Promise.resolve()
         .then(() => replica.apply(key, best))
         .catch(() => {
-          this.stats.replicaFailures++;
+          this.counters.replicaFailures.inc();
         });
     }
   }

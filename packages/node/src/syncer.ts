@@ -1,19 +1,11 @@
 import type { Digest } from './digest';
+import type { NodeMetrics } from './metrics';
 import type { PeerClient } from './peer-client';
 import type { Placement } from './placement';
 import { compareVersions, type StoredRecord } from './record';
 import type { Store } from './store';
 import { MAX_KEYS_PER_REQUEST } from './sync-protocol';
 import type { Throttle } from './throttle';
-
-/** What data movement has done since the node started, for INFO. */
-export interface TransferStats {
-  keysReceived: number;
-  bytesReceived: number;
-  keysSent: number;
-  bytesSent: number;
-  keysDropped: number;
-}
 
 /** Options of {@link Syncer}. */
 export interface SyncerOptions {
@@ -22,7 +14,8 @@ export interface SyncerOptions {
   /** Peers over connections for sync traffic, apart from replication so bulk replies never delay it. */
   readonly peers: PeerClient;
   readonly throttle: Throttle;
-  readonly stats: TransferStats;
+  /** Where records moved are counted. */
+  readonly metrics: NodeMetrics;
 }
 
 /** A record this node holds but should hand to its owners. */
@@ -86,8 +79,8 @@ export class Syncer {
       bytes += sizeOf(key, record);
       if (result.applied) stored++;
     }
-    this.options.stats.keysReceived += stored;
-    this.options.stats.bytesReceived += bytes;
+    this.options.metrics.counters.recordsReceived.inc(stored);
+    this.options.metrics.counters.bytesReceived.inc(bytes);
     await this.options.throttle.take(bytes);
     return stored;
   }
@@ -159,7 +152,7 @@ export class Syncer {
       // A newer write may have arrived meanwhile: only the version confirmed goes.
       if (h.drop && current && compareVersions(current, h.record) === 0) {
         await this.options.store.remove(h.key);
-        this.options.stats.keysDropped++;
+        this.options.metrics.counters.recordsDropped.inc();
       }
     }
     return unconfirmed;
@@ -167,7 +160,7 @@ export class Syncer {
 
   /** Sends `owner` the records it lacks; returns those it now holds (or holds newer). */
   private async pushTo(owner: string, items: readonly Handoff[]): Promise<Handoff[]> {
-    const { peers, stats, throttle } = this.options;
+    const { peers, metrics, throttle } = this.options;
     const versions = await peers.versions(
       owner,
       items.map((h) => h.key),
@@ -184,13 +177,13 @@ export class Syncer {
       bytes += sizeOf(h.key, h.record);
       pushes.push(
         peers.replicate(owner, h.key, h.record).then(() => {
-          stats.keysSent++;
+          metrics.counters.recordsSent.inc();
           held.push(h);
         }),
       );
     });
     await Promise.all(pushes);
-    stats.bytesSent += bytes;
+    metrics.counters.bytesSent.inc(bytes);
     await throttle.take(bytes);
     return held;
   }
