@@ -1,3 +1,4 @@
+import type { TokenRange } from '@kv/ring';
 import type { Digest } from './digest';
 import type { NodeMetrics } from './metrics';
 import type { PeerClient } from './peer-client';
@@ -98,7 +99,7 @@ export class Syncer {
     let batch: Handoff[] = [];
     let unconfirmed = 0;
     const candidates: Omit<Handoff, 'record'>[] = [];
-    await store.forEachVersion((key, _version, t) => {
+    const visit = (key: Buffer, _version: unknown, t: number): void => {
       const targetOwners = placement.targetOwnersOfToken(t);
       if (targetOwners.includes(selfId)) return;
       const serving = placement.readOwnersOfToken(t).includes(selfId);
@@ -106,7 +107,8 @@ export class Syncer {
       // With no owner left (the last node leaving) there is nobody to hand to.
       if (targetOwners.length === 0) return;
       candidates.push({ key, owners: targetOwners, drop: !serving });
-    });
+    };
+    for (const range of this.rangesNotTargeted(placement)) await store.forEachVersion(visit, range);
     for (const candidate of candidates) {
       const record = store.read(candidate.key);
       if (!record) continue;
@@ -118,6 +120,18 @@ export class Syncer {
     }
     if (batch.length > 0) unconfirmed += await this.flush(batch);
     return unconfirmed;
+  }
+
+  /**
+   * The token ranges this node does not own in the target ring: the only ones a hand-off
+   * reads. The whole space (one undefined range) when the ring's own preference lists are
+   * not the ones placement uses (a replication factor set on this node).
+   */
+  private rangesNotTargeted(placement: Placement): (TokenRange | undefined)[] {
+    const { target } = placement;
+    if (target.size === 0 || target.replicationFactor !== placement.replicationFactor)
+      return [undefined];
+    return target.ranges().filter((r) => !r.owners.includes(this.options.selfId));
   }
 
   /** Pushes a batch to its owners; drops what every owner confirmed. Returns the unconfirmed count. */
