@@ -7,7 +7,7 @@ import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
-import { acknowledges, type ApplyResult } from './replication';
+import { WriteRound } from './write-round';
 
 /** Options of {@link QuorumOperations}. */
 export interface QuorumOperationsOptions {
@@ -26,15 +26,6 @@ export interface QuorumOperationsOptions {
   readQuorum: number;
   /** Where the quorum work is counted. */
   metrics: NodeMetrics;
-}
-
-type Outcome =
-  { kind: 'ack'; result: ApplyResult } | { kind: 'stale'; ts: number } | { kind: 'fail' };
-
-/** A write round once its quorum is decided. */
-interface Decided {
-  readonly counter: QuorumCounter;
-  readonly outcomes: readonly Outcome[];
 }
 
 /**
@@ -94,10 +85,9 @@ export class QuorumOperations {
         `0 of ${required} replicas acknowledged: the ring has ${ids.length} replica(s) for this key`,
       );
     }
-    const replicas = this.options.replicas.all(ids);
-    const first = this.replicate(key, this.version(value, expiresAt), replicas, required);
-    if (!(first instanceof Promise) && staleTs(first) === 0) return this.conclude(first, required);
-    return this.retryIfStale(first, key, value, expiresAt, replicas, required);
+    const first = this.replicate(key, this.version(value, expiresAt), ids, required);
+    if (!(first instanceof Promise) && first.staleTs === 0) return this.conclude(first);
+    return this.retryIfStale(first, key, value, expiresAt, ids, required);
   }
 
   private version(value: Buffer | null, expiresAt: number): StoredRecord {
@@ -109,28 +99,26 @@ export class QuorumOperations {
    * behind: it has now observed that version, so one more round orders after it.
    */
   private async retryIfStale(
-    first: Decided | Promise<Decided>,
+    first: WriteRound | Promise<WriteRound>,
     key: Buffer,
     value: Buffer | null,
     expiresAt: number,
-    replicas: readonly Replica[],
+    ids: readonly string[],
     required: number,
   ): Promise<{ existed: boolean }> {
-    let decided = await first;
-    const stale = staleTs(decided);
-    if (stale > 0) {
-      this.options.clock.observe(stale);
+    let round = await first;
+    if (round.staleTs > 0) {
+      this.options.clock.observe(round.staleTs);
       this.counters.versionRetries.inc();
-      decided = await this.replicate(key, this.version(value, expiresAt), replicas, required);
+      round = await this.replicate(key, this.version(value, expiresAt), ids, required);
     }
-    return this.conclude(decided, required);
+    return this.conclude(round);
   }
 
-  private conclude({ counter, outcomes }: Decided, required: number): { existed: boolean } {
-    if (counter.outcome === 'reached')
-      return { existed: outcomes.some((o) => o.kind === 'ack' && o.result.existed) };
+  private conclude(round: WriteRound): { existed: boolean } {
+    if (round.reached) return { existed: round.existed };
     this.counters.writesUnavailable.inc();
-    throw unavailable(`${counter.acknowledged} of ${required} replicas acknowledged`);
+    throw unavailable(`${round.acknowledged} of ${round.required} replicas acknowledged`);
   }
 
   /**
@@ -140,43 +128,28 @@ export class QuorumOperations {
   private replicate(
     key: Buffer,
     record: StoredRecord,
-    replicas: readonly Replica[],
+    ids: readonly string[],
     required: number,
-  ): Decided | Promise<Decided> {
-    const counter = new QuorumCounter(replicas.length, required);
-    const outcomes: Outcome[] = [];
-    const round: Decided = { counter, outcomes };
-    let decided = false;
-    let resolve: ((round: Decided) => void) | undefined;
-    const settle = (outcome: Outcome): void => {
-      outcomes.push(outcome);
-      if (outcome.kind === 'ack') counter.ack();
-      else counter.fail();
-      if (outcome.kind === 'fail') this.counters.replicaFailures.inc();
-      // Decided, and every replica that will answer quickly has: the caller learns of
-      // stale replicas seen so far; the rest finish in the background.
-      if (!decided && counter.outcome !== undefined) {
-        decided = true;
-        resolve?.(round);
-      }
-    };
-    const answered = (result: ApplyResult): void =>
-      settle(
-        acknowledges(result, record) ? { kind: 'ack', result } : { kind: 'stale', ts: result.ts },
-      );
-    for (const replica of replicas) {
+  ): WriteRound | Promise<WriteRound> {
+    const round = new WriteRound(record, ids.length, required);
+    for (const id of ids) {
+      const replica = this.options.replicas.of(id);
       const result = replica.apply(key, record);
       if (!(result instanceof Promise)) {
-        answered(result);
+        round.answered(result);
         continue;
       }
-      result.then(answered, (err: unknown) => {
-        // A refusal is an answer; a replica that could not be reached gets the write later.
-        if (!(err instanceof ReplyError)) this.options.hints.add(replica.id, key, record);
-        settle({ kind: 'fail' });
-      });
+      result.then(
+        (answer) => round.answered(answer),
+        (err: unknown) => {
+          // A refusal is an answer; a replica that could not be reached gets the write later.
+          if (!(err instanceof ReplyError)) this.options.hints.add(replica.id, key, record);
+          this.counters.replicaFailures.inc();
+          round.failed();
+        },
+      );
     }
-    return decided ? round : new Promise((r) => (resolve = r));
+    return round.decided ? round : round.whenDecided();
   }
 
   /**
@@ -269,11 +242,4 @@ export class QuorumOperations {
         });
     }
   }
-}
-
-/** The newest timestamp a stale replica reported in a round; 0 for none. */
-function staleTs({ outcomes }: Decided): number {
-  let ts = 0;
-  for (const o of outcomes) if (o.kind === 'stale' && o.ts > ts) ts = o.ts;
-  return ts;
 }

@@ -89,11 +89,6 @@ export class Replicas {
     return replica;
   }
 
-  /** The replicas on `ids`, in order. */
-  all(ids: readonly string[]): Replica[] {
-    return ids.map((id) => this.of(id));
-  }
-
   /** The replicas on `ids`, nearest first: this node, then reachable ones, then the rest. */
   nearestFirst(ids: readonly string[]): Replica[] {
     const near: Replica[] = ids.includes(this.local.id) ? [this.local] : [];
