@@ -14,7 +14,7 @@ export {
 } from './node-options';
 export { Store } from './store';
 export { MemoryEngine } from './memory-engine';
-export { inRange, type StorageEngine } from './engine';
+export { inRange, type StorageEngine, type EngineEntry, type EngineVersion } from './engine';
 export { HybridLogicalClock, wallOf, LOGICAL_BITS } from './hlc';
 export { compareVersions, supersedes, isLive, newest, type StoredRecord } from './record';
 export { QuorumCounter, type QuorumOutcome } from './quorum';
