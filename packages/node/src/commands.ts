@@ -9,7 +9,7 @@ import {
 import { tooLarge, wrongArgs } from './errors';
 import { isLive, type StoredRecord } from './record';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
-import type { RequestCoordinator } from './request-coordinator';
+import type { QuorumOperations } from './quorum-operations';
 import { globMatcher, type ScanCursors } from './scan';
 import type { Store } from './store';
 import { SYNC_COMMANDS, type SyncContext } from './sync-commands';
@@ -17,7 +17,8 @@ import { SYNC_COMMANDS, type SyncContext } from './sync-commands';
 /** What command handlers need from the node. */
 export interface CommandContext extends SyncContext {
   readonly store: Store;
-  readonly coordinator: RequestCoordinator;
+  /** Reads and writes on the key's replicas. */
+  readonly quorum: QuorumOperations;
   /** Largest key accepted, in bytes. */
   readonly maxKeyBytes: number;
   /** Wall clock, milliseconds since the epoch. */
@@ -99,7 +100,7 @@ function put(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
         `unsupported option '${args[i]?.toString() ?? ''}' (PUT key value [EX seconds|PX milliseconds] [W n])`,
       );
   }
-  const done = ctx.coordinator.write(key, value, expiresAt, w);
+  const done = ctx.quorum.write(key, value, expiresAt, w);
   return done instanceof Promise ? done.then(() => OK) : OK;
 }
 
@@ -108,7 +109,7 @@ function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   if (keys.length !== 1) throw wrongArgs('GET key [R n]');
   const key = keys[0] as Buffer;
   checkKey(key, ctx);
-  const found = ctx.coordinator.read(key, quorum);
+  const found = ctx.quorum.read(key, quorum);
   const live = (record: StoredRecord | undefined): Reply =>
     isLive(record, ctx.now()) ? record.value : null;
   return found instanceof Promise ? found.then(live) : live(found);
@@ -119,7 +120,7 @@ async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   if (keys.length === 0) throw wrongArgs('DELETE key [key ...] [W n]');
   keys.forEach((k) => checkKey(k, ctx));
   const results = await Promise.all(
-    keys.map(async (k) => await ctx.coordinator.write(k, null, 0, quorum)),
+    keys.map(async (k) => await ctx.quorum.write(k, null, 0, quorum)),
   );
   return results.filter((r) => r.existed).length;
 }
@@ -128,7 +129,7 @@ async function exists(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'R');
   if (keys.length === 0) throw wrongArgs('EXISTS key [key ...] [R n]');
   keys.forEach((k) => checkKey(k, ctx));
-  const records = await Promise.all(keys.map(async (k) => await ctx.coordinator.read(k, quorum)));
+  const records = await Promise.all(keys.map(async (k) => await ctx.quorum.read(k, quorum)));
   const now = ctx.now();
   return records.filter((r) => isLive(r, now)).length;
 }
@@ -225,7 +226,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     max: 1,
     usage: 'DBSIZE',
     // As in Redis, a key that expired counts until it is purged: O(1), not a scan.
-    run: (_args, ctx) => ctx.store.engine.size - ctx.store.engine.tombstones,
+    run: (_args, ctx) => ctx.store.size - ctx.store.tombstones,
   },
   SELECT: {
     min: 2,

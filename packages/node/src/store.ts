@@ -1,16 +1,18 @@
-import type { StorageEngine } from './engine';
+import type { TokenRange } from '@kv/ring';
+import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
 import { wallOf, type HybridLogicalClock } from './hlc';
-import { compareVersions, isLive, type StoredRecord } from './record';
+import { compareVersions, isLive, type RecordVersion, type StoredRecord } from './record';
 import type { ApplyResult } from './replication';
 
 /**
  * A node's local data: an engine plus last-writer-wins merging, expiry and purging of
  * tombstones. Every record applied here moves the node's clock past its version, so
- * versions this node creates later order after everything it has stored.
+ * versions this node creates later order after everything it has stored. The only door to
+ * the engine: nothing else in the node reaches it.
  */
 export class Store {
   constructor(
-    readonly engine: StorageEngine,
+    private readonly engine: StorageEngine,
     private readonly clock: HybridLogicalClock,
     private readonly now: () => number = Date.now,
   ) {}
@@ -44,6 +46,58 @@ export class Store {
     const result: ApplyResult = { applied: true, existed, ts: record.ts, origin: record.origin };
     const done = this.engine.put(key, record);
     return done ? done.then(() => result) : result;
+  }
+
+  /** Forgets a key entirely; resolves once a durable engine has the change. */
+  remove(key: Buffer): void | Promise<void> {
+    return this.engine.remove(key);
+  }
+
+  /** Every record whose key's token lies in `range` (all when omitted), in token order. */
+  entries(range?: TokenRange): IterableIterator<EngineEntry> {
+    return this.engine.entries(range);
+  }
+
+  /** Key and version of every record in `range` (all when omitted), in token order. */
+  versions(range?: TokenRange): IterableIterator<EngineVersion> {
+    return this.engine.versions(range);
+  }
+
+  /**
+   * Calls `visit` for every key and version in `range` (all when omitted), in token order,
+   * yielding to the event loop every `batch` records so a pass over a large store does not
+   * stall request serving.
+   */
+  async forEachVersion(
+    visit: (key: Buffer, version: RecordVersion, token: number) => void,
+    range?: TokenRange,
+    batch = 2000,
+  ): Promise<void> {
+    let n = 0;
+    for (const [key, version, t] of this.engine.versions(range)) {
+      visit(key, version, t);
+      if (++n % batch === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Records held, tombstones included. */
+  get size(): number {
+    return this.engine.size;
+  }
+
+  /** Tombstones held. */
+  get tombstones(): number {
+    return this.engine.tombstones;
+  }
+
+  /** Bytes of keys and values held (an estimate for engines that cannot know exactly). */
+  get bytes(): number {
+    return this.engine.bytes;
+  }
+
+  /** Releases what the engine holds open. */
+  close(): void | Promise<void> {
+    return this.engine.close();
   }
 
   /**

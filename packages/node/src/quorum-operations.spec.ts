@@ -12,9 +12,12 @@ import { Ring } from '@kv/ring';
 import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
+import { NodeMetrics } from './metrics';
 import { Placement } from './placement';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
-import { RequestCoordinator } from './request-coordinator';
+import { PeerClient } from './peer-client';
+import { QuorumOperations } from './quorum-operations';
+import { Replicas } from './replica';
 import { Store } from './store';
 
 // Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
@@ -59,23 +62,25 @@ function coordinatorAt(
   selfId: string,
   stores: Map<string, Store>,
   members: readonly string[],
-  options: { writeQuorum?: number; down?: ReadonlySet<string> } = {},
-): RequestCoordinator {
+  options: { writeQuorum?: number; down?: ReadonlySet<string>; metrics?: NodeMetrics } = {},
+): QuorumOperations {
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const placement = new Placement(1, ring, ring);
-  return new RequestCoordinator({
+  const clock = new HybridLogicalClock(() => WALL_MS);
+  const peers = new PeerClient(poolOf(stores, options.down));
+  return new QuorumOperations({
     selfId,
-    store: stores.get(selfId) as Store,
-    peers: poolOf(stores, options.down),
-    clock: new HybridLogicalClock(() => WALL_MS),
+    replicas: new Replicas(selfId, stores.get(selfId) as Store, peers, clock),
+    clock,
     placement: () => placement,
     hints: new HintStore({}),
     writeQuorum: options.writeQuorum ?? 2,
     readQuorum: 1,
+    metrics: options.metrics ?? new NodeMetrics(),
   });
 }
 
-describe('RequestCoordinator writes', () => {
+describe('QuorumOperations writes', () => {
   const key = Buffer.from('user:1');
 
   it('does not count a replica holding another origin at the same timestamp as an ack', async () => {
@@ -90,7 +95,8 @@ describe('RequestCoordinator writes', () => {
     };
     for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
 
-    const coordinator = coordinatorAt(ids[0], stores, ids);
+    const metrics = new NodeMetrics();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { metrics });
     await coordinator.write(key, Buffer.from('mine'), 0);
 
     // The acknowledged write is what a quorum of replicas holds: it was re-versioned past
@@ -98,7 +104,7 @@ describe('RequestCoordinator writes', () => {
     const held = ids.map((id) => (stores.get(id) as Store).read(key));
     expect(held.filter((r) => r?.value?.toString() === 'mine').length).toBeGreaterThanOrEqual(2);
     for (const record of held) expect(record?.origin).toBe(ids[0]);
-    expect(coordinator.stats.versionRetries).toBe(1);
+    expect(metrics.counters.versionRetries.value).toBe(1);
   });
 
   it('acknowledges a replica that already holds exactly the version sent', async () => {
@@ -116,7 +122,8 @@ describe('RequestCoordinator writes', () => {
   it('refuses a W=2 write when the ring has a single replica for the key, writing nothing', async () => {
     const stores = replicaStores();
     // The ring of a node cut off with the coordinator: every other member declared dead.
-    const coordinator = coordinatorAt(ids[0], stores, [ids[0]]);
+    const metrics = new NodeMetrics();
+    const coordinator = coordinatorAt(ids[0], stores, [ids[0]], { metrics });
     await expect(
       Promise.resolve().then(() => coordinator.write(key, Buffer.from('v'), 0)),
     ).rejects.toMatchObject({
@@ -124,7 +131,7 @@ describe('RequestCoordinator writes', () => {
       message: 'UNAVAILABLE 0 of 2 replicas acknowledged: the ring has 1 replica(s) for this key',
     });
     expect((stores.get(ids[0]) as Store).read(key)).toBeUndefined();
-    expect(coordinator.stats.writesUnavailable).toBe(1);
+    expect(metrics.counters.writesUnavailable.value).toBe(1);
   });
 
   it('still acknowledges W=1 on a single-member ring', async () => {
