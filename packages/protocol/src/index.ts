@@ -25,6 +25,13 @@ export { parseTimeReply, timeReply } from './time-reply';
 export { LoopWatch, earliestArrival, LOOP_WATCH_TICK_MS } from './loop-watch';
 export { RespParser, type ParserMode, type ParsedRequest } from './parser';
 export { RespWriter, encodeCommand, encodeReply } from './writer';
+export {
+  connectTcp,
+  listenTcp,
+  type ConnectFactory,
+  type ConnectTarget,
+  type ListenFactory,
+} from './transport';
 export { RespConnection, type ConnectionOptions, type RequestOptions } from './connection';
 export { ConnectionPool, parseAddress, type ConnectionPoolOptions } from './pool';
 export {
