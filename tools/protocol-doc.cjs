@@ -7,13 +7,17 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { renderCommandTable, replaceDocSection } = require('@kv/protocol');
+const { Scope, renderCommandTable, replaceDocSection } = require('@kv/protocol');
 const { createCoordinatorRouter } = require('@kv/coordinator');
+const { createNodeRouter } = require('@kv/node');
 
 const docPath = path.join(__dirname, '..', 'docs', 'protocol.md');
 
+const nodeCommands = createNodeRouter().commands;
 const sections = {
   coordinator: renderCommandTable(createCoordinatorRouter().commands),
+  node: renderCommandTable(nodeCommands, [Scope.client, Scope.admin]),
+  'node-peer': renderCommandTable(nodeCommands, [Scope.peer]),
 };
 
 let doc = fs.readFileSync(docPath, 'utf8');

@@ -17,7 +17,8 @@ export {
   type RequestCoordinatorOptions,
   type CoordinationStats,
 } from './request-coordinator';
-export { COMMANDS } from './commands';
+export { NODE_COMMANDS, createNodeRouter } from './node-commands';
+export type { CommandContext } from './command-context';
 export { main } from './cli';
 export { parseNodeConfig, type ParsedConfig } from './config';
 export { NodeError, InvalidNodeOptionError } from './errors';

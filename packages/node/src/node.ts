@@ -1,7 +1,7 @@
 import { ConnectionPool, createRespServer, parseAddress, type RespServer } from '@kv/protocol';
 import { Phase, RingEpoch as Placement, type Ring } from '@kv/ring';
 import type { Logger } from 'winston';
-import { dispatch, type CommandContext } from './commands';
+import type { CommandContext } from './command-context';
 import { CoordinatorLink } from './coordinator-link';
 import type { StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
@@ -10,6 +10,7 @@ import { renderInfo, type InfoSection } from './info';
 import { HintStore } from './hints';
 import { createNodeLogger, type LogFormat, type LogLevel } from './logger';
 import { MemoryEngine } from './memory-engine';
+import { createNodeRouter } from './node-commands';
 import { Rebalancer } from './rebalancer';
 import { RequestCoordinator } from './request-coordinator';
 import { ScanCursors } from './scan';
@@ -187,12 +188,13 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
   let commandsProcessed = 0;
 
   let logger = options.logger;
-  const count = (name: string): void => {
+  const count = ({ name }: { name: string }): void => {
     commandsProcessed++;
     opsByCommand.set(name, (opsByCommand.get(name) ?? 0) + 1);
   };
+  const router = createNodeRouter([count]);
   const server: RespServer = createRespServer({
-    handler: (args, connection) => dispatch(args, ctx, connection, count),
+    handler: (args, connection) => router.dispatch(args, ctx, connection),
     limits: { maxBulkLength: Math.max(maxValueBytes, maxKeyBytes) },
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
     maxConnections: options.maxConnections ?? 10_000,
