@@ -8,9 +8,8 @@ import {
   quoteArg,
   type CommandHook,
   type CommandTable,
-  type Reply,
 } from '@kv/protocol';
-import { RingError, RingTooLargeError } from '@kv/ring';
+import { RingError, RingTooLargeError, encodeRingReply } from '@kv/ring';
 import { nodeId, registerOptions, wrongArgs } from './command-args';
 import { NotRegisteredError } from './errors';
 import type { Membership, MembershipChange, RegisterOptions, Registration } from './membership';
@@ -132,11 +131,7 @@ export const COORDINATOR_COMMANDS = {
       const known = args[1]?.toString('latin1');
       if (known !== undefined && !/^-?\d{1,15}$/.test(known))
         throw wrongArgs(`RING known-epoch must be an integer, got '${known}'`);
-      if (known !== undefined && Number(known) === membership.epoch) return [membership.epoch];
-      const reply: Reply[] = [membership.epoch, JSON.stringify(membership.ring.toJSON())];
-      if (membership.target !== membership.ring)
-        reply.push(JSON.stringify(membership.target.toJSON()));
-      return reply;
+      return encodeRingReply(membership.ringEpoch, known === undefined ? undefined : Number(known));
     },
   },
   PING: {

@@ -7,6 +7,7 @@ import {
   type CommandTable,
   type Reply,
 } from '@kv/protocol';
+import { encodeRingReply } from '@kv/ring';
 import type { CommandContext } from './command-context';
 import { tooLarge, wrongArgs } from './errors';
 import { isLive, type StoredRecord } from './record';
@@ -231,10 +232,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
       const view = ctx.ring();
       if (view === undefined)
         throw new ReplyError(`${ErrorCode.UNAVAILABLE} this node has no ring yet`);
-      if (known === view.epoch) return [view.epoch];
-      return view.target === undefined
-        ? [view.epoch, view.json]
-        : [view.epoch, view.json, view.target];
+      return encodeRingReply({ epoch: view.epoch, read: view.json, target: view.target }, known);
     },
   },
   SELECT: {
