@@ -1,8 +1,13 @@
-import { LimitExceededError, ProtocolError, ReplyError, TooLargeError } from './errors';
+import { ProtocolError, ReplyError, TooLargeError } from './errors';
 import { splitInline } from './inline';
 import { resolveLimits, type ProtocolLimits } from './limits';
-import { CR, EMPTY, INCOMPLETE, LF, RespCursor, TYPE, describeByte } from './resp-cursor';
+import * as cursor from './resp-cursor';
 import { OK, SimpleString, type RespValue } from './types';
+
+// Module-level copies: compiled to CommonJS, an imported name is a property load at every
+// use, and these are read per argument in the parse loops.
+const { CR, EMPTY, LF, TYPE, describeByte } = cursor;
+const INCOMPLETE: typeof cursor.INCOMPLETE = cursor.INCOMPLETE;
 
 /**
  * What the parser expects: `request` accepts arrays of bulk strings and inline commands
@@ -33,7 +38,7 @@ type Step = RespValue | ParsedRequest | typeof INCOMPLETE | typeof NOTHING;
  *
  * After a {@link ProtocolError} the parser is unusable: every later `feed` throws it again.
  */
-export class RespParser<M extends ParserMode = ParserMode> extends RespCursor {
+export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCursor {
   readonly mode: M;
   /** Chunks held back while waiting for `needed` bytes of one long element. */
   private parked: Buffer[] = [];
@@ -59,7 +64,7 @@ export class RespParser<M extends ParserMode = ParserMode> extends RespCursor {
 
   /**
    * Parses `chunk`, calling `onMessage` for every message it completes.
-   * @throws {@link ProtocolError} (or its subclass {@link LimitExceededError}) on malformed or over-limit input.
+   * @throws {@link ProtocolError} (or its subclass `LimitExceededError`) on malformed or over-limit input.
    */
   feed(
     chunk: Buffer,
@@ -178,12 +183,7 @@ export class RespParser<M extends ParserMode = ParserMode> extends RespCursor {
   private checkBuffered(): void {
     const held = this.bufferedBytes;
     if (held > this.limits.maxBufferedBytes) {
-      throw new LimitExceededError(
-        'maxBufferedBytes',
-        this.limits.maxBufferedBytes,
-        held,
-        'unfinished message',
-      );
+      throw this.overLimit('maxBufferedBytes', held, 'unfinished message');
     }
   }
 
@@ -206,22 +206,12 @@ export class RespParser<M extends ParserMode = ParserMode> extends RespCursor {
     if (lf === -1) {
       const length = buf.length - this.pos;
       if (length > this.limits.maxInlineLength) {
-        throw new LimitExceededError(
-          'maxInlineLength',
-          this.limits.maxInlineLength,
-          length,
-          'inline command line',
-        );
+        throw this.overLimit('maxInlineLength', length, 'inline command line');
       }
       return INCOMPLETE;
     }
     if (lf - this.pos > this.limits.maxInlineLength) {
-      throw new LimitExceededError(
-        'maxInlineLength',
-        this.limits.maxInlineLength,
-        lf - this.pos,
-        'inline command line',
-      );
+      throw this.overLimit('maxInlineLength', lf - this.pos, 'inline command line');
     }
     const lineEnd = lf > this.pos && buf[lf - 1] === CR ? lf - 1 : lf;
     const line = buf.subarray(this.pos, lineEnd);
@@ -272,12 +262,7 @@ export class RespParser<M extends ParserMode = ParserMode> extends RespCursor {
     }
     if (length > this.limits.maxBulkLength) {
       if (this.mode === 'reply') {
-        throw new LimitExceededError(
-          'maxBulkLength',
-          this.limits.maxBulkLength,
-          length,
-          'bulk string length',
-        );
+        throw this.overLimit('maxBulkLength', length, 'bulk string length');
       }
       this.pos = dataStart;
       this.discard = length + 2;
@@ -313,12 +298,7 @@ export class RespParser<M extends ParserMode = ParserMode> extends RespCursor {
     const count = this.readLength('array');
     if (this.lineEnd === -1) return INCOMPLETE;
     if (count > this.limits.maxArrayLength) {
-      throw new LimitExceededError(
-        'maxArrayLength',
-        this.limits.maxArrayLength,
-        count,
-        'array length',
-      );
+      throw this.overLimit('maxArrayLength', count, 'array length');
     }
     this.pos = this.lineEnd;
     return count;
@@ -326,12 +306,7 @@ export class RespParser<M extends ParserMode = ParserMode> extends RespCursor {
 
   private pushFrame(items: RespValue[], remaining: number): void {
     if (this.stack.length >= this.limits.maxDepth) {
-      throw new LimitExceededError(
-        'maxDepth',
-        this.limits.maxDepth,
-        this.stack.length + 1,
-        'array nesting depth',
-      );
+      throw this.overLimit('maxDepth', this.stack.length + 1, 'array nesting depth');
     }
     this.stack.push({ items, remaining, tooLarge: null });
   }

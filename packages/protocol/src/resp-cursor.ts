@@ -41,6 +41,15 @@ export abstract class RespCursor {
 
   protected constructor(readonly limits: ProtocolLimits) {}
 
+  /** The error for `actual` past the limit `name`; what was measured is `what`. */
+  protected overLimit(
+    name: keyof ProtocolLimits,
+    actual: number,
+    what: string,
+  ): LimitExceededError {
+    return new LimitExceededError(name, this.limits[name], actual, what);
+  }
+
   /** Position of the CR ending the line that starts after the type byte, or -1 when not all here. */
   protected findLineEnd(): number {
     const buf = this.buf;
@@ -49,12 +58,7 @@ export abstract class RespCursor {
     if (cr === -1 || cr + 1 >= buf.length) {
       const length = buf.length - from;
       if (length > this.limits.maxInlineLength) {
-        throw new LimitExceededError(
-          'maxInlineLength',
-          this.limits.maxInlineLength,
-          length,
-          'header line',
-        );
+        throw this.overLimit('maxInlineLength', length, 'header line');
       }
       return -1;
     }
