@@ -7,7 +7,7 @@ import {
 import type { Ring, RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
 import { describeChange } from './change-log';
-import { dispatch, type CommandContext } from './commands';
+import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
 import { resolveConfig, type CoordinatorConfig } from './config';
 import { ListenError } from './errors';
 import { checkIntervalFor, FailureDetector } from './failure-detector';
@@ -96,10 +96,11 @@ export class Coordinator {
       commit: (change) => this.commit(change),
       info: () => this.info(),
     };
+    const router = createCoordinatorRouter();
     this.server = createRespServer({
-      handler: (args) => {
+      handler: (args, connection) => {
         this.commandsProcessed++;
-        return dispatch(context, args);
+        return router.dispatch(args, context, connection);
       },
       limits: { ...COORDINATOR_LIMITS, ...parts.limits },
       idleTimeoutMs: this.config.idleTimeoutMs,

@@ -53,12 +53,11 @@ export {
 export { FailureDetector, checkIntervalFor, type FailureDetectorOptions } from './failure-detector';
 export { StateStore, STATE_FILE_NAME } from './state-store';
 export {
-  COMMANDS,
-  dispatch,
-  type Command,
+  COORDINATOR_COMMANDS,
+  createCoordinatorRouter,
   type CommandContext,
   type CommandName,
-} from './commands';
+} from './coordinator-commands';
 export {
   CoordinatorError,
   ConfigError,

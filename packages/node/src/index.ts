@@ -21,7 +21,8 @@ export { QuorumCounter, type QuorumOutcome } from './quorum';
 export { QuorumOperations, type QuorumOperationsOptions } from './quorum-operations';
 export { LocalReplica, RemoteReplica, Replicas, type Replica } from './replica';
 export { PeerClient, type KeyVersionPage } from './peer-client';
-export { COMMANDS } from './commands';
+export { NODE_COMMANDS, createNodeRouter } from './node-commands';
+export type { CommandContext } from './command-context';
 export {
   NodeMetrics,
   CounterCell,

@@ -7,7 +7,8 @@ import {
 } from '@kv/protocol';
 import type { Ring } from '@kv/ring';
 import type { Logger } from 'winston';
-import { COMMANDS, dispatch, type CommandContext } from './commands';
+import type { CommandContext } from './command-context';
+import { NODE_COMMANDS, createNodeRouter } from './node-commands';
 import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { HybridLogicalClock } from './hlc';
@@ -84,7 +85,9 @@ export class StorageNode implements KvNode {
   private readonly syncPeers: ConnectionPool;
   private readonly hints: HintStore;
   /** This node's metrics registry (several nodes may share a process). */
-  readonly metrics = new NodeMetrics(Object.keys(COMMANDS));
+  readonly metrics = new NodeMetrics(
+    Object.entries(NODE_COMMANDS).flatMap(([name, spec]) => [name, ...(spec.aliases ?? [])]),
+  );
   private readonly requests: QuorumOperations;
   private readonly rebalancer: Rebalancer;
   private readonly link: CoordinatorLink;
@@ -236,10 +239,12 @@ export class StorageNode implements KvNode {
     return this.closing;
   }
 
-  private readonly countCommand = (name: string): void => this.metrics.countCommand(name);
+  private readonly router = createNodeRouter([
+    ({ name }): void => this.metrics.countCommand(name),
+  ]);
 
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
-    return dispatch(args, this.context, connection, this.countCommand);
+    return this.router.dispatch(args, this.context, connection);
   }
 
   /** Start order: purging, then the coordinator link (which brings rings, then data). */

@@ -164,3 +164,16 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   return `(${typeof value})`;
 }
+
+/** `decodeRingReply` was given something that is not a `RING` reply. */
+export class InvalidRingReplyError extends RingError {
+  /** Stable code of this condition. */
+  readonly code = 'INVALID_RING_REPLY';
+  /** What was wrong, e.g. `the ring is not a bulk string`. */
+  readonly detail: string;
+  constructor(detail: string, options?: ErrorOptions) {
+    super(`invalid RING reply: ${detail}`, options);
+    this.name = 'InvalidRingReplyError';
+    this.detail = detail;
+  }
+}

@@ -33,6 +33,12 @@
  */
 export { Ring, type RingJSON } from './ring';
 export { RingEpoch, Phase, type WriteReplicas } from './ring-epoch';
+export {
+  encodeRingReply,
+  decodeRingReply,
+  type RingReplySource,
+  type RingReplyValues,
+} from './ring-reply';
 export { diff, type RangeChange } from './diff';
 export type { TokenRange, OwnedRange } from './ranges';
 export type { Ownership } from './ownership';
@@ -59,4 +65,5 @@ export {
   UnknownMemberError,
   RingTooLargeError,
   InvalidRingJsonError,
+  InvalidRingReplyError,
 } from './errors';
