@@ -5,6 +5,7 @@ import {
   ReplyError,
   Scope,
   SimpleString,
+  timeReply,
   quoteArg,
   type CommandHook,
   type CommandTable,
@@ -141,6 +142,14 @@ export const COORDINATOR_COMMANDS = {
     reply: '`+PONG`, or the message as a bulk string',
     // A copy: the argument is a view into the receive buffer.
     run: (args) => (args[1] === undefined ? PONG : Buffer.from(args[1])),
+  },
+  TIME: {
+    scope: Scope.client,
+    arity: [0, 0],
+    usage: 'TIME',
+    reply:
+      "`[unix seconds, microseconds]` of the coordinator's wall clock, as Redis answers; nodes measure their clock offset with it",
+    run: () => timeReply(Date.now()),
   },
   INFO: {
     scope: Scope.client,

@@ -4,6 +4,7 @@ import {
   ReplyError,
   Scope,
   SimpleString,
+  timeReply,
   type CommandTable,
   type Reply,
 } from '@kv/protocol';
@@ -184,6 +185,14 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     usage: 'PING [message]',
     reply: '`+PONG`, or the message',
     run: (args) => args[1] ?? PONG,
+  },
+  TIME: {
+    scope: Scope.client,
+    arity: [0, 0],
+    usage: 'TIME',
+    reply:
+      "`[unix seconds, microseconds]` of this node's wall clock, as Redis answers; members measure each other's clocks with it",
+    run: (_args, ctx) => timeReply(ctx.now()),
   },
   ECHO: {
     scope: Scope.client,

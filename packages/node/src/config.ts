@@ -132,6 +132,18 @@ const FLAGS = {
     min: 0,
     describe: 'ms a leaving node spends handing off its data before it leaves anyway',
   },
+  'max-clock-offset': {
+    type: 'number',
+    default: NODE_DEFAULTS.maxClockOffsetMs,
+    min: 1,
+    describe: 'ms this clock may differ from the cluster before the node stops stamping writes',
+  },
+  'write-deadline': {
+    type: 'number',
+    default: NODE_DEFAULTS.writeDeadlineMs,
+    min: 1,
+    describe: 'ms a write may wait between arriving and being stamped before it is refused',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -266,6 +278,8 @@ export async function parseNodeConfig(
       maxHints: num('max-hints'),
       maxHintBytes: num('max-hint-bytes'),
       leaveTimeoutMs: num('leave-timeout'),
+      maxClockOffsetMs: num('max-clock-offset'),
+      writeDeadlineMs: num('write-deadline'),
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

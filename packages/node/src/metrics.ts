@@ -58,6 +58,18 @@ export const COUNTERS = {
     name: 'kv_hints_dropped_total',
     help: 'Writes for an unreachable replica dropped (bounds reached, or it left).',
   },
+  versionsRefused: {
+    name: 'kv_versions_refused_total',
+    help: 'Records refused because their version was further ahead of this clock than the bound.',
+  },
+  writesFenced: {
+    name: 'kv_writes_fenced_total',
+    help: 'Writes and replica writes refused while this node’s clock was out of bounds.',
+  },
+  writeDeadlinesMissed: {
+    name: 'kv_write_deadlines_missed_total',
+    help: 'Writes refused because they may have waited past the write deadline.',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 /** Every gauge a node keeps: Prometheus name (`kv_` prefix, base units). */
@@ -82,6 +94,14 @@ export const GAUGES = {
   hintsPendingBytes: {
     name: 'kv_hints_pending_bytes',
     help: 'Bytes of keys and values kept for unreachable replicas.',
+  },
+  clockFenced: {
+    name: 'kv_clock_fenced',
+    help: '1 while this node’s clock is beyond the offset bound and it stamps no write.',
+  },
+  clockOffset: {
+    name: 'kv_clock_offset_seconds',
+    help: 'This node’s clock minus the cluster’s (median of the members measured).',
   },
 } as const satisfies Record<string, MetricSpec>;
 

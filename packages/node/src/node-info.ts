@@ -76,6 +76,13 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         replica_failures: counters.replicaFailures.value,
         read_repairs: counters.readRepairs.value,
         version_retries: counters.versionRetries.value,
+        max_clock_offset_ms: options.maxClockOffsetMs,
+        clock_offset_ms: Math.round(gauges.clockOffset.value * 1000),
+        clock_fenced: gauges.clockFenced.value,
+        writes_fenced: counters.writesFenced.value,
+        versions_refused: counters.versionsRefused.value,
+        write_deadline_ms: options.writeDeadlineMs,
+        write_deadlines_missed: counters.writeDeadlinesMissed.value,
       },
     },
     {

@@ -30,6 +30,8 @@ export const NODE_DEFAULTS = {
   maxHints: 100_000,
   maxHintBytes: 64 * 1024 * 1024,
   leaveTimeoutMs: 300_000,
+  maxClockOffsetMs: 500,
+  writeDeadlineMs: 2000,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -149,6 +151,25 @@ export interface NodeOptions {
    */
   leaveTimeoutMs?: number;
   /**
+   * Largest tolerated difference between this node's clock and the cluster's. Past it the
+   * node is fenced (it stamps no write and acknowledges no replica write), and versions
+   * further ahead of its clock are refused wherever they come from.
+   * @default 500
+   */
+  maxClockOffsetMs?: number;
+  /**
+   * Longest a write may wait between arriving and being stamped (a paused process, a
+   * blocked loop); past it the write is refused with `-TIMEOUT`. Clients that retry
+   * elsewhere after a timeout should wait at least this plus twice `maxClockOffsetMs`.
+   * @default 2000
+   */
+  writeDeadlineMs?: number;
+  /**
+   * The wall clock, milliseconds since the epoch (tests and simulations skew it).
+   * @default Date.now
+   */
+  wallClock?: () => number;
+  /**
    * Where records live.
    * @default a new MemoryEngine
    */
@@ -179,10 +200,10 @@ export interface Address {
 export type ResolvedNodeOptions = Required<
   Omit<
     NodeOptions,
-    'advertise' | 'coordinator' | 'zone' | 'replicationFactor' | 'engine' | 'logger'
+    'advertise' | 'coordinator' | 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'
   >
 > &
-  Pick<NodeOptions, 'zone' | 'replicationFactor' | 'engine' | 'logger'> & {
+  Pick<NodeOptions, 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'> & {
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
     /** Parsed `coordinator`. */
@@ -220,5 +241,12 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   };
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
+  for (const [name, value] of [
+    ['max clock offset', resolved.maxClockOffsetMs],
+    ['write deadline', resolved.writeDeadlineMs],
+  ] as const) {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new InvalidNodeOptionError(`${name} must be a positive number of ms, got ${value}`);
+  }
   return resolved;
 }

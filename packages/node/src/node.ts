@@ -9,9 +9,9 @@ import type { Ring } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
+import { ClockFence } from './clock-fence';
 import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
-import { HybridLogicalClock } from './hlc';
 import { renderInfo } from './info';
 import { createNodeLogger } from './logger';
 import { MemoryEngine } from './memory-engine';
@@ -91,6 +91,7 @@ export class StorageNode implements KvNode {
   private readonly requests: QuorumOperations;
   private readonly rebalancer: Rebalancer;
   private readonly link: CoordinatorLink;
+  private readonly fence: ClockFence;
   private readonly context: CommandContext;
   private current: Placement | undefined;
   private ringJson: { epoch: number; json: string; target?: string } | undefined;
@@ -114,12 +115,25 @@ export class StorageNode implements KvNode {
         format: options.logFormat,
         silent: options.silent,
       });
-    const clock = new HybridLogicalClock();
-    this.store = new Store(options.engine ?? new MemoryEngine(), clock);
     this.peers = new ConnectionPool({
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
     });
+    this.fence = new ClockFence({
+      maxOffsetMs: options.maxClockOffsetMs,
+      writeDeadlineMs: options.writeDeadlineMs,
+      intervalMs: options.heartbeatIntervalMs,
+      coordinator: `${options.coordinator.host}:${options.coordinator.port}`,
+      peers: () => this.current?.members().filter((id) => id !== this.id) ?? [],
+      send: (target, args) => this.peers.send(target, args),
+      metrics: this.metrics,
+      logger: this.logger,
+      wallClock: options.wallClock,
+    });
+    const { clock } = this.fence;
+    this.store = new Store(options.engine ?? new MemoryEngine(), clock, options.wallClock, () =>
+      this.metrics.counters.versionsRefused.inc(),
+    );
     // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
     this.syncPeers = new ConnectionPool({
       requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
@@ -141,6 +155,7 @@ export class StorageNode implements KvNode {
       writeQuorum: options.writeQuorum,
       readQuorum: options.readQuorum,
       metrics: this.metrics,
+      gate: this.fence.gate,
     });
     this.rebalancer = new Rebalancer({
       selfId: this.id,
@@ -176,7 +191,8 @@ export class StorageNode implements KvNode {
       store: this.store,
       quorum: this.requests,
       maxKeyBytes: options.maxKeyBytes,
-      now: Date.now,
+      now: options.wallClock ?? Date.now,
+      beforeReplicaWrite: () => this.fence.gate.beforeReplicaWrite(),
       info: (sections) => renderInfo(this.infoSections(), sections),
       selfId: this.id,
       placement: () => this.current,
@@ -239,9 +255,7 @@ export class StorageNode implements KvNode {
     return this.closing;
   }
 
-  private readonly router = createNodeRouter([
-    ({ name }): void => this.metrics.countCommand(name),
-  ]);
+  private readonly router = createNodeRouter([({ name }): void => this.metrics.countCommand(name)]);
 
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
     return this.router.dispatch(args, this.context, connection);
@@ -256,6 +270,7 @@ export class StorageNode implements KvNode {
     this.purgeTimer.unref();
     this.logger.info(`Started on ${this.host}:${this.port}`);
     await this.link.start();
+    await this.fence.start();
   }
 
   /** Stop order: the reverse of start, after handing data off when leaving. */
@@ -263,6 +278,7 @@ export class StorageNode implements KvNode {
     clearInterval(this.purgeTimer);
     if (leave) await this.handOffBeforeLeaving();
     this.rebalancer.close();
+    this.fence.stop();
     await this.server.close();
     await this.link.stop(leave);
     this.peers.close();

@@ -21,6 +21,8 @@ export interface PeerContext {
   placement(): Placement | undefined;
   /** This node's co-owned digests, shared with its own sync rounds. */
   readonly digests: CoOwnedDigests;
+  /** Throws a `CLOCKSKEW` reply while this node's clock is out of bounds. */
+  beforeReplicaWrite(): void;
 }
 
 /** The placement at `epoch`, or `-UNAVAILABLE` naming this node's epoch. */
@@ -60,9 +62,11 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     usage: 'REPLICATE key ts origin expiresAt [value]',
     reply:
       '`[applied 0/1, existed 0/1, ts, origin]`: the version held afterwards; no value stores a tombstone',
-    errors: '`-WRONGARGS` for a ts or expiresAt that is not a non-negative integer',
+    errors:
+      "`-WRONGARGS` for a ts or expiresAt that is not a non-negative integer; `-CLOCKSKEW` for a version further ahead of this node's clock than `--max-clock-offset`, or while this node's own clock is out of bounds",
     run: (args, ctx) => {
       const { key, record } = parseReplicate(args);
+      ctx.beforeReplicaWrite();
       const result = ctx.store.apply(key, record);
       return result instanceof Promise ? result.then(encodeApplyResult) : encodeApplyResult(result);
     },

@@ -16,7 +16,9 @@ import { NodeMetrics } from './metrics';
 import { Placement } from './placement';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
 import { PeerClient } from './peer-client';
+import { ClockOffsetMonitor } from './clock-offset';
 import { QuorumOperations } from './quorum-operations';
+import { WriteGate } from './write-gate';
 import { Replicas } from './replica';
 import { Store } from './store';
 
@@ -62,7 +64,12 @@ function coordinatorAt(
   selfId: string,
   stores: Map<string, Store>,
   members: readonly string[],
-  options: { writeQuorum?: number; down?: ReadonlySet<string>; metrics?: NodeMetrics } = {},
+  options: {
+    writeQuorum?: number;
+    down?: ReadonlySet<string>;
+    metrics?: NodeMetrics;
+    gate?: WriteGate;
+  } = {},
 ): QuorumOperations {
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const placement = new Placement(1, ring, ring);
@@ -77,7 +84,29 @@ function coordinatorAt(
     writeQuorum: options.writeQuorum ?? 2,
     readQuorum: 1,
     metrics: options.metrics ?? new NodeMetrics(),
+    gate: options.gate ?? gateOf(),
   });
+}
+
+/**
+ * A gate with a 5 ms bound (failed writes answer 10 ms after their stamp), whose clock
+ * samples say this node is `offsetMs` off, and whose requests waited `waitedMs`.
+ */
+function gateOf(options: { offsetMs?: number; waitedMs?: number; maxOffsetMs?: number } = {}) {
+  const monitor = new ClockOffsetMonitor({ maxOffsetMs: options.maxOffsetMs ?? 5 });
+  const metrics = new NodeMetrics();
+  const others = WALL_MS - (options.offsetMs ?? 0);
+  for (const source of ['coordinator', ids[1], ids[2]])
+    monitor.record(source, { sentAt: WALL_MS, remoteAt: others, receivedAt: WALL_MS });
+  const gate = new WriteGate({
+    monitor,
+    waited: () => options.waitedMs ?? 0,
+    writeDeadlineMs: 2000,
+    now: () => WALL_MS,
+    metrics,
+  });
+  gate.update();
+  return Object.assign(gate, { metrics });
 }
 
 describe('QuorumOperations writes', () => {
@@ -147,5 +176,56 @@ describe('QuorumOperations writes', () => {
     await expect(coordinator.write(key, Buffer.from('v'), 0)).rejects.toMatchObject({
       message: 'UNAVAILABLE 1 of 2 replicas acknowledged',
     });
+  });
+});
+
+describe('QuorumOperations under clock and deadline faults', () => {
+  const key = Buffer.from('user:2');
+
+  it('stamps nothing while this node is fenced, on any replica', () => {
+    const stores = replicaStores();
+    const gate = gateOf({ offsetMs: 120_000, maxOffsetMs: 500 });
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    expect(() => quorum.write(key, Buffer.from('future'), 0)).toThrow(
+      /^UNAVAILABLE this node's clock is \+120000 ms off the cluster's \(bound 500 ms\)/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).read(key)).toBeUndefined();
+    expect(gate.metrics.counters.writesFenced.value).toBe(1);
+    expect(gate.metrics.gauges.clockFenced.value).toBe(1);
+    expect(gate.metrics.gauges.clockOffset.value).toBe(120);
+  });
+
+  it('refuses a write that may have waited past the deadline, writing nothing', () => {
+    const stores = replicaStores();
+    const gate = gateOf({ waitedMs: 5000 });
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    expect(() => quorum.write(key, Buffer.from('late'), 0)).toThrow(
+      /^TIMEOUT the request may have waited 5000 ms .*write deadline 2000 ms/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).read(key)).toBeUndefined();
+    expect(gate.metrics.counters.writeDeadlinesMissed.value).toBe(1);
+  });
+
+  it('reports a failed write only once every clock in bounds is past its stamp', async () => {
+    jest.useFakeTimers();
+    try {
+      const stores = replicaStores();
+      const gate = gateOf({ maxOffsetMs: 500 });
+      const quorum = coordinatorAt(ids[0], stores, ids, {
+        gate,
+        down: new Set([ids[1], ids[2]]),
+      });
+      let outcome = 'pending';
+      Promise.resolve(quorum.write(key, Buffer.from('v'), 0)).then(
+        () => (outcome = 'ok'),
+        (err: Error) => (outcome = err.message),
+      );
+      await jest.advanceTimersByTimeAsync(999);
+      expect(outcome).toBe('pending');
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outcome).toBe('UNAVAILABLE 1 of 2 replicas acknowledged');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -7,6 +7,7 @@ import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
+import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
 
 /** Options of {@link QuorumOperations}. */
@@ -26,6 +27,8 @@ export interface QuorumOperationsOptions {
   readQuorum: number;
   /** Where the quorum work is counted. */
   metrics: NodeMetrics;
+  /** Whether this node may stamp a write now (clock in bounds, request not too old). */
+  gate: WriteGate;
 }
 
 /**
@@ -86,11 +89,14 @@ export class QuorumOperations {
       );
     }
     const first = this.replicate(key, this.version(value, expiresAt), ids, required);
-    if (!(first instanceof Promise) && first.staleTs === 0) return this.conclude(first);
+    if (!(first instanceof Promise) && first.staleTs === 0 && first.reached)
+      return { existed: first.existed };
     return this.retryIfStale(first, key, value, expiresAt, ids, required);
   }
 
+  /** A new version of the record, if this node may stamp one now (see {@link WriteGate}). */
   private version(value: Buffer | null, expiresAt: number): StoredRecord {
+    this.options.gate.beforeStamp();
     return { value, ts: this.options.clock.now(), origin: this.options.selfId, expiresAt };
   }
 
@@ -115,9 +121,17 @@ export class QuorumOperations {
     return this.conclude(round);
   }
 
-  private conclude(round: WriteRound): { existed: boolean } {
+  /**
+   * The answer to a decided round. A failed write may already be stored on the replicas
+   * that acknowledged it (or kept as a hint), and spread from there later: the failure is reported only once
+   * every node's clock is past its stamp, so a write the client sends next wins over it.
+   */
+  private async conclude(round: WriteRound): Promise<{ existed: boolean }> {
     if (round.reached) return { existed: round.existed };
     this.counters.writesUnavailable.inc();
+    // Even with no acknowledgement the write may live on as a hint for an unreachable replica.
+    const wait = this.options.gate.failureWaitMs(round.record.ts);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     throw unavailable(`${round.acknowledged} of ${round.required} replicas acknowledged`);
   }
 

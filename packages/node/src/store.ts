@@ -1,8 +1,20 @@
+import { ErrorCode, ReplyError } from '@kv/protocol';
 import type { TokenRange } from '@kv/ring';
 import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
 import { wallOf, type HybridLogicalClock } from './hlc';
 import { compareVersions, isLive, type RecordVersion, type StoredRecord } from './record';
 import type { ApplyResult } from './replication';
+
+/** A version further ahead of this node's clock than the bound: nothing was stored. */
+export class FutureVersionError extends ReplyError {
+  constructor(clock: HybridLogicalClock, ts: number) {
+    const ahead = clock.aheadMs(ts);
+    super(
+      `${ErrorCode.CLOCKSKEW} version ${ts} is ${Number.isFinite(ahead) ? `${ahead} ms ahead of` : 'out of range of'} this node's clock (bound ${clock.maxAheadMs} ms): not stored`,
+    );
+    this.name = 'FutureVersionError';
+  }
+}
 
 /**
  * A node's local data: an engine plus last-writer-wins merging, expiry and purging of
@@ -15,6 +27,8 @@ export class Store {
     private readonly engine: StorageEngine,
     private readonly clock: HybridLogicalClock,
     private readonly now: () => number = Date.now,
+    /** Told of each record refused for a version too far ahead. */
+    private readonly onRefused: () => void = () => undefined,
   ) {}
 
   /** The record of a key, tombstones and expired records included. */
@@ -34,6 +48,12 @@ export class Store {
    * has the change.
    */
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
+    // A version from a clock out of bounds (or a forged one) would beat every write for as
+    // long as it is ahead, and drag this node's clock with it: refused, whatever brought it.
+    if (!this.clock.admits(record.ts)) {
+      this.onRefused();
+      throw new FutureVersionError(this.clock, record.ts);
+    }
     this.clock.observe(record.ts);
     const current = this.engine.peek(key);
     const existed =

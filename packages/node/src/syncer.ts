@@ -4,7 +4,7 @@ import type { NodeMetrics } from './metrics';
 import type { PeerClient } from './peer-client';
 import type { Placement } from './placement';
 import { compareVersions, type StoredRecord } from './record';
-import type { Store } from './store';
+import { FutureVersionError, type Store } from './store';
 import { MAX_KEYS_PER_REQUEST } from './sync-protocol';
 import type { Throttle } from './throttle';
 
@@ -76,9 +76,14 @@ export class Syncer {
       const record = records[i];
       if (!record) continue;
       const key = keys[i] as Buffer;
-      const result = await this.options.store.apply(key, record);
       bytes += sizeOf(key, record);
-      if (result.applied) stored++;
+      try {
+        if ((await this.options.store.apply(key, record)).applied) stored++;
+      } catch (err) {
+        // A version from a clock out of bounds is left where it is (the store counted it);
+        // the rest of the round goes on.
+        if (!(err instanceof FutureVersionError)) throw err;
+      }
     }
     this.options.metrics.counters.recordsReceived.inc(stored);
     this.options.metrics.counters.bytesReceived.inc(bytes);
