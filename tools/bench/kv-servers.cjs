@@ -4,6 +4,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { RespConnection } = require('@kv/protocol');
+const { decodeRingReply } = require('@kv/ring');
 const { freePort, waitFor } = require('./processes.cjs');
 
 const root = path.join(__dirname, '..', '..');
@@ -111,7 +112,7 @@ async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuoru
   await waitFor(
     async () => {
       const ring = await ask(coordinatorPort, ['RING']);
-      const epoch = Array.isArray(ring) ? Number(ring[0]) : NaN;
+      const epoch = ring === undefined ? NaN : decodeRingReply(ring).epoch;
       const epochs = await Promise.all(nodePorts.map((p) => ask(p, ['INFO', 'replication'])));
       return epochs.every((info) => ringEpoch(info) >= epoch);
     },

@@ -6,7 +6,8 @@ import {
   type CliCommand,
   type GlobalOptions,
 } from './cli-parser';
-import { RespConnection, parseAddress } from '@kv/protocol';
+import { createClient } from '@kv/client';
+import { parseAddress } from '@kv/protocol';
 import { runBenchCommand } from './bench/bench-command';
 import { MAX_CLUSTER_NODES } from './cluster';
 import { runClusterCommand } from './cluster-command';
@@ -87,21 +88,23 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
   },
   decommission: async ({ args, globals, printer }) => {
     const address = String(args['address']);
-    const node = parseAddress(address);
-    if (!node)
+    if (!parseAddress(address))
       throw new UsageError(`decommission needs a node address host:port, got '${address}'`);
-    const connection = await RespConnection.connect({
-      ...node,
-      connectTimeoutMs: globals.timeoutMs ?? 5000,
-      requestTimeoutMs: globals.timeoutMs ?? 5000,
+    // The node is asked directly: retiring it needs no ring, so none is fetched.
+    const timeoutMs = globals.timeoutMs ?? 5000;
+    const client = createClient({
+      coordinator: globals.coordinator,
+      connectTimeoutMs: timeoutMs,
+      requestTimeoutMs: timeoutMs,
+      refreshIntervalMs: 0,
     });
     try {
-      const reply = String(await connection.send(['DECOMMISSION']));
+      const reply = await client.decommission(address);
       if (printer.json) printer.document({ node: address, decommissioning: true, reply });
       else printer.lines([`[Client] DECOMMISSION ${address}: ${reply}`]);
       return ExitCode.OK;
     } finally {
-      connection.destroy();
+      await client.close();
     }
   },
   cluster: (context) => {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { RespConnection, type RespValue } from '@kv/protocol';
+import { createClient, NotServingError, type KvClient } from '@kv/client';
 import {
   ClusterStartTimeoutError,
   ProcessExitedError,
@@ -45,7 +45,7 @@ export interface LocalClusterOptions {
   /** Environment of the processes. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /**
-   * How long to wait for every node to join the ring.
+   * How long to wait for every node to join the ring and serve reads.
    * @default 30000
    */
   readonly readyTimeoutMs?: number;
@@ -150,7 +150,7 @@ export class LocalCluster {
 
   /**
    * Checks that every port is free, starts the coordinator, then the nodes, and waits
-   * until every node is in the ring. If anything fails, whatever was started is stopped
+   * until every node serves reads. If anything fails, whatever was started is stopped
    * before this rejects.
    *
    * @throws {@link PortInUseError} before starting anything; {@link ProcessExitedError} if a
@@ -206,32 +206,32 @@ export class LocalCluster {
       ...['--host', CLUSTER_HOST, '--port', String(basePort)],
       ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, 'coordinator')]),
     ]);
-    // Nodes retry their registration, but starting them once the coordinator answers
-    // keeps their logs free of connection errors.
-    await this.until(deadline, async () => (await this.members()) !== undefined);
-    this.nodes.forEach((id, i) => {
-      const port = String(basePort + 1 + i);
-      this.spawn('node', id, `[Node ${port}]`, [
-        'node',
-        ...['--host', CLUSTER_HOST, '--port', port],
-        ...['--coordinator', this.coordinator],
-        ...['--write-quorum', String(this.writeQuorum)],
-      ]);
+    const client = createClient({
+      coordinator: this.coordinator,
+      connectTimeoutMs: 1000,
+      requestTimeoutMs: 1000,
+      retries: 0,
+      refreshIntervalMs: 0,
     });
-    await this.until(deadline, async () => {
-      const members = await this.members();
-      return members !== undefined && this.nodes.every((id) => members.includes(id));
-    });
-    // Members are in the coordinator's ring; wait until every node routes with that ring
-    // too, so the first request after "ready" is placed the same by everyone.
-    await this.until(deadline, async () => {
-      const ring = await this.ask(basePort, ['RING']);
-      const epoch = Array.isArray(ring) ? Number(ring[0]) : NaN;
-      const epochs = await Promise.all(
-        this.nodes.map((_, i) => this.ask(basePort + 1 + i, ['INFO', 'replication'])),
-      );
-      return epochs.every((info) => ringEpochOf(info) >= epoch);
-    });
+    try {
+      // Nodes retry their registration, but starting them once the coordinator answers
+      // keeps their logs free of connection errors.
+      await this.untilServing(client, [], deadline);
+      this.nodes.forEach((id, i) => {
+        const port = String(basePort + 1 + i);
+        this.spawn('node', id, `[Node ${port}]`, [
+          'node',
+          ...['--host', CLUSTER_HOST, '--port', port],
+          ...['--coordinator', this.coordinator],
+          ...['--write-quorum', String(this.writeQuorum)],
+        ]);
+      });
+      // Serving means up at the coordinator and routing with its ring epoch, so the first
+      // request after "ready" is placed the same by everyone and no node still joins.
+      await this.untilServing(client, this.nodes, deadline);
+    } finally {
+      await client.close();
+    }
   }
 
   private spawn(role: Managed['role'], address: string, tag: string, args: string[]): void {
@@ -261,8 +261,15 @@ export class LocalCluster {
     this.options.stdout.write(`[Cluster] Started ${label} (pid ${child.pid ?? '?'})\n`);
   }
 
-  /** Polls `ready` until it holds; fails early if a process dies. */
-  private async until(deadline: number, ready: () => Promise<boolean>): Promise<void> {
+  /**
+   * Waits until every node of `nodes` serves (with none, until the coordinator answers);
+   * fails early if a process dies or the start is interrupted.
+   */
+  private async untilServing(
+    client: KvClient,
+    nodes: readonly string[],
+    deadline: number,
+  ): Promise<void> {
     const failed = this.failure.then((err) => Promise.reject(err));
     const interrupted = new Promise<never>((_, reject) => {
       const interrupt = this.interrupt;
@@ -274,50 +281,23 @@ export class LocalCluster {
       if (interrupt.aborted) stop();
       else interrupt.addEventListener('abort', stop, { once: true });
     });
-    const poll = async (): Promise<void> => {
-      while (!this.abort.signal.aborted) {
-        if (await ready()) return;
-        if (Date.now() > deadline) {
-          const members = (await this.members()) ?? [];
-          throw new ClusterStartTimeoutError(
-            this.options.readyTimeoutMs,
-            this.nodes.filter((id) => !members.includes(id)),
-          );
+    const serving = client
+      .waitUntilServing(nodes, {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 50,
+        signal: this.abort.signal,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof NotServingError) {
+          const missing = err.waiting.length > 0 ? err.waiting : this.nodes;
+          throw new ClusterStartTimeoutError(this.options.readyTimeoutMs, missing);
         }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    await Promise.race([poll(), failed, interrupted]);
-  }
-
-  /**
-   * The coordinator's members that serve reads (state `up`; a node first joins, copying
-   * its ranges), or undefined if it does not answer.
-   */
-  private async members(): Promise<string[] | undefined> {
-    const reply = await this.ask(this.options.basePort, ['LIST_NODES']);
-    if (!Array.isArray(reply)) return undefined;
-    return reply
-      .filter((entry) => Array.isArray(entry) && String(entry[1]) === 'up')
-      .map((entry) => String((entry as RespValue[])[0]));
-  }
-
-  /** One request to a process of the cluster; undefined if it does not answer. */
-  private async ask(port: number, command: string[]): Promise<RespValue | undefined> {
-    let connection: RespConnection | undefined;
-    try {
-      connection = await RespConnection.connect({
-        host: CLUSTER_HOST,
-        port,
-        connectTimeoutMs: 1000,
-        requestTimeoutMs: 1000,
+        // Aborted because a process died or the start was interrupted: that settles the
+        // race below with the reason worth reporting, so this wait stays silent.
+        if (this.abort.signal.aborted) return new Promise<never>(() => undefined);
+        throw err;
       });
-      return await connection.send(command);
-    } catch {
-      return undefined;
-    } finally {
-      connection?.destroy();
-    }
+    await Promise.race([serving, failed, interrupted]);
   }
 
   private async terminate(group: readonly Managed[]): Promise<void> {
@@ -367,10 +347,4 @@ function forwardLines(
   };
   from.on('data', (chunk: Buffer) => write(splitter.push(chunk)));
   from.on('end', () => write(splitter.end()));
-}
-
-/** `ring_epoch` from a node's INFO reply; -1 without one. */
-function ringEpochOf(info: RespValue | undefined): number {
-  const match = Buffer.isBuffer(info) ? /^ring_epoch:(\d+)/m.exec(info.toString()) : null;
-  return match ? Number(match[1]) : -1;
 }

@@ -53,9 +53,12 @@ export class ProcessExitedError extends CliError {
   }
 }
 
-/** The processes of `kv cluster` started but the nodes did not all join the ring in time. */
+/** The processes of `kv cluster` started but the nodes did not all serve reads in time. */
 export class ClusterStartTimeoutError extends CliError {
-  /** Node ids that had not joined when the wait ended. */
+  /**
+   * Node ids not serving when the wait ended: not in the ring yet, or not yet at the
+   * coordinator's ring epoch.
+   */
   readonly missing: readonly string[];
   constructor(timeoutMs: number, missing: readonly string[]) {
     super(

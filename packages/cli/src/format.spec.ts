@@ -1,6 +1,6 @@
 import { CoordinatorUnreachableError } from '@kv/client';
 import type { FallbackEvent } from '@kv/client';
-import type { CommandResult } from './commands';
+import type { CommandResult } from './command-runners';
 import {
   BANNER_TITLE,
   errorToJson,

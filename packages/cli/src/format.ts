@@ -1,5 +1,5 @@
 import type { FallbackEvent, NodeStatus } from '@kv/client';
-import type { CommandResult } from './commands';
+import type { CommandResult } from './command-runners';
 import { displayKey, displayText, jsonValue } from './display';
 import { SHELL_COMMANDS, type ShellCommandName } from './line-parser';
 

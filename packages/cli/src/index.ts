@@ -42,7 +42,7 @@ export {
   type CommandResult,
   type DataClient,
   type ExecuteOptions,
-} from './commands';
+} from './command-runners';
 export {
   formatResult,
   formatNodeList,
@@ -64,7 +64,6 @@ export { HistoryFile, historyFilePath, HISTORY_SIZE } from './history';
 export { ClientSession, type SessionOptions } from './session';
 export {
   gatherStatus,
-  keysOf,
   opsPerSecond,
   type ClusterStatus,
   type NodeReport,

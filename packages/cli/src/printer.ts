@@ -1,5 +1,5 @@
 import type { FallbackEvent } from '@kv/client';
-import type { CommandResult } from './commands';
+import type { CommandResult } from './command-runners';
 import { exitCodeFor, isExpectedError, type ExitCode } from './exit-codes';
 import { errorToJson, formatError, formatFallback, formatResult, resultToJson } from './format';
 

@@ -1,4 +1,4 @@
-import { executeCommand, exitCodeOfResult, type DataClient } from './commands';
+import { executeCommand, exitCodeOfResult, type DataClient } from './command-runners';
 import { ExitCode } from './exit-codes';
 import { parseShellLine, type ShellCommand } from './line-parser';
 import type { Printer } from './printer';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FallbackEvent, NodeStatus } from '@kv/client';
-import type { DataClient } from './commands';
+import type { DataClient } from './command-runners';
 import { HistoryFile } from './history';
 import { Printer } from './printer';
 import { PROMPT, runShell } from './shell';

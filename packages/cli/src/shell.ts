@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from 'node:readline';
-import type { DataClient } from './commands';
+import type { DataClient } from './command-runners';
 import { completeLine } from './completion';
 import { ExitCode } from './exit-codes';
 import { formatBanner } from './format';

@@ -1,5 +1,5 @@
-import type { Ring } from '@kv/ring';
-import type { NodeStatus } from '@kv/client';
+import type { Phase, Ring } from '@kv/ring';
+import type { NodeInfo, NodeStatus } from '@kv/client';
 
 /** What `kv status` reports about one node. */
 export interface NodeReport {
@@ -26,7 +26,8 @@ export interface NodeReport {
    * replicas (hints) and records waiting to be handed off. Null when unreachable.
    */
   readonly sync: {
-    readonly phase: string;
+    /** The node's phase in its ring epoch; `unknown` when it does not report one. */
+    readonly phase: Phase | 'unknown';
     readonly peersPending: number;
     readonly hintsPending: number;
     readonly handoffPending: number;
@@ -55,7 +56,7 @@ export interface ClusterStatus {
 export interface StatusSource {
   listNodes(options?: { all?: boolean }): Promise<NodeStatus[]>;
   ring(): Promise<{ epoch: number; ring: Ring }>;
-  nodeInfo(id: string): Promise<Record<string, string>>;
+  inspectNode(id: string): Promise<NodeInfo>;
 }
 
 /** Options of {@link gatherStatus}. */
@@ -76,8 +77,8 @@ export interface GatherOptions {
 
 /** One reading of a node's INFO. */
 export interface InfoSample {
-  /** The INFO fields. */
-  readonly info: Readonly<Record<string, string>>;
+  /** The node's INFO, parsed by the client. */
+  readonly info: NodeInfo;
   /** When the reply arrived, in milliseconds on a monotonic clock. */
   readonly at: number;
 }
@@ -102,7 +103,7 @@ export async function gatherStatus(
   const shares = new Map(ring.ownership().map((o) => [o.id, o]));
 
   const sample = (id: string): Promise<InfoSample | Error> =>
-    source.nodeInfo(id).then(
+    source.inspectNode(id).then(
       (info) => ({ info, at: now() }),
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     );
@@ -142,21 +143,16 @@ export async function gatherStatus(
         sync: null,
       };
     }
-    const latest = b ?? a;
+    const { info } = b ?? a;
     return {
       ...base,
       reachable: true,
       error: null,
-      keys: keysOf(latest.info),
+      keys: info.keys,
       opsPerSec: b ? opsPerSecond(a, b) : null,
-      ringEpoch: numberField(latest.info, 'ring_epoch'),
-      uptimeSeconds: numberField(latest.info, 'uptime_in_seconds'),
-      sync: {
-        phase: latest.info['phase'] ?? 'unknown',
-        peersPending: numberField(latest.info, 'sync_peers_pending') ?? 0,
-        hintsPending: numberField(latest.info, 'hints_pending') ?? 0,
-        handoffPending: numberField(latest.info, 'handoff_pending') ?? 0,
-      },
+      ringEpoch: info.ringEpoch,
+      uptimeSeconds: info.uptimeSeconds,
+      sync: { ...info.rebalance, phase: info.rebalance.phase ?? 'unknown' },
     };
   });
   return {
@@ -168,28 +164,14 @@ export async function gatherStatus(
   };
 }
 
-/** The number of keys in an INFO `db0` field such as `keys=12,expires=0`, or null. */
-export function keysOf(info: Readonly<Record<string, string>>): number | null {
-  const match = /(?:^|,)keys=(\d+)/.exec(info['db0'] ?? '');
-  // A node with no keys may leave db0 out, as Redis does.
-  if (!match) return info['db0'] === undefined ? 0 : null;
-  return Number(match[1]);
-}
-
 /**
  * Commands per second between two INFO samples. The second INFO request is itself one of
  * the commands counted between them, so it is taken off.
  */
 export function opsPerSecond(a: InfoSample, b: InfoSample): number | null {
-  const before = numberField(a.info, 'total_commands_processed');
-  const after = numberField(b.info, 'total_commands_processed');
+  const before = a.info.commandsProcessed;
+  const after = b.info.commandsProcessed;
   const seconds = (b.at - a.at) / 1000;
   if (before === null || after === null || seconds <= 0) return null;
   return Math.max(0, after - before - 1) / seconds;
-}
-
-function numberField(info: Readonly<Record<string, string>>, name: string): number | null {
-  const text = info[name];
-  if (text === undefined || !/^\d+(\.\d+)?$/.test(text.trim())) return null;
-  return Number(text);
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { RespConnection, ReplyError, RequestTimeoutError, UnreachableError } from '@kv/protocol';
-import { createClient, type FallbackEvent, type KvClient, type RingChangeEvent } from './client';
+import { createClient, type KvClient } from './client';
+import type { FallbackEvent, RingChangeEvent } from './events';
 import {
   ClientClosedError,
   ClusterUnavailableError,
@@ -136,6 +137,28 @@ describe('KvClient against a cluster', () => {
     const info = await c.nodeInfo(id);
     expect(info['node_id']).toBe(id);
     expect(info['kv_role']).toBe('node');
+  });
+
+  it('reads a node INFO as typed figures, and waits until every node serves', async () => {
+    cluster = await LocalCluster.start(2);
+    const c = client();
+    const ids = cluster.nodes.map((n) => n.id);
+    await c.waitUntilServing(ids, { intervalMs: 10, timeoutMs: 10_000 });
+    const { epoch } = await c.refreshRing();
+    const info = await c.inspectNode(ids[0] as string);
+    expect(info).toMatchObject({ nodeId: ids[0], ringEpoch: epoch, keys: 0 });
+    expect(info.rebalance.phase).toBe('serving');
+    expect(info.sections['server']?.['kv_role']).toBe('node');
+  });
+
+  it('decommissions a node, which then leaves the ring and stops', async () => {
+    cluster = await LocalCluster.start(3);
+    const c = client();
+    const retiring = cluster.nodes[0] as (typeof cluster.nodes)[number];
+    expect(await c.decommission(retiring.id)).toBe('OK leaving: handing off data, then stopping');
+    await retiring.closed;
+    await waitFor(async () => !(await c.listNodes()).some((n) => n.id === retiring.id));
+    await expect(c.decommission(retiring.id)).rejects.toBeInstanceOf(UnreachableError);
   });
 });
 

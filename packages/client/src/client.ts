@@ -1,95 +1,29 @@
 import { EventEmitter } from 'node:events';
 import {
   ConnectionPool,
-  ErrorCode,
   ReplyError,
   UnreachableError,
-  parseAddress,
   type CommandArg,
   type RespValue,
 } from '@kv/protocol';
-import type { Ring } from '@kv/ring';
-import { retryDelay, sleep } from './backoff';
+import { ClientClosedError, CoordinatorUnreachableError } from './errors';
+import type { ClientEvents } from './events';
+import { parseInfo, parseNodeInfo, type NodeInfo } from './info';
+import { KeyRouter, type Key, type Routed } from './key-router';
+import { parseNodeList, type NodeStatus } from './node-status';
 import {
-  ClientClosedError,
-  ClusterUnavailableError,
-  CoordinatorUnreachableError,
-  InvalidClientOptionError,
-  NoNodesError,
-  type NodeFailure,
-} from './errors';
-import { parseInfo } from './info';
+  checkCount,
+  resolveClientOptions,
+  type ClientOptions,
+  type DeleteOptions,
+  type GetOptions,
+  type PutOptions,
+  type RequestOptions,
+} from './options';
 import { RingSource, type RingSnapshot } from './ring-source';
+import { waitUntilServing, type WaitOptions } from './serving';
 
-/** Options of {@link createClient}. */
-export interface ClientOptions {
-  /**
-   * The coordinator, `host:port`. Asked for the ring once, then only to learn of changes.
-   * @default '127.0.0.1:5000'
-   */
-  coordinator?: string;
-  /**
-   * Time to wait for a connection to a node or the coordinator.
-   * @default 1000
-   */
-  connectTimeoutMs?: number;
-  /**
-   * Time to wait for each reply. A node coordinating a write waits up to its replica
-   * timeout (1 s by default) for replicas, so this should be longer than that.
-   * @default 5000
-   */
-  requestTimeoutMs?: number;
-  /**
-   * Extra rounds over a key's nodes after every one of them failed, each after a backoff
-   * and a ring refresh.
-   * @default 2
-   */
-  retries?: number;
-  /**
-   * First backoff before a retry round; doubles each round, up to 2 s, with jitter.
-   * @default 100
-   */
-  retryBackoffMs?: number;
-  /**
-   * How often to ask the coordinator whether the ring changed; 0 turns periodic refresh
-   * off (the ring is still refreshed when a node is unreachable or unavailable).
-   * @default 5000
-   */
-  refreshIntervalMs?: number;
-  /**
-   * Most requests waiting on one node connection.
-   * @default 10000
-   */
-  maxPending?: number;
-}
-
-/** Per-request options. */
-export interface RequestOptions {
-  /** Overrides `requestTimeoutMs` for this request (each node tried gets this long). */
-  timeoutMs?: number;
-  /** Abandons the request when aborted. */
-  signal?: AbortSignal;
-}
-
-/** Options of {@link KvClient.put}. */
-export interface PutOptions extends RequestOptions {
-  /** Expire the value after this many milliseconds. */
-  ttlMs?: number;
-  /** Acknowledgements to wait for (1..replication factor); the node's default when unset. */
-  writeQuorum?: number;
-}
-
-/** Options of {@link KvClient.delete}. */
-export interface DeleteOptions extends RequestOptions {
-  /** Acknowledgements to wait for (1..replication factor). */
-  writeQuorum?: number;
-}
-
-/** Options of {@link KvClient.get} and {@link KvClient.exists}. */
-export interface GetOptions extends RequestOptions {
-  /** Replicas to read (1..replication factor); the newest copy wins and stale ones are repaired. */
-  readQuorum?: number;
-}
+type Value = string | Buffer;
 
 /** A value and where it came from. */
 export interface Entry {
@@ -103,72 +37,15 @@ export interface Entry {
   readonly fromReplica: boolean;
 }
 
-/** Where a key lives. */
-export interface Placement {
+/** Where a key lives: its preference list in the ring reads are routed by. */
+export interface KeyPlacement {
   readonly primary: string;
   /** The other nodes holding copies, in preference order. */
   readonly replicas: string[];
 }
 
-/** A member as the coordinator lists it. */
-export interface NodeStatus {
-  /** `host:port`. */
-  readonly id: string;
-  /** `up`, `probation` (not heard from since a coordinator restart) or `dead`. */
-  readonly state: string;
-  readonly zone: string;
-  readonly weight: number;
-  /** Milliseconds since its last heartbeat. */
-  readonly lastHeartbeatMs: number;
-}
-
-/** Emitted when a node failed and the request moves on to the next one. */
-export interface FallbackEvent {
-  readonly command: string;
-  readonly key: string;
-  /** The node that failed. */
-  readonly from: string;
-  /** The node tried next. */
-  readonly to: string;
-  readonly error: Error;
-}
-
-/** Emitted when the client adopts a different ring. */
-export interface RingChangeEvent {
-  readonly epoch: number;
-  readonly previousEpoch: number | undefined;
-  readonly members: number;
-}
-
-type Key = string | Buffer;
-type Value = string | Buffer;
-
-/** Nodes past the preference list that may also coordinate a request for the key. */
-const EXTRA_CANDIDATES = 2;
-const MAX_BACKOFF_MS = 2000;
-
-function checkAddress(address: string): void {
-  if (!parseAddress(address))
-    throw new InvalidClientOptionError(`coordinator must be host:port, got '${address}'`);
-}
-
-function checkCount(value: number | undefined, name: string, min: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < min))
-    throw new InvalidClientOptionError(`${name} must be an integer ≥ ${min}, got ${value}`);
-}
-
-/** Errors worth trying another node or round for. */
-function isRetryable(err: unknown): boolean {
-  return (
-    err instanceof UnreachableError ||
-    (err instanceof ReplyError &&
-      (err.code === ErrorCode.UNAVAILABLE || err.code === ErrorCode.TIMEOUT))
-  );
-}
-
-function keyText(key: Key): string {
-  return typeof key === 'string' ? key : key.toString('utf8');
-}
+/** @deprecated the earlier name of {@link KeyPlacement}. */
+export type Placement = KeyPlacement;
 
 /**
  * A ring-aware kv client. It fetches the ring once and sends each request straight to the
@@ -181,44 +58,30 @@ function keyText(key: Key): string {
  * Keys and values are strings (UTF-8) or Buffers; values come back as Buffers (use
  * {@link KvClient.getString} for text).
  */
-export class KvClient extends EventEmitter<{
-  fallback: [FallbackEvent];
-  ring: [RingChangeEvent];
-}> {
+export class KvClient extends EventEmitter<ClientEvents> {
   /** `host:port` of the coordinator. */
   readonly coordinator: string;
   private readonly pool: ConnectionPool;
   private readonly source: RingSource;
-  private readonly requestTimeoutMs: number;
-  private readonly retries: number;
-  private readonly retryBackoffMs: number;
+  private readonly router: KeyRouter;
   private readonly timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(options: ClientOptions = {}) {
     super();
-    this.coordinator = options.coordinator ?? '127.0.0.1:5000';
-    checkAddress(this.coordinator);
-    checkCount(options.connectTimeoutMs, 'connectTimeoutMs', 1);
-    checkCount(options.requestTimeoutMs, 'requestTimeoutMs', 1);
-    checkCount(options.retries, 'retries', 0);
-    checkCount(options.retryBackoffMs, 'retryBackoffMs', 0);
-    checkCount(options.refreshIntervalMs, 'refreshIntervalMs', 0);
-    checkCount(options.maxPending, 'maxPending', 1);
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-    this.retries = options.retries ?? 2;
-    this.retryBackoffMs = options.retryBackoffMs ?? 100;
+    const resolved = resolveClientOptions(options);
+    this.coordinator = resolved.coordinator;
     this.pool = new ConnectionPool({
-      connectTimeoutMs: options.connectTimeoutMs ?? 1000,
-      requestTimeoutMs: this.requestTimeoutMs,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      requestTimeoutMs: resolved.requestTimeoutMs,
       minBackoffMs: 100,
       maxBackoffMs: 1000,
-      maxPending: options.maxPending,
+      maxPending: resolved.maxPending,
     });
     this.source = new RingSource({
       coordinator: this.coordinator,
       pool: this.pool,
-      timeoutMs: options.connectTimeoutMs ?? 1000,
+      timeoutMs: resolved.connectTimeoutMs,
       onChange: (next, previous) =>
         this.emit('ring', {
           epoch: next.epoch,
@@ -226,9 +89,20 @@ export class KvClient extends EventEmitter<{
           members: next.ring.size,
         }),
     });
-    const interval = options.refreshIntervalMs ?? 5000;
-    if (interval > 0) {
-      this.timer = setInterval(() => this.refreshInBackground(), interval);
+    this.router = new KeyRouter({
+      coordinator: this.coordinator,
+      pool: this.pool,
+      source: this.source,
+      requestTimeoutMs: resolved.requestTimeoutMs,
+      retries: resolved.retries,
+      retryBackoffMs: resolved.retryBackoffMs,
+      checkOpen: () => this.checkOpen(),
+      onFallback: (event) => this.emit('fallback', event),
+    });
+    if (resolved.refreshIntervalMs > 0) {
+      this.timer = setInterval(() => {
+        if (!this.closed) this.router.refreshInBackground();
+      }, resolved.refreshIntervalMs);
       this.timer.unref();
     }
   }
@@ -306,8 +180,9 @@ export class KvClient extends EventEmitter<{
   }
 
   /** Where `key` lives, computed from the ring the client holds. */
-  async nodesForKey(key: Key): Promise<Placement> {
-    const { ring } = await this.loadRing();
+  async nodesForKey(key: Key): Promise<KeyPlacement> {
+    this.checkOpen();
+    const { ring } = await this.router.ring();
     const [primary, ...replicas] = ring.preferenceList(key);
     return { primary: primary as string, replicas };
   }
@@ -344,29 +219,56 @@ export class KvClient extends EventEmitter<{
         throw new CoordinatorUnreachableError(this.coordinator, err.reason, { cause: err });
       throw err;
     }
-    if (!Array.isArray(reply)) throw new ReplyError('ERR unexpected reply to LIST_NODES');
-    return reply.map((row) => {
-      const [id, state, zone, weight, age] = Array.isArray(row) ? row : [];
-      return {
-        id: String(id),
-        state: String(state),
-        zone: String(zone),
-        weight: Number(String(weight)),
-        lastHeartbeatMs: Number(age),
-      };
-    });
+    return parseNodeList(reply);
   }
 
   /**
    * The `INFO` fields of one node (`node_id`, `total_commands_processed`, `ring_epoch`,
-   * `db0`, ...), as strings.
+   * `db0`, ...), as strings. {@link KvClient.inspectNode} reads the same reply into typed
+   * figures.
    *
    * @throws `UnreachableError` (from @kv/protocol) when the node cannot be reached
    */
   async nodeInfo(node: string, options: RequestOptions = {}): Promise<Record<string, string>> {
+    return parseInfo(await this.infoText(node, options));
+  }
+
+  /**
+   * One node's `INFO`, parsed: by section, and as figures (keys, commands processed, ring
+   * epoch, its phase and pending data movement).
+   *
+   * @throws `UnreachableError` (from @kv/protocol) when the node cannot be reached
+   */
+  async inspectNode(node: string, options: RequestOptions = {}): Promise<NodeInfo> {
+    return parseNodeInfo(await this.infoText(node, options));
+  }
+
+  /**
+   * Tells node `node` to leave the cluster for good: it leaves the target ring, hands its
+   * ranges to their next owners, leaves the ring and stops. Resolves with the node's
+   * answer once it has started; it stops on its own later.
+   *
+   * @throws `ReplyError` when the node refuses (it is already stopping);
+   *   `UnreachableError` (from @kv/protocol) when it cannot be reached
+   */
+  async decommission(node: string, options: RequestOptions = {}): Promise<string> {
     this.checkOpen();
-    const reply = await this.pool.send(node, ['INFO'], options);
-    return parseInfo(Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply));
+    const reply = await this.pool.send(node, ['DECOMMISSION'], options);
+    return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+  }
+
+  /**
+   * Resolves once every node of `nodes` serves reads: the coordinator lists it `up` and the
+   * node itself is `serving` at the coordinator's ring epoch, so the next request is
+   * placed alike by the client and every node. With no nodes, resolves once the
+   * coordinator answers. Checks until `timeoutMs`, treating failed checks as not ready.
+   *
+   * @throws {@link NotServingError} naming the nodes still not serving after `timeoutMs`;
+   *   the signal's reason when aborted
+   */
+  async waitUntilServing(nodes: readonly string[], options: WaitOptions = {}): Promise<void> {
+    this.checkOpen();
+    await waitUntilServing(this, nodes, options);
   }
 
   /** Closes every connection; requests in flight and later ones fail with {@link ClientClosedError}. */
@@ -383,89 +285,20 @@ export class KvClient extends EventEmitter<{
     if (this.closed) throw new ClientClosedError();
   }
 
-  private async loadRing(): Promise<RingSnapshot> {
+  private async infoText(node: string, options: RequestOptions): Promise<string> {
     this.checkOpen();
-    let snapshot = await this.source.load();
-    // An empty ring may just be old news: nodes may have joined since.
-    if (snapshot.ring.size === 0) snapshot = await this.source.refresh();
-    if (snapshot.ring.size === 0) throw new NoNodesError(this.coordinator);
-    return snapshot;
+    const reply = await this.pool.send(node, ['INFO'], options);
+    return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
   }
 
-  /**
-   * Sends a keyed command to the key's nodes in preference order (those not backing off
-   * after a failure first), then to two more members; after a round in which every one
-   * failed, backs off, refreshes the ring and tries again, up to `retries` times.
-   */
-  private async execute(
+  private execute(
     command: string,
     key: Key,
     args: CommandArg[],
     options: RequestOptions,
-  ): Promise<{ reply: RespValue; node: string; primary: string }> {
-    const failures: NodeFailure[] = [];
-    let lastReply: ReplyError | undefined;
-    for (let round = 0; round <= this.retries; round++) {
-      if (round > 0) {
-        await sleep(retryDelay(round - 1, this.retryBackoffMs, MAX_BACKOFF_MS), options.signal);
-        this.checkOpen();
-        await this.source.refresh().catch(() => undefined);
-      }
-      const { ring } = await this.loadRing();
-      const primary = ring.primary(key);
-      const candidates = this.candidates(ring, key);
-      for (let i = 0; i < candidates.length; i++) {
-        const node = candidates[i] as string;
-        try {
-          const reply = await this.pool.send(node, args, {
-            timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
-            signal: options.signal,
-          });
-          return { reply, node, primary };
-        } catch (err) {
-          this.checkOpen();
-          if (!isRetryable(err)) throw err;
-          failures.push({ node, error: err as Error });
-          if (err instanceof ReplyError) {
-            // The node was reached but could not gather enough replicas; another node
-            // would consult the same replicas, so only a later round can help.
-            lastReply = err;
-            this.refreshInBackground();
-            break;
-          }
-          this.refreshInBackground();
-          const next = candidates[i + 1];
-          if (next !== undefined)
-            this.emit('fallback', {
-              command,
-              key: keyText(key),
-              from: node,
-              to: next,
-              error: err as Error,
-            });
-        }
-      }
-    }
-    // A node's own account ("UNAVAILABLE 1 of 2 replicas acknowledged") says more than a
-    // list of failures when that is how the last round ended.
-    const last = failures[failures.length - 1];
-    if (lastReply && last?.error === lastReply) throw lastReply;
-    throw new ClusterUnavailableError(`${command} ${keyText(key)}`, failures);
-  }
-
-  private candidates(ring: Ring, key: Key): string[] {
-    const list = ring.preferenceList(key, ring.replicationFactor + EXTRA_CANDIDATES);
-    const owners = list.slice(0, ring.replicationFactor);
-    const available = owners.filter((id) => this.pool.isAvailable(id));
-    const backingOff = owners.filter((id) => !this.pool.isAvailable(id));
-    return [...available, ...list.slice(ring.replicationFactor), ...backingOff];
-  }
-
-  private refreshInBackground(): void {
-    if (this.closed) return;
-    this.source.refresh().catch(() => {
-      // The ring held stays in use; the next refresh tries again.
-    });
+  ): Promise<Routed> {
+    this.checkOpen();
+    return this.router.execute(command, key, args, options);
   }
 }
 

@@ -68,3 +68,21 @@ export class ClientClosedError extends ClientError {
     this.name = 'ClientClosedError';
   }
 }
+
+/** Nodes awaited with `waitUntilServing` did not all serve reads in time. */
+export class NotServingError extends ClientError {
+  /** Stable code of this condition. */
+  readonly code = 'NOT_SERVING';
+  /** The nodes still not serving when the wait ended, in the order asked. */
+  readonly waiting: readonly string[];
+  constructor(timeoutMs: number, waiting: readonly string[], options?: ErrorOptions) {
+    super(
+      waiting.length === 0
+        ? `the coordinator did not answer within ${timeoutMs} ms: is it running?`
+        : `${waiting.join(', ')} did not serve reads within ${timeoutMs} ms: see their logs`,
+      options,
+    );
+    this.name = 'NotServingError';
+    this.waiting = waiting;
+  }
+}

@@ -18,22 +18,27 @@
  * await client.close();
  * ```
  */
+export { KvClient, createClient, type Entry, type KeyPlacement, type Placement } from './client';
 export {
-  KvClient,
-  createClient,
+  DEFAULT_CLIENT_OPTIONS,
   type ClientOptions,
   type RequestOptions,
   type PutOptions,
   type GetOptions,
   type DeleteOptions,
-  type Entry,
-  type Placement,
-  type NodeStatus,
-  type FallbackEvent,
-  type RingChangeEvent,
-} from './client';
+} from './options';
+export type { FallbackEvent, RingChangeEvent, ClientEvents } from './events';
+export type { NodeStatus } from './node-status';
 export { type RingSnapshot } from './ring-source';
-export { parseInfo } from './info';
+export {
+  parseInfo,
+  parseInfoSections,
+  parseNodeInfo,
+  keysOf,
+  type NodeInfo,
+  type RebalanceInfo,
+} from './info';
+export { notServing, type WaitOptions, type ServingSource } from './serving';
 export {
   ClientError,
   InvalidClientOptionError,
@@ -41,6 +46,7 @@ export {
   NoNodesError,
   ClusterUnavailableError,
   ClientClosedError,
+  NotServingError,
   type NodeFailure,
 } from './errors';
 export { ReplyError, UnreachableError, RequestTimeoutError, ErrorCode } from '@kv/protocol';

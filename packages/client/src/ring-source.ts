@@ -1,5 +1,5 @@
 import { UnreachableError, type ConnectionPool, type RespValue } from '@kv/protocol';
-import { Ring } from '@kv/ring';
+import { InvalidRingReplyError, decodeRingReply, type Ring } from '@kv/ring';
 import { ClientError, CoordinatorUnreachableError } from './errors';
 
 /** A ring and the epoch it was published at. */
@@ -119,24 +119,20 @@ export class RingSource {
   }
 }
 
-/** Reads `[epoch]` (unchanged since `known`) or `[epoch, ring JSON]`. */
+/**
+ * Reads `[epoch]` (unchanged since `known`) or `[epoch, ring JSON, ...]`, keeping the ring
+ * reads are routed by: clients send reads and writes by it.
+ */
 export function parseRingReply(
   from: string,
   reply: RespValue,
   known: number,
 ): RingSnapshot | undefined {
-  if (!Array.isArray(reply) || typeof reply[0] !== 'number')
-    throw new BadRingReplyError(from, 'expected [epoch, ring]');
-  const epoch = reply[0];
-  const json = reply[1];
-  if (json === undefined) {
-    if (epoch !== known) throw new BadRingReplyError(from, `epoch ${epoch} without a ring`);
-    return undefined;
-  }
-  if (!Buffer.isBuffer(json)) throw new BadRingReplyError(from, 'the ring is not a bulk string');
   try {
-    return { epoch, ring: Ring.fromJSON(JSON.parse(json.toString('utf8'))) };
+    const decoded = decodeRingReply(reply, known);
+    return decoded && { epoch: decoded.epoch, ring: decoded.read };
   } catch (err) {
-    throw new BadRingReplyError(from, err instanceof Error ? err.message : String(err));
+    if (err instanceof InvalidRingReplyError) throw new BadRingReplyError(from, err.detail);
+    throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, ReplyError } from '@kv/protocol';
+import { ErrorCode, ReplyError, quoteArg as quote } from '@kv/protocol';
 import type { RegisterOptions } from './membership';
 
 /** Longest host name or zone accepted, in bytes. */
@@ -12,12 +12,6 @@ const DECIMAL = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** A `-WRONGARGS` reply to throw from a command. */
 export function wrongArgs(message: string): ReplyError {
   return new ReplyError(`${ErrorCode.WRONGARGS} ${message}`);
-}
-
-/** Quotes an argument for an error message, shortened if long. */
-export function quote(arg: Buffer | string): string {
-  const text = typeof arg === 'string' ? arg : arg.toString('utf8');
-  return `'${text.length > 64 ? `${text.slice(0, 61)}...` : text}'`;
 }
 
 /**

@@ -393,16 +393,17 @@ describe('coordinator persistence', () => {
 
     const second = await start({ dataDir, heartbeatIntervalMs: 50, failureTimeoutMs: 200 });
     const c2 = await client(second);
-    keepAlive(c2, [5002]);
-    await waitFor(async () => (await listedIds(c2)).length === 1, 'the silent members to die');
-    expect(await listedIds(c2)).toEqual(['127.0.0.1:5002']);
-    expect(second.epoch).toBe(5);
+    // Two of three heartbeat: a majority, so the silent one is declared dead.
+    keepAlive(c2, [5002, 5003]);
+    await waitFor(async () => (await listedIds(c2)).length === 2, 'the silent member to die');
+    expect(await listedIds(c2)).toEqual(['127.0.0.1:5002', '127.0.0.1:5003']);
+    expect(second.epoch).toBe(4);
     await second.close();
 
     // The deaths were persisted too.
     const third = await start({ dataDir });
-    expect(third.epoch).toBe(5);
-    expect(third.ring.members.map((m) => m.id)).toEqual(['127.0.0.1:5002']);
+    expect(third.epoch).toBe(4);
+    expect(third.ring.members.map((m) => m.id)).toEqual(['127.0.0.1:5002', '127.0.0.1:5003']);
   });
 
   it('keeps the persisted ring options and warns when the configured ones differ', async () => {

@@ -7,13 +7,14 @@ import {
 import type { Ring, RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
 import { describeChange } from './change-log';
-import { dispatch, type CommandContext } from './commands';
+import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
 import { resolveConfig, type CoordinatorConfig } from './config';
 import { ListenError } from './errors';
 import { checkIntervalFor, FailureDetector } from './failure-detector';
 import { renderInfo } from './info';
 import { createLogger } from './logger';
-import { Membership, type MembershipChange, type MemberStatus } from './membership';
+import type { MemberStatus } from './member-state';
+import { Membership, type MembershipChange } from './membership';
 import { StateStore } from './state-store';
 import { version } from './version';
 
@@ -95,10 +96,11 @@ export class Coordinator {
       commit: (change) => this.commit(change),
       info: () => this.info(),
     };
+    const router = createCoordinatorRouter();
     this.server = createRespServer({
-      handler: (args) => {
+      handler: (args, connection) => {
         this.commandsProcessed++;
-        return dispatch(context, args);
+        return router.dispatch(args, context, connection);
       },
       limits: { ...COORDINATOR_LIMITS, ...parts.limits },
       idleTimeoutMs: this.config.idleTimeoutMs,
@@ -115,6 +117,12 @@ export class Coordinator {
       ),
       onChange: (change) => void this.commit(change),
       onError: (err) => this.logger.error(`Failure check failed: ${describeError(err)}`),
+      onHold: (silent, members) =>
+        this.logger.warn(
+          `Lost contact with ${silent} of ${members} members at once: assuming this coordinator ` +
+            'is the one cut off, no node is declared dead until most members are heard again',
+        ),
+      onResume: () => this.logger.warn('Most members are heard again: failure detection resumes'),
       onStall: (stallMs) =>
         this.logger.warn(
           `The coordinator did not run for ${Math.round(stallMs)} ms (blocked or paused); ` +

@@ -65,16 +65,83 @@ describe('FailureDetector.check', () => {
     t = 200;
     membership.register('127.0.0.1:5002');
     t = 300;
-    membership.register('127.0.0.1:5004');
+    // Four members still heard from: a majority, so the three silent ones are dead.
+    const alive = ['127.0.0.1:5004', '127.0.0.1:5005', '127.0.0.1:5006', '127.0.0.1:5007'];
+    for (const id of alive) membership.register(id);
     t = 100_000;
-    membership.heartbeat('127.0.0.1:5004');
+    for (const id of alive) membership.heartbeat(id);
     const changes = detector.check();
     expect(changes.map((c) => [c.member.id, c.epoch])).toEqual([
-      ['127.0.0.1:5003', 5],
-      ['127.0.0.1:5001', 6],
-      ['127.0.0.1:5002', 7],
+      ['127.0.0.1:5003', 8],
+      ['127.0.0.1:5001', 9],
+      ['127.0.0.1:5002', 10],
     ]);
-    expect(membership.ring.members.map((m) => m.id)).toEqual(['127.0.0.1:5004']);
+    expect(membership.ring.members.map((m) => m.id)).toEqual(alive);
+  });
+
+  it('declares nobody dead while most members fell silent together, and resumes after', () => {
+    const membership = new Membership({ now });
+    const held: [number, number][] = [];
+    let resumed = 0;
+    const detector = new FailureDetector(membership, {
+      failureTimeoutMs: TIMEOUT,
+      onHold: (silent, members) => held.push([silent, members]),
+      onResume: () => resumed++,
+    });
+    const ids = [
+      '127.0.0.1:5001',
+      '127.0.0.1:5002',
+      '127.0.0.1:5003',
+      '127.0.0.1:5004',
+      '127.0.0.1:5005',
+    ];
+    for (const id of ids) membership.register(id);
+    // This coordinator and one node are cut off from the other four.
+    for (t = 1000; t <= 30_000; t += 1000) {
+      membership.heartbeat('127.0.0.1:5001');
+      expect(detector.check()).toEqual([]);
+    }
+    expect(detector.holdingBack).toBe(true);
+    expect(held).toEqual([[4, 5]]);
+    expect(membership.ring.size).toBe(5);
+    expect(membership.epoch).toBe(5);
+
+    // The partition heals: all heard again, then one member fails alone and is declared.
+    for (const id of ids) membership.heartbeat(id);
+    expect(detector.check()).toEqual([]);
+    expect(resumed).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      t += 1000;
+      for (const id of ids.slice(0, 4)) membership.heartbeat(id);
+      detector.check();
+    }
+    expect(membership.list(true).find((s) => s.id === '127.0.0.1:5005')?.state).toBe('dead');
+    expect(membership.ring.size).toBe(4);
+    expect(held).toHaveLength(1);
+  });
+
+  it('holds when the coordinator hears nobody, instead of emptying the ring', () => {
+    const { membership, detector } = setup();
+    for (const id of ['127.0.0.1:5001', '127.0.0.1:5002', '127.0.0.1:5003'])
+      membership.register(id);
+    t = 60_000;
+    expect(detector.check()).toEqual([]);
+    expect(membership.ring.size).toBe(3);
+  });
+
+  it('declares members that fail one after another, down to the last', () => {
+    const { membership, detector } = setup();
+    const ids = ['127.0.0.1:5001', '127.0.0.1:5002', '127.0.0.1:5003'];
+    for (const id of ids) membership.register(id);
+    // 5003 stops first; 5002 a whole failure timeout later; 5001 keeps heartbeating.
+    for (let i = 1; i <= 20; i++) {
+      t = i * 1000;
+      membership.heartbeat('127.0.0.1:5001');
+      if (i <= 8) membership.heartbeat('127.0.0.1:5002');
+      detector.check();
+    }
+    expect(membership.ring.members.map((m) => m.id)).toEqual(['127.0.0.1:5001']);
+    expect(detector.holdingBack).toBe(false);
   });
 
   it('makes a dead node that heartbeats re-register, which readmits it as a fresh join', () => {
@@ -100,9 +167,9 @@ describe('FailureDetector.check', () => {
     const restored = Membership.restore(state, { now });
     const detector = new FailureDetector(restored, { failureTimeoutMs: TIMEOUT });
     expect(detector.check()).toEqual([]);
-    t += 1000;
-    restored.heartbeat('127.0.0.1:5002');
     t += TIMEOUT - 1000;
+    restored.heartbeat('127.0.0.1:5002');
+    t += 1000;
     expect(detector.check().map((c) => [c.kind, c.member.id, c.epoch])).toEqual([
       ['died', '127.0.0.1:5001', 3],
     ]);

@@ -15,6 +15,13 @@ export interface FailureDetectorOptions {
   /** Receives an unexpected exception thrown by a periodic check; the timer keeps running. */
   readonly onError?: (err: unknown) => void;
   /**
+   * Told once when the detector starts holding back deaths because most members fell
+   * silent together (see {@link FailureDetector.check}), with how many of how many.
+   */
+  readonly onHold?: (silent: number, members: number) => void;
+  /** Told once when a majority of members is heard again after a hold. */
+  readonly onResume?: () => void;
+  /**
    * Told when a periodic check ran late by `stallMs` (the event loop was blocked or the
    * process paused); that time is not counted against the members.
    */
@@ -41,6 +48,7 @@ export class FailureDetector {
   readonly checkIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
+  private holding = false;
 
   constructor(
     private readonly membership: Membership,
@@ -54,13 +62,37 @@ export class FailureDetector {
    * Removes every member silent for at least the failure timeout from the ring, one epoch
    * bump each, and returns the changes (oldest silence first, so the epochs follow the
    * order in which the members fell silent).
+   *
+   * Deaths are held back while most of the cluster fell silent together: when more than one
+   * member is **suspect** (silent for at least half the failure timeout) and the members
+   * still heard from are not a strict majority, this coordinator is more likely cut off from
+   * the cluster than the cluster dead, and emptying the ring would shrink every node's view
+   * of it. Members that fail one at a time are declared dead as usual.
    */
   check(): MembershipChange[] {
-    const expired = this.membership
-      .silence()
+    const silence = this.membership.silence();
+    const suspects = silence.filter((s) => s.silentMs >= this.failureTimeoutMs / 2).length;
+    const heard = silence.length - suspects;
+    if (suspects > 1 && heard * 2 <= silence.length) {
+      if (!this.holding) {
+        this.holding = true;
+        this.options.onHold?.(suspects, silence.length);
+      }
+      return [];
+    }
+    if (this.holding) {
+      this.holding = false;
+      this.options.onResume?.();
+    }
+    const expired = silence
       .filter((s) => s.silentMs >= this.failureTimeoutMs)
       .sort((a, b) => b.silentMs - a.silentMs);
     return expired.map(({ id }) => this.membership.markDead(id));
+  }
+
+  /** True while deaths are held back (see {@link check}). */
+  get holdingBack(): boolean {
+    return this.holding;
   }
 
   /** Starts checking periodically. The timer does not keep the process alive. */

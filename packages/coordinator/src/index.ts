@@ -39,12 +39,11 @@ export {
   type LogFormat,
   type LoggerOptions,
 } from './logger';
+export { MemberState, type MemberStatus } from './member-state';
 export {
   Membership,
-  MemberState,
   ChangeKind,
   MAX_DEAD_REMEMBERED,
-  type MemberStatus,
   type MembershipChange,
   type MembershipOptions,
   type MembershipState,
@@ -54,12 +53,11 @@ export {
 export { FailureDetector, checkIntervalFor, type FailureDetectorOptions } from './failure-detector';
 export { StateStore, STATE_FILE_NAME } from './state-store';
 export {
-  COMMANDS,
-  dispatch,
-  type Command,
+  COORDINATOR_COMMANDS,
+  createCoordinatorRouter,
   type CommandContext,
   type CommandName,
-} from './commands';
+} from './coordinator-commands';
 export {
   CoordinatorError,
   ConfigError,

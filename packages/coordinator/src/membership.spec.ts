@@ -338,4 +338,19 @@ describe('Membership: joining and leaving', () => {
     expect(restored.phase('127.0.0.1:5004')).toBe('joining');
     expect(withMembers(a).toState()).not.toHaveProperty('target');
   });
+
+  it('publishes its rings as the ring epoch nodes and clients place keys by', () => {
+    const m = withMembers(a, b, c);
+    m.leave(a);
+    m.register('127.0.0.1:5004', { joining: true });
+    const epoch = m.ringEpoch;
+    expect(epoch.epoch).toBe(m.epoch);
+    expect(epoch.read).toBe(m.ring);
+    expect(epoch.target).toBe(m.target);
+    for (const { id, state } of m.list()) {
+      expect(epoch.phaseOf(id)).toBe(
+        state === 'joining' || state === 'leaving' ? state : 'serving',
+      );
+    }
+  });
 });

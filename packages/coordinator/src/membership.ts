@@ -1,46 +1,16 @@
 import { Buffer } from 'node:buffer';
-import { DEFAULT_ZONE, Ring, type Member, type RingJSON, type RingOptions } from '@kv/ring';
+import {
+  DEFAULT_ZONE,
+  Phase,
+  Ring,
+  RingEpoch,
+  type Member,
+  type RingJSON,
+  type RingOptions,
+} from '@kv/ring';
 import { NotRegisteredError } from './errors';
-
-/** Liveness of a node as the coordinator sees it. */
-export const MemberState = {
-  /**
-   * Registered and taking writes for the ranges it will own while it copies them from
-   * their current owners; reads still go to those owners. Becomes `up` on `NODE_READY`.
-   */
-  JOINING: 'joining',
-  /** In the ring and heartbeating. */
-  UP: 'up',
-  /** In the ring, restored from the state file, no heartbeat since the coordinator restarted. */
-  PROBATION: 'probation',
-  /**
-   * Still serving reads while it hands its ranges to their next owners; writes already go
-   * to those owners. Removed on `UNREGISTER_NODE`.
-   */
-  LEAVING: 'leaving',
-  /** Removed from the ring after the failure timeout; remembered for `LIST_NODES ALL` only. */
-  DEAD: 'dead',
-} as const;
-
-/** One of the {@link MemberState} values. */
-export type MemberState = (typeof MemberState)[keyof typeof MemberState];
-
-/** A node as `LIST_NODES` reports it. */
-export interface MemberStatus {
-  /** `host:port` as registered. */
-  readonly id: string;
-  /** Liveness. */
-  readonly state: MemberState;
-  /** Failure domain; `""` when the node named none. */
-  readonly zone: string;
-  /** Relative capacity. */
-  readonly weight: number;
-  /**
-   * Milliseconds since the last heartbeat or registration. For a member restored from the
-   * state file that has not heartbeated yet, since the restore.
-   */
-  readonly heartbeatAgeMs: number;
-}
+import { MemberLiveness } from './member-liveness';
+import { MemberState, type MemberStatus } from './member-state';
 
 /** Kinds of membership change; each bumps the epoch by exactly 1. */
 export const ChangeKind = {
@@ -141,47 +111,30 @@ export interface RegisterOptions {
   readonly joining?: boolean;
 }
 
-interface Liveness {
-  state: typeof MemberState.UP | typeof MemberState.PROBATION;
-  lastHeartbeat: number;
-}
-
-interface DeadMember {
-  readonly member: Member;
-  readonly lastHeartbeat: number;
-}
-
 /** Default of {@link MembershipOptions.maxDeadRemembered}. */
 export const MAX_DEAD_REMEMBERED = 100;
 
 const monotonicNow = (): number => performance.now();
 
 /**
- * The cluster's membership: the ring of live members, its epoch, when each member was last
- * heard from, and the most recently dead. Pure bookkeeping with an injected clock: no
- * sockets, no timers, no files. Every change of ring membership bumps the epoch by 1 and is
- * returned as a {@link MembershipChange} so the caller can log and persist it.
+ * The cluster's membership: the ring epoch (the ring reads are routed by and the target
+ * ring placement is heading to, see {@link RingEpoch}), when each member was last heard
+ * from, and the most recently dead. Pure bookkeeping with an injected clock: no sockets, no
+ * timers, no files. Every change of ring membership bumps the epoch by 1 and is returned as
+ * a {@link MembershipChange} so the caller can log and persist it.
  */
 export class Membership {
-  /** The ring reads are routed by: `up`, `probation` and `leaving` members. */
-  private ringValue: Ring;
-  /** The ring placement is heading to: `up`, `probation` and `joining` members. */
-  private targetValue: Ring;
-  private epochValue: number;
+  /** The rings and their epoch: `up`, `probation` and `leaving` members read, `joining` ones not. */
+  private current: RingEpoch;
   /** The clock heartbeat times are read from. */
   readonly now: () => number;
-  private readonly maxDead: number;
-  private readonly liveness = new Map<string, Liveness>();
-  /** Insertion-ordered: the first entry is the oldest death. */
-  private readonly dead = new Map<string, DeadMember>();
+  private readonly liveness: MemberLiveness;
 
   /** An empty membership at epoch 0. */
   constructor(options: MembershipOptions = {}) {
-    this.ringValue = new Ring([], options.ring);
-    this.targetValue = this.ringValue;
-    this.epochValue = 0;
+    this.current = new RingEpoch(0, new Ring([], options.ring));
     this.now = options.now ?? monotonicNow;
-    this.maxDead = options.maxDeadRemembered ?? MAX_DEAD_REMEMBERED;
+    this.liveness = new MemberLiveness(this.now, options.maxDeadRemembered ?? MAX_DEAD_REMEMBERED);
   }
 
   /**
@@ -193,27 +146,24 @@ export class Membership {
    */
   static restore(state: MembershipState, options: MembershipOptions = {}): Membership {
     const membership = new Membership(options);
-    membership.ringValue = Ring.fromJSON(state.ring);
-    membership.setRings(
-      membership.ringValue,
-      state.target ? Ring.fromJSON(state.target) : membership.ringValue,
+    const ring = Ring.fromJSON(state.ring);
+    membership.current = new RingEpoch(
+      state.epoch,
+      ring,
+      state.target ? Ring.fromJSON(state.target) : ring,
     );
-    membership.epochValue = state.epoch;
-    const now = membership.now();
-    for (const { id } of membership.allMembers()) {
-      membership.liveness.set(id, { state: MemberState.PROBATION, lastHeartbeat: now });
-    }
+    for (const id of membership.current.members()) membership.liveness.restored(id);
     return membership;
   }
 
   /** The ring epoch: how many membership changes there have been. */
   get epoch(): number {
-    return this.epochValue;
+    return this.current.epoch;
   }
 
   /** The ring reads are routed by (an immutable value). */
   get ring(): Ring {
-    return this.ringValue;
+    return this.current.read;
   }
 
   /**
@@ -221,7 +171,12 @@ export class Membership {
    * ones removed. The same object as {@link ring} when no node is joining or leaving.
    */
   get target(): Ring {
-    return this.targetValue;
+    return this.current.target;
+  }
+
+  /** The epoch with both rings, as nodes and clients rebuild it from `RING`. */
+  get ringEpoch(): RingEpoch {
+    return this.current;
   }
 
   /**
@@ -234,24 +189,24 @@ export class Membership {
    */
   register(id: string, options: RegisterOptions = {}): Registration {
     const { zone = DEFAULT_ZONE, weight = 1, joining = false } = options;
-    const current = this.targetValue.member(id) ?? this.ringValue.member(id);
+    const { read, target } = this.current;
+    const current = this.current.member(id);
     let change: MembershipChange | undefined;
     if (current === undefined) {
       const member = { id, zone, weight };
       // A node that copies its data first joins the target ring only; the first node has
       // nobody to copy from, and one that does not stream serves at once.
-      if (joining && this.ringValue.size > 0) {
-        this.setRings(this.ringValue, this.targetValue.add(member));
-        change = { kind: ChangeKind.JOINING, member: this.memberOf(id), epoch: ++this.epochValue };
+      if (joining && read.size > 0) {
+        change = this.move(ChangeKind.JOINING, id, read, target.add(member));
       } else {
-        const ring = this.ringValue.add(member);
-        this.setRings(
+        const ring = read.add(member);
+        change = this.move(
+          ChangeKind.JOINED,
+          id,
           ring,
-          this.targetValue === this.ringValue ? ring : this.targetValue.add(member),
+          this.current.settled ? ring : target.add(member),
         );
-        change = { kind: ChangeKind.JOINED, member: this.memberOf(id), epoch: ++this.epochValue };
       }
-      this.dead.delete(id);
     } else if (current.zone !== zone || current.weight !== weight) {
       const update = (ring: Ring): Ring =>
         !ring.has(id)
@@ -259,25 +214,14 @@ export class Membership {
           : current.zone === zone
             ? ring.reweight(id, weight)
             : ring.remove(id).add({ id, zone, weight });
-      this.setRings(update(this.ringValue), update(this.targetValue));
-      change = {
-        kind: ChangeKind.UPDATED,
-        member: this.memberOf(id),
-        previous: current,
-        epoch: ++this.epochValue,
-      };
-    } else if (
-      joining &&
-      this.ringValue.has(id) &&
-      this.targetValue.has(id) &&
-      this.ringValue.size > 1
-    ) {
+      const { member, epoch } = this.move(ChangeKind.UPDATED, id, update(read), update(target));
+      change = { kind: ChangeKind.UPDATED, member, previous: current, epoch };
+    } else if (joining && this.current.phaseOf(id) === Phase.SERVING && read.size > 1) {
       // A member restarted empty: it must not serve reads before it has its data back.
-      this.setRings(this.ringValue.remove(id), this.targetValue);
-      change = { kind: ChangeKind.JOINING, member: this.memberOf(id), epoch: ++this.epochValue };
+      change = this.move(ChangeKind.JOINING, id, read.remove(id), target);
     }
-    this.liveness.set(id, { state: MemberState.UP, lastHeartbeat: this.now() });
-    return { id, epoch: this.epochValue, change };
+    this.liveness.heard(id);
+    return { id, epoch: this.epoch, change };
   }
 
   /**
@@ -286,11 +230,10 @@ export class Membership {
    * @throws {@link NotRegisteredError} if `id` is not a member
    */
   ready(id: string): MembershipChange | undefined {
-    const member = this.targetValue.member(id);
+    const member = this.current.target.member(id);
     if (member === undefined || !this.liveness.has(id)) throw new NotRegisteredError(id);
-    if (this.ringValue.has(id)) return undefined;
-    this.setRings(this.ringValue.add(member), this.targetValue);
-    return { kind: ChangeKind.JOINED, member, epoch: ++this.epochValue };
+    if (this.current.read.has(id)) return undefined;
+    return this.move(ChangeKind.JOINED, id, this.current.read.add(member), this.current.target);
   }
 
   /**
@@ -301,20 +244,16 @@ export class Membership {
    */
   leave(id: string): MembershipChange | undefined {
     if (!this.liveness.has(id)) throw new NotRegisteredError(id);
-    if (!this.ringValue.has(id)) return this.unregister(id);
-    const member = this.memberOf(id);
-    if (!this.targetValue.has(id)) return undefined;
-    this.setRings(this.ringValue, this.targetValue.remove(id));
-    return { kind: ChangeKind.LEAVING, member, epoch: ++this.epochValue };
+    const phase = this.current.phaseOf(id);
+    if (phase === Phase.LEAVING) return undefined;
+    if (phase !== Phase.SERVING) return this.unregister(id);
+    return this.move(ChangeKind.LEAVING, id, this.current.read, this.current.target.remove(id));
   }
 
   /** `joining` or `leaving` while a member is in only one of the two rings. */
   phase(id: string): typeof MemberState.JOINING | typeof MemberState.LEAVING | undefined {
-    const inRing = this.ringValue.has(id);
-    const inTarget = this.targetValue.has(id);
-    if (inTarget && !inRing) return MemberState.JOINING;
-    if (inRing && !inTarget) return MemberState.LEAVING;
-    return undefined;
+    const phase = this.current.phaseOf(id);
+    return phase === Phase.JOINING || phase === Phase.LEAVING ? phase : undefined;
   }
 
   /**
@@ -323,11 +262,8 @@ export class Membership {
    * @throws {@link NotRegisteredError} if `id` is not a member
    */
   heartbeat(id: string): number {
-    const liveness = this.liveness.get(id);
-    if (liveness === undefined) throw new NotRegisteredError(id);
-    liveness.state = MemberState.UP;
-    liveness.lastHeartbeat = this.now();
-    return this.epochValue;
+    this.liveness.heartbeat(id);
+    return this.epoch;
   }
 
   /**
@@ -335,8 +271,9 @@ export class Membership {
    * @throws {@link NotRegisteredError} if `id` is not a member
    */
   unregister(id: string): MembershipChange {
-    const member = this.removeMember(id);
-    return { kind: ChangeKind.LEFT, member, epoch: this.epochValue };
+    const change = this.remove(ChangeKind.LEFT, id);
+    this.liveness.forget(id);
+    return change;
   }
 
   /**
@@ -344,19 +281,8 @@ export class Membership {
    * @throws {@link NotRegisteredError} if `id` is not a member
    */
   markDead(id: string): MembershipChange {
-    const lastHeartbeat = this.liveness.get(id)?.lastHeartbeat ?? this.now();
-    const member = this.removeMember(id);
-    this.dead.set(id, { member, lastHeartbeat });
-    for (const oldest of this.dead.keys()) {
-      if (this.dead.size <= this.maxDead) break;
-      this.dead.delete(oldest);
-    }
-    return {
-      kind: ChangeKind.DIED,
-      member,
-      silentMs: this.now() - lastHeartbeat,
-      epoch: this.epochValue,
-    };
+    const { member, epoch } = this.remove(ChangeKind.DIED, id);
+    return { kind: ChangeKind.DIED, member, silentMs: this.liveness.bury(member), epoch };
   }
 
   /**
@@ -365,19 +291,12 @@ export class Membership {
    * not run, so heartbeats that arrived meanwhile are still unread.
    */
   excuse(ms: number): void {
-    const now = this.now();
-    for (const liveness of this.liveness.values()) {
-      liveness.lastHeartbeat = Math.min(now, liveness.lastHeartbeat + ms);
-    }
+    this.liveness.excuse(ms);
   }
 
   /** How long each member has been silent, in milliseconds. */
   silence(): { readonly id: string; readonly silentMs: number }[] {
-    const now = this.now();
-    return Array.from(this.liveness, ([id, { lastHeartbeat }]) => ({
-      id,
-      silentMs: now - lastHeartbeat,
-    }));
+    return this.liveness.silence();
   }
 
   /**
@@ -385,14 +304,13 @@ export class Membership {
    * order by the dead ones still remembered.
    */
   list(includeDead = false): MemberStatus[] {
-    const now = this.now();
-    const statuses: MemberStatus[] = this.allMembers().map((member) => {
-      const liveness = this.liveness.get(member.id) as Liveness;
-      const state = this.phase(member.id) ?? liveness.state;
-      return status(member, state, now - liveness.lastHeartbeat);
+    const statuses: MemberStatus[] = this.current.members().map((id) => {
+      const state = this.phase(id) ?? this.liveness.stateOf(id) ?? MemberState.UP;
+      return status(this.current.member(id) as Member, state, this.liveness.ageOf(id));
     });
-    if (!includeDead || this.dead.size === 0) return statuses;
-    for (const { member, lastHeartbeat } of this.dead.values()) {
+    if (!includeDead || this.liveness.deadCount === 0) return statuses;
+    const now = this.now();
+    for (const { member, lastHeartbeat } of this.liveness.deadMembers()) {
       statuses.push(status(member, MemberState.DEAD, now - lastHeartbeat));
     }
     return statuses.sort((a, b) => Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)));
@@ -408,57 +326,51 @@ export class Membership {
     deadRemembered: number;
   } {
     const counts = { probation: 0, joining: 0, leaving: 0 };
-    for (const [id, { state }] of this.liveness) {
+    for (const [id, { state }] of this.liveness.entries()) {
       const phase = this.phase(id);
       if (phase !== undefined) counts[phase]++;
       else if (state === MemberState.PROBATION) counts.probation++;
     }
+    const members = this.liveness.size;
     return {
-      members: this.liveness.size,
-      up: this.liveness.size - counts.probation - counts.joining - counts.leaving,
+      members,
+      up: members - counts.probation - counts.joining - counts.leaving,
       ...counts,
-      deadRemembered: this.dead.size,
+      deadRemembered: this.liveness.deadCount,
     };
   }
 
   /** The state to persist. */
   toState(): MembershipState {
-    return {
-      epoch: this.epochValue,
-      ring: this.ringValue.toJSON(),
-      ...(this.targetValue !== this.ringValue && { target: this.targetValue.toJSON() }),
-    };
+    const { epoch, read, target, settled } = this.current;
+    return { epoch, ring: read.toJSON(), ...(!settled && { target: target.toJSON() }) };
   }
 
-  /** Members of either ring, sorted by id. */
-  private allMembers(): Member[] {
-    const leaving = this.ringValue.members.filter((m) => !this.targetValue.has(m.id));
-    if (leaving.length === 0) return [...this.targetValue.members];
-    return [...this.targetValue.members, ...leaving].sort((a, b) =>
-      Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)),
-    );
+  /** Moves to the next epoch with these rings; the change names member `id` as it is now. */
+  private move<K extends ChangeKind>(
+    kind: K,
+    id: string,
+    read: Ring,
+    target: Ring,
+  ): { kind: K; member: Member; epoch: number } {
+    this.current = new RingEpoch(this.epoch + 1, read, target);
+    return { kind, member: this.current.member(id) as Member, epoch: this.epoch };
   }
 
-  /** Sets both rings; the target is the read ring itself when they hold the same members. */
-  private setRings(ring: Ring, target: Ring): void {
-    this.ringValue = ring;
-    this.targetValue = target.equals(ring) ? ring : target;
-  }
-
-  private removeMember(id: string): Member {
-    const member = this.targetValue.member(id) ?? this.ringValue.member(id);
+  /** Takes member `id` out of both rings, into the next epoch. */
+  private remove<K extends ChangeKind>(
+    kind: K,
+    id: string,
+  ): { kind: K; member: Member; epoch: number } {
+    const member = this.current.member(id);
     if (member === undefined) throw new NotRegisteredError(id);
-    this.setRings(
-      this.ringValue.has(id) ? this.ringValue.remove(id) : this.ringValue,
-      this.targetValue.has(id) ? this.targetValue.remove(id) : this.targetValue,
+    const { read, target } = this.current;
+    this.current = new RingEpoch(
+      this.epoch + 1,
+      read.has(id) ? read.remove(id) : read,
+      target.has(id) ? target.remove(id) : target,
     );
-    this.liveness.delete(id);
-    this.epochValue++;
-    return member;
-  }
-
-  private memberOf(id: string): Member {
-    return (this.targetValue.member(id) ?? this.ringValue.member(id)) as Member;
+    return { kind, member, epoch: this.epoch };
   }
 }
 

@@ -1,4 +1,5 @@
 import { envVarOf, parseNodeConfig } from './config';
+import { NODE_DEFAULTS, type NodeOptions } from './node-options';
 
 describe('parseNodeConfig', () => {
   it('takes defaults, then the environment, then flags', async () => {
@@ -21,6 +22,15 @@ describe('parseNodeConfig', () => {
     expect(fromEnv).toMatchObject({ options: { port: 5002, writeQuorum: 3 } });
     const flagsWin = await parseNodeConfig(['--port', '5003', '--zone', 'b'], { KV_PORT: '5002' });
     expect(flagsWin).toMatchObject({ options: { port: 5003, zone: 'b' } });
+  });
+
+  it('takes every default it has from NODE_DEFAULTS', async () => {
+    const parsed = await parseNodeConfig([], {});
+    const options = (parsed as { options: NodeOptions }).options;
+    const defaults: Record<string, unknown> = NODE_DEFAULTS;
+    const shared = Object.entries(options).filter(([name]) => name in defaults);
+    expect(shared.length).toBeGreaterThanOrEqual(20);
+    for (const [name, value] of shared) expect([name, value]).toEqual([name, defaults[name]]);
   });
 
   it('names the environment variable of each flag', () => {

@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
-import type { NodeOptions } from './node';
+import { NODE_DEFAULTS, type NodeOptions } from './node-options';
 
 /** The result of reading the command line: options to start with, or text to print and an exit code. */
 export type ParsedConfig =
@@ -21,23 +21,27 @@ interface Flag {
 const FLAGS = {
   port: {
     type: 'number',
-    default: 5001,
+    default: NODE_DEFAULTS.port,
     min: 0,
     max: 65535,
     describe: 'port to listen on (0: any free port)',
   },
-  host: { type: 'string', default: '127.0.0.1', describe: 'interface to listen on' },
+  host: { type: 'string', default: NODE_DEFAULTS.host, describe: 'interface to listen on' },
   advertise: {
     type: 'string',
     describe: 'host:port other nodes and clients reach this node at (its id) [default: host:port]',
   },
   coordinator: {
     type: 'string',
-    default: '127.0.0.1:5000',
+    default: NODE_DEFAULTS.coordinator,
     describe: 'coordinator address, host:port',
   },
   zone: { type: 'string', describe: 'failure domain; replicas go to distinct zones first' },
-  weight: { type: 'number', default: 1, describe: 'relative capacity in the ring (> 0)' },
+  weight: {
+    type: 'number',
+    default: NODE_DEFAULTS.weight,
+    describe: 'relative capacity in the ring (> 0)',
+  },
   'replication-factor': {
     type: 'number',
     min: 1,
@@ -45,93 +49,110 @@ const FLAGS = {
   },
   'write-quorum': {
     type: 'number',
-    default: 2,
+    default: NODE_DEFAULTS.writeQuorum,
     min: 1,
     describe: 'acknowledgements a write waits for',
   },
   'read-quorum': {
     type: 'number',
-    default: 1,
+    default: NODE_DEFAULTS.readQuorum,
     min: 1,
     describe: 'replicas a read consults; above 1 the newest wins and stale replicas are repaired',
   },
   'heartbeat-interval': {
     type: 'number',
-    default: 1000,
+    default: NODE_DEFAULTS.heartbeatIntervalMs,
     min: 1,
     describe: 'ms between heartbeats to the coordinator',
   },
   'replica-timeout': {
     type: 'number',
-    default: 1000,
+    default: NODE_DEFAULTS.replicaTimeoutMs,
     min: 1,
     describe: 'ms to wait for a replica',
   },
-  'max-key-bytes': { type: 'number', default: 4096, min: 1, describe: 'largest key accepted' },
+  'max-key-bytes': {
+    type: 'number',
+    default: NODE_DEFAULTS.maxKeyBytes,
+    min: 1,
+    describe: 'largest key accepted',
+  },
   'max-value-bytes': {
     type: 'number',
-    default: 8 * 1024 * 1024,
+    default: NODE_DEFAULTS.maxValueBytes,
     min: 1,
     describe: 'largest value accepted',
   },
   'tombstone-grace': {
     type: 'number',
-    default: 86_400_000,
+    default: NODE_DEFAULTS.tombstoneGraceMs,
     min: 0,
     describe: 'ms to keep tombstones and expired records before purging them',
   },
   'idle-timeout': {
     type: 'number',
-    default: 300_000,
+    default: NODE_DEFAULTS.idleTimeoutMs,
     min: 0,
     describe: 'ms before an idle connection is closed (0: never)',
   },
   'max-connections': {
     type: 'number',
-    default: 10_000,
+    default: NODE_DEFAULTS.maxConnections,
     min: 1,
     describe: 'most client connections',
   },
   'stream-rate': {
     type: 'number',
-    default: 32 * 1024 * 1024,
+    default: NODE_DEFAULTS.streamRate,
     min: 0,
     describe:
       'bytes/s data movement (join, leave, re-replication, anti-entropy) may use (0: unlimited)',
   },
   'anti-entropy-interval': {
     type: 'number',
-    default: 30_000,
+    default: NODE_DEFAULTS.antiEntropyIntervalMs,
     min: 0,
     describe: 'ms between digest comparisons with the other replicas (0: off)',
   },
   'max-hints': {
     type: 'number',
-    default: 100_000,
+    default: NODE_DEFAULTS.maxHints,
     min: 0,
     describe: 'most writes kept for unreachable replicas (hinted handoff)',
   },
   'max-hint-bytes': {
     type: 'number',
-    default: 64 * 1024 * 1024,
+    default: NODE_DEFAULTS.maxHintBytes,
     min: 0,
     describe: 'most bytes kept in hints',
   },
   'leave-timeout': {
     type: 'number',
-    default: 300_000,
+    default: NODE_DEFAULTS.leaveTimeoutMs,
     min: 0,
     describe: 'ms a leaving node spends handing off its data before it leaves anyway',
   },
+  'max-clock-offset': {
+    type: 'number',
+    default: NODE_DEFAULTS.maxClockOffsetMs,
+    min: 1,
+    describe: 'ms this clock may differ from the cluster before the node stops stamping writes',
+  },
+  'write-deadline': {
+    type: 'number',
+    default: NODE_DEFAULTS.writeDeadlineMs,
+    min: 1,
+    describe: 'ms a write may wait between arriving and being stamped before it is refused',
+  },
   'log-level': {
     type: 'string',
-    default: 'info',
+    default: NODE_DEFAULTS.logLevel,
     choices: LOG_LEVELS,
     describe: 'least severe level logged',
   },
   'log-format': {
     type: 'string',
-    default: 'pretty',
+    default: NODE_DEFAULTS.logFormat,
     choices: ['pretty', 'json'],
     describe: 'log line format',
   },
@@ -257,6 +278,8 @@ export async function parseNodeConfig(
       maxHints: num('max-hints'),
       maxHintBytes: num('max-hint-bytes'),
       leaveTimeoutMs: num('leave-timeout'),
+      maxClockOffsetMs: num('max-clock-offset'),
+      writeDeadlineMs: num('write-deadline'),
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

@@ -5,7 +5,7 @@ import {
   type CommandArg,
   type RespValue,
 } from '@kv/protocol';
-import { Ring } from '@kv/ring';
+import { decodeRingReply, type Ring } from '@kv/ring';
 import type { Logger } from 'winston';
 
 /** Options of {@link CoordinatorLink}. */
@@ -159,21 +159,9 @@ export class CoordinatorLink {
   }
 
   private async refreshRing(): Promise<void> {
-    const reply = await this.send(['RING']);
-    if (
-      !Array.isArray(reply) ||
-      (reply.length !== 2 && reply.length !== 3) ||
-      !reply.slice(1).every((r) => Buffer.isBuffer(r))
-    ) {
-      throw new Error('malformed RING reply');
-    }
-    const epoch = Number(reply[0]);
-    const ring = Ring.fromJSON(JSON.parse((reply[1] as Buffer).toString()));
-    const target = Buffer.isBuffer(reply[2])
-      ? Ring.fromJSON(JSON.parse(reply[2].toString()))
-      : ring;
+    const { epoch, read, target } = decodeRingReply(await this.send(['RING']));
     this.epoch = epoch;
-    this.options.onRing(ring, target, epoch);
+    this.options.onRing(read, target, epoch);
   }
 
   private async send(args: CommandArg[]): Promise<RespValue> {

@@ -1,5 +1,12 @@
 import { token } from '@kv/ring';
-import { DIGEST_BUCKETS, Digest, bucketOf, decodeBuckets, encodeBuckets } from './digest';
+import {
+  DIGEST_BUCKETS,
+  Digest,
+  bucketOf,
+  bucketRange,
+  decodeBuckets,
+  encodeBuckets,
+} from './digest';
 
 const record = (ts: number, origin = 'a:1') => ({ ts, origin });
 
@@ -47,6 +54,16 @@ describe('Digest', () => {
   it('maps the whole token space onto the buckets', () => {
     expect(bucketOf(0)).toBe(0);
     expect(bucketOf(2 ** 48 - 1)).toBe(DIGEST_BUCKETS - 1);
+  });
+
+  it('gives each bucket the token range of the tokens in it', () => {
+    for (const key of ['a', 'b', 'user:1', 'user:2']) {
+      const t = token(key);
+      const range = bucketRange(bucketOf(t));
+      expect(t >= range.start && t < range.end).toBe(true);
+    }
+    expect(bucketRange(DIGEST_BUCKETS - 1).end).toBe(2 ** 48);
+    expect(bucketRange(1).start).toBe(bucketRange(0).end);
   });
 });
 

@@ -1,4 +1,4 @@
-import { TOKEN_BITS } from '@kv/ring';
+import { TOKEN_BITS, type TokenRange } from '@kv/ring';
 import type { StoredRecord } from './record';
 
 /** Buckets a digest splits the token space into. */
@@ -9,6 +9,11 @@ const BYTES_PER_BUCKET = 12;
 /** The digest bucket of a token: its top 10 bits. */
 export function bucketOf(t: number): number {
   return Math.floor(t / BUCKET_SHIFT);
+}
+
+/** The token range of a digest bucket: the tokens whose top 10 bits are `bucket`. */
+export function bucketRange(bucket: number): TokenRange {
+  return { start: bucket * BUCKET_SHIFT, end: (bucket + 1) * BUCKET_SHIFT };
 }
 
 /** FNV-1a over `bytes`, continuing from `h`. */

@@ -1,12 +1,24 @@
 import type { TokenRange } from '@kv/ring';
 import type { RecordVersion, StoredRecord } from './record';
 
+/** A record as iteration yields it: key, record and the key's token. */
+export type EngineEntry = [key: Buffer, record: StoredRecord, token: number];
+
+/** A version as iteration yields it: key, version (no value) and the key's token. */
+export type EngineVersion = [key: Buffer, version: RecordVersion, token: number];
+
 /**
- * Where a node keeps its records. The in-memory engine is the default; a durable engine
- * implements the same contract so callers never change. Keys are raw bytes.
+ * Where a node keeps its records, reached only through `Store`. The in-memory engine is
+ * the default; a durable engine (LMDB) implements the same contract so callers never
+ * change. Keys are raw bytes.
  *
+ * Reads are synchronous: an in-memory map and a memory-mapped B-tree both answer at once.
  * `put` and `remove` return a promise when the engine is durable: it resolves once the
  * change would survive a crash, and a write is acknowledged only then.
+ *
+ * Records are kept in token order: iteration walks a token range (the whole token space
+ * when none is given) in ascending token order, keys of equal tokens by their bytes, so
+ * data movement reads only the ranges it moves.
  */
 export interface StorageEngine {
   /** The record of a key, tombstones and expired records included. */
@@ -21,10 +33,10 @@ export interface StorageEngine {
   put(key: Buffer, record: StoredRecord): void | Promise<void>;
   /** Forgets a key entirely (purging a tombstone or an expired record). */
   remove(key: Buffer): void | Promise<void>;
-  /** Every key with its version, values left out: what digests and key lists need. */
-  versions(): IterableIterator<[Buffer, RecordVersion]>;
-  /** Every record whose key's token lies in `range` (all records when omitted). */
-  entries(range?: TokenRange): IterableIterator<[Buffer, StoredRecord]>;
+  /** Key and version of every record whose token lies in `range`, in token order. */
+  versions(range?: TokenRange): IterableIterator<EngineVersion>;
+  /** Every record whose token lies in `range`, in token order. */
+  entries(range?: TokenRange): IterableIterator<EngineEntry>;
   /** Number of records held, tombstones included. */
   readonly size: number;
   /** How many of the records held are tombstones. */

@@ -1,5 +1,7 @@
 import { ConnectionPool, createRespServer, type RespServer } from '@kv/protocol';
-import { HintStore } from './hints';
+import { HintStore, type HintStoreOptions } from './hints';
+import { NodeMetrics } from './metrics';
+import { PeerClient } from './peer-client';
 
 const rec = (ts: number, value = 'v') => ({
   ts,
@@ -8,31 +10,48 @@ const rec = (ts: number, value = 'v') => ({
   value: Buffer.from(value),
 });
 
+/** A hint store and what its metrics read, as INFO shows them. */
+function hintStore(options: HintStoreOptions = {}): {
+  hints: HintStore;
+  stats: () => Record<'pending' | 'pendingBytes' | 'delivered' | 'dropped', number>;
+} {
+  const metrics = new NodeMetrics();
+  return {
+    hints: new HintStore({ ...options, metrics }),
+    stats: () => ({
+      pending: metrics.gauges.hintsPending.value,
+      pendingBytes: metrics.gauges.hintsPendingBytes.value,
+      delivered: metrics.counters.hintsDelivered.value,
+      dropped: metrics.counters.hintsDropped.value,
+    }),
+  };
+}
+
 describe('HintStore', () => {
   it('keeps the newest hint per replica and key', () => {
-    const hints = new HintStore();
+    const { hints, stats } = hintStore();
     hints.add('b:1', Buffer.from('k'), rec(5));
     hints.add('b:1', Buffer.from('k'), rec(3));
     hints.add('b:1', Buffer.from('k'), rec(7));
     hints.add('c:1', Buffer.from('k'), rec(7));
-    expect(hints.stats).toMatchObject({ pending: 2, dropped: 0 });
+    expect(stats()).toMatchObject({ pending: 2, dropped: 0 });
   });
 
   it('drops and counts hints past its bounds', () => {
-    const byCount = new HintStore({ maxHints: 2 });
-    for (const k of ['a', 'b', 'c']) byCount.add('b:1', Buffer.from(k), rec(1));
-    expect(byCount.stats).toMatchObject({ pending: 2, dropped: 1 });
-    const byBytes = new HintStore({ maxBytes: 100 });
-    expect(byBytes.add('b:1', Buffer.from('k'), rec(1, 'x'.repeat(200)))).toBe(false);
-    expect(byBytes.stats).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 1 });
+    const byCount = hintStore({ maxHints: 2 });
+    for (const k of ['a', 'b', 'c']) byCount.hints.add('b:1', Buffer.from(k), rec(1));
+    expect(byCount.stats()).toMatchObject({ pending: 2, dropped: 1 });
+    const byBytes = hintStore({ maxBytes: 100 });
+    expect(byBytes.hints.add('b:1', Buffer.from('k'), rec(1, 'x'.repeat(200)))).toBe(false);
+    expect(byBytes.stats()).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 1 });
   });
 
   it('discards the hints of a replica that left, counting them', () => {
-    const hints = new HintStore();
+    const { hints, stats } = hintStore();
     hints.add('b:1', Buffer.from('k1'), rec(1));
     hints.add('b:1', Buffer.from('k2'), rec(1));
     hints.discard('b:1');
-    expect(hints.stats).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 2 });
+    expect(stats()).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 2 });
     expect(hints.replicas()).toEqual([]);
   });
 
@@ -49,17 +68,17 @@ describe('HintStore', () => {
       server = createRespServer({
         handler: (args) => {
           received.push(args.map(String).join(' '));
-          return [1, 0, Number(args[2])];
+          return [1, 0, Number(args[2]), args[3] as Buffer];
         },
       });
       const { port } = await server.listen(0, '127.0.0.1');
       const replica = `127.0.0.1:${port}`;
-      const hints = new HintStore();
+      const { hints, stats } = hintStore();
       hints.add(replica, Buffer.from('k'), rec(9, 'late'));
       hints.add('gone:1', Buffer.from('k'), rec(9));
-      await hints.deliver(pool, (id) => id === replica);
+      await hints.deliver(new PeerClient(pool), (id) => id === replica);
       expect(received).toEqual(['REPLICATE k 9 a:1 0 late']);
-      expect(hints.stats).toMatchObject({ pending: 0, delivered: 1, dropped: 1 });
+      expect(stats()).toMatchObject({ pending: 0, delivered: 1, dropped: 1 });
     });
   });
 });

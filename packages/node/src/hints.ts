@@ -1,6 +1,7 @@
-import type { ConnectionPool } from '@kv/protocol';
+import { NodeMetrics } from './metrics';
+import { NODE_DEFAULTS } from './node-options';
+import type { PeerClient } from './peer-client';
 import type { StoredRecord } from './record';
-import { decodeApplyResult, replicateArgs } from './replication';
 
 /** Options of {@link HintStore}. */
 export interface HintStoreOptions {
@@ -14,14 +15,11 @@ export interface HintStoreOptions {
    * @default 64 MiB
    */
   readonly maxBytes?: number;
-}
-
-/** Counters of hinted handoff, for INFO. */
-export interface HintStats {
-  readonly pending: number;
-  readonly pendingBytes: number;
-  readonly delivered: number;
-  readonly dropped: number;
+  /**
+   * Where hints kept, delivered and dropped are counted.
+   * @default metrics of its own
+   */
+  readonly metrics?: NodeMetrics;
 }
 
 interface Hint {
@@ -45,22 +43,26 @@ export class HintStore {
   private readonly maxBytes: number;
   private count = 0;
   private bytes = 0;
-  private delivered = 0;
-  private dropped = 0;
   private delivering = false;
+  private readonly metrics: NodeMetrics;
 
   constructor(options: HintStoreOptions = {}) {
-    this.maxHints = options.maxHints ?? 100_000;
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxHints = options.maxHints ?? NODE_DEFAULTS.maxHints;
+    this.maxBytes = options.maxBytes ?? NODE_DEFAULTS.maxHintBytes;
+    this.metrics = options.metrics ?? new NodeMetrics();
   }
 
-  get stats(): HintStats {
-    return {
-      pending: this.count,
-      pendingBytes: this.bytes,
-      delivered: this.delivered,
-      dropped: this.dropped,
-    };
+  /** Hints held. */
+  get pending(): number {
+    return this.count;
+  }
+
+  /** Publishes what is held to the gauges. */
+  private held(count: number, bytes: number): void {
+    this.count = count;
+    this.bytes = bytes;
+    this.metrics.gauges.hintsPending.set(count);
+    this.metrics.gauges.hintsPendingBytes.set(bytes);
   }
 
   /** Keeps a write for `replica`; returns false when it had to be dropped. */
@@ -72,7 +74,7 @@ export class HintStore {
     const bytes = key.length + (record.value?.length ?? 0) + 64;
     const count = this.count + (old ? 0 : 1);
     if (count > this.maxHints || this.bytes - (old?.bytes ?? 0) + bytes > this.maxBytes) {
-      this.dropped++;
+      this.metrics.counters.hintsDropped.inc();
       return false;
     }
     if (!hints) this.byReplica.set(replica, (hints = new Map()));
@@ -82,8 +84,7 @@ export class HintStore {
       record: { ...record, value: record.value === null ? null : Buffer.from(record.value) },
       bytes,
     });
-    this.count = count;
-    this.bytes += bytes - (old?.bytes ?? 0);
+    this.held(count, this.bytes + bytes - (old?.bytes ?? 0));
     return true;
   }
 
@@ -96,11 +97,10 @@ export class HintStore {
   discard(replica: string): void {
     const hints = this.byReplica.get(replica);
     if (!hints) return;
-    this.dropped += hints.size;
-    for (const hint of hints.values()) {
-      this.count--;
-      this.bytes -= hint.bytes;
-    }
+    this.metrics.counters.hintsDropped.inc(hints.size);
+    let bytes = this.bytes;
+    for (const hint of hints.values()) bytes -= hint.bytes;
+    this.held(this.count - hints.size, bytes);
     this.byReplica.delete(replica);
   }
 
@@ -108,7 +108,7 @@ export class HintStore {
    * One delivery pass: for each replica that is a member and reachable, sends up to a
    * batch of its hints; stops at a replica's first failure.
    */
-  async deliver(pool: ConnectionPool, isMember: (id: string) => boolean): Promise<void> {
+  async deliver(peers: PeerClient, isMember: (id: string) => boolean): Promise<void> {
     if (this.delivering) return;
     this.delivering = true;
     try {
@@ -117,16 +117,16 @@ export class HintStore {
           this.discard(replica);
           continue;
         }
-        if (!pool.isAvailable(replica)) continue;
+        if (!peers.isAvailable(replica)) continue;
         const batch = [...hints.values()].slice(0, DELIVERY_BATCH);
         try {
           await Promise.all(
             batch.map(async (hint) => {
-              decodeApplyResult(await pool.send(replica, replicateArgs(hint.key, hint.record)));
+              await peers.replicate(replica, hint.key, hint.record);
               // A newer hint for the key may have replaced this one meanwhile.
               if (hints.get(hint.key.toString('latin1')) === hint) {
                 this.remove(hints, hint);
-                this.delivered++;
+                this.metrics.counters.hintsDelivered.inc();
               }
             }),
           );
@@ -142,7 +142,6 @@ export class HintStore {
 
   private remove(hints: Map<string, Hint>, hint: Hint): void {
     hints.delete(hint.key.toString('latin1'));
-    this.count--;
-    this.bytes -= hint.bytes;
+    this.held(this.count - 1, this.bytes - hint.bytes);
   }
 }

@@ -72,4 +72,22 @@ describe('HybridLogicalClock', () => {
     clock.observe(2 ** 60);
     expect(clock.now()).toBe(1 * 2 ** LOGICAL_BITS);
   });
+
+  it('does not adopt a timestamp further ahead than the bound, nor one near 2^53', () => {
+    const wall = 1_700_000_000_000;
+    const clock = new HybridLogicalClock(() => wall, 500);
+    const near = (wall + 400) * 2 ** LOGICAL_BITS;
+    const far = (wall + 120_000) * 2 ** LOGICAL_BITS;
+    expect(clock.admits(near)).toBe(true);
+    expect(clock.admits(far)).toBe(false);
+    expect(clock.admits(Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(clock.admits(2 ** 60)).toBe(false);
+    expect(clock.admits(-1)).toBe(false);
+    clock.observe(far);
+    clock.observe(Number.MAX_SAFE_INTEGER - 1);
+    expect(wallOf(clock.now())).toBe(wall);
+    clock.observe(near);
+    expect(clock.now()).toBe(near + 1);
+    expect(clock.aheadMs(far)).toBe(120_000);
+  });
 });

@@ -19,8 +19,16 @@ export function wallOf(ts: number): number {
 export class HybridLogicalClock {
   private last = 0;
 
-  /** @param wallClock - milliseconds since the epoch; injectable for tests */
-  constructor(private readonly wallClock: () => number = Date.now) {}
+  /**
+   * @param wallClock - milliseconds since the epoch; injectable for tests
+   * @param maxAheadMs - how far ahead of this clock's wall time an observed timestamp may
+   *   be: one further ahead comes from a clock out of bounds (or a forged record) and is
+   *   not adopted, so it cannot drag this node's versions into the future
+   */
+  constructor(
+    private readonly wallClock: () => number = Date.now,
+    readonly maxAheadMs: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** A new timestamp, greater than every one issued or observed before. */
   now(): number {
@@ -29,9 +37,25 @@ export class HybridLogicalClock {
     return this.last;
   }
 
-  /** Takes note of a timestamp seen from elsewhere so later ones order after it. */
+  /**
+   * True if `ts` is a safe integer no further ahead of this clock's wall time than
+   * `maxAheadMs`: what a node may store and adopt.
+   */
+  admits(ts: number): boolean {
+    return Number.isSafeInteger(ts) && ts >= 0 && wallOf(ts) <= this.wallClock() + this.maxAheadMs;
+  }
+
+  /** How far `ts` is ahead of this clock's wall time, in milliseconds (negative if behind). */
+  aheadMs(ts: number): number {
+    return wallOf(ts) - Math.floor(this.wallClock());
+  }
+
+  /**
+   * Takes note of a timestamp seen from elsewhere so later ones order after it. A timestamp
+   * this clock does not {@link admits admit} is ignored.
+   */
   observe(ts: number): void {
-    if (ts > this.last && Number.isSafeInteger(ts)) this.last = ts;
+    if (ts > this.last && this.admits(ts)) this.last = ts;
   }
 
   /** The latest timestamp issued or observed (0 at start). */

@@ -5,19 +5,34 @@
  * client request it receives (write quorum W, read quorum R, read repair). Speaks RESP2,
  * so redis-cli, redis-benchmark and Redis clients work against it.
  */
-export { startNode, type NodeOptions, type KvNode } from './node';
+export { startNode, StorageNode, type KvNode } from './node';
+export {
+  NODE_DEFAULTS,
+  resolveNodeOptions,
+  type NodeOptions,
+  type ResolvedNodeOptions,
+} from './node-options';
 export { Store } from './store';
 export { MemoryEngine } from './memory-engine';
-export { inRange, type StorageEngine } from './engine';
+export { inRange, type StorageEngine, type EngineEntry, type EngineVersion } from './engine';
 export { HybridLogicalClock, wallOf, LOGICAL_BITS } from './hlc';
 export { compareVersions, supersedes, isLive, newest, type StoredRecord } from './record';
 export { QuorumCounter, type QuorumOutcome } from './quorum';
+export { QuorumOperations, type QuorumOperationsOptions } from './quorum-operations';
+export { LocalReplica, RemoteReplica, Replicas, type Replica } from './replica';
+export { PeerClient, type KeyVersionPage } from './peer-client';
+export { NODE_COMMANDS, createNodeRouter } from './node-commands';
+export type { CommandContext } from './command-context';
 export {
-  RequestCoordinator,
-  type RequestCoordinatorOptions,
-  type CoordinationStats,
-} from './request-coordinator';
-export { COMMANDS } from './commands';
+  NodeMetrics,
+  CounterCell,
+  GaugeCell,
+  COUNTERS,
+  GAUGES,
+  COMMANDS_METRIC,
+  type CounterName,
+  type GaugeName,
+} from './metrics';
 export { main } from './cli';
 export { parseNodeConfig, type ParsedConfig } from './config';
 export { NodeError, InvalidNodeOptionError } from './errors';

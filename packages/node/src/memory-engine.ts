@@ -1,15 +1,22 @@
-import { token, type TokenRange } from '@kv/ring';
-import { inRange, type StorageEngine } from './engine';
+import { TOKEN_SPACE, token, type TokenRange } from '@kv/ring';
+import { inRange, type EngineEntry, type EngineVersion, type StorageEngine } from './engine';
 import type { RecordVersion, StoredRecord } from './record';
 
-/**
- * Bytes of a packed record before its value: ts as a float64, expiry as 48 bits, the origin
- * as an index into the engine's origin table, and flags.
- */
-const HEADER = 18;
+/** Bytes of a packed record's version: ts as a float64, expiry as 48 bits, origin, flags. */
+const VERSION_BYTES = 18;
+/** Where the key's token (48 bits) sits in a packed record. */
+const TOKEN_AT = 18;
+/** Bytes of a packed record before its value: the version, then the key's token. */
+const HEADER = 24;
 const TOMBSTONE = 1;
 /** Bytes charged per record on top of its key and packed record, for the INFO memory estimate. */
 const RECORD_OVERHEAD = 64;
+/** Slices of the token space the key index keeps apart: its top 12 bits. */
+const SLICES = 4096;
+const SLICE_WIDTH = TOKEN_SPACE / SLICES;
+
+/** A key in a slice being walked: as latin1, its packed record, its token. */
+type Indexed = [k: string, packed: string, t: number];
 
 /**
  * Keeps every record in one Map from the key's bytes (read as latin1, one char per byte, so
@@ -18,17 +25,22 @@ const RECORD_OVERHEAD = 64;
  * record object, a boxed timestamp and a Buffer would cost some 170 bytes more per key, so
  * a node holds about twice as many keys in the same memory. Origins (node ids, a handful
  * per cluster) are stored once, in a table. Records are unpacked on read.
+ *
+ * Token order comes from an index of the keys by slice of the token space; the header
+ * carries the key's token (hashed once, when the key first arrives), so a walk orders a
+ * slice without hashing.
  */
 export class MemoryEngine implements StorageEngine {
   private readonly map = new Map<string, string>();
+  private slices = new Array<Set<string> | undefined>(SLICES);
   private readonly origins: string[] = [];
   private readonly originIndex = new Map<string, number>();
   private heldBytes = 0;
   private tombstoneCount = 0;
   /** Scratch space for packing; records are copied out of it into strings. */
   private scratch = Buffer.allocUnsafe(4096);
-  /** Reads a packed header without copying the value. */
-  private readonly header = new DataView(new ArrayBuffer(HEADER));
+  /** Reads a packed version without copying the value. */
+  private readonly header = new DataView(new ArrayBuffer(VERSION_BYTES));
 
   get size(): number {
     return this.map.size;
@@ -52,13 +64,76 @@ export class MemoryEngine implements StorageEngine {
     return packed === undefined ? undefined : this.versionOf(packed);
   }
 
-  *versions(): IterableIterator<[Buffer, RecordVersion]> {
-    for (const [k, packed] of this.map) yield [Buffer.from(k, 'latin1'), this.versionOf(packed)];
+  put(key: Buffer, record: StoredRecord): void {
+    const k = key.toString('latin1');
+    const old = this.map.get(k);
+    let t: number;
+    if (old === undefined) {
+      t = token(key);
+      (this.slices[sliceOf(t)] ??= new Set()).add(k);
+    } else {
+      t = tokenOf(old);
+      this.forget(k, old);
+    }
+    const packed = this.pack(record, t);
+    this.map.set(k, packed);
+    this.heldBytes += k.length + packed.length + RECORD_OVERHEAD;
+    if (record.value === null) this.tombstoneCount++;
+  }
+
+  remove(key: Buffer): void {
+    const k = key.toString('latin1');
+    const old = this.map.get(k);
+    if (old === undefined) return;
+    this.forget(k, old);
+    this.map.delete(k);
+    this.slices[sliceOf(tokenOf(old))]?.delete(k);
+  }
+
+  *versions(range?: TokenRange): IterableIterator<EngineVersion> {
+    for (const slice of this.walk(range))
+      for (const [k, packed, t] of slice)
+        yield [Buffer.from(k, 'latin1'), this.versionOf(packed), t];
+  }
+
+  *entries(range?: TokenRange): IterableIterator<EngineEntry> {
+    for (const slice of this.walk(range))
+      for (const [k, packed, t] of slice) yield [Buffer.from(k, 'latin1'), this.unpack(packed), t];
+  }
+
+  close(): void {
+    this.map.clear();
+    this.slices = new Array<Set<string> | undefined>(SLICES);
+    this.heldBytes = 0;
+    this.tombstoneCount = 0;
+  }
+
+  /**
+   * The records in `range` (all when omitted), slice by slice, each ascending by token then
+   * by key bytes. A slice is read when the walk reaches it, so SCAN's long-lived iterators
+   * see keys added or removed meanwhile in slices not reached yet.
+   */
+  private *walk(range?: TokenRange): IterableIterator<Indexed[]> {
+    if (range && range.end <= range.start) return;
+    const first = range ? sliceOf(range.start) : 0;
+    const last = range ? sliceOf(range.end - 1) : SLICES - 1;
+    for (let i = first; i <= last; i++) {
+      const slice = this.slices[i];
+      if (!slice || slice.size === 0) continue;
+      const records: Indexed[] = [];
+      for (const k of slice) {
+        const packed = this.map.get(k) as string;
+        const t = tokenOf(packed);
+        if (!range || inRange(t, range)) records.push([k, packed, t]);
+      }
+      records.sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      yield records;
+    }
   }
 
   private versionOf(packed: string): RecordVersion {
     const h = this.header;
-    for (let i = 0; i < HEADER; i++) h.setUint8(i, packed.charCodeAt(i));
+    for (let i = 0; i < VERSION_BYTES; i++) h.setUint8(i, packed.charCodeAt(i));
     return {
       ts: h.getFloat64(0, true),
       expiresAt: h.getUint32(8, true) + h.getUint16(12, true) * 2 ** 32,
@@ -67,44 +142,13 @@ export class MemoryEngine implements StorageEngine {
     };
   }
 
-  put(key: Buffer, record: StoredRecord): void {
-    const k = key.toString('latin1');
-    this.forget(k);
-    const packed = this.pack(record);
-    this.map.set(k, packed);
-    this.heldBytes += k.length + packed.length + RECORD_OVERHEAD;
-    if (record.value === null) this.tombstoneCount++;
-  }
-
-  remove(key: Buffer): void {
-    const k = key.toString('latin1');
-    if (this.forget(k)) this.map.delete(k);
-  }
-
-  *entries(range?: TokenRange): IterableIterator<[Buffer, StoredRecord]> {
-    for (const [k, packed] of this.map) {
-      const key = Buffer.from(k, 'latin1');
-      if (range && !inRange(token(key), range)) continue;
-      yield [key, this.unpack(packed)];
-    }
-  }
-
-  close(): void {
-    this.map.clear();
-    this.heldBytes = 0;
-    this.tombstoneCount = 0;
-  }
-
-  /** Takes the accounting of a key's current record back; true if there was one. */
-  private forget(k: string): boolean {
-    const old = this.map.get(k);
-    if (old === undefined) return false;
+  /** Takes the accounting of a key's current record back. */
+  private forget(k: string, old: string): void {
     this.heldBytes -= k.length + old.length + RECORD_OVERHEAD;
     if (old.charCodeAt(16) & TOMBSTONE) this.tombstoneCount--;
-    return true;
   }
 
-  private pack(record: StoredRecord): string {
+  private pack(record: StoredRecord, t: number): string {
     const length = HEADER + (record.value?.length ?? 0);
     if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(length * 2);
     const b = this.scratch;
@@ -113,6 +157,7 @@ export class MemoryEngine implements StorageEngine {
     b.writeUInt16LE(this.originOf(record.origin), 14);
     b[16] = record.value === null ? TOMBSTONE : 0;
     b[17] = 0;
+    b.writeUIntLE(t, TOKEN_AT, 6);
     record.value?.copy(b, HEADER);
     return b.toString('latin1', 0, length);
   }
@@ -138,4 +183,21 @@ export class MemoryEngine implements StorageEngine {
     }
     return i;
   }
+}
+
+/** The key's token, from its packed record's header. */
+function tokenOf(packed: string): number {
+  const low =
+    packed.charCodeAt(TOKEN_AT) |
+    (packed.charCodeAt(TOKEN_AT + 1) << 8) |
+    (packed.charCodeAt(TOKEN_AT + 2) << 16);
+  const high =
+    packed.charCodeAt(TOKEN_AT + 3) |
+    (packed.charCodeAt(TOKEN_AT + 4) << 8) |
+    (packed.charCodeAt(TOKEN_AT + 5) << 16);
+  return low + high * 2 ** 24;
+}
+
+function sliceOf(t: number): number {
+  return Math.floor(t / SLICE_WIDTH);
 }

@@ -74,7 +74,8 @@ describe('storage node in a cluster', () => {
     const stale = c.nodes[1] as KvNode;
     const current = stale.store.read(Buffer.from('k'));
     // Put an older copy back on one replica, as a missed write would leave it.
-    await stale.store.engine.put(Buffer.from('k'), {
+    await stale.store.remove(Buffer.from('k'));
+    await stale.store.apply(Buffer.from('k'), {
       value: Buffer.from('old'),
       ts: (current?.ts ?? 2) - 1,
       origin: 'x',

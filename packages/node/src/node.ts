@@ -1,121 +1,41 @@
-import { ConnectionPool, createRespServer, parseAddress, type RespServer } from '@kv/protocol';
+import {
+  ConnectionPool,
+  createRespServer,
+  type Reply,
+  type RespServer,
+  type ServerConnection,
+} from '@kv/protocol';
 import type { Ring } from '@kv/ring';
 import type { Logger } from 'winston';
-import { dispatch, type CommandContext } from './commands';
+import type { CommandContext } from './command-context';
+import { NODE_COMMANDS, createNodeRouter } from './node-commands';
+import { ClockFence } from './clock-fence';
 import { CoordinatorLink } from './coordinator-link';
-import type { StorageEngine } from './engine';
-import { InvalidNodeOptionError } from './errors';
-import { HybridLogicalClock } from './hlc';
-import { renderInfo, type InfoSection } from './info';
 import { HintStore } from './hints';
-import { createNodeLogger, type LogFormat, type LogLevel } from './logger';
+import { renderInfo } from './info';
+import { createNodeLogger } from './logger';
 import { MemoryEngine } from './memory-engine';
+import { NodeMetrics } from './metrics';
+import { nodeInfoSections } from './node-info';
+import {
+  NODE_DEFAULTS,
+  resolveNodeOptions,
+  type Address,
+  type NodeOptions,
+  type ResolvedNodeOptions,
+} from './node-options';
 import { Phase, Placement } from './placement';
 import { Rebalancer } from './rebalancer';
-import { RequestCoordinator } from './request-coordinator';
+import { PeerClient } from './peer-client';
+import { QuorumOperations } from './quorum-operations';
+import { Replicas } from './replica';
 import { ScanCursors } from './scan';
 import { Store } from './store';
 import { CoOwnedDigests } from './sync-source';
-import { Syncer, type TransferStats } from './syncer';
+import { Syncer } from './syncer';
 import { Throttle } from './throttle';
 
-/** Options of {@link startNode}. */
-export interface NodeOptions {
-  /** Port to listen on; 0 picks a free one. */
-  port: number;
-  /**
-   * Interface to listen on.
-   * @default '127.0.0.1'
-   */
-  host?: string;
-  /**
-   * Address other nodes and clients reach this node at; it is also the node's id.
-   * @default `${host}:${port}` (the bound port)
-   */
-  advertise?: string;
-  /**
-   * The coordinator, `host:port`.
-   * @default '127.0.0.1:5000'
-   */
-  coordinator?: string;
-  /** Failure domain, for placing replicas in distinct zones. */
-  zone?: string;
-  /**
-   * Relative capacity in the ring.
-   * @default 1
-   */
-  weight?: number;
-  /** Replicas per key for requests this node coordinates. @default the coordinator's ring setting */
-  replicationFactor?: number;
-  /**
-   * Acknowledgements a write waits for (1..replication factor).
-   * @default 2
-   */
-  writeQuorum?: number;
-  /**
-   * Replicas a read consults (1..replication factor); with more than 1 the newest wins and
-   * stale replicas are repaired.
-   * @default 1
-   */
-  readQuorum?: number;
-  /** @default 1000 */
-  heartbeatIntervalMs?: number;
-  /**
-   * How long to wait for a replica's answer.
-   * @default 1000
-   */
-  replicaTimeoutMs?: number;
-  /** @default 4096 */
-  maxKeyBytes?: number;
-  /** @default 8388608 */
-  maxValueBytes?: number;
-  /**
-   * How long tombstones and expired records are kept before being purged, so a delayed
-   * older write cannot bring a deleted key back.
-   * @default 86400000
-   */
-  tombstoneGraceMs?: number;
-  /** @default 60000 */
-  purgeIntervalMs?: number;
-  /** Connections with no traffic for this long are closed; 0 disables. @default 300000 */
-  idleTimeoutMs?: number;
-  /** @default 10000 */
-  maxConnections?: number;
-  /**
-   * Bytes per second that data movement (joins, leaves, re-replication, anti-entropy)
-   * may use, in each direction; 0 for unlimited.
-   * @default 33554432 (32 MiB/s)
-   */
-  streamRate?: number;
-  /**
-   * How often replicas compare digests and repair differences; 0 turns it off.
-   * @default 30000
-   */
-  antiEntropyIntervalMs?: number;
-  /**
-   * Most writes kept for unreachable replicas (hinted handoff).
-   * @default 100000
-   */
-  maxHints?: number;
-  /** @default 67108864 (64 MiB) */
-  maxHintBytes?: number;
-  /**
-   * On a graceful leave, how long to keep handing data to the next owners before
-   * unregistering anyway.
-   * @default 300000
-   */
-  leaveTimeoutMs?: number;
-  /** Where records live. @default a new MemoryEngine */
-  engine?: StorageEngine;
-  /** A logger to use instead of creating one. */
-  logger?: Logger;
-  /** @default 'info' */
-  logLevel?: LogLevel;
-  /** @default 'pretty' */
-  logFormat?: LogFormat;
-  /** No log output (tests). @default false */
-  silent?: boolean;
-}
+export type { NodeOptions };
 
 /** A running storage node, from {@link startNode}. */
 export interface KvNode {
@@ -130,132 +50,299 @@ export interface KvNode {
   readonly placement: Placement | undefined;
   /** Local data (for inspection). */
   readonly store: Store;
+  /** This node's metrics, in a registry of its own. */
+  readonly metrics: NodeMetrics;
   /** Settles when the node has stopped, however the stop began (close(), DECOMMISSION). */
   readonly closed: Promise<void>;
   /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
   close(options?: { leave?: boolean }): Promise<void>;
 }
 
-function addressOption(address: string, what: string): { host: string; port: number } {
-  const parsed = parseAddress(address);
-  if (!parsed) throw new InvalidNodeOptionError(`${what} must be host:port, got '${address}'`);
-  return parsed;
+/** What {@link StorageNode.start} has ready before the node is built. */
+interface Parts {
+  readonly options: ResolvedNodeOptions;
+  readonly server: RespServer;
+  readonly bound: Address;
 }
 
-function checkQuorum(value: number, name: string, rf: number | undefined): void {
-  if (!Number.isInteger(value) || value < 1 || (rf !== undefined && value > rf)) {
-    throw new InvalidNodeOptionError(
-      `${name} must be an integer between 1 and the replication factor${rf ? ` (${rf})` : ''}, got ${value}`,
+/**
+ * A storage node: serves commands, keeps its data in a {@link Store}, coordinates client
+ * requests over the key's replicas, follows the ring the coordinator publishes and moves
+ * data when it changes. Built by {@link StorageNode.start}; every part is created in the
+ * constructor, started by `run` and stopped by `shutdown`, each in one explicit order.
+ */
+export class StorageNode implements KvNode {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly store: Store;
+  readonly closed: Promise<void>;
+  private readonly options: ResolvedNodeOptions;
+  private readonly server: RespServer;
+  private readonly logger: Logger;
+  private readonly startedAt = Date.now();
+  private readonly peers: ConnectionPool;
+  private readonly syncPeers: ConnectionPool;
+  private readonly hints: HintStore;
+  /** This node's metrics registry (several nodes may share a process). */
+  readonly metrics = new NodeMetrics(
+    Object.entries(NODE_COMMANDS).flatMap(([name, spec]) => [name, ...(spec.aliases ?? [])]),
+  );
+  private readonly requests: QuorumOperations;
+  private readonly rebalancer: Rebalancer;
+  private readonly link: CoordinatorLink;
+  private readonly fence: ClockFence;
+  private readonly context: CommandContext;
+  private current: Placement | undefined;
+  private ringJson: { epoch: number; json: string; target?: string } | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private markClosed: () => void = () => undefined;
+
+  private constructor({ options, server, bound }: Parts) {
+    this.options = options;
+    this.server = server;
+    this.host = bound.host;
+    this.port = bound.port;
+    const advertised = options.advertise ?? bound;
+    this.id = `${advertised.host}:${advertised.port}`;
+    this.closed = new Promise<void>((resolve) => (this.markClosed = resolve));
+    this.logger =
+      options.logger ??
+      createNodeLogger({
+        label: `Node ${advertised.port}`,
+        level: options.logLevel,
+        format: options.logFormat,
+        silent: options.silent,
+      });
+    this.peers = new ConnectionPool({
+      requestTimeoutMs: options.replicaTimeoutMs,
+      connectTimeoutMs: options.replicaTimeoutMs,
+    });
+    this.fence = new ClockFence({
+      maxOffsetMs: options.maxClockOffsetMs,
+      writeDeadlineMs: options.writeDeadlineMs,
+      intervalMs: options.heartbeatIntervalMs,
+      coordinator: `${options.coordinator.host}:${options.coordinator.port}`,
+      peers: () => this.current?.members().filter((id) => id !== this.id) ?? [],
+      send: (target, args) => this.peers.send(target, args),
+      metrics: this.metrics,
+      logger: this.logger,
+      wallClock: options.wallClock,
+    });
+    const { clock } = this.fence;
+    this.store = new Store(options.engine ?? new MemoryEngine(), clock, options.wallClock, () =>
+      this.metrics.counters.versionsRefused.inc(),
     );
+    // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
+    this.syncPeers = new ConnectionPool({
+      requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
+      connectTimeoutMs: options.replicaTimeoutMs,
+    });
+    this.hints = new HintStore({
+      maxHints: options.maxHints,
+      maxBytes: options.maxHintBytes,
+      metrics: this.metrics,
+    });
+    const digests = new CoOwnedDigests(this.store, this.id);
+    const replicationPeers = new PeerClient(this.peers);
+    this.requests = new QuorumOperations({
+      selfId: this.id,
+      replicas: new Replicas(this.id, this.store, replicationPeers, clock),
+      clock,
+      placement: () => this.current,
+      hints: this.hints,
+      writeQuorum: options.writeQuorum,
+      readQuorum: options.readQuorum,
+      metrics: this.metrics,
+      gate: this.fence.gate,
+    });
+    this.rebalancer = new Rebalancer({
+      selfId: this.id,
+      digests,
+      syncer: new Syncer({
+        selfId: this.id,
+        store: this.store,
+        peers: new PeerClient(this.syncPeers),
+        throttle: new Throttle(options.streamRate),
+        metrics: this.metrics,
+      }),
+      hints: this.hints,
+      replicationPeers,
+      placement: () => this.current,
+      ready: () => this.link.ready(),
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      antiEntropyIntervalMs: options.antiEntropyIntervalMs,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+    this.link = new CoordinatorLink({
+      coordinatorHost: options.coordinator.host,
+      coordinatorPort: options.coordinator.port,
+      host: advertised.host,
+      port: advertised.port,
+      zone: options.zone,
+      weight: options.weight,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      logger: this.logger,
+      onRing: (read, target, epoch) => this.onRing(read, target, epoch),
+    });
+    this.context = {
+      store: this.store,
+      quorum: this.requests,
+      maxKeyBytes: options.maxKeyBytes,
+      now: options.wallClock ?? Date.now,
+      beforeReplicaWrite: () => this.fence.gate.beforeReplicaWrite(),
+      info: (sections) => renderInfo(this.infoSections(), sections),
+      selfId: this.id,
+      placement: () => this.current,
+      digests,
+      scans: new ScanCursors(this.store),
+      decommission: () => {
+        if (this.closing) return false;
+        void this.close({ leave: true });
+        return true;
+      },
+      ring: () => this.ringView(),
+      config: () => this.configValues(),
+    };
   }
-}
 
-/** Starts a storage node: listens, registers with the coordinator and heartbeats. */
-export async function startNode(options: NodeOptions): Promise<KvNode> {
-  const host = options.host ?? '127.0.0.1';
-  const writeQuorum = options.writeQuorum ?? 2;
-  const readQuorum = options.readQuorum ?? 1;
-  checkQuorum(writeQuorum, 'write quorum', options.replicationFactor);
-  checkQuorum(readQuorum, 'read quorum', options.replicationFactor);
-  const coordinatorAddress = addressOption(options.coordinator ?? '127.0.0.1:5000', 'coordinator');
-  const maxKeyBytes = options.maxKeyBytes ?? 4096;
-  const maxValueBytes = options.maxValueBytes ?? 8 * 1024 * 1024;
-  const startedAt = Date.now();
+  /**
+   * Checks the options, listens, then registers with the coordinator and heartbeats.
+   * @throws InvalidNodeOptionError for an invalid option; the listen error if the address
+   *   cannot be bound
+   */
+  static async start(options: NodeOptions): Promise<StorageNode> {
+    const resolved = resolveNodeOptions(options);
+    // The node id is the bound address, so the node is built once listening; no request
+    // can arrive before this synchronous continuation of listen() has run.
+    const built: { node?: StorageNode } = {};
+    const server = createRespServer({
+      handler: (args, connection) => (built.node as StorageNode).handle(args, connection),
+      limits: { maxBulkLength: Math.max(resolved.maxValueBytes, resolved.maxKeyBytes) },
+      idleTimeoutMs: resolved.idleTimeoutMs,
+      maxConnections: resolved.maxConnections,
+      onError: (err) =>
+        built.node?.logger.error(
+          `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        ),
+    });
+    const bound = await server.listen(resolved.port, resolved.host);
+    const node = new StorageNode({
+      options: resolved,
+      server,
+      bound: { host: bound.address, port: bound.port },
+    });
+    built.node = node;
+    await node.run();
+    return node;
+  }
 
-  const clock = new HybridLogicalClock();
-  const store = new Store(options.engine ?? new MemoryEngine(), clock);
-  const peers = new ConnectionPool({
-    requestTimeoutMs: options.replicaTimeoutMs ?? 1000,
-    connectTimeoutMs: options.replicaTimeoutMs ?? 1000,
-  });
-  // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
-  const syncPeers = new ConnectionPool({
-    requestTimeoutMs: 60_000,
-    connectTimeoutMs: options.replicaTimeoutMs ?? 1000,
-  });
-  const hints = new HintStore({ maxHints: options.maxHints, maxBytes: options.maxHintBytes });
-  const transfers: TransferStats = {
-    keysReceived: 0,
-    bytesReceived: 0,
-    keysSent: 0,
-    bytesSent: 0,
-    keysDropped: 0,
-  };
-  const scans = new ScanCursors(store.engine);
-  let placement: Placement | undefined;
-  let ringJson: { epoch: number; json: string; target?: string } | undefined;
-  const opsByCommand = new Map<string, number>();
-  let commandsProcessed = 0;
+  /** The ring this node routes reads with, once it has one. */
+  get ring(): Ring | undefined {
+    return this.current?.read;
+  }
 
-  let logger = options.logger;
-  const count = (name: string): void => {
-    commandsProcessed++;
-    opsByCommand.set(name, (opsByCommand.get(name) ?? 0) + 1);
-  };
-  const server: RespServer = createRespServer({
-    handler: (args, connection) => dispatch(args, ctx, connection, count),
-    limits: { maxBulkLength: Math.max(maxValueBytes, maxKeyBytes) },
-    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
-    maxConnections: options.maxConnections ?? 10_000,
-    onError: (err) =>
-      logger?.error(
-        `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-      ),
-  });
-  const bound = await server.listen(options.port, host);
-  const advertised = options.advertise
-    ? addressOption(options.advertise, 'advertise')
-    : { host: bound.address, port: bound.port };
-  const id = `${advertised.host}:${advertised.port}`;
-  const digests = new CoOwnedDigests(store, id);
-  logger ??= createNodeLogger({
-    label: `Node ${advertised.port}`,
-    level: options.logLevel,
-    format: options.logFormat,
-    silent: options.silent,
-  });
-  const log = logger;
+  /** The current placement (read and target rings), once it has one. */
+  get placement(): Placement | undefined {
+    return this.current;
+  }
 
-  const coordinator = new RequestCoordinator({
-    selfId: id,
-    store,
-    peers,
-    clock,
-    placement: () => placement,
-    hints,
-    writeQuorum,
-    readQuorum,
-  });
+  /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
+  close({ leave = true }: { leave?: boolean } = {}): Promise<void> {
+    this.closing ??= this.shutdown(leave).finally(this.markClosed);
+    return this.closing;
+  }
 
-  // Built once the bound port (and so the node id) is known; no request can arrive
-  // before this synchronous continuation of listen() has run.
-  const ctx: CommandContext = {
-    store,
-    coordinator,
-    maxKeyBytes,
-    now: Date.now,
-    info: (sections) => renderInfo(infoSections(), sections),
-    selfId: id,
-    placement: () => placement,
-    digests,
-    scans,
-    decommission: () => {
-      if (closing) return false;
-      void self.close({ leave: true });
-      return true;
-    },
-    ring: () => {
-      if (placement === undefined) return undefined;
-      if (ringJson?.epoch !== placement.epoch) {
-        ringJson = {
-          epoch: placement.epoch,
-          json: JSON.stringify(placement.read.toJSON()),
-          ...(!placement.settled && { target: JSON.stringify(placement.target.toJSON()) }),
-        };
-      }
-      return ringJson;
-    },
-    config: () => ({
+  private readonly router = createNodeRouter([({ name }): void => this.metrics.countCommand(name)]);
+
+  private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
+    return this.router.dispatch(args, this.context, connection);
+  }
+
+  /** Start order: purging, then the coordinator link (which brings rings, then data). */
+  private async run(): Promise<void> {
+    this.purgeTimer = setInterval(() => {
+      const purged = this.store.purge(this.options.tombstoneGraceMs);
+      if (purged > 0) this.logger.debug(`Purged ${purged} tombstone(s) and expired record(s)`);
+    }, this.options.purgeIntervalMs);
+    this.purgeTimer.unref();
+    this.logger.info(`Started on ${this.host}:${this.port}`);
+    await this.link.start();
+    await this.fence.start();
+  }
+
+  /** Stop order: the reverse of start, after handing data off when leaving. */
+  private async shutdown(leave: boolean): Promise<void> {
+    clearInterval(this.purgeTimer);
+    if (leave) await this.handOffBeforeLeaving();
+    this.rebalancer.close();
+    this.fence.stop();
+    await this.server.close();
+    await this.link.stop(leave);
+    this.peers.close();
+    this.syncPeers.close();
+    await this.store.close();
+    this.logger.info('Stopped');
+  }
+
+  private onRing(read: Ring, target: Ring, epoch: number): void {
+    const previous = this.current;
+    const placement = new Placement(
+      epoch,
+      read,
+      target,
+      this.options.replicationFactor ?? read.replicationFactor,
+    );
+    this.current = placement;
+    const phase = placement.phaseOf(this.id);
+    this.logger.info(
+      `Ring epoch ${epoch}: ${read.size} node(s)${placement.settled ? '' : `, ${target.size} in the target ring`}${phase === Phase.SERVING ? '' : `; this node is ${phase}`}`,
+    );
+    if (previous?.phaseOf(this.id) === Phase.JOINING && phase === Phase.SERVING)
+      this.logger.info('Joined: serving reads');
+    this.rebalancer.onPlacement(placement);
+  }
+
+  /** A graceful leave: out of the target ring, data handed to the next owners, then out. */
+  private async handOffBeforeLeaving(): Promise<void> {
+    const placement = this.current;
+    if (placement?.phaseOf(this.id) !== Phase.SERVING || placement.read.size <= 1) return;
+    try {
+      await this.link.leaving();
+    } catch (err) {
+      this.logger.warn(
+        `Could not announce the leave to the coordinator (${(err as Error).message}): leaving without handing off; the other replicas keep the data`,
+      );
+      return;
+    }
+    this.logger.info('Leaving: handing data to the next owners');
+    const timeoutMs = this.options.leaveTimeoutMs;
+    if (await this.rebalancer.leave(timeoutMs)) this.logger.info('Hand-off complete');
+    else
+      this.logger.warn(
+        `Hand-off incomplete after ${timeoutMs} ms (${this.metrics.gauges.handoffPending.value} record(s) unconfirmed); leaving anyway`,
+      );
+  }
+
+  /** The rings as RING answers them, serialised once per epoch. */
+  private ringView(): ReturnType<CommandContext['ring']> {
+    const placement = this.current;
+    if (placement === undefined) return undefined;
+    if (this.ringJson?.epoch !== placement.epoch) {
+      this.ringJson = {
+        epoch: placement.epoch,
+        json: JSON.stringify(placement.read.toJSON()),
+        ...(!placement.settled && { target: JSON.stringify(placement.target.toJSON()) }),
+      };
+    }
+    return this.ringJson;
+  }
+
+  private configValues(): Record<string, string> {
+    const { maxValueBytes, maxKeyBytes, writeQuorum, readQuorum } = this.options;
+    return {
       save: '',
       appendonly: 'no',
       databases: '1',
@@ -263,200 +350,26 @@ export async function startNode(options: NodeOptions): Promise<KvNode> {
       'kv-max-key-bytes': String(maxKeyBytes),
       'kv-write-quorum': String(writeQuorum),
       'kv-read-quorum': String(readQuorum),
-    }),
-  };
-  const link = new CoordinatorLink({
-    coordinatorHost: coordinatorAddress.host,
-    coordinatorPort: coordinatorAddress.port,
-    host: advertised.host,
-    port: advertised.port,
-    zone: options.zone,
-    weight: options.weight,
-    heartbeatIntervalMs: options.heartbeatIntervalMs,
-    logger: log,
-    onRing: (read, target, epoch) => {
-      const previous = placement;
-      placement = new Placement(
-        epoch,
-        read,
-        target,
-        options.replicationFactor ?? read.replicationFactor,
-      );
-      const phase = placement.phaseOf(id);
-      log.info(
-        `Ring epoch ${epoch}: ${read.size} node(s)${placement.settled ? '' : `, ${target.size} in the target ring`}${phase === Phase.SERVING ? '' : `; this node is ${phase}`}`,
-      );
-      if (previous?.phaseOf(id) === Phase.JOINING && phase === Phase.SERVING)
-        log.info('Joined: serving reads');
-      rebalancer.onPlacement(placement);
-    },
-  });
-  const rebalancer = new Rebalancer({
-    selfId: id,
-    digests,
-    syncer: new Syncer({
-      selfId: id,
-      store,
-      pool: syncPeers,
-      throttle: new Throttle(options.streamRate ?? 32 * 1024 * 1024),
-      stats: transfers,
-    }),
-    hints,
-    replicationPool: peers,
-    placement: () => placement,
-    ready: () => link.ready(),
-    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
-    antiEntropyIntervalMs: options.antiEntropyIntervalMs ?? 30_000,
-    logger: log,
-  });
+    };
+  }
 
-  const infoSections = (): InfoSection[] => {
-    const mem = process.memoryUsage();
-    const stats = coordinator.stats;
-    return [
-      {
-        name: 'Server',
-        fields: {
-          kv_role: 'node',
-          node_id: id,
-          process_id: process.pid,
-          tcp_port: bound.port,
-          uptime_in_seconds: Math.floor((Date.now() - startedAt) / 1000),
-          node_version: process.version,
-        },
-      },
-      {
-        name: 'Clients',
-        fields: {
-          connected_clients: server.connectionCount,
-          maxclients: options.maxConnections ?? 10_000,
-        },
-      },
-      {
-        name: 'Memory',
-        fields: {
-          used_memory: mem.heapUsed + mem.external,
-          used_memory_rss: mem.rss,
-          data_bytes: store.engine.bytes,
-        },
-      },
-      {
-        name: 'Stats',
-        fields: {
-          total_commands_processed: commandsProcessed,
-          ...Object.fromEntries(
-            [...opsByCommand].map(([name, calls]) => [
-              `cmdstat_${name.toLowerCase()}`,
-              `calls=${calls}`,
-            ]),
-          ),
-        },
-      },
-      {
-        name: 'Replication',
-        fields: {
-          ring_epoch: placement?.epoch ?? -1,
-          ring_members: placement?.read.size ?? 0,
-          replication_factor: placement?.replicationFactor ?? 0,
-          write_quorum: writeQuorum,
-          read_quorum: readQuorum,
-          coordinator: `${coordinatorAddress.host}:${coordinatorAddress.port}`,
-          coordinator_connected: link.connected ? 1 : 0,
-          coordinated_writes: stats.writes,
-          coordinated_reads: stats.reads,
-          writes_unavailable: stats.writesUnavailable,
-          reads_unavailable: stats.readsUnavailable,
-          replica_failures: stats.replicaFailures,
-          read_repairs: stats.readRepairs,
-          version_retries: stats.versionRetries,
-        },
-      },
-      {
-        name: 'Rebalance',
-        fields: {
-          phase: rebalancer.phase,
-          sync_peers_pending: rebalancer.stats.peersPending,
-          handoff_pending: rebalancer.stats.handoffPending,
-          keys_received: transfers.keysReceived,
-          bytes_received: transfers.bytesReceived,
-          keys_sent: transfers.keysSent,
-          bytes_sent: transfers.bytesSent,
-          keys_dropped: transfers.keysDropped,
-          hints_pending: hints.stats.pending,
-          hints_pending_bytes: hints.stats.pendingBytes,
-          hints_delivered: hints.stats.delivered,
-          hints_dropped: hints.stats.dropped,
-          sync_rounds: rebalancer.stats.rounds,
-          last_sync_round_at: Math.floor(rebalancer.stats.lastRoundAt / 1000),
-          last_sync_round_repairs: rebalancer.stats.lastRoundRepairs,
-          stream_rate: options.streamRate ?? 32 * 1024 * 1024,
-        },
-      },
-      {
-        name: 'Keyspace',
-        fields: { db0: `keys=${store.engine.size - store.engine.tombstones}` },
-      },
-    ];
-  };
+  private infoSections(): ReturnType<typeof nodeInfoSections> {
+    return nodeInfoSections({
+      id: this.id,
+      port: this.port,
+      startedAt: this.startedAt,
+      options: this.options,
+      store: this.store,
+      placement: this.current,
+      connectedClients: this.server.connectionCount,
+      coordinatorConnected: this.link.connected,
+      metrics: this.metrics,
+      phase: this.rebalancer.phase,
+    });
+  }
+}
 
-  const purgeTimer = setInterval(() => {
-    const purged = store.purge(options.tombstoneGraceMs ?? 86_400_000);
-    if (purged > 0) log.debug(`Purged ${purged} tombstone(s) and expired record(s)`);
-  }, options.purgeIntervalMs ?? 60_000);
-  purgeTimer.unref();
-
-  log.info(`Started on ${bound.address}:${bound.port}`);
-  await link.start();
-
-  /** A graceful leave: out of the target ring, data handed to the next owners, then out. */
-  const handOffBeforeLeaving = async (): Promise<void> => {
-    if (placement?.phaseOf(id) !== Phase.SERVING || placement.read.size <= 1) return;
-    try {
-      await link.leaving();
-    } catch (err) {
-      log.warn(
-        `Could not announce the leave to the coordinator (${(err as Error).message}): leaving without handing off; the other replicas keep the data`,
-      );
-      return;
-    }
-    log.info('Leaving: handing data to the next owners');
-    const leaveTimeoutMs = options.leaveTimeoutMs ?? 300_000;
-    if (await rebalancer.leave(leaveTimeoutMs)) log.info('Hand-off complete');
-    else
-      log.warn(
-        `Hand-off incomplete after ${leaveTimeoutMs} ms (${rebalancer.stats.handoffPending} record(s) unconfirmed); leaving anyway`,
-      );
-  };
-
-  let closing: Promise<void> | undefined;
-  let markClosed: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
-  const self: KvNode = {
-    closed,
-    id,
-    host: bound.address,
-    port: bound.port,
-    get ring() {
-      return placement?.read;
-    },
-    get placement() {
-      return placement;
-    },
-    store,
-    close({ leave = true } = {}) {
-      closing ??= (async () => {
-        clearInterval(purgeTimer);
-        if (leave) await handOffBeforeLeaving();
-        rebalancer.close();
-        await server.close();
-        await link.stop(leave);
-        peers.close();
-        syncPeers.close();
-        await store.engine.close();
-        log.info('Stopped');
-      })().finally(markClosed);
-      return closing;
-    },
-  };
-  return self;
+/** Starts a storage node: listens, registers with the coordinator and heartbeats. */
+export function startNode(options: NodeOptions): Promise<KvNode> {
+  return StorageNode.start(options);
 }

@@ -1,5 +1,5 @@
 import { startNode, type KvNode } from './node';
-import { Phase } from './placement';
+import { Phase } from '@kv/ring';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 let cluster: TestCluster | undefined;
@@ -119,7 +119,7 @@ describe('data follows the ring', () => {
     const c = (cluster = await startCluster(3, { antiEntropyIntervalMs: 100 }));
     await writeAll(c);
     const victim = c.nodes[1] as KvNode;
-    for (const k of keys.slice(0, 50)) await victim.store.engine.remove(Buffer.from(k));
+    for (const k of keys.slice(0, 50)) await victim.store.remove(Buffer.from(k));
     await waitFor(() => keys.every((k) => victim.store.value(Buffer.from(k)) !== undefined));
     expect(await info(victim, c, 'keys_received')).toBeGreaterThanOrEqual(50);
   });

@@ -1,24 +1,11 @@
-import type { ConnectionPool } from '@kv/protocol';
 import type { Logger } from 'winston';
 import { Digest } from './digest';
 import type { HintStore } from './hints';
+import type { NodeMetrics } from './metrics';
+import type { PeerClient } from './peer-client';
 import { Phase, type Placement } from './placement';
 import type { CoOwnedDigests } from './sync-source';
 import type { Syncer } from './syncer';
-
-/** Progress of data movement, for INFO. */
-export interface RebalanceStats {
-  /** Peers not yet synced in the current round. */
-  peersPending: number;
-  /** Records held outside this node's target ranges that no owner confirmed yet. */
-  handoffPending: number;
-  /** Sync rounds completed. */
-  rounds: number;
-  /** When the last round completed (ms since the epoch; 0 for never). */
-  lastRoundAt: number;
-  /** Records the last round stored. */
-  lastRoundRepairs: number;
-}
 
 /** Options of {@link Rebalancer}. */
 export interface RebalancerOptions {
@@ -26,8 +13,8 @@ export interface RebalancerOptions {
   readonly syncer: Syncer;
   readonly digests: CoOwnedDigests;
   readonly hints: HintStore;
-  /** The pool replication uses; hints travel on it. */
-  readonly replicationPool: ConnectionPool;
+  /** Peers over the connections replication uses; hints travel on them. */
+  readonly replicationPeers: PeerClient;
   readonly placement: () => Placement | undefined;
   /** Tells the coordinator this joining node has its data (`NODE_READY`). */
   readonly ready: () => Promise<void>;
@@ -36,6 +23,8 @@ export interface RebalancerOptions {
   /** How often replicas compare digests; 0 turns periodic anti-entropy off. */
   readonly antiEntropyIntervalMs: number;
   readonly logger: Logger;
+  /** Where progress is counted. */
+  readonly metrics: NodeMetrics;
   readonly now?: () => number;
 }
 
@@ -48,13 +37,7 @@ export interface RebalancerOptions {
  * (a peer unreachable, or still at another epoch) is retried after a short delay.
  */
 export class Rebalancer {
-  readonly stats: RebalanceStats = {
-    peersPending: 0,
-    handoffPending: 0,
-    rounds: 0,
-    lastRoundAt: 0,
-    lastRoundRepairs: 0,
-  };
+  private readonly gauges: NodeMetrics['gauges'];
   private timer: NodeJS.Timeout | undefined;
   private readonly periodic: NodeJS.Timeout[] = [];
   private running = false;
@@ -65,15 +48,16 @@ export class Rebalancer {
 
   constructor(private readonly options: RebalancerOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.gauges = options.metrics.gauges;
     if (options.antiEntropyIntervalMs > 0) {
       this.periodic.push(setInterval(() => void this.run(), options.antiEntropyIntervalMs));
     }
     this.periodic.push(
       setInterval(() => {
         const placement = options.placement();
-        if (!placement || options.hints.stats.pending === 0) return;
+        if (!placement || options.hints.pending === 0) return;
         const members = new Set(placement.members());
-        void options.hints.deliver(options.replicationPool, (id) => members.has(id));
+        void options.hints.deliver(options.replicationPeers, (id) => members.has(id));
       }, options.heartbeatIntervalMs),
     );
     for (const t of this.periodic) t.unref();
@@ -127,7 +111,7 @@ export class Rebalancer {
       const placement = this.options.placement();
       if (placement && placement.phaseOf(this.options.selfId) === Phase.LEAVING) {
         const pending = await this.options.syncer.handOff(placement, true);
-        this.stats.handoffPending = pending;
+        this.gauges.handoffPending.set(pending);
         if (pending === 0) return true;
       }
       if (this.now() >= deadline) return false;
@@ -161,7 +145,7 @@ export class Rebalancer {
     const startedAt = this.now();
     const peers = placement.members().filter((id) => id !== selfId);
     const { digests, outsideTarget } = await this.options.digests.pass(placement);
-    this.stats.peersPending = peers.length;
+    this.gauges.syncPeersPending.set(peers.length);
     let failed = 0;
     let repaired = 0;
     for (const peer of peers) {
@@ -171,15 +155,15 @@ export class Rebalancer {
       }
       try {
         repaired += await syncer.pull(peer, placement, digests.get(peer) ?? new Digest());
-        this.stats.peersPending--;
+        this.gauges.syncPeersPending.set(this.gauges.syncPeersPending.value - 1);
       } catch (err) {
         failed++;
         logger.debug(`Sync from ${peer} failed: ${(err as Error).message}`);
       }
     }
-    this.stats.rounds++;
-    this.stats.lastRoundAt = Date.now();
-    this.stats.lastRoundRepairs = repaired;
+    this.options.metrics.counters.syncRounds.inc();
+    this.gauges.lastSyncRoundAt.set(Date.now() / 1000);
+    this.gauges.lastSyncRoundRepairs.set(repaired);
     if (repaired > 0)
       logger.info(`Sync round at epoch ${placement.epoch}: ${repaired} record(s) copied in`);
     if (failed > 0) {
@@ -198,8 +182,9 @@ export class Rebalancer {
     }
     // The digest pass counted what lies outside this node's ranges: none, no hand-off pass.
     if (phase === Phase.SERVING) {
-      this.stats.handoffPending = outsideTarget === 0 ? 0 : await syncer.handOff(placement, false);
-      if (this.stats.handoffPending > 0) this.schedule(this.retryMs());
+      const pending = outsideTarget === 0 ? 0 : await syncer.handOff(placement, false);
+      this.gauges.handoffPending.set(pending);
+      if (pending > 0) this.schedule(this.retryMs());
     }
   }
 }

@@ -6,9 +6,9 @@ import type { StoredRecord } from './record';
  * Node-to-node commands. A record travels whole (key, version, expiry, value or none for
  * a tombstone), so applying it is idempotent and independent of order.
  *
- * - `REPLICATE key ts origin expiresAt [value]` → `[applied, existed, ts]`: 1 if the
- *   record was stored; 1 if the key held a live value before; the version the replica
- *   holds afterwards.
+ * - `REPLICATE key ts origin expiresAt [value]` → `[applied, existed, ts, origin]`: 1 if
+ *   the record was stored; 1 if the key held a live value before; the version (timestamp
+ *   and origin) the replica holds afterwards.
  * - `FETCH key` → null, or `[ts, origin, expiresAt, value-or-null]`.
  */
 export const NodeCommand = { replicate: 'REPLICATE', fetch: 'FETCH' } as const;
@@ -21,6 +21,17 @@ export interface ApplyResult {
   readonly existed: boolean;
   /** Timestamp of the version the replica holds afterwards. */
   readonly ts: number;
+  /** Origin of the version the replica holds afterwards. */
+  readonly origin: string;
+}
+
+/**
+ * True if a replica's answer acknowledges `record`: it stored it, or already held exactly
+ * that version. A replica holding another record with the same timestamp (another origin)
+ * did not store this write, so that answer is not an acknowledgement.
+ */
+export function acknowledges(result: ApplyResult, record: StoredRecord): boolean {
+  return result.applied || (result.ts === record.ts && result.origin === record.origin);
 }
 
 /** The arguments of a REPLICATE command carrying `record`. */
@@ -56,13 +67,18 @@ export function parseReplicate(args: Buffer[]): { key: Buffer; record: StoredRec
 }
 
 export function encodeApplyResult(result: ApplyResult): Reply {
-  return [result.applied ? 1 : 0, result.existed ? 1 : 0, result.ts];
+  return [result.applied ? 1 : 0, result.existed ? 1 : 0, result.ts, result.origin];
 }
 
 export function decodeApplyResult(reply: RespValue): ApplyResult {
-  if (!Array.isArray(reply) || reply.length !== 3)
+  if (!Array.isArray(reply) || reply.length !== 4 || !Buffer.isBuffer(reply[3]))
     throw new ReplyError('ERR malformed REPLICATE reply');
-  return { applied: reply[0] === 1, existed: reply[1] === 1, ts: Number(reply[2]) };
+  return {
+    applied: reply[0] === 1,
+    existed: reply[1] === 1,
+    ts: Number(reply[2]),
+    origin: reply[3].toString(),
+  };
 }
 
 /** FETCH's reply for a record (or its absence). */

@@ -1,5 +1,10 @@
-import type { StorageEngine } from './engine';
-import { isLive, type StoredRecord } from './record';
+import type { EngineEntry } from './engine';
+import { isLive } from './record';
+
+/** What SCAN walks: a node's `Store` (or, in tests, an engine). */
+export interface ScanSource {
+  entries(): Iterator<EngineEntry>;
+}
 
 /** Options of {@link ScanCursors}. */
 export interface ScanCursorOptions {
@@ -11,13 +16,13 @@ export interface ScanCursorOptions {
 }
 
 interface Cursor {
-  readonly iterator: Iterator<[Buffer, StoredRecord]>;
+  readonly iterator: Iterator<EngineEntry>;
   lastUsed: number;
 }
 
 /**
  * `SCAN cursor [MATCH pattern] [COUNT n]` over a node's own data. A cursor is a live
- * iterator over the engine kept between calls, so, as with Redis, every key present for the
+ * iterator over the store kept between calls, so, as with Redis, every key present for the
  * whole scan is returned exactly once, and each call costs O(COUNT) rather than a walk from
  * the start. Only live keys are returned (not tombstones or expired ones).
  */
@@ -29,7 +34,7 @@ export class ScanCursors {
   private readonly now: () => number;
 
   constructor(
-    private readonly engine: StorageEngine,
+    private readonly source: ScanSource,
     options: ScanCursorOptions = {},
   ) {
     this.maxCursors = options.maxCursors ?? 64;
@@ -46,7 +51,7 @@ export class ScanCursors {
     this.expire();
     let entry: Cursor | undefined;
     if (cursor === '0') {
-      entry = { iterator: this.engine.entries(), lastUsed: this.now() };
+      entry = { iterator: this.source.entries(), lastUsed: this.now() };
     } else {
       entry = this.cursors.get(cursor);
       if (!entry) throw new RangeError(`unknown or expired cursor ${cursor}: start again from 0`);

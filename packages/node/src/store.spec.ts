@@ -22,10 +22,16 @@ const rec = (value: string | null, ts: number, expiresAt = 0): StoredRecord => (
 describe('Store', () => {
   it('applies newer versions, ignores older and duplicate ones, and reports what it held', () => {
     const { store } = setup();
-    expect(store.apply(key, rec('a', 10))).toEqual({ applied: true, existed: false, ts: 10 });
-    expect(store.apply(key, rec('b', 20))).toEqual({ applied: true, existed: true, ts: 20 });
-    expect(store.apply(key, rec('old', 15))).toEqual({ applied: false, existed: true, ts: 20 });
-    expect(store.apply(key, rec('b', 20))).toEqual({ applied: false, existed: true, ts: 20 });
+    const held = (applied: boolean, existed: boolean, ts: number) => ({
+      applied,
+      existed,
+      ts,
+      origin: 'n1',
+    });
+    expect(store.apply(key, rec('a', 10))).toEqual(held(true, false, 10));
+    expect(store.apply(key, rec('b', 20))).toEqual(held(true, true, 20));
+    expect(store.apply(key, rec('old', 15))).toEqual(held(false, true, 20));
+    expect(store.apply(key, rec('b', 20))).toEqual(held(false, true, 20));
     expect(store.value(key)?.toString()).toBe('b');
   });
 

@@ -1,18 +1,34 @@
-import type { StorageEngine } from './engine';
+import { ErrorCode, ReplyError } from '@kv/protocol';
+import type { TokenRange } from '@kv/ring';
+import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
 import { wallOf, type HybridLogicalClock } from './hlc';
-import { compareVersions, isLive, type StoredRecord } from './record';
+import { compareVersions, isLive, type RecordVersion, type StoredRecord } from './record';
 import type { ApplyResult } from './replication';
+
+/** A version further ahead of this node's clock than the bound: nothing was stored. */
+export class FutureVersionError extends ReplyError {
+  constructor(clock: HybridLogicalClock, ts: number) {
+    const ahead = clock.aheadMs(ts);
+    super(
+      `${ErrorCode.CLOCKSKEW} version ${ts} is ${Number.isFinite(ahead) ? `${ahead} ms ahead of` : 'out of range of'} this node's clock (bound ${clock.maxAheadMs} ms): not stored`,
+    );
+    this.name = 'FutureVersionError';
+  }
+}
 
 /**
  * A node's local data: an engine plus last-writer-wins merging, expiry and purging of
  * tombstones. Every record applied here moves the node's clock past its version, so
- * versions this node creates later order after everything it has stored.
+ * versions this node creates later order after everything it has stored. The only door to
+ * the engine: nothing else in the node reaches it.
  */
 export class Store {
   constructor(
-    readonly engine: StorageEngine,
+    private readonly engine: StorageEngine,
     private readonly clock: HybridLogicalClock,
     private readonly now: () => number = Date.now,
+    /** Told of each record refused for a version too far ahead. */
+    private readonly onRefused: () => void = () => undefined,
   ) {}
 
   /** The record of a key, tombstones and expired records included. */
@@ -32,6 +48,12 @@ export class Store {
    * has the change.
    */
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
+    // A version from a clock out of bounds (or a forged one) would beat every write for as
+    // long as it is ahead, and drag this node's clock with it: refused, whatever brought it.
+    if (!this.clock.admits(record.ts)) {
+      this.onRefused();
+      throw new FutureVersionError(this.clock, record.ts);
+    }
     this.clock.observe(record.ts);
     const current = this.engine.peek(key);
     const existed =
@@ -39,11 +61,63 @@ export class Store {
       !current.deleted &&
       (current.expiresAt === 0 || current.expiresAt > this.now());
     if (current !== undefined && compareVersions(record, current) <= 0) {
-      return { applied: false, existed, ts: current.ts };
+      return { applied: false, existed, ts: current.ts, origin: current.origin };
     }
-    const result: ApplyResult = { applied: true, existed, ts: record.ts };
+    const result: ApplyResult = { applied: true, existed, ts: record.ts, origin: record.origin };
     const done = this.engine.put(key, record);
     return done ? done.then(() => result) : result;
+  }
+
+  /** Forgets a key entirely; resolves once a durable engine has the change. */
+  remove(key: Buffer): void | Promise<void> {
+    return this.engine.remove(key);
+  }
+
+  /** Every record whose key's token lies in `range` (all when omitted), in token order. */
+  entries(range?: TokenRange): IterableIterator<EngineEntry> {
+    return this.engine.entries(range);
+  }
+
+  /** Key and version of every record in `range` (all when omitted), in token order. */
+  versions(range?: TokenRange): IterableIterator<EngineVersion> {
+    return this.engine.versions(range);
+  }
+
+  /**
+   * Calls `visit` for every key and version in `range` (all when omitted), in token order,
+   * yielding to the event loop every `batch` records so a pass over a large store does not
+   * stall request serving.
+   */
+  async forEachVersion(
+    visit: (key: Buffer, version: RecordVersion, token: number) => void,
+    range?: TokenRange,
+    batch = 2000,
+  ): Promise<void> {
+    let n = 0;
+    for (const [key, version, t] of this.engine.versions(range)) {
+      visit(key, version, t);
+      if (++n % batch === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Records held, tombstones included. */
+  get size(): number {
+    return this.engine.size;
+  }
+
+  /** Tombstones held. */
+  get tombstones(): number {
+    return this.engine.tombstones;
+  }
+
+  /** Bytes of keys and values held (an estimate for engines that cannot know exactly). */
+  get bytes(): number {
+    return this.engine.bytes;
+  }
+
+  /** Releases what the engine holds open. */
+  close(): void | Promise<void> {
+    return this.engine.close();
   }
 
   /**

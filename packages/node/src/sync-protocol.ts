@@ -1,7 +1,6 @@
-import { ReplyError, type CommandArg, type Reply, type RespValue } from '@kv/protocol';
-import type { StorageEngine } from './engine';
+import { ReplyError, type Reply, type RespValue } from '@kv/protocol';
 import { wrongArgs } from './errors';
-import type { RecordVersion, StoredRecord } from './record';
+import type { StoredRecord } from './record';
 import { decodeRecord, encodeRecord } from './replication';
 
 /**
@@ -41,22 +40,6 @@ export interface KeyVersion {
   readonly origin: string;
 }
 
-/**
- * Calls `visit` for every key and version of `engine` (no values), yielding to the event
- * loop every `batch` records so a pass over a large store does not stall request serving.
- */
-export async function forEachVersion(
-  engine: StorageEngine,
-  visit: (key: Buffer, version: RecordVersion) => void,
-  batch = 2000,
-): Promise<void> {
-  let n = 0;
-  for (const [key, version] of engine.versions()) {
-    visit(key, version);
-    if (++n % batch === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
 export function encodeKeyVersions(next: number, entries: readonly KeyVersion[]): Reply {
   const out: Reply[] = [next];
   for (const e of entries) out.push(e.key, e.ts, e.origin);
@@ -81,10 +64,10 @@ export function encodeVersion(record: StoredRecord | undefined): Reply {
   return record ? [record.ts, record.origin] : null;
 }
 
-export function decodeVersions(
-  reply: RespValue,
-  count: number,
-): ({ ts: number; origin: string } | undefined)[] {
+/** A version as SYNC_VERSIONS carries it. */
+export type RecordVersionOf = Pick<StoredRecord, 'ts' | 'origin'>;
+
+export function decodeVersions(reply: RespValue, count: number): (RecordVersionOf | undefined)[] {
   if (!Array.isArray(reply) || reply.length !== count)
     throw new ReplyError('ERR malformed SYNC_VERSIONS reply');
   return reply.map((v) => {
@@ -103,11 +86,6 @@ export function decodeRecords(reply: RespValue, count: number): (StoredRecord | 
   if (!Array.isArray(reply) || reply.length !== count)
     throw new ReplyError('ERR malformed SYNC_GET reply');
   return reply.map(decodeRecord);
-}
-
-/** `SYNC_GET`/`SYNC_VERSIONS` arguments for a batch of keys. */
-export function keysArgs(command: string, keys: readonly Buffer[]): CommandArg[] {
-  return [command, ...keys];
 }
 
 /** Reads `requester epoch` arguments. */

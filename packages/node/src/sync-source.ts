@@ -1,8 +1,10 @@
-import { token } from '@kv/ring';
-import { Digest, bucketOf } from './digest';
+import { DIGEST_BUCKETS, Digest, bucketRange } from './digest';
 import type { Placement } from './placement';
 import type { Store } from './store';
-import { MAX_KEYS_PER_REPLY, forEachVersion, type KeyVersion } from './sync-protocol';
+import { MAX_KEYS_PER_REPLY, type KeyVersion } from './sync-protocol';
+
+/** Records a key listing reads between yields to the event loop. */
+const YIELD_EVERY = 2000;
 
 /** True if `a` and `b` both own the key with token `t`. */
 function coOwned(placement: Placement, t: number, a: string, b: string): boolean {
@@ -62,8 +64,7 @@ export class CoOwnedDigests {
         .map((id) => [id, new Digest()]),
     );
     let outsideTarget = 0;
-    await forEachVersion(this.store.engine, (key, version) => {
-      const t = token(key);
+    await this.store.forEachVersion((key, version, t) => {
       if (!placement.targetOwnersOfToken(t).includes(this.self)) outsideTarget++;
       const owners = placement.ownersOfToken(t);
       if (!owners.includes(this.self)) return;
@@ -75,7 +76,8 @@ export class CoOwnedDigests {
 
 /**
  * Key and version of this node's records co-owned with `peer` in the buckets `wanted`
- * accepts, ascending by bucket, cut after the bucket that reaches `max` entries.
+ * accepts, ascending by bucket, cut after the bucket that reaches `max` entries. A bucket
+ * is a token range, so only the buckets asked are read.
  *
  * @returns the entries and the first bucket left out (-1 when none was)
  */
@@ -87,20 +89,20 @@ export async function coOwnedKeys(
   wanted: (bucket: number) => boolean,
   max = MAX_KEYS_PER_REPLY,
 ): Promise<{ next: number; entries: KeyVersion[] }> {
-  const byBucket = new Map<number, KeyVersion[]>();
-  await forEachVersion(store.engine, (key, version) => {
-    const t = token(key);
-    const bucket = bucketOf(t);
-    if (!wanted(bucket) || !coOwned(placement, t, self, peer)) return;
-    let list = byBucket.get(bucket);
-    if (!list) byBucket.set(bucket, (list = []));
-    list.push({ key, ts: version.ts, origin: version.origin });
-  });
-  const buckets = [...byBucket.keys()].sort((a, b) => a - b);
   const entries: KeyVersion[] = [];
-  for (let i = 0; i < buckets.length; i++) {
-    if (entries.length >= max) return { next: buckets[i] as number, entries };
-    entries.push(...(byBucket.get(buckets[i] as number) as KeyVersion[]));
+  let read = 0;
+  for (let bucket = 0; bucket < DIGEST_BUCKETS; bucket++) {
+    if (!wanted(bucket)) continue;
+    if (entries.length >= max) return { next: bucket, entries };
+    for (const [key, version, t] of store.versions(bucketRange(bucket))) {
+      read++;
+      if (coOwned(placement, t, self, peer))
+        entries.push({ key, ts: version.ts, origin: version.origin });
+    }
+    if (read >= YIELD_EVERY) {
+      read = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
   return { next: -1, entries };
 }

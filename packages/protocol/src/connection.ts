@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { connect as netConnect, type Socket } from 'node:net';
 import { Deque } from './deque';
 import {
   ConnectError,
@@ -12,6 +11,7 @@ import {
 } from './errors';
 import type { ProtocolLimits } from './limits';
 import { RespParser } from './parser';
+import { connectTcp, type ConnectFactory, type Socket } from './transport';
 import type { CommandArg, RespValue } from './types';
 import { RespWriter } from './writer';
 
@@ -42,6 +42,11 @@ export interface ConnectionOptions {
   maxPending?: number;
   /** Limits for parsing replies; see {@link ProtocolLimits}. */
   limits?: Partial<ProtocolLimits>;
+  /**
+   * Opens the socket: plain TCP, or TLS. `connectTimeoutMs` covers it until it is ready.
+   * @default connectTcp
+   */
+  connect?: ConnectFactory;
 }
 
 /** Per-request options of {@link RespConnection.send}. */
@@ -118,21 +123,21 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
     const address = `${host}:${options.port}`;
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ host, port: options.port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new ConnectError(address, 'ETIMEDOUT'));
-      }, timeoutMs);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new RespConnection(socket, address, options));
+      };
       const onError = (err: NodeJS.ErrnoException): void => {
         clearTimeout(timer);
         reject(new ConnectError(address, err.code, { cause: err }));
       };
+      const socket = (options.connect ?? connectTcp)({ host, port: options.port }, onReady);
       socket.once('error', onError);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        resolve(new RespConnection(socket, address, options));
-      });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ConnectError(address, 'ETIMEDOUT'));
+      }, timeoutMs);
     });
   }
 

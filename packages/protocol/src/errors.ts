@@ -21,6 +21,11 @@ export const ErrorCode = {
   PROTO: 'PROTO',
   /** A heartbeat or leave named a node the coordinator does not know; register again. */
   NOTREGISTERED: 'NOTREGISTERED',
+  /**
+   * A version stamped further ahead of the receiving node's clock than the cluster's clock
+   * offset bound, or a replica whose own clock is out of bounds: nothing was stored.
+   */
+  CLOCKSKEW: 'CLOCKSKEW',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

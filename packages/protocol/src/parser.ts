@@ -1,19 +1,13 @@
-import { LimitExceededError, ProtocolError, ReplyError, TooLargeError } from './errors';
+import { ProtocolError, ReplyError, TooLargeError } from './errors';
 import { splitInline } from './inline';
 import { resolveLimits, type ProtocolLimits } from './limits';
+import * as cursor from './resp-cursor';
 import { OK, SimpleString, type RespValue } from './types';
 
-const CR = 0x0d;
-const LF = 0x0a;
-const MINUS = 0x2d;
-
-const TYPE = {
-  simple: 0x2b, // +
-  error: 0x2d, // -
-  integer: 0x3a, // :
-  bulk: 0x24, // $
-  array: 0x2a, // *
-} as const;
+// Module-level copies: compiled to CommonJS, an imported name is a property load at every
+// use, and these are read per argument in the parse loops.
+const { CR, EMPTY, LF, TYPE, describeByte } = cursor;
+const INCOMPLETE: typeof cursor.INCOMPLETE = cursor.INCOMPLETE;
 
 /**
  * What the parser expects: `request` accepts arrays of bulk strings and inline commands
@@ -32,13 +26,9 @@ interface Frame {
   tooLarge: TooLargeError | null;
 }
 
-/** Returned by the element readers when the buffer ends before the element does. */
-const INCOMPLETE = Symbol('incomplete');
 /** Returned when an element needs no value of its own (array header, skipped line). */
 const NOTHING = Symbol('nothing');
 type Step = RespValue | ParsedRequest | typeof INCOMPLETE | typeof NOTHING;
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * Incremental RESP2 parser. Feed it bytes in any chunking and it calls back once per complete
@@ -48,12 +38,8 @@ const EMPTY = Buffer.alloc(0);
  *
  * After a {@link ProtocolError} the parser is unusable: every later `feed` throws it again.
  */
-export class RespParser<M extends ParserMode = ParserMode> {
+export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCursor {
   readonly mode: M;
-  readonly limits: ProtocolLimits;
-  /** Unparsed input: `buf[pos..]`. */
-  private buf: Buffer = EMPTY;
-  private pos = 0;
   /** Chunks held back while waiting for `needed` bytes of one long element. */
   private parked: Buffer[] = [];
   private parkedBytes = 0;
@@ -65,12 +51,10 @@ export class RespParser<M extends ParserMode = ParserMode> {
   /** Bytes consumed so far by the message being assembled. */
   private messageBytes = 0;
   private failure: ProtocolError | null = null;
-  /** Set by readLength: index just past the CRLF of the line it read, or -1 if incomplete. */
-  private lineEnd = -1;
 
   constructor(mode: M, limits?: Partial<ProtocolLimits>) {
+    super(resolveLimits(limits));
     this.mode = mode;
-    this.limits = resolveLimits(limits);
   }
 
   /** Bytes received but not yet part of a complete message. */
@@ -80,7 +64,7 @@ export class RespParser<M extends ParserMode = ParserMode> {
 
   /**
    * Parses `chunk`, calling `onMessage` for every message it completes.
-   * @throws {@link ProtocolError} (or its subclass {@link LimitExceededError}) on malformed or over-limit input.
+   * @throws {@link ProtocolError} (or its subclass `LimitExceededError`) on malformed or over-limit input.
    */
   feed(
     chunk: Buffer,
@@ -199,12 +183,7 @@ export class RespParser<M extends ParserMode = ParserMode> {
   private checkBuffered(): void {
     const held = this.bufferedBytes;
     if (held > this.limits.maxBufferedBytes) {
-      throw new LimitExceededError(
-        'maxBufferedBytes',
-        this.limits.maxBufferedBytes,
-        held,
-        'unfinished message',
-      );
+      throw this.overLimit('maxBufferedBytes', held, 'unfinished message');
     }
   }
 
@@ -227,22 +206,12 @@ export class RespParser<M extends ParserMode = ParserMode> {
     if (lf === -1) {
       const length = buf.length - this.pos;
       if (length > this.limits.maxInlineLength) {
-        throw new LimitExceededError(
-          'maxInlineLength',
-          this.limits.maxInlineLength,
-          length,
-          'inline command line',
-        );
+        throw this.overLimit('maxInlineLength', length, 'inline command line');
       }
       return INCOMPLETE;
     }
     if (lf - this.pos > this.limits.maxInlineLength) {
-      throw new LimitExceededError(
-        'maxInlineLength',
-        this.limits.maxInlineLength,
-        lf - this.pos,
-        'inline command line',
-      );
+      throw this.overLimit('maxInlineLength', lf - this.pos, 'inline command line');
     }
     const lineEnd = lf > this.pos && buf[lf - 1] === CR ? lf - 1 : lf;
     const line = buf.subarray(this.pos, lineEnd);
@@ -282,111 +251,6 @@ export class RespParser<M extends ParserMode = ParserMode> {
     }
   }
 
-  /** Position of the CR ending the line that starts after the type byte, or -1 when not all here. */
-  private findLineEnd(): number {
-    const buf = this.buf;
-    const from = this.pos + 1;
-    const cr = buf.indexOf(CR, from);
-    if (cr === -1 || cr + 1 >= buf.length) {
-      const length = buf.length - from;
-      if (length > this.limits.maxInlineLength) {
-        throw new LimitExceededError(
-          'maxInlineLength',
-          this.limits.maxInlineLength,
-          length,
-          'header line',
-        );
-      }
-      return -1;
-    }
-    if (buf[cr + 1] !== LF) throw new ProtocolError('line not terminated by CRLF');
-    return cr;
-  }
-
-  private readLine(): string | typeof INCOMPLETE {
-    const cr = this.findLineEnd();
-    if (cr === -1) return INCOMPLETE;
-    const text = this.buf.toString('utf8', this.pos + 1, cr);
-    this.pos = cr + 2;
-    return text;
-  }
-
-  /** Reads the decimal number of a `$`, `*` or `:` line; NaN when it is not a valid number. */
-  private readNumber(cr: number): number {
-    const buf = this.buf;
-    let i = this.pos + 1;
-    const negative = buf[i] === MINUS;
-    if (negative) i++;
-    if (i === cr || cr - i > 15) return Number.NaN;
-    let n = 0;
-    for (; i < cr; i++) {
-      const d = (buf[i] as number) - 0x30;
-      if (d < 0 || d > 9) return Number.NaN;
-      n = n * 10 + d;
-    }
-    return negative ? -n : n;
-  }
-
-  private readInteger(): Step {
-    const cr = this.findLineEnd();
-    if (cr === -1) return INCOMPLETE;
-    let n: number | bigint = this.readNumber(cr);
-    if (Number.isNaN(n)) {
-      const text = this.buf.toString('latin1', this.pos + 1, cr);
-      if (!/^-?\d{1,19}$/.test(text))
-        throw new ProtocolError(`invalid integer ${JSON.stringify(text)}`);
-      const big = BigInt(text);
-      n =
-        big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
-          ? Number(big)
-          : big;
-    }
-    this.pos = cr + 2;
-    return n;
-  }
-
-  /**
-   * Reads the decimal length after the type byte at `pos` and its CRLF in one pass. Sets
-   * `lineEnd` to the index after the CRLF, or -1 when the line is not all here yet.
-   */
-  private readLength(what: string): number {
-    const buf = this.buf;
-    const end = buf.length;
-    let i = this.pos + 1;
-    const negative = buf[i] === MINUS;
-    if (negative) i++;
-    const digits = i;
-    let n = 0;
-    for (; i < end; i++) {
-      const c = buf[i] as number;
-      if (c === CR) break;
-      const d = c - 0x30;
-      if (d < 0 || d > 9 || i - digits >= 15) this.invalid(what);
-      n = n * 10 + d;
-    }
-    if (i + 1 >= end) {
-      this.lineEnd = -1;
-      return 0;
-    }
-    if (buf[i + 1] !== LF) throw new ProtocolError('line not terminated by CRLF');
-    if (i === digits) this.invalid(what);
-    const value = negative ? -n : n;
-    if (value < -1) this.invalid(what);
-    this.lineEnd = i + 2;
-    return value;
-  }
-
-  private invalid(what: string): never {
-    const from = this.pos + 1;
-    const cr = this.buf.indexOf(CR, from);
-    const text = this.buf.toString(
-      'latin1',
-      from,
-      cr === -1 ? Math.min(this.buf.length, from + 32) : cr,
-    );
-    throw new ProtocolError(`invalid ${what} length ${JSON.stringify(text)}`);
-  }
-
   private readBulk(): Step {
     const length = this.readLength('bulk');
     const dataStart = this.lineEnd;
@@ -398,12 +262,7 @@ export class RespParser<M extends ParserMode = ParserMode> {
     }
     if (length > this.limits.maxBulkLength) {
       if (this.mode === 'reply') {
-        throw new LimitExceededError(
-          'maxBulkLength',
-          this.limits.maxBulkLength,
-          length,
-          'bulk string length',
-        );
+        throw this.overLimit('maxBulkLength', length, 'bulk string length');
       }
       this.pos = dataStart;
       this.discard = length + 2;
@@ -439,12 +298,7 @@ export class RespParser<M extends ParserMode = ParserMode> {
     const count = this.readLength('array');
     if (this.lineEnd === -1) return INCOMPLETE;
     if (count > this.limits.maxArrayLength) {
-      throw new LimitExceededError(
-        'maxArrayLength',
-        this.limits.maxArrayLength,
-        count,
-        'array length',
-      );
+      throw this.overLimit('maxArrayLength', count, 'array length');
     }
     this.pos = this.lineEnd;
     return count;
@@ -452,12 +306,7 @@ export class RespParser<M extends ParserMode = ParserMode> {
 
   private pushFrame(items: RespValue[], remaining: number): void {
     if (this.stack.length >= this.limits.maxDepth) {
-      throw new LimitExceededError(
-        'maxDepth',
-        this.limits.maxDepth,
-        this.stack.length + 1,
-        'array nesting depth',
-      );
+      throw this.overLimit('maxDepth', this.stack.length + 1, 'array nesting depth');
     }
     this.stack.push({ items, remaining, tooLarge: null });
   }
@@ -502,11 +351,4 @@ export class RespParser<M extends ParserMode = ParserMode> {
     this.pushFrame(args, count - k);
     return NOTHING;
   }
-}
-
-function describeByte(byte: number | undefined): string {
-  if (byte === undefined) return 'end of input';
-  return byte >= 0x20 && byte < 0x7f
-    ? `'${String.fromCharCode(byte)}'`
-    : `0x${byte.toString(16).padStart(2, '0')}`;
 }

@@ -1,5 +1,6 @@
 import { RespConnection, type RequestOptions } from './connection';
 import { ConnectError, ReplyError, RequestAbortedError, UnreachableError } from './errors';
+import { connectTcp, type ConnectFactory } from './transport';
 import type { CommandArg, RespValue } from './types';
 
 /** Options of {@link ConnectionPool}. */
@@ -27,6 +28,11 @@ export interface ConnectionPoolOptions {
    * @default 10000
    */
   maxPending?: number;
+  /**
+   * Opens each connection: plain TCP, or TLS.
+   * @default connectTcp
+   */
+  connect?: ConnectFactory;
 }
 
 interface Entry {
@@ -73,6 +79,7 @@ export class ConnectionPool {
       minBackoffMs: options.minBackoffMs ?? 100,
       maxBackoffMs: options.maxBackoffMs ?? 2000,
       maxPending: options.maxPending ?? 10_000,
+      connect: options.connect ?? connectTcp,
     };
   }
 
@@ -145,6 +152,7 @@ export class ConnectionPool {
       connectTimeoutMs: this.options.connectTimeoutMs,
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxPending: this.options.maxPending,
+      connect: this.options.connect,
     }).then(
       (c) => {
         current.backoffMs = this.options.minBackoffMs;

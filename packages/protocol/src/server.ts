@@ -1,8 +1,14 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Deque } from './deque';
 import { ErrorCode, ProtocolError, ReplyError, TooLargeError } from './errors';
 import { resolveLimits, type ProtocolLimits } from './limits';
 import { RespParser, type ParsedRequest } from './parser';
+import {
+  listenTcp,
+  type AddressInfo,
+  type ListenFactory,
+  type Server,
+  type Socket,
+} from './transport';
 import type { Reply } from './types';
 import { RespWriter } from './writer';
 
@@ -35,6 +41,11 @@ export interface RespServerOptions {
   handler: CommandHandler;
   /** Parser limits; see {@link ProtocolLimits}. */
   limits?: Partial<ProtocolLimits>;
+  /**
+   * Makes the listening server: how connections are accepted (plain TCP, or TLS).
+   * @default listenTcp
+   */
+  listen?: ListenFactory;
   /**
    * A connection with no traffic and nothing in flight for this long is closed. 0 disables.
    * @default 300000
@@ -257,9 +268,9 @@ class ConnectionLoop implements ServerConnection {
   }
 }
 
-/** A TCP server speaking RESP2, from {@link createRespServer}. */
+/** A server speaking RESP2, from {@link createRespServer}. */
 export class RespServer {
-  /** The underlying `net.Server`. */
+  /** The underlying `net.Server` (a `tls.Server` when its {@link RespServerOptions.listen} makes one). */
   readonly server: Server;
   private readonly loops = new Map<Socket, ConnectionLoop>();
   private nextId = 1;
@@ -267,7 +278,7 @@ export class RespServer {
   constructor(options: RespServerOptions) {
     const resolved = { ...DEFAULTS, ...options };
     const limits = resolveLimits(options.limits);
-    this.server = createServer((socket) => {
+    this.server = (options.listen ?? listenTcp)((socket) => {
       if (this.loops.size >= resolved.maxConnections) {
         socket.on('error', () => undefined);
         socket.end(`-${ErrorCode.ERR} max number of clients reached\r\n`);

@@ -1,4 +1,4 @@
-import type { Placement } from './placement';
+import type { VnodeTable } from './vnode-table';
 import { forEachPiece, type TokenRange } from './ranges';
 import type { Ring } from './ring';
 
@@ -12,10 +12,10 @@ export interface RangeChange extends TokenRange {
 
 /**
  * Token ranges whose preference list (each ring's replication factor long) differs between
- * two placements, ascending; adjacent changed pieces with the same before and after lists
+ * two vnode tables, ascending; adjacent changed pieces with the same before and after lists
  * are merged. A change of order alone (a new primary) counts as a change.
  */
-export function diffPlacements(before: Placement, after: Placement): RangeChange[] {
+export function diffTables(before: VnodeTable, after: VnodeTable): RangeChange[] {
   const changes: RangeChange[] = [];
   let lastBefore = -1;
   let lastAfter = -1;
@@ -53,5 +53,5 @@ export function diffPlacements(before: Placement, after: Placement): RangeChange
  * ring may be empty: its lists are then empty.
  */
 export function diff(before: Ring, after: Ring): RangeChange[] {
-  return diffPlacements(before.placement, after.placement);
+  return diffTables(before.vnodes, after.vnodes);
 }

@@ -104,6 +104,20 @@ export class InvalidCountError extends RingError {
   }
 }
 
+/** A ring epoch number is not a non-negative integer. */
+export class InvalidEpochError extends RingError {
+  /** Stable code of this condition. */
+  readonly code = 'INVALID_EPOCH';
+  /** The rejected value. */
+  readonly epoch: unknown;
+
+  constructor(epoch: unknown, options?: ErrorOptions) {
+    super(`invalid ring epoch ${describe(epoch)}: expected an integer of at least 0`, options);
+    this.name = 'InvalidEpochError';
+    this.epoch = epoch;
+  }
+}
+
 /** `remove` or `reweight` named a member the ring does not have. */
 export class UnknownMemberError extends RingError {
   /** The id that was not found. */
@@ -149,4 +163,17 @@ function describe(value: unknown): string {
   }
   if (value === null || value === undefined) return String(value);
   return `(${typeof value})`;
+}
+
+/** `decodeRingReply` was given something that is not a `RING` reply. */
+export class InvalidRingReplyError extends RingError {
+  /** Stable code of this condition. */
+  readonly code = 'INVALID_RING_REPLY';
+  /** What was wrong, e.g. `the ring is not a bulk string`. */
+  readonly detail: string;
+  constructor(detail: string, options?: ErrorOptions) {
+    super(`invalid RING reply: ${detail}`, options);
+    this.name = 'InvalidRingReplyError';
+    this.detail = detail;
+  }
 }

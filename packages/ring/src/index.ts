@@ -16,8 +16,29 @@
  * ]);
  * ring.preferenceList('user:1'); // ['10.0.0.1:5001', '10.0.0.2:5001', '10.0.0.3:5001']: zones a, b first
  * ```
+ *
+ * While a node joins or leaves, a cluster places keys by two rings at once; a
+ * {@link RingEpoch} holds that pair and answers where reads and writes go and where each
+ * node stands ({@link Phase}).
+ *
+ * @example
+ * ```ts
+ * import { Ring, RingEpoch } from '@kv/ring';
+ *
+ * const read = new Ring(['10.0.0.1:5001', '10.0.0.2:5001', '10.0.0.3:5001']);
+ * const epoch = new RingEpoch(4, read, read.add('10.0.0.4:5001'));
+ * epoch.phaseOf('10.0.0.4:5001'); // 'joining'
+ * epoch.writeReplicas('user:1'); // the read replicas, then the joining node if it owns user:1
+ * ```
  */
 export { Ring, type RingJSON } from './ring';
+export { RingEpoch, Phase, type WriteReplicas } from './ring-epoch';
+export {
+  encodeRingReply,
+  decodeRingReply,
+  type RingReplySource,
+  type RingReplyValues,
+} from './ring-reply';
 export { diff, type RangeChange } from './diff';
 export type { TokenRange, OwnedRange } from './ranges';
 export type { Ownership } from './ownership';
@@ -40,7 +61,9 @@ export {
   InvalidZoneError,
   InvalidOptionsError,
   InvalidCountError,
+  InvalidEpochError,
   UnknownMemberError,
   RingTooLargeError,
   InvalidRingJsonError,
+  InvalidRingReplyError,
 } from './errors';

@@ -1,4 +1,4 @@
-import type { Placement } from './placement';
+import type { VnodeTable } from './vnode-table';
 import { TOKEN_SPACE } from './token';
 
 /** How much of the token space a member owns. */
@@ -15,8 +15,8 @@ export interface Ownership {
 }
 
 /** Ownership of every member, in member order. Primary shares sum to 1. */
-export function ownershipOf(placement: Placement): Ownership[] {
-  const { ids, tokens, owners, table, width, size } = placement;
+export function ownershipOf(vnodes: VnodeTable): Ownership[] {
+  const { ids, tokens, owners, table, width, size } = vnodes;
   const primary = new Float64Array(ids.length);
   const replica = new Float64Array(ids.length);
   for (let pos = 0; pos < size; pos++) {

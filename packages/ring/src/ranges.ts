@@ -1,4 +1,4 @@
-import type { Placement } from './placement';
+import type { VnodeTable } from './vnode-table';
 import { TOKEN_SPACE } from './token';
 
 /**
@@ -30,8 +30,8 @@ export interface OwnedRange extends TokenRange {
  * and vnode 0 also owns everything above the last token.
  */
 export function forEachPiece(
-  a: Placement,
-  b: Placement,
+  a: VnodeTable,
+  b: VnodeTable,
   visit: (start: number, end: number, posA: number, posB: number) => void,
 ): void {
   let ia = 0;
@@ -54,16 +54,16 @@ export function forEachPiece(
  * The token space split into ranges by preference list, in ascending order; adjacent
  * pieces with the same list are merged. Empty for an empty ring.
  */
-export function ownedRanges(placement: Placement): OwnedRange[] {
+export function ownedRanges(vnodes: VnodeTable): OwnedRange[] {
   const ranges: OwnedRange[] = [];
-  if (placement.size === 0) return ranges;
+  if (vnodes.size === 0) return ranges;
   let last = -1;
-  forEachPiece(placement, placement, (start, end, pos) => {
+  forEachPiece(vnodes, vnodes, (start, end, pos) => {
     const previous = ranges[ranges.length - 1];
-    if (previous !== undefined && placement.sameList(last, placement, pos)) {
+    if (previous !== undefined && vnodes.sameList(last, vnodes, pos)) {
       ranges[ranges.length - 1] = { ...previous, end };
     } else {
-      ranges.push({ start, end, owners: Object.freeze(placement.list(pos, placement.width)) });
+      ranges.push({ start, end, owners: Object.freeze(vnodes.list(pos, vnodes.width)) });
     }
     last = pos;
   });

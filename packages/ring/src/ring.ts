@@ -9,7 +9,7 @@ import { vnodeCount } from './layout';
 import { toMember, toMembers, type Member, type MemberInput } from './member';
 import { MAX_VNODES, resolveOptions, type ResolvedRingOptions, type RingOptions } from './options';
 import { ownershipOf, type Ownership } from './ownership';
-import { Placement } from './placement';
+import { VnodeTable } from './vnode-table';
 import { ownedRanges, type OwnedRange } from './ranges';
 import { token } from './token';
 
@@ -45,7 +45,7 @@ export class Ring {
   /** Options with defaults filled in. */
   readonly options: ResolvedRingOptions;
   /** @internal Precomputed lookup tables; not part of the API. */
-  readonly placement: Placement;
+  readonly vnodes: VnodeTable;
   private readonly byId: ReadonlyMap<string, Member>;
   private ownershipCache: readonly Ownership[] | undefined;
 
@@ -67,7 +67,7 @@ export class Ring {
     );
     if (vnodes > MAX_VNODES) throw new RingTooLargeError(vnodes, MAX_VNODES);
     this.byId = new Map(this.members.map((m) => [m.id, m]));
-    this.placement = new Placement(
+    this.vnodes = new VnodeTable(
       this.members,
       this.options.vnodesPerWeight,
       this.options.replicationFactor,
@@ -100,7 +100,7 @@ export class Ring {
 
   /** Number of virtual nodes on the ring. */
   get vnodeCount(): number {
-    return this.placement.size;
+    return this.vnodes.size;
   }
 
   /** Replicas of each key; the default length of a preference list. */
@@ -157,9 +157,9 @@ export class Ring {
    * @throws {@link EmptyRingError} if the ring has no members
    */
   primary(key: string | Uint8Array): string {
-    const placement = this.placement;
-    if (placement.size === 0) throw new EmptyRingError();
-    return placement.ownerId(placement.locate(token(key)));
+    const vnodes = this.vnodes;
+    if (vnodes.size === 0) throw new EmptyRingError();
+    return vnodes.ownerId(vnodes.locate(token(key)));
   }
 
   /**
@@ -176,9 +176,9 @@ export class Ring {
    */
   preferenceList(key: string | Uint8Array, n: number = this.options.replicationFactor): string[] {
     checkCount(n);
-    const placement = this.placement;
-    if (placement.size === 0) throw new EmptyRingError();
-    return placement.list(placement.locate(token(key)), n);
+    const vnodes = this.vnodes;
+    if (vnodes.size === 0) throw new EmptyRingError();
+    return vnodes.list(vnodes.locate(token(key)), n);
   }
 
   /**
@@ -191,9 +191,9 @@ export class Ring {
    */
   preferenceListForToken(t: number, n: number = this.options.replicationFactor): string[] {
     checkCount(n);
-    const placement = this.placement;
-    if (placement.size === 0) throw new EmptyRingError();
-    return placement.list(placement.locate(t), n);
+    const vnodes = this.vnodes;
+    if (vnodes.size === 0) throw new EmptyRingError();
+    return vnodes.list(vnodes.locate(t), n);
   }
 
   /**
@@ -207,10 +207,10 @@ export class Ring {
    */
   fallbacks(key: string | Uint8Array, n: number = this.options.replicationFactor): string[] {
     checkCount(n);
-    const placement = this.placement;
-    if (placement.size === 0) throw new EmptyRingError();
+    const vnodes = this.vnodes;
+    if (vnodes.size === 0) throw new EmptyRingError();
     if (n >= this.members.length) return [];
-    return placement.list(placement.locate(token(key)), this.members.length).slice(n);
+    return vnodes.list(vnodes.locate(token(key)), this.members.length).slice(n);
   }
 
   /**
@@ -219,7 +219,7 @@ export class Ring {
    * shares sum to min(replication factor, members). Empty for an empty ring.
    */
   ownership(): readonly Ownership[] {
-    this.ownershipCache ??= Object.freeze(ownershipOf(this.placement));
+    this.ownershipCache ??= Object.freeze(ownershipOf(this.vnodes));
     return this.ownershipCache;
   }
 
@@ -230,7 +230,7 @@ export class Ring {
    * Computed on each call, in O(vnodes × replication factor).
    */
   ranges(): readonly OwnedRange[] {
-    return Object.freeze(ownedRanges(this.placement));
+    return Object.freeze(ownedRanges(this.vnodes));
   }
 
   /** The ring's options and members, sorted by id; `Ring.fromJSON` rebuilds the same ring. */

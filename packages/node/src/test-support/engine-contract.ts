@@ -1,4 +1,4 @@
-import { token } from '@kv/ring';
+import { TOKEN_SPACE, token } from '@kv/ring';
 import type { StorageEngine } from '../engine';
 import type { StoredRecord } from '../record';
 
@@ -94,6 +94,42 @@ export function describeEngineContract(
       expect(inside).toEqual(expected);
       expect(expected.length).toBeGreaterThan(0);
       expect([...engine.entries()]).toHaveLength(200);
+    });
+
+    it('iterates entries and versions in ascending token order, with each key’s token', async () => {
+      const keys = Array.from({ length: 300 }, (_, i) => Buffer.from(`ordered:${i}`));
+      for (const k of keys) await engine.put(k, rec('v', 3));
+      await engine.put(Buffer.from('ordered:7'), rec(null, 4));
+      const expected = keys
+        .map((k) => ({ key: k.toString(), t: token(k) }))
+        .sort((a, b) => a.t - b.t)
+        .map((e) => e.key);
+      const entries = [...engine.entries()];
+      expect(entries.map(([k]) => k.toString())).toEqual(expected);
+      for (const [k, , t] of entries) expect(t).toBe(token(k));
+      const versions = [...engine.versions()];
+      expect(versions.map(([k]) => k.toString())).toEqual(expected);
+      expect(versions.find(([k]) => k.toString() === 'ordered:7')?.[1]).toMatchObject({
+        ts: 4,
+        deleted: true,
+      });
+      for (const [k, , t] of versions) expect(t).toBe(token(k));
+    });
+
+    it('walks ranges in order: adjacent ranges cover the whole space exactly once', async () => {
+      const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(`split:${i}`));
+      for (const k of keys) await engine.put(k, rec('v'));
+      const cuts = [0, 1, 2 ** 40, 2 ** 40 + 12_345, 2 ** 47, TOKEN_SPACE - 1, TOKEN_SPACE];
+      const walked: string[] = [];
+      for (let i = 0; i + 1 < cuts.length; i++) {
+        const range = { start: cuts[i] as number, end: cuts[i + 1] as number };
+        const part = [...engine.versions(range)];
+        for (const [, , t] of part) expect(t >= range.start && t < range.end).toBe(true);
+        walked.push(...part.map(([k]) => k.toString()));
+      }
+      expect(walked).toEqual([...engine.entries()].map(([k]) => k.toString()));
+      expect(walked).toHaveLength(500);
+      expect([...engine.entries({ start: 5, end: 5 })]).toEqual([]);
     });
 
     it('keeps copies: changing the buffers it was given afterwards changes nothing', async () => {

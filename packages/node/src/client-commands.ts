@@ -2,53 +2,17 @@ import {
   ErrorCode,
   OK,
   ReplyError,
+  Scope,
   SimpleString,
+  timeReply,
+  type CommandTable,
   type Reply,
-  type ServerConnection,
 } from '@kv/protocol';
+import { encodeRingReply } from '@kv/ring';
+import type { CommandContext } from './command-context';
 import { tooLarge, wrongArgs } from './errors';
 import { isLive, type StoredRecord } from './record';
-import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
-import type { RequestCoordinator } from './request-coordinator';
-import { globMatcher, type ScanCursors } from './scan';
-import type { Store } from './store';
-import { SYNC_COMMANDS, type SyncContext } from './sync-commands';
-
-/** What command handlers need from the node. */
-export interface CommandContext extends SyncContext {
-  readonly store: Store;
-  readonly coordinator: RequestCoordinator;
-  /** Largest key accepted, in bytes. */
-  readonly maxKeyBytes: number;
-  /** Wall clock, milliseconds since the epoch. */
-  now(): number;
-  /** The INFO text, for the sections asked (all when empty). */
-  info(sections: string[]): string;
-  /** Values for CONFIG GET. */
-  config(): Record<string, string>;
-  /** The rings this node routes with as JSON (target only while it differs), once it has them. */
-  ring(): { readonly epoch: number; readonly json: string; readonly target?: string } | undefined;
-  /** SCAN's cursors over this node's data. */
-  readonly scans: ScanCursors;
-  /** Starts a graceful leave (hand-off, unregister, stop); false if one already started. */
-  decommission(): boolean;
-}
-
-type Handler = (
-  args: Buffer[],
-  ctx: CommandContext,
-  connection: ServerConnection,
-) => Reply | Promise<Reply>;
-
-interface CommandSpec {
-  /** Fewest arguments, the command name included. */
-  readonly min: number;
-  /** Most arguments; Infinity for no limit. */
-  readonly max: number;
-  /** Usage shown in the WRONGARGS reply. */
-  readonly usage: string;
-  readonly run: Handler;
-}
+import { globMatcher } from './scan';
 
 const PONG = new SimpleString('PONG');
 
@@ -99,7 +63,7 @@ function put(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
         `unsupported option '${args[i]?.toString() ?? ''}' (PUT key value [EX seconds|PX milliseconds] [W n])`,
       );
   }
-  const done = ctx.coordinator.write(key, value, expiresAt, w);
+  const done = ctx.quorum.write(key, value, expiresAt, w);
   return done instanceof Promise ? done.then(() => OK) : OK;
 }
 
@@ -108,7 +72,7 @@ function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   if (keys.length !== 1) throw wrongArgs('GET key [R n]');
   const key = keys[0] as Buffer;
   checkKey(key, ctx);
-  const found = ctx.coordinator.read(key, quorum);
+  const found = ctx.quorum.read(key, quorum);
   const live = (record: StoredRecord | undefined): Reply =>
     isLive(record, ctx.now()) ? record.value : null;
   return found instanceof Promise ? found.then(live) : live(found);
@@ -119,7 +83,7 @@ async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   if (keys.length === 0) throw wrongArgs('DELETE key [key ...] [W n]');
   keys.forEach((k) => checkKey(k, ctx));
   const results = await Promise.all(
-    keys.map(async (k) => await ctx.coordinator.write(k, null, 0, quorum)),
+    keys.map(async (k) => await ctx.quorum.write(k, null, 0, quorum)),
   );
   return results.filter((r) => r.existed).length;
 }
@@ -128,7 +92,7 @@ async function exists(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'R');
   if (keys.length === 0) throw wrongArgs('EXISTS key [key ...] [R n]');
   keys.forEach((k) => checkKey(k, ctx));
-  const records = await Promise.all(keys.map(async (k) => await ctx.coordinator.read(k, quorum)));
+  const records = await Promise.all(keys.map(async (k) => await ctx.quorum.read(k, quorum)));
   const now = ctx.now();
   return records.filter((r) => isLive(r, now)).length;
 }
@@ -175,130 +139,140 @@ function scan(args: Buffer[], ctx: CommandContext): Reply {
   }
 }
 
-const put_: CommandSpec = {
-  min: 3,
-  max: 9,
-  usage: 'PUT key value [EX seconds|PX milliseconds] [W n]',
-  run: put,
-};
-const del_: CommandSpec = { min: 2, max: Infinity, usage: 'DELETE key [key ...] [W n]', run: del };
-
 /**
- * Every command a node answers, by upper-case name. The spec's names are canonical; Redis
- * names are aliases (SET = PUT, DEL = DELETE).
+ * The commands clients send a node: the spec's reads and writes (Redis names are aliases:
+ * SET = PUT, DEL = DELETE), and what redis-cli, redis-benchmark and `kv status` ask for.
  */
-export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  PUT: put_,
-  SET: put_,
-  GET: { min: 2, max: 4, usage: 'GET key [R n]', run: get },
-  DELETE: del_,
-  DEL: del_,
-  EXISTS: { min: 2, max: Infinity, usage: 'EXISTS key [key ...] [R n]', run: exists },
-  PING: { min: 1, max: 2, usage: 'PING [message]', run: (args) => args[1] ?? PONG },
-  ECHO: { min: 2, max: 2, usage: 'ECHO message', run: (args) => args[1] as Buffer },
+export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
+  PUT: {
+    scope: Scope.client,
+    arity: [2, 8],
+    usage: 'PUT key value [EX seconds|PX milliseconds] [W n]',
+    aliases: ['SET'],
+    reply: '`+OK` after W replicas acknowledged',
+    errors:
+      '`-UNAVAILABLE k of W replicas acknowledged`; `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-WRONGARGS` for an unknown option, a bad TTL or W outside 1..N',
+    run: put,
+  },
+  GET: {
+    scope: Scope.client,
+    arity: [1, 3],
+    usage: 'GET key [R n]',
+    reply: 'bulk value, or null bulk if missing, deleted or expired',
+    errors: '`-UNAVAILABLE 0 of 1 replicas answered` (R=1) / `k of R replicas answered`',
+    run: get,
+  },
+  DELETE: {
+    scope: Scope.client,
+    arity: [1, Infinity],
+    usage: 'DELETE key [key ...] [W n]',
+    aliases: ['DEL'],
+    reply: 'integer: keys that held a value',
+    errors: 'as PUT',
+    run: del,
+  },
+  EXISTS: {
+    scope: Scope.client,
+    arity: [1, Infinity],
+    usage: 'EXISTS key [key ...] [R n]',
+    reply: 'integer: keys that hold a value',
+    errors: 'as GET',
+    run: exists,
+  },
+  PING: {
+    scope: Scope.client,
+    arity: [0, 1],
+    usage: 'PING [message]',
+    reply: '`+PONG`, or the message',
+    run: (args) => args[1] ?? PONG,
+  },
+  TIME: {
+    scope: Scope.client,
+    arity: [0, 0],
+    usage: 'TIME',
+    reply:
+      "`[unix seconds, microseconds]` of this node's wall clock, as Redis answers; members measure each other's clocks with it",
+    run: (_args, ctx) => timeReply(ctx.now()),
+  },
+  ECHO: {
+    scope: Scope.client,
+    arity: [1, 1],
+    usage: 'ECHO message',
+    reply: 'the message',
+    run: (args) => args[1] as Buffer,
+  },
   INFO: {
-    min: 1,
-    max: Infinity,
+    scope: Scope.client,
+    arity: [0, Infinity],
     usage: 'INFO [section ...]',
+    reply:
+      'bulk text, sections `Server`, `Clients`, `Memory`, `Stats`, `Replication`, `Rebalance`, `Keyspace` as `key:value` lines',
     run: (args, ctx) => ctx.info(args.slice(1).map((a) => a.toString().toLowerCase())),
+  },
+  DBSIZE: {
+    scope: Scope.client,
+    arity: [0, 0],
+    usage: 'DBSIZE',
+    reply:
+      'integer: keys held by this node itself, not counting deleted ones (an expired key counts until purged, as in Redis)',
+    // As in Redis, a key that expired counts until it is purged: O(1), not a scan.
+    run: (_args, ctx) => ctx.store.size - ctx.store.tombstones,
+  },
+  SCAN: {
+    scope: Scope.client,
+    arity: [1, 5],
+    usage: 'SCAN cursor [MATCH pattern] [COUNT count]',
+    reply:
+      "`[next cursor, [key, ...]]` over this node's own live keys; cursor `0` starts, `0` back means done",
+    errors:
+      '`-ERR unknown or expired cursor N: start again from 0` (cursors idle 60 s are forgotten, at most 64 kept); `-WRONGARGS` for a bad cursor, COUNT or pattern',
+    run: scan,
   },
   // The node's view of the ring, in the coordinator's reply shape: clients that cannot
   // reach the coordinator learn ring changes from the nodes they talk to.
   RING: {
-    min: 1,
-    max: 2,
+    scope: Scope.client,
+    arity: [0, 1],
     usage: 'RING [known-epoch]',
+    reply: "the ring this node routes with, in the coordinator's `RING` shape",
+    errors: '`-UNAVAILABLE this node has no ring yet`',
     run: (args, ctx) => {
       const known = args[1] === undefined ? undefined : integerArg(args[1], 'known-epoch', -1);
       const view = ctx.ring();
       if (view === undefined)
         throw new ReplyError(`${ErrorCode.UNAVAILABLE} this node has no ring yet`);
-      if (known === view.epoch) return [view.epoch];
-      return view.target === undefined
-        ? [view.epoch, view.json]
-        : [view.epoch, view.json, view.target];
+      return encodeRingReply({ epoch: view.epoch, read: view.json, target: view.target }, known);
     },
   },
-  SCAN: { min: 2, max: 6, usage: 'SCAN cursor [MATCH pattern] [COUNT count]', run: scan },
-  DBSIZE: {
-    min: 1,
-    max: 1,
-    usage: 'DBSIZE',
-    // As in Redis, a key that expired counts until it is purged: O(1), not a scan.
-    run: (_args, ctx) => ctx.store.engine.size - ctx.store.engine.tombstones,
-  },
   SELECT: {
-    min: 2,
-    max: 2,
+    scope: Scope.client,
+    arity: [1, 1],
     usage: 'SELECT 0',
+    reply: '`+OK` for 0',
+    errors: '`-ERR DB index is out of range` otherwise',
     run: (args) =>
       args[1]?.toString() === '0'
         ? OK
         : new ReplyError(`${ErrorCode.ERR} DB index is out of range: kv has only database 0`),
   },
-  // redis-cli and redis-benchmark ask for these when they start; nothing here is invented.
-  COMMAND: { min: 1, max: Infinity, usage: 'COMMAND', run: () => [] },
-  CONFIG: { min: 3, max: Infinity, usage: 'CONFIG GET parameter', run: config },
-  // Operators retire a node with `kv decommission host:port`: the node hands its data to
-  // the next owners, leaves the ring and stops, as on SIGTERM.
-  DECOMMISSION: {
-    min: 1,
-    max: 1,
-    usage: 'DECOMMISSION',
-    run: (_args, ctx) =>
-      ctx.decommission()
-        ? new SimpleString('OK leaving: handing off data, then stopping')
-        : new ReplyError(`${ErrorCode.ERR} this node is already stopping`),
+  // redis-cli and redis-benchmark ask for this when they start; nothing here is invented.
+  CONFIG: {
+    scope: Scope.client,
+    arity: [2, Infinity],
+    usage: 'CONFIG GET parameter',
+    reply:
+      'flat array of name, value (`save`, `appendonly`, `databases`, `proto-max-bulk-len`, `kv-*`)',
+    errors: '`-WRONGARGS` for another subcommand or a bad pattern',
+    run: config,
   },
   QUIT: {
-    min: 1,
-    max: 1,
+    scope: Scope.client,
+    arity: [0, 0],
     usage: 'QUIT',
+    reply: '`+OK`, then the connection closes',
     run: (_args, _ctx, connection) => {
       connection.close();
       return OK;
     },
   },
-  ...SYNC_COMMANDS,
-  [NodeCommand.replicate]: {
-    min: 5,
-    max: 6,
-    usage: 'REPLICATE key ts origin expiresAt [value]',
-    run: (args, ctx) => {
-      const { key, record } = parseReplicate(args);
-      const result = ctx.store.apply(key, record);
-      return result instanceof Promise ? result.then(encodeApplyResult) : encodeApplyResult(result);
-    },
-  },
-  [NodeCommand.fetch]: {
-    min: 2,
-    max: 2,
-    usage: 'FETCH key',
-    run: (args, ctx) => encodeRecord(ctx.store.read(args[1] as Buffer)),
-  },
 };
-
-const TABLE: ReadonlyMap<string, CommandSpec> = new Map(Object.entries(COMMANDS));
-
-/** Looks up and checks a command; the reply for an unknown one or one with the wrong arity. */
-export function dispatch(
-  args: Buffer[],
-  ctx: CommandContext,
-  connection: ServerConnection,
-  count: (name: string) => void,
-): Reply | Promise<Reply> {
-  // Clients send command names in upper case nearly always: look that up before folding.
-  const raw = args[0]?.toString('latin1') ?? '';
-  let spec = TABLE.get(raw);
-  const name = spec ? raw : raw.toUpperCase();
-  spec ??= TABLE.get(name);
-  if (!spec) {
-    const shown = (args[0]?.toString() ?? '').slice(0, 128);
-    return new ReplyError(`${ErrorCode.ERR} unknown command '${shown}'`);
-  }
-  if (args.length < spec.min || args.length > spec.max) {
-    return wrongArgs(`wrong number of arguments for '${name}': ${spec.usage}`);
-  }
-  count(name);
-  return spec.run(args, ctx, connection);
-}

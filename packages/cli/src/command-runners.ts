@@ -1,4 +1,4 @@
-import type { Entry, FallbackEvent, NodeStatus, Placement } from '@kv/client';
+import type { Entry, FallbackEvent, KeyPlacement, NodeStatus } from '@kv/client';
 import { ExitCode } from './exit-codes';
 import type { ShellCommand, ShellCommandName } from './line-parser';
 
@@ -7,7 +7,7 @@ export interface DataClient {
   put(key: string, value: string | Buffer, options?: { ttlMs?: number }): Promise<void>;
   getEntry(key: string): Promise<Entry>;
   delete(key: string): Promise<boolean>;
-  nodesForKey(key: string): Promise<Placement>;
+  nodesForKey(key: string): Promise<KeyPlacement>;
   listNodes(options?: { all?: boolean }): Promise<NodeStatus[]>;
   on(event: 'fallback', listener: (event: FallbackEvent) => void): unknown;
   off(event: 'fallback', listener: (event: FallbackEvent) => void): unknown;

@@ -7,7 +7,7 @@ import { preferenceTable, walkOrder, type Zoning } from './preference';
  * arrays, and the first `width` members of the preference order at every vnode, where
  * width = min(replication factor, member count). Immutable once built.
  */
-export class Placement {
+export class VnodeTable {
   /** Member ids by member index (members sorted by id as UTF-8 bytes). */
   readonly ids: readonly string[];
   /** Vnode tokens, ascending. */
@@ -60,7 +60,7 @@ export class Placement {
   }
 
   /** Whether the first `width` entries at `a` here equal those at `b` in `other`, by id. */
-  sameList(a: number, other: Placement, b: number): boolean {
+  sameList(a: number, other: VnodeTable, b: number): boolean {
     if (this.width !== other.width) return false;
     const rowA = a * this.width;
     const rowB = b * other.width;

@@ -1,6 +1,10 @@
-import { ReplyError, SimpleString, type Reply } from '@kv/protocol';
+import { ReplyError, SimpleString, type Reply, type ServerConnection } from '@kv/protocol';
 import { Ring } from '@kv/ring';
-import { COMMANDS, dispatch, type CommandContext } from './commands';
+import {
+  COORDINATOR_COMMANDS as COMMANDS,
+  createCoordinatorRouter,
+  type CommandContext,
+} from './coordinator-commands';
 import { Membership, type MembershipChange } from './membership';
 
 let t: number;
@@ -22,12 +26,26 @@ beforeEach(() => {
   };
 });
 
+const router = createCoordinatorRouter();
+const connection: ServerConnection = {
+  id: 1,
+  remoteAddress: '127.0.0.1:40000',
+  locals: {},
+  close: () => undefined,
+};
+
+function dispatch(args: Buffer[]): Reply | Promise<Reply> {
+  return router.dispatch(args, context, connection);
+}
+
 /** Runs a command as the server would and returns its reply (errors as ReplyError). */
 async function call(...args: string[]): Promise<Reply> {
-  return await dispatch(
-    context,
-    args.map((a) => Buffer.from(a)),
-  );
+  try {
+    return await dispatch(args.map((a) => Buffer.from(a)));
+  } catch (err) {
+    if (err instanceof ReplyError) return err;
+    throw err;
+  }
 }
 
 async function errorOf(...args: string[]): Promise<string> {
@@ -79,7 +97,7 @@ describe('dispatch', () => {
     jest.spyOn(membership, 'list').mockImplementation(() => {
       throw new TypeError('bug');
     });
-    expect(() => dispatch(context, [Buffer.from('LIST_NODES')])).toThrow('bug');
+    expect(() => dispatch([Buffer.from('LIST_NODES')])).toThrow('bug');
   });
 });
 
@@ -323,6 +341,20 @@ describe('PING, INFO, COMMAND, CONFIG', () => {
     expect(await errorOf('CONFIG', 'SET', 'save', '')).toBe(
       "ERR unknown subcommand 'SET': try CONFIG GET",
     );
+  });
+});
+
+describe('HELP', () => {
+  it('lists every command with its scope, membership changes as admin', async () => {
+    const lines = (await call('HELP')) as string[];
+    expect(lines).toContain('HEARTBEAT host port  (admin)');
+    expect(lines).toContain('RING [known-epoch]  (client)');
+    expect(lines).toHaveLength(Object.keys(COMMANDS).length + 2);
+    expect(await call('HELP', 'heartbeat')).toEqual([
+      'HEARTBEAT host port  (admin)',
+      'reply: integer: the current epoch',
+      'errors: -NOTREGISTERED node <id> is not registered: send REGISTER_NODE',
+    ]);
   });
 });
 

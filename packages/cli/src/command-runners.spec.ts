@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { FallbackEvent, NodeStatus } from '@kv/client';
-import { executeCommand, exitCodeOfResult, type DataClient } from './commands';
+import { executeCommand, exitCodeOfResult, type DataClient } from './command-runners';
 import { ExitCode } from './exit-codes';
 
 /** A client keeping values in a map; `failPrimary` makes reads fall back once. */

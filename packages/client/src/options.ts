@@ -1,0 +1,117 @@
+import { parseAddress } from '@kv/protocol';
+import { InvalidClientOptionError } from './errors';
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /**
+   * The coordinator, `host:port`. Asked for the ring once, then only to learn of changes.
+   * @default '127.0.0.1:5000'
+   */
+  coordinator?: string;
+  /**
+   * Time to wait for a connection to a node or the coordinator.
+   * @default 1000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Time to wait for each reply. A node coordinating a write waits up to its replica
+   * timeout (1 s by default) for replicas, so this should be longer than that.
+   * @default 5000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Extra rounds over a key's nodes after every one of them failed, each after a backoff
+   * and a ring refresh.
+   * @default 2
+   */
+  retries?: number;
+  /**
+   * First backoff before a retry round; doubles each round, up to 2 s, with jitter.
+   * @default 100
+   */
+  retryBackoffMs?: number;
+  /**
+   * How often to ask the coordinator whether the ring changed; 0 turns periodic refresh
+   * off (the ring is still refreshed when a node is unreachable or unavailable).
+   * @default 5000
+   */
+  refreshIntervalMs?: number;
+  /**
+   * Most requests waiting on one node connection.
+   * @default 10000
+   */
+  maxPending?: number;
+}
+
+/** The defaults of {@link ClientOptions}, one place for code and documentation alike. */
+export const DEFAULT_CLIENT_OPTIONS = {
+  coordinator: '127.0.0.1:5000',
+  connectTimeoutMs: 1000,
+  requestTimeoutMs: 5000,
+  retries: 2,
+  retryBackoffMs: 100,
+  refreshIntervalMs: 5000,
+  maxPending: 10_000,
+} as const satisfies Required<ClientOptions>;
+
+/** {@link ClientOptions} checked, with the defaults filled in. */
+export type ResolvedClientOptions = {
+  readonly [K in keyof ClientOptions]-?: ClientOptions[K] & {};
+};
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** Overrides `requestTimeoutMs` for this request (each node tried gets this long). */
+  timeoutMs?: number;
+  /** Abandons the request when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Options of `KvClient.put`. */
+export interface PutOptions extends RequestOptions {
+  /** Expire the value after this many milliseconds. */
+  ttlMs?: number;
+  /** Acknowledgements to wait for (1..replication factor); the node's default when unset. */
+  writeQuorum?: number;
+}
+
+/** Options of `KvClient.delete`. */
+export interface DeleteOptions extends RequestOptions {
+  /** Acknowledgements to wait for (1..replication factor). */
+  writeQuorum?: number;
+}
+
+/** Options of `KvClient.get` and `KvClient.exists`. */
+export interface GetOptions extends RequestOptions {
+  /** Replicas to read (1..replication factor); the newest copy wins and stale ones are repaired. */
+  readQuorum?: number;
+}
+
+/**
+ * Checks every option and fills in the defaults.
+ * @throws {@link InvalidClientOptionError} for an invalid option
+ */
+export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
+  const coordinator = options.coordinator ?? DEFAULT_CLIENT_OPTIONS.coordinator;
+  if (!parseAddress(coordinator))
+    throw new InvalidClientOptionError(`coordinator must be host:port, got '${coordinator}'`);
+  checkCount(options.connectTimeoutMs, 'connectTimeoutMs', 1);
+  checkCount(options.requestTimeoutMs, 'requestTimeoutMs', 1);
+  checkCount(options.retries, 'retries', 0);
+  checkCount(options.retryBackoffMs, 'retryBackoffMs', 0);
+  checkCount(options.refreshIntervalMs, 'refreshIntervalMs', 0);
+  checkCount(options.maxPending, 'maxPending', 1);
+  const defined = Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as ClientOptions;
+  return { ...DEFAULT_CLIENT_OPTIONS, ...defined, coordinator };
+}
+
+/**
+ * Checks an optional integer option.
+ * @throws {@link InvalidClientOptionError} unless `value` is undefined or an integer ≥ `min`
+ */
+export function checkCount(value: number | undefined, name: string, min: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min))
+    throw new InvalidClientOptionError(`${name} must be an integer ≥ ${min}, got ${value}`);
+}

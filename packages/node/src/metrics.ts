@@ -1,0 +1,205 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+
+interface MetricSpec {
+  readonly name: string;
+  readonly help: string;
+}
+
+/** Every counter a node keeps: Prometheus name (`kv_` prefix, base units, `_total`). */
+export const COUNTERS = {
+  quorumWrites: { name: 'kv_quorum_writes_total', help: 'Writes this node coordinated.' },
+  quorumReads: { name: 'kv_quorum_reads_total', help: 'Reads this node coordinated.' },
+  writesUnavailable: {
+    name: 'kv_quorum_writes_unavailable_total',
+    help: 'Coordinated writes answered UNAVAILABLE (too few replicas acknowledged).',
+  },
+  readsUnavailable: {
+    name: 'kv_quorum_reads_unavailable_total',
+    help: 'Coordinated reads answered UNAVAILABLE (too few replicas answered).',
+  },
+  replicaFailures: {
+    name: 'kv_replica_failures_total',
+    help: 'Replica requests that failed or could not be sent.',
+  },
+  readRepairs: {
+    name: 'kv_read_repairs_total',
+    help: 'Stale replicas sent the newest record after a read.',
+  },
+  versionRetries: {
+    name: 'kv_write_version_retries_total',
+    help: 'Writes versioned again because a replica held a newer version.',
+  },
+  syncRounds: { name: 'kv_sync_rounds_total', help: 'Sync rounds completed.' },
+  recordsReceived: {
+    name: 'kv_sync_received_records_total',
+    help: 'Records stored from peers by sync rounds.',
+  },
+  bytesReceived: {
+    name: 'kv_sync_received_bytes_total',
+    help: 'Bytes of records fetched from peers by sync rounds.',
+  },
+  recordsSent: {
+    name: 'kv_handoff_sent_records_total',
+    help: 'Records pushed to their new owners by hand-off.',
+  },
+  bytesSent: {
+    name: 'kv_handoff_sent_bytes_total',
+    help: 'Bytes of records pushed to their new owners by hand-off.',
+  },
+  recordsDropped: {
+    name: 'kv_handoff_dropped_records_total',
+    help: 'Records dropped here once every new owner held them.',
+  },
+  hintsDelivered: {
+    name: 'kv_hints_delivered_total',
+    help: 'Writes kept for an unreachable replica and delivered later.',
+  },
+  hintsDropped: {
+    name: 'kv_hints_dropped_total',
+    help: 'Writes for an unreachable replica dropped (bounds reached, or it left).',
+  },
+  versionsRefused: {
+    name: 'kv_versions_refused_total',
+    help: 'Records refused because their version was further ahead of this clock than the bound.',
+  },
+  writesFenced: {
+    name: 'kv_writes_fenced_total',
+    help: 'Writes and replica writes refused while this node’s clock was out of bounds.',
+  },
+  writeDeadlinesMissed: {
+    name: 'kv_write_deadlines_missed_total',
+    help: 'Writes refused because they may have waited past the write deadline.',
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+/** Every gauge a node keeps: Prometheus name (`kv_` prefix, base units). */
+export const GAUGES = {
+  syncPeersPending: {
+    name: 'kv_sync_peers_pending',
+    help: 'Peers not yet synced in the current round.',
+  },
+  handoffPending: {
+    name: 'kv_handoff_pending_records',
+    help: 'Records outside this node’s target ranges that no owner confirmed yet.',
+  },
+  lastSyncRoundAt: {
+    name: 'kv_sync_last_round_timestamp_seconds',
+    help: 'When the last sync round completed (0: never).',
+  },
+  lastSyncRoundRepairs: {
+    name: 'kv_sync_last_round_records',
+    help: 'Records the last sync round stored.',
+  },
+  hintsPending: { name: 'kv_hints_pending', help: 'Writes kept for unreachable replicas.' },
+  hintsPendingBytes: {
+    name: 'kv_hints_pending_bytes',
+    help: 'Bytes of keys and values kept for unreachable replicas.',
+  },
+  clockFenced: {
+    name: 'kv_clock_fenced',
+    help: '1 while this node’s clock is beyond the offset bound and it stamps no write.',
+  },
+  clockOffset: {
+    name: 'kv_clock_offset_seconds',
+    help: 'This node’s clock minus the cluster’s (median of the members measured).',
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+/** Calls per command, labelled by command name (known commands only). */
+export const COMMANDS_METRIC: MetricSpec = {
+  name: 'kv_commands_total',
+  help: 'Commands processed, by command.',
+};
+
+export type CounterName = keyof typeof COUNTERS;
+export type GaugeName = keyof typeof GAUGES;
+
+/** A counter as code updates it: a plain number, read by the registry when scraped. */
+export class CounterCell {
+  value = 0;
+
+  inc(by = 1): void {
+    this.value += by;
+  }
+}
+
+/** A gauge as code updates it: a plain number, read by the registry when scraped. */
+export class GaugeCell {
+  value = 0;
+
+  set(value: number): void {
+    this.value = value;
+  }
+}
+
+/**
+ * The metrics of one node, in a prom-client {@link Registry} of its own (several nodes may
+ * share a process). Code updates plain numbers, so a request pays an increment and no
+ * label hashing; the registry reads them when collected, and INFO reads them as they are.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly counters: { readonly [K in CounterName]: CounterCell };
+  readonly gauges: { readonly [K in GaugeName]: GaugeCell };
+  private readonly calls = new Map<string, CounterCell>();
+
+  /** @param commands - the command names counted by {@link countCommand} */
+  constructor(commands: readonly string[] = []) {
+    const registers = [this.registry];
+    this.counters = mapSpecs(COUNTERS, (spec) => {
+      const cell = new CounterCell();
+      new Counter({
+        ...spec,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(cell.value);
+        },
+      });
+      return cell;
+    });
+    this.gauges = mapSpecs(GAUGES, (spec) => {
+      const cell = new GaugeCell();
+      new Gauge({
+        ...spec,
+        registers,
+        collect() {
+          this.set(cell.value);
+        },
+      });
+      return cell;
+    });
+    for (const name of commands) this.calls.set(name, new CounterCell());
+    const calls = this.calls;
+    new Counter({
+      ...COMMANDS_METRIC,
+      labelNames: ['command'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [command, cell] of calls) if (cell.value > 0) this.inc({ command }, cell.value);
+      },
+    });
+  }
+
+  /** Counts a call of `name`; names not given to the constructor are not counted. */
+  countCommand(name: string): void {
+    this.calls.get(name)?.inc();
+  }
+
+  /** Calls per command, for commands called at least once. */
+  commandCalls(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, cell] of this.calls) if (cell.value > 0) out.set(name, cell.value);
+    return out;
+  }
+}
+
+function mapSpecs<K extends string, T>(
+  specs: Record<K, MetricSpec>,
+  make: (spec: MetricSpec) => T,
+): { [P in K]: T } {
+  return Object.fromEntries((Object.keys(specs) as K[]).map((key) => [key, make(specs[key])])) as {
+    [P in K]: T;
+  };
+}

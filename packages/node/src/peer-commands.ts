@@ -1,0 +1,137 @@
+import { ErrorCode, ReplyError, Scope, type CommandTable } from '@kv/protocol';
+import { decodeBuckets } from './digest';
+import { wrongArgs } from './errors';
+import type { Placement } from './placement';
+import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
+import type { Store } from './store';
+import {
+  MAX_KEYS_PER_REQUEST,
+  SyncCommand,
+  encodeKeyVersions,
+  encodeRecords,
+  encodeVersion,
+  requesterArgs,
+} from './sync-protocol';
+import { coOwnedKeys, type CoOwnedDigests } from './sync-source';
+
+/** What the node-to-node commands need from the node. */
+export interface PeerContext {
+  readonly selfId: string;
+  readonly store: Store;
+  placement(): Placement | undefined;
+  /** This node's co-owned digests, shared with its own sync rounds. */
+  readonly digests: CoOwnedDigests;
+  /** Throws a `CLOCKSKEW` reply while this node's clock is out of bounds. */
+  beforeReplicaWrite(): void;
+}
+
+/** The placement at `epoch`, or `-UNAVAILABLE` naming this node's epoch. */
+function placementAt(ctx: PeerContext, epoch: number): Placement {
+  const placement = ctx.placement();
+  if (!placement || placement.epoch !== epoch)
+    throw new ReplyError(
+      `${ErrorCode.UNAVAILABLE} ring epoch ${epoch} asked, this node is at ${placement?.epoch ?? 'none'}: try again`,
+    );
+  return placement;
+}
+
+/** Fails if the ring moved on while a pass ran: its owners would be mixed. */
+function stillAt(ctx: PeerContext, placement: Placement): void {
+  if (ctx.placement() !== placement) placementAt(ctx, placement.epoch);
+}
+
+function keyBatch(args: Buffer[], command: string): Buffer[] {
+  const keys = args.slice(1);
+  if (keys.length > MAX_KEYS_PER_REQUEST)
+    throw wrongArgs(`${command} takes at most ${MAX_KEYS_PER_REQUEST} keys`);
+  return keys;
+}
+
+const RECORD = 'null, or `[ts, origin, expiresAt, value or null]`';
+const EPOCH_MISMATCH = '`-UNAVAILABLE ring epoch N asked, this node is at M: try again`';
+
+/**
+ * The commands only nodes send each other: replication of a write (REPLICATE), a replica's
+ * record for read repair (FETCH), and the SYNC_* commands that move data when placement
+ * changes (see sync-protocol.ts for their shapes).
+ */
+export const PEER_COMMANDS: CommandTable<PeerContext> = {
+  [NodeCommand.replicate]: {
+    scope: Scope.peer,
+    arity: [4, 5],
+    usage: 'REPLICATE key ts origin expiresAt [value]',
+    reply:
+      '`[applied 0/1, existed 0/1, ts, origin]`: the version held afterwards; no value stores a tombstone',
+    errors:
+      "`-WRONGARGS` for a ts or expiresAt that is not a non-negative integer; `-CLOCKSKEW` for a version further ahead of this node's clock than `--max-clock-offset`, or while this node's own clock is out of bounds",
+    run: (args, ctx) => {
+      const { key, record } = parseReplicate(args);
+      ctx.beforeReplicaWrite();
+      const result = ctx.store.apply(key, record);
+      return result instanceof Promise ? result.then(encodeApplyResult) : encodeApplyResult(result);
+    },
+  },
+  [NodeCommand.fetch]: {
+    scope: Scope.peer,
+    arity: [1, 1],
+    usage: 'FETCH key',
+    reply: RECORD,
+    run: (args, ctx) => encodeRecord(ctx.store.read(args[1] as Buffer)),
+  },
+  [SyncCommand.digest]: {
+    scope: Scope.peer,
+    arity: [2, 2],
+    usage: 'SYNC_DIGEST requester epoch',
+    reply:
+      'bulk: 1,024 × (count, hash, hash) as little-endian u32: a digest of the records held whose owners include both nodes',
+    errors: EPOCH_MISMATCH,
+    async run(args, ctx) {
+      const { requester, epoch } = requesterArgs(args);
+      const placement = placementAt(ctx, epoch);
+      const digest = await ctx.digests.for(placement, requester);
+      stillAt(ctx, placement);
+      return digest.encode();
+    },
+  },
+  [SyncCommand.keys]: {
+    scope: Scope.peer,
+    arity: [3, 3],
+    usage: 'SYNC_KEYS requester epoch buckets',
+    reply:
+      '`[next bucket or -1, key, ts, origin, key, ts, origin, ...]` of those records in the buckets (a 128-byte bitmap), cut at a bucket boundary after 50,000',
+    errors: `${EPOCH_MISMATCH}; \`-WRONGARGS\` for a bitmap that is not 128 bytes`,
+    async run(args, ctx) {
+      const { requester, epoch } = requesterArgs(args);
+      const wanted = decodeBuckets(args[3] as Buffer);
+      if (!wanted) throw wrongArgs('buckets must be a 128-byte bitmap');
+      const placement = placementAt(ctx, epoch);
+      const { next, entries } = await coOwnedKeys(
+        ctx.store,
+        placement,
+        ctx.selfId,
+        requester,
+        wanted,
+      );
+      stillAt(ctx, placement);
+      return encodeKeyVersions(next, entries);
+    },
+  },
+  [SyncCommand.get]: {
+    scope: Scope.peer,
+    arity: [1, Infinity],
+    usage: 'SYNC_GET key [key ...]',
+    reply: `per key (at most ${MAX_KEYS_PER_REQUEST}): ${RECORD}`,
+    errors: `\`-WRONGARGS\` for more than ${MAX_KEYS_PER_REQUEST} keys`,
+    run: (args, ctx) =>
+      encodeRecords(keyBatch(args, SyncCommand.get).map((k) => ctx.store.read(k))),
+  },
+  [SyncCommand.versions]: {
+    scope: Scope.peer,
+    arity: [1, Infinity],
+    usage: 'SYNC_VERSIONS key [key ...]',
+    reply: `per key (at most ${MAX_KEYS_PER_REQUEST}): null, or \`[ts, origin]\``,
+    errors: `\`-WRONGARGS\` for more than ${MAX_KEYS_PER_REQUEST} keys`,
+    run: (args, ctx) =>
+      keyBatch(args, SyncCommand.versions).map((k) => encodeVersion(ctx.store.read(k))),
+  },
+};

@@ -1,0 +1,231 @@
+import {
+  ReplyError,
+  RespParser,
+  encodeCommand,
+  encodeReply,
+  type CommandArg,
+  type ConnectionPool,
+  type Reply,
+  type RespValue,
+} from '@kv/protocol';
+import { Ring } from '@kv/ring';
+import { HintStore } from './hints';
+import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
+import { MemoryEngine } from './memory-engine';
+import { NodeMetrics } from './metrics';
+import { Placement } from './placement';
+import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
+import { PeerClient } from './peer-client';
+import { ClockOffsetMonitor } from './clock-offset';
+import { QuorumOperations } from './quorum-operations';
+import { WriteGate } from './write-gate';
+import { Replicas } from './replica';
+import { Store } from './store';
+
+// Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
+// through a pool that calls it directly (no sockets, no timers).
+const WALL_MS = 1_700_000_000_000;
+const ids = ['127.0.0.1:5001', '127.0.0.1:5002', '127.0.0.1:5003'] as const;
+
+function replicaStores(): Map<string, Store> {
+  return new Map(
+    ids.map((id) => [id, new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS))]),
+  );
+}
+
+/** What a RESP frame decodes to on the other side of a socket. */
+function overTheWire<T extends RespValue>(bytes: Buffer, mode: 'request' | 'reply'): T {
+  let message: unknown;
+  new RespParser(mode).feed(bytes, (m) => (message = m));
+  return message as T;
+}
+
+/** A pool that serves REPLICATE and FETCH from in-process stores; `down` ids are unreachable. */
+function poolOf(stores: Map<string, Store>, down: ReadonlySet<string> = new Set()): ConnectionPool {
+  const serve = async (store: Store, args: Buffer[]): Promise<Reply> => {
+    const name = args[0]?.toString();
+    if (name === NodeCommand.replicate) {
+      const { key, record } = parseReplicate(args);
+      return encodeApplyResult(await store.apply(key, record));
+    }
+    if (name === NodeCommand.fetch) return encodeRecord(store.read(args[1] as Buffer));
+    throw new ReplyError(`ERR unexpected ${String(name)}`);
+  };
+  const send = async (id: string, args: CommandArg[]): Promise<RespValue> => {
+    const store = stores.get(id);
+    if (!store || down.has(id)) throw new Error(`connect ECONNREFUSED ${id}`);
+    const request = overTheWire<Buffer[]>(encodeCommand(args), 'request');
+    return overTheWire(encodeReply(await serve(store, request)), 'reply');
+  };
+  return { send, isAvailable: (id: string) => !down.has(id) } as unknown as ConnectionPool;
+}
+
+function coordinatorAt(
+  selfId: string,
+  stores: Map<string, Store>,
+  members: readonly string[],
+  options: {
+    writeQuorum?: number;
+    down?: ReadonlySet<string>;
+    metrics?: NodeMetrics;
+    gate?: WriteGate;
+  } = {},
+): QuorumOperations {
+  const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+  const placement = new Placement(1, ring, ring);
+  const clock = new HybridLogicalClock(() => WALL_MS);
+  const peers = new PeerClient(poolOf(stores, options.down));
+  return new QuorumOperations({
+    selfId,
+    replicas: new Replicas(selfId, stores.get(selfId) as Store, peers, clock),
+    clock,
+    placement: () => placement,
+    hints: new HintStore({}),
+    writeQuorum: options.writeQuorum ?? 2,
+    readQuorum: 1,
+    metrics: options.metrics ?? new NodeMetrics(),
+    gate: options.gate ?? gateOf(),
+  });
+}
+
+/**
+ * A gate with a 5 ms bound (failed writes answer 10 ms after their stamp), whose clock
+ * samples say this node is `offsetMs` off, and whose requests waited `waitedMs`.
+ */
+function gateOf(options: { offsetMs?: number; waitedMs?: number; maxOffsetMs?: number } = {}) {
+  const monitor = new ClockOffsetMonitor({ maxOffsetMs: options.maxOffsetMs ?? 5 });
+  const metrics = new NodeMetrics();
+  const others = WALL_MS - (options.offsetMs ?? 0);
+  for (const source of ['coordinator', ids[1], ids[2]])
+    monitor.record(source, { sentAt: WALL_MS, remoteAt: others, receivedAt: WALL_MS });
+  const gate = new WriteGate({
+    monitor,
+    waited: () => options.waitedMs ?? 0,
+    writeDeadlineMs: 2000,
+    now: () => WALL_MS,
+    metrics,
+  });
+  gate.update();
+  return Object.assign(gate, { metrics });
+}
+
+describe('QuorumOperations writes', () => {
+  const key = Buffer.from('user:1');
+
+  it('does not count a replica holding another origin at the same timestamp as an ack', async () => {
+    const stores = replicaStores();
+    // Another node (a larger id, so it wins the tie) wrote the key at exactly the
+    // timestamp this node's frozen clock will stamp next.
+    const rival = {
+      value: Buffer.from('rival'),
+      ts: WALL_MS * 2 ** LOGICAL_BITS,
+      origin: ids[2],
+      expiresAt: 0,
+    };
+    for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+
+    const metrics = new NodeMetrics();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { metrics });
+    await coordinator.write(key, Buffer.from('mine'), 0);
+
+    // The acknowledged write is what a quorum of replicas holds: it was re-versioned past
+    // the rival instead of being acknowledged on the strength of an equal timestamp.
+    const held = ids.map((id) => (stores.get(id) as Store).read(key));
+    expect(held.filter((r) => r?.value?.toString() === 'mine').length).toBeGreaterThanOrEqual(2);
+    for (const record of held) expect(record?.origin).toBe(ids[0]);
+    expect(metrics.counters.versionRetries.value).toBe(1);
+  });
+
+  it('acknowledges a replica that already holds exactly the version sent', async () => {
+    const stores = replicaStores();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { writeQuorum: 3 });
+    await coordinator.write(key, Buffer.from('v'), 0);
+    const record = (stores.get(ids[1]) as Store).read(key);
+    const again = await (stores.get(ids[1]) as Store).apply(
+      key,
+      record as NonNullable<typeof record>,
+    );
+    expect(again).toMatchObject({ applied: false, ts: record?.ts, origin: ids[0] });
+  });
+
+  it('refuses a W=2 write when the ring has a single replica for the key, writing nothing', async () => {
+    const stores = replicaStores();
+    // The ring of a node cut off with the coordinator: every other member declared dead.
+    const metrics = new NodeMetrics();
+    const coordinator = coordinatorAt(ids[0], stores, [ids[0]], { metrics });
+    await expect(
+      Promise.resolve().then(() => coordinator.write(key, Buffer.from('v'), 0)),
+    ).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: 'UNAVAILABLE 0 of 2 replicas acknowledged: the ring has 1 replica(s) for this key',
+    });
+    expect((stores.get(ids[0]) as Store).read(key)).toBeUndefined();
+    expect(metrics.counters.writesUnavailable.value).toBe(1);
+  });
+
+  it('still acknowledges W=1 on a single-member ring', async () => {
+    const stores = replicaStores();
+    const coordinator = coordinatorAt(ids[0], stores, [ids[0]], { writeQuorum: 1 });
+    await coordinator.write(key, Buffer.from('v'), 0);
+    expect((stores.get(ids[0]) as Store).value(key)?.toString()).toBe('v');
+  });
+
+  it('fails W=2 when only this node of three answers', async () => {
+    const stores = replicaStores();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { down: new Set([ids[1], ids[2]]) });
+    await expect(coordinator.write(key, Buffer.from('v'), 0)).rejects.toMatchObject({
+      message: 'UNAVAILABLE 1 of 2 replicas acknowledged',
+    });
+  });
+});
+
+describe('QuorumOperations under clock and deadline faults', () => {
+  const key = Buffer.from('user:2');
+
+  it('stamps nothing while this node is fenced, on any replica', () => {
+    const stores = replicaStores();
+    const gate = gateOf({ offsetMs: 120_000, maxOffsetMs: 500 });
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    expect(() => quorum.write(key, Buffer.from('future'), 0)).toThrow(
+      /^UNAVAILABLE this node's clock is \+120000 ms off the cluster's \(bound 500 ms\)/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).read(key)).toBeUndefined();
+    expect(gate.metrics.counters.writesFenced.value).toBe(1);
+    expect(gate.metrics.gauges.clockFenced.value).toBe(1);
+    expect(gate.metrics.gauges.clockOffset.value).toBe(120);
+  });
+
+  it('refuses a write that may have waited past the deadline, writing nothing', () => {
+    const stores = replicaStores();
+    const gate = gateOf({ waitedMs: 5000 });
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    expect(() => quorum.write(key, Buffer.from('late'), 0)).toThrow(
+      /^TIMEOUT the request may have waited 5000 ms .*write deadline 2000 ms/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).read(key)).toBeUndefined();
+    expect(gate.metrics.counters.writeDeadlinesMissed.value).toBe(1);
+  });
+
+  it('reports a failed write only once every clock in bounds is past its stamp', async () => {
+    jest.useFakeTimers();
+    try {
+      const stores = replicaStores();
+      const gate = gateOf({ maxOffsetMs: 500 });
+      const quorum = coordinatorAt(ids[0], stores, ids, {
+        gate,
+        down: new Set([ids[1], ids[2]]),
+      });
+      let outcome = 'pending';
+      Promise.resolve(quorum.write(key, Buffer.from('v'), 0)).then(
+        () => (outcome = 'ok'),
+        (err: Error) => (outcome = err.message),
+      );
+      await jest.advanceTimersByTimeAsync(999);
+      expect(outcome).toBe('pending');
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outcome).toBe('UNAVAILABLE 1 of 2 replicas acknowledged');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,259 @@
+import { ReplyError } from '@kv/protocol';
+import { unavailable, wrongArgs } from './errors';
+import type { HintStore } from './hints';
+import type { HybridLogicalClock } from './hlc';
+import type { NodeMetrics } from './metrics';
+import type { Placement } from './placement';
+import { QuorumCounter } from './quorum';
+import { newest, supersedes, type StoredRecord } from './record';
+import type { Replica, Replicas } from './replica';
+import type { WriteGate } from './write-gate';
+import { WriteRound } from './write-round';
+
+/** Options of {@link QuorumOperations}. */
+export interface QuorumOperationsOptions {
+  /** This node's id (`host:port`): the origin of the versions it makes. */
+  selfId: string;
+  /** Every replica, this node's own included, behind one interface. */
+  replicas: Replicas;
+  clock: HybridLogicalClock;
+  /** The current placement, or undefined before the coordinator has been reached. */
+  placement: () => Placement | undefined;
+  /** Where writes a replica missed wait for it. */
+  hints: HintStore;
+  /** Acknowledgements a write waits for. */
+  writeQuorum: number;
+  /** Replicas a read consults. */
+  readQuorum: number;
+  /** Where the quorum work is counted. */
+  metrics: NodeMetrics;
+  /** Whether this node may stamp a write now (clock in bounds, request not too old). */
+  gate: WriteGate;
+}
+
+/**
+ * Reads and writes a key on its replicas for the client request a node received: computes
+ * the key's preference list, sends writes to every replica in parallel and answers after
+ * the write quorum, and reads from one replica (R=1) or from R replicas, repairing stale
+ * ones. Which replica is this node's own is not its concern: a replica that answers at
+ * once (see {@link Replica}) lets a round decided by it alone answer without a promise.
+ */
+export class QuorumOperations {
+  private readonly counters: NodeMetrics['counters'];
+
+  constructor(private readonly options: QuorumOperationsOptions) {
+    this.counters = options.metrics.counters;
+  }
+
+  private currentPlacement(): Placement {
+    const placement = this.options.placement();
+    if (!placement || placement.read.size === 0)
+      throw unavailable('no ring yet: this node has not reached the coordinator');
+    return placement;
+  }
+
+  /** Checks a per-request quorum against the replicas a key has. */
+  private quorum(requested: number | undefined, fallback: number, what: 'write' | 'read'): number {
+    const q = requested ?? fallback;
+    const n = this.options.placement()?.replicationFactor ?? 1;
+    if (!Number.isInteger(q) || q < 1 || q > n)
+      throw wrongArgs(`${what} quorum must be between 1 and ${n}`);
+    return q;
+  }
+
+  /**
+   * Writes a value (null deletes) to every replica of `key`; answers after `w`
+   * acknowledgements with whether any replica held a live value before.
+   * @throws ReplyError `UNAVAILABLE k of w replicas acknowledged`
+   */
+  write(
+    key: Buffer,
+    value: Buffer | null,
+    expiresAt: number,
+    requested?: number,
+  ): { existed: boolean } | Promise<{ existed: boolean }> {
+    const { replicas: ids, pending } = this.currentPlacement().writeReplicas(key);
+    const w = this.quorum(requested, this.options.writeQuorum, 'write');
+    // A joining owner must get the write too, on top of the quorum of current owners
+    // (counted, as owners are interchangeable for the count).
+    const required = w + pending;
+    this.counters.quorumWrites.inc();
+    // The quorum never shrinks with the ring: a ring that lost members (or a node cut off
+    // with a ring of its own) has fewer replicas for the key than W, and acknowledging
+    // with fewer copies would let one crash lose the write. Nothing is written then, so
+    // no copy is left behind to spread later.
+    if (ids.length < required) {
+      this.counters.writesUnavailable.inc();
+      throw unavailable(
+        `0 of ${required} replicas acknowledged: the ring has ${ids.length} replica(s) for this key`,
+      );
+    }
+    const first = this.replicate(key, this.version(value, expiresAt), ids, required);
+    if (!(first instanceof Promise) && first.staleTs === 0 && first.reached)
+      return { existed: first.existed };
+    return this.retryIfStale(first, key, value, expiresAt, ids, required);
+  }
+
+  /** A new version of the record, if this node may stamp one now (see {@link WriteGate}). */
+  private version(value: Buffer | null, expiresAt: number): StoredRecord {
+    this.options.gate.beforeStamp();
+    return { value, ts: this.options.clock.now(), origin: this.options.selfId, expiresAt };
+  }
+
+  /**
+   * A replica holding a newer version than the one just made means this node's clock was
+   * behind: it has now observed that version, so one more round orders after it.
+   */
+  private async retryIfStale(
+    first: WriteRound | Promise<WriteRound>,
+    key: Buffer,
+    value: Buffer | null,
+    expiresAt: number,
+    ids: readonly string[],
+    required: number,
+  ): Promise<{ existed: boolean }> {
+    let round = await first;
+    if (round.staleTs > 0) {
+      this.options.clock.observe(round.staleTs);
+      this.counters.versionRetries.inc();
+      round = await this.replicate(key, this.version(value, expiresAt), ids, required);
+    }
+    return this.conclude(round);
+  }
+
+  /**
+   * The answer to a decided round. A failed write may already be stored on the replicas
+   * that acknowledged it (or kept as a hint), and spread from there later: the failure is reported only once
+   * every node's clock is past its stamp, so a write the client sends next wins over it.
+   */
+  private async conclude(round: WriteRound): Promise<{ existed: boolean }> {
+    if (round.reached) return { existed: round.existed };
+    this.counters.writesUnavailable.inc();
+    // Even with no acknowledgement the write may live on as a hint for an unreachable replica.
+    const wait = this.options.gate.failureWaitMs(round.record.ts);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    throw unavailable(`${round.acknowledged} of ${round.required} replicas acknowledged`);
+  }
+
+  /**
+   * Sends `record` to every replica; the round once its quorum is decided, at once when
+   * replicas that answer at once decide it.
+   */
+  private replicate(
+    key: Buffer,
+    record: StoredRecord,
+    ids: readonly string[],
+    required: number,
+  ): WriteRound | Promise<WriteRound> {
+    const round = new WriteRound(record, ids.length, required);
+    for (const id of ids) {
+      const replica = this.options.replicas.of(id);
+      const result = replica.apply(key, record);
+      if (!(result instanceof Promise)) {
+        round.answered(result);
+        continue;
+      }
+      result.then(
+        (answer) => round.answered(answer),
+        (err: unknown) => {
+          // A refusal is an answer; a replica that could not be reached gets the write later.
+          if (!(err instanceof ReplyError)) this.options.hints.add(replica.id, key, record);
+          this.counters.replicaFailures.inc();
+          round.failed();
+        },
+      );
+    }
+    return round.decided ? round : round.whenDecided();
+  }
+
+  /**
+   * Reads the newest record of `key` among `r` replicas (tombstones and expired records
+   * included; the caller decides what is live).
+   * @throws ReplyError `UNAVAILABLE k of r replicas answered`
+   */
+  read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
+    const ids = this.currentPlacement().readReplicas(key);
+    const required = this.quorum(r, this.options.readQuorum, 'read');
+    this.counters.quorumReads.inc();
+    const replicas = this.options.replicas.nearestFirst(ids);
+    if (required === 1) return this.readOne(key, replicas, 0);
+    return this.readMany(key, replicas, required);
+  }
+
+  /** R=1: the nearest replica that answers (at once when it is this node's own copy). */
+  private readOne(
+    key: Buffer,
+    replicas: readonly Replica[],
+    from: number,
+  ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
+    const replica = replicas[from];
+    if (!replica) {
+      this.counters.readsUnavailable.inc();
+      throw unavailable(`0 of 1 replicas answered`);
+    }
+    const answer = replica.fetch(key);
+    if (!(answer instanceof Promise)) return answer;
+    return answer.catch((err: unknown) => {
+      if (err instanceof ReplyError) throw err;
+      this.counters.replicaFailures.inc();
+      return this.readOne(key, replicas, from + 1);
+    });
+  }
+
+  /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */
+  private readMany(
+    key: Buffer,
+    replicas: readonly Replica[],
+    required: number,
+  ): Promise<StoredRecord | undefined> {
+    const counter = new QuorumCounter(replicas.length, required);
+    const answers = new Map<Replica, StoredRecord | undefined>();
+    let pending = replicas.length;
+    return new Promise((resolve, reject) => {
+      let decided = false;
+      const done = (): void => {
+        if (!decided && counter.outcome !== undefined) {
+          decided = true;
+          if (counter.outcome === 'reached') {
+            resolve(newest([...answers.values()]));
+          } else {
+            this.counters.readsUnavailable.inc();
+            reject(unavailable(`${counter.acknowledged} of ${required} replicas answered`));
+          }
+        }
+        if (--pending === 0) this.repair(key, answers);
+      };
+      for (const replica of replicas) {
+        Promise.resolve()
+          .then(() => replica.fetch(key))
+          .then(
+            (record) => {
+              answers.set(replica, record);
+              counter.ack();
+              done();
+            },
+            () => {
+              this.counters.replicaFailures.inc();
+              counter.fail();
+              done();
+            },
+          );
+      }
+    });
+  }
+
+  /** Sends the newest record to every replica that answered with an older one or none. */
+  private repair(key: Buffer, answers: Map<Replica, StoredRecord | undefined>): void {
+    const best = newest([...answers.values()]);
+    if (!best) return;
+    for (const [replica, record] of answers) {
+      if (!supersedes(best, record)) continue;
+      this.counters.readRepairs.inc();
+      Promise.resolve()
+        .then(() => replica.apply(key, best))
+        .catch(() => {
+          this.counters.replicaFailures.inc();
+        });
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import type { HybridLogicalClock } from './hlc';
+import type { PeerClient } from './peer-client';
+import type { StoredRecord } from './record';
+import type { ApplyResult } from './replication';
+import type { Store } from './store';
+
+/**
+ * One copy of the data, wherever it lives: quorum reads and writes address every replica
+ * alike. A replica that can answer at once (this node's own store in memory) returns a
+ * value rather than a promise, so a request it alone can decide needs no turn of the
+ * event loop.
+ */
+export interface Replica {
+  /** The node holding this copy (`host:port`). */
+  readonly id: string;
+  /** False while the replica is known to be unreachable. */
+  readonly available: boolean;
+  /** Merges `record` (last writer wins); what the replica holds afterwards. */
+  apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult>;
+  /** The replica's record of `key`, tombstones and expired records included. */
+  fetch(key: Buffer): StoredRecord | undefined | Promise<StoredRecord | undefined>;
+}
+
+/** This node's own copy: its store. */
+export class LocalReplica implements Replica {
+  readonly available = true;
+
+  constructor(
+    readonly id: string,
+    private readonly store: Store,
+  ) {}
+
+  apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
+    return this.store.apply(key, record);
+  }
+
+  fetch(key: Buffer): StoredRecord | undefined {
+    return this.store.read(key);
+  }
+}
+
+/**
+ * Another node's copy, over the replication connections. Every version it reports moves
+ * this node's clock past it, so the next version made here orders after it.
+ */
+export class RemoteReplica implements Replica {
+  constructor(
+    readonly id: string,
+    private readonly peers: PeerClient,
+    private readonly clock: HybridLogicalClock,
+  ) {}
+
+  get available(): boolean {
+    return this.peers.isAvailable(this.id);
+  }
+
+  async apply(key: Buffer, record: StoredRecord): Promise<ApplyResult> {
+    const result = await this.peers.replicate(this.id, key, record);
+    this.clock.observe(result.ts);
+    return result;
+  }
+
+  async fetch(key: Buffer): Promise<StoredRecord | undefined> {
+    const record = await this.peers.fetch(this.id, key);
+    if (record) this.clock.observe(record.ts);
+    return record;
+  }
+}
+
+/** The replicas of a cluster as this node reaches them: itself locally, the others remotely. */
+export class Replicas {
+  private readonly local: LocalReplica;
+  private readonly remote = new Map<string, RemoteReplica>();
+
+  constructor(
+    selfId: string,
+    store: Store,
+    private readonly peers: PeerClient,
+    private readonly clock: HybridLogicalClock,
+  ) {
+    this.local = new LocalReplica(selfId, store);
+  }
+
+  /** The replica on node `id`. */
+  of(id: string): Replica {
+    if (id === this.local.id) return this.local;
+    let replica = this.remote.get(id);
+    if (!replica) this.remote.set(id, (replica = new RemoteReplica(id, this.peers, this.clock)));
+    return replica;
+  }
+
+  /** The replicas on `ids`, nearest first: this node, then reachable ones, then the rest. */
+  nearestFirst(ids: readonly string[]): Replica[] {
+    const near: Replica[] = ids.includes(this.local.id) ? [this.local] : [];
+    const unreachable: Replica[] = [];
+    for (const id of ids) {
+      if (id === this.local.id) continue;
+      const replica = this.of(id);
+      (replica.available ? near : unreachable).push(replica);
+    }
+    return unreachable.length === 0 ? near : near.concat(unreachable);
+  }
+}

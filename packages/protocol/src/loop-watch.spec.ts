@@ -1,0 +1,58 @@
+import { LoopWatch, earliestArrival } from './loop-watch';
+
+describe('earliestArrival', () => {
+  it('is now while the loop ran on time', () => {
+    expect(earliestArrival(1000, 960, 50)).toBe(1000);
+    expect(earliestArrival(1000, 900, 50)).toBe(1000);
+  });
+
+  it('is the last sign of life after a pause or a blocked loop', () => {
+    expect(earliestArrival(10_000, 1000, 50)).toBe(1000);
+  });
+});
+
+describe('LoopWatch', () => {
+  it('measures how long bytes read after a pause may have waited', () => {
+    let t = 0;
+    const watch = new LoopWatch(() => t, 50);
+    t = 40;
+    watch.tick();
+    t = 80;
+    expect(watch.waited()).toBe(0);
+    // SIGSTOP for 5 s: the first read after SIGCONT runs before the timer does.
+    t = 5080;
+    expect(watch.waited()).toBe(5040);
+    expect(watch.arrival()).toBe(40);
+    watch.tick();
+    expect(watch.waited()).toBe(0);
+  });
+
+  it('ticks on its timer until stopped', () => {
+    jest.useFakeTimers();
+    try {
+      let t = 0;
+      const watch = new LoopWatch(() => t, 50);
+      watch.start();
+      t = 1000;
+      expect(watch.waited()).toBe(1000);
+      jest.advanceTimersByTime(50);
+      expect(watch.waited()).toBe(0);
+      expect(jest.getTimerCount()).toBe(1);
+      watch.stop();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('sees a blocked loop through real time', () => {
+    const watch = new LoopWatch(undefined, 5);
+    watch.start();
+    const until = performance.now() + 40;
+    while (performance.now() < until) {
+      // Busy: the timer cannot run.
+    }
+    expect(watch.waited()).toBeGreaterThanOrEqual(30);
+    watch.stop();
+  });
+});
