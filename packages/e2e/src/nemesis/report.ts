@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnomalyCounts, KeyState } from './anomalies';
+import type { FenceState } from './faults/clock-skew';
 import type { SettleResult } from './final-state';
 import type { NemesisTimings } from './timings';
 
@@ -13,8 +14,13 @@ export interface RunReport {
   readonly timings: NemesisTimings;
   /** The planned schedule, one line per episode. */
   readonly schedule: readonly string[];
-  /** The skewed node, its planned offset and the offset its writes carried. */
-  readonly skew?: { readonly host: string; readonly offsetMs: number; readonly measuredMs: number };
+  /** The skewed node, its planned offset, the offset measured, and its fence at the end. */
+  readonly skew?: {
+    readonly host: string;
+    readonly offsetMs: number;
+    readonly measuredMs: number;
+    readonly fence: FenceState | undefined;
+  };
   /** Faults as carried out, ms from the start of the run. */
   readonly faults: readonly {
     readonly start: number;
@@ -51,7 +57,11 @@ export function summaryLine(report: RunReport): string {
     `phantoms ${c.phantoms},`,
     `failed ops during faults ${percent(c.failedShareDuringFaults)} of ${c.operationsDuringFaults}`,
     `(outside ${percent(c.failedShareOutsideFaults)} of ${c.operationsOutsideFaults}),`,
-    `settled ${report.settle.settled ? `in ${(report.settle.ms / 1000).toFixed(1)} s` : 'NOT'}`,
+    `settled ${report.settle.settled ? `in ${(report.settle.ms / 1000).toFixed(1)} s` : 'NOT'}${
+      report.skew
+        ? `, ${report.skew.host} ${report.skew.fence?.fenced ? 'fenced' : 'not fenced'}`
+        : ''
+    }`,
     `— ${report.failing.length === 0 ? 'ok' : 'FAIL'}`,
   ].join(' ');
 }

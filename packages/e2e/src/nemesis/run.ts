@@ -6,7 +6,7 @@ import { sleep } from '../harness/wait';
 import { analyse, failingCounts, type TimeWindow } from './anomalies';
 import { runEpisodes, type FaultWindow } from './fault-runner';
 import type { FaultTarget } from './faults/active-fault';
-import { faketimeEnv, measureSkew } from './faults/clock-skew';
+import { faketimeEnv, fenceState, measureSkew, type FenceState } from './faults/clock-skew';
 import { finalReads, settle, snapshot } from './final-state';
 import { applyPartition } from './firewall';
 import { firstKeys } from './keys';
@@ -100,7 +100,7 @@ export async function runNemesis(
     };
     let measuredMs = 0;
     if (skew) {
-      measuredMs = await measureSkew(target.node(skew.host).endpoint, cluster.coordinatorEndpoint);
+      measuredMs = await measureSkew(target.node(skew.host).endpoint);
       if (Math.abs(measuredMs - skew.offsetMs) > SKEW_TOLERANCE_MS)
         throw new Error(
           `${skew.host} should stamp writes ${skew.offsetMs} ms ahead under libfaketime, but stamps them ${Math.round(measuredMs)} ms ahead`,
@@ -142,6 +142,11 @@ export async function runNemesis(
     const finalSettle = await settle(cluster, keys, timings.finalSettleTimeoutMs);
     const states = await snapshot(cluster, keys);
     await finalReads(cluster, states, workload.recorder);
+    let fence: FenceState | undefined;
+    if (skew) {
+      const skewed = target.node(skew.host);
+      fence = await fenceState(skewed.endpoint, skewed.process.output());
+    }
 
     const analysis = analyse({
       histories: workload.recorder.histories(),
@@ -155,6 +160,10 @@ export async function runNemesis(
     for (const o of workload.operations) outcomes[o.outcome]++;
     const failing = failingCounts(analysis.counts);
     if (!settled.settled) failing.push(`did not settle: ${settled.problem ?? ''}`);
+    if (skew && fence && Math.abs(skew.offsetMs) > fence.boundMs && !(fence.fenced && fence.logged))
+      failing.push(
+        `${skew.host}, ${skew.offsetMs} ms off with a bound of ${fence.boundMs} ms, was not fenced (INFO clock_fenced ${fence.fenced ? 1 : 0}, fencing ${fence.logged ? '' : 'not '}logged)`,
+      );
     const at = (t: number): number => Math.round(t - origin);
     const report: RunReport = {
       scenario,
@@ -162,7 +171,7 @@ export async function runNemesis(
       commit: currentCommit(),
       timings,
       schedule: describeSchedule(schedule),
-      ...(skew ? { skew: { ...skew, measuredMs: Math.round(measuredMs) } } : {}),
+      ...(skew ? { skew: { ...skew, measuredMs: Math.round(measuredMs), fence } } : {}),
       faults: windows.map((w) => ({
         start: at(w.start),
         end: at(w.end),

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressOf, type Endpoint } from '../../harness/endpoint';
-import { fetchLocal, nodesForKey, send } from '../../harness/resp';
+import { infoNumber, inspectReply, send, text } from '../../harness/resp';
 
 /**
  * Clock skew: a node runs with its wall clock shifted by libfaketime (Debian's `faketime`
@@ -40,30 +40,43 @@ export function faketimeEnv(offsetMs: number): NodeJS.ProcessEnv {
   };
 }
 
-/** Milliseconds of a version timestamp (`wall ms × 1024 + counter`, see @kv/node's hlc.ts). */
-const LOGICAL_SPAN = 1024;
-
 /**
- * How far ahead of this process's clock a node stamps writes: it coordinates a write of a
- * probe key it owns, and its own copy's version is read back. Run it before the workload,
- * while no node has yet seen a timestamp from another clock.
+ * How far ahead of this process's clock a node's wall clock runs, from one `TIME` round
+ * trip (`[unix seconds, microseconds]`, as Redis answers), against the middle of it.
  */
-export async function measureSkew(
-  node: Endpoint,
-  coordinator: Endpoint,
-  probePrefix = 'nemesis:clock',
-): Promise<number> {
-  const id = addressOf(node);
-  let key = '';
-  for (let i = 0; key === ''; i++) {
-    if (i >= 100) throw new Error(`no probe key among 100 has ${id} as a replica`);
-    const candidate = `${probePrefix}:${i}`;
-    if ((await nodesForKey(coordinator, candidate)).includes(id)) key = candidate;
-  }
+export async function measureSkew(node: Endpoint): Promise<number> {
   const before = Date.now();
-  await send(node, ['PUT', key, 'probe', 'W', '1']);
+  const reply = await send(node, ['TIME']);
   const after = Date.now();
-  const record = await fetchLocal(node, key);
-  if (!record) throw new Error(`${id} holds no copy of ${key} it just wrote`);
-  return Math.floor(record.ts / LOGICAL_SPAN) - (before + after) / 2;
+  const [seconds, micros] = Array.isArray(reply) ? reply.map((part) => Number(text(part))) : [];
+  if (seconds === undefined || micros === undefined || Number.isNaN(seconds + micros))
+    throw new Error(`TIME at ${addressOf(node)}: unexpected ${inspectReply(reply)}`);
+  return seconds * 1000 + micros / 1000 - (before + after) / 2;
+}
+
+/** What a node says of its clock fence (INFO). */
+export interface FenceState {
+  /** The node's `--max-clock-offset`. */
+  readonly boundMs: number;
+  /** Its clock minus the cluster's, as it measured. */
+  readonly offsetMs: number;
+  readonly fenced: boolean;
+  /** Writes and replica writes it refused while fenced. */
+  readonly writesFenced: number;
+  /** Whether it logged that its clock was out of bounds. */
+  readonly logged: boolean;
+}
+
+/** Log line of a node that fenced itself (see @kv/node's clock-fence.ts). */
+export const FENCED_LOG = /^\[Node \d+\] Clock out of bounds: /;
+
+/** The fence of a node: its INFO fields, and whether its output has the fencing line. */
+export async function fenceState(node: Endpoint, output: string): Promise<FenceState> {
+  return {
+    boundMs: await infoNumber(node, 'max_clock_offset_ms'),
+    offsetMs: await infoNumber(node, 'clock_offset_ms'),
+    fenced: (await infoNumber(node, 'clock_fenced')) === 1,
+    writesFenced: await infoNumber(node, 'writes_fenced'),
+    logged: output.split('\n').some((line) => FENCED_LOG.test(line)),
+  };
 }
