@@ -17,11 +17,37 @@ function probe(network: NamespaceNetwork, from: Host, to: string): Promise<strin
   return child.waitForExit(10_000).then(() => child.output('stdout').trim());
 }
 
-function listen(host: string): Promise<Server> {
+/** A TCP server on port 7000 of a host's address, in its namespace, once it listens. */
+async function listener(network: NamespaceNetwork, host: Host): Promise<ManagedProcess> {
+  const server = ManagedProcess.start({
+    name: `listener ${host}`,
+    command: 'ip',
+    args: network.execArgs(host, process.execPath, [
+      '-e',
+      `require('net').createServer(s=>s.destroy()).listen(7000,'${network.address(host)}',()=>console.log('listening'))`,
+    ]),
+  });
+  await server.waitForLine(/^listening$/, 10_000);
+  return server;
+}
+
+/** Connects from the test process itself; rejects if it cannot. */
+function reachFromHere(host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port: 7000 }, () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** A TCP server on port 7000 of this process's 127.0.0.1. */
+function listenHere(): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer((s) => s.destroy());
     server.once('error', reject);
-    server.listen(7000, host, () => resolve(server));
+    server.listen(7000, '127.0.0.1', () => resolve(server));
   });
 }
 
@@ -36,57 +62,25 @@ describe('nemesis network', () => {
   });
 
   it('gives each host its own namespace and address, reachable from the others and from the test process', async () => {
-    const servers = HOSTS.map((h) =>
-      ManagedProcess.start({
-        name: `listener ${h}`,
-        command: 'ip',
-        args: network.execArgs(h, process.execPath, [
-          '-e',
-          `require('net').createServer(s=>s.destroy()).listen(7000,'${network.address(h)}',()=>console.log('listening'))`,
-        ]),
-      }),
-    );
-    await Promise.all(servers.map((s) => s.waitForLine(/^listening$/, 10_000)));
+    await Promise.all(HOSTS.map((h) => listener(network, h)));
     expect(await probe(network, 'n1', network.address('n2'))).toBe('connected');
     expect(await probe(network, 'coord', network.address('n5'))).toBe('connected');
     // The test process's own link reaches every host.
-    for (const host of HOSTS) {
-      await new Promise<void>((resolve, reject) => {
-        const socket = connect({ host: network.address(host), port: 7000 }, () => {
-          socket.destroy();
-          resolve();
-        });
-        socket.once('error', reject);
-      });
-    }
+    for (const host of HOSTS) await reachFromHere(network.address(host));
     // Nothing beyond the /24: no route out of a namespace.
     expect(await probe(network, 'n1', '192.0.2.1')).toBe('ENETUNREACH');
     // Loopback is up inside, and apart from the test process's.
-    const local = await listen('127.0.0.1');
+    const local = await listenHere();
     expect(await probe(network, 'n1', '127.0.0.1')).toBe('ECONNREFUSED');
     local.close();
   });
 
   it('partitions hosts with iptables, keeps the test process connected, and heals', async () => {
-    const server = ManagedProcess.start({
-      name: 'listener n3',
-      command: 'ip',
-      args: network.execArgs('n3', process.execPath, [
-        '-e',
-        `require('net').createServer(s=>s.destroy()).listen(7000,'${network.address('n3')}',()=>console.log('listening'))`,
-      ]),
-    });
-    await server.waitForLine(/^listening$/, 10_000);
+    await listener(network, 'n3');
     applyPartition(network, [['n3'], ['coord', 'n1', 'n2', 'n4', 'n5']]);
     expect(await probe(network, 'n1', network.address('n3'))).toBe('timeout');
     expect(await probe(network, 'coord', network.address('n3'))).toBe('timeout');
-    await new Promise<void>((resolve, reject) => {
-      const socket = connect({ host: network.address('n3'), port: 7000 }, () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', reject);
-    });
+    await reachFromHere(network.address('n3'));
     applyPartition(network, []);
     expect(await probe(network, 'n1', network.address('n3'))).toBe('connected');
   });
