@@ -115,6 +115,33 @@ export function resultTable(reports: readonly RunReport[]): string {
     .join('\n');
 }
 
+/**
+ * A Markdown table with a row per scenario and a column per seed, each cell
+ * `lost/resurrected/divergent/missed reads after settling` (bold when the run failed), then
+ * the range of the share of operations that failed during faults.
+ */
+export function scenarioTable(reports: readonly RunReport[]): string {
+  const seeds = [...new Set(reports.map((r) => r.seed))].sort((a, b) => a - b);
+  const scenarios = [...new Set(reports.map((r) => r.scenario))];
+  const rows = scenarios.map((scenario) => {
+    const mine = reports.filter((r) => r.scenario === scenario);
+    const cells = seeds.map((seed) => {
+      const r = mine.find((m) => m.seed === seed);
+      if (!r) return '';
+      const c = r.counts;
+      const cell = `${c.lostWrites}/${c.resurrected}/${c.divergent}/${c.missedReadsAfterSettling}`;
+      return r.failing.length === 0 ? cell : `**${cell}**`;
+    });
+    const shares = mine.map((r) => r.counts.failedShareDuringFaults);
+    const range = `${percent(Math.min(...shares))}–${percent(Math.max(...shares))}`;
+    return [scenario, ...cells, range];
+  });
+  const header = ['scenario', ...seeds.map((s) => `seed ${s}`), 'failed ops during faults'];
+  return [header, header.map(() => '---'), ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
+}
+
 /** Writes `summary.json` and `summary.md` (the table) for a whole run of the suite. */
 export function writeSummary(reports: readonly RunReport[], dir = reportDir()): string {
   mkdirSync(dir, { recursive: true });
@@ -133,6 +160,9 @@ export function writeSummary(reports: readonly RunReport[], dir = reportDir()): 
       2,
     )}\n`,
   );
-  writeFileSync(join(dir, 'summary.md'), `Measured on commit ${commit}.\n\n${table}\n`);
+  writeFileSync(
+    join(dir, 'summary.md'),
+    `Measured on commit ${commit}. Cells: lost/resurrected/divergent/missed reads after settling.\n\n${scenarioTable(reports)}\n\n${table}\n`,
+  );
   return table;
 }
