@@ -5,6 +5,7 @@ import {
   checkHistories,
   checkMissedReads,
   checkReads,
+  formatHistory,
   ViolationKind,
   type KeyHistory,
   type ReadEvent,
@@ -126,6 +127,16 @@ describe('history checker (pure, on hand-made histories)', () => {
     expect(lines[2]).toMatch(/0\.0 .*10\.0\] c0-op1 +put "c0-op1" -> failed$/);
     expect(lines[3]).toMatch(/12\.0 .*13\.0\] c2-op7 +get -> \(not found\)$/);
     expect(lines[4]).toMatch(/20\.0 .*30\.0\] c1-op2 +put "c1-op2" -> ok$/);
+  });
+
+  it('names the node that coordinated a write or answered a read, when known', () => {
+    const h = history(
+      [{ ...put('a', 0, 10), node: '127.0.0.1:5001' }],
+      [{ ...read('r1', 12, 13, 'a'), node: '127.0.0.1:5002' }],
+    );
+    const lines = formatHistory(h).split('\n');
+    expect(lines[1]).toMatch(/put "a" -> ok @ 127\.0\.0\.1:5001$/);
+    expect(lines[2]).toMatch(/get -> "a" @ 127\.0\.0\.1:5002$/);
   });
 
   it('checks every key and refuses histories whose values are not unique', () => {

@@ -42,6 +42,8 @@ export interface WriteEvent {
   readonly start: number;
   readonly end: number;
   readonly outcome: WriteOutcome;
+  /** The node that coordinated it, when known. */
+  readonly node?: string;
 }
 
 /** A read of one key made during the workload. */
@@ -51,6 +53,8 @@ export interface ReadEvent {
   readonly end: number;
   /** What it returned; null for not found. */
   readonly value: string | null;
+  /** The node that answered, when known. */
+  readonly node?: string;
 }
 
 /** Everything that happened to one key. */
@@ -147,6 +151,10 @@ export function allowedReadValues(
   return allowedFinalValues(seen, options);
 }
 
+function at(node: string | undefined): string {
+  return node === undefined ? '' : ` @ ${node}`;
+}
+
 function show(value: string | null): string {
   return value === null ? '(not found)' : JSON.stringify(value);
 }
@@ -157,11 +165,11 @@ export function formatHistory(history: KeyHistory, origin = 0): string {
   const lines = [
     ...history.writes.map((w) => ({
       start: w.start,
-      text: `[${t(w.start)} ..${t(w.end)}] ${w.op.padEnd(12)} ${w.kind === 'put' ? `put ${show(w.value)}` : 'delete'} -> ${w.outcome}`,
+      text: `[${t(w.start)} ..${t(w.end)}] ${w.op.padEnd(12)} ${w.kind === 'put' ? `put ${show(w.value)}` : 'delete'} -> ${w.outcome}${at(w.node)}`,
     })),
     ...history.reads.map((r) => ({
       start: r.start,
-      text: `[${t(r.start)} ..${t(r.end)}] ${r.op.padEnd(12)} get -> ${show(r.value)}`,
+      text: `[${t(r.start)} ..${t(r.end)}] ${r.op.padEnd(12)} get -> ${show(r.value)}${at(r.node)}`,
     })),
   ].sort((a, b) => a.start - b.start);
   return [

@@ -17,6 +17,10 @@ export interface OperationResult {
   readonly outcome: WriteOutcome;
 }
 
+function node(id: string | undefined): { node?: string } {
+  return id === undefined ? {} : { node: id };
+}
+
 /**
  * Runs an operation on `target` and records it for the history checker: every write with
  * its outcome, every read that got an answer.
@@ -31,12 +35,13 @@ export async function perform(
     const result = await target.get(key);
     const end = performance.now();
     if (!result.ok) return { start, end, outcome: result.outcome };
-    recorder.read(key, { op, start, end, value: result.value });
+    recorder.read(key, { op, start, end, value: result.value, ...node(result.node) });
     return { start, end, outcome: 'ok' };
   }
   const result = kind === 'put' ? await target.put(key, op) : await target.delete(key);
   const end = performance.now();
   const outcome = result.ok ? 'ok' : result.outcome;
-  recorder.write(key, { kind, value: kind === 'put' ? op : null, op, start, end, outcome });
+  const value = kind === 'put' ? op : null;
+  recorder.write(key, { kind, value, op, start, end, outcome, ...node(result.node) });
   return { start, end, outcome };
 }

@@ -4,8 +4,13 @@ import type { Cluster, ClusterNode } from './cluster';
 import type { WriteOutcome } from './history-checker';
 import { text } from './resp';
 
-/** What an operation of the workload returned, or how it failed. */
-export type Result<T> = { ok: true; value: T } | { ok: false; outcome: WriteOutcome; error: Error };
+/**
+ * What an operation of the workload returned, or how it failed; with the node that
+ * coordinated it, when the target knows.
+ */
+export type Result<T> = (
+  { ok: true; value: T } | { ok: false; outcome: WriteOutcome; error: Error }
+) & { node?: string };
 
 /** Where a workload client sends its operations. */
 export interface WorkloadTarget {
@@ -50,8 +55,11 @@ export class ClientTarget implements WorkloadTarget {
     });
   }
 
-  get(key: string): Promise<Result<string | null>> {
-    return this.run(() => this.client.getString(key, this.requestOptions()));
+  async get(key: string): Promise<Result<string | null>> {
+    const result = await this.run(() => this.client.getEntry(key, this.requestOptions()));
+    if (!result.ok) return result;
+    const { value, node } = result.value;
+    return { ok: true, value: value?.toString('utf8') ?? null, node };
   }
 
   close(): Promise<void> {
@@ -94,29 +102,30 @@ abstract class NodeTarget implements WorkloadTarget {
       this.connections.set(node.id, connection);
     }
     try {
-      return { ok: true, value: await (await connection).send(args) };
+      return { ok: true, value: await (await connection).send(args), node: node.id };
     } catch (err) {
-      if (err instanceof ReplyError) return { ok: false, outcome: 'failed', error: err };
+      if (err instanceof ReplyError)
+        return { ok: false, outcome: 'failed', error: err, node: node.id };
       this.connections.delete(node.id);
       void connection.then((c) => c.destroy()).catch(() => undefined);
       this.noReply(node);
-      return { ok: false, outcome: 'unknown', error: err as Error };
+      return { ok: false, outcome: 'unknown', error: err as Error, node: node.id };
     }
   }
 
   async put(key: string, value: string): Promise<Result<void>> {
     const result = await this.send(['PUT', key, value]);
-    return result.ok ? { ok: true, value: undefined } : result;
+    return result.ok ? { ok: true, value: undefined, node: result.node } : result;
   }
 
   async delete(key: string): Promise<Result<void>> {
     const result = await this.send(['DELETE', key]);
-    return result.ok ? { ok: true, value: undefined } : result;
+    return result.ok ? { ok: true, value: undefined, node: result.node } : result;
   }
 
   async get(key: string): Promise<Result<string | null>> {
     const result = await this.send(['GET', key]);
-    return result.ok ? { ok: true, value: text(result.value) } : result;
+    return result.ok ? { ok: true, value: text(result.value), node: result.node } : result;
   }
 
   async close(): Promise<void> {
