@@ -24,6 +24,7 @@ function report(scenario: string, seed: number, counts: Partial<AnomalyCounts> =
     commit: 'abc',
     timings: NEMESIS_TIMINGS,
     schedule: [],
+    phases: { faultsStart: 5000, faultsEnd: 35_000, settledAt: 36_000, quietEnd: 39_000 },
     faults: [],
     operations: { ok: 140, failed: 5, unknown: 5 },
     settle: { settled: true, ms: 1200 },

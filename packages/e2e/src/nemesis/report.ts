@@ -21,6 +21,13 @@ export interface RunReport {
     readonly measuredMs: number;
     readonly fence: FenceState | undefined;
   };
+  /** When the fault phase began and ended, settling ended and the workload after it ended (ms from the start of the run). */
+  readonly phases: {
+    readonly faultsStart: number;
+    readonly faultsEnd: number;
+    readonly settledAt: number;
+    readonly quietEnd: number;
+  };
   /** Faults as carried out, ms from the start of the run. */
   readonly faults: readonly {
     readonly start: number;

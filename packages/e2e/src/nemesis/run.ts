@@ -137,6 +137,7 @@ export async function runNemesis(
     const timer = setTimeout(() => quiet.abort(), timings.quietMs);
     await workload.run(quiet.signal);
     clearTimeout(timer);
+    const quietEnd = performance.now();
     await workload.close();
     const keys = workload.keys();
     const finalSettle = await settle(cluster, keys, timings.finalSettleTimeoutMs);
@@ -172,6 +173,12 @@ export async function runNemesis(
       timings,
       schedule: describeSchedule(schedule),
       ...(skew ? { skew: { ...skew, measuredMs: Math.round(measuredMs), fence } } : {}),
+      phases: {
+        faultsStart: at(phase.start),
+        faultsEnd: at(phase.end),
+        settledAt: at(settledAt),
+        quietEnd: at(quietEnd),
+      },
       faults: windows.map((w) => ({
         start: at(w.start),
         end: at(w.end),
