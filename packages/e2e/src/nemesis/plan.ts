@@ -14,7 +14,12 @@ export interface NemesisPlan {
 export const PROFILES = {
   full: { scenarios: SCENARIO_NAMES, seeds: [1, 2, 3, 4, 5] },
   short: {
-    scenarios: ['minority-partition', 'kill-restart', 'isolated-coordinator'] as ScenarioName[],
+    scenarios: [
+      'minority-partition',
+      'isolated-coordinator',
+      'coordinator-minority-lone-crash',
+      'kill-restart',
+    ] as ScenarioName[],
     seeds: [1],
   },
 } as const satisfies Record<
