@@ -151,7 +151,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     aliases: ['SET'],
     reply: '`+OK` after W replicas acknowledged',
     errors:
-      '`-UNAVAILABLE k of W replicas acknowledged`; `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-WRONGARGS` for an unknown option, a bad TTL or W outside 1..N',
+      "`-UNAVAILABLE k of W replicas acknowledged` (answered once every clock is past the failed version: up to 2 × `--max-clock-offset` later), also when the key has fewer replicas than W or this node's clock is fenced (nothing written); `-TIMEOUT` when the request waited past `--write-deadline` (nothing written); `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-WRONGARGS` for an unknown option, a bad TTL or W outside 1..N",
     run: put,
   },
   GET: {
