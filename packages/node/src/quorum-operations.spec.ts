@@ -307,6 +307,16 @@ describe('QuorumOperations R=1 reads after a ring change', () => {
     expect((settled as StoredRecord | undefined)?.value?.toString()).toBe('v');
   });
 
+  it('does not see a write dispatched after it, as in a pipeline', async () => {
+    const stores = storesWith([self, ids[1], ids[2]]);
+    const quorum = coordinatorAt(self, stores, ids, { placement: after, unsynced: afterDeath() });
+    const read = quorum.read(key);
+    const deleted = quorum.write(key, null, 0);
+    expect((await read)?.value?.toString()).toBe('v');
+    await deleted;
+    expect(stores.get(ids[1])?.read(key)?.value).toBeNull();
+  });
+
   it('keeps the newer of its own copy and the remote answer', async () => {
     const stores = storesWith([ids[1]]);
     const newer = { ...record, value: Buffer.from('newer'), ts: record.ts + 1, origin: self };

@@ -236,21 +236,32 @@ export class QuorumOperations {
    * of `others`, asked one after the other. When none answers, its own copy alone: a read
    * that may miss a write is better than no read while every other replica is down.
    */
-  private async readUnsynced(
-    key: Buffer,
-    others: readonly Replica[],
-  ): Promise<StoredRecord | undefined> {
+  private readUnsynced(key: Buffer, others: readonly Replica[]): Promise<StoredRecord | undefined> {
     this.counters.unsyncedReads.inc();
-    const own = await this.options.replicas.of(this.options.selfId).fetch(key);
-    for (const replica of others) {
-      try {
-        return newest([own, await replica.fetch(key)]);
-      } catch {
+    // Both copies are asked now, before the next request of a pipeline is dispatched: a
+    // write the client sent after this read must not show in its answer.
+    const own = this.options.replicas.of(this.options.selfId).fetch(key);
+    return Promise.all([own, this.firstAnswer(key, others, 0)]).then(([mine, theirs]) =>
+      theirs === undefined ? mine : newest([mine, theirs.record]),
+    );
+  }
+
+  /** What the first of `replicas` (from `from` on) to answer holds; undefined if none answers. */
+  private firstAnswer(
+    key: Buffer,
+    replicas: readonly Replica[],
+    from: number,
+  ): Promise<{ record: StoredRecord | undefined } | undefined> {
+    const replica = replicas[from];
+    if (!replica) return Promise.resolve(undefined);
+    return new Promise<StoredRecord | undefined>((resolve) => resolve(replica.fetch(key))).then(
+      (record) => ({ record }),
+      () => {
         // A refusal (another epoch, a clock out of bounds) is no answer either: ask the next.
         this.counters.replicaFailures.inc();
-      }
-    }
-    return own;
+        return this.firstAnswer(key, replicas, from + 1);
+      },
+    );
   }
 
   /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */
