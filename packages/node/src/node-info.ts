@@ -91,6 +91,8 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         phase: s.phase,
         sync_peers_pending: gauges.syncPeersPending.value,
         handoff_pending: gauges.handoffPending.value,
+        unsynced_ranges: gauges.unsyncedRanges.value,
+        unsynced_reads: counters.unsyncedReads.value,
         keys_received: counters.recordsReceived.value,
         bytes_received: counters.bytesReceived.value,
         keys_sent: counters.recordsSent.value,

@@ -34,6 +34,7 @@ import { Store } from './store';
 import { CoOwnedDigests } from './sync-source';
 import { Syncer } from './syncer';
 import { Throttle } from './throttle';
+import { UnsyncedRanges } from './unsynced-ranges';
 
 export type { NodeOptions };
 
@@ -146,6 +147,7 @@ export class StorageNode implements KvNode {
     });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers);
+    const unsynced = new UnsyncedRanges(this.id);
     this.requests = new QuorumOperations({
       selfId: this.id,
       replicas: new Replicas(this.id, this.store, replicationPeers, clock),
@@ -156,6 +158,7 @@ export class StorageNode implements KvNode {
       readQuorum: options.readQuorum,
       metrics: this.metrics,
       gate: this.fence.gate,
+      unsynced,
     });
     this.rebalancer = new Rebalancer({
       selfId: this.id,
@@ -170,6 +173,7 @@ export class StorageNode implements KvNode {
       hints: this.hints,
       replicationPeers,
       placement: () => this.current,
+      unsynced,
       ready: () => this.link.ready(),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,

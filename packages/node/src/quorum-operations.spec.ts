@@ -20,7 +20,9 @@ import { ClockOffsetMonitor } from './clock-offset';
 import { QuorumOperations } from './quorum-operations';
 import { WriteGate } from './write-gate';
 import { Replicas } from './replica';
+import type { StoredRecord } from './record';
 import { Store } from './store';
+import { UnsyncedRanges } from './unsynced-ranges';
 
 // Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
 // through a pool that calls it directly (no sockets, no timers).
@@ -69,10 +71,12 @@ function coordinatorAt(
     down?: ReadonlySet<string>;
     metrics?: NodeMetrics;
     gate?: WriteGate;
+    placement?: Placement;
+    unsynced?: UnsyncedRanges;
   } = {},
 ): QuorumOperations {
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
-  const placement = new Placement(1, ring, ring);
+  const placement = options.placement ?? new Placement(1, ring, ring);
   const clock = new HybridLogicalClock(() => WALL_MS);
   const peers = new PeerClient(poolOf(stores, options.down));
   return new QuorumOperations({
@@ -85,6 +89,7 @@ function coordinatorAt(
     readQuorum: 1,
     metrics: options.metrics ?? new NodeMetrics(),
     gate: options.gate ?? gateOf(),
+    unsynced: options.unsynced ?? new UnsyncedRanges(selfId),
   });
 }
 
@@ -227,5 +232,116 @@ describe('QuorumOperations under clock and deadline faults', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('QuorumOperations R=1 reads after a ring change', () => {
+  const dead = '127.0.0.1:5004';
+  const self = ids[0];
+  const all = [...ids, dead];
+  const ringOf = (members: readonly string[]): Ring =>
+    new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+  const before = new Placement(1, ringOf(all));
+  const after = new Placement(2, ringOf(ids));
+  // A key this node gains when `dead` is removed: the other three held it.
+  const key = Buffer.from(
+    Array.from({ length: 100 }, (_, i) => `gained:${i}`).find(
+      (k) => !before.readReplicas(k).includes(self),
+    ) as string,
+  );
+  const record = {
+    value: Buffer.from('v'),
+    ts: WALL_MS * 2 ** LOGICAL_BITS,
+    origin: ids[1],
+    expiresAt: 0,
+  };
+
+  function storesWith(holders: readonly string[]): Map<string, Store> {
+    const stores = new Map(
+      all.map((id) => [id, new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS))]),
+    );
+    for (const id of holders) void (stores.get(id) as Store).apply(key, record);
+    return stores;
+  }
+
+  function afterDeath(): UnsyncedRanges {
+    const unsynced = new UnsyncedRanges(self);
+    unsynced.update(before);
+    unsynced.synced(before);
+    unsynced.update(after);
+    return unsynced;
+  }
+
+  it('answers a settled key from its own copy, at once', () => {
+    const stores = storesWith([self]);
+    const quorum = coordinatorAt(self, stores, ids, { placement: after, unsynced: afterDeath() });
+    const owned = Array.from({ length: 100 }, (_, i) => Buffer.from(`owned:${i}`)).find((k) =>
+      before.readReplicas(k).includes(self),
+    ) as Buffer;
+    void (stores.get(self) as Store).apply(owned, record);
+    const answer = quorum.read(owned);
+    expect(answer instanceof Promise).toBe(false);
+    expect((answer as StoredRecord | undefined)?.value?.toString()).toBe('v');
+  });
+
+  it('asks a previous owner for a key of a gained range it lacks, until its round completes', async () => {
+    const stores = storesWith([ids[1], ids[2]]);
+    const unsynced = afterDeath();
+    const metrics = new NodeMetrics();
+    const quorum = coordinatorAt(self, stores, ids, {
+      placement: after,
+      unsynced,
+      metrics,
+      down: new Set([dead]),
+    });
+    const answer = quorum.read(key);
+    expect(answer instanceof Promise).toBe(true);
+    expect((await answer)?.value?.toString()).toBe('v');
+    expect(metrics.counters.unsyncedReads.value).toBe(1);
+
+    // The round pulls the key, and this node answers alone again.
+    await (stores.get(self) as Store).apply(key, record);
+    expect(unsynced.synced(after)).toBe(false);
+    const settled = quorum.read(key);
+    expect(settled instanceof Promise).toBe(false);
+    expect((settled as StoredRecord | undefined)?.value?.toString()).toBe('v');
+  });
+
+  it('does not see a write dispatched after it, as in a pipeline', async () => {
+    const stores = storesWith([self, ids[1], ids[2]]);
+    const quorum = coordinatorAt(self, stores, ids, { placement: after, unsynced: afterDeath() });
+    const read = quorum.read(key);
+    const deleted = quorum.write(key, null, 0);
+    expect((await read)?.value?.toString()).toBe('v');
+    await deleted;
+    expect(stores.get(ids[1])?.read(key)?.value).toBeNull();
+  });
+
+  it('keeps the newer of its own copy and the remote answer', async () => {
+    const stores = storesWith([ids[1]]);
+    const newer = { ...record, value: Buffer.from('newer'), ts: record.ts + 1, origin: self };
+    await (stores.get(self) as Store).apply(key, newer);
+    const quorum = coordinatorAt(self, stores, ids, { placement: after, unsynced: afterDeath() });
+    expect((await quorum.read(key))?.value?.toString()).toBe('newer');
+  });
+
+  it('alone in the read ring, asks previous owners that left it, else answers from its copy', async () => {
+    // The first node to register again after the coordinator lost contact with all.
+    const alone = new Placement(9, ringOf([self]));
+    const unsynced = new UnsyncedRanges(self);
+    unsynced.update(before);
+    unsynced.synced(before);
+    unsynced.update(alone);
+    // A round with nobody to pull from syncs nothing.
+    expect(unsynced.synced(alone)).toBe(true);
+    const stores = storesWith([ids[1], ids[2], dead]);
+    const up = coordinatorAt(self, stores, [self], { placement: alone, unsynced });
+    expect((await up.read(key))?.value?.toString()).toBe('v');
+    const cutOff = coordinatorAt(self, stores, [self], {
+      placement: alone,
+      unsynced,
+      down: new Set(all.filter((id) => id !== self)),
+    });
+    expect(await cutOff.read(key)).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { ReplyError } from '@kv/protocol';
+import { Phase, token } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
 import type { HybridLogicalClock } from './hlc';
@@ -7,6 +8,7 @@ import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
+import type { UnsyncedRanges } from './unsynced-ranges';
 import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
 
@@ -29,6 +31,8 @@ export interface QuorumOperationsOptions {
   metrics: NodeMetrics;
   /** Whether this node may stamp a write now (clock in bounds, request not too old). */
   gate: WriteGate;
+  /** The ranges this node owns without a synced copy yet, for the current placement. */
+  unsynced: UnsyncedRanges;
 }
 
 /**
@@ -168,16 +172,25 @@ export class QuorumOperations {
 
   /**
    * Reads the newest record of `key` among `r` replicas (tombstones and expired records
-   * included; the caller decides what is live).
+   * included; the caller decides what is live). With R=1 this node's own copy answers
+   * alone, at once, unless this node has not synced the key's range since it gained it:
+   * then the first other replica to answer (see {@link readUnsynced}) is asked as well.
    * @throws ReplyError `UNAVAILABLE k of r replicas answered`
    */
   read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
-    const ids = this.currentPlacement().readReplicas(key);
+    const placement = this.currentPlacement();
+    const t = token(key);
+    const ids = placement.readOwnersOfToken(t);
     const required = this.quorum(r, this.options.readQuorum, 'read');
     this.counters.quorumReads.inc();
-    const replicas = this.options.replicas.nearestFirst(ids);
-    if (required === 1) return this.readOne(key, replicas, 0);
-    return this.readMany(key, replicas, required);
+    if (required === 1) {
+      const { unsynced, selfId } = this.options;
+      const previous = unsynced.any ? unsynced.previousOwners(t) : undefined;
+      if (previous !== undefined && ids.includes(selfId))
+        return this.readUnsynced(key, this.askOrder(placement, ids, previous));
+      return this.readOne(key, this.options.replicas.nearestFirst(ids), 0);
+    }
+    return this.readMany(key, this.options.replicas.nearestFirst(ids), required);
   }
 
   /** R=1: the nearest replica that answers (at once when it is this node's own copy). */
@@ -198,6 +211,57 @@ export class QuorumOperations {
       this.counters.replicaFailures.inc();
       return this.readOne(key, replicas, from + 1);
     });
+  }
+
+  /**
+   * Who to ask for a key of a range this node has not synced: its previous owners still in
+   * the ring (they hold its data), then the other read replicas, then previous owners that
+   * left the ring (a node the coordinator lost contact with may still be up and hold it).
+   * Reachable ones first, each group in preference order; this node is not among them.
+   */
+  private askOrder(
+    placement: Placement,
+    ids: readonly string[],
+    previous: readonly string[],
+  ): Replica[] {
+    const order: string[] = [];
+    for (const id of previous) if (placement.phaseOf(id) !== Phase.OUTSIDE) order.push(id);
+    for (const id of ids) if (id !== this.options.selfId && !order.includes(id)) order.push(id);
+    for (const id of previous) if (!order.includes(id)) order.push(id);
+    return this.options.replicas.nearestFirst(order);
+  }
+
+  /**
+   * R=1 on a range this node has not synced: the newer of its own copy and the first answer
+   * of `others`, asked one after the other. When none answers, its own copy alone: a read
+   * that may miss a write is better than no read while every other replica is down.
+   */
+  private readUnsynced(key: Buffer, others: readonly Replica[]): Promise<StoredRecord | undefined> {
+    this.counters.unsyncedReads.inc();
+    // Both copies are asked now, before the next request of a pipeline is dispatched: a
+    // write the client sent after this read must not show in its answer.
+    const own = this.options.replicas.of(this.options.selfId).fetch(key);
+    return Promise.all([own, this.firstAnswer(key, others, 0)]).then(([mine, theirs]) =>
+      theirs === undefined ? mine : newest([mine, theirs.record]),
+    );
+  }
+
+  /** What the first of `replicas` (from `from` on) to answer holds; undefined if none answers. */
+  private firstAnswer(
+    key: Buffer,
+    replicas: readonly Replica[],
+    from: number,
+  ): Promise<{ record: StoredRecord | undefined } | undefined> {
+    const replica = replicas[from];
+    if (!replica) return Promise.resolve(undefined);
+    return new Promise<StoredRecord | undefined>((resolve) => resolve(replica.fetch(key))).then(
+      (record) => ({ record }),
+      () => {
+        // A refusal (another epoch, a clock out of bounds) is no answer either: ask the next.
+        this.counters.replicaFailures.inc();
+        return this.firstAnswer(key, replicas, from + 1);
+      },
+    );
   }
 
   /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */
