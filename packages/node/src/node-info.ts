@@ -1,7 +1,7 @@
 import type { InfoSection } from './info';
+import type { Phase, RingEpoch } from '@kv/ring';
 import type { NodeMetrics } from './metrics';
 import type { ResolvedNodeOptions } from './node-options';
-import type { Phase, Placement } from './placement';
 import type { Store } from './store';
 
 /** What INFO reports on, read when INFO is asked. */
@@ -11,7 +11,7 @@ export interface NodeInfoSources {
   readonly startedAt: number;
   readonly options: ResolvedNodeOptions;
   readonly store: Store;
-  readonly placement: Placement | undefined;
+  readonly placement: RingEpoch | undefined;
   readonly connectedClients: number;
   readonly coordinatorConnected: boolean;
   readonly metrics: NodeMetrics;

@@ -5,7 +5,7 @@ import {
   type RespServer,
   type ServerConnection,
 } from '@kv/protocol';
-import type { Ring } from '@kv/ring';
+import { type Ring, Phase, RingEpoch } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
@@ -24,7 +24,6 @@ import {
   type NodeOptions,
   type ResolvedNodeOptions,
 } from './node-options';
-import { Phase, Placement } from './placement';
 import { Rebalancer } from './rebalancer';
 import { PeerClient } from './peer-client';
 import { QuorumOperations } from './quorum-operations';
@@ -48,7 +47,7 @@ export interface KvNode {
   /** The ring this node routes reads with, once it has one. */
   readonly ring: Ring | undefined;
   /** The current placement (read and target rings), once it has one. */
-  readonly placement: Placement | undefined;
+  readonly placement: RingEpoch | undefined;
   /** Local data (for inspection). */
   readonly store: Store;
   /** This node's metrics, in a registry of its own. */
@@ -94,7 +93,7 @@ export class StorageNode implements KvNode {
   private readonly link: CoordinatorLink;
   private readonly fence: ClockFence;
   private readonly context: CommandContext;
-  private current: Placement | undefined;
+  private current: RingEpoch | undefined;
   private ringJson: { epoch: number; json: string; target?: string } | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -249,7 +248,7 @@ export class StorageNode implements KvNode {
   }
 
   /** The current placement (read and target rings), once it has one. */
-  get placement(): Placement | undefined {
+  get placement(): RingEpoch | undefined {
     return this.current;
   }
 
@@ -293,7 +292,7 @@ export class StorageNode implements KvNode {
 
   private onRing(read: Ring, target: Ring, epoch: number): void {
     const previous = this.current;
-    const placement = new Placement(
+    const placement = new RingEpoch(
       epoch,
       read,
       target,

@@ -8,12 +8,11 @@ import {
   type Reply,
   type RespValue,
 } from '@kv/protocol';
-import { Ring } from '@kv/ring';
+import { Ring, RingEpoch } from '@kv/ring';
 import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
 import { NodeMetrics } from './metrics';
-import { Placement } from './placement';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
 import { PeerClient } from './peer-client';
 import { ClockOffsetMonitor } from './clock-offset';
@@ -71,12 +70,12 @@ function coordinatorAt(
     down?: ReadonlySet<string>;
     metrics?: NodeMetrics;
     gate?: WriteGate;
-    placement?: Placement;
+    placement?: RingEpoch;
     unsynced?: UnsyncedRanges;
   } = {},
 ): QuorumOperations {
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
-  const placement = options.placement ?? new Placement(1, ring, ring);
+  const placement = options.placement ?? new RingEpoch(1, ring, ring);
   const clock = new HybridLogicalClock(() => WALL_MS);
   const peers = new PeerClient(poolOf(stores, options.down));
   return new QuorumOperations({
@@ -241,8 +240,8 @@ describe('QuorumOperations R=1 reads after a ring change', () => {
   const all = [...ids, dead];
   const ringOf = (members: readonly string[]): Ring =>
     new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
-  const before = new Placement(1, ringOf(all));
-  const after = new Placement(2, ringOf(ids));
+  const before = new RingEpoch(1, ringOf(all));
+  const after = new RingEpoch(2, ringOf(ids));
   // A key this node gains when `dead` is removed: the other three held it.
   const key = Buffer.from(
     Array.from({ length: 100 }, (_, i) => `gained:${i}`).find(
@@ -327,7 +326,7 @@ describe('QuorumOperations R=1 reads after a ring change', () => {
 
   it('alone in the read ring, asks previous owners that left it, else answers from its copy', async () => {
     // The first node to register again after the coordinator lost contact with all.
-    const alone = new Placement(9, ringOf([self]));
+    const alone = new RingEpoch(9, ringOf([self]));
     const unsynced = new UnsyncedRanges(self);
     unsynced.update(before);
     unsynced.synced(before);

@@ -1,10 +1,9 @@
 import { ReplyError } from '@kv/protocol';
-import { Phase, token } from '@kv/ring';
+import { Phase, token, type RingEpoch } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
 import type { HybridLogicalClock } from './hlc';
 import type { NodeMetrics } from './metrics';
-import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
@@ -20,7 +19,7 @@ export interface QuorumOperationsOptions {
   replicas: Replicas;
   clock: HybridLogicalClock;
   /** The current placement, or undefined before the coordinator has been reached. */
-  placement: () => Placement | undefined;
+  placement: () => RingEpoch | undefined;
   /** Where writes a replica missed wait for it. */
   hints: HintStore;
   /** Acknowledgements a write waits for. */
@@ -49,7 +48,7 @@ export class QuorumOperations {
     this.counters = options.metrics.counters;
   }
 
-  private currentPlacement(): Placement {
+  private currentPlacement(): RingEpoch {
     const placement = this.options.placement();
     if (!placement || placement.read.size === 0)
       throw unavailable('no ring yet: this node has not reached the coordinator');
@@ -220,7 +219,7 @@ export class QuorumOperations {
    * Reachable ones first, each group in preference order; this node is not among them.
    */
   private askOrder(
-    placement: Placement,
+    placement: RingEpoch,
     ids: readonly string[],
     previous: readonly string[],
   ): Replica[] {

@@ -1,9 +1,9 @@
 import type { Logger } from 'winston';
+import { Phase, type RingEpoch } from '@kv/ring';
 import { Digest } from './digest';
 import type { HintStore } from './hints';
 import type { NodeMetrics } from './metrics';
 import type { PeerClient } from './peer-client';
-import { Phase, type Placement } from './placement';
 import type { CoOwnedDigests } from './sync-source';
 import type { Syncer } from './syncer';
 import type { UnsyncedRanges } from './unsynced-ranges';
@@ -16,7 +16,7 @@ export interface RebalancerOptions {
   readonly hints: HintStore;
   /** Peers over the connections replication uses; hints travel on them. */
   readonly replicationPeers: PeerClient;
-  readonly placement: () => Placement | undefined;
+  readonly placement: () => RingEpoch | undefined;
   /** The ranges this node gained and has not synced; kept up to date here. */
   readonly unsynced: UnsyncedRanges;
   /** Tells the coordinator this joining node has its data (`NODE_READY`). */
@@ -76,7 +76,7 @@ export class Rebalancer {
   }
 
   /** Call on every new ring epoch. */
-  onPlacement(placement: Placement): void {
+  onPlacement(placement: RingEpoch): void {
     const phase = placement.phaseOf(this.options.selfId);
     this.placementSince = this.now();
     if (phase !== Phase.JOINING) this.joiningSince = undefined;
@@ -152,7 +152,7 @@ export class Rebalancer {
    * After a round that completed under `placement`: the unsynced ranges it pulled are
    * synced, if it started late enough; else another round is due when it would.
    */
-  private markSynced(placement: Placement, startedAt: number): void {
+  private markSynced(placement: RingEpoch, startedAt: number): void {
     const { unsynced } = this.options;
     if (!unsynced.any || this.options.placement() !== placement) return;
     const after = this.settledAfter(this.placementSince);

@@ -1,5 +1,4 @@
-import { Ring, TOKEN_SPACE, token } from '@kv/ring';
-import { Placement } from './placement';
+import { Ring, TOKEN_SPACE, token, RingEpoch } from '@kv/ring';
 import { UnsyncedRanges } from './unsynced-ranges';
 
 const ringOf = (members: readonly string[]): Ring =>
@@ -8,7 +7,7 @@ const [a, b, c, d, e] = ['a:1', 'b:1', 'c:1', 'd:1', 'e:1'] as const;
 const keys = Array.from({ length: 500 }, (_, i) => `key:${i}`);
 
 /** A tracker for `a` that synced `first`, then saw each of `then`. */
-function trackerAfter(first: Placement, ...then: Placement[]): UnsyncedRanges {
+function trackerAfter(first: RingEpoch, ...then: RingEpoch[]): UnsyncedRanges {
   const unsynced = new UnsyncedRanges(a);
   unsynced.update(first);
   unsynced.synced(first);
@@ -17,8 +16,8 @@ function trackerAfter(first: Placement, ...then: Placement[]): UnsyncedRanges {
 }
 
 describe('UnsyncedRanges', () => {
-  const four = new Placement(1, ringOf([a, b, c, d]));
-  const three = new Placement(2, ringOf([a, b, c]));
+  const four = new RingEpoch(1, ringOf([a, b, c, d]));
+  const three = new RingEpoch(2, ringOf([a, b, c]));
 
   it('holds everything a node owns until its first round, with no previous owner known', () => {
     const unsynced = new UnsyncedRanges(a);
@@ -59,7 +58,7 @@ describe('UnsyncedRanges', () => {
   });
 
   it('keeps what is unsynced across further ring changes, and what it gains then', () => {
-    const five = new Placement(3, ringOf([a, b, c, e]));
+    const five = new RingEpoch(3, ringOf([a, b, c, e]));
     const unsynced = trackerAfter(four, three, five);
     for (const k of keys) {
       const t = token(k);
@@ -73,7 +72,7 @@ describe('UnsyncedRanges', () => {
   });
 
   it('counts a range a joining node will own as gained too', () => {
-    const joining = new Placement(2, four.read, ringOf([a, b, c, d, e]));
+    const joining = new RingEpoch(2, four.read, ringOf([a, b, c, d, e]));
     const unsynced = new UnsyncedRanges(e);
     unsynced.update(four);
     unsynced.update(joining);
@@ -83,13 +82,13 @@ describe('UnsyncedRanges', () => {
 
   it('keeps the ranges whose previous owners all left the ring, until one returns', () => {
     // The coordinator lost contact with b, c and d; a registered first and is alone.
-    const alone = new Placement(7, ringOf([a]));
+    const alone = new RingEpoch(7, ringOf([a]));
     const unsynced = trackerAfter(four, alone);
     expect(unsynced.synced(alone)).toBe(true);
     const gained = keys.filter((k) => !four.owners(k).includes(a));
     for (const k of gained) expect(unsynced.previousOwners(token(k))).toEqual(four.owners(k));
     // The others register again, joining: a round can now pull from them.
-    const back = new Placement(8, alone.read, four.read);
+    const back = new RingEpoch(8, alone.read, four.read);
     unsynced.update(back);
     expect(unsynced.synced(back)).toBe(false);
   });

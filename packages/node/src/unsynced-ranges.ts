@@ -1,5 +1,4 @@
-import { TOKEN_SPACE, commonRangeStarts, type TokenRange } from '@kv/ring';
-import type { Placement } from './placement';
+import { TOKEN_SPACE, commonRangeStarts, type TokenRange, type RingEpoch } from '@kv/ring';
 
 /** A token range this node owns but has not synced since it gained it. */
 export interface UnsyncedRange extends TokenRange {
@@ -34,7 +33,7 @@ const EMPTY_IDS: readonly string[] = Object.freeze([]);
 export class UnsyncedRanges {
   /** False when every range this node owns is synced: all that a read checks then. */
   any = false;
-  private placement: Placement | undefined;
+  private placement: RingEpoch | undefined;
   private ranges: readonly UnsyncedRange[] = EMPTY;
   private starts = new Float64Array(0);
 
@@ -68,7 +67,7 @@ export class UnsyncedRanges {
   }
 
   /** Call on every new placement: what this node gained since the last one is unsynced. */
-  update(placement: Placement): void {
+  update(placement: RingEpoch): void {
     const before = this.placement;
     this.placement = placement;
     const rings = [placement.read, placement.target];
@@ -103,7 +102,7 @@ export class UnsyncedRanges {
    * it: the ranges it could pull from a previous owner are synced now.
    * @returns whether any range stays unsynced
    */
-  synced(placement: Placement): boolean {
+  synced(placement: RingEpoch): boolean {
     if (placement !== this.placement) return this.any;
     if (this.any)
       this.set(
