@@ -71,10 +71,16 @@ export class ClockFence {
     this.timer.unref();
   }
 
+  /** Stops measuring. */
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
     this.loop.stop();
+  }
+
+  /** Measures once now unless a measurement already succeeded. */
+  async ensureMeasured(): Promise<void> {
+    if (!this.gate.measured) await this.sampleOnce();
   }
 
   /** Measures the coordinator's clock and the next peer's, then re-reads the verdict. */

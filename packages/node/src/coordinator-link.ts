@@ -33,6 +33,8 @@ export interface CoordinatorLinkOptions {
    * also go to (the same object when no node is joining or leaving).
    */
   onRing: (ring: Ring, target: Ring, epoch: number) => void;
+  /** Awaited before a ring is handed to `onRing` (the node measures its clock first). */
+  beforeRing?: () => Promise<void>;
 }
 
 /**
@@ -160,8 +162,14 @@ export class CoordinatorLink {
 
   private async refreshRing(): Promise<void> {
     const { epoch, read, target } = decodeRingReply(await this.send(['RING']));
+    await this.options.beforeRing?.();
     this.epoch = epoch;
     this.options.onRing(read, target, epoch);
+  }
+
+  /** Sends a command to the coordinator over this link's connection (TIME, say). */
+  request(args: CommandArg[]): Promise<RespValue> {
+    return this.send(args);
   }
 
   private async send(args: CommandArg[]): Promise<RespValue> {

@@ -119,13 +119,16 @@ export class StorageNode implements KvNode {
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
     });
+    const coordinator = `${options.coordinator.host}:${options.coordinator.port}`;
     this.fence = new ClockFence({
       maxOffsetMs: options.maxClockOffsetMs,
       writeDeadlineMs: options.writeDeadlineMs,
       intervalMs: options.heartbeatIntervalMs,
-      coordinator: `${options.coordinator.host}:${options.coordinator.port}`,
+      coordinator,
       peers: () => this.current?.members().filter((id) => id !== this.id) ?? [],
-      send: (target, args) => this.peers.send(target, args),
+      // The coordinator over the link's own connection, peers over the replication pool.
+      send: (target, args) =>
+        target === coordinator ? this.link.request(args) : this.peers.send(target, args),
       metrics: this.metrics,
       logger: this.logger,
       wallClock: options.wallClock,
@@ -189,6 +192,7 @@ export class StorageNode implements KvNode {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       logger: this.logger,
       onRing: (read, target, epoch) => this.onRing(read, target, epoch),
+      beforeRing: () => this.fence.ensureMeasured(),
     });
     this.context = {
       store: this.store,
@@ -272,8 +276,10 @@ export class StorageNode implements KvNode {
     }, this.options.purgeIntervalMs);
     this.purgeTimer.unref();
     this.logger.info(`Started on ${this.host}:${this.port}`);
-    await this.link.start();
+    // The clock is measured (against the coordinator, the only member known yet) before the
+    // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();
+    await this.link.start();
   }
 
   /** Stop order: the reverse of start, after handing data off when leaving. */

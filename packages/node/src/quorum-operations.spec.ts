@@ -70,13 +70,14 @@ function coordinatorAt(
     down?: ReadonlySet<string>;
     metrics?: NodeMetrics;
     gate?: WriteGate;
+    clock?: HybridLogicalClock;
     placement?: RingEpoch;
     unsynced?: UnsyncedRanges;
   } = {},
 ): QuorumOperations {
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const placement = options.placement ?? new RingEpoch(1, ring, ring);
-  const clock = new HybridLogicalClock(() => WALL_MS);
+  const clock = options.clock ?? new HybridLogicalClock(() => WALL_MS);
   const peers = new PeerClient(poolOf(stores, options.down));
   return new QuorumOperations({
     selfId,
@@ -96,15 +97,24 @@ function coordinatorAt(
  * A gate with a 5 ms bound (failed writes answer 10 ms after their stamp), whose clock
  * samples say this node is `offsetMs` off, and whose requests waited `waitedMs`.
  */
-function gateOf(options: { offsetMs?: number; waitedMs?: number; maxOffsetMs?: number } = {}) {
+function gateOf(
+  options: {
+    offsetMs?: number;
+    waitedMs?: number | (() => number);
+    maxOffsetMs?: number;
+    unmeasured?: boolean;
+  } = {},
+) {
   const monitor = new ClockOffsetMonitor({ maxOffsetMs: options.maxOffsetMs ?? 5 });
   const metrics = new NodeMetrics();
   const others = WALL_MS - (options.offsetMs ?? 0);
-  for (const source of ['coordinator', ids[1], ids[2]])
-    monitor.record(source, { sentAt: WALL_MS, remoteAt: others, receivedAt: WALL_MS });
+  if (!options.unmeasured)
+    for (const source of ['coordinator', ids[1], ids[2]])
+      monitor.record(source, { sentAt: WALL_MS, remoteAt: others, receivedAt: WALL_MS });
+  const waited = options.waitedMs ?? 0;
   const gate = new WriteGate({
     monitor,
-    waited: () => options.waitedMs ?? 0,
+    waited: typeof waited === 'number' ? () => waited : waited,
     writeDeadlineMs: 2000,
     now: () => WALL_MS,
     metrics,
@@ -208,6 +218,59 @@ describe('QuorumOperations under clock and deadline faults', () => {
     );
     for (const id of ids) expect((stores.get(id) as Store).read(key)).toBeUndefined();
     expect(gate.metrics.counters.writeDeadlinesMissed.value).toBe(1);
+  });
+
+  it('stamps nothing before this node has measured its clock', () => {
+    const stores = replicaStores();
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate: gateOf({ unmeasured: true }) });
+    expect(() => quorum.write(key, Buffer.from('v'), 0)).toThrow(
+      /^UNAVAILABLE this node has not measured its clock against the cluster yet/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).read(key)).toBeUndefined();
+  });
+
+  it('sends nothing when its wall clock stepped back behind the versions it made', async () => {
+    const stores = replicaStores();
+    let wall = WALL_MS;
+    const clock = new HybridLogicalClock(() => wall, 500);
+    const quorum = coordinatorAt(ids[0], stores, ids, { clock });
+    await quorum.write(key, Buffer.from('before'), 0);
+    wall = WALL_MS - 60_000;
+    expect(() => quorum.write(key, Buffer.from('after'), 0)).toThrow(
+      /^UNAVAILABLE this node's clock is 60000 ms behind the versions it already made/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).value(key)?.toString()).toBe('before');
+  });
+
+  it('waits out a refused second stamp as a failed round, the first round being stored', async () => {
+    jest.useFakeTimers();
+    try {
+      const stores = replicaStores();
+      // Two replicas hold a rival at the very stamp this node makes first: the round is
+      // stale, and the gate refuses the second stamp (the loop stalled meanwhile).
+      const rival = {
+        value: Buffer.from('rival'),
+        ts: WALL_MS * 2 ** LOGICAL_BITS,
+        origin: ids[2],
+        expiresAt: 0,
+      };
+      for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+      let calls = 0;
+      const gate = gateOf({ maxOffsetMs: 500, waitedMs: () => (calls++ === 0 ? 0 : 5000) });
+      const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+      let outcome = 'pending';
+      Promise.resolve(quorum.write(key, Buffer.from('mine'), 0)).then(
+        () => (outcome = 'ok'),
+        (err: Error) => (outcome = err.message),
+      );
+      await jest.advanceTimersByTimeAsync(999);
+      expect(outcome).toBe('pending');
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outcome).toMatch(/^TIMEOUT the request may have waited 5000 ms/);
+      expect((stores.get(ids[0]) as Store).value(key)?.toString()).toBe('mine');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('reports a failed write only once every clock in bounds is past its stamp', async () => {

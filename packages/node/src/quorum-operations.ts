@@ -99,8 +99,18 @@ export class QuorumOperations {
 
   /** A new version of the record, if this node may stamp one now (see {@link WriteGate}). */
   private version(value: Buffer | null, expiresAt: number): StoredRecord {
-    this.options.gate.beforeStamp();
-    return { value, ts: this.options.clock.now(), origin: this.options.selfId, expiresAt };
+    const { gate, clock } = this.options;
+    gate.beforeStamp();
+    const ts = clock.now();
+    // After the wall clock stepped back, the hybrid clock runs ahead of it: a stamp its own
+    // store and every other would refuse. Refused before anything is sent.
+    if (!clock.admits(ts)) {
+      this.counters.writesFenced.inc();
+      throw unavailable(
+        `this node's clock is ${clock.aheadMs(ts)} ms behind the versions it already made (it stepped back): it coordinates no write until it catches up`,
+      );
+    }
+    return { value, ts, origin: this.options.selfId, expiresAt };
   }
 
   /**
@@ -119,22 +129,37 @@ export class QuorumOperations {
     if (round.staleTs > 0) {
       this.options.clock.observe(round.staleTs);
       this.counters.versionRetries.inc();
-      round = await this.replicate(key, this.version(value, expiresAt), ids, required);
+      let again: StoredRecord;
+      try {
+        again = this.version(value, expiresAt);
+      } catch (err) {
+        // Refused a second stamp: the first round's copies and hints exist all the same,
+        // so the refusal waits as a failed round does.
+        await this.failureWait(round.record.ts);
+        throw err;
+      }
+      round = await this.replicate(key, again, ids, required);
     }
     return this.conclude(round);
   }
 
+  /** Until this node's clock is twice the bound past `ts` (see {@link conclude}). */
+  private async failureWait(ts: number): Promise<void> {
+    const wait = this.options.gate.failureWaitMs(ts);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
   /**
    * The answer to a decided round. A failed write may already be stored on the replicas
-   * that acknowledged it (or kept as a hint), and spread from there later: the failure is reported only once
-   * every node's clock is past its stamp, so a write the client sends next wins over it.
+   * that acknowledged it (or kept as a hint), and spread from there later: the failure is
+   * reported only once every node's clock is past its stamp, so a write the client sends
+   * next wins over it.
    */
   private async conclude(round: WriteRound): Promise<{ existed: boolean }> {
     if (round.reached) return { existed: round.existed };
     this.counters.writesUnavailable.inc();
     // Even with no acknowledgement the write may live on as a hint for an unreachable replica.
-    const wait = this.options.gate.failureWaitMs(round.record.ts);
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await this.failureWait(round.record.ts);
     throw unavailable(`${round.acknowledged} of ${round.required} replicas acknowledged`);
   }
 

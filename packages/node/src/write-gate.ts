@@ -28,6 +28,7 @@ export interface WriteGateOptions {
  */
 export class WriteGate {
   private fencedBy: ClockVerdict | undefined;
+  private everMeasured = false;
   private readonly now: () => number;
 
   constructor(private readonly options: WriteGateOptions) {
@@ -39,6 +40,11 @@ export class WriteGate {
     return this.options.monitor.maxOffsetMs;
   }
 
+  /** True once a clock measurement has succeeded. */
+  get measured(): boolean {
+    return this.everMeasured;
+  }
+
   /** True while this node's clock is out of bounds. */
   get fenced(): boolean {
     return this.fencedBy !== undefined;
@@ -46,7 +52,8 @@ export class WriteGate {
 
   /** Re-reads the verdict (after each clock sample) and reports a change. */
   update(): ClockVerdict {
-    const verdict = this.options.monitor.verdict(this.now());
+    const verdict = this.options.monitor.verdict();
+    this.everMeasured ||= verdict.measured;
     const gauges = this.options.metrics?.gauges;
     gauges?.clockOffset.set(verdict.offsetMs / 1000);
     gauges?.clockFenced.set(verdict.fenced ? 1 : 0);
@@ -59,10 +66,17 @@ export class WriteGate {
 
   /**
    * Before this node stamps a write it coordinates.
-   * @throws ReplyError `UNAVAILABLE` while fenced (the client tries another node), `TIMEOUT`
+   * @throws ReplyError `UNAVAILABLE` while fenced or before the first measurement (the
+   *   client tries another node), `TIMEOUT`
    *   when the request may have waited past the write deadline
    */
   beforeStamp(): void {
+    if (!this.everMeasured) {
+      this.options.metrics?.counters.writesFenced.inc();
+      throw new ReplyError(
+        `${ErrorCode.UNAVAILABLE} this node has not measured its clock against the cluster yet: it coordinates no write until it has`,
+      );
+    }
     if (this.fencedBy) {
       this.options.metrics?.counters.writesFenced.inc();
       throw unavailableWhileFenced(this.fencedBy, this.maxOffsetMs);
