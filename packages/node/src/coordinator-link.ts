@@ -33,6 +33,8 @@ export interface CoordinatorLinkOptions {
    * also go to (the same object when no node is joining or leaving).
    */
   onRing: (ring: Ring, target: Ring, epoch: number) => void;
+  /** Told when the coordinator answers again after it could not be reached. */
+  onReconnect?: () => void;
   /** Awaited before a ring is handed to `onRing` (the node measures its clock first). */
   beforeRing?: () => Promise<void>;
 }
@@ -96,8 +98,10 @@ export class CoordinatorLink {
     try {
       if (!this.registered) await this.register();
       const reply = await this.send(['HEARTBEAT', this.options.host, this.options.port]);
-      if (this.failures > 0)
+      if (this.failures > 0) {
         this.options.logger.info(`Coordinator at ${this.address} reachable again`);
+        this.options.onReconnect?.();
+      }
       this.failures = 0;
       if (Number(reply) !== this.epoch) await this.refreshRing();
     } catch (err) {

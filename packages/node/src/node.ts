@@ -132,6 +132,9 @@ export class StorageNode implements KvNode {
       metrics: this.metrics,
       logger: this.logger,
       wallClock: options.wallClock,
+      staleAfterStallMs: options.replicaTimeoutMs,
+      // A copy that may have missed writes is synced as soon as possible.
+      onStale: () => void this.rebalancer.run(),
     });
     const { clock } = this.fence;
     this.store = new Store(options.engine ?? new MemoryEngine(), clock, options.wallClock, () =>
@@ -181,6 +184,7 @@ export class StorageNode implements KvNode {
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       logger: this.logger,
       metrics: this.metrics,
+      onRoundComplete: (startedAt) => this.fence.gate.roundCompleted(startedAt),
     });
     this.link = new CoordinatorLink({
       coordinatorHost: options.coordinator.host,
@@ -193,6 +197,7 @@ export class StorageNode implements KvNode {
       logger: this.logger,
       onRing: (read, target, epoch) => this.onRing(read, target, epoch),
       beforeRing: () => this.fence.ensureMeasured(),
+      onReconnect: () => this.fence.gate.markStale(),
     });
     this.context = {
       store: this.store,

@@ -297,6 +297,72 @@ describe('QuorumOperations under clock and deadline faults', () => {
   });
 });
 
+describe('QuorumOperations R=1 reads of a copy that may have missed writes', () => {
+  const key = Buffer.from('missed:1');
+  const record = {
+    value: Buffer.from('v'),
+    ts: WALL_MS * 2 ** LOGICAL_BITS,
+    origin: ids[1],
+    expiresAt: 0,
+  };
+
+  it('asks another replica while stale, and answers alone again after a later round', async () => {
+    const stores = replicaStores();
+    // The write reached the other two replicas while this node was cut off or paused.
+    for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, record);
+    let t = 1000;
+    const monitor = new ClockOffsetMonitor({ maxOffsetMs: 500, monotonic: () => t });
+    monitor.record('coordinator', { sentAt: WALL_MS, remoteAt: WALL_MS, receivedAt: WALL_MS });
+    let staleCalls = 0;
+    const gate = new WriteGate({
+      monitor,
+      waited: () => 0,
+      writeDeadlineMs: 2000,
+      now: () => WALL_MS,
+      monotonic: () => t,
+      onStale: () => staleCalls++,
+    });
+    gate.update();
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    expect(quorum.read(key)).toBeUndefined();
+
+    gate.markStale();
+    expect(staleCalls).toBe(1);
+    const answer = quorum.read(key);
+    expect(answer instanceof Promise).toBe(true);
+    expect((await answer)?.value?.toString()).toBe('v');
+
+    // A round that started before the node went stale does not count; one after does.
+    gate.roundCompleted(t - 1);
+    expect(gate.readsAlone).toBe(false);
+    t += 10;
+    gate.roundCompleted(t);
+    expect(gate.readsAlone).toBe(true);
+    expect(quorum.read(key) instanceof Promise).toBe(false);
+  });
+
+  it('treats a node released from its fence as stale: it refused replica writes meanwhile', () => {
+    let t = 0;
+    const monitor = new ClockOffsetMonitor({ maxOffsetMs: 500, monotonic: () => t });
+    const gate = new WriteGate({
+      monitor,
+      waited: () => 0,
+      writeDeadlineMs: 2000,
+      monotonic: () => t,
+    });
+    monitor.record('coordinator', { sentAt: 0, remoteAt: -120_000, receivedAt: 2 });
+    gate.update();
+    expect(gate.readsAlone).toBe(false);
+    t = 100;
+    monitor.record('coordinator', { sentAt: 100, remoteAt: 101, receivedAt: 102 });
+    gate.update();
+    expect(gate.fenced).toBe(false);
+    expect(gate.readsAlone).toBe(false);
+    gate.roundCompleted(101);
+    expect(gate.readsAlone).toBe(true);
+  });
+});
+
 describe('QuorumOperations R=1 reads after a ring change', () => {
   const dead = '127.0.0.1:5004';
   const self = ids[0];

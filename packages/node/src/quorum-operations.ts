@@ -208,10 +208,12 @@ export class QuorumOperations {
     const required = this.quorum(r, this.options.readQuorum, 'read');
     this.counters.quorumReads.inc();
     if (required === 1) {
-      const { unsynced, selfId } = this.options;
+      const { unsynced, selfId, gate } = this.options;
       const previous = unsynced.any ? unsynced.previousOwners(t) : undefined;
-      if (previous !== undefined && ids.includes(selfId))
-        return this.readUnsynced(key, this.askOrder(placement, ids, previous));
+      // A copy that may lack writes (a range not synced since it was gained, or a node that
+      // was fenced, cut off or paused) does not answer alone.
+      if ((previous !== undefined || !gate.readsAlone) && ids.includes(selfId))
+        return this.readUnsynced(key, this.askOrder(placement, ids, previous ?? []));
       return this.readOne(key, this.options.replicas.nearestFirst(ids), 0);
     }
     return this.readMany(key, this.options.replicas.nearestFirst(ids), required);

@@ -29,6 +29,8 @@ export interface RebalancerOptions {
   /** Where progress is counted. */
   readonly metrics: NodeMetrics;
   readonly now?: () => number;
+  /** Told when a round completed with every peer, with when it started (`now`'s clock). */
+  readonly onRoundComplete?: (startedAt: number) => void;
 }
 
 /**
@@ -211,6 +213,7 @@ export class Rebalancer {
       return;
     }
     this.markSynced(placement, startedAt);
+    this.options.onRoundComplete?.(startedAt);
     if (phase === Phase.JOINING) {
       const readyAfter = this.settledAfter(this.joiningSince ?? startedAt);
       if (startedAt < readyAfter) {
