@@ -123,20 +123,28 @@ function gateOf(
   return Object.assign(gate, { metrics });
 }
 
+/**
+ * Replicas of which the two others hold a rival record of `key`, written by a node with a
+ * larger id (so it wins the tie) at exactly the timestamp this node's frozen clock stamps
+ * next.
+ */
+async function storesWithRival(key: Buffer): Promise<Map<string, Store>> {
+  const stores = replicaStores();
+  const rival = {
+    value: Buffer.from('rival'),
+    ts: WALL_MS * 2 ** LOGICAL_BITS,
+    origin: ids[2],
+    expiresAt: 0,
+  };
+  for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+  return stores;
+}
+
 describe('QuorumOperations writes', () => {
   const key = Buffer.from('user:1');
 
   it('does not count a replica holding another origin at the same timestamp as an ack', async () => {
-    const stores = replicaStores();
-    // Another node (a larger id, so it wins the tie) wrote the key at exactly the
-    // timestamp this node's frozen clock will stamp next.
-    const rival = {
-      value: Buffer.from('rival'),
-      ts: WALL_MS * 2 ** LOGICAL_BITS,
-      origin: ids[2],
-      expiresAt: 0,
-    };
-    for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+    const stores = await storesWithRival(key);
 
     const metrics = new NodeMetrics();
     const coordinator = coordinatorAt(ids[0], stores, ids, { metrics });
@@ -245,16 +253,8 @@ describe('QuorumOperations under clock and deadline faults', () => {
   it('waits out a refused second stamp as a failed round, the first round being stored', async () => {
     jest.useFakeTimers();
     try {
-      const stores = replicaStores();
-      // Two replicas hold a rival at the very stamp this node makes first: the round is
-      // stale, and the gate refuses the second stamp (the loop stalled meanwhile).
-      const rival = {
-        value: Buffer.from('rival'),
-        ts: WALL_MS * 2 ** LOGICAL_BITS,
-        origin: ids[2],
-        expiresAt: 0,
-      };
-      for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+      // The round is stale, and the gate refuses the second stamp (the loop stalled meanwhile).
+      const stores = await storesWithRival(key);
       let calls = 0;
       const gate = gateOf({ maxOffsetMs: 500, waitedMs: () => (calls++ === 0 ? 0 : 5000) });
       const quorum = coordinatorAt(ids[0], stores, ids, { gate });
