@@ -120,6 +120,23 @@ describe('FailureDetector.check', () => {
     expect(held).toHaveLength(1);
   });
 
+  it('judges the majority among serving members: joining ones neither hold nor outvote', () => {
+    const { membership, detector } = setup();
+    const serving = ['127.0.0.1:5001', '127.0.0.1:5002', '127.0.0.1:5003'];
+    for (const id of serving) membership.register(id);
+    // Four nodes still joining (in the target ring only) stay heard on this side.
+    const joiners = ['127.0.0.1:6001', '127.0.0.1:6002', '127.0.0.1:6003', '127.0.0.1:6004'];
+    for (const id of joiners) membership.register(id, { joining: true });
+    // Two of the three serving members fall silent together: hold, whatever the joiners say.
+    for (t = 1000; t <= 20_000; t += 1000) {
+      membership.heartbeat('127.0.0.1:5001');
+      for (const id of joiners) membership.heartbeat(id);
+      expect(detector.check()).toEqual([]);
+    }
+    expect(detector.holdingBack).toBe(true);
+    expect(membership.ring.size).toBe(3);
+  });
+
   it('holds when the coordinator hears nobody, instead of emptying the ring', () => {
     const { membership, detector } = setup();
     for (const id of ['127.0.0.1:5001', '127.0.0.1:5002', '127.0.0.1:5003'])

@@ -64,19 +64,23 @@ export class FailureDetector {
    * order in which the members fell silent).
    *
    * Deaths are held back while most of the cluster fell silent together: when more than one
-   * member is **suspect** (silent for at least half the failure timeout) and the members
-   * still heard from are not a strict majority, this coordinator is more likely cut off from
+   * member of the read ring is **suspect** (silent for at least half the failure timeout)
+   * and the read-ring members still heard from are not a strict majority of it, this coordinator is more likely cut off from
    * the cluster than the cluster dead, and emptying the ring would shrink every node's view
    * of it. Members that fail one at a time are declared dead as usual.
    */
   check(): MembershipChange[] {
     const silence = this.membership.silence();
-    const suspects = silence.filter((s) => s.silentMs >= this.failureTimeoutMs / 2).length;
-    const heard = silence.length - suspects;
-    if (suspects > 1 && heard * 2 <= silence.length) {
+    // The majority is judged among the members that serve reads: joining nodes come and go
+    // in numbers that say nothing of which side of a partition this coordinator is on.
+    const serving = this.membership.ring;
+    const voters = silence.filter((s) => serving.has(s.id));
+    const suspects = voters.filter((s) => s.silentMs >= this.failureTimeoutMs / 2).length;
+    const heard = voters.length - suspects;
+    if (suspects > 1 && heard * 2 <= voters.length) {
       if (!this.holding) {
         this.holding = true;
-        this.options.onHold?.(suspects, silence.length);
+        this.options.onHold?.(suspects, voters.length);
       }
       return [];
     }

@@ -11,7 +11,7 @@ import {
 import { encodeRingReply } from '@kv/ring';
 import type { CommandContext } from './command-context';
 import { tooLarge, wrongArgs } from './errors';
-import { isLive, type StoredRecord } from './record';
+import { MAX_EXPIRES_AT, isLive, type StoredRecord } from './record';
 import { globMatcher } from './scan';
 
 const PONG = new SimpleString('PONG');
@@ -55,9 +55,15 @@ function put(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   for (let i = 3; i < args.length; i += 2) {
     const option = upper(args[i]);
     if (i + 1 >= args.length) throw wrongArgs(`option ${option} needs a value`);
-    if (option === 'EX') expiresAt = ctx.now() + integerArg(args[i + 1], 'EX seconds', 1) * 1000;
-    else if (option === 'PX') expiresAt = ctx.now() + integerArg(args[i + 1], 'PX milliseconds', 1);
-    else if (option === 'W') w = integerArg(args[i + 1], 'W', 1);
+    if (option === 'EX' || option === 'PX') {
+      // As Redis: one expiry per command, and none past what a record can carry.
+      if (expiresAt !== 0) throw wrongArgs('EX and PX cannot be given together');
+      expiresAt =
+        option === 'EX'
+          ? ctx.now() + integerArg(args[i + 1], 'EX seconds', 1) * 1000
+          : ctx.now() + integerArg(args[i + 1], 'PX milliseconds', 1);
+      if (!(expiresAt <= MAX_EXPIRES_AT)) throw wrongArgs(`invalid expire time in '${option}'`);
+    } else if (option === 'W') w = integerArg(args[i + 1], 'W', 1);
     else
       throw wrongArgs(
         `unsupported option '${args[i]?.toString() ?? ''}' (PUT key value [EX seconds|PX milliseconds] [W n])`,
@@ -78,19 +84,35 @@ function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   return found instanceof Promise ? found.then(live) : live(found);
 }
 
+/** Most keys one multi-key command may name: each is a quorum operation of its own. */
+export const MAX_KEYS_PER_COMMAND = 1024;
+
+function checkKeyCount(keys: readonly Buffer[], command: string): void {
+  if (keys.length > MAX_KEYS_PER_COMMAND)
+    throw tooLarge(
+      `${command} names ${keys.length} keys, at most ${MAX_KEYS_PER_COMMAND} per command: send them in batches`,
+    );
+}
+
 async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'W');
   if (keys.length === 0) throw wrongArgs('DELETE key [key ...] [W n]');
+  checkKeyCount(keys, 'DELETE');
   keys.forEach((k) => checkKey(k, ctx));
-  const results = await Promise.all(
+  // Every key's write settles before the answer: a failure is reported only once the
+  // other keys' writes (and their failure waits) are over.
+  const results = await Promise.allSettled(
     keys.map(async (k) => await ctx.quorum.write(k, null, 0, quorum)),
   );
-  return results.filter((r) => r.existed).length;
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.filter((r) => r.status === 'fulfilled' && r.value.existed).length;
 }
 
 async function exists(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'R');
   if (keys.length === 0) throw wrongArgs('EXISTS key [key ...] [R n]');
+  checkKeyCount(keys, 'EXISTS');
   keys.forEach((k) => checkKey(k, ctx));
   const records = await Promise.all(keys.map(async (k) => await ctx.quorum.read(k, quorum)));
   const now = ctx.now();
@@ -151,7 +173,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     aliases: ['SET'],
     reply: '`+OK` after W replicas acknowledged',
     errors:
-      '`-UNAVAILABLE k of W replicas acknowledged`; `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-WRONGARGS` for an unknown option, a bad TTL or W outside 1..N',
+      "`-UNAVAILABLE k of W replicas acknowledged` (answered once every clock is past the failed version: up to 2 × `--max-clock-offset` later), also when the key has fewer replicas than W or this node's clock is fenced (nothing written); `-TIMEOUT` when the request waited past `--write-deadline` (nothing written); `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-WRONGARGS` for an unknown option, a bad TTL or W outside 1..N",
     run: put,
   },
   GET: {
@@ -168,7 +190,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     usage: 'DELETE key [key ...] [W n]',
     aliases: ['DEL'],
     reply: 'integer: keys that held a value',
-    errors: 'as PUT',
+    errors: 'as PUT; `-TOOLARGE` for more than 1,024 keys',
     run: del,
   },
   EXISTS: {
@@ -176,7 +198,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     arity: [1, Infinity],
     usage: 'EXISTS key [key ...] [R n]',
     reply: 'integer: keys that hold a value',
-    errors: 'as GET',
+    errors: 'as GET; `-TOOLARGE` for more than 1,024 keys',
     run: exists,
   },
   PING: {

@@ -22,6 +22,10 @@ export interface ClockFenceOptions {
   readonly logger: Logger;
   /** @default Date.now */
   readonly wallClock?: () => number;
+  /** A stall (pause) longer than this marks the node's copy stale (the replica timeout). */
+  readonly staleAfterStallMs: number;
+  /** Told when the node's copy may have missed writes (see {@link WriteGate.markStale}). */
+  readonly onStale?: () => void;
 }
 
 /**
@@ -33,13 +37,20 @@ export interface ClockFenceOptions {
 export class ClockFence {
   readonly clock: HybridLogicalClock;
   readonly gate: WriteGate;
-  private readonly loop = new LoopWatch();
+  private readonly loop: LoopWatch;
   private readonly sampler: ClockSampler;
   private timer: NodeJS.Timeout | undefined;
   private sampling = false;
 
   constructor(private readonly options: ClockFenceOptions) {
     const wallClock = options.wallClock ?? Date.now;
+    // A stall longer than a replica waits means writes went elsewhere meanwhile.
+    this.loop = new LoopWatch(
+      undefined,
+      undefined,
+      () => this.gate.markStale(),
+      options.staleAfterStallMs,
+    );
     this.clock = new HybridLogicalClock(wallClock, options.maxOffsetMs);
     const monitor = new ClockOffsetMonitor({
       maxOffsetMs: options.maxOffsetMs,
@@ -52,6 +63,7 @@ export class ClockFence {
       writeDeadlineMs: options.writeDeadlineMs,
       now: wallClock,
       metrics: options.metrics,
+      onStale: options.onStale,
       onFenceChange: (verdict) => {
         const offset = `${verdict.offsetMs >= 0 ? '+' : ''}${Math.round(verdict.offsetMs)} ms`;
         if (verdict.fenced)
@@ -71,10 +83,16 @@ export class ClockFence {
     this.timer.unref();
   }
 
+  /** Stops measuring. */
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
     this.loop.stop();
+  }
+
+  /** Measures once now unless a measurement already succeeded. */
+  async ensureMeasured(): Promise<void> {
+    if (!this.gate.measured) await this.sampleOnce();
   }
 
   /** Measures the coordinator's clock and the next peer's, then re-reads the verdict. */

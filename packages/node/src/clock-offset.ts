@@ -14,7 +14,7 @@ export interface ClockSample {
 export interface OffsetEstimate {
   readonly offsetMs: number;
   readonly uncertaintyMs: number;
-  /** Our wall clock when the estimate was made (to age it). */
+  /** When the estimate was made, on the clock that ages it. */
   readonly at: number;
 }
 
@@ -28,6 +28,8 @@ export interface ClockVerdict {
   readonly sources: number;
   /** Of those, how many place this node beyond the bound. */
   readonly beyond: number;
+  /** False until a first sample was recorded: nothing is known of this clock yet. */
+  readonly measured: boolean;
 }
 
 /** Options of {@link ClockOffsetMonitor}. */
@@ -39,6 +41,12 @@ export interface ClockOffsetOptions {
    * @default 10000
    */
   readonly maxAgeMs?: number;
+  /**
+   * A monotonic clock in milliseconds that ages samples. Not the wall clock being judged:
+   * after that one steps back, old samples would look fresh.
+   * @default performance.now
+   */
+  readonly monotonic?: () => number;
 }
 
 /** Estimates one sample's offset; `undefined` for a sample that makes no sense (time ran backwards). */
@@ -68,26 +76,37 @@ export class ClockOffsetMonitor {
   private readonly bySource = new Map<string, OffsetEstimate>();
   readonly maxOffsetMs: number;
   private readonly maxAgeMs: number;
-  private last: ClockVerdict = { fenced: false, offsetMs: 0, sources: 0, beyond: 0 };
+  private readonly monotonic: () => number;
+  private last: ClockVerdict = {
+    fenced: false,
+    offsetMs: 0,
+    sources: 0,
+    beyond: 0,
+    measured: false,
+  };
 
   constructor(options: ClockOffsetOptions) {
     this.maxOffsetMs = options.maxOffsetMs;
     this.maxAgeMs = options.maxAgeMs ?? 10_000;
+    this.monotonic = options.monotonic ?? (() => performance.now());
   }
 
   /**
    * Records a sample from `source`. Of a source's recent samples, the one with the shortest
    * round trip is the most precise, so a new sample replaces the kept one only if it is
-   * more precise or the kept one has aged past half of `maxAgeMs`.
+   * more precise, the kept one has aged past half of `maxAgeMs`, or the two disagree by more
+   * than their uncertainties together (a clock stepped: the old sample is simply wrong).
    */
   record(source: string, sample: ClockSample): void {
-    const next = estimate(sample);
-    if (!next) return;
+    const measured = estimate(sample);
+    if (!measured) return;
+    const next = { ...measured, at: this.monotonic() };
     const kept = this.bySource.get(source);
     if (
       !kept ||
       next.uncertaintyMs <= kept.uncertaintyMs ||
-      next.at - kept.at > this.maxAgeMs / 2
+      next.at - kept.at > this.maxAgeMs / 2 ||
+      Math.abs(next.offsetMs - kept.offsetMs) > next.uncertaintyMs + kept.uncertaintyMs
     ) {
       this.bySource.set(source, next);
     }
@@ -99,12 +118,12 @@ export class ClockOffsetMonitor {
   }
 
   /**
-   * The verdict at `now`: fenced when a majority of the sources measured within `maxAgeMs`
+   * The verdict now: fenced when a majority of the sources measured within `maxAgeMs`
    * place this node beyond the bound. With no fresh source the last verdict stands: a node
-   * fenced and then cut off stays fenced (it cannot know that its clock recovered), and a
-   * node never measured is not fenced.
+   * fenced and then cut off stays fenced (it cannot know that its clock recovered).
    */
-  verdict(now: number): ClockVerdict {
+  verdict(): ClockVerdict {
+    const now = this.monotonic();
     const fresh = [...this.bySource.values()].filter((e) => now - e.at <= this.maxAgeMs);
     if (fresh.length === 0) return { ...this.last, sources: 0, beyond: 0 };
     const beyond = fresh.filter(
@@ -116,7 +135,13 @@ export class ClockOffsetMonitor {
       ours.length % 2 === 1
         ? (ours[mid] as number)
         : ((ours[mid - 1] as number) + (ours[mid] as number)) / 2;
-    this.last = { fenced: beyond * 2 > fresh.length, offsetMs, sources: fresh.length, beyond };
+    this.last = {
+      fenced: beyond * 2 > fresh.length,
+      offsetMs,
+      sources: fresh.length,
+      beyond,
+      measured: true,
+    };
     return this.last;
   }
 }

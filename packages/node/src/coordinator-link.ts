@@ -33,6 +33,10 @@ export interface CoordinatorLinkOptions {
    * also go to (the same object when no node is joining or leaving).
    */
   onRing: (ring: Ring, target: Ring, epoch: number) => void;
+  /** Told when the coordinator answers again after it could not be reached. */
+  onReconnect?: () => void;
+  /** Awaited before a ring is handed to `onRing` (the node measures its clock first). */
+  beforeRing?: () => Promise<void>;
 }
 
 /**
@@ -94,8 +98,10 @@ export class CoordinatorLink {
     try {
       if (!this.registered) await this.register();
       const reply = await this.send(['HEARTBEAT', this.options.host, this.options.port]);
-      if (this.failures > 0)
+      if (this.failures > 0) {
         this.options.logger.info(`Coordinator at ${this.address} reachable again`);
+        this.options.onReconnect?.();
+      }
       this.failures = 0;
       if (Number(reply) !== this.epoch) await this.refreshRing();
     } catch (err) {
@@ -160,8 +166,14 @@ export class CoordinatorLink {
 
   private async refreshRing(): Promise<void> {
     const { epoch, read, target } = decodeRingReply(await this.send(['RING']));
+    await this.options.beforeRing?.();
     this.epoch = epoch;
     this.options.onRing(read, target, epoch);
+  }
+
+  /** Sends a command to the coordinator over this link's connection (TIME, say). */
+  request(args: CommandArg[]): Promise<RespValue> {
+    return this.send(args);
   }
 
   private async send(args: CommandArg[]): Promise<RespValue> {

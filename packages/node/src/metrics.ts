@@ -17,6 +17,10 @@ export const COUNTERS = {
     name: 'kv_quorum_reads_unavailable_total',
     help: 'Coordinated reads answered UNAVAILABLE (too few replicas answered).',
   },
+  unsyncedReads: {
+    name: 'kv_unsynced_reads_total',
+    help: 'R=1 reads of a range this node had not synced yet, also asked of another replica.',
+  },
   replicaFailures: {
     name: 'kv_replica_failures_total',
     help: 'Replica requests that failed or could not be sent.',
@@ -89,6 +93,10 @@ export const GAUGES = {
   lastSyncRoundRepairs: {
     name: 'kv_sync_last_round_records',
     help: 'Records the last sync round stored.',
+  },
+  unsyncedRanges: {
+    name: 'kv_unsynced_ranges',
+    help: 'Token ranges this node gained and has not synced yet.',
   },
   hintsPending: { name: 'kv_hints_pending', help: 'Writes kept for unreachable replicas.' },
   hintsPendingBytes: {

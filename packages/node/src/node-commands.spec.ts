@@ -45,7 +45,7 @@ describe('node commands', () => {
     expect(help('help', 'del')).toEqual([
       'DELETE key [key ...] [W n]  (client; alias DEL)',
       'reply: integer: keys that held a value',
-      'errors: as PUT',
+      'errors: as PUT; -TOOLARGE for more than 1,024 keys',
     ]);
     // Names answered: the table's, the aliases SET and DEL, then HELP and COMMAND.
     expect(help('COMMAND', 'COUNT')).toBe(Object.keys(NODE_COMMANDS).length + 2 + 2);

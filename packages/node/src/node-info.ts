@@ -1,7 +1,7 @@
 import type { InfoSection } from './info';
+import type { Phase, RingEpoch } from '@kv/ring';
 import type { NodeMetrics } from './metrics';
 import type { ResolvedNodeOptions } from './node-options';
-import type { Phase, Placement } from './placement';
 import type { Store } from './store';
 
 /** What INFO reports on, read when INFO is asked. */
@@ -11,7 +11,7 @@ export interface NodeInfoSources {
   readonly startedAt: number;
   readonly options: ResolvedNodeOptions;
   readonly store: Store;
-  readonly placement: Placement | undefined;
+  readonly placement: RingEpoch | undefined;
   readonly connectedClients: number;
   readonly coordinatorConnected: boolean;
   readonly metrics: NodeMetrics;
@@ -91,6 +91,8 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         phase: s.phase,
         sync_peers_pending: gauges.syncPeersPending.value,
         handoff_pending: gauges.handoffPending.value,
+        unsynced_ranges: gauges.unsyncedRanges.value,
+        unsynced_reads: counters.unsyncedReads.value,
         keys_received: counters.recordsReceived.value,
         bytes_received: counters.bytesReceived.value,
         keys_sent: counters.recordsSent.value,

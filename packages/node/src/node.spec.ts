@@ -151,6 +151,36 @@ describe('storage node in a cluster', () => {
     expect(c.nodes[0]?.store.read(Buffer.from('k'.repeat(17)))).toBeUndefined();
   });
 
+  it('refuses expiries past what a record holds, and multi-key commands past their limit', async () => {
+    cluster = await startCluster(3);
+    const c = cluster;
+    const errorOf = (args: (string | number | Buffer)[]) =>
+      c.send(0, args).then(
+        () => 'no error',
+        (e: Error) => e.message,
+      );
+    for (const [option, value] of [
+      ['PX', '281474976710656'],
+      ['EX', '999999999999999'],
+    ])
+      expect(await errorOf(['PUT', 'ttl', 'v', option as string, value as string])).toBe(
+        `WRONGARGS invalid expire time in '${option}'`,
+      );
+    expect(await errorOf(['PUT', 'ttl', 'v', 'EX', '10', 'PX', '100'])).toBe(
+      'WRONGARGS EX and PX cannot be given together',
+    );
+    expect(await errorOf(['REPLICATE', 'ttl', 1, 'a:1', 2 ** 48, 'v'])).toBe(
+      'WRONGARGS expiresAt must be an integer from 0 to 281474976710655',
+    );
+    const many = Array.from({ length: 1025 }, (_, i) => `k${i}`);
+    for (const command of ['DEL', 'EXISTS'])
+      expect(await errorOf([command, ...many])).toBe(
+        `TOOLARGE ${command === 'DEL' ? 'DELETE' : 'EXISTS'} names 1025 keys, at most 1024 per command: send them in batches`,
+      );
+    expect(await c.send(0, ['EXISTS', ...many.slice(0, 1024)])).toBe(0);
+    for (const node of c.nodes) expect(node.store.read(Buffer.from('ttl'))).toBeUndefined();
+  });
+
   it('understands inline commands as redis-cli and nc send them', async () => {
     cluster = await startCluster(3);
     const socket = connect({ port: (cluster.nodes[0] as KvNode).port, host: '127.0.0.1' });

@@ -5,7 +5,7 @@ import {
   type RespServer,
   type ServerConnection,
 } from '@kv/protocol';
-import type { Ring } from '@kv/ring';
+import { type Ring, Phase, RingEpoch } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
@@ -24,7 +24,6 @@ import {
   type NodeOptions,
   type ResolvedNodeOptions,
 } from './node-options';
-import { Phase, Placement } from './placement';
 import { Rebalancer } from './rebalancer';
 import { PeerClient } from './peer-client';
 import { QuorumOperations } from './quorum-operations';
@@ -34,6 +33,7 @@ import { Store } from './store';
 import { CoOwnedDigests } from './sync-source';
 import { Syncer } from './syncer';
 import { Throttle } from './throttle';
+import { UnsyncedRanges } from './unsynced-ranges';
 
 export type { NodeOptions };
 
@@ -47,7 +47,7 @@ export interface KvNode {
   /** The ring this node routes reads with, once it has one. */
   readonly ring: Ring | undefined;
   /** The current placement (read and target rings), once it has one. */
-  readonly placement: Placement | undefined;
+  readonly placement: RingEpoch | undefined;
   /** Local data (for inspection). */
   readonly store: Store;
   /** This node's metrics, in a registry of its own. */
@@ -93,7 +93,7 @@ export class StorageNode implements KvNode {
   private readonly link: CoordinatorLink;
   private readonly fence: ClockFence;
   private readonly context: CommandContext;
-  private current: Placement | undefined;
+  private current: RingEpoch | undefined;
   private ringJson: { epoch: number; json: string; target?: string } | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -119,16 +119,22 @@ export class StorageNode implements KvNode {
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
     });
+    const coordinator = `${options.coordinator.host}:${options.coordinator.port}`;
     this.fence = new ClockFence({
       maxOffsetMs: options.maxClockOffsetMs,
       writeDeadlineMs: options.writeDeadlineMs,
       intervalMs: options.heartbeatIntervalMs,
-      coordinator: `${options.coordinator.host}:${options.coordinator.port}`,
+      coordinator,
       peers: () => this.current?.members().filter((id) => id !== this.id) ?? [],
-      send: (target, args) => this.peers.send(target, args),
+      // The coordinator over the link's own connection, peers over the replication pool.
+      send: (target, args) =>
+        target === coordinator ? this.link.request(args) : this.peers.send(target, args),
       metrics: this.metrics,
       logger: this.logger,
       wallClock: options.wallClock,
+      staleAfterStallMs: options.replicaTimeoutMs,
+      // A copy that may have missed writes is synced as soon as possible.
+      onStale: () => void this.rebalancer.run(),
     });
     const { clock } = this.fence;
     this.store = new Store(options.engine ?? new MemoryEngine(), clock, options.wallClock, () =>
@@ -146,6 +152,7 @@ export class StorageNode implements KvNode {
     });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers);
+    const unsynced = new UnsyncedRanges(this.id);
     this.requests = new QuorumOperations({
       selfId: this.id,
       replicas: new Replicas(this.id, this.store, replicationPeers, clock),
@@ -156,6 +163,7 @@ export class StorageNode implements KvNode {
       readQuorum: options.readQuorum,
       metrics: this.metrics,
       gate: this.fence.gate,
+      unsynced,
     });
     this.rebalancer = new Rebalancer({
       selfId: this.id,
@@ -170,11 +178,13 @@ export class StorageNode implements KvNode {
       hints: this.hints,
       replicationPeers,
       placement: () => this.current,
+      unsynced,
       ready: () => this.link.ready(),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       logger: this.logger,
       metrics: this.metrics,
+      onRoundComplete: (startedAt) => this.fence.gate.roundCompleted(startedAt),
     });
     this.link = new CoordinatorLink({
       coordinatorHost: options.coordinator.host,
@@ -186,6 +196,8 @@ export class StorageNode implements KvNode {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       logger: this.logger,
       onRing: (read, target, epoch) => this.onRing(read, target, epoch),
+      beforeRing: () => this.fence.ensureMeasured(),
+      onReconnect: () => this.fence.gate.markStale(),
     });
     this.context = {
       store: this.store,
@@ -245,7 +257,7 @@ export class StorageNode implements KvNode {
   }
 
   /** The current placement (read and target rings), once it has one. */
-  get placement(): Placement | undefined {
+  get placement(): RingEpoch | undefined {
     return this.current;
   }
 
@@ -269,8 +281,10 @@ export class StorageNode implements KvNode {
     }, this.options.purgeIntervalMs);
     this.purgeTimer.unref();
     this.logger.info(`Started on ${this.host}:${this.port}`);
-    await this.link.start();
+    // The clock is measured (against the coordinator, the only member known yet) before the
+    // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();
+    await this.link.start();
   }
 
   /** Stop order: the reverse of start, after handing data off when leaving. */
@@ -289,7 +303,7 @@ export class StorageNode implements KvNode {
 
   private onRing(read: Ring, target: Ring, epoch: number): void {
     const previous = this.current;
-    const placement = new Placement(
+    const placement = new RingEpoch(
       epoch,
       read,
       target,

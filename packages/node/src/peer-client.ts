@@ -1,4 +1,4 @@
-import type { ConnectionPool } from '@kv/protocol';
+import { ReplyError, type ConnectionPool } from '@kv/protocol';
 import { Digest, encodeBuckets } from './digest';
 import type { StoredRecord } from './record';
 import {
@@ -50,7 +50,7 @@ export class PeerClient {
   async digest(peer: string, requester: string, epoch: number): Promise<Digest> {
     const reply = await this.pool.send(peer, [SyncCommand.digest, requester, epoch]);
     const digest = Buffer.isBuffer(reply) ? Digest.decode(reply) : undefined;
-    if (!digest) throw new Error(`malformed SYNC_DIGEST reply from ${peer}`);
+    if (!digest) throw new ReplyError(`ERR malformed SYNC_DIGEST reply from ${peer}`);
     return digest;
   }
 

@@ -1,7 +1,7 @@
 import { ErrorCode, ReplyError, Scope, type CommandTable } from '@kv/protocol';
+import type { RingEpoch } from '@kv/ring';
 import { decodeBuckets } from './digest';
 import { wrongArgs } from './errors';
-import type { Placement } from './placement';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
 import type { Store } from './store';
 import {
@@ -18,7 +18,7 @@ import { coOwnedKeys, type CoOwnedDigests } from './sync-source';
 export interface PeerContext {
   readonly selfId: string;
   readonly store: Store;
-  placement(): Placement | undefined;
+  placement(): RingEpoch | undefined;
   /** This node's co-owned digests, shared with its own sync rounds. */
   readonly digests: CoOwnedDigests;
   /** Throws a `CLOCKSKEW` reply while this node's clock is out of bounds. */
@@ -26,7 +26,7 @@ export interface PeerContext {
 }
 
 /** The placement at `epoch`, or `-UNAVAILABLE` naming this node's epoch. */
-function placementAt(ctx: PeerContext, epoch: number): Placement {
+function placementAt(ctx: PeerContext, epoch: number): RingEpoch {
   const placement = ctx.placement();
   if (!placement || placement.epoch !== epoch)
     throw new ReplyError(
@@ -36,7 +36,7 @@ function placementAt(ctx: PeerContext, epoch: number): Placement {
 }
 
 /** Fails if the ring moved on while a pass ran: its owners would be mixed. */
-function stillAt(ctx: PeerContext, placement: Placement): void {
+function stillAt(ctx: PeerContext, placement: RingEpoch): void {
   if (ctx.placement() !== placement) placementAt(ctx, placement.epoch);
 }
 

@@ -8,19 +8,20 @@ import {
   type Reply,
   type RespValue,
 } from '@kv/protocol';
-import { Ring } from '@kv/ring';
+import { Ring, RingEpoch } from '@kv/ring';
 import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
 import { NodeMetrics } from './metrics';
-import { Placement } from './placement';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
 import { PeerClient } from './peer-client';
 import { ClockOffsetMonitor } from './clock-offset';
 import { QuorumOperations } from './quorum-operations';
 import { WriteGate } from './write-gate';
 import { Replicas } from './replica';
+import type { StoredRecord } from './record';
 import { Store } from './store';
+import { UnsyncedRanges } from './unsynced-ranges';
 
 // Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
 // through a pool that calls it directly (no sockets, no timers).
@@ -69,11 +70,14 @@ function coordinatorAt(
     down?: ReadonlySet<string>;
     metrics?: NodeMetrics;
     gate?: WriteGate;
+    clock?: HybridLogicalClock;
+    placement?: RingEpoch;
+    unsynced?: UnsyncedRanges;
   } = {},
 ): QuorumOperations {
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
-  const placement = new Placement(1, ring, ring);
-  const clock = new HybridLogicalClock(() => WALL_MS);
+  const placement = options.placement ?? new RingEpoch(1, ring, ring);
+  const clock = options.clock ?? new HybridLogicalClock(() => WALL_MS);
   const peers = new PeerClient(poolOf(stores, options.down));
   return new QuorumOperations({
     selfId,
@@ -85,6 +89,7 @@ function coordinatorAt(
     readQuorum: 1,
     metrics: options.metrics ?? new NodeMetrics(),
     gate: options.gate ?? gateOf(),
+    unsynced: options.unsynced ?? new UnsyncedRanges(selfId),
   });
 }
 
@@ -92,15 +97,24 @@ function coordinatorAt(
  * A gate with a 5 ms bound (failed writes answer 10 ms after their stamp), whose clock
  * samples say this node is `offsetMs` off, and whose requests waited `waitedMs`.
  */
-function gateOf(options: { offsetMs?: number; waitedMs?: number; maxOffsetMs?: number } = {}) {
+function gateOf(
+  options: {
+    offsetMs?: number;
+    waitedMs?: number | (() => number);
+    maxOffsetMs?: number;
+    unmeasured?: boolean;
+  } = {},
+) {
   const monitor = new ClockOffsetMonitor({ maxOffsetMs: options.maxOffsetMs ?? 5 });
   const metrics = new NodeMetrics();
   const others = WALL_MS - (options.offsetMs ?? 0);
-  for (const source of ['coordinator', ids[1], ids[2]])
-    monitor.record(source, { sentAt: WALL_MS, remoteAt: others, receivedAt: WALL_MS });
+  if (!options.unmeasured)
+    for (const source of ['coordinator', ids[1], ids[2]])
+      monitor.record(source, { sentAt: WALL_MS, remoteAt: others, receivedAt: WALL_MS });
+  const waited = options.waitedMs ?? 0;
   const gate = new WriteGate({
     monitor,
-    waited: () => options.waitedMs ?? 0,
+    waited: typeof waited === 'number' ? () => waited : waited,
     writeDeadlineMs: 2000,
     now: () => WALL_MS,
     metrics,
@@ -109,20 +123,28 @@ function gateOf(options: { offsetMs?: number; waitedMs?: number; maxOffsetMs?: n
   return Object.assign(gate, { metrics });
 }
 
+/**
+ * Replicas of which the two others hold a rival record of `key`, written by a node with a
+ * larger id (so it wins the tie) at exactly the timestamp this node's frozen clock stamps
+ * next.
+ */
+async function storesWithRival(key: Buffer): Promise<Map<string, Store>> {
+  const stores = replicaStores();
+  const rival = {
+    value: Buffer.from('rival'),
+    ts: WALL_MS * 2 ** LOGICAL_BITS,
+    origin: ids[2],
+    expiresAt: 0,
+  };
+  for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+  return stores;
+}
+
 describe('QuorumOperations writes', () => {
   const key = Buffer.from('user:1');
 
   it('does not count a replica holding another origin at the same timestamp as an ack', async () => {
-    const stores = replicaStores();
-    // Another node (a larger id, so it wins the tie) wrote the key at exactly the
-    // timestamp this node's frozen clock will stamp next.
-    const rival = {
-      value: Buffer.from('rival'),
-      ts: WALL_MS * 2 ** LOGICAL_BITS,
-      origin: ids[2],
-      expiresAt: 0,
-    };
-    for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, rival);
+    const stores = await storesWithRival(key);
 
     const metrics = new NodeMetrics();
     const coordinator = coordinatorAt(ids[0], stores, ids, { metrics });
@@ -206,6 +228,51 @@ describe('QuorumOperations under clock and deadline faults', () => {
     expect(gate.metrics.counters.writeDeadlinesMissed.value).toBe(1);
   });
 
+  it('stamps nothing before this node has measured its clock', () => {
+    const stores = replicaStores();
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate: gateOf({ unmeasured: true }) });
+    expect(() => quorum.write(key, Buffer.from('v'), 0)).toThrow(
+      /^UNAVAILABLE this node has not measured its clock against the cluster yet/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).read(key)).toBeUndefined();
+  });
+
+  it('sends nothing when its wall clock stepped back behind the versions it made', async () => {
+    const stores = replicaStores();
+    let wall = WALL_MS;
+    const clock = new HybridLogicalClock(() => wall, 500);
+    const quorum = coordinatorAt(ids[0], stores, ids, { clock });
+    await quorum.write(key, Buffer.from('before'), 0);
+    wall = WALL_MS - 60_000;
+    expect(() => quorum.write(key, Buffer.from('after'), 0)).toThrow(
+      /^UNAVAILABLE this node's clock is 60000 ms behind the versions it already made/,
+    );
+    for (const id of ids) expect((stores.get(id) as Store).value(key)?.toString()).toBe('before');
+  });
+
+  it('waits out a refused second stamp as a failed round, the first round being stored', async () => {
+    jest.useFakeTimers();
+    try {
+      // The round is stale, and the gate refuses the second stamp (the loop stalled meanwhile).
+      const stores = await storesWithRival(key);
+      let calls = 0;
+      const gate = gateOf({ maxOffsetMs: 500, waitedMs: () => (calls++ === 0 ? 0 : 5000) });
+      const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+      let outcome = 'pending';
+      Promise.resolve(quorum.write(key, Buffer.from('mine'), 0)).then(
+        () => (outcome = 'ok'),
+        (err: Error) => (outcome = err.message),
+      );
+      await jest.advanceTimersByTimeAsync(999);
+      expect(outcome).toBe('pending');
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outcome).toMatch(/^TIMEOUT the request may have waited 5000 ms/);
+      expect((stores.get(ids[0]) as Store).value(key)?.toString()).toBe('mine');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('reports a failed write only once every clock in bounds is past its stamp', async () => {
     jest.useFakeTimers();
     try {
@@ -227,5 +294,182 @@ describe('QuorumOperations under clock and deadline faults', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('QuorumOperations R=1 reads of a copy that may have missed writes', () => {
+  const key = Buffer.from('missed:1');
+  const record = {
+    value: Buffer.from('v'),
+    ts: WALL_MS * 2 ** LOGICAL_BITS,
+    origin: ids[1],
+    expiresAt: 0,
+  };
+
+  it('asks another replica while stale, and answers alone again after a later round', async () => {
+    const stores = replicaStores();
+    // The write reached the other two replicas while this node was cut off or paused.
+    for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, record);
+    let t = 1000;
+    const monitor = new ClockOffsetMonitor({ maxOffsetMs: 500, monotonic: () => t });
+    monitor.record('coordinator', { sentAt: WALL_MS, remoteAt: WALL_MS, receivedAt: WALL_MS });
+    let staleCalls = 0;
+    const gate = new WriteGate({
+      monitor,
+      waited: () => 0,
+      writeDeadlineMs: 2000,
+      now: () => WALL_MS,
+      monotonic: () => t,
+      onStale: () => staleCalls++,
+    });
+    gate.update();
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    expect(quorum.read(key)).toBeUndefined();
+
+    gate.markStale();
+    expect(staleCalls).toBe(1);
+    const answer = quorum.read(key);
+    expect(answer instanceof Promise).toBe(true);
+    expect((await answer)?.value?.toString()).toBe('v');
+
+    // A round that started before the node went stale does not count; one after does.
+    gate.roundCompleted(t - 1);
+    expect(gate.readsAlone).toBe(false);
+    t += 10;
+    gate.roundCompleted(t);
+    expect(gate.readsAlone).toBe(true);
+    expect(quorum.read(key) instanceof Promise).toBe(false);
+  });
+
+  it('treats a node released from its fence as stale: it refused replica writes meanwhile', () => {
+    let t = 0;
+    const monitor = new ClockOffsetMonitor({ maxOffsetMs: 500, monotonic: () => t });
+    const gate = new WriteGate({
+      monitor,
+      waited: () => 0,
+      writeDeadlineMs: 2000,
+      monotonic: () => t,
+    });
+    monitor.record('coordinator', { sentAt: 0, remoteAt: -120_000, receivedAt: 2 });
+    gate.update();
+    expect(gate.readsAlone).toBe(false);
+    t = 100;
+    monitor.record('coordinator', { sentAt: 100, remoteAt: 101, receivedAt: 102 });
+    gate.update();
+    expect(gate.fenced).toBe(false);
+    expect(gate.readsAlone).toBe(false);
+    gate.roundCompleted(101);
+    expect(gate.readsAlone).toBe(true);
+  });
+});
+
+describe('QuorumOperations R=1 reads after a ring change', () => {
+  const dead = '127.0.0.1:5004';
+  const self = ids[0];
+  const all = [...ids, dead];
+  const ringOf = (members: readonly string[]): Ring =>
+    new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+  const before = new RingEpoch(1, ringOf(all));
+  const after = new RingEpoch(2, ringOf(ids));
+  // A key this node gains when `dead` is removed: the other three held it.
+  const key = Buffer.from(
+    Array.from({ length: 100 }, (_, i) => `gained:${i}`).find(
+      (k) => !before.readReplicas(k).includes(self),
+    ) as string,
+  );
+  const record = {
+    value: Buffer.from('v'),
+    ts: WALL_MS * 2 ** LOGICAL_BITS,
+    origin: ids[1],
+    expiresAt: 0,
+  };
+
+  function storesWith(holders: readonly string[]): Map<string, Store> {
+    const stores = new Map(
+      all.map((id) => [id, new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS))]),
+    );
+    for (const id of holders) void (stores.get(id) as Store).apply(key, record);
+    return stores;
+  }
+
+  function afterDeath(): UnsyncedRanges {
+    const unsynced = new UnsyncedRanges(self);
+    unsynced.update(before);
+    unsynced.synced(before);
+    unsynced.update(after);
+    return unsynced;
+  }
+
+  it('answers a settled key from its own copy, at once', () => {
+    const stores = storesWith([self]);
+    const quorum = coordinatorAt(self, stores, ids, { placement: after, unsynced: afterDeath() });
+    const owned = Array.from({ length: 100 }, (_, i) => Buffer.from(`owned:${i}`)).find((k) =>
+      before.readReplicas(k).includes(self),
+    ) as Buffer;
+    void (stores.get(self) as Store).apply(owned, record);
+    const answer = quorum.read(owned);
+    expect(answer instanceof Promise).toBe(false);
+    expect((answer as StoredRecord | undefined)?.value?.toString()).toBe('v');
+  });
+
+  it('asks a previous owner for a key of a gained range it lacks, until its round completes', async () => {
+    const stores = storesWith([ids[1], ids[2]]);
+    const unsynced = afterDeath();
+    const metrics = new NodeMetrics();
+    const quorum = coordinatorAt(self, stores, ids, {
+      placement: after,
+      unsynced,
+      metrics,
+      down: new Set([dead]),
+    });
+    const answer = quorum.read(key);
+    expect(answer instanceof Promise).toBe(true);
+    expect((await answer)?.value?.toString()).toBe('v');
+    expect(metrics.counters.unsyncedReads.value).toBe(1);
+
+    // The round pulls the key, and this node answers alone again.
+    await (stores.get(self) as Store).apply(key, record);
+    expect(unsynced.synced(after)).toBe(false);
+    const settled = quorum.read(key);
+    expect(settled instanceof Promise).toBe(false);
+    expect((settled as StoredRecord | undefined)?.value?.toString()).toBe('v');
+  });
+
+  it('does not see a write dispatched after it, as in a pipeline', async () => {
+    const stores = storesWith([self, ids[1], ids[2]]);
+    const quorum = coordinatorAt(self, stores, ids, { placement: after, unsynced: afterDeath() });
+    const read = quorum.read(key);
+    const deleted = quorum.write(key, null, 0);
+    expect((await read)?.value?.toString()).toBe('v');
+    await deleted;
+    expect(stores.get(ids[1])?.read(key)?.value).toBeNull();
+  });
+
+  it('keeps the newer of its own copy and the remote answer', async () => {
+    const stores = storesWith([ids[1]]);
+    const newer = { ...record, value: Buffer.from('newer'), ts: record.ts + 1, origin: self };
+    await (stores.get(self) as Store).apply(key, newer);
+    const quorum = coordinatorAt(self, stores, ids, { placement: after, unsynced: afterDeath() });
+    expect((await quorum.read(key))?.value?.toString()).toBe('newer');
+  });
+
+  it('alone in the read ring, asks previous owners that left it, else answers from its copy', async () => {
+    // The first node to register again after the coordinator lost contact with all.
+    const alone = new RingEpoch(9, ringOf([self]));
+    const unsynced = new UnsyncedRanges(self);
+    unsynced.update(before);
+    unsynced.synced(before);
+    unsynced.update(alone);
+    // A round with nobody to pull from syncs nothing.
+    expect(unsynced.synced(alone)).toBe(true);
+    const stores = storesWith([ids[1], ids[2], dead]);
+    const up = coordinatorAt(self, stores, [self], { placement: alone, unsynced });
+    expect((await up.read(key))?.value?.toString()).toBe('v');
+    const cutOff = coordinatorAt(self, stores, [self], {
+      placement: alone,
+      unsynced,
+      down: new Set(all.filter((id) => id !== self)),
+    });
+    expect(await cutOff.read(key)).toBeUndefined();
   });
 });

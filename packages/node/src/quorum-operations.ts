@@ -1,12 +1,13 @@
 import { ReplyError } from '@kv/protocol';
+import { Phase, token, type RingEpoch } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
 import type { HybridLogicalClock } from './hlc';
 import type { NodeMetrics } from './metrics';
-import type { Placement } from './placement';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
+import type { UnsyncedRanges } from './unsynced-ranges';
 import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
 
@@ -18,7 +19,7 @@ export interface QuorumOperationsOptions {
   replicas: Replicas;
   clock: HybridLogicalClock;
   /** The current placement, or undefined before the coordinator has been reached. */
-  placement: () => Placement | undefined;
+  placement: () => RingEpoch | undefined;
   /** Where writes a replica missed wait for it. */
   hints: HintStore;
   /** Acknowledgements a write waits for. */
@@ -29,6 +30,8 @@ export interface QuorumOperationsOptions {
   metrics: NodeMetrics;
   /** Whether this node may stamp a write now (clock in bounds, request not too old). */
   gate: WriteGate;
+  /** The ranges this node owns without a synced copy yet, for the current placement. */
+  unsynced: UnsyncedRanges;
 }
 
 /**
@@ -45,7 +48,7 @@ export class QuorumOperations {
     this.counters = options.metrics.counters;
   }
 
-  private currentPlacement(): Placement {
+  private currentPlacement(): RingEpoch {
     const placement = this.options.placement();
     if (!placement || placement.read.size === 0)
       throw unavailable('no ring yet: this node has not reached the coordinator');
@@ -96,8 +99,18 @@ export class QuorumOperations {
 
   /** A new version of the record, if this node may stamp one now (see {@link WriteGate}). */
   private version(value: Buffer | null, expiresAt: number): StoredRecord {
-    this.options.gate.beforeStamp();
-    return { value, ts: this.options.clock.now(), origin: this.options.selfId, expiresAt };
+    const { gate, clock } = this.options;
+    gate.beforeStamp();
+    const ts = clock.now();
+    // After the wall clock stepped back, the hybrid clock runs ahead of it: a stamp its own
+    // store and every other would refuse. Refused before anything is sent.
+    if (!clock.admits(ts)) {
+      this.counters.writesFenced.inc();
+      throw unavailable(
+        `this node's clock is ${clock.aheadMs(ts)} ms behind the versions it already made (it stepped back): it coordinates no write until it catches up`,
+      );
+    }
+    return { value, ts, origin: this.options.selfId, expiresAt };
   }
 
   /**
@@ -116,22 +129,37 @@ export class QuorumOperations {
     if (round.staleTs > 0) {
       this.options.clock.observe(round.staleTs);
       this.counters.versionRetries.inc();
-      round = await this.replicate(key, this.version(value, expiresAt), ids, required);
+      let again: StoredRecord;
+      try {
+        again = this.version(value, expiresAt);
+      } catch (err) {
+        // Refused a second stamp: the first round's copies and hints exist all the same,
+        // so the refusal waits as a failed round does.
+        await this.failureWait(round.record.ts);
+        throw err;
+      }
+      round = await this.replicate(key, again, ids, required);
     }
     return this.conclude(round);
   }
 
+  /** Until this node's clock is twice the bound past `ts` (see {@link conclude}). */
+  private async failureWait(ts: number): Promise<void> {
+    const wait = this.options.gate.failureWaitMs(ts);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
   /**
    * The answer to a decided round. A failed write may already be stored on the replicas
-   * that acknowledged it (or kept as a hint), and spread from there later: the failure is reported only once
-   * every node's clock is past its stamp, so a write the client sends next wins over it.
+   * that acknowledged it (or kept as a hint), and spread from there later: the failure is
+   * reported only once every node's clock is past its stamp, so a write the client sends
+   * next wins over it.
    */
   private async conclude(round: WriteRound): Promise<{ existed: boolean }> {
     if (round.reached) return { existed: round.existed };
     this.counters.writesUnavailable.inc();
     // Even with no acknowledgement the write may live on as a hint for an unreachable replica.
-    const wait = this.options.gate.failureWaitMs(round.record.ts);
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await this.failureWait(round.record.ts);
     throw unavailable(`${round.acknowledged} of ${round.required} replicas acknowledged`);
   }
 
@@ -168,16 +196,27 @@ export class QuorumOperations {
 
   /**
    * Reads the newest record of `key` among `r` replicas (tombstones and expired records
-   * included; the caller decides what is live).
+   * included; the caller decides what is live). With R=1 this node's own copy answers
+   * alone, at once, unless this node has not synced the key's range since it gained it:
+   * then the first other replica to answer (see {@link readUnsynced}) is asked as well.
    * @throws ReplyError `UNAVAILABLE k of r replicas answered`
    */
   read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
-    const ids = this.currentPlacement().readReplicas(key);
+    const placement = this.currentPlacement();
+    const t = token(key);
+    const ids = placement.readOwnersOfToken(t);
     const required = this.quorum(r, this.options.readQuorum, 'read');
     this.counters.quorumReads.inc();
-    const replicas = this.options.replicas.nearestFirst(ids);
-    if (required === 1) return this.readOne(key, replicas, 0);
-    return this.readMany(key, replicas, required);
+    if (required === 1) {
+      const { unsynced, selfId, gate } = this.options;
+      const previous = unsynced.any ? unsynced.previousOwners(t) : undefined;
+      // A copy that may lack writes (a range not synced since it was gained, or a node that
+      // was fenced, cut off or paused) does not answer alone.
+      if ((previous !== undefined || !gate.readsAlone) && ids.includes(selfId))
+        return this.readUnsynced(key, this.askOrder(placement, ids, previous ?? []));
+      return this.readOne(key, this.options.replicas.nearestFirst(ids), 0);
+    }
+    return this.readMany(key, this.options.replicas.nearestFirst(ids), required);
   }
 
   /** R=1: the nearest replica that answers (at once when it is this node's own copy). */
@@ -198,6 +237,57 @@ export class QuorumOperations {
       this.counters.replicaFailures.inc();
       return this.readOne(key, replicas, from + 1);
     });
+  }
+
+  /**
+   * Who to ask for a key of a range this node has not synced: its previous owners still in
+   * the ring (they hold its data), then the other read replicas, then previous owners that
+   * left the ring (a node the coordinator lost contact with may still be up and hold it).
+   * Reachable ones first, each group in preference order; this node is not among them.
+   */
+  private askOrder(
+    placement: RingEpoch,
+    ids: readonly string[],
+    previous: readonly string[],
+  ): Replica[] {
+    const order: string[] = [];
+    for (const id of previous) if (placement.phaseOf(id) !== Phase.OUTSIDE) order.push(id);
+    for (const id of ids) if (id !== this.options.selfId && !order.includes(id)) order.push(id);
+    for (const id of previous) if (!order.includes(id)) order.push(id);
+    return this.options.replicas.nearestFirst(order);
+  }
+
+  /**
+   * R=1 on a range this node has not synced: the newer of its own copy and the first answer
+   * of `others`, asked one after the other. When none answers, its own copy alone: a read
+   * that may miss a write is better than no read while every other replica is down.
+   */
+  private readUnsynced(key: Buffer, others: readonly Replica[]): Promise<StoredRecord | undefined> {
+    this.counters.unsyncedReads.inc();
+    // Both copies are asked now, before the next request of a pipeline is dispatched: a
+    // write the client sent after this read must not show in its answer.
+    const own = this.options.replicas.of(this.options.selfId).fetch(key);
+    return Promise.all([own, this.firstAnswer(key, others, 0)]).then(([mine, theirs]) =>
+      theirs === undefined ? mine : newest([mine, theirs.record]),
+    );
+  }
+
+  /** What the first of `replicas` (from `from` on) to answer holds; undefined if none answers. */
+  private firstAnswer(
+    key: Buffer,
+    replicas: readonly Replica[],
+    from: number,
+  ): Promise<{ record: StoredRecord | undefined } | undefined> {
+    const replica = replicas[from];
+    if (!replica) return Promise.resolve(undefined);
+    return new Promise<StoredRecord | undefined>((resolve) => resolve(replica.fetch(key))).then(
+      (record) => ({ record }),
+      () => {
+        // A refusal (another epoch, a clock out of bounds) is no answer either: ask the next.
+        this.counters.replicaFailures.inc();
+        return this.firstAnswer(key, replicas, from + 1);
+      },
+    );
   }
 
   /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */

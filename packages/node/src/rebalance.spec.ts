@@ -125,6 +125,43 @@ describe('data follows the ring', () => {
   });
 });
 
+describe('reads after a node dies', () => {
+  it('never miss an acknowledged write through any survivor while owners change', async () => {
+    const c = (cluster = await startCluster(
+      4,
+      { antiEntropyIntervalMs: 0 },
+      { failureTimeoutMs: 300 },
+    ));
+    await writeAll(c, 0, 2);
+    const dead = c.nodes[3] as KvNode;
+    const epoch = dead.placement?.epoch ?? 0;
+    await dead.close({ leave: false });
+    const live = c.nodes.slice(0, 3);
+    const missed: string[] = [];
+    const readAll = async (): Promise<void> => {
+      for (let i = 0; i < live.length; i++) {
+        const values = await Promise.all(keys.map((k) => c.send(i, ['GET', k])));
+        values.forEach((v, j) => v === null && missed.push(`${keys[j]} via ${live[i]?.id}`));
+      }
+    };
+    // From the death, through the ring change, until every survivor synced what it gained.
+    const until = Date.now() + 20_000;
+    let unsynced = 0;
+    for (;;) {
+      await readAll();
+      const changed = live.every((n) => (n.placement?.epoch ?? 0) > epoch && n.ring?.size === 3);
+      unsynced = 0;
+      for (const n of live) unsynced += await info(n, c, 'unsynced_ranges');
+      if ((changed && unsynced === 0) || Date.now() > until) break;
+    }
+    expect(missed).toEqual([]);
+    expect(unsynced).toBe(0);
+    let asked = 0;
+    for (const n of live) asked += await info(n, c, 'unsynced_reads');
+    expect(asked).toBeGreaterThan(0);
+  });
+});
+
 describe('SCAN and DBSIZE', () => {
   it('walk the node’s own live keys', async () => {
     const c = (cluster = await startCluster(1, { writeQuorum: 1 }));

@@ -1,11 +1,12 @@
 import type { Logger } from 'winston';
+import { Phase, type RingEpoch } from '@kv/ring';
 import { Digest } from './digest';
 import type { HintStore } from './hints';
 import type { NodeMetrics } from './metrics';
 import type { PeerClient } from './peer-client';
-import { Phase, type Placement } from './placement';
 import type { CoOwnedDigests } from './sync-source';
 import type { Syncer } from './syncer';
+import type { UnsyncedRanges } from './unsynced-ranges';
 
 /** Options of {@link Rebalancer}. */
 export interface RebalancerOptions {
@@ -15,7 +16,9 @@ export interface RebalancerOptions {
   readonly hints: HintStore;
   /** Peers over the connections replication uses; hints travel on them. */
   readonly replicationPeers: PeerClient;
-  readonly placement: () => Placement | undefined;
+  readonly placement: () => RingEpoch | undefined;
+  /** The ranges this node gained and has not synced; kept up to date here. */
+  readonly unsynced: UnsyncedRanges;
   /** Tells the coordinator this joining node has its data (`NODE_READY`). */
   readonly ready: () => Promise<void>;
   /** Peers learn a new epoch within one heartbeat interval. */
@@ -26,6 +29,8 @@ export interface RebalancerOptions {
   /** Where progress is counted. */
   readonly metrics: NodeMetrics;
   readonly now?: () => number;
+  /** Told when a round completed with every peer, with when it started (`now`'s clock). */
+  readonly onRoundComplete?: (startedAt: number) => void;
 }
 
 /**
@@ -33,8 +38,10 @@ export interface RebalancerOptions {
  * it runs a **round**: pull from each co-owner what this node lacks, by digest then key
  * list then values; then hand off records this node no longer owns. A joining node that
  * completes a round it started at least two heartbeats after entering `joining` (so every
- * writer has long since sent it writes) tells the coordinator it is ready. A failed round
- * (a peer unreachable, or still at another epoch) is retried after a short delay.
+ * writer has long since sent it writes) tells the coordinator it is ready. Ranges a serving
+ * node gains with a ring change are unsynced (see {@link UnsyncedRanges}) until a round
+ * that started as long after that epoch arrived completes. A failed round (a peer
+ * unreachable, or still at another epoch) is retried after a short delay.
  */
 export class Rebalancer {
   private readonly gauges: NodeMetrics['gauges'];
@@ -44,6 +51,8 @@ export class Rebalancer {
   private again = false;
   private closed = false;
   private joiningSince: number | undefined;
+  /** When the current placement arrived. */
+  private placementSince = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: RebalancerOptions) {
@@ -69,10 +78,13 @@ export class Rebalancer {
   }
 
   /** Call on every new ring epoch. */
-  onPlacement(placement: Placement): void {
+  onPlacement(placement: RingEpoch): void {
     const phase = placement.phaseOf(this.options.selfId);
+    this.placementSince = this.now();
     if (phase !== Phase.JOINING) this.joiningSince = undefined;
-    else this.joiningSince ??= this.now();
+    else this.joiningSince ??= this.placementSince;
+    this.options.unsynced.update(placement);
+    this.gauges.unsyncedRanges.set(this.options.unsynced.size);
     // Give peers one heartbeat to learn the epoch, so they agree on owners.
     this.schedule(this.options.heartbeatIntervalMs);
   }
@@ -129,6 +141,36 @@ export class Rebalancer {
     return Math.max(200, this.options.heartbeatIntervalMs);
   }
 
+  /**
+   * When a round may start to see every write placed by a ring that arrived at `since`:
+   * peers learn an epoch within a heartbeat, so two heartbeats on, every writer has long
+   * since sent this node the writes of the keys it owns in it.
+   */
+  private settledAfter(since: number): number {
+    return since + 2 * this.options.heartbeatIntervalMs;
+  }
+
+  /**
+   * After a round that completed under `placement`: the unsynced ranges it pulled are
+   * synced, if it started late enough; else another round is due when it would.
+   */
+  private markSynced(placement: RingEpoch, startedAt: number): void {
+    const { unsynced } = this.options;
+    if (!unsynced.any || this.options.placement() !== placement) return;
+    const after = this.settledAfter(this.placementSince);
+    if (startedAt < after) {
+      this.schedule(after - this.now());
+      return;
+    }
+    const before = unsynced.size;
+    unsynced.synced(placement);
+    this.gauges.unsyncedRanges.set(unsynced.size);
+    if (unsynced.size < before)
+      this.options.logger.info(
+        `Synced ${before - unsynced.size} gained token range(s) at epoch ${placement.epoch}${unsynced.any ? `; ${unsynced.size} wait for a previous owner to return` : ''}`,
+      );
+  }
+
   private schedule(ms: number): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
@@ -170,8 +212,10 @@ export class Rebalancer {
       this.schedule(this.retryMs());
       return;
     }
+    this.markSynced(placement, startedAt);
+    this.options.onRoundComplete?.(startedAt);
     if (phase === Phase.JOINING) {
-      const readyAfter = (this.joiningSince ?? startedAt) + 2 * this.options.heartbeatIntervalMs;
+      const readyAfter = this.settledAfter(this.joiningSince ?? startedAt);
       if (startedAt < readyAfter) {
         this.schedule(readyAfter - this.now());
         return;

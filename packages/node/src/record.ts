@@ -14,6 +14,12 @@ export interface StoredRecord {
   readonly expiresAt: number;
 }
 
+/**
+ * Latest expiry a record can carry (milliseconds since the epoch; about year 10889): the
+ * engines store it in 48 bits.
+ */
+export const MAX_EXPIRES_AT = 2 ** 48 - 1;
+
 /** A record without its value: what merging and liveness checks need. */
 export interface RecordVersion {
   readonly ts: number;

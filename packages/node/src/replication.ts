@@ -1,6 +1,6 @@
 import { ReplyError, type CommandArg, type Reply, type RespValue } from '@kv/protocol';
 import { wrongArgs } from './errors';
-import type { StoredRecord } from './record';
+import { MAX_EXPIRES_AT, type StoredRecord } from './record';
 
 /**
  * Node-to-node commands. A record travels whole (key, version, expiry, value or none for
@@ -47,9 +47,10 @@ export function replicateArgs(key: Buffer, record: StoredRecord): CommandArg[] {
   return args;
 }
 
-function parseCount(arg: Buffer | undefined, what: string): number {
+function parseCount(arg: Buffer | undefined, what: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(arg?.toString('latin1'));
-  if (!Number.isSafeInteger(n) || n < 0) throw wrongArgs(`${what} must be a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > max)
+    throw wrongArgs(`${what} must be an integer from 0 to ${max}`);
   return n;
 }
 
@@ -60,7 +61,7 @@ export function parseReplicate(args: Buffer[]): { key: Buffer; record: StoredRec
   const record: StoredRecord = {
     ts: parseCount(args[2], 'ts'),
     origin: (args[3] as Buffer).toString(),
-    expiresAt: parseCount(args[4], 'expiresAt'),
+    expiresAt: parseCount(args[4], 'expiresAt', MAX_EXPIRES_AT),
     value: args[5] ?? null,
   };
   return { key: args[1] as Buffer, record };

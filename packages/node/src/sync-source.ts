@@ -1,5 +1,5 @@
 import { DIGEST_BUCKETS, Digest, bucketRange } from './digest';
-import type { Placement } from './placement';
+import type { RingEpoch } from '@kv/ring';
 import type { Store } from './store';
 import { MAX_KEYS_PER_REPLY, type KeyVersion } from './sync-protocol';
 
@@ -7,7 +7,7 @@ import { MAX_KEYS_PER_REPLY, type KeyVersion } from './sync-protocol';
 const YIELD_EVERY = 2000;
 
 /** True if `a` and `b` both own the key with token `t`. */
-function coOwned(placement: Placement, t: number, a: string, b: string): boolean {
+function coOwned(placement: RingEpoch, t: number, a: string, b: string): boolean {
   const owners = placement.ownersOfToken(t);
   return owners.includes(a) && owners.includes(b);
 }
@@ -29,7 +29,7 @@ export interface DigestPass {
 }
 
 export class CoOwnedDigests {
-  private cached: { placement: Placement; at: number; pass: Promise<DigestPass> } | undefined;
+  private cached: { placement: RingEpoch; at: number; pass: Promise<DigestPass> } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -39,12 +39,12 @@ export class CoOwnedDigests {
   ) {}
 
   /** The digest of the records co-owned with `peer` under `placement`. */
-  async for(placement: Placement, peer: string): Promise<Digest> {
+  async for(placement: RingEpoch, peer: string): Promise<Digest> {
     return (await this.pass(placement)).digests.get(peer) ?? new Digest();
   }
 
   /** Digests for every other member under `placement`, and what lies outside its ranges. */
-  pass(placement: Placement): Promise<DigestPass> {
+  pass(placement: RingEpoch): Promise<DigestPass> {
     const cached = this.cached;
     if (cached && cached.placement === placement && this.now() - cached.at < this.ttlMs)
       return cached.pass;
@@ -56,7 +56,7 @@ export class CoOwnedDigests {
     return pass;
   }
 
-  private async compute(placement: Placement): Promise<DigestPass> {
+  private async compute(placement: RingEpoch): Promise<DigestPass> {
     const digests = new Map(
       placement
         .members()
@@ -83,7 +83,7 @@ export class CoOwnedDigests {
  */
 export async function coOwnedKeys(
   store: Store,
-  placement: Placement,
+  placement: RingEpoch,
   self: string,
   peer: string,
   wanted: (bucket: number) => boolean,

@@ -1,8 +1,7 @@
-import type { TokenRange } from '@kv/ring';
+import type { TokenRange, RingEpoch } from '@kv/ring';
 import type { Digest } from './digest';
 import type { NodeMetrics } from './metrics';
 import type { PeerClient } from './peer-client';
-import type { Placement } from './placement';
 import { compareVersions, type StoredRecord } from './record';
 import { FutureVersionError, type Store } from './store';
 import { MAX_KEYS_PER_REQUEST } from './sync-protocol';
@@ -48,7 +47,7 @@ export class Syncer {
    * @returns how many records were stored
    * @throws when the peer cannot be reached or is at another epoch
    */
-  async pull(peer: string, placement: Placement, mine: Digest): Promise<number> {
+  async pull(peer: string, placement: RingEpoch, mine: Digest): Promise<number> {
     const { selfId, peers } = this.options;
     const theirs = await peers.digest(peer, selfId, placement.epoch);
     let buckets = mine.differingBuckets(theirs);
@@ -99,7 +98,7 @@ export class Syncer {
    * @param leaving - also hand off what this node still serves (it is leaving)
    * @returns how many records could not be handed off yet (an owner was unreachable)
    */
-  async handOff(placement: Placement, leaving: boolean): Promise<number> {
+  async handOff(placement: RingEpoch, leaving: boolean): Promise<number> {
     const { selfId, store } = this.options;
     let batch: Handoff[] = [];
     let unconfirmed = 0;
@@ -132,7 +131,7 @@ export class Syncer {
    * reads. The whole space (one undefined range) when the ring's own preference lists are
    * not the ones placement uses (a replication factor set on this node).
    */
-  private rangesNotTargeted(placement: Placement): (TokenRange | undefined)[] {
+  private rangesNotTargeted(placement: RingEpoch): (TokenRange | undefined)[] {
     const { target } = placement;
     if (target.size === 0 || target.replicationFactor !== placement.replicationFactor)
       return [undefined];

@@ -15,6 +15,10 @@ export interface WriteGateOptions {
   readonly now?: () => number;
   /** Where refusals are counted. */
   readonly metrics?: NodeMetrics;
+  /** A monotonic clock in milliseconds, for staleness. @default performance.now */
+  readonly monotonic?: () => number;
+  /** Told when {@link WriteGate.markStale} is called. */
+  readonly onStale?: () => void;
   /** Told when the node becomes fenced or is released, with the verdict that decided it. */
   readonly onFenceChange?: (verdict: ClockVerdict) => void;
 }
@@ -28,6 +32,9 @@ export interface WriteGateOptions {
  */
 export class WriteGate {
   private fencedBy: ClockVerdict | undefined;
+  private everMeasured = false;
+  /** Since when this node's copy may lack writes (monotonic ms), until a sync round after. */
+  private staleSince: number | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: WriteGateOptions) {
@@ -39,6 +46,39 @@ export class WriteGate {
     return this.options.monitor.maxOffsetMs;
   }
 
+  /**
+   * True when this node's own copy may answer an R=1 read alone: it is not fenced, and has
+   * not missed writes since a sync round (see {@link markStale}).
+   */
+  get readsAlone(): boolean {
+    return this.fencedBy === undefined && this.staleSince === undefined;
+  }
+
+  /**
+   * This node may have missed writes (it was fenced and refused replica writes, cut off
+   * from the coordinator, or paused): its reads ask another replica too until a sync round
+   * that started after now has completed.
+   */
+  markStale(): void {
+    this.staleSince = this.monotonicNow();
+    this.options.onStale?.();
+  }
+
+  /** A sync round that started at `startedAt` (monotonic ms) completed with every peer. */
+  roundCompleted(startedAt: number): void {
+    if (this.staleSince !== undefined && !this.fencedBy && startedAt > this.staleSince)
+      this.staleSince = undefined;
+  }
+
+  private monotonicNow(): number {
+    return (this.options.monotonic ?? (() => performance.now()))();
+  }
+
+  /** True once a clock measurement has succeeded. */
+  get measured(): boolean {
+    return this.everMeasured;
+  }
+
   /** True while this node's clock is out of bounds. */
   get fenced(): boolean {
     return this.fencedBy !== undefined;
@@ -46,12 +86,15 @@ export class WriteGate {
 
   /** Re-reads the verdict (after each clock sample) and reports a change. */
   update(): ClockVerdict {
-    const verdict = this.options.monitor.verdict(this.now());
+    const verdict = this.options.monitor.verdict();
+    this.everMeasured ||= verdict.measured;
     const gauges = this.options.metrics?.gauges;
     gauges?.clockOffset.set(verdict.offsetMs / 1000);
     gauges?.clockFenced.set(verdict.fenced ? 1 : 0);
     if (verdict.fenced !== this.fenced) {
       this.fencedBy = verdict.fenced ? verdict : undefined;
+      // Released: the replica writes refused meanwhile are missing here.
+      if (!verdict.fenced) this.markStale();
       this.options.onFenceChange?.(verdict);
     }
     return verdict;
@@ -59,10 +102,17 @@ export class WriteGate {
 
   /**
    * Before this node stamps a write it coordinates.
-   * @throws ReplyError `UNAVAILABLE` while fenced (the client tries another node), `TIMEOUT`
+   * @throws ReplyError `UNAVAILABLE` while fenced or before the first measurement (the
+   *   client tries another node), `TIMEOUT`
    *   when the request may have waited past the write deadline
    */
   beforeStamp(): void {
+    if (!this.everMeasured) {
+      this.options.metrics?.counters.writesFenced.inc();
+      throw new ReplyError(
+        `${ErrorCode.UNAVAILABLE} this node has not measured its clock against the cluster yet: it coordinates no write until it has`,
+      );
+    }
     if (this.fencedBy) {
       this.options.metrics?.counters.writesFenced.inc();
       throw unavailableWhileFenced(this.fencedBy, this.maxOffsetMs);

@@ -55,4 +55,23 @@ describe('LoopWatch', () => {
     expect(watch.waited()).toBeGreaterThanOrEqual(30);
     watch.stop();
   });
+
+  it('reports, from its timer, a stall longer than the threshold', () => {
+    let t = 0;
+    const stalls: number[] = [];
+    const watch = new LoopWatch(
+      () => t,
+      50,
+      (ms) => stalls.push(ms),
+      1000,
+    );
+    t = 50;
+    watch.tick();
+    t = 900;
+    watch.tick();
+    expect(stalls).toEqual([]);
+    t = 6900;
+    watch.tick();
+    expect(stalls).toEqual([6000]);
+  });
 });

@@ -30,6 +30,9 @@ export class LoopWatch {
   constructor(
     private readonly now: () => number = () => performance.now(),
     readonly tickMs: number = LOOP_WATCH_TICK_MS,
+    /** Told, from the timer, of each stall longer than `stallMs` (a pause, a blocked loop). */
+    private readonly onStall?: (stalledMs: number) => void,
+    private readonly stallMs: number = Number.POSITIVE_INFINITY,
   ) {
     this.lastAlive = now();
   }
@@ -49,7 +52,10 @@ export class LoopWatch {
 
   /** Records that the loop runs; the timer calls it. */
   tick(): void {
-    this.lastAlive = this.now();
+    const now = this.now();
+    const stalled = now - this.lastAlive;
+    this.lastAlive = now;
+    if (stalled > this.stallMs) this.onStall?.(stalled);
   }
 
   /** The earliest moment bytes read now can have arrived (see {@link earliestArrival}). */

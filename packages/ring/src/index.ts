@@ -41,6 +41,7 @@ export {
 } from './ring-reply';
 export { diff, type RangeChange } from './diff';
 export type { TokenRange, OwnedRange } from './ranges';
+export { commonRangeStarts } from './range-starts';
 export type { Ownership } from './ownership';
 export { DEFAULT_ZONE, type Member, type MemberInput } from './member';
 export {

@@ -1,0 +1,95 @@
+import { Ring, TOKEN_SPACE, token, RingEpoch } from '@kv/ring';
+import { UnsyncedRanges } from './unsynced-ranges';
+
+const ringOf = (members: readonly string[]): Ring =>
+  new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+const [a, b, c, d, e] = ['a:1', 'b:1', 'c:1', 'd:1', 'e:1'] as const;
+const keys = Array.from({ length: 500 }, (_, i) => `key:${i}`);
+
+/** A tracker for `a` that synced `first`, then saw each of `then`. */
+function trackerAfter(first: RingEpoch, ...then: RingEpoch[]): UnsyncedRanges {
+  const unsynced = new UnsyncedRanges(a);
+  unsynced.update(first);
+  unsynced.synced(first);
+  for (const p of then) unsynced.update(p);
+  return unsynced;
+}
+
+describe('UnsyncedRanges', () => {
+  const four = new RingEpoch(1, ringOf([a, b, c, d]));
+  const three = new RingEpoch(2, ringOf([a, b, c]));
+
+  it('holds everything a node owns until its first round, with no previous owner known', () => {
+    const unsynced = new UnsyncedRanges(a);
+    unsynced.update(four);
+    for (const k of keys) {
+      const owned = four.owners(k).includes(a);
+      expect(unsynced.previousOwners(token(k))).toEqual(owned ? [] : undefined);
+    }
+    expect(unsynced.synced(four)).toBe(false);
+    expect(unsynced.any).toBe(false);
+    expect(unsynced.previousOwners(0)).toBeUndefined();
+  });
+
+  it('holds exactly the ranges gained when a member is removed, with their previous owners', () => {
+    const unsynced = trackerAfter(four, three);
+    let gained = 0;
+    for (const k of keys) {
+      const previous = unsynced.previousOwners(token(k));
+      if (four.owners(k).includes(a)) expect(previous).toBeUndefined();
+      else {
+        gained++;
+        expect(previous).toEqual(four.owners(k));
+      }
+    }
+    expect(gained).toBeGreaterThan(50);
+    const ranges = unsynced.list();
+    expect(ranges.length).toBe(unsynced.size);
+    for (let i = 1; i < ranges.length; i++)
+      expect(ranges[i]?.start).toBeGreaterThanOrEqual(ranges[i - 1]?.end as number);
+    expect(ranges.every((r) => r.start < r.end && r.end <= TOKEN_SPACE)).toBe(true);
+  });
+
+  it('clears them when a round completes under the placement, and not under another', () => {
+    const unsynced = trackerAfter(four, three);
+    expect(unsynced.synced(four)).toBe(true);
+    expect(unsynced.synced(three)).toBe(false);
+    expect(unsynced.size).toBe(0);
+  });
+
+  it('keeps what is unsynced across further ring changes, and what it gains then', () => {
+    const five = new RingEpoch(3, ringOf([a, b, c, e]));
+    const unsynced = trackerAfter(four, three, five);
+    for (const k of keys) {
+      const t = token(k);
+      if (!five.owners(k).includes(a)) expect(unsynced.previousOwners(t)).toBeUndefined();
+      else if (!four.owners(k).includes(a))
+        expect(unsynced.previousOwners(t)).toEqual(four.owners(k));
+      else if (!three.owners(k).includes(a))
+        expect(unsynced.previousOwners(t)).toEqual(three.owners(k));
+      else expect(unsynced.previousOwners(t)).toBeUndefined();
+    }
+  });
+
+  it('counts a range a joining node will own as gained too', () => {
+    const joining = new RingEpoch(2, four.read, ringOf([a, b, c, d, e]));
+    const unsynced = new UnsyncedRanges(e);
+    unsynced.update(four);
+    unsynced.update(joining);
+    expect(unsynced.any).toBe(true);
+    expect(unsynced.synced(joining)).toBe(false);
+  });
+
+  it('keeps the ranges whose previous owners all left the ring, until one returns', () => {
+    // The coordinator lost contact with b, c and d; a registered first and is alone.
+    const alone = new RingEpoch(7, ringOf([a]));
+    const unsynced = trackerAfter(four, alone);
+    expect(unsynced.synced(alone)).toBe(true);
+    const gained = keys.filter((k) => !four.owners(k).includes(a));
+    for (const k of gained) expect(unsynced.previousOwners(token(k))).toEqual(four.owners(k));
+    // The others register again, joining: a round can now pull from them.
+    const back = new RingEpoch(8, alone.read, four.read);
+    unsynced.update(back);
+    expect(unsynced.synced(back)).toBe(false);
+  });
+});
