@@ -88,7 +88,8 @@ describe('nemesis network', () => {
   it('runs a server in its namespace under libfaketime, with the pid the suite signals being its own', async () => {
     const placement = namespacePlacement(network, (h) => (h === 'n2' ? faketimeEnv(120_000) : {}));
     const spec = placement.launch(1, '-e', [
-      'console.log(process.pid, Date.now()); setTimeout(() => {}, 5000)',
+      // Written as plain text: console.log would colour the numbers where FORCE_COLOR is set.
+      'process.stdout.write(`${process.pid} ${Date.now()}\\n`); setTimeout(() => {}, 5000)',
     ]);
     const before = Date.now();
     const child = ManagedProcess.start({ name: 'skewed', ...spec });
