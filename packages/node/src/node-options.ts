@@ -31,7 +31,7 @@ export const NODE_DEFAULTS = {
   maxHintBytes: 64 * 1024 * 1024,
   leaveTimeoutMs: 300_000,
   maxClockOffsetMs: 500,
-  writeDeadlineMs: 2000,
+  writeDeadlineMs: 1000,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -161,7 +161,7 @@ export interface NodeOptions {
    * Longest a write may wait between arriving and being stamped (a paused process, a
    * blocked loop); past it the write is refused with `-TIMEOUT`. Clients that retry
    * elsewhere after a timeout should wait at least this plus twice `maxClockOffsetMs`.
-   * @default 2000
+   * @default 1000
    */
   writeDeadlineMs?: number;
   /**
