@@ -23,7 +23,11 @@ describe('LoopWatch', () => {
     t = 5080;
     expect(watch.waited()).toBe(5040);
     expect(watch.arrival()).toBe(40);
+    // The timer catches up; two ticks later, reads are judged as arriving now again.
     watch.tick();
+    t = 5130;
+    watch.tick();
+    t = 5181;
     expect(watch.waited()).toBe(0);
   });
 
@@ -31,12 +35,17 @@ describe('LoopWatch', () => {
     jest.useFakeTimers();
     try {
       let t = 0;
-      const watch = new LoopWatch(() => t, 50);
+      const stalls: number[] = [];
+      const watch = new LoopWatch(
+        () => t,
+        50,
+        (ms) => stalls.push(ms),
+        10,
+      );
       watch.start();
-      t = 1000;
-      expect(watch.waited()).toBe(1000);
+      t = 30;
       jest.advanceTimersByTime(50);
-      expect(watch.waited()).toBe(0);
+      expect(stalls).toEqual([30]);
       expect(jest.getTimerCount()).toBe(1);
       watch.stop();
       expect(jest.getTimerCount()).toBe(0);
@@ -73,5 +82,24 @@ describe('LoopWatch', () => {
     t = 6900;
     watch.tick();
     expect(stalls).toEqual([6000]);
+  });
+
+  it('judges reads that follow the tick which saw a stall by that stall, for two ticks', () => {
+    let t = 0;
+    const watch = new LoopWatch(() => t, 50);
+    t = 40;
+    watch.tick();
+    // Stopped while running code: on SIGCONT the timer runs first, then the reads.
+    t = 6040;
+    watch.tick();
+    t = 6041;
+    expect(watch.waited()).toBe(6001);
+    expect(watch.arrival()).toBe(40);
+    t = 6089;
+    watch.tick();
+    t = 6140;
+    expect(watch.waited()).toBe(6100);
+    t = 6141;
+    expect(watch.waited()).toBe(0);
   });
 });

@@ -22,6 +22,8 @@ export function earliestArrival(now: number, lastAlive: number, tickMs: number):
 export class LoopWatch {
   private lastAlive: number;
   private timer: NodeJS.Timeout | undefined;
+  /** The last stall the timer noticed: since when the loop did not run, and when it saw so. */
+  private stall: { from: number; seenAt: number } | undefined;
 
   /**
    * @param now - a monotonic clock in milliseconds; injectable for tests
@@ -54,18 +56,29 @@ export class LoopWatch {
   tick(): void {
     const now = this.now();
     const stalled = now - this.lastAlive;
+    // A process stopped while running code resumes where it was; the loop's next turn runs
+    // this timer before it polls the sockets, so the reads that follow must still be judged
+    // by the stall this tick saw.
+    if (stalled > 2 * this.tickMs) this.stall = { from: this.lastAlive, seenAt: now };
     this.lastAlive = now;
     if (stalled > this.stallMs) this.onStall?.(stalled);
   }
 
-  /** The earliest moment bytes read now can have arrived (see {@link earliestArrival}). */
+  /**
+   * The earliest moment bytes read now can have arrived (see {@link earliestArrival}); for
+   * two ticks after the timer saw a stall, the start of that stall.
+   */
   arrival(): number {
-    return earliestArrival(this.now(), this.lastAlive, this.tickMs);
+    const now = this.now();
+    const arrival = earliestArrival(now, this.lastAlive, this.tickMs);
+    const stall = this.stall;
+    return stall !== undefined && now - stall.seenAt <= 2 * this.tickMs
+      ? Math.min(arrival, stall.from)
+      : arrival;
   }
 
   /** How long bytes read now may have waited, in milliseconds (0 when the loop ran on time). */
   waited(): number {
-    const now = this.now();
-    return now - earliestArrival(now, this.lastAlive, this.tickMs);
+    return this.now() - this.arrival();
   }
 }
