@@ -65,6 +65,33 @@ describe('a node whose clock is out of bounds', () => {
     });
   }
 
+  it('is not read alone: R=1 reads through healthy nodes find writes it refused', async () => {
+    const c = (cluster = await startCluster(3));
+    const skewed = await c.addNode({ wallClock: () => Date.now() + 120_000 });
+    await waitFor(() => c.nodes.every((n) => n.ring?.size === 4));
+    await waitFor(async () => (await replicationInfo(c, 3)).clock_fenced === '1');
+    const via = c.nodes[0] as KvNode;
+    // Keys the fenced node is the first replica of, and the node read through is not one of.
+    const keys = Array.from({ length: 400 }, (_, i) => `fenced-first:${i}`)
+      .filter((k) => {
+        const owners = via.ring?.preferenceList(k) ?? [];
+        return owners[0] === skewed.id && !owners.includes(via.id);
+      })
+      .slice(0, 5);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(await c.send(0, ['PUT', key, 'acknowledged'])).toEqual(OK);
+      expect(skewed.store.read(Buffer.from(key))).toBeUndefined();
+      expect(String(await c.send(0, ['GET', key]))).toBe('acknowledged');
+      const stale = await refusal(c.send(3, ['FETCH', key, 'ALONE']));
+      expect(stale.code).toBe('STALE');
+      // Read repair and R=2 still get its copy without the flag.
+      expect(await c.send(3, ['FETCH', key])).toBeNull();
+    }
+    const rebalance = String(await c.send(3, ['INFO', 'rebalance']));
+    expect(rebalance).toContain(`stale_read_refusals:${keys.length * 2}`);
+  });
+
   it('is refused by a healthy replica when it sends a version from the future, whatever the path', async () => {
     const c = (cluster = await startCluster(1, { writeQuorum: 1 }));
     const node = c.nodes[0] as KvNode;

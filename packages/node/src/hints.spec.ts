@@ -1,4 +1,4 @@
-import { ConnectionPool, createRespServer, type RespServer } from '@kv/protocol';
+import { ConnectionPool, ReplyError, createRespServer, type RespServer } from '@kv/protocol';
 import { HintStore, type HintStoreOptions } from './hints';
 import { NodeMetrics } from './metrics';
 import { PeerClient } from './peer-client';
@@ -79,6 +79,39 @@ describe('HintStore', () => {
       await hints.deliver(new PeerClient(pool), (id) => id === replica);
       expect(received).toEqual(['REPLICATE k 9 a:1 0 late']);
       expect(stats()).toMatchObject({ pending: 0, delivered: 1, dropped: 1 });
+    });
+
+    it('delivers a replica its hints when it asks, a few batches at a time, and says how many are left', async () => {
+      let received = 0;
+      server = createRespServer({
+        handler: (args) => {
+          received++;
+          return [1, 0, Number(args[2]), args[3] as Buffer];
+        },
+      });
+      const { port } = await server.listen(0, '127.0.0.1');
+      const replica = `127.0.0.1:${port}`;
+      const { hints, stats } = hintStore();
+      for (let i = 0; i < 1500; i++) hints.add(replica, Buffer.from(`k${i}`), rec(9));
+      hints.add('other:1', Buffer.from('k'), rec(9));
+      const peers = new PeerClient(pool);
+      expect(await hints.deliverTo(peers, replica)).toBe(1500 - 1024);
+      expect(received).toBe(1024);
+      expect(await hints.deliverTo(peers, replica)).toBe(0);
+      expect(received).toBe(1500);
+      expect(stats()).toMatchObject({ pending: 1, delivered: 1500 });
+      expect(hints.replicas()).toEqual(['other:1']);
+    });
+
+    it('keeps the hints a replica asked for when their delivery fails, and says so', async () => {
+      server = createRespServer({ handler: () => new ReplyError('CLOCKSKEW fenced') });
+      const { port } = await server.listen(0, '127.0.0.1');
+      const replica = `127.0.0.1:${port}`;
+      const { hints, stats } = hintStore();
+      hints.add(replica, Buffer.from('k'), rec(9));
+      await expect(hints.deliverTo(new PeerClient(pool), replica)).rejects.toThrow('CLOCKSKEW');
+      expect(stats()).toMatchObject({ pending: 1, delivered: 0 });
+      expect(hints.replicas()).toEqual([replica]);
     });
   });
 });

@@ -31,6 +31,9 @@ interface Hint {
 /** Most hints sent to one replica in one delivery pass. */
 const DELIVERY_BATCH = 256;
 
+/** Most batches sent to a replica that asked for its hints, before answering it. */
+const BATCHES_ON_REQUEST = 4;
+
 /**
  * Writes a replica missed, kept by the node that coordinated them until that replica can
  * be reached again (hinted handoff). Bounded in count and bytes; one hint per replica and
@@ -118,25 +121,50 @@ export class HintStore {
           continue;
         }
         if (!peers.isAvailable(replica)) continue;
-        const batch = [...hints.values()].slice(0, DELIVERY_BATCH);
-        try {
-          await Promise.all(
-            batch.map(async (hint) => {
-              await peers.replicate(replica, hint.key, hint.record);
-              // A newer hint for the key may have replaced this one meanwhile.
-              if (hints.get(hint.key.toString('latin1')) === hint) {
-                this.remove(hints, hint);
-                this.metrics.counters.hintsDelivered.inc();
-              }
-            }),
-          );
-        } catch {
+        await this.sendBatch(peers, replica, hints).catch(() => {
           // Unreachable again: the rest waits for the next pass.
-        }
-        if (hints.size === 0) this.byReplica.delete(replica);
+        });
       }
     } finally {
       this.delivering = false;
+    }
+  }
+
+  /**
+   * Delivers the hints kept for `replica` now, a few batches at most (the replica asked for
+   * them and waits), whether or not a pass is running: a hint sent twice is applied once.
+   * @returns how many are left for it
+   * @throws the error of the first delivery that failed
+   */
+  async deliverTo(peers: PeerClient, replica: string): Promise<number> {
+    for (let i = 0; i < BATCHES_ON_REQUEST; i++) {
+      const hints = this.byReplica.get(replica);
+      if (!hints) return 0;
+      await this.sendBatch(peers, replica, hints);
+    }
+    return this.byReplica.get(replica)?.size ?? 0;
+  }
+
+  /** Sends up to a batch of `hints` to `replica`, forgetting each one it acknowledged. */
+  private async sendBatch(
+    peers: PeerClient,
+    replica: string,
+    hints: Map<string, Hint>,
+  ): Promise<void> {
+    const batch = [...hints.values()].slice(0, DELIVERY_BATCH);
+    try {
+      await Promise.all(
+        batch.map(async (hint) => {
+          await peers.replicate(replica, hint.key, hint.record);
+          // A newer hint for the key may have replaced this one meanwhile.
+          if (hints.get(hint.key.toString('latin1')) === hint) {
+            this.remove(hints, hint);
+            this.metrics.counters.hintsDelivered.inc();
+          }
+        }),
+      );
+    } finally {
+      if (hints.size === 0 && this.byReplica.get(replica) === hints) this.byReplica.delete(replica);
     }
   }
 

@@ -21,6 +21,10 @@ export const COUNTERS = {
     name: 'kv_unsynced_reads_total',
     help: 'R=1 reads of a range this node had not synced yet, also asked of another replica.',
   },
+  staleRefusals: {
+    name: 'kv_stale_read_refusals_total',
+    help: 'Reads a peer asked this node to answer alone, refused as its copy may lack writes.',
+  },
   replicaFailures: {
     name: 'kv_replica_failures_total',
     help: 'Replica requests that failed or could not be sent.',

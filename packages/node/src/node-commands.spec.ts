@@ -20,6 +20,7 @@ describe('node commands', () => {
       'FETCH',
       'SYNC_DIGEST',
       'SYNC_KEYS',
+      'SYNC_HINTS',
       'SYNC_GET',
       'SYNC_VERSIONS',
     ]);

@@ -5,11 +5,12 @@ import {
   type RespServer,
   type ServerConnection,
 } from '@kv/protocol';
-import { type Ring, Phase, RingEpoch } from '@kv/ring';
+import { type Ring, Phase, RingEpoch, token } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
 import { ClockFence } from './clock-fence';
+import { unavailable } from './errors';
 import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { renderInfo } from './info';
@@ -205,6 +206,19 @@ export class StorageNode implements KvNode {
       maxKeyBytes: options.maxKeyBytes,
       now: options.wallClock ?? Date.now,
       beforeReplicaWrite: () => this.fence.gate.beforeReplicaWrite(),
+      answersAlone: (key) => {
+        const alone =
+          this.fence.gate.readsAlone && !(unsynced.any && unsynced.previousOwners(token(key)));
+        if (!alone) this.metrics.counters.staleRefusals.inc();
+        return alone;
+      },
+      heardFrom: (id) => replicationPeers.heardFrom(id),
+      deliverHints: (replica) =>
+        this.hints.deliverTo(replicationPeers, replica).catch((err: unknown) => {
+          throw unavailable(
+            `could not deliver the writes kept for ${replica}: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }),
       info: (sections) => renderInfo(this.infoSections(), sections),
       selfId: this.id,
       placement: () => this.current,

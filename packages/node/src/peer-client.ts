@@ -2,6 +2,7 @@ import { ReplyError, type ConnectionPool } from '@kv/protocol';
 import { Digest, encodeBuckets } from './digest';
 import type { StoredRecord } from './record';
 import {
+  FETCH_ALONE,
   NodeCommand,
   decodeApplyResult,
   decodeRecord,
@@ -41,9 +42,26 @@ export class PeerClient {
     return decodeApplyResult(await this.pool.send(peer, replicateArgs(key, record)));
   }
 
-  /** `FETCH`: the record `peer` holds for `key`, tombstones included. */
-  async fetch(peer: string, key: Buffer): Promise<StoredRecord | undefined> {
-    return decodeRecord(await this.pool.send(peer, [NodeCommand.fetch, key]));
+  /**
+   * `FETCH`: the record `peer` holds for `key`, tombstones included. With `alone`, a peer
+   * whose copy may lack writes refuses with a `STALE` reply.
+   */
+  async fetch(peer: string, key: Buffer, alone = false): Promise<StoredRecord | undefined> {
+    const args = alone ? [NodeCommand.fetch, key, FETCH_ALONE] : [NodeCommand.fetch, key];
+    return decodeRecord(await this.pool.send(peer, args));
+  }
+
+  /** `SYNC_HINTS`: asks `peer` to deliver the writes it keeps for `requester`; how many are left. */
+  async hints(peer: string, requester: string): Promise<number> {
+    const reply = await this.pool.send(peer, [SyncCommand.hints, requester]);
+    if (typeof reply !== 'number')
+      throw new ReplyError(`ERR malformed SYNC_HINTS reply from ${peer}`);
+    return reply;
+  }
+
+  /** `peer` was just heard from: requests to it no longer wait out a backoff. */
+  heardFrom(peer: string): void {
+    this.pool.forgive(peer);
   }
 
   /** `SYNC_DIGEST`: the digest of what `peer` holds that `requester` co-owns at `epoch`. */

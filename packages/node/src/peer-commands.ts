@@ -2,7 +2,13 @@ import { ErrorCode, ReplyError, Scope, type CommandTable } from '@kv/protocol';
 import type { RingEpoch } from '@kv/ring';
 import { decodeBuckets } from './digest';
 import { wrongArgs } from './errors';
-import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
+import {
+  FETCH_ALONE,
+  NodeCommand,
+  encodeApplyResult,
+  encodeRecord,
+  parseReplicate,
+} from './replication';
 import type { Store } from './store';
 import {
   MAX_KEYS_PER_REQUEST,
@@ -23,6 +29,16 @@ export interface PeerContext {
   readonly digests: CoOwnedDigests;
   /** Throws a `CLOCKSKEW` reply while this node's clock is out of bounds. */
   beforeReplicaWrite(): void;
+  /**
+   * False while this node's copy of `key` may lack acknowledged writes: it was fenced, cut
+   * off or paused and has not synced since, or has not synced the key's range since it
+   * gained it.
+   */
+  answersAlone(key: Buffer): boolean;
+  /** Peer `id` just sent a request: it is reachable, whatever backoff it was under. */
+  heardFrom(id: string): void;
+  /** Delivers (some of) the hints kept for `replica`; how many are left for it. */
+  deliverHints(replica: string): Promise<number>;
 }
 
 /** The placement at `epoch`, or `-UNAVAILABLE` naming this node's epoch. */
@@ -52,8 +68,9 @@ const EPOCH_MISMATCH = '`-UNAVAILABLE ring epoch N asked, this node is at M: try
 
 /**
  * The commands only nodes send each other: replication of a write (REPLICATE), a replica's
- * record for read repair (FETCH), and the SYNC_* commands that move data when placement
- * changes (see sync-protocol.ts for their shapes).
+ * record for reads and read repair (FETCH), the SYNC_* commands that move data when
+ * placement changes (see sync-protocol.ts for their shapes), and SYNC_HINTS, by which a node
+ * that missed writes has them delivered before it answers reads alone again.
  */
 export const PEER_COMMANDS: CommandTable<PeerContext> = {
   [NodeCommand.replicate]: {
@@ -73,10 +90,22 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
   },
   [NodeCommand.fetch]: {
     scope: Scope.peer,
-    arity: [1, 1],
-    usage: 'FETCH key',
-    reply: RECORD,
-    run: (args, ctx) => encodeRecord(ctx.store.read(args[1] as Buffer)),
+    arity: [1, 2],
+    usage: `FETCH key [${FETCH_ALONE}]`,
+    reply: `${RECORD}; with ${FETCH_ALONE} the asker takes the answer alone (an R=1 read)`,
+    errors: `\`-STALE\` with ${FETCH_ALONE} while this node's copy of the key may lack writes (see the \`STALE\` code)`,
+    run: (args, ctx) => {
+      const key = args[1] as Buffer;
+      if (args.length > 2) {
+        if ((args[2] as Buffer).toString('latin1').toUpperCase() !== FETCH_ALONE)
+          throw wrongArgs(`the only flag of FETCH is ${FETCH_ALONE}`);
+        if (!ctx.answersAlone(key))
+          throw new ReplyError(
+            `${ErrorCode.STALE} this replica may lack writes to this key (it was fenced, cut off or paused, or is syncing the key's range): ask another`,
+          );
+      }
+      return encodeRecord(ctx.store.read(key));
+    },
   },
   [SyncCommand.digest]: {
     scope: Scope.peer,
@@ -87,6 +116,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     errors: EPOCH_MISMATCH,
     async run(args, ctx) {
       const { requester, epoch } = requesterArgs(args);
+      ctx.heardFrom(requester);
       const placement = placementAt(ctx, epoch);
       const digest = await ctx.digests.for(placement, requester);
       stillAt(ctx, placement);
@@ -114,6 +144,18 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
       );
       stillAt(ctx, placement);
       return encodeKeyVersions(next, entries);
+    },
+  },
+  [SyncCommand.hints]: {
+    scope: Scope.peer,
+    arity: [1, 1],
+    usage: 'SYNC_HINTS requester',
+    reply:
+      'integer: hints still kept for the requester after delivering it a batch of them over the replication connection (0: none left)',
+    run: (args, ctx) => {
+      const requester = (args[1] as Buffer).toString();
+      ctx.heardFrom(requester);
+      return ctx.deliverHints(requester);
     },
   },
   [SyncCommand.get]: {

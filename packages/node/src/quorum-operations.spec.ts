@@ -1,6 +1,7 @@
 import {
   ReplyError,
   RespParser,
+  type ServerConnection,
   encodeCommand,
   encodeReply,
   type CommandArg,
@@ -15,6 +16,7 @@ import { MemoryEngine } from './memory-engine';
 import { NodeMetrics } from './metrics';
 import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
 import { PeerClient } from './peer-client';
+import { PEER_COMMANDS, type PeerContext } from './peer-commands';
 import { ClockOffsetMonitor } from './clock-offset';
 import { QuorumOperations } from './quorum-operations';
 import { WriteGate } from './write-gate';
@@ -41,22 +43,37 @@ function overTheWire<T extends RespValue>(bytes: Buffer, mode: 'request' | 'repl
   return message as T;
 }
 
-/** A pool that serves REPLICATE and FETCH from in-process stores; `down` ids are unreachable. */
-function poolOf(stores: Map<string, Store>, down: ReadonlySet<string> = new Set()): ConnectionPool {
-  const serve = async (store: Store, args: Buffer[]): Promise<Reply> => {
+/**
+ * A pool that serves REPLICATE, and FETCH through its declaration, from in-process stores;
+ * `down` ids are unreachable, `stale` ones refuse to answer a read alone.
+ */
+function poolOf(
+  stores: Map<string, Store>,
+  down: ReadonlySet<string> = new Set(),
+  stale: ReadonlySet<string> = new Set(),
+): ConnectionPool {
+  const serve = async (id: string, store: Store, args: Buffer[]): Promise<Reply> => {
     const name = args[0]?.toString();
     if (name === NodeCommand.replicate) {
       const { key, record } = parseReplicate(args);
       return encodeApplyResult(await store.apply(key, record));
     }
-    if (name === NodeCommand.fetch) return encodeRecord(store.read(args[1] as Buffer));
+    if (name === NodeCommand.fetch) {
+      const context = { store, answersAlone: () => !stale.has(id) } as unknown as PeerContext;
+      return PEER_COMMANDS[NodeCommand.fetch]?.run(args, context, {} as ServerConnection) ?? null;
+    }
     throw new ReplyError(`ERR unexpected ${String(name)}`);
   };
   const send = async (id: string, args: CommandArg[]): Promise<RespValue> => {
     const store = stores.get(id);
     if (!store || down.has(id)) throw new Error(`connect ECONNREFUSED ${id}`);
     const request = overTheWire<Buffer[]>(encodeCommand(args), 'request');
-    return overTheWire(encodeReply(await serve(store, request)), 'reply');
+    const reply = await Promise.resolve()
+      .then(() => serve(id, store, request))
+      .catch((err: unknown) => err as ReplyError);
+    const answer = overTheWire<RespValue>(encodeReply(reply), 'reply');
+    if (answer instanceof ReplyError) throw answer;
+    return answer;
   };
   return { send, isAvailable: (id: string) => !down.has(id) } as unknown as ConnectionPool;
 }
@@ -68,6 +85,7 @@ function coordinatorAt(
   options: {
     writeQuorum?: number;
     down?: ReadonlySet<string>;
+    stale?: ReadonlySet<string>;
     metrics?: NodeMetrics;
     gate?: WriteGate;
     clock?: HybridLogicalClock;
@@ -78,7 +96,7 @@ function coordinatorAt(
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const placement = options.placement ?? new RingEpoch(1, ring, ring);
   const clock = options.clock ?? new HybridLogicalClock(() => WALL_MS);
-  const peers = new PeerClient(poolOf(stores, options.down));
+  const peers = new PeerClient(poolOf(stores, options.down, options.stale));
   return new QuorumOperations({
     selfId,
     replicas: new Replicas(selfId, stores.get(selfId) as Store, peers, clock),
@@ -360,6 +378,107 @@ describe('QuorumOperations R=1 reads of a copy that may have missed writes', () 
     expect(gate.readsAlone).toBe(false);
     gate.roundCompleted(101);
     expect(gate.readsAlone).toBe(true);
+  });
+});
+
+describe('QuorumOperations R=1 reads from other replicas that may have missed writes', () => {
+  const self = '127.0.0.1:5009';
+  const members = [...ids, self];
+  const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+  const placement = new RingEpoch(1, ring, ring);
+  // A key whose replicas are the three others, in preference order.
+  const key = Buffer.from(
+    Array.from({ length: 200 }, (_, i) => `elsewhere:${i}`).find(
+      (k) => !placement.readReplicas(k).includes(self),
+    ) as string,
+  );
+  const [first, second, third] = placement.readReplicas(key) as [string, string, string];
+  const older = {
+    value: Buffer.from('old'),
+    ts: WALL_MS * 2 ** LOGICAL_BITS,
+    origin: first,
+    expiresAt: 0,
+  };
+  const newer = { ...older, value: Buffer.from('new'), ts: older.ts + 1 };
+
+  async function storesHolding(copies: Record<string, StoredRecord>): Promise<Map<string, Store>> {
+    const stores = new Map(
+      members.map((id) => [
+        id,
+        new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS)),
+      ]),
+    );
+    for (const [id, record] of Object.entries(copies))
+      await (stores.get(id) as Store).apply(key, record);
+    return stores;
+  }
+
+  it('skips a replica that refuses to answer alone, reading the next one', async () => {
+    // W=2 reached the second and third replicas while the first was fenced or cut off.
+    const stores = await storesHolding({ [first]: older, [second]: newer, [third]: newer });
+    const metrics = new NodeMetrics();
+    const quorum = coordinatorAt(self, stores, members, {
+      placement,
+      metrics,
+      stale: new Set([first]),
+    });
+    expect((await quorum.read(key))?.value?.toString()).toBe('new');
+    expect(metrics.counters.replicaFailures.value).toBe(0);
+    // Without the refusal the first replica's older copy would have answered.
+    const trusting = coordinatorAt(self, stores, members, { placement });
+    expect((await trusting.read(key))?.value?.toString()).toBe('old');
+  });
+
+  it('when every reachable replica is stale, answers the newest of their copies', async () => {
+    const stores = await storesHolding({ [first]: older, [second]: newer });
+    const quorum = coordinatorAt(self, stores, members, {
+      placement,
+      stale: new Set([first, second]),
+      down: new Set([third]),
+    });
+    expect((await quorum.read(key))?.value?.toString()).toBe('new');
+  });
+
+  it('answers UNAVAILABLE when no replica answers at all', async () => {
+    const stores = await storesHolding({});
+    const metrics = new NodeMetrics();
+    const quorum = coordinatorAt(self, stores, members, {
+      placement,
+      metrics,
+      down: new Set([first, second, third]),
+    });
+    await expect(quorum.read(key)).rejects.toThrow('UNAVAILABLE 0 of 1 replicas answered');
+    expect(metrics.counters.readsUnavailable.value).toBe(1);
+  });
+
+  it('its own stale copy asks others alone first, a stale other only as a last resort', async () => {
+    const stores = await storesHolding({ [ids[0]]: older, [ids[1]]: older, [ids[2]]: newer });
+    const gate = gateOf();
+    gate.markStale();
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate, stale: new Set([ids[1]]) });
+    expect((await quorum.read(key))?.value?.toString()).toBe('new');
+  });
+
+  it('FETCH takes ALONE as its only flag', () => {
+    const fetch = PEER_COMMANDS[NodeCommand.fetch];
+    const context = {
+      store: new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS)),
+      answersAlone: () => true,
+    };
+    expect(() =>
+      fetch?.run(
+        [Buffer.from('FETCH'), key, Buffer.from('ONLY')],
+        context as unknown as PeerContext,
+        {} as ServerConnection,
+      ),
+    ).toThrow('WRONGARGS the only flag of FETCH is ALONE');
+    expect(
+      fetch?.run(
+        [Buffer.from('fetch'), key, Buffer.from('alone')],
+        context as unknown as PeerContext,
+        {} as ServerConnection,
+      ),
+    ).toBeNull();
   });
 });
 

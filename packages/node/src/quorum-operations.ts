@@ -1,4 +1,4 @@
-import { ReplyError } from '@kv/protocol';
+import { ErrorCode, ReplyError } from '@kv/protocol';
 import { Phase, token, type RingEpoch } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
@@ -196,9 +196,11 @@ export class QuorumOperations {
 
   /**
    * Reads the newest record of `key` among `r` replicas (tombstones and expired records
-   * included; the caller decides what is live). With R=1 this node's own copy answers
-   * alone, at once, unless this node has not synced the key's range since it gained it:
-   * then the first other replica to answer (see {@link readUnsynced}) is asked as well.
+   * included; the caller decides what is live). With R=1 one copy answers alone: this
+   * node's own, at once, unless it may lack writes (a range not synced since it gained it,
+   * or a node that was fenced, cut off or paused): then the first other replica that can
+   * answer alone is asked as well (see {@link readUnsynced}). Other replicas are asked with
+   * FETCH's ALONE flag, so one whose copy may lack writes refuses and the next is asked.
    * @throws ReplyError `UNAVAILABLE k of r replicas answered`
    */
   read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
@@ -208,35 +210,24 @@ export class QuorumOperations {
     const required = this.quorum(r, this.options.readQuorum, 'read');
     this.counters.quorumReads.inc();
     if (required === 1) {
-      const { unsynced, selfId, gate } = this.options;
+      const { unsynced, selfId, gate, replicas } = this.options;
       const previous = unsynced.any ? unsynced.previousOwners(t) : undefined;
-      // A copy that may lack writes (a range not synced since it was gained, or a node that
-      // was fenced, cut off or paused) does not answer alone.
-      if ((previous !== undefined || !gate.readsAlone) && ids.includes(selfId))
-        return this.readUnsynced(key, this.askOrder(placement, ids, previous ?? []));
-      return this.readOne(key, this.options.replicas.nearestFirst(ids), 0);
+      if (!ids.includes(selfId)) return this.readRemote(key, replicas.nearestFirst(ids));
+      if (previous === undefined && gate.readsAlone) return replicas.of(selfId).fetch(key);
+      return this.readUnsynced(key, this.askOrder(placement, ids, previous ?? []));
     }
     return this.readMany(key, this.options.replicas.nearestFirst(ids), required);
   }
 
-  /** R=1: the nearest replica that answers (at once when it is this node's own copy). */
-  private readOne(
+  /** R=1 of a key this node holds no copy of: the first other replica to answer alone. */
+  private async readRemote(
     key: Buffer,
     replicas: readonly Replica[],
-    from: number,
-  ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
-    const replica = replicas[from];
-    if (!replica) {
-      this.counters.readsUnavailable.inc();
-      throw unavailable(`0 of 1 replicas answered`);
-    }
-    const answer = replica.fetch(key);
-    if (!(answer instanceof Promise)) return answer;
-    return answer.catch((err: unknown) => {
-      if (err instanceof ReplyError) throw err;
-      this.counters.replicaFailures.inc();
-      return this.readOne(key, replicas, from + 1);
-    });
+  ): Promise<StoredRecord | undefined> {
+    const answer = await this.firstAnswer(key, replicas);
+    if (answer) return answer.record;
+    this.counters.readsUnavailable.inc();
+    throw unavailable(`0 of 1 replicas answered`);
   }
 
   /**
@@ -258,36 +249,42 @@ export class QuorumOperations {
   }
 
   /**
-   * R=1 on a range this node has not synced: the newer of its own copy and the first answer
-   * of `others`, asked one after the other. When none answers, its own copy alone: a read
-   * that may miss a write is better than no read while every other replica is down.
+   * R=1 when this node's own copy may lack writes: the newer of its own copy and the first
+   * answer of `others`. When none answers, its own copy alone: a read that may miss a write
+   * is better than no read while every other replica is down.
    */
   private readUnsynced(key: Buffer, others: readonly Replica[]): Promise<StoredRecord | undefined> {
     this.counters.unsyncedReads.inc();
     // Both copies are asked now, before the next request of a pipeline is dispatched: a
     // write the client sent after this read must not show in its answer.
     const own = this.options.replicas.of(this.options.selfId).fetch(key);
-    return Promise.all([own, this.firstAnswer(key, others, 0)]).then(([mine, theirs]) =>
+    return Promise.all([own, this.firstAnswer(key, others)]).then(([mine, theirs]) =>
       theirs === undefined ? mine : newest([mine, theirs.record]),
     );
   }
 
-  /** What the first of `replicas` (from `from` on) to answer holds; undefined if none answers. */
-  private firstAnswer(
+  /**
+   * What the first of `replicas` able to answer alone holds. Those that refused as stale
+   * are asked again without the flag only if no other answered: the newest of their copies
+   * is the best there is. Undefined if none answers at all.
+   */
+  private async firstAnswer(
     key: Buffer,
     replicas: readonly Replica[],
-    from: number,
   ): Promise<{ record: StoredRecord | undefined } | undefined> {
-    const replica = replicas[from];
-    if (!replica) return Promise.resolve(undefined);
-    return new Promise<StoredRecord | undefined>((resolve) => resolve(replica.fetch(key))).then(
-      (record) => ({ record }),
-      () => {
-        // A refusal (another epoch, a clock out of bounds) is no answer either: ask the next.
-        this.counters.replicaFailures.inc();
-        return this.firstAnswer(key, replicas, from + 1);
-      },
-    );
+    const stale: Replica[] = [];
+    for (const replica of replicas) {
+      try {
+        return { record: await replica.fetch(key, true) };
+      } catch (err) {
+        if (err instanceof ReplyError && err.code === ErrorCode.STALE) stale.push(replica);
+        // Unreachable, or another refusal (another epoch, a clock out of bounds): ask the next.
+        else this.counters.replicaFailures.inc();
+      }
+    }
+    const copies = await Promise.allSettled(stale.map((replica) => replica.fetch(key)));
+    const held = copies.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
+    return held.length === 0 ? undefined : { record: newest(held) };
   }
 
   /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */

@@ -197,6 +197,7 @@ export class Rebalancer {
       }
       try {
         repaired += await syncer.pull(peer, placement, digests.get(peer) ?? new Digest());
+        await syncer.collectHints(peer);
         this.gauges.syncPeersPending.set(this.gauges.syncPeersPending.value - 1);
       } catch (err) {
         failed++;

@@ -17,8 +17,12 @@ export interface Replica {
   readonly available: boolean;
   /** Merges `record` (last writer wins); what the replica holds afterwards. */
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult>;
-  /** The replica's record of `key`, tombstones and expired records included. */
-  fetch(key: Buffer): StoredRecord | undefined | Promise<StoredRecord | undefined>;
+  /**
+   * The replica's record of `key`, tombstones and expired records included. With `alone`,
+   * the answer is to be taken alone (an R=1 read): a replica whose copy may lack writes
+   * refuses with a `STALE` reply instead.
+   */
+  fetch(key: Buffer, alone?: boolean): StoredRecord | undefined | Promise<StoredRecord | undefined>;
 }
 
 /** This node's own copy: its store. */
@@ -60,8 +64,8 @@ export class RemoteReplica implements Replica {
     return result;
   }
 
-  async fetch(key: Buffer): Promise<StoredRecord | undefined> {
-    const record = await this.peers.fetch(this.id, key);
+  async fetch(key: Buffer, alone = false): Promise<StoredRecord | undefined> {
+    const record = await this.peers.fetch(this.id, key, alone);
     if (record) this.clock.observe(record.ts);
     return record;
   }

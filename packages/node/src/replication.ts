@@ -9,9 +9,12 @@ import { MAX_EXPIRES_AT, type StoredRecord } from './record';
  * - `REPLICATE key ts origin expiresAt [value]` → `[applied, existed, ts, origin]`: 1 if
  *   the record was stored; 1 if the key held a live value before; the version (timestamp
  *   and origin) the replica holds afterwards.
- * - `FETCH key` → null, or `[ts, origin, expiresAt, value-or-null]`.
+ * - `FETCH key [ALONE]` → null, or `[ts, origin, expiresAt, value-or-null]`.
  */
 export const NodeCommand = { replicate: 'REPLICATE', fetch: 'FETCH' } as const;
+
+/** FETCH's flag for a read that takes the answer alone (R=1): a stale copy refuses it. */
+export const FETCH_ALONE = 'ALONE';
 
 /** What a replica did with a replicated record. */
 export interface ApplyResult {

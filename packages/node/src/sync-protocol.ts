@@ -26,6 +26,7 @@ export const SyncCommand = {
   keys: 'SYNC_KEYS',
   get: 'SYNC_GET',
   versions: 'SYNC_VERSIONS',
+  hints: 'SYNC_HINTS',
 } as const;
 
 /** Most key/version entries in one SYNC_KEYS reply (the cut falls at a bucket boundary). */

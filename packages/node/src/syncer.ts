@@ -18,6 +18,9 @@ export interface SyncerOptions {
   readonly metrics: NodeMetrics;
 }
 
+/** Most SYNC_HINTS requests to one peer in a round; a longer backlog waits for the next. */
+const HINT_REQUESTS = 8;
+
 /** A record this node holds but should hand to its owners. */
 interface Handoff {
   readonly key: Buffer;
@@ -65,6 +68,18 @@ export class Syncer {
       buckets = next < 0 ? [] : buckets.filter((b) => b >= next);
     }
     return stored;
+  }
+
+  /**
+   * Has `peer` deliver the writes it keeps for this node (hinted handoff), so that a round
+   * completes only once the writes this node missed while unreachable are here too.
+   * @throws when the peer cannot be reached, or still keeps some after a few requests
+   */
+  async collectHints(peer: string): Promise<void> {
+    const { selfId, peers } = this.options;
+    let left = await peers.hints(peer, selfId);
+    for (let i = 1; left > 0 && i < HINT_REQUESTS; i++) left = await peers.hints(peer, selfId);
+    if (left > 0) throw new Error(`${peer} still keeps ${left} write(s) for this node`);
   }
 
   private async fetch(peer: string, keys: Buffer[]): Promise<number> {

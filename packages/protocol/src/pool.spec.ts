@@ -95,6 +95,20 @@ describe('ConnectionPool', () => {
     expect(await p.send(address, ['PING'])).toEqual(OK);
   });
 
+  it('dials at once a server it was told is back, backoff or not', async () => {
+    const address = await deadAddress();
+    const p = pool({ minBackoffMs: 60_000 });
+    await expect(p.send(address, ['PING'])).rejects.toThrow(UnreachableError);
+    const { port } = parseAddress(address) ?? { port: 0 };
+    const server = createRespServer({ handler: () => OK });
+    servers.push(server);
+    await server.listen(port, '127.0.0.1');
+    expect(p.isAvailable(address)).toBe(false);
+    p.forgive(address);
+    expect(p.isAvailable(address)).toBe(true);
+    expect(await p.send(address, ['PING'])).toEqual(OK);
+  });
+
   it('turns a request timeout into UnreachableError and drops the connection', async () => {
     const address = await silentServer();
     const p = pool({ minBackoffMs: 60_000 });

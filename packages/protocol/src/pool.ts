@@ -113,6 +113,17 @@ export class ConnectionPool {
     return !entry || entry.connection !== null || Date.now() >= entry.retryAt;
   }
 
+  /**
+   * Ends the backoff of `address` (it was just heard from, so it is reachable again): the
+   * next request dials it at once instead of failing until the backoff passes.
+   */
+  forgive(address: string): void {
+    const entry = this.entries.get(address);
+    if (!entry || entry.connection) return;
+    entry.retryAt = 0;
+    entry.backoffMs = this.options.minBackoffMs;
+  }
+
   /** Connections currently open or opening. */
   get size(): number {
     let n = 0;
