@@ -229,6 +229,26 @@ describe('storage node in a cluster', () => {
     expect(reply[3]).toEqual(Buffer.from('v'));
   });
 
+  it('does not answer reads alone after failing to reach a member, until a round with every member', async () => {
+    cluster = await startCluster(3, { antiEntropyIntervalMs: 0 }, { failureTimeoutMs: 400 });
+    expect(await cluster.send(0, ['PUT', 'k', 'v', 'W', '3'])).toEqual(new SimpleString('OK'));
+    expect(await cluster.send(0, [NodeCommand.fetch, 'k', 'ALONE'])).not.toBeNull();
+    await cluster.nodes[2]?.close({ leave: false });
+    // The write cannot reach the third replica: writes it coordinated may not reach this one.
+    expect(await cluster.send(0, ['PUT', 'k', 'v2'])).toEqual(new SimpleString('OK'));
+    const refused = await cluster
+      .send(0, [NodeCommand.fetch, 'k', 'ALONE'])
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ReplyError);
+    expect((refused as ReplyError).code).toBe('STALE');
+    // Once the coordinator removed it, a round completes with every member left.
+    await waitFor(async () => {
+      const reply = await cluster?.send(0, [NodeCommand.fetch, 'k', 'ALONE']).catch(() => null);
+      return Array.isArray(reply);
+    });
+    expect(cluster.nodes[0]?.ring?.size).toBe(2);
+  });
+
   it('serves its ring like the coordinator: whole, or the epoch alone when current', async () => {
     cluster = await startCluster(2);
     // Node 1 joined (epoch 2) and, having copied its ranges, was made ready (epoch 3).

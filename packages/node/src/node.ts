@@ -119,6 +119,12 @@ export class StorageNode implements KvNode {
     this.peers = new ConnectionPool({
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
+      // A member this node cannot reach may not reach it either: the writes it coordinates
+      // may be missing here until a sync round after it is back has completed.
+      onFailure: (address) => {
+        if (this.current && this.current.phaseOf(address) !== Phase.OUTSIDE)
+          this.fence.gate.markStale();
+      },
     });
     const coordinator = `${options.coordinator.host}:${options.coordinator.port}`;
     this.fence = new ClockFence({

@@ -14,7 +14,7 @@ import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
 import { NodeMetrics } from './metrics';
-import { NodeCommand, encodeApplyResult, encodeRecord, parseReplicate } from './replication';
+import { NodeCommand, encodeApplyResult, parseReplicate } from './replication';
 import { PeerClient } from './peer-client';
 import { PEER_COMMANDS, type PeerContext } from './peer-commands';
 import { ClockOffsetMonitor } from './clock-offset';

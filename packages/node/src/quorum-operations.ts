@@ -282,7 +282,7 @@ export class QuorumOperations {
         else this.counters.replicaFailures.inc();
       }
     }
-    const copies = await Promise.allSettled(stale.map((replica) => replica.fetch(key)));
+    const copies = await Promise.allSettled(stale.map(async (replica) => replica.fetch(key)));
     const held = copies.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
     return held.length === 0 ? undefined : { record: newest(held) };
   }

@@ -56,8 +56,8 @@ export class WriteGate {
 
   /**
    * This node may have missed writes (it was fenced and refused replica writes, cut off
-   * from the coordinator, or paused): its reads ask another replica too until a sync round
-   * that started after now has completed.
+   * from the coordinator or from a member, or paused): its reads ask another replica too
+   * until a sync round that started after now has completed with every member.
    */
   markStale(): void {
     this.staleSince = this.monotonicNow();

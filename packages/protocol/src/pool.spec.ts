@@ -83,6 +83,21 @@ describe('ConnectionPool', () => {
     );
   });
 
+  it('tells of each failure to reach a server, not of refusals during its backoff', async () => {
+    const address = await deadAddress();
+    const failures: string[] = [];
+    const p = pool({
+      minBackoffMs: 60_000,
+      onFailure: (a, reason) => failures.push(`${a} ${reason}`),
+    });
+    await expect(p.send(address, ['PING'])).rejects.toThrow(UnreachableError);
+    await expect(p.send(address, ['PING'])).rejects.toThrow(UnreachableError);
+    expect(failures).toEqual([`${address} ECONNREFUSED`]);
+    const { address: live } = await echoServer();
+    await p.send(live, ['PING']);
+    expect(failures).toHaveLength(1);
+  });
+
   it('dials again once the backoff has passed', async () => {
     const address = await deadAddress();
     const p = pool({ minBackoffMs: 1 });

@@ -29,6 +29,12 @@ export interface ConnectionPoolOptions {
    */
   maxPending?: number;
   /**
+   * Told each time a server could not be reached (a connection refused, broken or timed
+   * out), before its backoff starts.
+   * @default nothing
+   */
+  onFailure?: (address: string, reason: string) => void;
+  /**
    * Opens each connection: plain TCP, or TLS.
    * @default connectTcp
    */
@@ -80,6 +86,7 @@ export class ConnectionPool {
       maxBackoffMs: options.maxBackoffMs ?? 2000,
       maxPending: options.maxPending ?? 10_000,
       connect: options.connect ?? connectTcp,
+      onFailure: options.onFailure ?? (() => undefined),
     };
   }
 
@@ -191,6 +198,7 @@ export class ConnectionPool {
     entry.reason = reason;
     entry.retryAt = Date.now() + entry.backoffMs;
     entry.backoffMs = Math.min(entry.backoffMs * 2, this.options.maxBackoffMs);
+    this.options.onFailure(address, reason);
     void old?.then(
       (c) => c.destroy(),
       () => undefined,
