@@ -22,8 +22,11 @@ export function earliestArrival(now: number, lastAlive: number, tickMs: number):
 export class LoopWatch {
   private lastAlive: number;
   private timer: NodeJS.Timeout | undefined;
-  /** The last stall the timer noticed: since when the loop did not run, and when it saw so. */
-  private stall: { from: number; seenAt: number } | undefined;
+  /**
+   * The last stall the timer noticed: since when the loop did not run, when it saw so, and
+   * whether the loop has polled the sockets since.
+   */
+  private stall: { from: number; seenAt: number; polled: boolean } | undefined;
 
   /**
    * @param now - a monotonic clock in milliseconds; injectable for tests
@@ -58,21 +61,27 @@ export class LoopWatch {
     const stalled = now - this.lastAlive;
     // A process stopped while running code resumes where it was; the loop's next turn runs
     // this timer before it polls the sockets, so the reads that follow must still be judged
-    // by the stall this tick saw.
-    if (stalled > 2 * this.tickMs) this.stall = { from: this.lastAlive, seenAt: now };
+    // by the stall this tick saw: until the loop has polled once (setImmediate runs right
+    // after the poll phase), however long the other timers of this turn take.
+    if (stalled > 2 * this.tickMs) {
+      const stall = { from: this.lastAlive, seenAt: now, polled: false };
+      this.stall = stall;
+      setImmediate(() => (stall.polled = true));
+    }
     this.lastAlive = now;
     if (stalled > this.stallMs) this.onStall?.(stalled);
   }
 
   /**
-   * The earliest moment bytes read now can have arrived (see {@link earliestArrival}); for
-   * two ticks after the timer saw a stall, the start of that stall.
+   * The earliest moment bytes read now can have arrived (see {@link earliestArrival}); after
+   * the timer saw a stall, the start of that stall, until the loop has polled the sockets
+   * and two ticks have passed.
    */
   arrival(): number {
     const now = this.now();
     const arrival = earliestArrival(now, this.lastAlive, this.tickMs);
     const stall = this.stall;
-    return stall !== undefined && now - stall.seenAt <= 2 * this.tickMs
+    return stall !== undefined && (!stall.polled || now - stall.seenAt <= 2 * this.tickMs)
       ? Math.min(arrival, stall.from)
       : arrival;
   }
