@@ -1,0 +1,60 @@
+import type { RespConnection } from './connection';
+import { ErrorCode, ReplyError } from './errors';
+import { memberProof } from './member-auth';
+
+/**
+ * Runs on a new connection before it is handed out: authenticates it. Rejects with the
+ * server's {@link ReplyError} when refused; the connection is then closed.
+ */
+export type Handshake = (connection: RespConnection) => Promise<void>;
+
+/** What an outgoing connection authenticates with. */
+export interface Credentials {
+  /** The cluster secret: the connection answers the member challenge and may send anything. */
+  readonly clusterSecret?: Buffer;
+  /** A user's name for `AUTH`; `default` when only a password is given. */
+  readonly user?: string;
+  /** A user's password for `AUTH`. */
+  readonly password?: string;
+}
+
+/** Answers the member challenge: `AUTH_CHALLENGE`, then `AUTH_MEMBER <proof>`. */
+export function memberHandshake(secret: Buffer): Handshake {
+  return async (connection) => {
+    const nonce = await connection.send(['AUTH_CHALLENGE']);
+    if (!Buffer.isBuffer(nonce))
+      throw new ReplyError(`${ErrorCode.ERR} AUTH_CHALLENGE answered no nonce`);
+    await connection.send(['AUTH_MEMBER', memberProof(secret, nonce.toString('latin1'))]);
+  };
+}
+
+/**
+ * Sends `AUTH [user] password`. A server with no users configured answers that no password
+ * is set; the connection is then left as it is (it needs none), as Redis clients do.
+ */
+export function userHandshake(password: string, user?: string): Handshake {
+  return async (connection) => {
+    try {
+      await connection.send(user === undefined ? ['AUTH', password] : ['AUTH', user, password]);
+    } catch (err) {
+      if (
+        err instanceof ReplyError &&
+        err.code === ErrorCode.ERR &&
+        /without any password/.test(err.message)
+      )
+        return;
+      throw err;
+    }
+  };
+}
+
+/**
+ * The handshake for `credentials`: the member challenge when a cluster secret is given
+ * (members may send every command), else `AUTH` when a password is, else none.
+ */
+export function handshakeFor(credentials: Credentials): Handshake | undefined {
+  if (credentials.clusterSecret !== undefined) return memberHandshake(credentials.clusterSecret);
+  if (credentials.password !== undefined)
+    return userHandshake(credentials.password, credentials.user);
+  return undefined;
+}
