@@ -1,4 +1,9 @@
-import { UnreachableError, type ConnectionPool, type RespValue } from '@kv/protocol';
+import {
+  AuthenticationError,
+  UnreachableError,
+  type ConnectionPool,
+  type RespValue,
+} from '@kv/protocol';
 import { InvalidRingReplyError, decodeRingReply, type Ring } from '@kv/ring';
 import { ClientError, CoordinatorUnreachableError } from './errors';
 
@@ -99,6 +104,8 @@ export class RingSource {
   }
 
   private fail(coordinator: string, err: Error): never {
+    // The coordinator was reached: its refusal says more than "unreachable" would.
+    if (err instanceof AuthenticationError) throw err;
     const reason = err instanceof UnreachableError ? err.reason : err.message;
     throw new CoordinatorUnreachableError(coordinator, reason, { cause: err });
   }
