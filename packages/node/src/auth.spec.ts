@@ -11,7 +11,9 @@ import {
   type RespValue,
 } from '@kv/protocol';
 import Redis from 'ioredis';
+import { main } from './cli';
 import { createNodeRouter } from './node-commands';
+import { protectedModeRefusal } from './node-options';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 const run = promisify(execFile);
@@ -266,5 +268,33 @@ describe('node with users', () => {
     expect(stdout).toMatch(/SET: .*requests per second/);
     expect(stdout).toMatch(/GET: .*requests per second/);
     expect(cluster.nodes[0]?.store.size).toBeGreaterThan(0);
+  });
+});
+
+describe('protected mode', () => {
+  it('refuses to start on a non-loopback address without a secret, exiting non-zero', async () => {
+    const written: string[] = [];
+    const write = jest
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    const exitCode = process.exitCode;
+    try {
+      await main(['--host', '0.0.0.0', '--port', '0'], {});
+      expect(process.exitCode).toBe(1);
+    } finally {
+      write.mockRestore();
+      process.exitCode = exitCode;
+    }
+    expect(written.join('')).toMatch(
+      /^kv-node: cannot start: protected mode: refusing to listen on 0\.0\.0\.0 without a cluster secret.*--insecure/,
+    );
+  });
+
+  it('allows a non-loopback address with a secret or --insecure, and loopback always', () => {
+    // Checked without binding: tests listen on 127.0.0.1 only.
+    expect(protectedModeRefusal({ host: '10.0.0.5', clusterSecret: SECRET })).toBeUndefined();
+    expect(protectedModeRefusal({ host: '0.0.0.0', insecure: true })).toBeUndefined();
+    expect(protectedModeRefusal({ host: 'localhost' })).toBeUndefined();
+    expect(protectedModeRefusal({ host: '192.168.1.7' })).toMatch(/^protected mode/);
   });
 });
