@@ -1,5 +1,7 @@
 import {
   AuthenticationError,
+  ErrorCode,
+  ReplyError,
   UnreachableError,
   type ConnectionPool,
   type RespValue,
@@ -105,7 +107,7 @@ export class RingSource {
 
   private fail(coordinator: string, err: Error): never {
     // The coordinator was reached: its refusal says more than "unreachable" would.
-    if (err instanceof AuthenticationError) throw err;
+    if (err instanceof AuthenticationError || isAuthRefusal(err)) throw err;
     const reason = err instanceof UnreachableError ? err.reason : err.message;
     throw new CoordinatorUnreachableError(coordinator, reason, { cause: err });
   }
@@ -142,4 +144,11 @@ export function parseRingReply(
     if (err instanceof InvalidRingReplyError) throw new BadRingReplyError(from, err.detail);
     throw err;
   }
+}
+
+/** `-NOAUTH` or `-NOPERM`: the server wants credentials the client did not give. */
+function isAuthRefusal(err: Error): boolean {
+  return (
+    err instanceof ReplyError && (err.code === ErrorCode.NOAUTH || err.code === ErrorCode.NOPERM)
+  );
 }

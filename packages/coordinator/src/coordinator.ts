@@ -1,5 +1,6 @@
 import {
   AccessControl,
+  accessSettingsProblem,
   createRespServer,
   type UserTable,
   type ProtocolLimits,
@@ -173,6 +174,8 @@ export class Coordinator {
         : loadAccess(config);
     const refusal = protectedModeRefusal({ ...config, clusterSecret });
     if (refusal !== undefined) throw new ConfigError(refusal, 'host');
+    const problem = accessSettingsProblem({ clusterSecret, users });
+    if (problem !== undefined) throw new ConfigError(problem, 'users');
     const logger = (
       options.logger ??
       createLogger({

@@ -1,4 +1,4 @@
-import { isLoopbackHost, parseAddress, type UserTable } from '@kv/protocol';
+import { accessSettingsProblem, isLoopbackHost, parseAddress, type UserTable } from '@kv/protocol';
 import type { Logger } from 'winston';
 import type { StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
@@ -271,8 +271,9 @@ export function protectedModeRefusal(
 
 /**
  * Applies {@link NODE_DEFAULTS} to `options` and checks them.
- * @throws InvalidNodeOptionError for a quorum out of range, a malformed address, or a
- *   non-loopback host without a cluster secret ({@link protectedModeRefusal})
+ * @throws InvalidNodeOptionError for a quorum out of range, a malformed address, a
+ *   non-loopback host without a cluster secret ({@link protectedModeRefusal}), or users
+ *   without a cluster secret
  */
 export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const defined = Object.fromEntries(
@@ -287,6 +288,8 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   };
   const refusal = protectedModeRefusal(resolved);
   if (refusal !== undefined) throw new InvalidNodeOptionError(refusal);
+  const problem = accessSettingsProblem(resolved);
+  if (problem !== undefined) throw new InvalidNodeOptionError(problem);
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
   for (const [name, value] of [

@@ -74,11 +74,20 @@ export function loadAccessSettings(sources: AccessSources): AccessSettings {
       passwordHash: hashPassword(sources.password),
     });
   }
-  if (users.length > 0 && clusterSecret === undefined)
-    throw new InvalidUsersError(
-      'users are configured but no cluster secret (--cluster-secret-file or KV_CLUSTER_SECRET): nodes and the coordinator would have no way to authenticate to each other',
-    );
-  return { clusterSecret, users: users.length > 0 ? new UserTable(users) : undefined };
+  const settings = { clusterSecret, users: users.length > 0 ? new UserTable(users) : undefined };
+  const problem = accessSettingsProblem(settings);
+  if (problem !== undefined) throw new InvalidUsersError(problem);
+  return settings;
+}
+
+/**
+ * What is wrong with `settings`, or undefined: users need a cluster secret, as without
+ * one the members could not authenticate to each other.
+ */
+export function accessSettingsProblem(settings: AccessSettings): string | undefined {
+  if (settings.users === undefined || settings.users.size === 0) return undefined;
+  if (settings.clusterSecret !== undefined) return undefined;
+  return 'users are configured but no cluster secret (--cluster-secret-file or KV_CLUSTER_SECRET): nodes and the coordinator would have no way to authenticate to each other';
 }
 
 /**

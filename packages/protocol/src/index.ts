@@ -75,6 +75,7 @@ export {
 } from './member-auth';
 export { DEFAULT_USER, Permission, UserTable, hashPassword, parseUsers, type User } from './users';
 export {
+  accessSettingsProblem,
   isLoopbackHost,
   loadAccessSettings,
   readClusterSecret,
