@@ -125,6 +125,11 @@ describe('AccessControl without a secret or users', () => {
     expect(await text(c, ['LEAVE'])).toBe('OK');
     expect(await text(c, ['PUT', 'a', 'b'])).toBe('OK');
     expect(data.get('k')).toBe('v');
+    // Clients holding credentials carry on, as such a server asks for none.
+    const member = await connect(port, memberHandshake(SECRET));
+    expect(await text(member, ['LEAVE'])).toBe('OK');
+    const user = await connect(port, handshakeFor({ password: 'pw' }));
+    expect(await text(user, ['GET', 'k'])).toBe('v');
     expect(await refusal(c.send(['AUTH', 'pw']))).toMatch(
       /^ERR AUTH <password> called without any password configured/,
     );

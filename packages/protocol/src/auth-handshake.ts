@@ -18,10 +18,20 @@ export interface Credentials {
   readonly password?: string;
 }
 
-/** Answers the member challenge: `AUTH_CHALLENGE`, then `AUTH_MEMBER <proof>`. */
+/**
+ * Answers the member challenge: `AUTH_CHALLENGE`, then `AUTH_MEMBER <proof>`. A server with
+ * no cluster secret answers that it has none; the connection is then left as it is (that
+ * server asks no member to authenticate).
+ */
 export function memberHandshake(secret: Buffer): Handshake {
   return async (connection) => {
-    const nonce = await connection.send(['AUTH_CHALLENGE']);
+    let nonce;
+    try {
+      nonce = await connection.send(['AUTH_CHALLENGE']);
+    } catch (err) {
+      if (isNotConfigured(err, /no cluster secret is configured/)) return;
+      throw err;
+    }
     if (!Buffer.isBuffer(nonce))
       throw new ReplyError(`${ErrorCode.ERR} AUTH_CHALLENGE answered no nonce`);
     await connection.send(['AUTH_MEMBER', memberProof(secret, nonce.toString('latin1'))]);
@@ -37,12 +47,7 @@ export function userHandshake(password: string, user?: string): Handshake {
     try {
       await connection.send(user === undefined ? ['AUTH', password] : ['AUTH', user, password]);
     } catch (err) {
-      if (
-        err instanceof ReplyError &&
-        err.code === ErrorCode.ERR &&
-        /without any password/.test(err.message)
-      )
-        return;
+      if (isNotConfigured(err, /without any password configured/)) return;
       throw err;
     }
   };
@@ -57,4 +62,9 @@ export function handshakeFor(credentials: Credentials): Handshake | undefined {
   if (credentials.password !== undefined)
     return userHandshake(credentials.password, credentials.user);
   return undefined;
+}
+
+/** Whether `err` is a server's `-ERR` saying it has nothing of the kind configured. */
+function isNotConfigured(err: unknown, saying: RegExp): boolean {
+  return err instanceof ReplyError && err.code === ErrorCode.ERR && saying.test(err.message);
 }

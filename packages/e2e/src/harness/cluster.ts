@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { binPath } from './bins';
+import { clusterSecretFile } from './cluster-secret';
 import { addressOf, type Endpoint } from './endpoint';
 import { freePort, HOST } from './free-port';
 import { ManagedProcess, type ProcessSpec } from './managed-process';
@@ -43,23 +40,6 @@ export function loopbackPlacement(): ClusterPlacement {
     },
     launch: (_role, script, args) => ({ command: process.execPath, args: [script, ...args] }),
   };
-}
-
-let secretFile: string | undefined;
-
-/**
- * The cluster secret file every cluster of this test process runs with, so members
- * authenticate to each other as in production; created once (mode 0600), removed on exit.
- */
-export function clusterSecretFile(): string {
-  if (secretFile === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'kv-e2e-secret-'));
-    const file = join(dir, 'cluster.secret');
-    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    secretFile = file;
-  }
-  return secretFile;
 }
 
 /** Timings and shape of a test cluster. Short timings keep failure tests quick. */
