@@ -9,24 +9,9 @@ import {
 import { createCoordinatorRouter } from './coordinator-commands';
 import { runCli } from './cli';
 import { protectedModeRefusal } from './config';
-import { start } from './test-support/coordinator-harness';
+import { client, start } from './test-support/coordinator-harness';
 
 const SECRET = Buffer.from('the coordinator test secret, 32 bytes');
-const connections: RespConnection[] = [];
-
-afterEach(() => {
-  for (const c of connections.splice(0)) c.destroy();
-});
-
-async function connect(port: number, secret?: Buffer): Promise<RespConnection> {
-  const c = await RespConnection.connect({
-    port,
-    handshake: secret === undefined ? undefined : memberHandshake(secret),
-  });
-  connections.push(c);
-  return c;
-}
-
 /** Valid arguments where a command's shape matters, so only authentication can refuse. */
 const SAMPLE_ARGS: Readonly<Record<string, string[]>> = {
   REGISTER_NODE: ['127.0.0.1', '7001'],
@@ -46,7 +31,7 @@ describe('coordinator with a cluster secret', () => {
     'refuses %s without the secret or with a wrong one; membership is unchanged',
     async (name, arity) => {
       const coordinator = await start({ clusterSecret: SECRET });
-      const member = await connect(coordinator.port, SECRET);
+      const member = await client(coordinator, SECRET);
       await member.send(['REGISTER_NODE', '127.0.0.1', '7001']);
       // A refused HEARTBEAT must not make the member look fresher either.
       const state = (): unknown => ({
@@ -61,7 +46,7 @@ describe('coordinator with a cluster secret', () => {
         '7001',
         ...Array(Math.max(0, arity[0] - 2)).fill('x'),
       ];
-      const anonymous = await connect(coordinator.port);
+      const anonymous = await client(coordinator);
       await expect(anonymous.send([name, ...args.slice(0, Math.max(arity[0], 2))])).rejects.toThrow(
         new RegExp(`^NOAUTH '${name}' is for cluster members`),
       );
@@ -80,7 +65,7 @@ describe('coordinator with a cluster secret', () => {
   it('requires AUTH for client commands when users are configured', async () => {
     const users = new UserTable(parseUsers('ops read-only >ops-pw'));
     const coordinator = await start({ clusterSecret: SECRET, users });
-    const c = await connect(coordinator.port);
+    const c = await client(coordinator);
     for (const command of commands.filter(
       (x) => x.spec.scope === Scope.client && x.spec.access !== Access.open,
     )) {

@@ -6,6 +6,7 @@ import {
   Scope,
   UserTable,
   memberHandshake,
+  memberProof,
   parseUsers,
   type RespValue,
 } from '@kv/protocol';
@@ -112,6 +113,22 @@ describe('node with a cluster secret', () => {
     const joined = await c.addNode();
     await waitFor(() => c.nodes.every((n) => n.ring?.size === 4));
     expect(joined.placement?.epoch).toBe(c.nodes[0]?.placement?.epoch);
+  });
+
+  it('refuses a member proof replayed on another connection', async () => {
+    cluster = await startCluster(1, { clusterSecret: SECRET, writeQuorum: 1 });
+    const port = (cluster.nodes[0] as KvNode).port;
+    const member = await connect(port);
+    const nonce = String(await member.send(['AUTH_CHALLENGE']));
+    const proof = memberProof(SECRET, nonce);
+    await member.send(['AUTH_MEMBER', proof]);
+    const replay = await connect(port);
+    await replay.send(['AUTH_CHALLENGE']);
+    await expect(replay.send(['AUTH_MEMBER', proof])).rejects.toThrow(
+      /^NOAUTH member proof does not match/,
+    );
+    await expect(replay.send(['FETCH', 'k'])).rejects.toThrow(/^NOAUTH 'FETCH'/);
+    expect(await member.send(['FETCH', 'k'])).toBeNull();
   });
 
   it('keeps a node with a wrong secret out of the ring', async () => {

@@ -191,6 +191,15 @@ describe('AccessControl with a cluster secret', () => {
     expect(data.size).toBe(0);
   });
 
+  it('draws nonces from the injected random source, and verifies the HMAC of that nonce', async () => {
+    const { port } = await serve({ clusterSecret: SECRET, random: (n) => Buffer.alloc(n, 0xab) });
+    const c = await connect(port);
+    const nonce = 'ab'.repeat(32);
+    expect(await text(c, ['AUTH_CHALLENGE'])).toBe(nonce);
+    expect(await text(c, ['AUTH_MEMBER', memberProof(SECRET, nonce)])).toBe('OK');
+    expect(await text(c, ['REPLICATE', 'k', 'v'])).toBe('OK');
+  });
+
   it('issues a fresh nonce for every challenge', async () => {
     const { port } = await serve({ clusterSecret: SECRET });
     const c = await connect(port);
