@@ -5,7 +5,11 @@ function run(
   argv: string[],
   env: Record<string, string> = {},
 ): Extract<Invocation, { kind: 'run' }> {
-  const invocation = parseCommandLine(argv, env);
+  // No cluster secret file is found unless a test names one.
+  const invocation = parseCommandLine(argv, {
+    KV_CLUSTER_SECRET_FILE: '/nonexistent/kv-test/cluster.secret',
+    ...env,
+  });
   if (invocation.kind !== 'run') throw new Error('expected a command to run');
   return invocation;
 }
@@ -18,7 +22,28 @@ describe('parseCommandLine', () => {
       coordinator: DEFAULT_COORDINATOR,
       json: false,
       timeoutMs: undefined,
+      credentials: {},
     });
+  });
+
+  it('reads the credentials: a password wins over a cluster secret', () => {
+    expect(run(['--user', 'app', '--password', 'pw', 'get', 'k']).globals.credentials).toEqual({
+      user: 'app',
+      password: 'pw',
+    });
+    expect(
+      run(['get', 'k'], { KV_PASSWORD: 'pw', KV_CLUSTER_SECRET: 'a secret of 16+ bytes' }).globals
+        .credentials,
+    ).toEqual({ user: undefined, password: 'pw' });
+    expect(
+      run(['status'], { KV_CLUSTER_SECRET: 'a secret of 16+ bytes' }).globals.credentials,
+    ).toEqual({ clusterSecret: Buffer.from('a secret of 16+ bytes') });
+    expect(() => run(['--user', 'app', 'get', 'k'])).toThrow(
+      '--user needs a password: --password or KV_PASSWORD',
+    );
+    expect(() => run(['--cluster-secret-file', '/nonexistent/s', 'status'])).toThrow(
+      /cannot read the cluster secret file \/nonexistent\/s \(ENOENT\)/,
+    );
   });
 
   it('reads the subcommands and their arguments', () => {

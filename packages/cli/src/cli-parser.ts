@@ -1,6 +1,7 @@
-import { parseAddress as splitAddress } from '@kv/protocol';
+import { parseAddress as splitAddress, type Credentials } from '@kv/protocol';
 import yargs, { type Argv } from 'yargs';
 import { benchCommandBuilder } from './bench/bench-flags';
+import { findCredentials } from './credentials';
 import { UsageError } from './errors';
 import { isServerCommand } from './servers';
 import { version } from './version';
@@ -32,6 +33,8 @@ export interface GlobalOptions {
   readonly json: boolean;
   /** Connect and request timeout in milliseconds; the client's defaults when undefined. */
   readonly timeoutMs: number | undefined;
+  /** What every connection authenticates with (see `findCredentials`). */
+  readonly credentials: Credentials;
 }
 
 /** What the command line asks for. */
@@ -94,12 +97,15 @@ export function parseCommandLine(
   if (parsed['help'] === true || parsed['version'] === true) return { kind: 'print', text: output };
   const args = unmarkAll(parsed);
   const command: CliCommand = first === undefined ? 'shell' : first === 'del' ? 'delete' : first;
-  return { kind: 'run', command, globals: globalOptions(args, env), args };
+  // `kv cluster` creates its secret rather than reading one; its own flag names the file.
+  const globals = globalOptions(args, env, command !== 'cluster');
+  return { kind: 'run', command, globals, args };
 }
 
 function globalOptions(
   args: Readonly<Record<string, unknown>>,
   env: Readonly<Record<string, string | undefined>>,
+  authenticates: boolean,
 ): GlobalOptions {
   const fromFlag = last(args['coordinator']);
   const fromEnv = env['KV_COORDINATOR'];
@@ -113,6 +119,16 @@ function globalOptions(
     coordinator: parseAddress(coordinator, source),
     json: last(args['json']) === true,
     timeoutMs: optionalInteger(args, 'timeout', 1),
+    credentials: authenticates
+      ? findCredentials(
+          {
+            user: last(args['user']),
+            password: last(args['password']),
+            secretFile: last(args['cluster-secret-file']),
+          },
+          env,
+        )
+      : {},
   };
 }
 
@@ -207,6 +223,27 @@ function commandLineParser(): Argv {
       describe: 'connect and request timeout in ms',
       defaultDescription: "the client's",
     })
+    .option('user', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: 'user to AUTH as, with --password (env KV_USER)',
+      defaultDescription: 'default',
+    })
+    .option('password', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: 'password to AUTH with (env KV_PASSWORD; prefer the variable: flags show in ps)',
+    })
+    .option('cluster-secret-file', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe:
+        'cluster secret to authenticate as a member with, for status and decommission (env KV_CLUSTER_SECRET holds the secret itself; kv cluster creates the file if missing)',
+      defaultDescription: '$KV_CLUSTER_SECRET_FILE or ~/.kv/cluster.secret, if it exists',
+    })
     .command('$0', 'interactive shell, or one shell line with --command', (y) =>
       y
         .option('command', {
@@ -276,7 +313,8 @@ function commandLineParser(): Argv {
       'Exit codes: 0 ok; 1 not found (get/delete of a missing key); 2 usage error; ' +
         '3 cluster unreachable or unavailable; 4 other failure. ' +
         'Environment: KV_COORDINATOR (default coordinator), KV_HISTORY_FILE (shell history, ' +
-        'default ~/.kv_history). Arguments after -- are never read as options.',
+        'default ~/.kv_history), KV_USER and KV_PASSWORD (AUTH), KV_CLUSTER_SECRET or ' +
+        'KV_CLUSTER_SECRET_FILE (member authentication). Arguments after -- are never read as options.',
     )
     .version(version())
     .help()

@@ -11,6 +11,7 @@ import { parseAddress } from '@kv/protocol';
 import { runBenchCommand } from './bench/bench-command';
 import { MAX_CLUSTER_NODES } from './cluster';
 import { runClusterCommand } from './cluster-command';
+import { defaultSecretFile } from './credentials';
 import { UsageError } from './errors';
 import { ExitCode } from './exit-codes';
 import { HistoryFile, historyFilePath } from './history';
@@ -97,6 +98,7 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
       connectTimeoutMs: timeoutMs,
       requestTimeoutMs: timeoutMs,
       refreshIntervalMs: 0,
+      ...globals.credentials,
     });
     try {
       const reply = await client.decommission(address);
@@ -110,8 +112,16 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
   cluster: (context) => {
     const { args, io, printer, env } = context;
     const dataDir = last(args['data-dir']);
+    const secretFile = last(args['cluster-secret-file']);
     return runClusterCommand(
       {
+        // A secret in KV_CLUSTER_SECRET reaches the processes through their environment.
+        clusterSecretFile:
+          secretFile !== undefined
+            ? String(secretFile)
+            : env['KV_CLUSTER_SECRET']
+              ? undefined
+              : defaultSecretFile(env),
         nodes: optionalInteger(args, 'nodes', 1, MAX_CLUSTER_NODES),
         basePort: optionalInteger(args, 'base-port', 1, 65535),
         dataDir: dataDir === undefined ? undefined : String(dataDir),
@@ -203,6 +213,7 @@ async function withSession(
   const session = new ClientSession({
     coordinator: context.globals.coordinator,
     timeoutMs: context.globals.timeoutMs,
+    credentials: context.globals.credentials,
   });
   try {
     return await use(session);

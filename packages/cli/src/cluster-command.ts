@@ -42,6 +42,10 @@ export async function runClusterCommand(
         `${cluster.nodes.join(', ')}, write quorum ${cluster.writeQuorum}\n` +
         `[Cluster] Connect with: kv --coordinator ${cluster.coordinator}  ` +
         `(or: npx kv --coordinator ${cluster.coordinator} --command "PUT user:1 Alice")\n` +
+        (options.clusterSecretFile === undefined
+          ? ''
+          : `[Cluster] Members authenticate with the secret in ${options.clusterSecretFile}` +
+            `${cluster.secretCreated ? ' (created)' : ''}; kv status and kv decommission read it from there\n`) +
         '[Cluster] Press Ctrl-C to stop every process\n',
     );
     const failure = await Promise.race([stopRequested.then(() => undefined), cluster.failure]);

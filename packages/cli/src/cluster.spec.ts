@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { tryListen } from './ports';
 import { freePortRange } from './test-support/free-ports';
-import { linesOf, runKv, spawnKv } from './test-support/kv-binary';
+import { statSync } from 'node:fs';
+import { linesOf, runKv, spawnKv, testSecretFile } from './test-support/kv-binary';
 import { waitFor } from './test-support/wait-for';
 
 // `kv cluster` run as a real process, as a user runs it, with its children real processes.
@@ -121,6 +122,36 @@ describe('kv cluster', () => {
     expect(put).toMatchObject({ code: 0, stderr: '' });
     cluster.child.kill('SIGINT');
     expect(await cluster.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('runs its processes with a secret file (0600) that status and decommission find', async () => {
+    const base = await freePortRange(3);
+    running = startCluster(['--nodes', '2', '--base-port', String(base)]);
+    const cluster = running;
+    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    const file = testSecretFile();
+    expect(cluster.stdout).toContain(`[Cluster] Members authenticate with the secret in ${file}`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const coordinator = ['--coordinator', `127.0.0.1:${base}`];
+    const node = `127.0.0.1:${base + 2}`;
+    const status = await runKv([...coordinator, 'status', '--sample', '0']);
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+
+    const elsewhere = { KV_CLUSTER_SECRET_FILE: `${file}.missing` };
+    const anonymous = await runKv([...coordinator, 'decommission', node], { env: elsewhere });
+    expect(anonymous.code).toBe(4);
+    expect(anonymous.stderr).toMatch(/NOAUTH 'DECOMMISSION' is for cluster members/);
+    const wrong = await runKv([...coordinator, 'decommission', node], {
+      env: { ...elsewhere, KV_CLUSTER_SECRET: 'a wrong secret that is long enough' },
+    });
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(/authentication to 127\.0\.0\.1:\d+ failed: NOAUTH member proof/);
+
+    const done = await runKv([...coordinator, 'decommission', node]);
+    expect(done).toMatchObject({ code: 0, stderr: '' });
+    expect(done.stdout).toContain(`DECOMMISSION ${node}: OK leaving`);
+    // The node leaves and exits, which kv cluster reports as a process gone.
+    expect((await cluster.exited).code).toBe(4);
   });
 
   it('says which process died, stops the rest and exits non-zero', async () => {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createClient, NotServingError, type KvClient } from '@kv/client';
+import { readClusterSecret } from '@kv/protocol';
+import { ensureSecretFile } from './credentials';
 import {
   ClusterStartTimeoutError,
   ProcessExitedError,
@@ -33,6 +35,12 @@ export interface LocalClusterOptions {
    * `<dataDir>/coordinator`.
    */
   readonly dataDir?: string | undefined;
+  /**
+   * The cluster secret file every process is started with (`--cluster-secret-file`),
+   * created with a random secret (mode 0600) if missing. Without it, the processes get
+   * the secret in `KV_CLUSTER_SECRET` from `env`, if there is one, else none.
+   */
+  readonly clusterSecretFile?: string | undefined;
   /** Where the processes' output lines and the cluster's own lines go. */
   readonly stdout: NodeJS.WritableStream;
   /** Where the processes' error output goes. */
@@ -96,15 +104,22 @@ export class LocalCluster {
   readonly nodes: readonly string[];
   /** The write quorum the nodes were given: 2, or 1 for a single node. */
   readonly writeQuorum: number;
+  /** Whether the cluster secret file was created by this start (it did not exist). */
+  readonly secretCreated: boolean;
   /**
    * Settles with the first process that exits while the cluster is meant to run. Never
    * settles if none does.
    */
   readonly failure: Promise<ProcessExitedError>;
 
-  private readonly options: Required<Omit<LocalClusterOptions, 'dataDir' | 'signal'>> & {
+  private readonly options: Required<
+    Omit<LocalClusterOptions, 'dataDir' | 'signal' | 'clusterSecretFile'>
+  > & {
     dataDir: string | undefined;
+    clusterSecretFile: string | undefined;
   };
+  /** What the processes authenticate each other with, for this process's own client. */
+  private readonly clusterSecret: Buffer | undefined;
   private readonly interrupt: AbortSignal | undefined;
   private readonly processes: Managed[] = [];
   private readonly abort = new AbortController();
@@ -132,6 +147,8 @@ export class LocalCluster {
       nodes,
       basePort,
       dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
+      clusterSecretFile:
+        options.clusterSecretFile === undefined ? undefined : resolve(options.clusterSecretFile),
       stdout: options.stdout,
       stderr: options.stderr,
       binPath: options.binPath ?? join(__dirname, 'bin.js'),
@@ -139,6 +156,15 @@ export class LocalCluster {
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 5000,
     };
+    const secretFile = this.options.clusterSecretFile;
+    this.secretCreated = secretFile !== undefined && ensureSecretFile(secretFile);
+    const fromEnv = this.options.env['KV_CLUSTER_SECRET'];
+    this.clusterSecret =
+      secretFile !== undefined
+        ? readClusterSecret(secretFile)
+        : fromEnv
+          ? Buffer.from(fromEnv.trim())
+          : undefined;
     this.interrupt = options.signal;
     this.coordinator = `${CLUSTER_HOST}:${basePort}`;
     this.nodes = Array.from({ length: nodes }, (_, i) => `${CLUSTER_HOST}:${basePort + 1 + i}`);
@@ -199,12 +225,15 @@ export class LocalCluster {
   }
 
   private async launch(): Promise<void> {
-    const { basePort, dataDir, readyTimeoutMs } = this.options;
+    const { basePort, dataDir, readyTimeoutMs, clusterSecretFile } = this.options;
     const deadline = Date.now() + readyTimeoutMs;
+    const secret =
+      clusterSecretFile === undefined ? [] : ['--cluster-secret-file', clusterSecretFile];
     this.spawn('coordinator', this.coordinator, '[Coordinator]', [
       'coordinator',
       ...['--host', CLUSTER_HOST, '--port', String(basePort)],
       ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, 'coordinator')]),
+      ...secret,
     ]);
     const client = createClient({
       coordinator: this.coordinator,
@@ -212,6 +241,7 @@ export class LocalCluster {
       requestTimeoutMs: 1000,
       retries: 0,
       refreshIntervalMs: 0,
+      clusterSecret: this.clusterSecret,
     });
     try {
       // Nodes retry their registration, but starting them once the coordinator answers
@@ -224,6 +254,7 @@ export class LocalCluster {
           ...['--host', CLUSTER_HOST, '--port', port],
           ...['--coordinator', this.coordinator],
           ...['--write-quorum', String(this.writeQuorum)],
+          ...secret,
         ]);
       });
       // Serving means up at the coordinator and routing with its ring epoch, so the first

@@ -1,4 +1,5 @@
 import { createClient, type KvClient } from '@kv/client';
+import type { Credentials } from '@kv/protocol';
 
 /** Options of {@link ClientSession}. */
 export interface SessionOptions {
@@ -6,6 +7,8 @@ export interface SessionOptions {
   readonly coordinator: string;
   /** Connect and request timeout in milliseconds; the client's defaults when undefined. */
   readonly timeoutMs?: number | undefined;
+  /** What each connection authenticates with. */
+  readonly credentials?: Credentials;
 }
 
 /**
@@ -17,6 +20,7 @@ export class ClientSession {
   /** The coordinator, `host:port`. */
   readonly coordinator: string;
   private readonly timeoutMs: number | undefined;
+  private readonly credentials: Credentials;
   private readonly create: typeof createClient;
   private connecting: Promise<KvClient> | undefined;
   private closed = false;
@@ -27,6 +31,7 @@ export class ClientSession {
   constructor(options: SessionOptions, create: typeof createClient = createClient) {
     this.coordinator = options.coordinator;
     this.timeoutMs = options.timeoutMs;
+    this.credentials = options.credentials ?? {};
     this.create = create;
   }
 
@@ -57,7 +62,7 @@ export class ClientSession {
       this.timeoutMs === undefined
         ? {}
         : { connectTimeoutMs: this.timeoutMs, requestTimeoutMs: this.timeoutMs };
-    const client = this.create({ coordinator: this.coordinator, ...timeouts });
+    const client = this.create({ coordinator: this.coordinator, ...timeouts, ...this.credentials });
     try {
       await client.connect();
     } catch (err) {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   ConnectionPool,
   ReplyError,
+  handshakeFor,
   UnreachableError,
   type CommandArg,
   type RespValue,
@@ -77,6 +78,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
       minBackoffMs: 100,
       maxBackoffMs: 1000,
       maxPending: resolved.maxPending,
+      handshake: handshakeFor(resolved),
     });
     this.source = new RingSource({
       coordinator: this.coordinator,

@@ -49,4 +49,10 @@ export {
   NotServingError,
   type NodeFailure,
 } from './errors';
-export { ReplyError, UnreachableError, RequestTimeoutError, ErrorCode } from '@kv/protocol';
+export {
+  ReplyError,
+  UnreachableError,
+  RequestTimeoutError,
+  AuthenticationError,
+  ErrorCode,
+} from '@kv/protocol';

@@ -41,9 +41,28 @@ export interface ClientOptions {
    * @default 10000
    */
   maxPending?: number;
+  /**
+   * User to `AUTH` as on every connection, with `password`.
+   * @default 'default' (Redis's `AUTH password`)
+   */
+  user?: string;
+  /**
+   * Password to `AUTH` with on every connection, when the servers have users configured.
+   * @default none: no AUTH is sent
+   */
+  password?: string;
+  /**
+   * The cluster secret, for operators' tools: every connection answers the member
+   * challenge instead of sending AUTH, and may send `admin` commands (DECOMMISSION).
+   * @default none
+   */
+  clusterSecret?: Buffer;
 }
 
-/** The defaults of {@link ClientOptions}, one place for code and documentation alike. */
+/** The options that are credentials: none by default. */
+type Credential = 'user' | 'password' | 'clusterSecret';
+
+/** The defaults of {@link ClientOptions} (credentials have none), one place for code and documentation alike. */
 export const DEFAULT_CLIENT_OPTIONS = {
   coordinator: '127.0.0.1:5000',
   connectTimeoutMs: 1000,
@@ -52,12 +71,12 @@ export const DEFAULT_CLIENT_OPTIONS = {
   retryBackoffMs: 100,
   refreshIntervalMs: 5000,
   maxPending: 10_000,
-} as const satisfies Required<ClientOptions>;
+} as const satisfies Required<Omit<ClientOptions, Credential>>;
 
 /** {@link ClientOptions} checked, with the defaults filled in. */
 export type ResolvedClientOptions = {
-  readonly [K in keyof ClientOptions]-?: ClientOptions[K] & {};
-};
+  readonly [K in Exclude<keyof ClientOptions, Credential>]-?: ClientOptions[K] & {};
+} & Pick<ClientOptions, Credential>;
 
 /** Per-request options. */
 export interface RequestOptions {
@@ -101,6 +120,8 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   checkCount(options.retryBackoffMs, 'retryBackoffMs', 0);
   checkCount(options.refreshIntervalMs, 'refreshIntervalMs', 0);
   checkCount(options.maxPending, 'maxPending', 1);
+  if (options.user !== undefined && options.password === undefined)
+    throw new InvalidClientOptionError('user needs a password');
   const defined = Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as ClientOptions;

@@ -1,4 +1,11 @@
-import { UnreachableError, type ConnectionPool, type RespValue } from '@kv/protocol';
+import {
+  AuthenticationError,
+  ErrorCode,
+  ReplyError,
+  UnreachableError,
+  type ConnectionPool,
+  type RespValue,
+} from '@kv/protocol';
 import { InvalidRingReplyError, decodeRingReply, type Ring } from '@kv/ring';
 import { ClientError, CoordinatorUnreachableError } from './errors';
 
@@ -99,6 +106,8 @@ export class RingSource {
   }
 
   private fail(coordinator: string, err: Error): never {
+    // The coordinator was reached: its refusal says more than "unreachable" would.
+    if (err instanceof AuthenticationError || isAuthRefusal(err)) throw err;
     const reason = err instanceof UnreachableError ? err.reason : err.message;
     throw new CoordinatorUnreachableError(coordinator, reason, { cause: err });
   }
@@ -135,4 +144,11 @@ export function parseRingReply(
     if (err instanceof InvalidRingReplyError) throw new BadRingReplyError(from, err.detail);
     throw err;
   }
+}
+
+/** `-NOAUTH` or `-NOPERM`: the server wants credentials the client did not give. */
+function isAuthRefusal(err: Error): boolean {
+  return (
+    err instanceof ReplyError && (err.code === ErrorCode.NOAUTH || err.code === ErrorCode.NOPERM)
+  );
 }

@@ -1,4 +1,4 @@
-import { parseConfig } from './config';
+import { loadAccess, parseConfig } from './config';
 import { startCoordinator, type Coordinator } from './coordinator';
 import { ConfigError, CoordinatorError } from './errors';
 
@@ -39,7 +39,8 @@ export async function runCli(
       output.stdout.write(`${commandLine.text}\n`);
       return ExitCode.OK;
     }
-    return await startCoordinator(commandLine.config);
+    const { config } = commandLine;
+    return await startCoordinator({ ...config, ...loadAccess(config, env) });
   } catch (err) {
     if (!(err instanceof CoordinatorError)) throw err;
     output.stderr.write(`${scriptName}: ${err.message}\n`);

@@ -1,3 +1,4 @@
+import { isLoopbackHost, loadAccessSettings, type AccessSettings } from '@kv/protocol';
 import { DEFAULT_REPLICATION_FACTOR, DEFAULT_VNODES_PER_WEIGHT, MAX_VNODES } from '@kv/ring';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError } from './errors';
@@ -57,6 +58,24 @@ export interface CoordinatorConfig {
    */
   readonly maxConnections: number;
   /**
+   * File holding the cluster secret. With it, `admin` commands (register, heartbeat,
+   * leave) are refused to connections that have not answered the member challenge.
+   * `KV_CLUSTER_SECRET` may hold the secret itself instead.
+   * @default undefined
+   */
+  readonly clusterSecretFile: string | undefined;
+  /**
+   * File of the users clients `AUTH` as (see the node's `--users-file`). `KV_PASSWORD`
+   * sets the password of the user `default`.
+   * @default undefined
+   */
+  readonly usersFile: string | undefined;
+  /**
+   * Allows a non-loopback `host` without a cluster secret (protected mode off).
+   * @default false
+   */
+  readonly insecure: boolean;
+  /**
    * Least severe level logged.
    * @default 'info'
    */
@@ -80,6 +99,8 @@ type Parse<T> = (value: unknown, name: string) => T;
 
 interface OptionSpec<T> {
   readonly flag: string;
+  /** A switch that takes no value (`--insecure`). */
+  readonly boolean?: true;
   readonly describe: string;
   readonly default: T;
   readonly parse: Parse<T>;
@@ -120,6 +141,19 @@ function oneOf<T extends string>(choices: readonly T[]): Parse<T> {
 }
 
 const directory = text('a directory path');
+const file = text('a file path');
+
+function optional<T>(parse: Parse<T>): Parse<T | undefined> {
+  return (value, name) => (value === undefined ? undefined : parse(value, name));
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === true || value === false) return value;
+  const text = String(value).toLowerCase();
+  if (['1', 'true', 'yes'].includes(text)) return true;
+  if (['0', 'false', 'no'].includes(text)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${show(value)}`, name);
+}
 
 /** The options, in the order `--help` lists them. */
 const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<CoordinatorConfig[K]> } = {
@@ -176,6 +210,27 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
     describe: 'refuse connections beyond this many',
     default: 10_000,
     parse: integer(1, 1_000_000),
+  },
+  clusterSecretFile: {
+    flag: 'cluster-secret-file',
+    describe:
+      'file holding the cluster secret members authenticate with (KV_CLUSTER_SECRET may hold the secret itself)',
+    default: undefined,
+    parse: optional(file),
+  },
+  usersFile: {
+    flag: 'users-file',
+    describe:
+      "users clients AUTH as, one 'name read-only|read-write|admin >password' per line (KV_PASSWORD: the default user's password)",
+    default: undefined,
+    parse: optional(file),
+  },
+  insecure: {
+    flag: 'insecure',
+    boolean: true,
+    describe: 'allow a non-loopback --host without a cluster secret (protected mode off)',
+    default: false,
+    parse: flag,
   },
   logLevel: {
     flag: 'log-level',
@@ -305,10 +360,10 @@ function commandLineParser(scriptName: string): Argv {
         '2 invalid configuration.',
     );
   for (const key of KEYS) {
-    const { flag, describe, default: value } = OPTIONS[key];
+    const { flag, describe, default: value, boolean } = OPTIONS[key];
     parser.option(flag, {
       describe: `${describe} (env ${envVarOf(flag)})`,
-      requiresArg: true,
+      ...(boolean ? { type: 'boolean' } : { requiresArg: true }),
       defaultDescription: value === undefined ? 'none' : String(value),
     });
   }
@@ -322,4 +377,40 @@ function show(value: unknown): string {
 
 function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, '; ');
+}
+
+/**
+ * Reads the cluster secret and users the configuration and environment point to
+ * (`KV_CLUSTER_SECRET`, `KV_PASSWORD`).
+ * @throws {@link ConfigError} for an unreadable file, a short secret or a bad users file
+ */
+export function loadAccess(
+  config: Pick<CoordinatorConfig, 'clusterSecretFile' | 'usersFile'>,
+  env: Readonly<Record<string, string | undefined>> = {},
+): AccessSettings {
+  try {
+    return loadAccessSettings({
+      clusterSecretFile: config.clusterSecretFile,
+      clusterSecret: env['KV_CLUSTER_SECRET'],
+      usersFile: config.usersFile,
+      password: env['KV_PASSWORD'],
+    });
+  } catch (err) {
+    throw new ConfigError((err as Error).message, undefined, { cause: err });
+  }
+}
+
+/**
+ * Why the coordinator may not listen on `host`, or undefined: protected mode, as in Redis.
+ * Without a cluster secret anyone who reaches the port could register, heartbeat for or
+ * remove members, so only a loopback address is allowed unless `insecure` is set.
+ */
+export function protectedModeRefusal(options: {
+  readonly host: string;
+  readonly clusterSecret?: Buffer;
+  readonly insecure: boolean;
+}): string | undefined {
+  if (options.clusterSecret !== undefined || options.insecure || isLoopbackHost(options.host))
+    return undefined;
+  return `protected mode: refusing to listen on ${options.host} without a cluster secret, as anyone who reaches it could change the membership; give --cluster-secret-file (or KV_CLUSTER_SECRET), listen on 127.0.0.1, or pass --insecure to accept the risk`;
 }

@@ -1,4 +1,10 @@
-import { ReplyError, SimpleString, type Reply, type ServerConnection } from '@kv/protocol';
+import {
+  AccessControl,
+  ReplyError,
+  SimpleString,
+  type Reply,
+  type ServerConnection,
+} from '@kv/protocol';
 import { Ring } from '@kv/ring';
 import {
   COORDINATOR_COMMANDS as COMMANDS,
@@ -23,6 +29,7 @@ beforeEach(() => {
       return Promise.resolve();
     },
     info: () => '# Coordinator\r\nepoch:0\r\n',
+    access: new AccessControl(),
   };
 });
 

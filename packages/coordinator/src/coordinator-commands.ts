@@ -1,4 +1,6 @@
 import {
+  Access,
+  AUTH_COMMANDS,
   CommandRouter,
   ErrorCode,
   OK,
@@ -8,6 +10,7 @@ import {
   timeReply,
   quoteArg,
   type CommandHook,
+  type AccessControl,
   type CommandTable,
 } from '@kv/protocol';
 import { RingError, RingTooLargeError, encodeRingReply } from '@kv/ring';
@@ -26,6 +29,8 @@ export interface CommandContext {
   commit(change: MembershipChange): Promise<void>;
   /** The text of the `INFO` reply. */
   info(): string;
+  /** Who each connection is; what AUTH and the member challenge change. */
+  readonly access: AccessControl;
 }
 
 const PONG = new SimpleString('PONG');
@@ -88,6 +93,7 @@ export const COORDINATOR_COMMANDS = {
   },
   GET_NODES_FOR_KEY: {
     scope: Scope.client,
+    access: Access.read,
     arity: [1, 1],
     usage: 'GET_NODES_FOR_KEY key',
     reply:
@@ -103,6 +109,7 @@ export const COORDINATOR_COMMANDS = {
   },
   LIST_NODES: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, 1],
     usage: 'LIST_NODES [ALL]',
     reply:
@@ -120,6 +127,7 @@ export const COORDINATOR_COMMANDS = {
   },
   RING: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, 1],
     usage: 'RING [known-epoch]',
     reply:
@@ -137,6 +145,7 @@ export const COORDINATOR_COMMANDS = {
   },
   PING: {
     scope: Scope.client,
+    access: Access.open,
     arity: [0, 1],
     usage: 'PING [message]',
     reply: '`+PONG`, or the message as a bulk string',
@@ -145,6 +154,7 @@ export const COORDINATOR_COMMANDS = {
   },
   TIME: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, 0],
     usage: 'TIME',
     reply:
@@ -153,6 +163,7 @@ export const COORDINATOR_COMMANDS = {
   },
   INFO: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, 1],
     usage: 'INFO [section]',
     reply: 'bulk text: `key:value` lines under `# Coordinator` (the section is ignored)',
@@ -161,6 +172,7 @@ export const COORDINATOR_COMMANDS = {
   // Enough of CONFIG GET for redis-cli to start without complaint.
   CONFIG: {
     scope: Scope.client,
+    access: Access.read,
     arity: [1, Infinity],
     usage: 'CONFIG GET parameter [...]',
     reply: 'empty array',
@@ -175,6 +187,7 @@ export const COORDINATOR_COMMANDS = {
       return [];
     },
   },
+  ...AUTH_COMMANDS,
 } as const satisfies CommandTable<CommandContext>;
 
 /** Names of the coordinator's own commands (HELP and COMMAND come with the router). */

@@ -1,5 +1,8 @@
 import {
+  AccessControl,
+  accessSettingsProblem,
   createRespServer,
+  type UserTable,
   type ProtocolLimits,
   type RespServer,
   type ServerConnection,
@@ -8,8 +11,8 @@ import type { Ring, RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
 import { describeChange } from './change-log';
 import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
-import { resolveConfig, type CoordinatorConfig } from './config';
-import { ListenError } from './errors';
+import { loadAccess, protectedModeRefusal, resolveConfig, type CoordinatorConfig } from './config';
+import { ConfigError, ListenError } from './errors';
 import { checkIntervalFor, FailureDetector } from './failure-detector';
 import { renderInfo } from './info';
 import { createLogger } from './logger';
@@ -38,6 +41,16 @@ export interface CoordinatorOptions extends Partial<CoordinatorConfig> {
    */
   readonly now?: () => number;
   /**
+   * The cluster secret members authenticate with.
+   * @default read from `clusterSecretFile`, else none
+   */
+  readonly clusterSecret?: Buffer;
+  /**
+   * The users clients authenticate as.
+   * @default read from `usersFile`, else none
+   */
+  readonly users?: UserTable;
+  /**
    * Protocol limits of the listener.
    * @default {@link COORDINATOR_LIMITS}
    */
@@ -65,6 +78,8 @@ interface Parts {
   readonly store: StateStore | undefined;
   readonly now: () => number;
   readonly limits: Partial<ProtocolLimits> | undefined;
+  readonly clusterSecret: Buffer | undefined;
+  readonly users: UserTable | undefined;
 }
 
 /**
@@ -83,6 +98,7 @@ export class Coordinator {
   private boundPort = 0;
   private startedAt = 0;
   private commandsProcessed = 0;
+  private authFailures = 0;
   private closing: Promise<void> | undefined;
 
   private constructor(parts: Parts) {
@@ -91,12 +107,23 @@ export class Coordinator {
     this.membership = parts.membership;
     this.store = parts.store;
     this.now = parts.now;
+    const access = new AccessControl({
+      clusterSecret: parts.clusterSecret,
+      users: parts.users,
+      onFailure: (kind, connection) => {
+        this.authFailures++;
+        this.logger.warn(
+          `Refused ${kind === 'member' ? 'a member proof' : 'a password'} from ${connection.remoteAddress}`,
+        );
+      },
+    });
     const context: CommandContext = {
       membership: this.membership,
       commit: (change) => this.commit(change),
       info: () => this.info(),
+      access,
     };
-    const router = createCoordinatorRouter();
+    const router = createCoordinatorRouter([access.hook]);
     this.server = createRespServer({
       handler: (args, connection) => {
         this.commandsProcessed++;
@@ -141,6 +168,14 @@ export class Coordinator {
    */
   static async start(options: CoordinatorOptions = {}): Promise<Coordinator> {
     const config = resolveConfig(options);
+    const { clusterSecret, users } =
+      options.clusterSecret !== undefined || options.users !== undefined
+        ? options
+        : loadAccess(config);
+    const refusal = protectedModeRefusal({ ...config, clusterSecret });
+    if (refusal !== undefined) throw new ConfigError(refusal, 'host');
+    const problem = accessSettingsProblem({ clusterSecret, users });
+    if (problem !== undefined) throw new ConfigError(problem, 'users');
     const logger = (
       options.logger ??
       createLogger({
@@ -176,6 +211,8 @@ export class Coordinator {
       store,
       now,
       limits: options.limits,
+      clusterSecret,
+      users,
     });
     await coordinator.listen();
     return coordinator;
@@ -281,6 +318,7 @@ export class Coordinator {
       tcpPort: this.boundPort,
       connectedClients: this.server.connectionCount,
       commandsProcessed: this.commandsProcessed,
+      authFailures: this.authFailures,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
       failureTimeoutMs: this.config.failureTimeoutMs,
       replicationFactor: options.replicationFactor,

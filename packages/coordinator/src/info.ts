@@ -11,6 +11,8 @@ export interface CoordinatorInfo {
   readonly uptimeSeconds: number;
   readonly connectedClients: number;
   readonly commandsProcessed: number;
+  /** Wrong passwords and member proofs that did not verify. */
+  readonly authFailures: number;
   readonly heartbeatIntervalMs: number;
   readonly failureTimeoutMs: number;
   readonly replicationFactor: number;
@@ -35,6 +37,7 @@ export function renderInfo(info: CoordinatorInfo): string {
     ['tcp_port', info.tcpPort],
     ['connected_clients', info.connectedClients],
     ['commands_processed', info.commandsProcessed],
+    ['acl_access_denied_auth', info.authFailures],
     ['heartbeat_interval_ms', info.heartbeatIntervalMs],
     ['failure_timeout_ms', info.failureTimeoutMs],
     ['replication_factor', info.replicationFactor],

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -79,31 +79,36 @@ describe('published packages', () => {
 
     const base = await freePortRange(4);
     const coordinator = `${HOST}:${base}`;
+    // kv cluster keeps its secret here, and kv finds it here, not in the user's ~/.kv.
+    const secretEnv = { KV_CLUSTER_SECRET_FILE: join(app, 'cluster.secret') };
     const cluster = ManagedProcess.start({
       name: 'npx kv cluster',
       command: 'npx',
       args: ['kv', 'cluster', '--nodes', '3', '--base-port', String(base)],
       cwd: app,
-      env: userEnv(),
+      env: userEnv(secretEnv),
       processGroup: true,
     });
     await cluster.waitForLine(
       new RegExp(`^\\[Cluster\\] Ready: coordinator ${coordinator.replace(/\./g, '\\.')}\\b`),
       60_000,
     );
+    // Its processes authenticate with a secret it generated, readable by its owner only.
+    expect(statSync(secretEnv.KV_CLUSTER_SECRET_FILE).mode & 0o777).toBe(0o600);
     const tree = cluster.trackDescendants(descendantsOf(cluster.pid as number));
     // npx, the kv process, a coordinator and three nodes at least (npm may add a shell).
     expect(tree.length).toBeGreaterThanOrEqual(4);
 
     const put = await npmOk(['kv', '--coordinator', coordinator, '--command', 'PUT a b'], app, {
       npx: true,
+      env: userEnv(secretEnv),
     });
     expect(put.stdout).toMatch(
       /^\[Client\] PUT a = b \[primary: 127\.0\.0\.1:\d+, replicas: \[.*\]\]$/m,
     );
     const get = await npm(['kv', '--command', 'GET a'], app, {
       npx: true,
-      env: userEnv({ KV_COORDINATOR: coordinator }),
+      env: userEnv({ KV_COORDINATOR: coordinator, ...secretEnv }),
     });
     expect({ code: get.status.code, stdout: get.stdout }).toEqual({
       code: 0,

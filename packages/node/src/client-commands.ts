@@ -1,4 +1,6 @@
 import {
+  Access,
+  AUTH_COMMANDS,
   ErrorCode,
   OK,
   ReplyError,
@@ -163,11 +165,13 @@ function scan(args: Buffer[], ctx: CommandContext): Reply {
 
 /**
  * The commands clients send a node: the spec's reads and writes (Redis names are aliases:
- * SET = PUT, DEL = DELETE), and what redis-cli, redis-benchmark and `kv status` ask for.
+ * SET = PUT, DEL = DELETE), what redis-cli, redis-benchmark and `kv status` ask for, and
+ * authentication (AUTH, and the member challenge nodes and operators answer).
  */
 export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   PUT: {
     scope: Scope.client,
+    access: Access.write,
     arity: [2, 8],
     usage: 'PUT key value [EX seconds|PX milliseconds] [W n]',
     aliases: ['SET'],
@@ -178,6 +182,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   GET: {
     scope: Scope.client,
+    access: Access.read,
     arity: [1, 3],
     usage: 'GET key [R n]',
     reply: 'bulk value, or null bulk if missing, deleted or expired',
@@ -186,6 +191,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   DELETE: {
     scope: Scope.client,
+    access: Access.write,
     arity: [1, Infinity],
     usage: 'DELETE key [key ...] [W n]',
     aliases: ['DEL'],
@@ -195,6 +201,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   EXISTS: {
     scope: Scope.client,
+    access: Access.read,
     arity: [1, Infinity],
     usage: 'EXISTS key [key ...] [R n]',
     reply: 'integer: keys that hold a value',
@@ -203,6 +210,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   PING: {
     scope: Scope.client,
+    access: Access.open,
     arity: [0, 1],
     usage: 'PING [message]',
     reply: '`+PONG`, or the message',
@@ -210,6 +218,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   TIME: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, 0],
     usage: 'TIME',
     reply:
@@ -218,6 +227,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   ECHO: {
     scope: Scope.client,
+    access: Access.read,
     arity: [1, 1],
     usage: 'ECHO message',
     reply: 'the message',
@@ -225,6 +235,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   INFO: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, Infinity],
     usage: 'INFO [section ...]',
     reply:
@@ -233,6 +244,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   DBSIZE: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, 0],
     usage: 'DBSIZE',
     reply:
@@ -242,6 +254,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   SCAN: {
     scope: Scope.client,
+    access: Access.read,
     arity: [1, 5],
     usage: 'SCAN cursor [MATCH pattern] [COUNT count]',
     reply:
@@ -254,6 +267,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   // reach the coordinator learn ring changes from the nodes they talk to.
   RING: {
     scope: Scope.client,
+    access: Access.read,
     arity: [0, 1],
     usage: 'RING [known-epoch]',
     reply: "the ring this node routes with, in the coordinator's `RING` shape",
@@ -268,6 +282,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   SELECT: {
     scope: Scope.client,
+    access: Access.read,
     arity: [1, 1],
     usage: 'SELECT 0',
     reply: '`+OK` for 0',
@@ -280,6 +295,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   // redis-cli and redis-benchmark ask for this when they start; nothing here is invented.
   CONFIG: {
     scope: Scope.client,
+    access: Access.read,
     arity: [2, Infinity],
     usage: 'CONFIG GET parameter',
     reply:
@@ -289,6 +305,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   },
   QUIT: {
     scope: Scope.client,
+    access: Access.open,
     arity: [0, 0],
     usage: 'QUIT',
     reply: '`+OK`, then the connection closes',
@@ -297,4 +314,5 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
       return OK;
     },
   },
+  ...AUTH_COMMANDS,
 };

@@ -1,3 +1,4 @@
+import type { AccessControl } from '@kv/protocol';
 import type { PeerContext } from './peer-commands';
 import type { QuorumOperations } from './quorum-operations';
 import type { ScanCursors } from './scan';
@@ -20,6 +21,8 @@ export interface CommandContext extends PeerContext {
   ring(): { readonly epoch: number; readonly json: string; readonly target?: string } | undefined;
   /** SCAN's cursors over this node's data. */
   readonly scans: ScanCursors;
+  /** Who each connection is; what AUTH and the member challenge change. */
+  readonly access: AccessControl;
   /** Starts a graceful leave (hand-off, unregister, stop); false if one already started. */
   decommission(): boolean;
 }

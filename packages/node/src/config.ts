@@ -1,3 +1,4 @@
+import { loadAccessSettings } from '@kv/protocol';
 import yargs from 'yargs';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
 import { NODE_DEFAULTS, type NodeOptions } from './node-options';
@@ -7,8 +8,8 @@ export type ParsedConfig =
   { kind: 'start'; options: NodeOptions } | { kind: 'exit'; code: number; output: string };
 
 interface Flag {
-  type: 'number' | 'string';
-  default?: number | string;
+  type: 'number' | 'string' | 'boolean';
+  default?: number | string | boolean;
   describe: string;
   /** Smallest value accepted for integer flags. */
   min?: number;
@@ -144,6 +145,21 @@ const FLAGS = {
     min: 1,
     describe: 'ms a write may wait between arriving and being stamped before it is refused',
   },
+  'cluster-secret-file': {
+    type: 'string',
+    describe:
+      'file holding the cluster secret that members authenticate with (KV_CLUSTER_SECRET may hold the secret itself)',
+  },
+  'users-file': {
+    type: 'string',
+    describe:
+      "users clients AUTH as, one 'name read-only|read-write|admin >password' per line (KV_PASSWORD sets the default user's password)",
+  },
+  insecure: {
+    type: 'boolean',
+    default: NODE_DEFAULTS.insecure,
+    describe: 'allow a non-loopback --host without a cluster secret (protected mode off)',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -200,7 +216,13 @@ export async function parseNodeConfig(
     const spec: Flag = FLAGS[flag];
     const fromEnv = env[envVarOf(flag)];
     values[flag] =
-      fromEnv !== undefined ? (spec.type === 'number' ? Number(fromEnv) : fromEnv) : spec.default;
+      fromEnv === undefined
+        ? spec.default
+        : spec.type === 'number'
+          ? Number(fromEnv)
+          : spec.type === 'boolean'
+            ? ['1', 'true', 'yes'].includes(fromEnv.toLowerCase())
+            : fromEnv;
   }
   let failure: string | undefined;
   let output = '';
@@ -246,13 +268,24 @@ export async function parseNodeConfig(
     if (argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`)))
       values[flag] = parsed[flag];
   }
+  const str = (flag: FlagName): string | undefined =>
+    values[flag] === undefined ? undefined : String(values[flag]);
   for (const flag of Object.keys(FLAGS) as FlagName[]) {
     const problem = check(flag, values[flag]);
     if (problem) return { kind: 'exit', code: 2, output: `${scriptName}: ${problem}` };
   }
+  let access;
+  try {
+    access = loadAccessSettings({
+      clusterSecretFile: str('cluster-secret-file'),
+      clusterSecret: env['KV_CLUSTER_SECRET'],
+      usersFile: str('users-file'),
+      password: env['KV_PASSWORD'],
+    });
+  } catch (err) {
+    return { kind: 'exit', code: 2, output: `${scriptName}: ${(err as Error).message}` };
+  }
   const num = (flag: FlagName): number => Number(values[flag]);
-  const str = (flag: FlagName): string | undefined =>
-    values[flag] === undefined ? undefined : String(values[flag]);
   return {
     kind: 'start',
     options: {
@@ -280,6 +313,9 @@ export async function parseNodeConfig(
       leaveTimeoutMs: num('leave-timeout'),
       maxClockOffsetMs: num('max-clock-offset'),
       writeDeadlineMs: num('write-deadline'),
+      clusterSecret: access.clusterSecret,
+      users: access.users,
+      insecure: values.insecure === true,
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

@@ -1,8 +1,10 @@
 import {
+  AuthenticationError,
   ErrorCode,
   ReplyError,
   RespConnection,
   type CommandArg,
+  type Handshake,
   type RespValue,
 } from '@kv/protocol';
 import { decodeRingReply, type Ring } from '@kv/ring';
@@ -19,6 +21,8 @@ export interface CoordinatorLinkOptions {
   weight?: number;
   /** @default 1000 */
   heartbeatIntervalMs?: number;
+  /** Authenticates each connection to the coordinator before anything is sent on it. */
+  handshake?: Handshake;
   /**
    * Longest pause between attempts to reach an unreachable coordinator. No longer than
    * the heartbeat interval by default: a coordinator restored from its data directory
@@ -183,6 +187,7 @@ export class CoordinatorLink {
         port: this.options.coordinatorPort,
         connectTimeoutMs: Math.max(this.interval, 1000),
         requestTimeoutMs: Math.max(this.interval, 1000),
+        handshake: this.options.handshake,
       });
     }
     return this.connection.send(args);
@@ -190,6 +195,8 @@ export class CoordinatorLink {
 }
 
 function describe(err: unknown): string {
+  // Its code alone (NOAUTH) would not say that the secrets differ.
+  if (err instanceof AuthenticationError) return err.message;
   if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string')
     return err.code;
   return err instanceof Error ? err.message : String(err);

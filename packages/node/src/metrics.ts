@@ -74,6 +74,10 @@ export const COUNTERS = {
     name: 'kv_writes_fenced_total',
     help: 'Writes and replica writes refused while this node’s clock was out of bounds.',
   },
+  authFailures: {
+    name: 'kv_auth_failures_total',
+    help: 'AUTH attempts with a wrong user or password, and member proofs that did not verify.',
+  },
   writeDeadlinesMissed: {
     name: 'kv_write_deadlines_missed_total',
     help: 'Writes refused because they may have waited past the write deadline.',

@@ -54,6 +54,8 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
       name: 'Stats',
       fields: {
         total_commands_processed: total,
+        // Redis's name for failed AUTH attempts; kv counts failed member proofs too.
+        acl_access_denied_auth: counters.authFailures.value,
         ...Object.fromEntries(
           [...calls].map(([name, calls]) => [`cmdstat_${name.toLowerCase()}`, `calls=${calls}`]),
         ),

@@ -1,4 +1,4 @@
-import { parseAddress } from '@kv/protocol';
+import { accessSettingsProblem, isLoopbackHost, parseAddress, type UserTable } from '@kv/protocol';
 import type { Logger } from 'winston';
 import type { StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
@@ -35,6 +35,7 @@ export const NODE_DEFAULTS = {
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
+  insecure: false,
 } as const;
 
 /** Options of {@link startNode}. */
@@ -165,6 +166,25 @@ export interface NodeOptions {
    */
   writeDeadlineMs?: number;
   /**
+   * The cluster secret. With it, `peer` and `admin` commands are refused (`-NOAUTH`) to
+   * connections that have not answered the member challenge, and this node answers it on
+   * every connection it opens (to the coordinator and to other nodes).
+   * @default none: members are not authenticated, and the node binds loopback only
+   */
+  clusterSecret?: Buffer;
+  /**
+   * The users clients authenticate as with `AUTH`; with any, client commands need it.
+   * Needs a cluster secret.
+   * @default none: clients are not authenticated
+   */
+  users?: UserTable;
+  /**
+   * Allows listening on a non-loopback address without a cluster secret (protected mode
+   * off): anyone who reaches the port may then replicate, sync or decommission.
+   * @default false
+   */
+  insecure?: boolean;
+  /**
    * The wall clock, milliseconds since the epoch (tests and simulations skew it).
    * @default Date.now
    */
@@ -200,10 +220,21 @@ export interface Address {
 export type ResolvedNodeOptions = Required<
   Omit<
     NodeOptions,
-    'advertise' | 'coordinator' | 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'
+    | 'advertise'
+    | 'coordinator'
+    | 'zone'
+    | 'replicationFactor'
+    | 'engine'
+    | 'logger'
+    | 'wallClock'
+    | 'clusterSecret'
+    | 'users'
   >
 > &
-  Pick<NodeOptions, 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'> & {
+  Pick<
+    NodeOptions,
+    'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock' | 'clusterSecret' | 'users'
+  > & {
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
     /** Parsed `coordinator`. */
@@ -225,8 +256,24 @@ function checkQuorum(value: number, name: string, rf: number | undefined): void 
 }
 
 /**
+ * Why the node may not listen where `options` say, or undefined: protected mode, as in
+ * Redis. Without a cluster secret, any process that reaches the port could replicate,
+ * sync or decommission, so only a loopback address is allowed unless `insecure` is set.
+ */
+export function protectedModeRefusal(
+  options: Pick<NodeOptions, 'host' | 'clusterSecret' | 'insecure'>,
+): string | undefined {
+  const host = options.host ?? NODE_DEFAULTS.host;
+  if (options.clusterSecret !== undefined || options.insecure === true || isLoopbackHost(host))
+    return undefined;
+  return `protected mode: refusing to listen on ${host} without a cluster secret, as anyone who reaches it could replicate, sync or decommission; give --cluster-secret-file (or KV_CLUSTER_SECRET), listen on 127.0.0.1, or pass --insecure to accept the risk`;
+}
+
+/**
  * Applies {@link NODE_DEFAULTS} to `options` and checks them.
- * @throws InvalidNodeOptionError for a quorum out of range or a malformed address
+ * @throws InvalidNodeOptionError for a quorum out of range, a malformed address, a
+ *   non-loopback host without a cluster secret ({@link protectedModeRefusal}), or users
+ *   without a cluster secret
  */
 export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const defined = Object.fromEntries(
@@ -239,6 +286,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
       options.advertise === undefined ? undefined : addressOption(options.advertise, 'advertise'),
     coordinator: addressOption(options.coordinator ?? NODE_DEFAULTS.coordinator, 'coordinator'),
   };
+  const refusal = protectedModeRefusal(resolved);
+  if (refusal !== undefined) throw new InvalidNodeOptionError(refusal);
+  const problem = accessSettingsProblem(resolved);
+  if (problem !== undefined) throw new InvalidNodeOptionError(problem);
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
   for (const [name, value] of [

@@ -1,6 +1,8 @@
 import {
+  AccessControl,
   ConnectionPool,
   createRespServer,
+  handshakeFor,
   type Reply,
   type RespServer,
   type ServerConnection,
@@ -94,6 +96,7 @@ export class StorageNode implements KvNode {
   private readonly link: CoordinatorLink;
   private readonly fence: ClockFence;
   private readonly context: CommandContext;
+  private readonly access: AccessControl;
   private current: RingEpoch | undefined;
   private ringJson: { epoch: number; json: string; target?: string } | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
@@ -116,9 +119,22 @@ export class StorageNode implements KvNode {
         format: options.logFormat,
         silent: options.silent,
       });
+    this.access = new AccessControl({
+      clusterSecret: options.clusterSecret,
+      users: options.users,
+      onFailure: (kind, connection) => {
+        this.metrics.counters.authFailures.inc();
+        this.logger.warn(
+          `Refused ${kind === 'member' ? 'a member proof' : 'a password'} from ${connection.remoteAddress}`,
+        );
+      },
+    });
+    // Every connection this node opens answers the member challenge first, when there is a secret.
+    const handshake = handshakeFor({ clusterSecret: options.clusterSecret });
     this.peers = new ConnectionPool({
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
+      handshake,
       // A member this node cannot reach may not reach it either: the writes it coordinates
       // may be missing here until a sync round after it is back has completed.
       onFailure: (address) => {
@@ -151,6 +167,7 @@ export class StorageNode implements KvNode {
     this.syncPeers = new ConnectionPool({
       requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
+      handshake,
     });
     this.hints = new HintStore({
       maxHints: options.maxHints,
@@ -201,6 +218,7 @@ export class StorageNode implements KvNode {
       zone: options.zone,
       weight: options.weight,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      handshake,
       logger: this.logger,
       onRing: (read, target, epoch) => this.onRing(read, target, epoch),
       beforeRing: () => this.fence.ensureMeasured(),
@@ -230,6 +248,7 @@ export class StorageNode implements KvNode {
       placement: () => this.current,
       digests,
       scans: new ScanCursors(this.store),
+      access: this.access,
       decommission: () => {
         if (this.closing) return false;
         void this.close({ leave: true });
@@ -287,7 +306,11 @@ export class StorageNode implements KvNode {
     return this.closing;
   }
 
-  private readonly router = createNodeRouter([({ name }): void => this.metrics.countCommand(name)]);
+  // Counted first, so refused commands count too; then the access check.
+  private readonly router = createNodeRouter([
+    ({ name }): void => this.metrics.countCommand(name),
+    (command, args, connection): void => this.access.hook(command, args, connection),
+  ]);
 
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
     return this.router.dispatch(args, this.context, connection);

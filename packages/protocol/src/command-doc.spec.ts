@@ -22,11 +22,11 @@ describe('renderCommandTable', () => {
 
   it('renders usage, aliases, scope, reply and errors, padded and escaped', () => {
     expect(renderCommandTable(own).split('\n')).toEqual([
-      '| command                                                    | scope  | reply | errors                           |',
-      '| ---------------------------------------------------------- | ------ | ----- | -------------------------------- |',
-      '| `PUT key value [EX seconds\\|PX milliseconds]`, alias `SET` | client | `+OK` | `-TOOLARGE` for a key over 4 KiB |',
-      '| `LEAVE`                                                    | admin  | `+OK` |                                  |',
-      '| `SYNC`                                                     | peer   | bulk  |                                  |',
+      '| command                                                    | scope         | reply | errors                           |',
+      '| ---------------------------------------------------------- | ------------- | ----- | -------------------------------- |',
+      '| `PUT key value [EX seconds\\|PX milliseconds]`, alias `SET` | client, write | `+OK` | `-TOOLARGE` for a key over 4 KiB |',
+      '| `LEAVE`                                                    | admin         | `+OK` |                                  |',
+      '| `SYNC`                                                     | peer          | bulk  |                                  |',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { Scope, type RoutedCommand } from './command';
+import { Access, Scope, type RoutedCommand } from './command';
 
 const HEADER = ['command', 'scope', 'reply', 'errors'];
 const SCOPES: readonly Scope[] = [Scope.client, Scope.admin, Scope.peer];
@@ -8,6 +8,11 @@ function commandCell({ spec }: RoutedCommand<unknown>): string {
     ? `, alias ${spec.aliases.map((a) => `\`${a}\``).join(', ')}`
     : '';
   return `\`${spec.usage}\`${aliases}`;
+}
+
+/** The scope, and for a client command what a user needs to run it (`client, read`). */
+function scopeCell({ spec }: RoutedCommand<unknown>): string {
+  return spec.scope === Scope.client ? `client, ${spec.access ?? Access.write}` : spec.scope;
 }
 
 /**
@@ -22,7 +27,7 @@ export function renderCommandTable(
   const rows = scopes
     .flatMap((scope) => commands.filter((c) => c.spec.scope === scope))
     .map((c) =>
-      [commandCell(c), c.spec.scope, c.spec.reply, c.spec.errors ?? ''].map((cell) =>
+      [commandCell(c), scopeCell(c), c.spec.reply, c.spec.errors ?? ''].map((cell) =>
         // A bare | would end the cell, even inside a code span.
         cell.replaceAll('|', '\\|'),
       ),

@@ -15,10 +15,31 @@ export const Scope = {
 /** One of the {@link Scope} values. */
 export type Scope = (typeof Scope)[keyof typeof Scope];
 
+/**
+ * What a `client` command needs of an authenticated user when users are configured:
+ * `open` runs before authentication (PING, AUTH, QUIT, the member challenge), `read` is
+ * allowed to read-only users, `write` needs a read-write or admin user. Commands of the
+ * other scopes do not use it (only members, and admin users for `admin`, may send them).
+ */
+export const Access = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+} as const;
+
+/** One of the {@link Access} values. */
+export type Access = (typeof Access)[keyof typeof Access];
+
 /** A command, declared once: what the router checks, what HELP and the docs show, and its handler. */
 export interface CommandSpec<C = unknown> {
   /** Who may send it. */
   readonly scope: Scope;
+  /**
+   * For `client` commands, what a user needs to run it. Undeclared counts as `write`, so a
+   * new command is closed to read-only users until declared otherwise.
+   * @default 'write'
+   */
+  readonly access?: Access;
   /** Fewest and most arguments after the name; `Infinity` for no limit. */
   readonly arity: readonly [min: number, max: number];
   /** The name and its arguments, e.g. `GET key [R n]`. */

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
+import type { Handshake } from './auth-handshake';
 import { Deque } from './deque';
 import {
+  AuthenticationError,
   ConnectError,
   ConnectionClosedError,
   ProtocolError,
@@ -47,6 +49,12 @@ export interface ConnectionOptions {
    * @default connectTcp
    */
   connect?: ConnectFactory;
+  /**
+   * Authenticates the connection before `connect` resolves (see `handshakeFor`); when
+   * the server refuses, `connect` rejects with {@link AuthenticationError}.
+   * @default none
+   */
+  handshake?: Handshake;
 }
 
 /** Per-request options of {@link RespConnection.send}. */
@@ -116,9 +124,23 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
 
   /**
    * Opens a connection.
-   * @throws {@link ConnectError} when the peer cannot be reached within `connectTimeoutMs`.
+   * @throws {@link ConnectError} when the peer cannot be reached within `connectTimeoutMs`;
+   *   {@link AuthenticationError} when it refuses the `handshake`
    */
-  static connect(options: ConnectionOptions): Promise<RespConnection> {
+  static async connect(options: ConnectionOptions): Promise<RespConnection> {
+    const connection = await RespConnection.open(options);
+    if (options.handshake === undefined) return connection;
+    try {
+      await options.handshake(connection);
+    } catch (err) {
+      connection.destroy();
+      if (err instanceof ReplyError) throw new AuthenticationError(connection.address, err);
+      throw err;
+    }
+    return connection;
+  }
+
+  private static open(options: ConnectionOptions): Promise<RespConnection> {
     const host = options.host ?? '127.0.0.1';
     const address = `${host}:${options.port}`;
     const timeoutMs = options.connectTimeoutMs ?? 5000;

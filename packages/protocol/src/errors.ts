@@ -9,8 +9,16 @@ export const ErrorCode = {
   WRONGARGS: 'WRONGARGS',
   /** A key, value or request exceeds a configured limit; nothing was stored. */
   TOOLARGE: 'TOOLARGE',
-  /** Authentication is required or failed. */
+  /**
+   * The command needs authentication this connection has not done: `AUTH` (clients, when
+   * users are configured) or the member challenge (nodes and operators, with the cluster
+   * secret); also a member proof that does not verify.
+   */
   NOAUTH: 'NOAUTH',
+  /** `AUTH` named an unknown user or a wrong password (Redis's code). */
+  WRONGPASS: 'WRONGPASS',
+  /** The authenticated user's permission does not allow the command (Redis's code). */
+  NOPERM: 'NOPERM',
   /** Not enough replicas answered to satisfy the requested consistency. */
   UNAVAILABLE: 'UNAVAILABLE',
   /** A peer the server depended on did not answer in time. */
@@ -109,6 +117,23 @@ export class ConnectError extends RespError {
   }
 }
 
+/**
+ * A connection was opened but the server refused its authentication (a wrong cluster
+ * secret, user or password); the connection is closed.
+ */
+export class AuthenticationError extends RespError {
+  /** `host:port` of the server. */
+  readonly address: string;
+  /** The code of the server's refusal: `NOAUTH`, `WRONGPASS`, `ERR`, ... */
+  readonly code: string;
+  constructor(address: string, refusal: ReplyError) {
+    super(`authentication to ${address} failed: ${refusal.message}`, { cause: refusal });
+    this.name = 'AuthenticationError';
+    this.address = address;
+    this.code = refusal.code;
+  }
+}
+
 /** The connection closed or failed while a request was waiting to be sent or for its reply. */
 export class ConnectionClosedError extends RespError {
   constructor(message: string, options?: ErrorOptions) {
@@ -158,5 +183,21 @@ export class UnreachableError extends RespError {
     this.name = 'UnreachableError';
     this.address = address;
     this.reason = reason;
+  }
+}
+
+/** A users file line or a user list that cannot be used; the message says where and why. */
+export class InvalidUsersError extends RespError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidUsersError';
+  }
+}
+
+/** A cluster secret that cannot be used (too short, unreadable file); the message says why. */
+export class InvalidSecretError extends RespError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidSecretError';
   }
 }

@@ -19,6 +19,9 @@ export {
   RequestAbortedError,
   QueueFullError,
   UnreachableError,
+  AuthenticationError,
+  InvalidUsersError,
+  InvalidSecretError,
 } from './errors';
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
 export { SimpleString, OK, type RespValue, type Reply, type CommandArg } from './types';
@@ -38,12 +41,47 @@ export { RespConnection, type ConnectionOptions, type RequestOptions } from './c
 export { ConnectionPool, parseAddress, type ConnectionPoolOptions } from './pool';
 export {
   Scope,
+  Access,
   quoteArg,
   type CommandSpec,
   type CommandTable,
   type CommandHook,
   type RoutedCommand,
 } from './command';
+export {
+  AccessControl,
+  AUTH_COMMANDS,
+  refusalOf,
+  type AccessControlOptions,
+  type AuthContext,
+  type AuthFailure,
+  type Identity,
+} from './access-control';
+export {
+  handshakeFor,
+  memberHandshake,
+  userHandshake,
+  type Credentials,
+  type Handshake,
+} from './auth-handshake';
+export {
+  MEMBER_AUTH_CONTEXT,
+  MIN_SECRET_BYTES,
+  NONCE_BYTES,
+  createNonce,
+  memberProof,
+  verifyMemberProof,
+  type RandomSource,
+} from './member-auth';
+export { DEFAULT_USER, Permission, UserTable, hashPassword, parseUsers, type User } from './users';
+export {
+  accessSettingsProblem,
+  isLoopbackHost,
+  loadAccessSettings,
+  readClusterSecret,
+  type AccessSettings,
+  type AccessSources,
+} from './access-settings';
 export { CommandRouter, type CommandRouterOptions } from './router';
 export { renderCommandTable, docSection, replaceDocSection } from './command-doc';
 export {

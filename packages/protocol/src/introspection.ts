@@ -1,4 +1,4 @@
-import { Scope, quoteArg, type CommandTable, type RoutedCommand } from './command';
+import { Access, Scope, quoteArg, type CommandTable, type RoutedCommand } from './command';
 import { ErrorCode, ReplyError } from './errors';
 
 /** What HELP and COMMAND read from the router that serves them. */
@@ -30,6 +30,7 @@ export function introspectionCommands(index: CommandIndex): CommandTable<unknown
   return {
     HELP: {
       scope: Scope.client,
+      access: Access.read,
       arity: [0, 1],
       usage: 'HELP [command]',
       reply:
@@ -48,6 +49,7 @@ export function introspectionCommands(index: CommandIndex): CommandTable<unknown
     // starts and works without Redis's own command metadata, which kv does not invent.
     COMMAND: {
       scope: Scope.client,
+      access: Access.read,
       arity: [0, Infinity],
       usage: 'COMMAND [COUNT|LIST]',
       reply:

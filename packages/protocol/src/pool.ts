@@ -1,5 +1,12 @@
+import type { Handshake } from './auth-handshake';
 import { RespConnection, type RequestOptions } from './connection';
-import { ConnectError, ReplyError, RequestAbortedError, UnreachableError } from './errors';
+import {
+  AuthenticationError,
+  ConnectError,
+  ReplyError,
+  RequestAbortedError,
+  UnreachableError,
+} from './errors';
 import { connectTcp, type ConnectFactory } from './transport';
 import type { CommandArg, RespValue } from './types';
 
@@ -39,6 +46,11 @@ export interface ConnectionPoolOptions {
    * @default connectTcp
    */
   connect?: ConnectFactory;
+  /**
+   * Authenticates each new connection before any request goes on it (see `handshakeFor`).
+   * @default none
+   */
+  handshake?: Handshake;
 }
 
 interface Entry {
@@ -75,7 +87,8 @@ function reasonOf(err: unknown): string {
  */
 export class ConnectionPool {
   private readonly entries = new Map<string, Entry>();
-  private readonly options: Required<ConnectionPoolOptions>;
+  private readonly options: Required<Omit<ConnectionPoolOptions, 'handshake'>> &
+    Pick<ConnectionPoolOptions, 'handshake'>;
   private closed = false;
 
   constructor(options: ConnectionPoolOptions = {}) {
@@ -87,6 +100,7 @@ export class ConnectionPool {
       maxPending: options.maxPending ?? 10_000,
       connect: options.connect ?? connectTcp,
       onFailure: options.onFailure ?? (() => undefined),
+      handshake: options.handshake,
     };
   }
 
@@ -94,7 +108,9 @@ export class ConnectionPool {
    * Sends a command to `address` (`host:port`).
    *
    * @throws {@link UnreachableError} when the server cannot be reached or did not answer in
-   *   time; {@link ReplyError} for an error reply; {@link RequestAbortedError} when aborted
+   *   time; {@link AuthenticationError} when it refused the handshake (the server then backs
+   *   off as an unreachable one); {@link ReplyError} for an error reply;
+   *   {@link RequestAbortedError} when aborted
    */
   async send(
     address: string,
@@ -171,6 +187,7 @@ export class ConnectionPool {
       requestTimeoutMs: this.options.requestTimeoutMs,
       maxPending: this.options.maxPending,
       connect: this.options.connect,
+      handshake: this.options.handshake,
     }).then(
       (c) => {
         current.backoffMs = this.options.minBackoffMs;
@@ -183,6 +200,8 @@ export class ConnectionPool {
       },
       (err: unknown) => {
         this.markFailed(address, reasonOf(err));
+        // Reached, but refused: retrying elsewhere or later would not help, so say so.
+        if (err instanceof AuthenticationError) throw err;
         throw new UnreachableError(address, reasonOf(err), { cause: err });
       },
     );

@@ -42,6 +42,7 @@ export async function runBenchCommand(context: BenchCommandContext): Promise<Exi
   const client = createClient({
     coordinator: globals.coordinator,
     ...timeouts,
+    ...globals.credentials,
     // Every request in flight may be waiting on the same node.
     maxPending: CLIENT_MAX_PENDING + inFlight,
   });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The built `kv` script the tests run, as users run it. */
@@ -30,13 +31,33 @@ export interface RunOptions {
   readonly limitMs?: number;
 }
 
+let secretDir: string | undefined;
+
+/**
+ * Where `kv cluster` keeps its secret in these tests (and `kv` finds it): a directory of
+ * this test process, never the user's ~/.kv; removed on exit.
+ */
+export function testSecretFile(): string {
+  if (secretDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'kv-cli-secret-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    secretDir = dir;
+  }
+  return join(secretDir, 'cluster.secret');
+}
+
 /** An environment without the caller's KV_* settings, so tests do not depend on them. */
 export function cleanEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('KV_')) env[name] = value;
   }
-  return { ...env, KV_HISTORY_FILE: '/dev/null', ...extra };
+  return {
+    ...env,
+    KV_HISTORY_FILE: '/dev/null',
+    KV_CLUSTER_SECRET_FILE: testSecretFile(),
+    ...extra,
+  };
 }
 
 /** Starts `kv` with `args`; stdin, stdout and stderr are pipes. */

@@ -1,6 +1,12 @@
 import { startCoordinator } from '@kv/coordinator';
 import { startNode, type KvNode, type NodeOptions } from '@kv/node';
-import { RespConnection } from '@kv/protocol';
+import { RespConnection, type UserTable } from '@kv/protocol';
+
+/** The cluster secret and users every process of a test cluster runs with. */
+export interface ClusterAccess {
+  readonly clusterSecret?: Buffer;
+  readonly users?: UserTable;
+}
 
 type Coordinator = Awaited<ReturnType<typeof startCoordinator>>;
 
@@ -15,13 +21,19 @@ export class LocalCluster {
     public coordinator: Coordinator | undefined,
     readonly coordinatorPort: number,
     private readonly failureTimeoutMs: number,
+    private readonly access: ClusterAccess,
   ) {}
 
-  static async start(size: number, failureTimeoutMs = 10_000): Promise<LocalCluster> {
-    const coordinator = await startCoordinator(
-      LocalCluster.coordinatorOptions(0, failureTimeoutMs),
-    );
-    const cluster = new LocalCluster(coordinator, coordinator.port, failureTimeoutMs);
+  static async start(
+    size: number,
+    failureTimeoutMs = 10_000,
+    access: ClusterAccess = {},
+  ): Promise<LocalCluster> {
+    const coordinator = await startCoordinator({
+      ...LocalCluster.coordinatorOptions(0, failureTimeoutMs),
+      ...access,
+    });
+    const cluster = new LocalCluster(coordinator, coordinator.port, failureTimeoutMs, access);
     for (let i = 0; i < size; i++) await cluster.addNode();
     await waitFor(() => cluster.nodes.every((n) => n.ring?.size === size));
     return cluster;
@@ -49,6 +61,7 @@ export class LocalCluster {
       heartbeatIntervalMs: 50,
       replicaTimeoutMs: 500,
       silent: true,
+      ...this.access,
       ...options,
     });
     this.nodes.push(node);
@@ -73,9 +86,10 @@ export class LocalCluster {
   }
 
   async restartCoordinator(): Promise<void> {
-    this.coordinator = await startCoordinator(
-      LocalCluster.coordinatorOptions(this.coordinatorPort, this.failureTimeoutMs),
-    );
+    this.coordinator = await startCoordinator({
+      ...LocalCluster.coordinatorOptions(this.coordinatorPort, this.failureTimeoutMs),
+      ...this.access,
+    });
   }
 
   /** One INFO field of a node, read over a connection of its own. */

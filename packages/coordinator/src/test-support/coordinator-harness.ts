@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RespConnection, type RespValue } from '@kv/protocol';
+import { RespConnection, memberHandshake, type RespValue } from '@kv/protocol';
 import type Redis from 'ioredis';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../coordinator';
 import { RawClient } from './raw-client';
@@ -39,8 +39,13 @@ export async function start(options: CoordinatorOptions = {}): Promise<Coordinat
   return coordinator;
 }
 
-export async function client(coordinator: Coordinator): Promise<RespConnection> {
-  const connection = await RespConnection.connect({ port: coordinator.port, host: '127.0.0.1' });
+/** A connection to `coordinator`, a member's when `secret` is given; closed after the test. */
+export async function client(coordinator: Coordinator, secret?: Buffer): Promise<RespConnection> {
+  const connection = await RespConnection.connect({
+    port: coordinator.port,
+    host: '127.0.0.1',
+    handshake: secret === undefined ? undefined : memberHandshake(secret),
+  });
   connections.push(connection);
   return connection;
 }

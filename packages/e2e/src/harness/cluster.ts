@@ -1,4 +1,5 @@
 import { binPath } from './bins';
+import { clusterSecretFile } from './cluster-secret';
 import { addressOf, type Endpoint } from './endpoint';
 import { freePort, HOST } from './free-port';
 import { ManagedProcess, type ProcessSpec } from './managed-process';
@@ -132,6 +133,7 @@ export class Cluster {
       '--failure-timeout',
       String(resolved.failureTimeoutMs),
       ...(resolved.dataDir === undefined ? [] : ['--data-dir', resolved.dataDir]),
+      ...['--cluster-secret-file', clusterSecretFile()],
     ];
     const coordinator = ManagedProcess.start({
       name: `coordinator ${addressOf(coordinatorEndpoint)}`,
@@ -191,6 +193,7 @@ export class Cluster {
       String(options.heartbeatIntervalMs),
       '--replica-timeout',
       String(options.replicaTimeoutMs),
+      ...['--cluster-secret-file', clusterSecretFile()],
       ...options.nodeArgs,
     ];
     return {

@@ -1,4 +1,5 @@
 import { RespConnection, type CommandArg, type RespValue } from '@kv/protocol';
+import { memberAuth } from './cluster-secret';
 import { endpointOf, type Target } from './endpoint';
 
 /** Options of {@link send}. */
@@ -7,7 +8,10 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-/** Opens a connection to a kv server (a port of 127.0.0.1 or an endpoint), runs `use`, and always closes it. */
+/**
+ * Opens a connection to a kv server (a port of 127.0.0.1 or an endpoint), authenticated as
+ * a member, runs `use`, and always closes it.
+ */
 export async function withConnection<T>(
   target: Target,
   use: (connection: RespConnection) => Promise<T>,
@@ -17,6 +21,7 @@ export async function withConnection<T>(
     ...endpointOf(target),
     connectTimeoutMs: timeoutMs,
     requestTimeoutMs: timeoutMs,
+    handshake: memberAuth(),
   });
   try {
     return await use(connection);

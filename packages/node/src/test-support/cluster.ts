@@ -1,12 +1,15 @@
 import { startCoordinator } from '@kv/coordinator';
-import { RespConnection, type CommandArg, type RespValue } from '@kv/protocol';
+import { RespConnection, handshakeFor, type CommandArg, type RespValue } from '@kv/protocol';
 import { startNode, type KvNode, type NodeOptions } from '../node';
 
 /** A coordinator and storage nodes started in this process on free loopback ports. */
 export interface TestCluster {
   coordinatorPort: number;
   nodes: KvNode[];
-  /** Sends one command to node i over a fresh pipelined connection (kept until close). */
+  /**
+   * Sends one command to node i over a fresh pipelined connection (kept until close),
+   * authenticated as a member when the nodes have a cluster secret.
+   */
   send(i: number, args: CommandArg[]): Promise<RespValue>;
   /** Starts one more node. */
   addNode(options?: Partial<NodeOptions>): Promise<KvNode>;
@@ -24,6 +27,7 @@ export async function waitFor(
   }
 }
 
+/** Starts a coordinator and `size` nodes; the coordinator shares the nodes' cluster secret. */
 export async function startCluster(
   size: number,
   nodeOptions: Partial<NodeOptions> = {},
@@ -34,6 +38,7 @@ export async function startCluster(
     port: 0,
     heartbeatIntervalMs: 50,
     failureTimeoutMs: coordinatorOptions.failureTimeoutMs ?? 10_000,
+    clusterSecret: nodeOptions.clusterSecret,
     silent: true,
   });
   const nodes: KvNode[] = [];
@@ -63,6 +68,7 @@ export async function startCluster(
         c = await RespConnection.connect({
           port: (nodes[i] as KvNode).port,
           requestTimeoutMs: 5000,
+          handshake: handshakeFor({ clusterSecret: nodeOptions.clusterSecret }),
         });
         connections.set(i, c);
       }
