@@ -26,6 +26,8 @@ export const ErrorCode = {
    * offset bound, or a replica whose own clock is out of bounds: nothing was stored.
    */
   CLOCKSKEW: 'CLOCKSKEW',
+  /** The node holds more than its memory bound (`--max-memory`): the write was refused. */
+  OOM: 'OOM',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -62,16 +64,21 @@ export class LimitExceededError extends ProtocolError {
 }
 
 /**
- * A request argument was longer than `maxBulkLength`. Its bytes were skipped without being
- * buffered and the connection stays usable; the server answers this request with `-TOOLARGE`.
+ * A request argument was longer than `maxBulkLength`, or a request had more arguments than
+ * `maxArguments`. Its bytes were skipped without being kept and the connection stays
+ * usable; the server answers this request with `-TOOLARGE`.
  */
 export class TooLargeError extends RespError {
-  /** Declared length of the argument that was skipped. */
+  /** Declared length of the argument that was skipped (or the request's argument count). */
   readonly length: number;
-  /** The configured `maxBulkLength`. */
+  /** The configured `maxBulkLength` (or `maxArguments`). */
   readonly max: number;
-  constructor(length: number, max: number) {
-    super(`argument of ${length} bytes exceeds the limit of ${max} bytes`);
+  constructor(
+    length: number,
+    max: number,
+    message = `argument of ${length} bytes exceeds the limit of ${max} bytes`,
+  ) {
+    super(message);
     this.name = 'TooLargeError';
     this.length = length;
     this.max = max;
