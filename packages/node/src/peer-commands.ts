@@ -47,7 +47,8 @@ function keyBatch(args: Buffer[], command: string): Buffer[] {
   return keys;
 }
 
-const RECORD = 'null, or `[ts, origin, expiresAt, value or null]`';
+const RECORD =
+  'null, or `[ts, origin, expiresAt, value or null]`; an expired record comes without its value';
 const EPOCH_MISMATCH = '`-UNAVAILABLE ring epoch N asked, this node is at M: try again`';
 
 /**
@@ -76,7 +77,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     arity: [1, 1],
     usage: 'FETCH key',
     reply: RECORD,
-    run: (args, ctx) => encodeRecord(ctx.store.read(args[1] as Buffer)),
+    run: (args, ctx) => encodeRecord(ctx.store.forPeer(args[1] as Buffer)),
   },
   [SyncCommand.digest]: {
     scope: Scope.peer,
@@ -123,7 +124,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     reply: `per key (at most ${MAX_KEYS_PER_REQUEST}): ${RECORD}`,
     errors: `\`-WRONGARGS\` for more than ${MAX_KEYS_PER_REQUEST} keys`,
     run: (args, ctx) =>
-      encodeRecords(keyBatch(args, SyncCommand.get).map((k) => ctx.store.read(k))),
+      encodeRecords(keyBatch(args, SyncCommand.get).map((k) => ctx.store.forPeer(k))),
   },
   [SyncCommand.versions]: {
     scope: Scope.peer,
