@@ -176,7 +176,7 @@ describe('coordinator over TCP', () => {
     );
     r.write('REGISTER_NODE 127.0.0.1 5001 WEIGHT -1\r\n');
     expect(await r.until('\r\n')).toBe(
-      "-WRONGARGS invalid weight '-1': expected a finite number greater than 0\r\n",
+      "-WRONGARGS invalid weight '-1': expected a number greater than 0 and at most 100\r\n",
     );
     r.write('SHUTDOWN\r\n');
     expect(await r.until('\r\n')).toBe("-ERR unknown command 'SHUTDOWN'\r\n");
