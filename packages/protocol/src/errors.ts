@@ -9,11 +9,16 @@ export const ErrorCode = {
   WRONGARGS: 'WRONGARGS',
   /** A key, value or request exceeds a configured limit; nothing was stored. */
   TOOLARGE: 'TOOLARGE',
+  /** The node holds more than its memory bound (`--max-memory`): the write was refused. */
+  OOM: 'OOM',
   /** Authentication is required or failed. */
   NOAUTH: 'NOAUTH',
   /** Not enough replicas answered to satisfy the requested consistency. */
   UNAVAILABLE: 'UNAVAILABLE',
-  /** A peer the server depended on did not answer in time. */
+  /**
+   * A peer the server depended on did not answer in time; or the client did not complete
+   * a request within the server's request timeout (the connection is then closed).
+   */
   TIMEOUT: 'TIMEOUT',
   /** The key is owned elsewhere; the message names the owner. */
   MOVED: 'MOVED',
@@ -26,8 +31,6 @@ export const ErrorCode = {
    * offset bound, or a replica whose own clock is out of bounds: nothing was stored.
    */
   CLOCKSKEW: 'CLOCKSKEW',
-  /** The node holds more than its memory bound (`--max-memory`): the write was refused. */
-  OOM: 'OOM',
 } as const;
 
 /** One of the {@link ErrorCode} values. */

@@ -164,7 +164,9 @@ class ConnectionLoop implements ServerConnection {
     const progressed = this.received !== this.seenReceived || unsent < this.seenUnsent;
     this.seenReceived = this.received;
     this.seenUnsent = unsent;
-    const owing = this.parser.midMessage || (unsent > 0 && this.paused);
+    // While reading is paused the rest of a request waits on this server, not on the peer;
+    // but replies it does not read are on the peer.
+    const owing = this.paused ? unsent > 0 : this.parser.midMessage;
     if (!owing) this.owingSince = 0;
     else if (progressed || this.owingSince === 0) this.owingSince = now;
     else if (now - this.owingSince >= timeoutMs) {
