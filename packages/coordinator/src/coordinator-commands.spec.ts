@@ -209,7 +209,10 @@ describe('REGISTER_NODE', () => {
   });
 
   it('answers ERR when the weight would make the ring too large', async () => {
-    expect(await errorOf('REGISTER_NODE', '127.0.0.1', '5001', 'WEIGHT', '5000')).toMatch(
+    // 100 × 65,536 virtual nodes is past the ring's limit of 2^22.
+    membership = new Membership({ now: () => t, ring: { vnodesPerWeight: 65_536 } });
+    context = { ...context, membership };
+    expect(await errorOf('REGISTER_NODE', '127.0.0.1', '5001', 'WEIGHT', '100')).toMatch(
       /^ERR cannot register 127\.0\.0\.1:5001: the ring would have \d+ virtual nodes/,
     );
     expect(membership.ring.size).toBe(0);

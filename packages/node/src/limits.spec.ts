@@ -3,7 +3,12 @@ import { OK, ReplyError, encodeCommand } from '@kv/protocol';
 import { parseNodeConfig } from './config';
 import type { KvNode } from './node';
 import type { NodeOptions } from './node-options';
-import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
+import {
+  infoFields as info,
+  startCluster,
+  waitFor,
+  type TestCluster,
+} from './test-support/cluster';
 
 let cluster: TestCluster | undefined;
 const sockets: Socket[] = [];
@@ -13,16 +18,6 @@ afterEach(async () => {
   await cluster?.close();
   cluster = undefined;
 });
-
-async function info(c: TestCluster, i: number, section: string): Promise<Record<string, string>> {
-  const text = String(await c.send(i, ['INFO', section]));
-  return Object.fromEntries(
-    text
-      .split('\r\n')
-      .filter((line) => line.includes(':'))
-      .map((line) => line.split(':', 2) as [string, string]),
-  );
-}
 
 async function errorOf(promise: Promise<unknown>): Promise<string> {
   const err = await promise.then(

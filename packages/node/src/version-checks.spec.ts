@@ -7,7 +7,7 @@ import type { StoredRecord } from './record';
 import { Replicas } from './replica';
 import { decodeRecord } from './replication';
 import { FutureVersionError, Store } from './store';
-import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
+import { infoFields, startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 const WALL_MS = 1_700_000_000_000;
 const stamp = (ms: number): number => ms * 2 ** LOGICAL_BITS;
@@ -135,16 +135,6 @@ describe('a cluster with a member holding versions from the future', () => {
     cluster = undefined;
   });
 
-  async function info(c: TestCluster, i: number): Promise<Record<string, string>> {
-    const text = String(await c.send(i, ['INFO']));
-    return Object.fromEntries(
-      text
-        .split('\r\n')
-        .filter((line) => line.includes(':'))
-        .map((line) => line.split(':', 2) as [string, string]),
-    );
-  }
-
   it('never takes them in, by sync or read, and its clocks stay on time', async () => {
     // A member whose data was written by a clock far ahead (or forged): as it would come
     // back after a restart, with the records already in its engine.
@@ -159,8 +149,8 @@ describe('a cluster with a member holding versions from the future', () => {
     const healthy = c.nodes.slice(0, 2) as KvNode[];
 
     // Sync rounds pull from it: every poisoned record is refused, round after round.
-    await waitFor(async () => Number((await info(c, 0)).versions_refused) >= 3);
-    await waitFor(async () => Number((await info(c, 1)).versions_refused) >= 3);
+    await waitFor(async () => Number((await infoFields(c, 0)).versions_refused) >= 3);
+    await waitFor(async () => Number((await infoFields(c, 1)).versions_refused) >= 3);
 
     for (const k of ['hour', 'max', 'edge']) {
       // A read that needs its answer fails rather than serve (or repair) the poison.
