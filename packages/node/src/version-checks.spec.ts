@@ -152,6 +152,19 @@ describe('a cluster with a member holding versions from the future', () => {
     await waitFor(async () => Number((await infoFields(c, 0)).versions_refused) >= 3);
     await waitFor(async () => Number((await infoFields(c, 1)).versions_refused) >= 3);
 
+    // Sent directly, such versions are refused too: as too far ahead while they are exact
+    // integers, as malformed past 2^53.
+    for (const [ts, code] of [
+      [String(MAX_TIMESTAMP), 'CLOCKSKEW'],
+      [String(Number.MAX_SAFE_INTEGER), 'CLOCKSKEW'],
+      ['9007199254740992', 'WRONGARGS'],
+      ['1152921504606846976', 'WRONGARGS'],
+    ] as const)
+      await expect(c.send(0, ['REPLICATE', 'direct', ts, '127.0.0.1:9', 0, 'x'])).rejects.toThrow(
+        new RegExp(`^${code} `),
+      );
+    expect(healthy[0]?.store.read(Buffer.from('direct'))).toBeUndefined();
+
     for (const k of ['hour', 'max', 'edge']) {
       // A read that needs its answer fails rather than serve (or repair) the poison.
       // (It fails as soon as R=3 cannot be met, whether or not the third answered yet.)
