@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { OK, ReplyError, encodeCommand } from '@kv/protocol';
 import { parseNodeConfig } from './config';
-import type { KvNode } from './node';
+import { startNode, type KvNode } from './node';
 import type { NodeOptions } from './node-options';
 import {
   infoFields as info,
@@ -120,6 +120,15 @@ describe('--max-memory', () => {
     [[], 0],
   ])('reads %j as %d bytes', async (argv, bytes) => {
     expect((await flags(...argv)).maxMemory).toBe(bytes);
+  });
+
+  it('refuses a bound or a weight out of range given as options', async () => {
+    await expect(startNode({ port: 0, maxMemory: -1, silent: true })).rejects.toThrow(
+      'max memory must be a whole number of bytes (0 for no bound), got -1',
+    );
+    await expect(startNode({ port: 0, weight: 1000, silent: true })).rejects.toThrow(
+      'weight must be a number greater than 0 and at most 100, got 1000',
+    );
   });
 
   it('reads KV_MAX_MEMORY, and refuses sizes it cannot read', async () => {

@@ -1,4 +1,5 @@
 import { parseAddress } from '@kv/protocol';
+import { MAX_WEIGHT } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
@@ -253,7 +254,8 @@ function checkQuorum(value: number, name: string, rf: number | undefined): void 
 
 /**
  * Applies {@link NODE_DEFAULTS} to `options` and checks them.
- * @throws InvalidNodeOptionError for a quorum out of range or a malformed address
+ * @throws InvalidNodeOptionError for a quorum out of range, a malformed address, a weight
+ *   outside (0, 100] or a memory bound that is not a whole number of bytes
  */
 export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const defined = Object.fromEntries(
@@ -275,6 +277,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     if (!Number.isFinite(value) || value <= 0)
       throw new InvalidNodeOptionError(`${name} must be a positive number of ms, got ${value}`);
   }
+  if (!(resolved.weight > 0 && resolved.weight <= MAX_WEIGHT))
+    throw new InvalidNodeOptionError(
+      `weight must be a number greater than 0 and at most ${MAX_WEIGHT}, got ${resolved.weight}`,
+    );
   if (!Number.isSafeInteger(resolved.maxMemory) || resolved.maxMemory < 0)
     throw new InvalidNodeOptionError(
       `max memory must be a whole number of bytes (0 for no bound), got ${resolved.maxMemory}`,
