@@ -104,9 +104,11 @@ describe('--max-memory', () => {
       );
     expect(failure).toBe('UNAVAILABLE 1 of 2 replicas acknowledged');
     expect(Number((await info(c, 1, 'memory')).writes_refused_oom)).toBeGreaterThanOrEqual(1);
-    // One copy is enough when the client asks for one; the full replica holds no new value.
+    // One copy is enough when the client asks for one; the full replica holds no new value,
+    // and knows it lacks writes: its reads ask the other replica too.
     expect(await c.send(0, ['PUT', 'one', 'copy', 'W', '1'])).toEqual(OK);
     expect(full.store.read(Buffer.from('one'))).toBeUndefined();
+    expect(String(await c.send(1, ['GET', 'one']))).toBe('copy');
     // Tombstones free memory: a full replica takes them.
     expect(await c.send(0, ['DEL', 'k0', 'W', '2'])).toBe(1);
     expect(full.store.read(Buffer.from('k0'))?.value).toBeNull();

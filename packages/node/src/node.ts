@@ -147,11 +147,9 @@ export class StorageNode implements KvNode {
       onStale: () => void this.rebalancer.run(),
     });
     const { clock } = this.fence;
-    this.memory = new MemoryLimit(
-      options.maxMemory,
-      () => this.store.bytes + this.hints.heldBytes,
-      () => this.metrics.counters.writesRefusedOom.inc(),
-    );
+    const usedMemory = (): number => this.store.bytes + this.hints.heldBytes;
+    const refusedForMemory = (): void => this.metrics.counters.writesRefusedOom.inc();
+    this.memory = new MemoryLimit(options.maxMemory, usedMemory, refusedForMemory);
     this.metrics.gauges.usedMemory.follow(() => this.memory.usedBytes);
     this.metrics.gauges.maxMemory.set(options.maxMemory);
     this.store = new Store(
@@ -159,7 +157,12 @@ export class StorageNode implements KvNode {
       clock,
       options.wallClock,
       () => this.metrics.counters.versionsRefused.inc(),
-      this.memory,
+      // The same bound; a record the store refuses is a write this copy lacks, so its reads
+      // ask another replica too until a sync round completes (once it has room again).
+      new MemoryLimit(options.maxMemory, usedMemory, () => {
+        refusedForMemory();
+        this.fence.gate.markStale();
+      }),
     );
     // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
     this.syncPeers = new ConnectionPool({
