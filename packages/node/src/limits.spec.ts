@@ -67,7 +67,7 @@ describe('--max-memory', () => {
       else stored++;
     }
     expect(refusal).toMatch(
-      /^OOM command not allowed when used memory > 'maxmemory' \(\d+ of 67108864 bytes, 64mb\): delete keys or raise --max-memory$/,
+      /^OOM command not allowed when used memory > 'maxmemory' \(used \d+ bytes, maxmemory 64mb\): delete keys or raise --max-memory$/,
     );
     expect(stored).toBeGreaterThanOrEqual(63);
     expect(stored).toBeLessThanOrEqual(64);

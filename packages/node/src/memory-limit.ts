@@ -5,7 +5,7 @@ import { formatByteSize } from './byte-size';
 export class OutOfMemoryError extends ReplyError {
   constructor(used: number, max: number) {
     super(
-      `${ErrorCode.OOM} command not allowed when used memory > 'maxmemory' (${used} of ${max} bytes, ${formatByteSize(max)}): delete keys or raise --max-memory`,
+      `${ErrorCode.OOM} command not allowed when used memory > 'maxmemory' (used ${used} bytes, maxmemory ${formatByteSize(max)}): delete keys or raise --max-memory`,
     );
     this.name = 'OutOfMemoryError';
   }
@@ -15,7 +15,7 @@ export class OutOfMemoryError extends ReplyError {
  * The `--max-memory` bound of a node. Used memory is the node's own accounting of what it
  * holds (the store's keys, packed records and a fixed overhead per record, plus hints), so
  * the check is a few additions, the same on every machine, and tests are deterministic;
- * the process itself needs the runtime's own memory on top (see docs/operations.md).
+ * the process itself needs the runtime's own memory on top (see docs/hardening.md).
  */
 export class MemoryLimit {
   /**
@@ -34,14 +34,9 @@ export class MemoryLimit {
     return this.used();
   }
 
-  /** True while a bound is set and the bytes held are past it. */
-  get full(): boolean {
-    return this.maxBytes > 0 && this.used() > this.maxBytes;
-  }
-
   /**
    * Before storing something that takes memory.
-   * @throws OutOfMemoryError (counted) while {@link full}
+   * @throws OutOfMemoryError (counted) while a bound is set and the bytes held are past it
    */
   check(): void {
     if (this.maxBytes === 0) return;
