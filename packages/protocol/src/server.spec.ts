@@ -224,6 +224,29 @@ describe('RespServer', () => {
     await waitFor(() => server?.connectionCount === 0);
   });
 
+  it('keeps a connection whose peer reads its replies slowly but steadily', async () => {
+    const big = Buffer.alloc(256 * 1024, 0x63);
+    const port = await start(() => big, {
+      requestTimeoutMs: 1000,
+      idleTimeoutMs: 0,
+      maxOutputBytes: 64 * 1024,
+    });
+    const peer = raw(port);
+    let received = 0;
+    peer.socket.removeAllListeners('data');
+    peer.socket.on('data', (d: Buffer) => {
+      received += d.length;
+      // One chunk, then a pause: far slower than the server writes, never stalled for long.
+      peer.socket.pause();
+      setTimeout(() => peer.socket.resume(), 5);
+    });
+    peer.socket.write(Buffer.concat(Array.from({ length: 32 }, () => encodeCommand(['GET', 'k']))));
+    const expected = 32 * (big.length + `$${big.length}\r\n\r\n`.length);
+    await waitFor(() => received === expected || peer.socket.destroyed, 30_000);
+    expect(peer.socket.destroyed).toBe(false);
+    expect(received).toBe(expected);
+  });
+
   it('closes a refused connection at once, even when its peer keeps its side open', async () => {
     const server = createRespServer({ handler: echoHandler, maxConnections: 1 });
     servers.push(server);

@@ -116,11 +116,12 @@ class ConnectionLoop implements ServerConnection {
   private paused = false;
   private ending = false;
   private protocolError: ProtocolError | null = null;
-  /** Requests received whole so far: progress, for the request timeout. */
+  /** Requests received whole, and reply bytes handed to the socket, so far: progress. */
   private received = 0;
-  /** What {@link checkProgress} saw last: requests received, reply bytes unsent. */
+  private handed = 0;
+  /** What {@link checkProgress} saw last: requests received, reply bytes taken by the peer. */
   private seenReceived = 0;
-  private seenUnsent = 0;
+  private seenTaken = 0;
   /** Since when (ms) the peer owes the rest of a request or the reading of replies; 0: it does not. */
   private owingSince = 0;
   private readonly enqueue = (request: ParsedRequest): void => {
@@ -161,9 +162,13 @@ class ConnectionLoop implements ServerConnection {
     const socket = this.socket;
     if (socket.destroyed) return;
     const unsent = socket.writableLength;
-    const progressed = this.received !== this.seenReceived || unsent < this.seenUnsent;
+    // Bytes written out of the socket's buffer: grows as the peer reads, however much more
+    // the server wrote meanwhile (a reply counts once all of it is out, so a peer must take
+    // each reply, at most a value's size, within the timeout).
+    const taken = this.handed - unsent;
+    const progressed = this.received !== this.seenReceived || taken > this.seenTaken;
     this.seenReceived = this.received;
-    this.seenUnsent = unsent;
+    this.seenTaken = taken;
     // While reading is paused the rest of a request waits on this server, not on the peer;
     // but replies it does not read are on the peer.
     const owing = this.paused ? unsent > 0 : this.parser.midMessage;
@@ -273,10 +278,15 @@ class ConnectionLoop implements ServerConnection {
       const chunks = this.writer.take();
       if (!socket.destroyed) {
         if (chunks.length === 1) {
-          socket.write(chunks[0] as Buffer);
+          const chunk = chunks[0] as Buffer;
+          this.handed += chunk.length;
+          socket.write(chunk);
         } else {
           socket.cork();
-          for (const chunk of chunks) socket.write(chunk);
+          for (const chunk of chunks) {
+            this.handed += chunk.length;
+            socket.write(chunk);
+          }
           socket.uncork();
         }
       }
