@@ -22,6 +22,11 @@ describe('exitCodeFor', () => {
     ],
     ['TIMEOUT', new ReplyError('TIMEOUT replica did not answer'), ExitCode.UNAVAILABLE],
     [
+      'OOM',
+      new ReplyError("OOM command not allowed when used memory > 'maxmemory'"),
+      ExitCode.UNAVAILABLE,
+    ],
+    [
       'an unreachable coordinator',
       new CoordinatorUnreachableError('127.0.0.1:5000', 'ECONNREFUSED'),
       ExitCode.UNAVAILABLE,

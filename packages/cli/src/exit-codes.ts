@@ -43,10 +43,14 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** Server error codes that mean "the request itself is wrong". */
 const USAGE_REPLY_CODES: ReadonlySet<string> = new Set([ErrorCode.WRONGARGS, ErrorCode.TOOLARGE]);
 
-/** Server error codes that mean "not now": too few replicas answered, or one was too slow. */
+/**
+ * Server error codes that mean "not now": too few replicas answered, one was too slow, or
+ * the node is full (it takes writes again once keys are deleted).
+ */
 const UNAVAILABLE_REPLY_CODES: ReadonlySet<string> = new Set([
   ErrorCode.UNAVAILABLE,
   ErrorCode.TIMEOUT,
+  ErrorCode.OOM,
 ]);
 
 /**

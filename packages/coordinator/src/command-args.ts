@@ -1,4 +1,5 @@
 import { ErrorCode, ReplyError, quoteArg as quote } from '@kv/protocol';
+import { MAX_WEIGHT } from '@kv/ring';
 import type { RegisterOptions } from './membership';
 
 /** Longest host name or zone accepted, in bytes. */
@@ -49,7 +50,7 @@ function portArg(arg: Buffer): number {
  *
  * @throws a `-WRONGARGS` {@link ReplyError} for an unknown or repeated option word, an
  *   option without its value, a zone with spaces or control characters, or a weight that
- *   is not a finite decimal number greater than 0
+ *   is not a decimal number greater than 0 and at most {@link MAX_WEIGHT}
  */
 export function registerOptions(args: readonly Buffer[]): RegisterOptions {
   let zone: string | undefined;
@@ -94,8 +95,10 @@ function zoneArg(arg: Buffer): string {
 function weightArg(arg: Buffer): number {
   const text = arg.toString('latin1');
   const weight = DECIMAL.test(text) ? Number(text) : NaN;
-  if (!(Number.isFinite(weight) && weight > 0)) {
-    throw wrongArgs(`invalid weight ${quote(arg)}: expected a finite number greater than 0`);
+  if (!(Number.isFinite(weight) && weight > 0 && weight <= MAX_WEIGHT)) {
+    throw wrongArgs(
+      `invalid weight ${quote(arg)}: expected a number greater than 0 and at most ${MAX_WEIGHT}`,
+    );
   }
   return weight;
 }

@@ -53,6 +53,13 @@ export interface CoordinatorConfig {
    */
   readonly idleTimeoutMs: number;
   /**
+   * A request must arrive whole within this many milliseconds of its first byte (and its
+   * reply be read); a connection that trickles or stalls longer gets `-TIMEOUT` and is
+   * closed. 0 disables.
+   * @default 30000
+   */
+  readonly requestTimeoutMs: number;
+  /**
    * Connections beyond this many get `-ERR max number of clients reached` and are closed.
    * @default 10000
    */
@@ -203,6 +210,13 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
     flag: 'idle-timeout',
     describe: 'close connections without traffic for this long (ms); 0 disables',
     default: 60_000,
+    parse: integer(0, MAX_DELAY_MS),
+  },
+  requestTimeoutMs: {
+    flag: 'request-timeout',
+    describe:
+      'close a connection whose request has not arrived whole (or whose replies are unread) after this long (ms); 0 disables',
+    default: 30_000,
     parse: integer(0, MAX_DELAY_MS),
   },
   maxConnections: {

@@ -48,7 +48,7 @@ export const COORDINATOR_COMMANDS = {
     usage: 'REGISTER_NODE host port [ZONE zone] [WEIGHT weight] [JOINING]',
     reply: 'array `[id (bulk), epoch (integer)]`',
     errors:
-      '`-WRONGARGS` for a port that is not an integer 1..65535, a weight that is not a finite number > 0, an unknown, repeated or valueless option, a host or zone with spaces or control characters, or over 255 bytes',
+      '`-WRONGARGS` for a port that is not an integer 1..65535, a weight that is not a number > 0 and ≤ 100, an unknown, repeated or valueless option, a host or zone with spaces or control characters, or over 255 bytes',
     async run(args, context) {
       const id = nodeId(args[1] as Buffer, args[2] as Buffer);
       const registration = register(context.membership, id, registerOptions(args.slice(3)));

@@ -176,7 +176,7 @@ describe('coordinator over TCP', () => {
     );
     r.write('REGISTER_NODE 127.0.0.1 5001 WEIGHT -1\r\n');
     expect(await r.until('\r\n')).toBe(
-      "-WRONGARGS invalid weight '-1': expected a finite number greater than 0\r\n",
+      "-WRONGARGS invalid weight '-1': expected a number greater than 0 and at most 100\r\n",
     );
     r.write('SHUTDOWN\r\n');
     expect(await r.until('\r\n')).toBe("-ERR unknown command 'SHUTDOWN'\r\n");
@@ -263,6 +263,28 @@ describe('coordinator over TCP', () => {
     await r.closed;
     const c = await client(coordinator);
     expect(text(await c.send(['PING']))).toBe('PONG');
+  });
+
+  it('closes a connection that trickles a request past the request timeout', async () => {
+    const coordinator = await start({ requestTimeoutMs: 100, idleTimeoutMs: 0 });
+    const idle = await raw(coordinator);
+    idle.write('PING\r\n');
+    await idle.until('+PONG\r\n');
+    const slow = await raw(coordinator);
+    const request = encodeCommand(['REGISTER_NODE', '127.0.0.1', '5001']);
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (sent < request.length) slow.write(request.subarray(sent, ++sent));
+    }, 20);
+    try {
+      await slow.closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(slow.received).toBe('-TIMEOUT request not completed in 100 ms: connection closed\r\n');
+    expect(coordinator.epoch).toBe(0);
+    idle.write('PING\r\n');
+    await idle.until('+PONG\r\n');
   });
 
   it('refuses connections beyond max connections', async () => {

@@ -131,6 +131,7 @@ export class Coordinator {
       },
       limits: { ...COORDINATOR_LIMITS, ...parts.limits },
       idleTimeoutMs: this.config.idleTimeoutMs,
+      requestTimeoutMs: this.config.requestTimeoutMs,
       maxConnections: this.config.maxConnections,
       onError: (err, connection) => this.onHandlerError(err, connection),
       onProtocolError: (err, connection) =>

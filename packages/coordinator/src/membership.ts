@@ -98,7 +98,7 @@ export interface RegisterOptions {
    */
   readonly zone?: string;
   /**
-   * Relative capacity, a finite number greater than 0.
+   * Relative capacity, a finite number greater than 0 (REGISTER_NODE takes at most `MAX_WEIGHT`).
    * @default 1
    */
   readonly weight?: number;

@@ -1,5 +1,12 @@
 import { parseNodeConfig } from './config';
 import { startNode } from './node';
+import { resolveNodeOptions } from './node-options';
+
+/**
+ * Past the hand-off and the shutdown grace, what a stop may take on top (unregistering, a
+ * last sync reply, closing the engine) before the process exits anyway, with code 1.
+ */
+export const STOP_MARGIN_MS = 10_000;
 
 /**
  * Runs a storage node as a command: reads flags and `KV_*` variables, starts the node and
@@ -41,6 +48,13 @@ export async function main(
     // A second signal means "now": do not wait for in-flight requests.
     if (stopping) process.exit(1);
     stopping = true;
+    // The node started with these options, so they resolve.
+    const { leaveTimeoutMs, shutdownGraceMs } = resolveNodeOptions(config.options);
+    const limitMs = leaveTimeoutMs + shutdownGraceMs + STOP_MARGIN_MS;
+    setTimeout(() => {
+      process.stderr.write(`${scriptName}: did not stop within ${limitMs} ms: exiting now\n`);
+      process.exit(1);
+    }, limitMs).unref();
     node.close({ leave: true }).then(
       () => process.exit(0),
       (err: unknown) => {

@@ -71,6 +71,7 @@ function put(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
         `unsupported option '${args[i]?.toString() ?? ''}' (PUT key value [EX seconds|PX milliseconds] [W n])`,
       );
   }
+  ctx.memory.check();
   const done = ctx.quorum.write(key, value, expiresAt, w);
   return done instanceof Promise ? done.then(() => OK) : OK;
 }
@@ -177,7 +178,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     aliases: ['SET'],
     reply: '`+OK` after W replicas acknowledged',
     errors:
-      "`-UNAVAILABLE k of W replicas acknowledged` (answered once every clock is past the failed version: up to 2 × `--max-clock-offset` later), also when the key has fewer replicas than W or this node's clock is fenced (nothing written); `-TIMEOUT` when the request waited past `--write-deadline` (nothing written); `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-WRONGARGS` for an unknown option, a bad TTL or W outside 1..N",
+      "`-UNAVAILABLE k of W replicas acknowledged` (answered once every clock is past the failed version: up to 2 × `--max-clock-offset` later), also when the key has fewer replicas than W or this node's clock is fenced (nothing written); `-TIMEOUT` when the request waited past `--write-deadline` (nothing written); `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-OOM` while this node holds more than `--max-memory` (replicas past theirs refuse too, so they do not count towards W); `-WRONGARGS` for an unknown option, a bad TTL (EX and PX together, not an integer ≥ 1, past year 10889) or W outside 1..N",
     run: put,
   },
   GET: {

@@ -1,7 +1,7 @@
 import { OK, ReplyError } from '@kv/protocol';
 import { LOGICAL_BITS } from './hlc';
 import type { KvNode } from './node';
-import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
+import { infoFields, startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 let cluster: TestCluster | undefined;
 
@@ -10,14 +10,8 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function replicationInfo(c: TestCluster, i: number): Promise<Record<string, string>> {
-  const text = String(await c.send(i, ['INFO', 'replication']));
-  return Object.fromEntries(
-    text
-      .split('\r\n')
-      .filter((line) => line.includes(':'))
-      .map((line) => line.split(':', 2) as [string, string]),
-  );
+function replicationInfo(c: TestCluster, i: number): Promise<Record<string, string>> {
+  return infoFields(c, i, 'replication');
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ReplyError> {

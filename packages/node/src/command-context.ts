@@ -1,4 +1,5 @@
 import type { AccessControl } from '@kv/protocol';
+import type { MemoryLimit } from './memory-limit';
 import type { PeerContext } from './peer-commands';
 import type { QuorumOperations } from './quorum-operations';
 import type { ScanCursors } from './scan';
@@ -9,6 +10,8 @@ export interface CommandContext extends PeerContext {
   readonly store: Store;
   /** Reads and writes on the key's replicas. */
   readonly quorum: QuorumOperations;
+  /** The `--max-memory` bound client writes are checked against. */
+  readonly memory: MemoryLimit;
   /** Largest key accepted, in bytes. */
   readonly maxKeyBytes: number;
   /** Wall clock, milliseconds since the epoch. */

@@ -33,6 +33,14 @@ describe('parseNodeConfig', () => {
     for (const [name, value] of shared) expect([name, value]).toEqual([name, defaults[name]]);
   });
 
+  it('reads the connection and shutdown bounds', async () => {
+    expect(
+      await parseNodeConfig(['--request-timeout', '0', '--shutdown-grace', '250'], {
+        KV_WEIGHT: '100',
+      }),
+    ).toMatchObject({ options: { requestTimeoutMs: 0, shutdownGraceMs: 250, weight: 100 } });
+  });
+
   it('names the environment variable of each flag', () => {
     expect(envVarOf('max-key-bytes')).toBe('KV_MAX_KEY_BYTES');
   });
@@ -41,7 +49,10 @@ describe('parseNodeConfig', () => {
     [['--port', '-1'], '--port must be an integer from 0 to 65535, got -1'],
     [['--port', '70000'], '--port must be an integer from 0 to 65535, got 70000'],
     [['--write-quorum', '0'], '--write-quorum must be an integer ≥ 1, got 0'],
-    [['--weight', '0'], '--weight must be a number > 0, got 0'],
+    [['--weight', '0'], '--weight must be a number > 0 and ≤ 100, got 0'],
+    [['--weight', '101'], '--weight must be a number > 0 and ≤ 100, got 101'],
+    [['--request-timeout', '-1'], '--request-timeout must be an integer ≥ 0, got -1'],
+    [['--shutdown-grace', '1.5'], '--shutdown-grace must be an integer ≥ 0, got 1.5'],
     [['--log-format', 'xml'], '--log-format must be one of pretty, json, got xml'],
     [['--no-such-flag'], 'Unknown argument'],
   ])('rejects %j with exit code 2', async (argv, message) => {

@@ -1,5 +1,7 @@
 import { loadAccessSettings } from '@kv/protocol';
 import yargs from 'yargs';
+import { MAX_WEIGHT } from '@kv/ring';
+import { parseByteSize } from './byte-size';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
 import { NODE_DEFAULTS, type NodeOptions } from './node-options';
 
@@ -13,9 +15,11 @@ interface Flag {
   describe: string;
   /** Smallest value accepted for integer flags. */
   min?: number;
-  /** Largest value accepted for integer flags. */
+  /** Largest value accepted. */
   max?: number;
   choices?: readonly string[];
+  /** A size in bytes, with an optional unit (`64mb`, `1gb`). */
+  size?: true;
 }
 
 /** Every kv-node flag. Integer flags have a `min`. */
@@ -41,7 +45,8 @@ const FLAGS = {
   weight: {
     type: 'number',
     default: NODE_DEFAULTS.weight,
-    describe: 'relative capacity in the ring (> 0)',
+    max: MAX_WEIGHT,
+    describe: `relative capacity in the ring (> 0, ≤ ${MAX_WEIGHT})`,
   },
   'replication-factor': {
     type: 'number',
@@ -95,6 +100,19 @@ const FLAGS = {
     default: NODE_DEFAULTS.idleTimeoutMs,
     min: 0,
     describe: 'ms before an idle connection is closed (0: never)',
+  },
+  'request-timeout': {
+    type: 'number',
+    default: NODE_DEFAULTS.requestTimeoutMs,
+    min: 0,
+    describe:
+      'ms a request may take to arrive whole (and its reply to be read) before the connection is closed (0: never)',
+  },
+  'shutdown-grace': {
+    type: 'number',
+    default: NODE_DEFAULTS.shutdownGraceMs,
+    min: 0,
+    describe: 'ms in-flight requests get when the node stops before their connections are cut',
   },
   'max-connections': {
     type: 'number',
@@ -160,6 +178,13 @@ const FLAGS = {
     default: NODE_DEFAULTS.insecure,
     describe: 'allow a non-loopback --host without a cluster secret (protected mode off)',
   },
+  'max-memory': {
+    type: 'string',
+    default: String(NODE_DEFAULTS.maxMemory),
+    size: true,
+    describe:
+      "bytes of data held past which writes get -OOM (e.g. 64mb, 1gb; 0: no bound, as Redis's maxmemory 0)",
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -184,6 +209,8 @@ export function envVarOf(flag: string): string {
 function check(flag: FlagName, value: unknown): string | undefined {
   const spec: Flag = FLAGS[flag];
   if (value === undefined) return undefined;
+  if (spec.size && parseByteSize(String(value)) === undefined)
+    return `--${flag} must be a size in bytes such as 1073741824, 64mb or 1gb, got ${String(value)}`;
   if (spec.type === 'number') {
     const n = Number(value);
     if (
@@ -193,8 +220,8 @@ function check(flag: FlagName, value: unknown): string | undefined {
       const bounds = spec.max === undefined ? `≥ ${spec.min}` : `from ${spec.min} to ${spec.max}`;
       return `--${flag} must be an integer ${bounds}, got ${String(value)}`;
     }
-    if (!Number.isFinite(n) || (n <= 0 && spec.min === undefined))
-      return `--${flag} must be a number > 0, got ${String(value)}`;
+    if (!Number.isFinite(n) || (spec.min === undefined && (n <= 0 || n > (spec.max ?? Infinity))))
+      return `--${flag} must be a number > 0${spec.max === undefined ? '' : ` and ≤ ${spec.max}`}, got ${String(value)}`;
   }
   if (spec.choices && !spec.choices.includes(String(value)))
     return `--${flag} must be one of ${spec.choices.join(', ')}, got ${String(value)}`;
@@ -305,7 +332,9 @@ export async function parseNodeConfig(
       maxValueBytes: num('max-value-bytes'),
       tombstoneGraceMs: num('tombstone-grace'),
       idleTimeoutMs: num('idle-timeout'),
+      requestTimeoutMs: num('request-timeout'),
       maxConnections: num('max-connections'),
+      shutdownGraceMs: num('shutdown-grace'),
       streamRate: num('stream-rate'),
       antiEntropyIntervalMs: num('anti-entropy-interval'),
       maxHints: num('max-hints'),
@@ -316,6 +345,7 @@ export async function parseNodeConfig(
       clusterSecret: access.clusterSecret,
       users: access.users,
       insecure: values.insecure === true,
+      maxMemory: parseByteSize(String(values['max-memory'])) as number,
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

@@ -60,6 +60,11 @@ export class HintStore {
     return this.count;
   }
 
+  /** Bytes charged for the hints held (keys, values and a fixed overhead each). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   /** Publishes what is held to the gauges. */
   private held(count: number, bytes: number): void {
     this.count = count;

@@ -1,3 +1,5 @@
+import { ErrorCode, ReplyError } from '@kv/protocol';
+
 /**
  * Timestamps of a hybrid logical clock packed into one safe integer:
  * `wall milliseconds × 1024 + logical counter`. Up to 1024 versions per millisecond; past
@@ -6,9 +8,29 @@
 export const LOGICAL_BITS = 10;
 const LOGICAL_SPAN = 2 ** LOGICAL_BITS;
 
+/**
+ * The latest timestamp a clock adopts (or a node stores): 2^32 below the largest safe
+ * integer (a wall time in year 2248), so a clock that adopted it can still issue four
+ * billion later stamps before they would stop being exact integers.
+ */
+export const MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER - 2 ** 32;
+
 /** Milliseconds of a packed timestamp. */
 export function wallOf(ts: number): number {
   return Math.floor(ts / LOGICAL_SPAN);
+}
+
+/**
+ * The next stamp would not be an exact integer (past 2^53 - 1): the wall clock reads past
+ * year 2248. The node stamps nothing until its clock is set right.
+ */
+export class ClockRangeError extends ReplyError {
+  constructor(ts: number) {
+    super(
+      `${ErrorCode.CLOCKSKEW} this node's clock reads ${wallOf(ts)} ms since the epoch, past the last time a version can carry: set its clock right`,
+    );
+    this.name = 'ClockRangeError';
+  }
 }
 
 /**
@@ -30,19 +52,30 @@ export class HybridLogicalClock {
     readonly maxAheadMs: number = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** A new timestamp, greater than every one issued or observed before. */
+  /**
+   * A new timestamp, greater than every one issued or observed before.
+   * @throws ClockRangeError if the wall clock reads past year 2248: no exact timestamp is
+   *   left to issue
+   */
   now(): number {
     const physical = Math.floor(this.wallClock()) * LOGICAL_SPAN;
-    this.last = physical > this.last ? physical : this.last + 1;
-    return this.last;
+    const next = physical > this.last ? physical : this.last + 1;
+    if (!(next <= Number.MAX_SAFE_INTEGER)) throw new ClockRangeError(next);
+    this.last = next;
+    return next;
   }
 
   /**
-   * True if `ts` is a safe integer no further ahead of this clock's wall time than
-   * `maxAheadMs`: what a node may store and adopt.
+   * True if `ts` is an integer from 0 to {@link MAX_TIMESTAMP} no further ahead of this
+   * clock's wall time than `maxAheadMs`: what a node may store and adopt.
    */
   admits(ts: number): boolean {
-    return Number.isSafeInteger(ts) && ts >= 0 && wallOf(ts) <= this.wallClock() + this.maxAheadMs;
+    return (
+      Number.isSafeInteger(ts) &&
+      ts >= 0 &&
+      ts <= MAX_TIMESTAMP &&
+      wallOf(ts) <= this.wallClock() + this.maxAheadMs
+    );
   }
 
   /** How far `ts` is ahead of this clock's wall time, in milliseconds (negative if behind). */

@@ -82,6 +82,10 @@ export const COUNTERS = {
     name: 'kv_write_deadlines_missed_total',
     help: 'Writes refused because they may have waited past the write deadline.',
   },
+  writesRefusedOom: {
+    name: 'kv_writes_refused_oom_total',
+    help: 'Writes and records refused because this node held more than --max-memory.',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 /** Every gauge a node keeps: Prometheus name (`kv_` prefix, base units). */
@@ -119,6 +123,14 @@ export const GAUGES = {
     name: 'kv_clock_offset_seconds',
     help: 'This node’s clock minus the cluster’s (median of the members measured).',
   },
+  usedMemory: {
+    name: 'kv_used_memory_bytes',
+    help: 'Bytes this node holds by its own accounting (records and hints): what --max-memory bounds.',
+  },
+  maxMemory: {
+    name: 'kv_max_memory_bytes',
+    help: 'The --max-memory bound (0: none).',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 /** Calls per command, labelled by command name (known commands only). */
@@ -139,12 +151,25 @@ export class CounterCell {
   }
 }
 
-/** A gauge as code updates it: a plain number, read by the registry when scraped. */
+/**
+ * A gauge as code updates it: a plain number, read by the registry when scraped; or, once
+ * {@link GaugeCell.follow} was called, a value computed when read.
+ */
 export class GaugeCell {
-  value = 0;
+  private current = 0;
+  private source: (() => number) | undefined;
+
+  get value(): number {
+    return this.source ? this.source() : this.current;
+  }
 
   set(value: number): void {
-    this.value = value;
+    this.current = value;
+  }
+
+  /** Reads the gauge from `source` from now on (a value kept elsewhere, read when asked). */
+  follow(source: () => number): void {
+    this.source = source;
   }
 }
 

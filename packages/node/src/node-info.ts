@@ -1,5 +1,6 @@
 import type { InfoSection } from './info';
 import type { Phase, RingEpoch } from '@kv/ring';
+import type { MemoryLimit } from './memory-limit';
 import type { NodeMetrics } from './metrics';
 import type { ResolvedNodeOptions } from './node-options';
 import type { Store } from './store';
@@ -11,6 +12,7 @@ export interface NodeInfoSources {
   readonly startedAt: number;
   readonly options: ResolvedNodeOptions;
   readonly store: Store;
+  readonly memory: MemoryLimit;
   readonly placement: RingEpoch | undefined;
   readonly connectedClients: number;
   readonly coordinatorConnected: boolean;
@@ -44,10 +46,15 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
     },
     {
       name: 'Memory',
+      // As in Redis, used_memory is what maxmemory bounds: here the node's own accounting.
       fields: {
-        used_memory: mem.heapUsed + mem.external,
+        used_memory: s.memory.usedBytes,
+        maxmemory: s.memory.maxBytes,
+        maxmemory_policy: 'noeviction',
+        used_memory_heap: mem.heapUsed + mem.external,
         used_memory_rss: mem.rss,
         data_bytes: s.store.bytes,
+        writes_refused_oom: counters.writesRefusedOom.value,
       },
     },
     {

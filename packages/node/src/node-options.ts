@@ -1,4 +1,5 @@
 import { accessSettingsProblem, isLoopbackHost, parseAddress, type UserTable } from '@kv/protocol';
+import { MAX_WEIGHT } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
@@ -24,7 +25,11 @@ export const NODE_DEFAULTS = {
   tombstoneGraceMs: 86_400_000,
   purgeIntervalMs: 60_000,
   idleTimeoutMs: 300_000,
+  /** Long enough for an 8 MiB value over a slow link; short enough that a trickle frees its slot. */
+  requestTimeoutMs: 30_000,
   maxConnections: 10_000,
+  /** How long in-flight requests get to finish once a stopping node closes its listener. */
+  shutdownGraceMs: 5_000,
   streamRate: 32 * 1024 * 1024,
   antiEntropyIntervalMs: 30_000,
   maxHints: 100_000,
@@ -32,6 +37,8 @@ export const NODE_DEFAULTS = {
   leaveTimeoutMs: 300_000,
   maxClockOffsetMs: 500,
   writeDeadlineMs: 1000,
+  /** No bound: as Redis, the operator knows what else the machine runs (a warning says so). */
+  maxMemory: 0,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -120,10 +127,23 @@ export interface NodeOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * Most client connections.
+   * A request must arrive whole within this many ms of its first byte (and replies must be
+   * read); a connection that trickles or stalls longer is answered `-TIMEOUT` and closed.
+   * 0 disables.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Most client connections; more are refused at once.
    * @default 10000
    */
   maxConnections?: number;
+  /**
+   * When the node stops (after a leave's hand-off): how long its clients' in-flight
+   * requests get before their connections are cut, whatever the clients do.
+   * @default 5000
+   */
+  shutdownGraceMs?: number;
   /**
    * Bytes per second that data movement (joins, leaves, re-replication, anti-entropy)
    * may use, in each direction; 0 for unlimited.
@@ -184,6 +204,14 @@ export interface NodeOptions {
    * @default false
    */
   insecure?: boolean;
+  /**
+   * Most bytes of data this node holds (its own accounting: keys, packed records, 64 bytes
+   * per record, hints). Past it, writes carrying a value are answered `-OOM` and replica
+   * writes refused (so they do not count towards W); reads and deletes go on. 0 for none
+   * (a warning is logged at start).
+   * @default 0
+   */
+  maxMemory?: number;
   /**
    * The wall clock, milliseconds since the epoch (tests and simulations skew it).
    * @default Date.now
@@ -271,9 +299,10 @@ export function protectedModeRefusal(
 
 /**
  * Applies {@link NODE_DEFAULTS} to `options` and checks them.
- * @throws InvalidNodeOptionError for a quorum out of range, a malformed address, a
- *   non-loopback host without a cluster secret ({@link protectedModeRefusal}), or users
- *   without a cluster secret
+ * @throws InvalidNodeOptionError for a quorum out of range, a malformed address, a weight
+ *   outside (0, 100], a memory bound that is not a whole number of bytes, a non-loopback
+ *   host without a cluster secret ({@link protectedModeRefusal}), or users without a
+ *   cluster secret
  */
 export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const defined = Object.fromEntries(
@@ -299,5 +328,13 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     if (!Number.isFinite(value) || value <= 0)
       throw new InvalidNodeOptionError(`${name} must be a positive number of ms, got ${value}`);
   }
+  if (!(resolved.weight > 0 && resolved.weight <= MAX_WEIGHT))
+    throw new InvalidNodeOptionError(
+      `weight must be a number greater than 0 and at most ${MAX_WEIGHT}, got ${resolved.weight}`,
+    );
+  if (!Number.isSafeInteger(resolved.maxMemory) || resolved.maxMemory < 0)
+    throw new InvalidNodeOptionError(
+      `max memory must be a whole number of bytes (0 for no bound), got ${resolved.maxMemory}`,
+    );
   return resolved;
 }

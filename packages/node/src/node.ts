@@ -9,6 +9,7 @@ import {
 } from '@kv/protocol';
 import { type Ring, Phase, RingEpoch, token } from '@kv/ring';
 import type { Logger } from 'winston';
+import { MAX_KEYS_PER_COMMAND } from './client-commands';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
 import { ClockFence } from './clock-fence';
@@ -18,6 +19,7 @@ import { HintStore } from './hints';
 import { renderInfo } from './info';
 import { createNodeLogger } from './logger';
 import { MemoryEngine } from './memory-engine';
+import { MemoryLimit } from './memory-limit';
 import { NodeMetrics } from './metrics';
 import { nodeInfoSections } from './node-info';
 import {
@@ -39,6 +41,13 @@ import { Throttle } from './throttle';
 import { UnsyncedRanges } from './unsynced-ranges';
 
 export type { NodeOptions };
+
+/**
+ * Most arguments a request to a node may have: room for the largest command (a multi-key
+ * command at its key limit, plus options) several times over. A longer request is dropped
+ * as its header is read, before its arguments are held anywhere, and answered `-TOOLARGE`.
+ */
+const MAX_ARGUMENTS = 4 * MAX_KEYS_PER_COMMAND;
 
 /** A running storage node, from {@link startNode}. */
 export interface KvNode {
@@ -87,6 +96,7 @@ export class StorageNode implements KvNode {
   private readonly peers: ConnectionPool;
   private readonly syncPeers: ConnectionPool;
   private readonly hints: HintStore;
+  private readonly memory: MemoryLimit;
   /** This node's metrics registry (several nodes may share a process). */
   readonly metrics = new NodeMetrics(
     Object.entries(NODE_COMMANDS).flatMap(([name, spec]) => [name, ...(spec.aliases ?? [])]),
@@ -160,8 +170,22 @@ export class StorageNode implements KvNode {
       onStale: () => void this.rebalancer.run(),
     });
     const { clock } = this.fence;
-    this.store = new Store(options.engine ?? new MemoryEngine(), clock, options.wallClock, () =>
-      this.metrics.counters.versionsRefused.inc(),
+    const usedMemory = (): number => this.store.bytes + this.hints.heldBytes;
+    const refusedForMemory = (): void => this.metrics.counters.writesRefusedOom.inc();
+    this.memory = new MemoryLimit(options.maxMemory, usedMemory, refusedForMemory);
+    this.metrics.gauges.usedMemory.follow(() => this.memory.usedBytes);
+    this.metrics.gauges.maxMemory.set(options.maxMemory);
+    this.store = new Store(
+      options.engine ?? new MemoryEngine(),
+      clock,
+      options.wallClock,
+      () => this.metrics.counters.versionsRefused.inc(),
+      // The same bound; a record the store refuses is a write this copy lacks, so its reads
+      // ask another replica too until a sync round completes (once it has room again).
+      new MemoryLimit(options.maxMemory, usedMemory, () => {
+        refusedForMemory();
+        this.fence.gate.markStale();
+      }),
     );
     // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
     this.syncPeers = new ConnectionPool({
@@ -227,6 +251,7 @@ export class StorageNode implements KvNode {
     this.context = {
       store: this.store,
       quorum: this.requests,
+      memory: this.memory,
       maxKeyBytes: options.maxKeyBytes,
       now: options.wallClock ?? Date.now,
       beforeReplicaWrite: () => this.fence.gate.beforeReplicaWrite(),
@@ -271,8 +296,12 @@ export class StorageNode implements KvNode {
     const built: { node?: StorageNode } = {};
     const server = createRespServer({
       handler: (args, connection) => (built.node as StorageNode).handle(args, connection),
-      limits: { maxBulkLength: Math.max(resolved.maxValueBytes, resolved.maxKeyBytes) },
+      limits: {
+        maxBulkLength: Math.max(resolved.maxValueBytes, resolved.maxKeyBytes),
+        maxArguments: MAX_ARGUMENTS,
+      },
       idleTimeoutMs: resolved.idleTimeoutMs,
+      requestTimeoutMs: resolved.requestTimeoutMs,
       maxConnections: resolved.maxConnections,
       onError: (err) =>
         built.node?.logger.error(
@@ -324,6 +353,10 @@ export class StorageNode implements KvNode {
     }, this.options.purgeIntervalMs);
     this.purgeTimer.unref();
     this.logger.info(`Started on ${this.host}:${this.port}`);
+    if (this.options.maxMemory === 0)
+      this.logger.warn(
+        'No --max-memory set: this node takes writes until the process runs out of memory; set one (e.g. --max-memory 1gb) to answer writes with -OOM past it',
+      );
     // The clock is measured (against the coordinator, the only member known yet) before the
     // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();
@@ -336,7 +369,7 @@ export class StorageNode implements KvNode {
     if (leave) await this.handOffBeforeLeaving();
     this.rebalancer.close();
     this.fence.stop();
-    await this.server.close();
+    await this.server.close(this.options.shutdownGraceMs);
     await this.link.stop(leave);
     this.peers.close();
     this.syncPeers.close();
@@ -417,6 +450,7 @@ export class StorageNode implements KvNode {
       startedAt: this.startedAt,
       options: this.options,
       store: this.store,
+      memory: this.memory,
       placement: this.current,
       connectedClients: this.server.connectionCount,
       coordinatorConnected: this.link.connected,

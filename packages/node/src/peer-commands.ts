@@ -63,7 +63,8 @@ function keyBatch(args: Buffer[], command: string): Buffer[] {
   return keys;
 }
 
-const RECORD = 'null, or `[ts, origin, expiresAt, value or null]`';
+const RECORD =
+  'null, or `[ts, origin, expiresAt, value or null]`; an expired record comes without its value';
 const EPOCH_MISMATCH = '`-UNAVAILABLE ring epoch N asked, this node is at M: try again`';
 
 /**
@@ -92,7 +93,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     scope: Scope.peer,
     arity: [1, 2],
     usage: `FETCH key [${FETCH_ALONE}]`,
-    reply: `${RECORD}; with ${FETCH_ALONE} the asker takes the answer alone (an R=1 read)`,
+    reply: `${RECORD}; an expired record comes without its value; with ${FETCH_ALONE} the asker takes the answer alone (an R=1 read)`,
     errors: `\`-STALE\` with ${FETCH_ALONE} while this node's copy of the key may lack writes (see the \`STALE\` code)`,
     run: (args, ctx) => {
       const key = args[1] as Buffer;
@@ -104,7 +105,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
             `${ErrorCode.STALE} this replica may lack writes to this key (it was fenced, cut off or paused, or is syncing the key's range): ask another`,
           );
       }
-      return encodeRecord(ctx.store.read(key));
+      return encodeRecord(ctx.store.forPeer(key));
     },
   },
   [SyncCommand.digest]: {
@@ -165,7 +166,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     reply: `per key (at most ${MAX_KEYS_PER_REQUEST}): ${RECORD}`,
     errors: `\`-WRONGARGS\` for more than ${MAX_KEYS_PER_REQUEST} keys`,
     run: (args, ctx) =>
-      encodeRecords(keyBatch(args, SyncCommand.get).map((k) => ctx.store.read(k))),
+      encodeRecords(keyBatch(args, SyncCommand.get).map((k) => ctx.store.forPeer(k))),
   },
   [SyncCommand.versions]: {
     scope: Scope.peer,

@@ -35,7 +35,13 @@ export class LocalReplica implements Replica {
   ) {}
 
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
-    return this.store.apply(key, record);
+    try {
+      return this.store.apply(key, record);
+    } catch (err) {
+      // A refusal (memory bound) is this replica's answer, as a remote one's would be:
+      // the other replicas of the round still get the write.
+      return Promise.reject(err as Error);
+    }
   }
 
   fetch(key: Buffer): StoredRecord | undefined {
@@ -45,13 +51,16 @@ export class LocalReplica implements Replica {
 
 /**
  * Another node's copy, over the replication connections. Every version it reports moves
- * this node's clock past it, so the next version made here orders after it.
+ * this node's clock past it, so the next version made here orders after it. A record it
+ * answers with a version further ahead than the clock bound is refused like one sent
+ * here: it is neither served nor repaired onto other replicas.
  */
 export class RemoteReplica implements Replica {
   constructor(
     readonly id: string,
     private readonly peers: PeerClient,
     private readonly clock: HybridLogicalClock,
+    private readonly store: Store,
   ) {}
 
   get available(): boolean {
@@ -66,7 +75,10 @@ export class RemoteReplica implements Replica {
 
   async fetch(key: Buffer, alone = false): Promise<StoredRecord | undefined> {
     const record = await this.peers.fetch(this.id, key, alone);
-    if (record) this.clock.observe(record.ts);
+    if (record) {
+      this.store.checkVersion(record.ts);
+      this.clock.observe(record.ts);
+    }
     return record;
   }
 }
@@ -78,7 +90,7 @@ export class Replicas {
 
   constructor(
     selfId: string,
-    store: Store,
+    private readonly store: Store,
     private readonly peers: PeerClient,
     private readonly clock: HybridLogicalClock,
   ) {
@@ -89,7 +101,8 @@ export class Replicas {
   of(id: string): Replica {
     if (id === this.local.id) return this.local;
     let replica = this.remote.get(id);
-    if (!replica) this.remote.set(id, (replica = new RemoteReplica(id, this.peers, this.clock)));
+    if (!replica)
+      this.remote.set(id, (replica = new RemoteReplica(id, this.peers, this.clock, this.store)));
     return replica;
   }
 

@@ -91,16 +91,24 @@ export function encodeRecord(record: StoredRecord | undefined): Reply {
   return [record.ts, record.origin, record.expiresAt, record.value];
 }
 
+function isCount(n: RespValue | undefined): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
 export function decodeRecord(reply: RespValue): StoredRecord | undefined {
   if (reply === null) return undefined;
   if (!Array.isArray(reply) || reply.length !== 4 || !Buffer.isBuffer(reply[1])) {
     throw new ReplyError('ERR malformed FETCH reply');
   }
-  const value = reply[3];
+  const [ts, , expiresAt, value] = reply;
+  // Checked here so nothing downstream (clock, store, a client's answer) sees a version
+  // or an expiry that is not an exact integer.
+  if (!isCount(ts) || !isCount(expiresAt) || expiresAt > MAX_EXPIRES_AT)
+    throw new ReplyError('ERR malformed FETCH reply: ts and expiresAt must be integers');
   return {
-    ts: Number(reply[0]),
+    ts,
     origin: reply[1].toString(),
-    expiresAt: Number(reply[2]),
+    expiresAt,
     value: Buffer.isBuffer(value) ? Buffer.from(value) : null,
   };
 }

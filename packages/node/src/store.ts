@@ -2,7 +2,14 @@ import { ErrorCode, ReplyError } from '@kv/protocol';
 import type { TokenRange } from '@kv/ring';
 import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
 import { wallOf, type HybridLogicalClock } from './hlc';
-import { compareVersions, isLive, type RecordVersion, type StoredRecord } from './record';
+import type { MemoryLimit } from './memory-limit';
+import {
+  MAX_EXPIRES_AT,
+  compareVersions,
+  isLive,
+  type RecordVersion,
+  type StoredRecord,
+} from './record';
 import type { ApplyResult } from './replication';
 
 /** A version further ahead of this node's clock than the bound: nothing was stored. */
@@ -16,11 +23,22 @@ export class FutureVersionError extends ReplyError {
   }
 }
 
+/** A record whose expiry is not an integer from 0 to {@link MAX_EXPIRES_AT}: nothing was stored. */
+export class InvalidExpiryError extends ReplyError {
+  constructor(expiresAt: number) {
+    super(
+      `${ErrorCode.WRONGARGS} expiry ${expiresAt} is not an integer from 0 to ${MAX_EXPIRES_AT}: not stored`,
+    );
+    this.name = 'InvalidExpiryError';
+  }
+}
+
 /**
  * A node's local data: an engine plus last-writer-wins merging, expiry and purging of
  * tombstones. Every record applied here moves the node's clock past its version, so
  * versions this node creates later order after everything it has stored. The only door to
- * the engine: nothing else in the node reaches it.
+ * the engine: nothing else in the node reaches it, so every record entering the node
+ * (a client write, REPLICATE, sync, hand-off, hint, read repair) passes the same checks.
  */
 export class Store {
   constructor(
@@ -29,11 +47,37 @@ export class Store {
     private readonly now: () => number = Date.now,
     /** Told of each record refused for a version too far ahead. */
     private readonly onRefused: () => void = () => undefined,
+    /** The node's memory bound: past it, records carrying a value are refused. */
+    private readonly memory?: MemoryLimit,
   ) {}
+
+  /**
+   * Checks a version that reached this node from elsewhere before it is stored, served or
+   * adopted by the clock.
+   * @throws FutureVersionError (counted) for a timestamp further ahead of this node's clock
+   *   than the bound, or not an integer up to the clock's ceiling
+   */
+  checkVersion(ts: number): void {
+    if (this.clock.admits(ts)) return;
+    this.onRefused();
+    throw new FutureVersionError(this.clock, ts);
+  }
 
   /** The record of a key, tombstones and expired records included. */
   read(key: Buffer): StoredRecord | undefined {
     return this.engine.get(key);
+  }
+
+  /**
+   * The record of a key as this node hands it to another (FETCH, SYNC_GET): an expired
+   * record keeps its version and expiry but travels without its value, so no node is ever
+   * served a value GET would call expired; the receiver learns it is gone (a tombstone) and
+   * that nothing older may come back.
+   */
+  forPeer(key: Buffer): StoredRecord | undefined {
+    const record = this.engine.get(key);
+    if (record === undefined || record.value === null || isLive(record, this.now())) return record;
+    return { ...record, value: null };
   }
 
   /** The live value of a key, or undefined if missing, deleted or expired. */
@@ -46,14 +90,17 @@ export class Store {
    * Merges a record: stores it if it is newer than the one held. The key and value may be
    * views into network input: engines copy what they keep. Resolves once a durable engine
    * has the change.
+   * @throws FutureVersionError for a version too far ahead (see {@link checkVersion});
+   *   InvalidExpiryError; OutOfMemoryError for a newer record carrying a value while the
+   *   node is past its memory bound (tombstones are always taken: they free memory)
    */
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
     // A version from a clock out of bounds (or a forged one) would beat every write for as
     // long as it is ahead, and drag this node's clock with it: refused, whatever brought it.
-    if (!this.clock.admits(record.ts)) {
-      this.onRefused();
-      throw new FutureVersionError(this.clock, record.ts);
-    }
+    this.checkVersion(record.ts);
+    const { expiresAt } = record;
+    if (!(Number.isSafeInteger(expiresAt) && expiresAt >= 0 && expiresAt <= MAX_EXPIRES_AT))
+      throw new InvalidExpiryError(expiresAt);
     this.clock.observe(record.ts);
     const current = this.engine.peek(key);
     const existed =
@@ -63,6 +110,7 @@ export class Store {
     if (current !== undefined && compareVersions(record, current) <= 0) {
       return { applied: false, existed, ts: current.ts, origin: current.origin };
     }
+    if (record.value !== null) this.memory?.check();
     const result: ApplyResult = { applied: true, existed, ts: record.ts, origin: record.origin };
     const done = this.engine.put(key, record);
     return done ? done.then(() => result) : result;

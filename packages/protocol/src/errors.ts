@@ -9,6 +9,8 @@ export const ErrorCode = {
   WRONGARGS: 'WRONGARGS',
   /** A key, value or request exceeds a configured limit; nothing was stored. */
   TOOLARGE: 'TOOLARGE',
+  /** The node holds more than its memory bound (`--max-memory`): the write was refused. */
+  OOM: 'OOM',
   /**
    * The command needs authentication this connection has not done: `AUTH` (clients, when
    * users are configured) or the member challenge (nodes and operators, with the cluster
@@ -21,7 +23,10 @@ export const ErrorCode = {
   NOPERM: 'NOPERM',
   /** Not enough replicas answered to satisfy the requested consistency. */
   UNAVAILABLE: 'UNAVAILABLE',
-  /** A peer the server depended on did not answer in time. */
+  /**
+   * A peer the server depended on did not answer in time; or the client did not complete
+   * a request within the server's request timeout (the connection is then closed).
+   */
   TIMEOUT: 'TIMEOUT',
   /** The key is owned elsewhere; the message names the owner. */
   MOVED: 'MOVED',
@@ -75,16 +80,21 @@ export class LimitExceededError extends ProtocolError {
 }
 
 /**
- * A request argument was longer than `maxBulkLength`. Its bytes were skipped without being
- * buffered and the connection stays usable; the server answers this request with `-TOOLARGE`.
+ * A request argument was longer than `maxBulkLength`, or a request had more arguments than
+ * `maxArguments`. Its bytes were skipped without being kept and the connection stays
+ * usable; the server answers this request with `-TOOLARGE`.
  */
 export class TooLargeError extends RespError {
-  /** Declared length of the argument that was skipped. */
+  /** Declared length of the argument that was skipped (or the request's argument count). */
   readonly length: number;
-  /** The configured `maxBulkLength`. */
+  /** The configured `maxBulkLength` (or `maxArguments`). */
   readonly max: number;
-  constructor(length: number, max: number) {
-    super(`argument of ${length} bytes exceeds the limit of ${max} bytes`);
+  constructor(
+    length: number,
+    max: number,
+    message = `argument of ${length} bytes exceeds the limit of ${max} bytes`,
+  ) {
+    super(message);
     this.name = 'TooLargeError';
     this.length = length;
     this.max = max;

@@ -13,6 +13,15 @@ export interface ProtocolLimits {
    */
   maxArrayLength: number;
   /**
+   * Most arguments in one request (the command name included), inline or not. A request
+   * with more is read through and dropped argument by argument, nothing of it kept, and
+   * fails with {@link TooLargeError}: the connection stays usable, and what a request
+   * holds in memory is bounded whatever count its header announces. Servers whose
+   * commands take few arguments set it low.
+   * @default 1048576
+   */
+  maxArguments: number;
+  /**
    * Deepest nesting of arrays (a request is depth 1).
    * @default 32
    */
@@ -34,6 +43,7 @@ export interface ProtocolLimits {
 export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxBulkLength: 8 * 1024 * 1024,
   maxArrayLength: 1024 * 1024,
+  maxArguments: 1024 * 1024,
   maxDepth: 32,
   maxInlineLength: 64 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,

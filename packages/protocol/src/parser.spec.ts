@@ -219,6 +219,63 @@ describe('RespParser in request mode', () => {
 });
 
 describe('RespParser limits', () => {
+  it('drops a request with more arguments than maxArguments as its header arrives, holding none of them', () => {
+    const count = 1_000_000;
+    const header = b(`*${count}\r\n$6\r\nEXISTS\r\n`);
+    const element = b('$7\r\nkey:123\r\n');
+    const parser = new RespParser('request', { maxArguments: 4096 });
+    const out: Message[] = [];
+    parser.feed(header, (m) => out.push(m));
+    let maxHeld = parser.bufferedBytes;
+    // The elements arrive in chunks that cut them anywhere, as a socket would deliver them.
+    const chunk = Buffer.concat(Array.from({ length: 1000 }, () => element));
+    let sent = 1;
+    while (sent < count) {
+      const n = Math.min(1000, count - sent);
+      const part = n === 1000 ? chunk : chunk.subarray(0, n * element.length);
+      parser.feed(part.subarray(0, 5), (m) => out.push(m));
+      parser.feed(part.subarray(5), (m) => out.push(m));
+      maxHeld = Math.max(maxHeld, parser.bufferedBytes);
+      sent += n;
+    }
+    parser.feed(b('PING\r\n'), (m) => out.push(m));
+    expect(out).toHaveLength(2);
+    expect(out[0]).toBeInstanceOf(TooLargeError);
+    expect((out[0] as TooLargeError).message).toBe(
+      'request of 1000000 arguments exceeds the limit of 4096 arguments',
+    );
+    expect(out[1]).toEqual([b('PING')]);
+    // What the parser holds never grows with the request: one element at most.
+    expect(maxHeld).toBeLessThan(element.length * 2);
+    expect(parser.midMessage).toBe(false);
+  });
+
+  it('takes a request of exactly maxArguments, and drops longer inline and oversize ones alike', () => {
+    const limits = { maxArguments: 3, maxBulkLength: 10 };
+    for (const run of [whole, byteByByte]) {
+      const out = run(
+        'request',
+        Buffer.concat([
+          encodeCommand(['A', 'b', 'c']),
+          encodeCommand(['A', 'b', 'c', 'd']),
+          b('A b c d\r\n'),
+          encodeCommand(['A', 'x'.repeat(11), 'c', 'd']),
+          encodeCommand(['A', 'b']),
+        ]),
+        limits,
+      );
+      expect(out).toHaveLength(5);
+      expect(out[0]).toEqual([b('A'), b('b'), b('c')]);
+      for (const i of [1, 2, 3]) {
+        expect(out[i]).toBeInstanceOf(TooLargeError);
+        expect((out[i] as TooLargeError).message).toBe(
+          'request of 4 arguments exceeds the limit of 3 arguments',
+        );
+      }
+      expect(out[4]).toEqual([b('A'), b('b')]);
+    }
+  });
+
   it('rejects an array longer than maxArrayLength as soon as its header arrives', () => {
     expectFails(
       'request',

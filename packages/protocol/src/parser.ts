@@ -24,6 +24,8 @@ interface Frame {
   remaining: number;
   /** Set when a request argument was skipped for being over `maxBulkLength`. */
   tooLarge: TooLargeError | null;
+  /** A request over `maxArguments`: its elements are read and dropped. */
+  dropping: boolean;
 }
 
 /** Returned when an element needs no value of its own (array header, skipped line). */
@@ -55,6 +57,16 @@ export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCu
   constructor(mode: M, limits?: Partial<ProtocolLimits>) {
     super(resolveLimits(limits));
     this.mode = mode;
+  }
+
+  /** True while a message has begun arriving and is not complete (or not yet skipped). */
+  get midMessage(): boolean {
+    return (
+      this.stack.length > 0 ||
+      this.pos < this.buf.length ||
+      this.parkedBytes > 0 ||
+      this.discard > 0
+    );
   }
 
   /** Bytes received but not yet part of a complete message. */
@@ -153,7 +165,9 @@ export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCu
         this.pos = start;
         break;
       }
-      this.messageBytes += this.pos - start;
+      const top = this.stack[this.stack.length - 1];
+      // The elements of a request being dropped are not held: they do not count.
+      if (top === undefined || !top.dropping) this.messageBytes += this.pos - start;
       if (this.discard > 0) {
         // An oversize argument: skip what is here, the rest in later chunks.
         const skip = Math.min(this.discard, buf.length - this.pos);
@@ -167,7 +181,7 @@ export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCu
       // Bubble the finished value up through the arrays it completes.
       while (this.stack.length > 0) {
         const frame = this.stack[this.stack.length - 1] as Frame;
-        frame.items.push(value as RespValue);
+        if (!frame.dropping) frame.items.push(value as RespValue);
         if (--frame.remaining > 0) break;
         this.stack.pop();
         value = frame.tooLarge ?? frame.items;
@@ -217,6 +231,7 @@ export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCu
     const line = buf.subarray(this.pos, lineEnd);
     this.pos = lf + 1;
     const args = splitInline(line);
+    if (args.length > this.limits.maxArguments) return this.tooManyArguments(args.length);
     return args.length === 0 ? NOTHING : args;
   }
 
@@ -308,7 +323,16 @@ export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCu
     if (this.stack.length >= this.limits.maxDepth) {
       throw this.overLimit('maxDepth', this.stack.length + 1, 'array nesting depth');
     }
-    this.stack.push({ items, remaining, tooLarge: null });
+    this.stack.push({ items, remaining, tooLarge: null, dropping: false });
+  }
+
+  private tooManyArguments(count: number): TooLargeError {
+    const max = this.limits.maxArguments;
+    return new TooLargeError(
+      count,
+      max,
+      `request of ${count} arguments exceeds the limit of ${max} arguments`,
+    );
   }
 
   /**
@@ -320,6 +344,16 @@ export class RespParser<M extends ParserMode = ParserMode> extends cursor.RespCu
     const count = this.readArrayLength();
     if (count === INCOMPLETE) return INCOMPLETE;
     if (count <= 0) return NOTHING;
+    if (count > this.limits.maxArguments) {
+      // Known from the header, before any argument arrives: nothing is allocated for them.
+      this.stack.push({
+        items: [],
+        remaining: count,
+        tooLarge: this.tooManyArguments(count),
+        dropping: true,
+      });
+      return NOTHING;
+    }
     const buf = this.buf;
     const end = buf.length;
     const max = this.limits.maxBulkLength;

@@ -181,6 +181,129 @@ describe('RespServer', () => {
     expect(third.received()).toBe('-ERR max number of clients reached\r\n');
   });
 
+  it('closes a connection that trickles a request slower than requestTimeoutMs, and only that one', async () => {
+    const port = await start(echoHandler, { requestTimeoutMs: 100, idleTimeoutMs: 0 });
+    const idle = await client(port);
+    expect(await idle.send(['PING'])).toEqual(OK);
+    const steady = raw(port);
+    const slow = raw(port);
+    const request = encodeCommand(['ECHO', 'x'.repeat(64)]);
+    let sent = 0;
+    // One byte every 20 ms: the request would take 1.6 s, far past the timeout.
+    const trickle = setInterval(() => {
+      if (sent < request.length) slow.socket.write(request.subarray(sent, ++sent));
+      steady.socket.write('PING\r\n');
+    }, 20);
+    try {
+      await slow.closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(sent).toBeLessThan(request.length);
+    expect(slow.received()).toBe('-TIMEOUT request not completed in 100 ms: connection closed\r\n');
+    // A connection idle between requests, and one that completes requests, are kept.
+    expect(await idle.send(['ECHO', 'still here'])).toEqual(Buffer.from('still here'));
+    expect(steady.socket.destroyed).toBe(false);
+    expect(steady.received()).toMatch(/^(\+OK\r\n)+$/);
+  });
+
+  it('closes a connection that stops reading its replies for longer than requestTimeoutMs', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x62);
+    const port = await start(() => big, {
+      requestTimeoutMs: 100,
+      idleTimeoutMs: 0,
+      maxOutputBytes: 64 * 1024,
+    });
+    const server = servers[servers.length - 1];
+    const socket = connect({ port, host: '127.0.0.1' });
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.pause(); // never reads
+    socket.write(Buffer.concat(Array.from({ length: 8 }, () => encodeCommand(['GET', 'k']))));
+    await waitFor(() => server?.connectionCount === 1);
+    await waitFor(() => server?.connectionCount === 0);
+  });
+
+  it('keeps a connection whose peer reads its replies slowly but steadily', async () => {
+    const big = Buffer.alloc(256 * 1024, 0x63);
+    const port = await start(() => big, {
+      requestTimeoutMs: 1000,
+      idleTimeoutMs: 0,
+      maxOutputBytes: 64 * 1024,
+    });
+    const peer = raw(port);
+    let received = 0;
+    peer.socket.removeAllListeners('data');
+    peer.socket.on('data', (d: Buffer) => {
+      received += d.length;
+      // One chunk, then a pause: far slower than the server writes, never stalled for long.
+      peer.socket.pause();
+      setTimeout(() => peer.socket.resume(), 5);
+    });
+    peer.socket.write(Buffer.concat(Array.from({ length: 32 }, () => encodeCommand(['GET', 'k']))));
+    const expected = 32 * (big.length + `$${big.length}\r\n\r\n`.length);
+    await waitFor(() => received === expected || peer.socket.destroyed, 30_000);
+    expect(peer.socket.destroyed).toBe(false);
+    expect(received).toBe(expected);
+  });
+
+  it('closes a refused connection at once, even when its peer keeps its side open', async () => {
+    const server = createRespServer({ handler: echoHandler, maxConnections: 1 });
+    servers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    const first = await client(port);
+    const refused = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    sockets.push(refused);
+    let data = '';
+    refused.on('data', (d: Buffer) => (data += d.toString()));
+    refused.on('error', () => undefined);
+    await new Promise<void>((resolve) => refused.on('end', () => resolve()));
+    expect(data).toBe('-ERR max number of clients reached\r\n');
+    expect(await first.send(['PING'])).toEqual(OK);
+    expect(server.connectionCount).toBe(1);
+    // The refused peer never ends its side, yet the server holds nothing of it: close()
+    // needs no grace period to be over (one longer than this test may run).
+    await server.close(60_000);
+  });
+
+  it('close() resolves within its grace whatever idle, busy, sending and refused peers do', async () => {
+    let started = 0;
+    const server = createRespServer({
+      handler: (args) => {
+        if (args[0]?.toString() === 'HANG') {
+          started++;
+          return new Promise<never>(() => undefined);
+        }
+        return OK;
+      },
+      maxConnections: 4,
+      idleTimeoutMs: 0,
+    });
+    const { port } = await server.listen(0, '127.0.0.1');
+    const peers = [raw(port), raw(port), raw(port), raw(port)];
+    const [idle, busy, sender, halfOpen] = peers as [
+      ReturnType<typeof raw>,
+      ReturnType<typeof raw>,
+      ReturnType<typeof raw>,
+      ReturnType<typeof raw>,
+    ];
+    const refused = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    sockets.push(refused);
+    refused.on('error', () => undefined);
+    idle.socket.write('PING\r\n');
+    busy.socket.write('HANG\r\n');
+    halfOpen.socket.write('*2\r\n$4\r\nECHO\r\n$10\r\nabc');
+    const sending = setInterval(() => sender.socket.write('PING\r\n'), 5);
+    try {
+      await waitFor(() => started === 1 && idle.received() === '+OK\r\n');
+      await server.close(200);
+    } finally {
+      clearInterval(sending);
+    }
+    await Promise.all(peers.map((p) => p.closed));
+    await waitFor(() => server.connectionCount === 0);
+  });
+
   it('finishes in-flight commands before close() completes', async () => {
     const server = createRespServer({
       handler: () => new Promise((r) => setTimeout(() => r('done'), 100)),

@@ -52,7 +52,18 @@ export interface RespServerOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * Connections beyond this many are answered `-ERR max number of clients reached` and closed.
+   * A request must arrive whole within this many ms of its first byte, and a reply the peer
+   * does not read must not hold the connection longer: a connection that trickles a request
+   * (or stops reading) without completing one for this long is answered
+   * `-TIMEOUT request not completed in N ms: connection closed` and closed, so it cannot
+   * hold a connection slot forever. Checked a few times per period, off the request path.
+   * 0 disables.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Connections beyond this many are answered `-ERR max number of clients reached` and
+   * closed at once, whatever the peer does.
    * @default 10000
    */
   maxConnections?: number;
@@ -81,6 +92,7 @@ interface Slot {
 
 const DEFAULTS = {
   idleTimeoutMs: 300_000,
+  requestTimeoutMs: 30_000,
   maxConnections: 10_000,
   maxOutputBytes: 8 * 1024 * 1024,
   maxPendingReplies: 1024,
@@ -104,7 +116,16 @@ class ConnectionLoop implements ServerConnection {
   private paused = false;
   private ending = false;
   private protocolError: ProtocolError | null = null;
+  /** Requests received whole, and reply bytes handed to the socket, so far: progress. */
+  private received = 0;
+  private handed = 0;
+  /** What {@link checkProgress} saw last: requests received, reply bytes taken by the peer. */
+  private seenReceived = 0;
+  private seenTaken = 0;
+  /** Since when (ms) the peer owes the rest of a request or the reading of replies; 0: it does not. */
+  private owingSince = 0;
   private readonly enqueue = (request: ParsedRequest): void => {
+    this.received++;
     this.inbox.push(request);
   };
 
@@ -130,6 +151,36 @@ class ConnectionLoop implements ServerConnection {
 
   get idle(): boolean {
     return this.slots.length === 0 && this.inboxPos === this.inbox.length;
+  }
+
+  /**
+   * Called a few times per request timeout: closes the connection if its peer has owed
+   * the rest of a request, or the reading of its replies, for `timeoutMs` without any
+   * progress (a request completed, reply bytes taken).
+   */
+  checkProgress(now: number, timeoutMs: number): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    const unsent = socket.writableLength;
+    // Bytes written out of the socket's buffer: grows as the peer reads, however much more
+    // the server wrote meanwhile (a reply counts once all of it is out, so a peer must take
+    // each reply, at most a value's size, within the timeout).
+    const taken = this.handed - unsent;
+    const progressed = this.received !== this.seenReceived || taken > this.seenTaken;
+    this.seenReceived = this.received;
+    this.seenTaken = taken;
+    // While reading is paused the rest of a request waits on this server, not on the peer;
+    // but replies it does not read are on the peer.
+    const owing = this.paused ? unsent > 0 : this.parser.midMessage;
+    if (!owing) this.owingSince = 0;
+    else if (progressed || this.owingSince === 0) this.owingSince = now;
+    else if (now - this.owingSince >= timeoutMs) {
+      this.ending = true;
+      socket.write(
+        `-${ErrorCode.TIMEOUT} request not completed in ${timeoutMs} ms: connection closed\r\n`,
+      );
+      socket.destroy();
+    }
   }
 
   close(): void {
@@ -227,10 +278,15 @@ class ConnectionLoop implements ServerConnection {
       const chunks = this.writer.take();
       if (!socket.destroyed) {
         if (chunks.length === 1) {
-          socket.write(chunks[0] as Buffer);
+          const chunk = chunks[0] as Buffer;
+          this.handed += chunk.length;
+          socket.write(chunk);
         } else {
           socket.cork();
-          for (const chunk of chunks) socket.write(chunk);
+          for (const chunk of chunks) {
+            this.handed += chunk.length;
+            socket.write(chunk);
+          }
           socket.uncork();
         }
       }
@@ -273,7 +329,10 @@ export class RespServer {
   /** The underlying `net.Server` (a `tls.Server` when its {@link RespServerOptions.listen} makes one). */
   readonly server: Server;
   private readonly loops = new Map<Socket, ConnectionLoop>();
+  /** Every accepted transport socket, served or not (refused, TLS handshake under way). */
+  private readonly sockets = new Set<Socket>();
   private nextId = 1;
+  private readonly sweep: NodeJS.Timeout | undefined;
 
   constructor(options: RespServerOptions) {
     const resolved = { ...DEFAULTS, ...options };
@@ -281,13 +340,30 @@ export class RespServer {
     this.server = (options.listen ?? listenTcp)((socket) => {
       if (this.loops.size >= resolved.maxConnections) {
         socket.on('error', () => undefined);
-        socket.end(`-${ErrorCode.ERR} max number of clients reached\r\n`);
+        // Closed once the refusal is written, whether or not the peer reads or closes.
+        socket.end(`-${ErrorCode.ERR} max number of clients reached\r\n`, () => socket.destroy());
         return;
       }
       const loop = new ConnectionLoop(this.nextId++, socket, resolved, limits);
       this.loops.set(socket, loop);
       socket.once('close', () => this.loops.delete(socket));
     });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    const timeoutMs = resolved.requestTimeoutMs;
+    if (timeoutMs > 0) {
+      // One timer per server, not per request: the request path pays a counter increment.
+      this.sweep = setInterval(
+        () => {
+          const now = performance.now();
+          for (const loop of this.loops.values()) loop.checkProgress(now, timeoutMs);
+        },
+        Math.min(1000, Math.max(10, Math.floor(timeoutMs / 4))),
+      );
+      this.sweep.unref();
+    }
   }
 
   /** Number of open client connections. */
@@ -308,14 +384,16 @@ export class RespServer {
   }
 
   /**
-   * Stops accepting connections, lets every connection finish the commands it has received,
-   * then closes it. Connections still open after `graceMs` are destroyed.
+   * Stops accepting connections, lets every connection finish the commands it has received
+   * (reading no more), then closes it. Connections still open after `graceMs` are
+   * destroyed, whatever their peers do, so this resolves within about `graceMs`.
    */
   async close(graceMs = 5000): Promise<void> {
+    clearInterval(this.sweep);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const loop of this.loops.values()) loop.close();
     const timer = setTimeout(() => {
-      for (const socket of this.loops.keys()) socket.destroy();
+      for (const socket of this.sockets) socket.destroy();
     }, graceMs);
     try {
       await closed;

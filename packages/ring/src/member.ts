@@ -9,6 +9,14 @@ import {
 /** Zone of a member that names none. */
 export const DEFAULT_ZONE = '';
 
+/**
+ * Largest weight a cluster accepts for a node (the coordinator's `REGISTER_NODE`, kv-node's
+ * `--weight`): a hundred times the capacity of the smallest node is past any real
+ * hardware spread, and it keeps one member's virtual nodes (weight × V) bounded. A ring
+ * built directly takes any finite weight > 0 within its virtual-node limit.
+ */
+export const MAX_WEIGHT = 100;
+
 /** A member as given to a ring: a physical node and how much of the ring it should hold. */
 export interface MemberInput {
   /** Unique id of the node, e.g. its advertised `host:port`. Non-empty. */

@@ -16,6 +16,21 @@ export interface TestCluster {
   close(): Promise<void>;
 }
 
+/** The `key:value` fields of node i's INFO reply (of one section, when given). */
+export async function infoFields(
+  c: TestCluster,
+  i: number,
+  section?: string,
+): Promise<Record<string, string>> {
+  const text = String(await c.send(i, section === undefined ? ['INFO'] : ['INFO', section]));
+  return Object.fromEntries(
+    text
+      .split('\r\n')
+      .filter((line) => line.includes(':'))
+      .map((line) => line.split(':', 2) as [string, string]),
+  );
+}
+
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
