@@ -64,6 +64,10 @@ export async function startCluster(
       coordinator: `127.0.0.1:${coordinator.port}`,
       heartbeatIntervalMs: 50,
       replicaTimeoutMs: 500,
+      // Every node of these clusters shares the test's event loop: a busy machine that
+      // starves it for a second must not make the writes of tests about other things fail
+      // (the deadline has tests of its own).
+      writeDeadlineMs: 10_000,
       silent: true,
       ...nodeOptions,
       ...options,
