@@ -3,6 +3,7 @@ import { Deque } from './deque';
 import {
   ConnectError,
   ConnectionClosedError,
+  describeTlsFailure,
   ProtocolError,
   QueueFullError,
   ReplyError,
@@ -11,7 +12,7 @@ import {
 } from './errors';
 import type { ProtocolLimits } from './limits';
 import { RespParser } from './parser';
-import { connectTcp, type ConnectFactory, type Socket } from './transport';
+import { connectTcp, type ConnectFactory, type Socket, type TLSSocket } from './transport';
 import type { CommandArg, RespValue } from './types';
 import { RespWriter } from './writer';
 
@@ -69,6 +70,12 @@ interface Pending {
   onAbort: (() => void) | undefined;
 }
 
+function describeFailure(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const tls = describeTlsFailure(code);
+  return tls ? `${code}: ${tls}` : err.message;
+}
+
 function now(): number {
   return performance.now();
 }
@@ -95,6 +102,7 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
   private timerAt = Infinity;
   private closing = false;
   private closedWith: Error | null | undefined = undefined;
+  private answered = false;
 
   private constructor(socket: Socket, address: string, options: ConnectionOptions) {
     super();
@@ -227,6 +235,7 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
   }
 
   private onData(chunk: Buffer): void {
+    this.answered = true;
     try {
       this.parser.feed(chunk, (reply) => {
         const pending = this.inflight.shift();
@@ -273,13 +282,24 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
     if (next !== Infinity) this.armTimer(next);
   }
 
+  /**
+   * A TLS server checks a client's certificate once its own side of the handshake is done
+   * (with TLS 1.3, after the client's is), and refuses one by closing without a word: the
+   * client sees its connection close before any reply.
+   */
+  private silentRefusal(): string {
+    if (this.answered || !(this.socket as TLSSocket).encrypted || this.inflight.length === 0)
+      return '';
+    return ' by the server before any reply (a TLS server closes like this when it refuses the client certificate, or requires one)';
+  }
+
   private fail(err: Error | undefined): void {
     if (this.closedWith !== undefined) return;
     this.closedWith = err ?? null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!this.socket.destroyed) this.socket.destroy();
-    const reason = err ? `: ${err.message}` : '';
+    const reason = err ? `: ${describeFailure(err)}` : this.silentRefusal();
     for (const pending of this.inflight.drain()) {
       this.settle(
         pending,

@@ -9,6 +9,7 @@ import {
   type Server,
   type Socket,
 } from './transport';
+import type { TLSSocket } from 'node:tls';
 import type { Reply } from './types';
 import { RespWriter } from './writer';
 
@@ -42,7 +43,8 @@ export interface RespServerOptions {
   /** Parser limits; see {@link ProtocolLimits}. */
   limits?: Partial<ProtocolLimits>;
   /**
-   * Makes the listening server: how connections are accepted (plain TCP, or TLS).
+   * Makes the listening server: how connections are accepted (plain TCP, or TLS with
+   * `listenTls`).
    * @default listenTcp
    */
   listen?: ListenFactory;
@@ -69,7 +71,10 @@ export interface RespServerOptions {
   maxPendingReplies?: number;
   /** Called with an unexpected handler exception (the peer got `-ERR internal error`). */
   onError?: (err: unknown, connection: ServerConnection) => void;
-  /** Called when a connection closes its socket on a protocol error (after `-PROTO` was sent). */
+  /**
+   * Called when a connection closes its socket on a protocol error: after `-PROTO` was sent,
+   * or at once for a TLS handshake on a plain port.
+   */
   onProtocolError?: (err: ProtocolError, connection: ServerConnection) => void;
 }
 
@@ -78,6 +83,9 @@ interface Slot {
   done: boolean;
   value: Reply;
 }
+
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+const TLS_HANDSHAKE = 0x16;
 
 const DEFAULTS = {
   idleTimeoutMs: 300_000,
@@ -104,6 +112,7 @@ class ConnectionLoop implements ServerConnection {
   private paused = false;
   private ending = false;
   private protocolError: ProtocolError | null = null;
+  private started = false;
   private readonly enqueue = (request: ParsedRequest): void => {
     this.inbox.push(request);
   };
@@ -141,6 +150,13 @@ class ConnectionLoop implements ServerConnection {
 
   private onData(chunk: Buffer): void {
     if (this.ending || this.protocolError) return;
+    if (!this.started) {
+      this.started = true;
+      if (chunk[0] === TLS_HANDSHAKE && !(this.socket as TLSSocket).encrypted) {
+        this.refuseTls();
+        return;
+      }
+    }
     try {
       this.parser.feed(chunk, this.enqueue);
     } catch (err) {
@@ -149,6 +165,22 @@ class ConnectionLoop implements ServerConnection {
       this.socket.pause();
     }
     this.process();
+  }
+
+  /**
+   * A TLS client on a plain port: a `-PROTO` reply would reach it as garbage, so the socket
+   * is cut at once, which the client reports as a failed handshake rather than waiting out
+   * its connect timeout.
+   */
+  private refuseTls(): void {
+    this.ending = true;
+    this.socket.destroy();
+    this.options.onProtocolError?.(
+      new ProtocolError(
+        'a TLS handshake arrived on a port that speaks plain RESP (connect without TLS, or give the server a certificate)',
+      ),
+      this,
+    );
   }
 
   private process(): void {
@@ -273,6 +305,8 @@ export class RespServer {
   /** The underlying `net.Server` (a `tls.Server` when its {@link RespServerOptions.listen} makes one). */
   readonly server: Server;
   private readonly loops = new Map<Socket, ConnectionLoop>();
+  /** Every accepted TCP socket, TLS handshakes in progress included. */
+  private readonly sockets = new Set<Socket>();
   private nextId = 1;
 
   constructor(options: RespServerOptions) {
@@ -287,6 +321,10 @@ export class RespServer {
       const loop = new ConnectionLoop(this.nextId++, socket, resolved, limits);
       this.loops.set(socket, loop);
       socket.once('close', () => this.loops.delete(socket));
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
     });
   }
 
@@ -309,13 +347,15 @@ export class RespServer {
 
   /**
    * Stops accepting connections, lets every connection finish the commands it has received,
-   * then closes it. Connections still open after `graceMs` are destroyed.
+   * then closes it. Connections still open after `graceMs` are destroyed, TLS handshakes
+   * still in progress with them.
    */
   async close(graceMs = 5000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const loop of this.loops.values()) loop.close();
     const timer = setTimeout(() => {
       for (const socket of this.loops.keys()) socket.destroy();
+      for (const socket of this.sockets) socket.destroy();
     }, graceMs);
     try {
       await closed;
