@@ -31,6 +31,11 @@ describe('parseConfig', () => {
       vnodesPerWeight: DEFAULT_VNODES_PER_WEIGHT,
       idleTimeoutMs: 60000,
       maxConnections: 10000,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsCa: undefined,
+      tlsClientCerts: false,
+      tlsHandshakeTimeoutMs: 10000,
       logLevel: 'info',
       logFormat: 'pretty',
     });
@@ -56,6 +61,15 @@ describe('parseConfig', () => {
       '0',
       '--max-connections',
       '50',
+      '--tls-cert',
+      'c.pem',
+      '--tls-key',
+      'k.pem',
+      '--tls-ca',
+      'ca.pem',
+      '--tls-client-certs',
+      '--tls-handshake-timeout',
+      '500',
       '--log-level',
       'debug',
       '--log-format',
@@ -71,9 +85,22 @@ describe('parseConfig', () => {
       vnodesPerWeight: 64,
       idleTimeoutMs: 0,
       maxConnections: 50,
+      tlsCert: 'c.pem',
+      tlsKey: 'k.pem',
+      tlsCa: 'ca.pem',
+      tlsClientCerts: true,
+      tlsHandshakeTimeoutMs: 500,
       logLevel: 'debug',
       logFormat: 'json',
     });
+  });
+
+  it('reads the TLS switch from KV_TLS_CLIENT_CERTS, and refuses what is not a boolean', () => {
+    expect(configOf(parseConfig([], { KV_TLS_CLIENT_CERTS: 'yes' })).tlsClientCerts).toBe(true);
+    expect(configOf(parseConfig([], { KV_TLS_CLIENT_CERTS: '0' })).tlsClientCerts).toBe(false);
+    expect(() => parseConfig([], { KV_TLS_CLIENT_CERTS: 'maybe' })).toThrow(
+      'KV_TLS_CLIENT_CERTS must be true or false, got "maybe"',
+    );
   });
 
   it('reads KV_* environment variables, and flags win over them', () => {
@@ -176,6 +203,8 @@ describe('parseConfig', () => {
       ['vnodes-per-weight', String(DEFAULT_VNODES_PER_WEIGHT)],
       ['idle-timeout', '60000'],
       ['max-connections', '10000'],
+      ['tls-cert', 'none'],
+      ['tls-handshake-timeout', '10000'],
       ['log-level', 'info'],
       ['log-format', 'pretty'],
     ] as const) {
@@ -183,6 +212,9 @@ describe('parseConfig', () => {
         new RegExp(`--${flag} .*?\\(env ${envVarOf(flag)}\\) \\[default: ${value}\\]`),
       );
     }
+    expect(help).toContain(
+      '--tls-client-certs mutual TLS: every connection must present a certificate signed by --tls-ca (env KV_TLS_CLIENT_CERTS) [boolean] [default: false]',
+    );
     expect(parseConfig(['-h'], {})).toEqual(commandLine);
   });
 

@@ -1,3 +1,4 @@
+import { TLS_DEFAULTS } from '@kv/protocol';
 import { DEFAULT_REPLICATION_FACTOR, DEFAULT_VNODES_PER_WEIGHT, MAX_VNODES } from '@kv/ring';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError } from './errors';
@@ -57,6 +58,34 @@ export interface CoordinatorConfig {
    */
   readonly maxConnections: number;
   /**
+   * PEM file of the coordinator's certificate chain. With it (and `tlsKey`) the listener
+   * speaks TLS only.
+   * @default undefined (plain TCP)
+   */
+  readonly tlsCert: string | undefined;
+  /**
+   * PEM file of the private key of `tlsCert`.
+   * @default undefined
+   */
+  readonly tlsKey: string | undefined;
+  /**
+   * PEM file of the CA that signs the certificates peers must present with `tlsClientCerts`.
+   * @default undefined
+   */
+  readonly tlsCa: string | undefined;
+  /**
+   * Mutual TLS: every connection (nodes, clients, the kv CLI) must present a certificate
+   * signed by `tlsCa`.
+   * @default false
+   */
+  readonly tlsClientCerts: boolean;
+  /**
+   * A peer that has not finished its TLS handshake this many milliseconds after connecting
+   * is cut off.
+   * @default 10000
+   */
+  readonly tlsHandshakeTimeoutMs: number;
+  /**
    * Least severe level logged.
    * @default 'info'
    */
@@ -80,6 +109,8 @@ type Parse<T> = (value: unknown, name: string) => T;
 
 interface OptionSpec<T> {
   readonly flag: string;
+  /** A switch (`--tls-client-certs`), taking no value. */
+  readonly boolean?: true;
   readonly describe: string;
   readonly default: T;
   readonly parse: Parse<T>;
@@ -120,6 +151,19 @@ function oneOf<T extends string>(choices: readonly T[]): Parse<T> {
 }
 
 const directory = text('a directory path');
+
+function optionalFile(value: unknown, name: string): string | undefined {
+  return value === undefined ? undefined : text('a file path')(value, name);
+}
+
+/** A switch: true or false, or as a variable `true`/`1`/`yes` or `false`/`0`/`no`. */
+function flag(value: unknown, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  const word = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  if (word === 'true' || word === '1' || word === 'yes') return true;
+  if (word === 'false' || word === '0' || word === 'no') return false;
+  throw new ConfigError(`${name} must be true or false, got ${show(value)}`, name);
+}
 
 /** The options, in the order `--help` lists them. */
 const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<CoordinatorConfig[K]> } = {
@@ -176,6 +220,38 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
     describe: 'refuse connections beyond this many',
     default: 10_000,
     parse: integer(1, 1_000_000),
+  },
+  tlsCert: {
+    flag: 'tls-cert',
+    describe:
+      "PEM file of the coordinator's certificate; with --tls-key the listener speaks TLS only",
+    default: undefined,
+    parse: optionalFile,
+  },
+  tlsKey: {
+    flag: 'tls-key',
+    describe: 'PEM file of the private key of --tls-cert',
+    default: undefined,
+    parse: optionalFile,
+  },
+  tlsCa: {
+    flag: 'tls-ca',
+    describe: 'PEM file of the CA that signs the certificates peers present (--tls-client-certs)',
+    default: undefined,
+    parse: optionalFile,
+  },
+  tlsClientCerts: {
+    flag: 'tls-client-certs',
+    boolean: true,
+    describe: 'mutual TLS: every connection must present a certificate signed by --tls-ca',
+    default: false,
+    parse: flag,
+  },
+  tlsHandshakeTimeoutMs: {
+    flag: 'tls-handshake-timeout',
+    describe: 'ms a peer may take to finish its TLS handshake',
+    default: TLS_DEFAULTS.handshakeTimeoutMs,
+    parse: integer(1, MAX_DELAY_MS),
   },
   logLevel: {
     flag: 'log-level',
@@ -305,10 +381,10 @@ function commandLineParser(scriptName: string): Argv {
         '2 invalid configuration.',
     );
   for (const key of KEYS) {
-    const { flag, describe, default: value } = OPTIONS[key];
+    const { flag, describe, default: value, boolean } = OPTIONS[key];
     parser.option(flag, {
       describe: `${describe} (env ${envVarOf(flag)})`,
-      requiresArg: true,
+      ...(boolean ? { type: 'boolean' } : { requiresArg: true }),
       defaultDescription: value === undefined ? 'none' : String(value),
     });
   }

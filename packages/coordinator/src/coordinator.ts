@@ -1,6 +1,13 @@
 import {
   createRespServer,
+  describeServerTls,
+  handshakeFailureLevel,
+  listenTcp,
+  listenTls,
+  loadServerTls,
+  TlsConfigError,
   type ProtocolLimits,
+  type ServerTls,
   type RespServer,
   type ServerConnection,
 } from '@kv/protocol';
@@ -9,7 +16,7 @@ import type { Logger } from 'winston';
 import { describeChange } from './change-log';
 import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
 import { resolveConfig, type CoordinatorConfig } from './config';
-import { ListenError } from './errors';
+import { ConfigError, ListenError } from './errors';
 import { checkIntervalFor, FailureDetector } from './failure-detector';
 import { renderInfo } from './info';
 import { createLogger } from './logger';
@@ -65,6 +72,7 @@ interface Parts {
   readonly store: StateStore | undefined;
   readonly now: () => number;
   readonly limits: Partial<ProtocolLimits> | undefined;
+  readonly tls: ServerTls | undefined;
 }
 
 /**
@@ -74,6 +82,8 @@ interface Parts {
 export class Coordinator {
   /** The settings it runs with (ring options as given, see {@link Coordinator.ring}). */
   readonly config: CoordinatorConfig;
+  /** The TLS files read when TLS is on (`tls !== undefined`), else undefined. */
+  readonly tls: ServerTls | undefined;
   private readonly logger: Logger;
   private readonly membership: Membership;
   private readonly store: StateStore | undefined;
@@ -87,6 +97,7 @@ export class Coordinator {
 
   private constructor(parts: Parts) {
     this.config = parts.config;
+    this.tls = parts.tls;
     this.logger = parts.logger;
     this.membership = parts.membership;
     this.store = parts.store;
@@ -105,6 +116,16 @@ export class Coordinator {
       limits: { ...COORDINATOR_LIMITS, ...parts.limits },
       idleTimeoutMs: this.config.idleTimeoutMs,
       maxConnections: this.config.maxConnections,
+      listen: this.tls
+        ? listenTls({
+            ...this.tls,
+            onHandshakeError: (err, remote) =>
+              this.logger.log(
+                handshakeFailureLevel(err),
+                `TLS handshake with ${remote} failed: ${err.message}`,
+              ),
+          })
+        : listenTcp,
       onError: (err, connection) => this.onHandlerError(err, connection),
       onProtocolError: (err, connection) =>
         this.logger.debug(`Closed ${connection.remoteAddress}: ${err.message}`),
@@ -141,6 +162,7 @@ export class Coordinator {
    */
   static async start(options: CoordinatorOptions = {}): Promise<Coordinator> {
     const config = resolveConfig(options);
+    const tls = readTls(config);
     const logger = (
       options.logger ??
       createLogger({
@@ -176,6 +198,7 @@ export class Coordinator {
       store,
       now,
       limits: options.limits,
+      tls,
     });
     await coordinator.listen();
     return coordinator;
@@ -235,7 +258,7 @@ export class Coordinator {
     }
     this.startedAt = this.now();
     this.detector.start();
-    this.logger.info(`Started on ${host}:${this.boundPort}`);
+    this.logger.info(`Started on ${host}:${this.boundPort}${describeServerTls(this.tls)}`);
   }
 
   private async shutdown(): Promise<void> {
@@ -334,4 +357,15 @@ function warnOnRingOptions(
 function describeError(err: unknown, withStack = false): string {
   if (!(err instanceof Error)) return String(err);
   return withStack && err.stack ? err.stack : err.message;
+}
+
+/** The TLS files of `config`, read now: a file that cannot be read is a configuration error. */
+function readTls(config: CoordinatorConfig): ServerTls | undefined {
+  try {
+    return loadServerTls(config);
+  } catch (err) {
+    if (err instanceof TlsConfigError)
+      throw new ConfigError(err.message, undefined, { cause: err });
+    throw err;
+  }
 }

@@ -7,8 +7,8 @@ export type ParsedConfig =
   { kind: 'start'; options: NodeOptions } | { kind: 'exit'; code: number; output: string };
 
 interface Flag {
-  type: 'number' | 'string';
-  default?: number | string;
+  type: 'number' | 'string' | 'boolean';
+  default?: number | string | boolean;
   describe: string;
   /** Smallest value accepted for integer flags. */
   min?: number;
@@ -144,6 +144,28 @@ const FLAGS = {
     min: 1,
     describe: 'ms a write may wait between arriving and being stamped before it is refused',
   },
+  'tls-cert': {
+    type: 'string',
+    describe:
+      "PEM file of this node's certificate: TLS on every connection, both ways [default: none, plain TCP]",
+  },
+  'tls-key': { type: 'string', describe: 'PEM file of the private key of --tls-cert' },
+  'tls-ca': {
+    type: 'string',
+    describe:
+      "PEM file of the CA that signs the cluster's certificates; other members are verified against it [default: Node.js's trusted CAs]",
+  },
+  'tls-client-certs': {
+    type: 'boolean',
+    default: NODE_DEFAULTS.tlsClientCerts,
+    describe: 'mutual TLS: every connection must present a certificate signed by --tls-ca',
+  },
+  'tls-handshake-timeout': {
+    type: 'number',
+    default: NODE_DEFAULTS.tlsHandshakeTimeoutMs,
+    min: 1,
+    describe: 'ms a peer may take to finish its TLS handshake',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -159,6 +181,16 @@ const FLAGS = {
 } satisfies Record<string, Flag>;
 
 type FlagName = keyof typeof FLAGS;
+
+/** A variable's text as the flag's type; booleans are `true`/`1`/`yes` or `false`/`0`/`no`. */
+function fromEnvironment(spec: Flag, text: string): unknown {
+  if (spec.type === 'number') return Number(text);
+  if (spec.type !== 'boolean') return text;
+  const word = text.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(word)) return true;
+  if (['false', '0', 'no', ''].includes(word)) return false;
+  return text;
+}
 
 /** `--max-key-bytes` → `KV_MAX_KEY_BYTES`. */
 export function envVarOf(flag: string): string {
@@ -180,6 +212,8 @@ function check(flag: FlagName, value: unknown): string | undefined {
     if (!Number.isFinite(n) || (n <= 0 && spec.min === undefined))
       return `--${flag} must be a number > 0, got ${String(value)}`;
   }
+  if (spec.type === 'boolean' && typeof value !== 'boolean')
+    return `${envVarOf(flag)} must be true or false, got ${String(value)}`;
   if (spec.choices && !spec.choices.includes(String(value)))
     return `--${flag} must be one of ${spec.choices.join(', ')}, got ${String(value)}`;
   return undefined;
@@ -199,8 +233,7 @@ export async function parseNodeConfig(
   for (const flag of Object.keys(FLAGS) as FlagName[]) {
     const spec: Flag = FLAGS[flag];
     const fromEnv = env[envVarOf(flag)];
-    values[flag] =
-      fromEnv !== undefined ? (spec.type === 'number' ? Number(fromEnv) : fromEnv) : spec.default;
+    values[flag] = fromEnv !== undefined ? fromEnvironment(spec, fromEnv) : spec.default;
   }
   let failure: string | undefined;
   let output = '';
@@ -280,6 +313,11 @@ export async function parseNodeConfig(
       leaveTimeoutMs: num('leave-timeout'),
       maxClockOffsetMs: num('max-clock-offset'),
       writeDeadlineMs: num('write-deadline'),
+      tlsCert: str('tls-cert'),
+      tlsKey: str('tls-key'),
+      tlsCa: str('tls-ca'),
+      tlsClientCerts: values['tls-client-certs'] === true,
+      tlsHandshakeTimeoutMs: num('tls-handshake-timeout'),
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

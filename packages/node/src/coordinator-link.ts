@@ -3,6 +3,7 @@ import {
   ReplyError,
   RespConnection,
   type CommandArg,
+  type ConnectFactory,
   type RespValue,
 } from '@kv/protocol';
 import { decodeRingReply, type Ring } from '@kv/ring';
@@ -12,6 +13,11 @@ import type { Logger } from 'winston';
 export interface CoordinatorLinkOptions {
   coordinatorHost: string;
   coordinatorPort: number;
+  /**
+   * Opens the connection to the coordinator: plain TCP, or TLS.
+   * @default plain TCP
+   */
+  connect?: ConnectFactory;
   /** The address this node advertises (its id is `host:port`). */
   host: string;
   port: number;
@@ -183,6 +189,7 @@ export class CoordinatorLink {
         port: this.options.coordinatorPort,
         connectTimeoutMs: Math.max(this.interval, 1000),
         requestTimeoutMs: Math.max(this.interval, 1000),
+        ...(this.options.connect && { connect: this.options.connect }),
       });
     }
     return this.connection.send(args);

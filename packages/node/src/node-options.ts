@@ -1,4 +1,4 @@
-import { parseAddress } from '@kv/protocol';
+import { loadServerTls, parseAddress, TLS_DEFAULTS, type ServerTls } from '@kv/protocol';
 import type { Logger } from 'winston';
 import type { StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
@@ -32,6 +32,9 @@ export const NODE_DEFAULTS = {
   leaveTimeoutMs: 300_000,
   maxClockOffsetMs: 500,
   writeDeadlineMs: 1000,
+  /** Mutual TLS is off: peers need no certificate (members authenticate with the cluster secret). */
+  tlsClientCerts: false,
+  tlsHandshakeTimeoutMs: TLS_DEFAULTS.handshakeTimeoutMs,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -165,6 +168,34 @@ export interface NodeOptions {
    */
   writeDeadlineMs?: number;
   /**
+   * PEM file of this node's certificate chain. With it (and `tlsKey`) the node speaks TLS
+   * only: to clients, to other nodes and to the coordinator, on every connection, both ways.
+   * @default none (plain TCP)
+   */
+  tlsCert?: string;
+  /**
+   * PEM file of the private key of `tlsCert`.
+   * @default none
+   */
+  tlsKey?: string;
+  /**
+   * PEM file of the CA(s) that sign the cluster's certificates: the node verifies the other
+   * nodes and the coordinator against it (and, with `tlsClientCerts`, its peers).
+   * @default the CAs Node.js trusts
+   */
+  tlsCa?: string;
+  /**
+   * Mutual TLS: every connection to this node (other nodes, clients, redis-cli) must
+   * present a certificate signed by `tlsCa`; the node presents `tlsCert` when it dials.
+   * @default false
+   */
+  tlsClientCerts?: boolean;
+  /**
+   * A peer that has not finished its TLS handshake this many ms after connecting is cut off.
+   * @default 10000
+   */
+  tlsHandshakeTimeoutMs?: number;
+  /**
    * The wall clock, milliseconds since the epoch (tests and simulations skew it).
    * @default Date.now
    */
@@ -200,10 +231,34 @@ export interface Address {
 export type ResolvedNodeOptions = Required<
   Omit<
     NodeOptions,
-    'advertise' | 'coordinator' | 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'
+    | 'advertise'
+    | 'coordinator'
+    | 'zone'
+    | 'replicationFactor'
+    | 'engine'
+    | 'logger'
+    | 'wallClock'
+    | 'tlsCert'
+    | 'tlsKey'
+    | 'tlsCa'
   >
 > &
-  Pick<NodeOptions, 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'> & {
+  Pick<
+    NodeOptions,
+    | 'zone'
+    | 'replicationFactor'
+    | 'engine'
+    | 'logger'
+    | 'wallClock'
+    | 'tlsCert'
+    | 'tlsKey'
+    | 'tlsCa'
+  > & {
+    /**
+     * The TLS files read, when TLS is on (`tls !== undefined`): the listener's certificate,
+     * and the certificate and CA of the node's own connections.
+     */
+    readonly tls: ServerTls | undefined;
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
     /** Parsed `coordinator`. */
@@ -225,8 +280,9 @@ function checkQuorum(value: number, name: string, rf: number | undefined): void 
 }
 
 /**
- * Applies {@link NODE_DEFAULTS} to `options` and checks them.
- * @throws InvalidNodeOptionError for a quorum out of range or a malformed address
+ * Applies {@link NODE_DEFAULTS} to `options`, checks them and reads the TLS files.
+ * @throws InvalidNodeOptionError for a quorum out of range or a malformed address;
+ *   TlsConfigError for TLS files that cannot be read or a certificate without its key
  */
 export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const defined = Object.fromEntries(
@@ -238,7 +294,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     advertise:
       options.advertise === undefined ? undefined : addressOption(options.advertise, 'advertise'),
     coordinator: addressOption(options.coordinator ?? NODE_DEFAULTS.coordinator, 'coordinator'),
+    tls: undefined as ServerTls | undefined,
   };
+  resolved.tls = loadServerTls(resolved);
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
   for (const [name, value] of [

@@ -1,6 +1,13 @@
 import {
   ConnectionPool,
+  connectTcp,
+  connectTls,
   createRespServer,
+  describeServerTls,
+  handshakeFailureLevel,
+  listenTcp,
+  listenTls,
+  type ConnectFactory,
   type Reply,
   type RespServer,
   type ServerConnection,
@@ -115,9 +122,12 @@ export class StorageNode implements KvNode {
         format: options.logFormat,
         silent: options.silent,
       });
+    // One dialler for every member this node reaches: other nodes and the coordinator.
+    const connect: ConnectFactory = options.tls ? connectTls(options.tls) : connectTcp;
     this.peers = new ConnectionPool({
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
+      connect,
     });
     const coordinator = `${options.coordinator.host}:${options.coordinator.port}`;
     this.fence = new ClockFence({
@@ -144,6 +154,7 @@ export class StorageNode implements KvNode {
     this.syncPeers = new ConnectionPool({
       requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
+      connect,
     });
     this.hints = new HintStore({
       maxHints: options.maxHints,
@@ -189,6 +200,7 @@ export class StorageNode implements KvNode {
     this.link = new CoordinatorLink({
       coordinatorHost: options.coordinator.host,
       coordinatorPort: options.coordinator.port,
+      connect,
       host: advertised.host,
       port: advertised.port,
       zone: options.zone,
@@ -235,6 +247,16 @@ export class StorageNode implements KvNode {
       limits: { maxBulkLength: Math.max(resolved.maxValueBytes, resolved.maxKeyBytes) },
       idleTimeoutMs: resolved.idleTimeoutMs,
       maxConnections: resolved.maxConnections,
+      listen: resolved.tls
+        ? listenTls({
+            ...resolved.tls,
+            onHandshakeError: (err, remote) =>
+              built.node?.logger.log(
+                handshakeFailureLevel(err),
+                `TLS handshake with ${remote} failed: ${err.message}`,
+              ),
+          })
+        : listenTcp,
       onError: (err) =>
         built.node?.logger.error(
           `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
@@ -280,7 +302,7 @@ export class StorageNode implements KvNode {
       if (purged > 0) this.logger.debug(`Purged ${purged} tombstone(s) and expired record(s)`);
     }, this.options.purgeIntervalMs);
     this.purgeTimer.unref();
-    this.logger.info(`Started on ${this.host}:${this.port}`);
+    this.logger.info(`Started on ${this.host}:${this.port}${describeServerTls(this.options.tls)}`);
     // The clock is measured (against the coordinator, the only member known yet) before the
     // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();

@@ -203,3 +203,23 @@ export class TlsConfigError extends RespError {
     this.name = 'TlsConfigError';
   }
 }
+
+/**
+ * A peer of a TLS server that requires client certificates presented none, or one not
+ * signed by the server's CA; its connection was closed.
+ */
+export class ClientCertificateError extends RespError {
+  /** Stable code of this condition. */
+  readonly code = 'CLIENT_CERT_REFUSED';
+  /** OpenSSL's verification result (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`), or `no certificate presented`. */
+  readonly reason: string;
+  constructor(reason: Error | string | undefined) {
+    const text =
+      reason instanceof Error
+        ? ((reason as NodeJS.ErrnoException).code ?? reason.message)
+        : (reason ?? 'unknown');
+    super(`client certificate refused (${text})`);
+    this.name = 'ClientCertificateError';
+    this.reason = text;
+  }
+}

@@ -20,6 +20,7 @@ export {
   QueueFullError,
   UnreachableError,
   TlsConfigError,
+  ClientCertificateError,
   describeTlsFailure,
 } from './errors';
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
@@ -46,6 +47,8 @@ export {
   loadServerTls,
   loadClientTls,
   readPemFile,
+  describeServerTls,
+  handshakeFailureLevel,
   type ServerTls,
   type TlsFileSettings,
   type TlsClientFiles,

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { TlsConfigError } from './errors';
-import { TLS_DEFAULTS, type TlsClientOptions, type TlsServerOptions } from './transport';
+import { ClientCertificateError, TlsConfigError } from './errors';
+import {
+  secureContext,
+  TLS_DEFAULTS,
+  type TlsClientOptions,
+  type TlsServerOptions,
+} from './transport';
 
 /**
  * The TLS settings of a server as flags and `KV_TLS_*` variables give them: file paths. The
@@ -56,9 +61,11 @@ export function readPemFile(path: string, flag: string): Buffer {
 }
 
 /**
- * Reads a server's TLS files; undefined when none is set (TLS off).
- * @throws {@link TlsConfigError} when a file cannot be read, a certificate is given without
- *   its key (or the reverse), a CA alone, or client certificates without a CA
+ * Reads a server's TLS files and checks that they make a working pair; undefined when none
+ * is set (TLS off).
+ * @throws {@link TlsConfigError} when a file cannot be read or parsed, the key does not match
+ *   the certificate, a certificate is given without its key (or the reverse), a CA alone, or
+ *   client certificates without a CA
  */
 export function loadServerTls(settings: TlsFileSettings): ServerTls | undefined {
   const { tlsCert, tlsKey, tlsCa, tlsClientCerts } = settings;
@@ -77,13 +84,15 @@ export function loadServerTls(settings: TlsFileSettings): ServerTls | undefined 
     throw new TlsConfigError(
       '--tls-client-certs needs --tls-ca: the CA that signs the certificates peers must present',
     );
-  return {
+  const tls: ServerTls = {
     cert: readPemFile(tlsCert, '--tls-cert'),
     key: readPemFile(tlsKey, '--tls-key'),
     ca: tlsCa === undefined ? undefined : readPemFile(tlsCa, '--tls-ca'),
     requestCert: tlsClientCerts ?? false,
     handshakeTimeoutMs: settings.tlsHandshakeTimeoutMs ?? TLS_DEFAULTS.handshakeTimeoutMs,
   };
+  secureContext(tls, `--tls-cert ${tlsCert}, --tls-key ${tlsKey}`);
+  return tls;
 }
 
 /**
@@ -101,4 +110,19 @@ export function loadClientTls(files: TlsClientFiles): TlsClientOptions {
     ...(files.cert !== undefined && { cert: readPemFile(files.cert, '--tls-cert') }),
     ...(files.key !== undefined && { key: readPemFile(files.key, '--tls-key') }),
   };
+}
+
+/** ` (TLS)`, ` (TLS, client certificates required)`, or nothing: for a server's start line. */
+export function describeServerTls(tls: ServerTls | undefined): string {
+  if (!tls) return '';
+  return tls.requestCert ? ' (TLS, client certificates required)' : ' (TLS)';
+}
+
+/**
+ * The level at which a server logs a failed handshake: a refused certificate is a member or
+ * client misconfigured, worth a warning; other failures (port probes, plain clients,
+ * timeouts) are routine.
+ */
+export function handshakeFailureLevel(err: Error): 'warn' | 'debug' {
+  return err instanceof ClientCertificateError ? 'warn' : 'debug';
 }

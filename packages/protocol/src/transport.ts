@@ -6,7 +6,7 @@ import {
   type SecureContext,
   type TLSSocket,
 } from 'node:tls';
-import { TlsConfigError } from './errors';
+import { ClientCertificateError, TlsConfigError } from './errors';
 
 export type { AddressInfo, Server, Socket, TLSSocket };
 
@@ -69,8 +69,9 @@ export interface TlsServerOptions {
    */
   readonly handshakeTimeoutMs?: number;
   /**
-   * Told of every handshake that failed (timed out, not TLS, refused certificate); the
-   * socket is already destroyed. Handshakes fail silently without it.
+   * Told of every handshake that failed (timed out, not TLS, cut short), and of every peer
+   * refused for its certificate (a {@link ClientCertificateError}); the socket is already
+   * destroyed. They fail silently without it.
    */
   readonly onHandshakeError?: (err: Error, remoteAddress: string) => void;
 }
@@ -98,7 +99,10 @@ export interface TlsClientOptions {
  * a key that does not match its certificate, is refused when a server or client is made,
  * not at its first connection. (A TLS server builds its own from the same options.)
  */
-function secureContext(options: { cert?: Pem; key?: Pem; ca?: Pem }, what: string): SecureContext {
+export function secureContext(
+  options: { cert?: Pem; key?: Pem; ca?: Pem },
+  what: string,
+): SecureContext {
   if ((options.cert === undefined) !== (options.key === undefined))
     throw new TlsConfigError(`${what}: a TLS certificate needs its key, and a key its certificate`);
   try {
@@ -127,10 +131,22 @@ export function listenTls(options: TlsServerOptions): ListenFactory {
         key: options.key,
         ...(options.ca !== undefined && { ca: options.ca }),
         requestCert,
-        rejectUnauthorized: requestCert,
+        // Certificates are checked below rather than by Node.js, which would close the
+        // socket without saying why.
+        rejectUnauthorized: false,
         handshakeTimeout: options.handshakeTimeoutMs ?? TLS_DEFAULTS.handshakeTimeoutMs,
       },
-      onConnection,
+      (socket) => {
+        if (requestCert && !socket.authorized) {
+          const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+          const presented = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+          const reason = presented ? socket.authorizationError : 'no certificate presented';
+          socket.destroy();
+          options.onHandshakeError?.(new ClientCertificateError(reason), remote);
+          return;
+        }
+        onConnection(socket);
+      },
     );
     // Without a listener Node.js destroys the socket too; with one, it is ours to destroy.
     server.on('tlsClientError', (err, socket) => {

@@ -1,5 +1,5 @@
-import { startCoordinator } from '@kv/coordinator';
-import { RespConnection, type CommandArg, type RespValue } from '@kv/protocol';
+import { startCoordinator, type CoordinatorOptions } from '@kv/coordinator';
+import { RespConnection, type CommandArg, type ConnectFactory, type RespValue } from '@kv/protocol';
 import { startNode, type KvNode, type NodeOptions } from '../node';
 
 /** A coordinator and storage nodes started in this process on free loopback ports. */
@@ -27,14 +27,17 @@ export async function waitFor(
 export async function startCluster(
   size: number,
   nodeOptions: Partial<NodeOptions> = {},
-  coordinatorOptions: { failureTimeoutMs?: number } = {},
+  coordinatorOptions: CoordinatorOptions = {},
+  /** How `send` connects to the nodes (TLS clusters need a TLS dialler). */
+  connect?: ConnectFactory,
 ): Promise<TestCluster> {
   const coordinator = await startCoordinator({
     host: '127.0.0.1',
     port: 0,
     heartbeatIntervalMs: 50,
-    failureTimeoutMs: coordinatorOptions.failureTimeoutMs ?? 10_000,
+    failureTimeoutMs: 10_000,
     silent: true,
+    ...coordinatorOptions,
   });
   const nodes: KvNode[] = [];
   const connections = new Map<number, RespConnection>();
@@ -63,6 +66,7 @@ export async function startCluster(
         c = await RespConnection.connect({
           port: (nodes[i] as KvNode).port,
           requestTimeoutMs: 5000,
+          ...(connect && { connect }),
         });
         connections.set(i, c);
       }
