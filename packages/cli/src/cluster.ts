@@ -1,6 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClient, NotServingError, type KvClient } from '@kv/client';
+import {
+  createDevCertificates,
+  devCertificatePaths,
+  readPemFile,
+  type DevCertificates,
+} from '@kv/protocol';
 import {
   ClusterStartTimeoutError,
   ProcessExitedError,
@@ -33,6 +42,13 @@ export interface LocalClusterOptions {
    * `<dataDir>/coordinator`.
    */
   readonly dataDir?: string | undefined;
+  /**
+   * Every process speaks TLS only, with a development CA and certificates made for the
+   * cluster (openssl signs them) in `<dataDir>/tls` (kept and reused), or without a data
+   * directory in a temporary folder removed when the cluster stops.
+   * @default false
+   */
+  readonly tls?: boolean;
   /** Where the processes' output lines and the cluster's own lines go. */
   readonly stdout: NodeJS.WritableStream;
   /** Where the processes' error output goes. */
@@ -105,6 +121,10 @@ export class LocalCluster {
   private readonly options: Required<Omit<LocalClusterOptions, 'dataDir' | 'signal'>> & {
     dataDir: string | undefined;
   };
+  /** The certificates every process uses, when the cluster runs with TLS. */
+  private certificates: DevCertificates | undefined;
+  /** A temporary folder of certificates, removed when the cluster stops. */
+  private temporary: string | undefined;
   private readonly interrupt: AbortSignal | undefined;
   private readonly processes: Managed[] = [];
   private readonly abort = new AbortController();
@@ -132,6 +152,7 @@ export class LocalCluster {
       nodes,
       basePort,
       dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
+      tls: options.tls ?? false,
       stdout: options.stdout,
       stderr: options.stderr,
       binPath: options.binPath ?? join(__dirname, 'bin.js'),
@@ -165,12 +186,18 @@ export class LocalCluster {
     );
     process.on('exit', cluster.killOnExit);
     try {
+      if (cluster.options.tls) await cluster.makeCertificates();
       await cluster.launch();
     } catch (err) {
       await cluster.stop();
       throw err;
     }
     return cluster;
+  }
+
+  /** The cluster's TLS files (its CA is what clients trust), or undefined without TLS. */
+  get tls(): DevCertificates | undefined {
+    return this.certificates;
   }
 
   /** Process ids of every process started, coordinator first. */
@@ -188,6 +215,7 @@ export class LocalCluster {
       this.abort.abort();
       await this.terminate(this.processes.filter((p) => p.role === 'node'));
       await this.terminate(this.processes.filter((p) => p.role === 'coordinator'));
+      if (this.temporary) await rm(this.temporary, { recursive: true, force: true });
       process.off('exit', this.killOnExit);
     })();
     return this.stopping;
@@ -198,6 +226,34 @@ export class LocalCluster {
     for (const p of this.processes) if (!p.done) p.child.kill('SIGKILL');
   }
 
+  /**
+   * Makes the development CA and certificates; with a data directory, the ones already
+   * there are kept, so clients configured with its CA go on working across restarts.
+   */
+  private async makeCertificates(): Promise<void> {
+    const { dataDir } = this.options;
+    let dir: string;
+    if (dataDir === undefined) {
+      this.temporary = await mkdtemp(join(tmpdir(), 'kv-cluster-tls-'));
+      dir = this.temporary;
+    } else {
+      dir = join(dataDir, 'tls');
+    }
+    const files = devCertificatePaths(dir);
+    const kept = Object.values(files).every((path) => existsSync(path));
+    this.certificates = kept ? files : await createDevCertificates(dir);
+    this.options.stdout.write(
+      `[Cluster] TLS: ${kept ? 'using the' : 'made a'} development CA and certificates in ${dir}\n`,
+    );
+  }
+
+  /** The flags that give a server the cluster's certificates. */
+  private tlsArgs(): string[] {
+    const files = this.certificates;
+    if (!files) return [];
+    return ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca];
+  }
+
   private async launch(): Promise<void> {
     const { basePort, dataDir, readyTimeoutMs } = this.options;
     const deadline = Date.now() + readyTimeoutMs;
@@ -205,6 +261,7 @@ export class LocalCluster {
       'coordinator',
       ...['--host', CLUSTER_HOST, '--port', String(basePort)],
       ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, 'coordinator')]),
+      ...this.tlsArgs(),
     ]);
     const client = createClient({
       coordinator: this.coordinator,
@@ -212,6 +269,7 @@ export class LocalCluster {
       requestTimeoutMs: 1000,
       retries: 0,
       refreshIntervalMs: 0,
+      ...(this.certificates && { tls: { ca: readPemFile(this.certificates.ca, '--tls-ca') } }),
     });
     try {
       // Nodes retry their registration, but starting them once the coordinator answers
@@ -224,6 +282,7 @@ export class LocalCluster {
           ...['--host', CLUSTER_HOST, '--port', port],
           ...['--coordinator', this.coordinator],
           ...['--write-quorum', String(this.writeQuorum)],
+          ...this.tlsArgs(),
         ]);
       });
       // Serving means up at the coordinator and routing with its ring epoch, so the first

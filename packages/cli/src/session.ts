@@ -1,4 +1,6 @@
 import { createClient, type KvClient } from '@kv/client';
+import type { TlsClientOptions } from '@kv/protocol';
+import { clientOptionsOf } from './cli-parser';
 
 /** Options of {@link ClientSession}. */
 export interface SessionOptions {
@@ -6,6 +8,8 @@ export interface SessionOptions {
   readonly coordinator: string;
   /** Connect and request timeout in milliseconds; the client's defaults when undefined. */
   readonly timeoutMs?: number | undefined;
+  /** TLS to the coordinator and nodes; plain TCP when undefined. */
+  readonly tls?: TlsClientOptions | undefined;
 }
 
 /**
@@ -16,7 +20,7 @@ export interface SessionOptions {
 export class ClientSession {
   /** The coordinator, `host:port`. */
   readonly coordinator: string;
-  private readonly timeoutMs: number | undefined;
+  private readonly options: SessionOptions;
   private readonly create: typeof createClient;
   private connecting: Promise<KvClient> | undefined;
   private closed = false;
@@ -26,7 +30,7 @@ export class ClientSession {
    */
   constructor(options: SessionOptions, create: typeof createClient = createClient) {
     this.coordinator = options.coordinator;
-    this.timeoutMs = options.timeoutMs;
+    this.options = options;
     this.create = create;
   }
 
@@ -53,11 +57,8 @@ export class ClientSession {
   }
 
   private async open(): Promise<KvClient> {
-    const timeouts =
-      this.timeoutMs === undefined
-        ? {}
-        : { connectTimeoutMs: this.timeoutMs, requestTimeoutMs: this.timeoutMs };
-    const client = this.create({ coordinator: this.coordinator, ...timeouts });
+    const { coordinator, timeoutMs, tls } = this.options;
+    const client = this.create(clientOptionsOf({ coordinator, timeoutMs, tls }));
     try {
       await client.connect();
     } catch (err) {

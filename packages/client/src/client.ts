@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   ConnectionPool,
+  connectTls,
   ReplyError,
   UnreachableError,
   type CommandArg,
@@ -77,6 +78,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
       minBackoffMs: 100,
       maxBackoffMs: 1000,
       maxPending: resolved.maxPending,
+      ...(resolved.tls && { connect: connectTls(resolved.tls) }),
     });
     this.source = new RingSource({
       coordinator: this.coordinator,

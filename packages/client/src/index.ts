@@ -22,6 +22,7 @@ export { KvClient, createClient, type Entry, type KeyPlacement, type Placement }
 export {
   DEFAULT_CLIENT_OPTIONS,
   type ClientOptions,
+  type ClientTlsOptions,
   type RequestOptions,
   type PutOptions,
   type GetOptions,
@@ -49,4 +50,10 @@ export {
   NotServingError,
   type NodeFailure,
 } from './errors';
-export { ReplyError, UnreachableError, RequestTimeoutError, ErrorCode } from '@kv/protocol';
+export {
+  ReplyError,
+  UnreachableError,
+  RequestTimeoutError,
+  ErrorCode,
+  TlsConfigError,
+} from '@kv/protocol';

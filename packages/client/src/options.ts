@@ -1,4 +1,4 @@
-import { parseAddress } from '@kv/protocol';
+import { parseAddress, type TlsClientOptions } from '@kv/protocol';
 import { InvalidClientOptionError } from './errors';
 
 /** Options of `createClient`. */
@@ -41,7 +41,19 @@ export interface ClientOptions {
    * @default 10000
    */
   maxPending?: number;
+  /**
+   * TLS on every connection, to the coordinator and to the nodes: `ca` is the CA that signs
+   * the cluster's certificates (without it, the CAs Node.js trusts), `cert` and `key` a
+   * client certificate for clusters that require one, `servername` the name the servers'
+   * certificates must carry when they are dialled by another. `{}` is TLS with the default
+   * CAs.
+   * @default undefined (plain TCP)
+   */
+  tls?: ClientTlsOptions;
 }
+
+/** The `tls` option of {@link ClientOptions}: PEM text or bytes, as `tls.connect` takes them. */
+export type ClientTlsOptions = TlsClientOptions;
 
 /** The defaults of {@link ClientOptions}, one place for code and documentation alike. */
 export const DEFAULT_CLIENT_OPTIONS = {
@@ -52,12 +64,12 @@ export const DEFAULT_CLIENT_OPTIONS = {
   retryBackoffMs: 100,
   refreshIntervalMs: 5000,
   maxPending: 10_000,
-} as const satisfies Required<ClientOptions>;
+} as const satisfies Required<Omit<ClientOptions, 'tls'>>;
 
 /** {@link ClientOptions} checked, with the defaults filled in. */
 export type ResolvedClientOptions = {
-  readonly [K in keyof ClientOptions]-?: ClientOptions[K] & {};
-};
+  readonly [K in keyof Omit<ClientOptions, 'tls'>]-?: ClientOptions[K] & {};
+} & { readonly tls: ClientTlsOptions | undefined };
 
 /** Per-request options. */
 export interface RequestOptions {
@@ -104,7 +116,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   const defined = Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as ClientOptions;
-  return { ...DEFAULT_CLIENT_OPTIONS, ...defined, coordinator };
+  return { ...DEFAULT_CLIENT_OPTIONS, tls: undefined, ...defined, coordinator };
 }
 
 /**

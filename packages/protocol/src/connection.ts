@@ -283,14 +283,15 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
   }
 
   /**
-   * A TLS server checks a client's certificate once its own side of the handshake is done
-   * (with TLS 1.3, after the client's is), and refuses one by closing without a word: the
-   * client sees its connection close before any reply.
+   * Why a server may close a new connection without a word, for the message: a TLS server
+   * checks a client's certificate once its side of the handshake is done (with TLS 1.3,
+   * after the client's) and refuses one by closing; a TLS server sent plain RESP closes too.
    */
   private silentRefusal(): string {
-    if (this.answered || !(this.socket as TLSSocket).encrypted || this.inflight.length === 0)
-      return '';
-    return ' by the server before any reply (a TLS server closes like this when it refuses the client certificate, or requires one)';
+    if (this.answered || this.inflight.length === 0) return '';
+    return (this.socket as TLSSocket).encrypted
+      ? ' by the server before any reply (a TLS server closes like this when it refuses the client certificate, or requires one)'
+      : ' by the server before any reply (a server that speaks TLS closes plain connections like this: connect with TLS)';
   }
 
   private fail(err: Error | undefined): void {

@@ -95,6 +95,19 @@ function subjectAltNames(hosts: readonly string[]): string {
   return hosts.map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(', ');
 }
 
+/** Where {@link createDevCertificates} writes its files in `dir`. */
+export function devCertificatePaths(dir: string): DevCertificates {
+  return {
+    dir,
+    ca: join(dir, 'ca.pem'),
+    caKey: join(dir, 'ca.key'),
+    cert: join(dir, 'member.pem'),
+    key: join(dir, 'member.key'),
+    clientCert: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client.key'),
+  };
+}
+
 /**
  * Makes a throwaway certificate authority and certificates signed by it, for development
  * and tests: never for production, where certificates come from the organisation's CA.
@@ -113,15 +126,7 @@ export async function createDevCertificates(
   const days = String(options.days ?? 30);
   const hosts = options.hosts ?? ['127.0.0.1', '::1', 'localhost'];
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const files: DevCertificates = {
-    dir,
-    ca: join(dir, 'ca.pem'),
-    caKey: join(dir, 'ca.key'),
-    cert: join(dir, 'member.pem'),
-    key: join(dir, 'member.key'),
-    clientCert: join(dir, 'client.pem'),
-    clientKey: join(dir, 'client.key'),
-  };
+  const files = devCertificatePaths(dir);
   // One CA name per call, so that two development CAs are never mistaken for each other.
   const id = randomBytes(4).toString('hex');
   const config = join(dir, 'openssl.cnf');

@@ -55,6 +55,7 @@ export {
 } from './tls-files';
 export {
   createDevCertificates,
+  devCertificatePaths,
   OpensslError,
   type DevCertificates,
   type DevCertificateOptions,
