@@ -7,15 +7,18 @@ const { freePort, waitFor } = require('./processes.cjs');
 
 const INSTALL_HINT = 'install them with `apt-get install redis-server redis-tools`';
 
-/** Fails, saying how to install them, unless redis-server and redis-benchmark can be run. */
-function requireRedisTools() {
-  const missing = ['redis-server', 'redis-benchmark'].filter((tool) => {
+/**
+ * Fails, saying how to install them, unless the tools (redis-server and redis-benchmark by
+ * default) can be run.
+ */
+function requireRedisTools(tools = ['redis-server', 'redis-benchmark']) {
+  const missing = tools.filter((tool) => {
     const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
     return probe.error !== undefined || probe.status !== 0;
   });
   if (missing.length > 0) {
     throw new Error(
-      `${missing.join(' and ')} not found: this suite compares kv with Redis and needs both; ` +
+      `${missing.join(' and ')} not found: this suite runs ${tools.join(' and ')}; ` +
         `${INSTALL_HINT}, then run it again. No figures were written.`,
     );
   }
@@ -42,16 +45,17 @@ async function startRedis(processes) {
 
 /**
  * Runs redis-benchmark against 127.0.0.1:port and returns, per test name (SET, GET),
- * { rps, p50Ms, p99Ms } from its `--csv` output.
+ * { rps, p50Ms, p99Ms } from its `--csv` output. With `cacert` (a CA file) it speaks TLS.
  */
 async function redisBenchmark(
   processes,
   port,
-  { tests = 'set,get', n, clients = 50, pipeline = 1, keyspace },
+  { tests = 'set,get', n, clients = 50, pipeline = 1, keyspace, cacert },
 ) {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-t', tests, '-n', String(n)];
   args.push('-c', String(clients), '-P', String(pipeline), '-q', '--csv');
   if (keyspace !== undefined) args.push('-r', String(keyspace));
+  if (cacert !== undefined) args.push('--tls', '--cacert', cacert);
   const stdout = await processes.run('redis-benchmark', 'redis-benchmark', args);
   return parseCsv(stdout);
 }

@@ -1,0 +1,111 @@
+'use strict';
+// One kv node over TLS against the same node over plain TCP, both under redis-benchmark:
+// what TLS costs per request, with and without client pipelining.
+const { mkdtemp, rm } = require('node:fs/promises');
+const os = require('node:os');
+const path = require('node:path');
+const { createDevCertificates } = require('@kv/protocol');
+const { startKv } = require('../kv-servers.cjs');
+const { Processes } = require('../processes.cjs');
+const { redisBenchmark, requireRedisTools } = require('../redis-tools.cjs');
+const { opsPerSec } = require('../report.cjs');
+
+const REQUESTS = { 1: 20_000, 16: 200_000 };
+const CLIENTS = 50;
+const ROUNDS = 2;
+const TARGETS = { 16: 0.6 };
+
+const ms = (x) => `${x.toFixed(2)} ms`;
+
+module.exports = {
+  name: 'tls',
+  title: 'One kv node over TLS vs plain TCP under redis-benchmark',
+  description:
+    'Two clusters of a coordinator and one `kv-node` started from the built bins, with no replication ' +
+    '(`--replication-factor 1 --write-quorum 1`): one plain, one with `--tls-cert`, `--tls-key`, `--tls-ca` ' +
+    '(a development CA and P-256 certificates made by `createDevCertificates`). Both are driven by ' +
+    `\`redis-benchmark -t set,get -c ${CLIENTS} -P <1|16>\` (-n ${REQUESTS[1].toLocaleString('en-US')} at -P 1, ` +
+    `${REQUESTS[16].toLocaleString('en-US')} at -P 16), with \`--tls --cacert ca.pem\` for the TLS node; the ` +
+    `${CLIENTS} connections are opened (and their handshakes made) once per run. ${ROUNDS} alternating rounds, ` +
+    'the best rate of each kept. Target: TLS ÷ plain ≥ 0.6 at -P 16.',
+  async run({ log }) {
+    requireRedisTools(['redis-benchmark']);
+    const processes = new Processes();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kv-bench-tls-'));
+    try {
+      const certs = await createDevCertificates(dir);
+      log('starting a plain kv node and a TLS kv node (RF 1)');
+      const plain = await startKv(processes, { nodes: 1, replicationFactor: 1, writeQuorum: 1 });
+      const tls = await startKv(processes, {
+        nodes: 1,
+        replicationFactor: 1,
+        writeQuorum: 1,
+        tls: certs,
+      });
+      const targets = {
+        plain: { port: plain.nodePorts[0] },
+        tls: { port: tls.nodePorts[0], cacert: certs.ca },
+      };
+      // best[pipeline][server][test] = { rps, p50Ms }
+      const best = {};
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? ['plain', 'tls'] : ['tls', 'plain'];
+        for (const pipeline of [1, 16]) {
+          for (const server of order) {
+            log(`round ${round + 1}/${ROUNDS}: ${server}, -P ${pipeline}`);
+            const { port, cacert } = targets[server];
+            const results = await redisBenchmark(processes, port, {
+              n: REQUESTS[pipeline],
+              clients: CLIENTS,
+              pipeline,
+              cacert,
+            });
+            for (const [test, r] of Object.entries(results)) {
+              best[pipeline] ??= { plain: {}, tls: {} };
+              const held = best[pipeline][server][test];
+              if (!held || r.rps > held.rps) best[pipeline][server][test] = r;
+            }
+          }
+        }
+      }
+      const rows = [];
+      let met = 0;
+      let total = 0;
+      for (const pipeline of [1, 16]) {
+        for (const test of ['SET', 'GET']) {
+          const t = best[pipeline].tls[test];
+          const p = best[pipeline].plain[test];
+          const ratio = t.rps / p.rps;
+          const target = TARGETS[pipeline];
+          const ok = target === undefined || ratio >= target;
+          if (target !== undefined) {
+            total++;
+            if (ok) met++;
+          }
+          rows.push([
+            `${test} -P ${pipeline}`,
+            `${opsPerSec(p.rps)} (p50 ${ms(p.p50Ms)})`,
+            `${opsPerSec(t.rps)} (p50 ${ms(t.p50Ms)})`,
+            `${ratio.toFixed(2)}×`,
+            target === undefined ? '—' : `≥ ${target}×`,
+            target === undefined ? '—' : ok ? 'met' : 'NOT met',
+          ]);
+        }
+      }
+      return {
+        headers: ['test', 'plain TCP', 'TLS', 'TLS ÷ plain', 'target', 'met'],
+        rows,
+        summary: [
+          met === total ? `all ${total} targets met` : `${total - met} of ${total} targets NOT met`,
+        ],
+        notes:
+          'Reproduce with `npm run bench -- tls` (or, with the packages built, `node tools/bench/run.cjs tls`). ' +
+          'At -P 1 every request is a round trip of its own, so the encryption of each small record and ' +
+          'the extra system calls weigh most; with -P 16 they are shared by sixteen requests.',
+      };
+    } finally {
+      await processes.stopAll();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
