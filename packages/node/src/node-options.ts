@@ -227,33 +227,15 @@ export interface Address {
   readonly port: number;
 }
 
+/** Options without a default: still undefined after resolution when not given. */
+type UnsetByDefault =
+  'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock' | 'tlsCert' | 'tlsKey' | 'tlsCa';
+
 /** {@link NodeOptions} with every default applied and every value checked. */
 export type ResolvedNodeOptions = Required<
-  Omit<
-    NodeOptions,
-    | 'advertise'
-    | 'coordinator'
-    | 'zone'
-    | 'replicationFactor'
-    | 'engine'
-    | 'logger'
-    | 'wallClock'
-    | 'tlsCert'
-    | 'tlsKey'
-    | 'tlsCa'
-  >
+  Omit<NodeOptions, 'advertise' | 'coordinator' | UnsetByDefault>
 > &
-  Pick<
-    NodeOptions,
-    | 'zone'
-    | 'replicationFactor'
-    | 'engine'
-    | 'logger'
-    | 'wallClock'
-    | 'tlsCert'
-    | 'tlsKey'
-    | 'tlsCa'
-  > & {
+  Pick<NodeOptions, UnsetByDefault> & {
     /**
      * The TLS files read, when TLS is on (`tls !== undefined`): the listener's certificate,
      * and the certificate and CA of the node's own connections.

@@ -7,15 +7,12 @@ const path = require('node:path');
 const { createDevCertificates } = require('@kv/protocol');
 const { startKv } = require('../kv-servers.cjs');
 const { Processes } = require('../processes.cjs');
-const { redisBenchmark, requireRedisTools } = require('../redis-tools.cjs');
-const { opsPerSec } = require('../report.cjs');
+const { bestOfRounds, ratioRows, requireRedisTools } = require('../redis-tools.cjs');
 
 const REQUESTS = { 1: 20_000, 16: 200_000 };
 const CLIENTS = 50;
 const ROUNDS = 2;
 const TARGETS = { 16: 0.6 };
-
-const ms = (x) => `${x.toFixed(2)} ms`;
 
 module.exports = {
   name: 'tls',
@@ -46,58 +43,23 @@ module.exports = {
         plain: { port: plain.nodePorts[0] },
         tls: { port: tls.nodePorts[0], cacert: certs.ca },
       };
-      // best[pipeline][server][test] = { rps, p50Ms }
-      const best = {};
-      for (let round = 0; round < ROUNDS; round++) {
-        const order = round % 2 === 0 ? ['plain', 'tls'] : ['tls', 'plain'];
-        for (const pipeline of [1, 16]) {
-          for (const server of order) {
-            log(`round ${round + 1}/${ROUNDS}: ${server}, -P ${pipeline}`);
-            const { port, cacert } = targets[server];
-            const results = await redisBenchmark(processes, port, {
-              n: REQUESTS[pipeline],
-              clients: CLIENTS,
-              pipeline,
-              cacert,
-            });
-            for (const [test, r] of Object.entries(results)) {
-              best[pipeline] ??= { plain: {}, tls: {} };
-              const held = best[pipeline][server][test];
-              if (!held || r.rps > held.rps) best[pipeline][server][test] = r;
-            }
-          }
-        }
-      }
-      const rows = [];
-      let met = 0;
-      let total = 0;
-      for (const pipeline of [1, 16]) {
-        for (const test of ['SET', 'GET']) {
-          const t = best[pipeline].tls[test];
-          const p = best[pipeline].plain[test];
-          const ratio = t.rps / p.rps;
-          const target = TARGETS[pipeline];
-          const ok = target === undefined || ratio >= target;
-          if (target !== undefined) {
-            total++;
-            if (ok) met++;
-          }
-          rows.push([
-            `${test} -P ${pipeline}`,
-            `${opsPerSec(p.rps)} (p50 ${ms(p.p50Ms)})`,
-            `${opsPerSec(t.rps)} (p50 ${ms(t.p50Ms)})`,
-            `${ratio.toFixed(2)}×`,
-            target === undefined ? '—' : `≥ ${target}×`,
-            target === undefined ? '—' : ok ? 'met' : 'NOT met',
-          ]);
-        }
-      }
+      const best = await bestOfRounds(processes, targets, {
+        rounds: ROUNDS,
+        pipelines: [1, 16],
+        requests: (pipeline) => REQUESTS[pipeline],
+        clients: CLIENTS,
+        log,
+      });
+      const { rows, summary } = ratioRows(best, {
+        columns: ['plain', 'tls'],
+        numerator: 'tls',
+        denominator: 'plain',
+        targets: TARGETS,
+      });
       return {
         headers: ['test', 'plain TCP', 'TLS', 'TLS ÷ plain', 'target', 'met'],
         rows,
-        summary: [
-          met === total ? `all ${total} targets met` : `${total - met} of ${total} targets NOT met`,
-        ],
+        summary,
         notes:
           'Reproduce with `npm run bench -- tls` (or, with the packages built, `node tools/bench/run.cjs tls`). ' +
           'At -P 1 every request is a round trip of its own, so the encryption of each small record and ' +
