@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -228,7 +229,8 @@ export class LocalCluster {
 
   /**
    * Makes the development CA and certificates; with a data directory, the ones already
-   * there are kept, so clients configured with its CA go on working across restarts.
+   * there are kept (unless they expire within a day), so clients configured with its CA go
+   * on working across restarts.
    */
   private async makeCertificates(): Promise<void> {
     const { dataDir } = this.options;
@@ -240,7 +242,7 @@ export class LocalCluster {
       dir = join(dataDir, 'tls');
     }
     const files = devCertificatePaths(dir);
-    const kept = Object.values(files).every((path) => existsSync(path));
+    const kept = Object.values(files).every((path) => existsSync(path)) && !expiresSoon(files);
     this.certificates = kept ? files : await createDevCertificates(dir);
     this.options.stdout.write(
       `[Cluster] TLS: ${kept ? 'using the' : 'made a'} development CA and certificates in ${dir}\n`,
@@ -381,6 +383,18 @@ export class LocalCluster {
       }
       await all;
     }
+  }
+}
+
+/** Whether the member or client certificate of `files` expires within a day (or cannot be read). */
+function expiresSoon(files: DevCertificates): boolean {
+  try {
+    const dayFromNow = Date.now() + 86_400_000;
+    return [files.cert, files.clientCert, files.ca].some(
+      (path) => Date.parse(new X509Certificate(readFileSync(path)).validTo) < dayFromNow,
+    );
+  } catch {
+    return true;
   }
 }
 

@@ -58,8 +58,9 @@ export interface TlsServerOptions {
    */
   readonly ca?: Pem;
   /**
-   * Mutual TLS: every peer must present a certificate signed by `ca`; a peer without one,
-   * or with one from another CA, is refused during the handshake.
+   * Mutual TLS: every peer must present a certificate signed by `ca`. A peer without one, or
+   * with one from another CA, is closed as soon as its handshake is done, before anything it
+   * sends is read, and reported to `onHandshakeError` as a {@link ClientCertificateError}.
    * @default false
    */
   readonly requestCert?: boolean;
