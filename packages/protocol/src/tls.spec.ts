@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { RespConnection } from './connection';
 import { ConnectError, ConnectionClosedError, ProtocolError, TlsConfigError } from './errors';
+import { createDevCertificates, OpensslError } from './dev-certificates';
 import { ConnectionPool } from './pool';
 import { createRespServer, type RespServer } from './server';
 import { makeTlsFixtures, type TlsFixtures } from './test-support/tls-fixtures';
@@ -79,6 +80,16 @@ describe('development certificates', () => {
     expect(client.checkIP('127.0.0.1')).toBeUndefined();
     for (const key of [files.caKey, files.key, files.clientKey])
       expect(statSync(key).mode & 0o777).toBe(0o600);
+  });
+
+  it('says what to do when openssl cannot be run', async () => {
+    const attempt = createDevCertificates(join(pki.cluster.files.dir, 'none'), {
+      openssl: 'kv-test-no-such-openssl',
+    });
+    await expect(attempt).rejects.toThrow(OpensslError);
+    await expect(attempt).rejects.toThrow(
+      "making TLS certificates needs the 'kv-test-no-such-openssl' command, which was not found: install OpenSSL (e.g. apt-get install openssl) or make the certificates yourself (docs/tls.md)",
+    );
   });
 
   it('makes unrelated CAs on each call', () => {
