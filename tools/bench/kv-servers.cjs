@@ -3,7 +3,7 @@
 // `kv bench` runs, all on free loopback ports.
 const fs = require('node:fs');
 const path = require('node:path');
-const { RespConnection } = require('@kv/protocol');
+const { RespConnection, connectTls } = require('@kv/protocol');
 const { decodeRingReply } = require('@kv/ring');
 const { freePort, waitFor } = require('./processes.cjs');
 
@@ -20,14 +20,18 @@ function assertBuilt() {
   }
 }
 
-/** One request to 127.0.0.1:port; undefined when it cannot be sent or fails. */
-async function ask(port, command, timeoutMs = 2000) {
+/**
+ * One request to 127.0.0.1:port (through `connect`, a TLS dialler for TLS servers);
+ * undefined when it cannot be sent or fails.
+ */
+async function askOnce(port, command, timeoutMs = 2000, connect = undefined) {
   let connection;
   try {
     connection = await RespConnection.connect({
       port,
       connectTimeoutMs: timeoutMs,
       requestTimeoutMs: timeoutMs,
+      ...(connect && { connect }),
     });
     return await connection.send(command);
   } catch {
@@ -61,9 +65,17 @@ function ringEpoch(info) {
  * node routes with the full ring. Logging is at `warn`, so the processes spend nothing on
  * log lines while measured.
  *
+ * With `tls` (the files of createDevCertificates), every process speaks TLS only.
+ *
  * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodes: [proc], all: [proc] }
  */
-async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuorum = 1 } = {}) {
+async function startKv(
+  processes,
+  { nodes = 1, replicationFactor = 1, writeQuorum = 1, tls = undefined } = {},
+) {
+  const tlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : [];
+  const connect = tls ? connectTls({ ca: fs.readFileSync(tls.ca) }) : undefined;
+  const ask = (port, args) => askOnce(port, args, 2000, connect);
   assertBuilt();
   const coordinatorPort = await freePort();
   const coordinator = `127.0.0.1:${coordinatorPort}`;
@@ -71,6 +83,7 @@ async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuoru
   const coordinatorProc = processes.start('kv coordinator', process.execPath, [
     BINS.coordinator,
     ...['--port', String(coordinatorPort), '--replication-factor', String(replicationFactor)],
+    ...tlsArgs,
     ...quiet,
   ]);
   await waitFor(
@@ -91,6 +104,7 @@ async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuoru
         ...['--port', String(port), '--coordinator', coordinator],
         ...['--replication-factor', String(replicationFactor)],
         ...['--write-quorum', String(writeQuorum)],
+        ...tlsArgs,
         ...quiet,
       ]),
     );
@@ -135,4 +149,4 @@ async function kvBench(processes, coordinator, args) {
   return JSON.parse(stdout);
 }
 
-module.exports = { startKv, kvBench, ask, command, BINS };
+module.exports = { startKv, kvBench, ask: askOnce, command, BINS };

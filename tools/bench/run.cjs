@@ -11,19 +11,22 @@ const { renderTable, renderMarkdown } = require('./report.cjs');
 const suitesDir = path.join(__dirname, 'suites');
 const docPath = path.join(__dirname, '..', '..', 'docs', 'benchmarks.md');
 
+// A suite's file is named `<order>-<name>.cjs`, so the suites asked for are loaded alone.
+const nameOf = (file) => file.replace(/^\d+-/, '').replace(/\.cjs$/, '');
+
 function loadSuites(names) {
   const files = fs
     .readdirSync(suitesDir)
     .filter((f) => f.endsWith('.cjs'))
     .sort();
-  const suites = files.map((f) => require(path.join(suitesDir, f)));
-  if (names.length === 0) return suites;
-  const unknown = names.filter((n) => !suites.some((s) => s.name === n));
+  const unknown = names.filter((n) => !files.some((f) => nameOf(f) === n));
   if (unknown.length > 0) {
-    const known = suites.map((s) => s.name).join(', ');
+    const known = files.map(nameOf).join(', ');
     throw new Error(`unknown benchmark suite(s) ${unknown.join(', ')}; known: ${known}`);
   }
-  return suites.filter((s) => names.includes(s.name));
+  return files
+    .filter((f) => names.length === 0 || names.includes(nameOf(f)))
+    .map((f) => require(path.join(suitesDir, f)));
 }
 
 function machineLine() {

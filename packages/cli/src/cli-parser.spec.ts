@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_COORDINATOR, parseCommandLine, type Invocation } from './cli-parser';
 import { UsageError } from './errors';
 
@@ -23,7 +26,30 @@ describe('parseCommandLine', () => {
       json: false,
       timeoutMs: undefined,
       credentials: {},
+      tls: undefined,
     });
+  });
+
+  it('turns TLS on with --tls, KV_TLS or a TLS file, reading the files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kv-cli-tls-'));
+    try {
+      const ca = join(dir, 'ca.pem');
+      const pem = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
+      await writeFile(ca, pem);
+      expect(run(['--tls', 'get', 'k']).globals.tls).toEqual({});
+      expect(run(['get', 'k'], { KV_TLS: '1' }).globals.tls).toEqual({});
+      expect(run(['get', 'k'], { KV_TLS: '0' }).globals.tls).toBeUndefined();
+      expect(run(['--tls-ca', ca, 'status']).globals.tls).toEqual({ ca: Buffer.from(pem) });
+      expect(run(['status'], { KV_TLS_CA: ca }).globals.tls).toEqual({ ca: Buffer.from(pem) });
+      expect(() => run(['--tls-cert', ca, 'status'])).toThrow(
+        new UsageError('--tls-cert needs --tls-key: a client certificate comes with its key'),
+      );
+      expect(() => run(['--tls-ca', join(dir, 'nope.pem'), 'status'])).toThrow(
+        `cannot read --tls-ca ${join(dir, 'nope.pem')} (ENOENT)`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the credentials: a password wins over a cluster secret', () => {

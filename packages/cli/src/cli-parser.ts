@@ -1,4 +1,11 @@
-import { parseAddress as splitAddress, type Credentials } from '@kv/protocol';
+import {
+  loadClientTls,
+  parseAddress as splitAddress,
+  TlsConfigError,
+  type Credentials,
+  type TlsClientOptions,
+} from '@kv/protocol';
+import type { ClientOptions } from '@kv/client';
 import yargs, { type Argv } from 'yargs';
 import { benchCommandBuilder } from './bench/bench-flags';
 import { findCredentials } from './credentials';
@@ -35,7 +42,32 @@ export interface GlobalOptions {
   readonly timeoutMs: number | undefined;
   /** What every connection authenticates with (see `findCredentials`). */
   readonly credentials: Credentials;
+  /** TLS to the coordinator and the nodes (`--tls`, `--tls-ca`, ...), read from its files; undefined for plain TCP. */
+  readonly tls: TlsClientOptions | undefined;
 }
+
+/**
+ * The client options the global flags ask for: the coordinator, `--timeout` as the connect
+ * and request timeouts, TLS.
+ */
+export function clientOptionsOf(
+  globals: Pick<GlobalOptions, 'coordinator' | 'timeoutMs' | 'tls'> & {
+    readonly credentials?: Credentials | undefined;
+  },
+): ClientOptions {
+  return {
+    coordinator: globals.coordinator,
+    ...(globals.timeoutMs !== undefined && {
+      connectTimeoutMs: globals.timeoutMs,
+      requestTimeoutMs: globals.timeoutMs,
+    }),
+    ...(globals.tls && { tls: globals.tls }),
+    ...globals.credentials,
+  };
+}
+
+/** The TLS flags of `kv`, each also read from its variable: `--tls-ca` ↔ `KV_TLS_CA`. */
+const TLS_FLAGS = { ca: 'tls-ca', cert: 'tls-cert', key: 'tls-key' } as const;
 
 /** What the command line asks for. */
 export type Invocation =
@@ -129,7 +161,34 @@ function globalOptions(
           env,
         )
       : {},
+    tls: tlsOptions(args, env),
   };
+}
+
+/**
+ * The client's TLS: on with `--tls` (or `KV_TLS=1`) or any file flag; the files given by
+ * flag, else by variable.
+ * @throws {@link UsageError} when a file cannot be read, or a certificate lacks its key
+ */
+function tlsOptions(
+  args: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+): TlsClientOptions | undefined {
+  const files: Partial<Record<keyof typeof TLS_FLAGS, string>> = {};
+  for (const [name, flag] of Object.entries(TLS_FLAGS) as [keyof typeof TLS_FLAGS, string][]) {
+    const fromFlag = last(args[flag]);
+    const fromEnv = env[`KV_${flag.toUpperCase().replace(/-/g, '_')}`];
+    if (fromFlag !== undefined) files[name] = String(fromFlag);
+    else if (fromEnv !== undefined && fromEnv !== '') files[name] = fromEnv;
+  }
+  const on = last(args['tls']) === true || /^(1|true|yes)$/i.test(env['KV_TLS'] ?? '');
+  if (!on && Object.keys(files).length === 0) return undefined;
+  try {
+    return loadClientTls(files);
+  } catch (err) {
+    if (err instanceof TlsConfigError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /**
@@ -244,6 +303,30 @@ function commandLineParser(): Argv {
         'cluster secret to authenticate as a member with, for status and decommission (env KV_CLUSTER_SECRET holds the secret itself; kv cluster creates the file if missing)',
       defaultDescription: '$KV_CLUSTER_SECRET_FILE or ~/.kv/cluster.secret, if it exists',
     })
+    .option('tls', {
+      type: 'boolean',
+      global: true,
+      describe: 'connect with TLS (implied by --tls-ca, --tls-cert, --tls-key) (env KV_TLS=1)',
+    })
+    .option('tls-ca', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: "PEM file of the CA that signs the cluster's certificates (env KV_TLS_CA)",
+      defaultDescription: "Node.js's trusted CAs",
+    })
+    .option('tls-cert', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: 'PEM file of a client certificate, for clusters that require one (env KV_TLS_CERT)',
+    })
+    .option('tls-key', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe: 'PEM file of the private key of --tls-cert (env KV_TLS_KEY)',
+    })
     .command('$0', 'interactive shell, or one shell line with --command', (y) =>
       y
         .option('command', {
@@ -300,7 +383,12 @@ function commandLineParser(): Argv {
           type: 'string',
           requiresArg: true,
           describe: "directory for durable state (the coordinator's membership)",
-        }),
+        })
+        .example(
+          'kv cluster --tls',
+          'every process with TLS: a development CA and certificates made with openssl ' +
+            '(in <data-dir>/tls, or a temporary folder); connect with --tls-ca <folder>/ca.pem',
+        ),
     )
     .command(
       'bench',

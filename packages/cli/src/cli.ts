@@ -1,4 +1,5 @@
 import {
+  clientOptionsOf,
   last,
   optionalInteger,
   parseCommandLine,
@@ -94,9 +95,7 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
     // The node is asked directly: retiring it needs no ring, so none is fetched.
     const timeoutMs = globals.timeoutMs ?? 5000;
     const client = createClient({
-      coordinator: globals.coordinator,
-      connectTimeoutMs: timeoutMs,
-      requestTimeoutMs: timeoutMs,
+      ...clientOptionsOf({ ...globals, timeoutMs }),
       refreshIntervalMs: 0,
       ...globals.credentials,
     });
@@ -125,6 +124,7 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
         nodes: optionalInteger(args, 'nodes', 1, MAX_CLUSTER_NODES),
         basePort: optionalInteger(args, 'base-port', 1, 65535),
         dataDir: dataDir === undefined ? undefined : String(dataDir),
+        tls: last(args['tls']) === true,
         stdout: io.stdout,
         stderr: io.stderr,
         env: { ...env },
@@ -210,11 +210,7 @@ async function withSession(
   context: CommandContext,
   use: (session: ClientSession) => Promise<ExitCode>,
 ): Promise<ExitCode> {
-  const session = new ClientSession({
-    coordinator: context.globals.coordinator,
-    timeoutMs: context.globals.timeoutMs,
-    credentials: context.globals.credentials,
-  });
+  const session = new ClientSession(context.globals);
   try {
     return await use(session);
   } finally {

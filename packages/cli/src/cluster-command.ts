@@ -36,16 +36,20 @@ export async function runClusterCommand(
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   try {
     cluster = await LocalCluster.start({ ...options, signal: interrupt.signal });
+    const tlsFlags = cluster.tls ? ` --tls-ca ${cluster.tls.ca}` : '';
     out.write(
       `[Cluster] Ready: coordinator ${cluster.coordinator}, ` +
         `${cluster.nodes.length === 1 ? 'node' : `${cluster.nodes.length} nodes`} ` +
         `${cluster.nodes.join(', ')}, write quorum ${cluster.writeQuorum}\n` +
-        `[Cluster] Connect with: kv --coordinator ${cluster.coordinator}  ` +
-        `(or: npx kv --coordinator ${cluster.coordinator} --command "PUT user:1 Alice")\n` +
+        `[Cluster] Connect with: kv --coordinator ${cluster.coordinator}${tlsFlags}  ` +
+        `(or: npx kv --coordinator ${cluster.coordinator}${tlsFlags} --command "PUT user:1 Alice")\n` +
         (options.clusterSecretFile === undefined
           ? ''
           : `[Cluster] Members authenticate with the secret in ${options.clusterSecretFile}` +
             `${cluster.secretCreated ? ' (created)' : ''}; kv status and kv decommission read it from there\n`) +
+        (cluster.tls
+          ? `[Cluster] redis-cli: redis-cli --tls --cacert ${cluster.tls.ca} -p ${cluster.nodes[0]?.split(':')[1] ?? ''}\n`
+          : '') +
         '[Cluster] Press Ctrl-C to stop every process\n',
     );
     const failure = await Promise.race([stopRequested.then(() => undefined), cluster.failure]);

@@ -1,5 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tryListen } from './ports';
 import { freePortRange } from './test-support/free-ports';
 import { statSync } from 'node:fs';
@@ -110,6 +114,67 @@ describe('kv cluster', () => {
       expect(line).toMatch(/^\[(Cluster|Coordinator|Node \d+)\] /);
     }
     expect(await tryListen(base)).toBeUndefined();
+  });
+
+  it('with --tls, makes a development CA and runs every process with TLS', async () => {
+    const base = await freePortRange(3);
+    const dataDir = await mkdtemp(join(tmpdir(), 'kv-cluster-spec-'));
+    try {
+      running = startCluster([
+        '--nodes',
+        '2',
+        '--base-port',
+        String(base),
+        '--tls',
+        '--data-dir',
+        dataDir,
+      ]);
+      const cluster = running;
+      await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+      const ca = join(dataDir, 'tls', 'ca.pem');
+      const lines = linesOf(cluster.stdout);
+      expect(lines).toContain(
+        `[Cluster] TLS: made a development CA and certificates in ${join(dataDir, 'tls')}`,
+      );
+      expect(lines).toContain(`[Coordinator] Started on 127.0.0.1:${base} (TLS)`);
+      expect(lines).toContain(`[Node ${base + 1}] Started on 127.0.0.1:${base + 1} (TLS)`);
+      expect(lines).toContain(
+        `[Cluster] Connect with: kv --coordinator 127.0.0.1:${base} --tls-ca ${ca}  ` +
+          `(or: npx kv --coordinator 127.0.0.1:${base} --tls-ca ${ca} --command "PUT user:1 Alice")`,
+      );
+      for (const key of ['ca.key', 'member.key', 'client.key'])
+        expect(statSync(join(dataDir, 'tls', key)).mode & 0o777).toBe(0o600);
+
+      const coordinator = ['--coordinator', `127.0.0.1:${base}`];
+      const put = await runKv([...coordinator, '--tls-ca', ca, 'put', 'k', 'v']);
+      expect(put).toMatchObject({ code: 0, stderr: '' });
+      const status = await runKv([...coordinator, 'status', '--sample', '0'], {
+        env: { KV_TLS_CA: ca },
+      });
+      expect(status).toMatchObject({ stderr: '', code: 0 });
+      expect(status.stdout).toContain(`127.0.0.1:${base + 2}`);
+      const plain = await runKv([...coordinator, 'get', 'k']);
+      expect(plain.code).toBe(3);
+      expect(plain.stderr).toBe(
+        `kv: cannot reach coordinator at 127.0.0.1:${base} (connection to 127.0.0.1:${base} closed by the server before any reply (a server that speaks TLS closes plain connections like this: connect with TLS))\n`,
+      );
+      const missing = await runKv([
+        ...coordinator,
+        '--tls-ca',
+        join(dataDir, 'nope.pem'),
+        'get',
+        'k',
+      ]);
+      expect(missing).toMatchObject({
+        code: 2,
+        stderr: `kv: cannot read --tls-ca ${join(dataDir, 'nope.pem')} (ENOENT)\n`,
+      });
+
+      cluster.child.kill('SIGTERM');
+      expect(await cluster.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('runs a single node with write quorum 1', async () => {

@@ -1,8 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClient, NotServingError, type KvClient } from '@kv/client';
 import { readClusterSecret } from '@kv/protocol';
 import { ensureSecretFile } from './credentials';
+import {
+  createDevCertificates,
+  devCertificatePaths,
+  readPemFile,
+  type DevCertificates,
+} from '@kv/protocol';
 import {
   ClusterStartTimeoutError,
   ProcessExitedError,
@@ -41,6 +51,13 @@ export interface LocalClusterOptions {
    * the secret in `KV_CLUSTER_SECRET` from `env`, if there is one, else none.
    */
   readonly clusterSecretFile?: string | undefined;
+  /**
+   * Every process speaks TLS only, with a development CA and certificates made for the
+   * cluster (openssl signs them) in `<dataDir>/tls` (kept and reused), or without a data
+   * directory in a temporary folder removed when the cluster stops.
+   * @default false
+   */
+  readonly tls?: boolean;
   /** Where the processes' output lines and the cluster's own lines go. */
   readonly stdout: NodeJS.WritableStream;
   /** Where the processes' error output goes. */
@@ -120,6 +137,10 @@ export class LocalCluster {
   };
   /** What the processes authenticate each other with, for this process's own client. */
   private readonly clusterSecret: Buffer | undefined;
+  /** The certificates every process uses, when the cluster runs with TLS. */
+  private certificates: DevCertificates | undefined;
+  /** A temporary folder of certificates, removed when the cluster stops. */
+  private temporary: string | undefined;
   private readonly interrupt: AbortSignal | undefined;
   private readonly processes: Managed[] = [];
   private readonly abort = new AbortController();
@@ -149,6 +170,7 @@ export class LocalCluster {
       dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
       clusterSecretFile:
         options.clusterSecretFile === undefined ? undefined : resolve(options.clusterSecretFile),
+      tls: options.tls ?? false,
       stdout: options.stdout,
       stderr: options.stderr,
       binPath: options.binPath ?? join(__dirname, 'bin.js'),
@@ -191,12 +213,18 @@ export class LocalCluster {
     );
     process.on('exit', cluster.killOnExit);
     try {
+      if (cluster.options.tls) await cluster.makeCertificates();
       await cluster.launch();
     } catch (err) {
       await cluster.stop();
       throw err;
     }
     return cluster;
+  }
+
+  /** The cluster's TLS files (its CA is what clients trust), or undefined without TLS. */
+  get tls(): DevCertificates | undefined {
+    return this.certificates;
   }
 
   /** Process ids of every process started, coordinator first. */
@@ -214,6 +242,7 @@ export class LocalCluster {
       this.abort.abort();
       await this.terminate(this.processes.filter((p) => p.role === 'node'));
       await this.terminate(this.processes.filter((p) => p.role === 'coordinator'));
+      if (this.temporary) await rm(this.temporary, { recursive: true, force: true });
       process.off('exit', this.killOnExit);
     })();
     return this.stopping;
@@ -222,6 +251,35 @@ export class LocalCluster {
   /** Sends SIGKILL to every process still running, now (a second Ctrl-C). */
   kill(): void {
     for (const p of this.processes) if (!p.done) p.child.kill('SIGKILL');
+  }
+
+  /**
+   * Makes the development CA and certificates; with a data directory, the ones already
+   * there are kept (unless they expire within a day), so clients configured with its CA go
+   * on working across restarts.
+   */
+  private async makeCertificates(): Promise<void> {
+    const { dataDir } = this.options;
+    let dir: string;
+    if (dataDir === undefined) {
+      this.temporary = await mkdtemp(join(tmpdir(), 'kv-cluster-tls-'));
+      dir = this.temporary;
+    } else {
+      dir = join(dataDir, 'tls');
+    }
+    const files = devCertificatePaths(dir);
+    const kept = Object.values(files).every((path) => existsSync(path)) && !expiresSoon(files);
+    this.certificates = kept ? files : await createDevCertificates(dir);
+    this.options.stdout.write(
+      `[Cluster] TLS: ${kept ? 'using the' : 'made a'} development CA and certificates in ${dir}\n`,
+    );
+  }
+
+  /** The flags that give a server the cluster's certificates. */
+  private tlsArgs(): string[] {
+    const files = this.certificates;
+    if (!files) return [];
+    return ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca];
   }
 
   private async launch(): Promise<void> {
@@ -234,6 +292,7 @@ export class LocalCluster {
       ...['--host', CLUSTER_HOST, '--port', String(basePort)],
       ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, 'coordinator')]),
       ...secret,
+      ...this.tlsArgs(),
     ]);
     const client = createClient({
       coordinator: this.coordinator,
@@ -242,6 +301,7 @@ export class LocalCluster {
       retries: 0,
       refreshIntervalMs: 0,
       clusterSecret: this.clusterSecret,
+      ...(this.certificates && { tls: { ca: readPemFile(this.certificates.ca, '--tls-ca') } }),
     });
     try {
       // Nodes retry their registration, but starting them once the coordinator answers
@@ -255,6 +315,7 @@ export class LocalCluster {
           ...['--coordinator', this.coordinator],
           ...['--write-quorum', String(this.writeQuorum)],
           ...secret,
+          ...this.tlsArgs(),
         ]);
       });
       // Serving means up at the coordinator and routing with its ring epoch, so the first
@@ -353,6 +414,18 @@ export class LocalCluster {
       }
       await all;
     }
+  }
+}
+
+/** Whether the member or client certificate of `files` expires within a day (or cannot be read). */
+function expiresSoon(files: DevCertificates): boolean {
+  try {
+    const dayFromNow = Date.now() + 86_400_000;
+    return [files.cert, files.clientCert, files.ca].some(
+      (path) => Date.parse(new X509Certificate(readFileSync(path)).validTo) < dayFromNow,
+    );
+  } catch {
+    return true;
   }
 }
 

@@ -1,5 +1,6 @@
 import { createClient, type KvClient } from '@kv/client';
-import type { Credentials } from '@kv/protocol';
+import type { Credentials, TlsClientOptions } from '@kv/protocol';
+import { clientOptionsOf } from './cli-parser';
 
 /** Options of {@link ClientSession}. */
 export interface SessionOptions {
@@ -9,6 +10,8 @@ export interface SessionOptions {
   readonly timeoutMs?: number | undefined;
   /** What each connection authenticates with. */
   readonly credentials?: Credentials;
+  /** TLS to the coordinator and nodes; plain TCP when undefined. */
+  readonly tls?: TlsClientOptions | undefined;
 }
 
 /**
@@ -19,8 +22,7 @@ export interface SessionOptions {
 export class ClientSession {
   /** The coordinator, `host:port`. */
   readonly coordinator: string;
-  private readonly timeoutMs: number | undefined;
-  private readonly credentials: Credentials;
+  private readonly options: SessionOptions;
   private readonly create: typeof createClient;
   private connecting: Promise<KvClient> | undefined;
   private closed = false;
@@ -30,8 +32,7 @@ export class ClientSession {
    */
   constructor(options: SessionOptions, create: typeof createClient = createClient) {
     this.coordinator = options.coordinator;
-    this.timeoutMs = options.timeoutMs;
-    this.credentials = options.credentials ?? {};
+    this.options = options;
     this.create = create;
   }
 
@@ -58,11 +59,8 @@ export class ClientSession {
   }
 
   private async open(): Promise<KvClient> {
-    const timeouts =
-      this.timeoutMs === undefined
-        ? {}
-        : { connectTimeoutMs: this.timeoutMs, requestTimeoutMs: this.timeoutMs };
-    const client = this.create({ coordinator: this.coordinator, ...timeouts, ...this.credentials });
+    const { coordinator, timeoutMs, tls, credentials } = this.options;
+    const client = this.create(clientOptionsOf({ coordinator, timeoutMs, tls, credentials }));
     try {
       await client.connect();
     } catch (err) {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   ConnectionPool,
+  connectTls,
   ReplyError,
   handshakeFor,
   UnreachableError,
@@ -79,6 +80,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
       maxBackoffMs: 1000,
       maxPending: resolved.maxPending,
       handshake: handshakeFor(resolved),
+      ...(resolved.tls && { connect: connectTls(resolved.tls) }),
     });
     this.source = new RingSource({
       coordinator: this.coordinator,

@@ -21,7 +21,9 @@ export class CoordinatorUnreachableError extends ClientError {
   /** Why it could not be reached (`ECONNREFUSED`, `no reply within 1000 ms`, ...). */
   readonly reason: string;
   constructor(address: string, reason: string, options?: ErrorOptions) {
-    super(`cannot reach coordinator at ${address} (${reason}): is it running?`, options);
+    // A TLS failure says what to fix itself; "is it running?" would mislead.
+    const hint = /TLS|certificate/.test(reason) ? '' : ': is it running?';
+    super(`cannot reach coordinator at ${address} (${reason})${hint}`, options);
     this.name = 'CoordinatorUnreachableError';
     this.address = address;
     this.reason = reason;

@@ -22,6 +22,7 @@ export { KvClient, createClient, type Entry, type KeyPlacement, type Placement }
 export {
   DEFAULT_CLIENT_OPTIONS,
   type ClientOptions,
+  type ClientTlsOptions,
   type RequestOptions,
   type PutOptions,
   type GetOptions,
@@ -55,4 +56,5 @@ export {
   RequestTimeoutError,
   AuthenticationError,
   ErrorCode,
+  TlsConfigError,
 } from '@kv/protocol';

@@ -1,4 +1,4 @@
-import { parseAddress } from '@kv/protocol';
+import { parseAddress, type TlsClientOptions } from '@kv/protocol';
 import { InvalidClientOptionError } from './errors';
 
 /** Options of `createClient`. */
@@ -57,12 +57,24 @@ export interface ClientOptions {
    * @default none
    */
   clusterSecret?: Buffer;
+  /**
+   * TLS on every connection, to the coordinator and to the nodes: `ca` is the CA that signs
+   * the cluster's certificates (without it, the CAs Node.js trusts), `cert` and `key` a
+   * client certificate for clusters that require one, `servername` the name the servers'
+   * certificates must carry when they are dialled by another. `{}` is TLS with the default
+   * CAs.
+   * @default undefined (plain TCP)
+   */
+  tls?: ClientTlsOptions;
 }
 
-/** The options that are credentials: none by default. */
-type Credential = 'user' | 'password' | 'clusterSecret';
+/** The `tls` option of {@link ClientOptions}: PEM text or bytes, as `tls.connect` takes them. */
+export type ClientTlsOptions = TlsClientOptions;
 
-/** The defaults of {@link ClientOptions} (credentials have none), one place for code and documentation alike. */
+/** The options without a default: credentials and TLS. */
+type UnsetByDefault = 'user' | 'password' | 'clusterSecret' | 'tls';
+
+/** The defaults of {@link ClientOptions} (credentials and TLS have none), one place for code and documentation alike. */
 export const DEFAULT_CLIENT_OPTIONS = {
   coordinator: '127.0.0.1:5000',
   connectTimeoutMs: 1000,
@@ -71,12 +83,12 @@ export const DEFAULT_CLIENT_OPTIONS = {
   retryBackoffMs: 100,
   refreshIntervalMs: 5000,
   maxPending: 10_000,
-} as const satisfies Required<Omit<ClientOptions, Credential>>;
+} as const satisfies Required<Omit<ClientOptions, UnsetByDefault>>;
 
 /** {@link ClientOptions} checked, with the defaults filled in. */
 export type ResolvedClientOptions = {
-  readonly [K in Exclude<keyof ClientOptions, Credential>]-?: ClientOptions[K] & {};
-} & Pick<ClientOptions, Credential>;
+  readonly [K in Exclude<keyof ClientOptions, UnsetByDefault>]-?: ClientOptions[K] & {};
+} & Pick<ClientOptions, UnsetByDefault>;
 
 /** Per-request options. */
 export interface RequestOptions {
@@ -125,7 +137,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   const defined = Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as ClientOptions;
-  return { ...DEFAULT_CLIENT_OPTIONS, ...defined, coordinator };
+  return { ...DEFAULT_CLIENT_OPTIONS, tls: undefined, ...defined, coordinator };
 }
 
 /**

@@ -35,6 +35,11 @@ describe('parseConfig', () => {
       clusterSecretFile: undefined,
       usersFile: undefined,
       insecure: false,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      tlsCa: undefined,
+      tlsClientCerts: false,
+      tlsHandshakeTimeoutMs: 10000,
       logLevel: 'info',
       logFormat: 'pretty',
     });
@@ -67,6 +72,15 @@ describe('parseConfig', () => {
       '--users-file',
       '/etc/kv/users',
       '--insecure',
+      '--tls-cert',
+      'c.pem',
+      '--tls-key',
+      'k.pem',
+      '--tls-ca',
+      'ca.pem',
+      '--tls-client-certs',
+      '--tls-handshake-timeout',
+      '500',
       '--log-level',
       'debug',
       '--log-format',
@@ -86,9 +100,22 @@ describe('parseConfig', () => {
       clusterSecretFile: '/etc/kv/cluster.secret',
       usersFile: '/etc/kv/users',
       insecure: true,
+      tlsCert: 'c.pem',
+      tlsKey: 'k.pem',
+      tlsCa: 'ca.pem',
+      tlsClientCerts: true,
+      tlsHandshakeTimeoutMs: 500,
       logLevel: 'debug',
       logFormat: 'json',
     });
+  });
+
+  it('reads the TLS switch from KV_TLS_CLIENT_CERTS, and refuses what is not a boolean', () => {
+    expect(configOf(parseConfig([], { KV_TLS_CLIENT_CERTS: 'yes' })).tlsClientCerts).toBe(true);
+    expect(configOf(parseConfig([], { KV_TLS_CLIENT_CERTS: '0' })).tlsClientCerts).toBe(false);
+    expect(() => parseConfig([], { KV_TLS_CLIENT_CERTS: 'maybe' })).toThrow(
+      'KV_TLS_CLIENT_CERTS must be true or false, got "maybe"',
+    );
   });
 
   it('reads KV_* environment variables, and flags win over them', () => {
@@ -192,6 +219,8 @@ describe('parseConfig', () => {
       ['idle-timeout', '60000'],
       ['request-timeout', '30000'],
       ['max-connections', '10000'],
+      ['tls-cert', 'none'],
+      ['tls-handshake-timeout', '10000'],
       ['log-level', 'info'],
       ['log-format', 'pretty'],
     ] as const) {
@@ -199,6 +228,9 @@ describe('parseConfig', () => {
         new RegExp(`--${flag} .*?\\(env ${envVarOf(flag)}\\) \\[default: ${value}\\]`),
       );
     }
+    expect(help).toContain(
+      '--tls-client-certs mutual TLS: every connection must present a certificate signed by --tls-ca (env KV_TLS_CLIENT_CERTS) [boolean] [default: false]',
+    );
     expect(parseConfig(['-h'], {})).toEqual(commandLine);
   });
 

@@ -1,4 +1,9 @@
-import { isLoopbackHost, loadAccessSettings, type AccessSettings } from '@kv/protocol';
+import {
+  isLoopbackHost,
+  loadAccessSettings,
+  TLS_DEFAULTS,
+  type AccessSettings,
+} from '@kv/protocol';
 import { DEFAULT_REPLICATION_FACTOR, DEFAULT_VNODES_PER_WEIGHT, MAX_VNODES } from '@kv/ring';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError } from './errors';
@@ -83,6 +88,34 @@ export interface CoordinatorConfig {
    */
   readonly insecure: boolean;
   /**
+   * PEM file of the coordinator's certificate chain. With it (and `tlsKey`) the listener
+   * speaks TLS only.
+   * @default undefined (plain TCP)
+   */
+  readonly tlsCert: string | undefined;
+  /**
+   * PEM file of the private key of `tlsCert`.
+   * @default undefined
+   */
+  readonly tlsKey: string | undefined;
+  /**
+   * PEM file of the CA that signs the certificates peers must present with `tlsClientCerts`.
+   * @default undefined
+   */
+  readonly tlsCa: string | undefined;
+  /**
+   * Mutual TLS: every connection (nodes, clients, the kv CLI) must present a certificate
+   * signed by `tlsCa`.
+   * @default false
+   */
+  readonly tlsClientCerts: boolean;
+  /**
+   * A peer that has not finished its TLS handshake this many milliseconds after connecting
+   * is cut off.
+   * @default 10000
+   */
+  readonly tlsHandshakeTimeoutMs: number;
+  /**
    * Least severe level logged.
    * @default 'info'
    */
@@ -106,7 +139,7 @@ type Parse<T> = (value: unknown, name: string) => T;
 
 interface OptionSpec<T> {
   readonly flag: string;
-  /** A switch that takes no value (`--insecure`). */
+  /** A switch that takes no value (`--insecure`, `--tls-client-certs`). */
   readonly boolean?: true;
   readonly describe: string;
   readonly default: T;
@@ -154,11 +187,12 @@ function optional<T>(parse: Parse<T>): Parse<T | undefined> {
   return (value, name) => (value === undefined ? undefined : parse(value, name));
 }
 
+/** A switch: true or false, or as a variable `true`/`1`/`yes` or `false`/`0`/`no`. */
 function flag(value: unknown, name: string): boolean {
-  if (value === true || value === false) return value;
-  const text = String(value).toLowerCase();
-  if (['1', 'true', 'yes'].includes(text)) return true;
-  if (['0', 'false', 'no'].includes(text)) return false;
+  if (typeof value === 'boolean') return value;
+  const word = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  if (word === 'true' || word === '1' || word === 'yes') return true;
+  if (word === 'false' || word === '0' || word === 'no') return false;
   throw new ConfigError(`${name} must be true or false, got ${show(value)}`, name);
 }
 
@@ -245,6 +279,38 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
     describe: 'allow a non-loopback --host without a cluster secret (protected mode off)',
     default: false,
     parse: flag,
+  },
+  tlsCert: {
+    flag: 'tls-cert',
+    describe:
+      "PEM file of the coordinator's certificate; with --tls-key the listener speaks TLS only",
+    default: undefined,
+    parse: optional(file),
+  },
+  tlsKey: {
+    flag: 'tls-key',
+    describe: 'PEM file of the private key of --tls-cert',
+    default: undefined,
+    parse: optional(file),
+  },
+  tlsCa: {
+    flag: 'tls-ca',
+    describe: 'PEM file of the CA that signs the certificates peers present (--tls-client-certs)',
+    default: undefined,
+    parse: optional(file),
+  },
+  tlsClientCerts: {
+    flag: 'tls-client-certs',
+    boolean: true,
+    describe: 'mutual TLS: every connection must present a certificate signed by --tls-ca',
+    default: false,
+    parse: flag,
+  },
+  tlsHandshakeTimeoutMs: {
+    flag: 'tls-handshake-timeout',
+    describe: 'ms a peer may take to finish its TLS handshake',
+    default: TLS_DEFAULTS.handshakeTimeoutMs,
+    parse: integer(1, MAX_DELAY_MS),
   },
   logLevel: {
     flag: 'log-level',
@@ -416,15 +482,21 @@ export function loadAccess(
 
 /**
  * Why the coordinator may not listen on `host`, or undefined: protected mode, as in Redis.
- * Without a cluster secret anyone who reaches the port could register, heartbeat for or
+ * Without a cluster secret or TLS anyone who reaches the port could register, heartbeat for or
  * remove members, so only a loopback address is allowed unless `insecure` is set.
  */
 export function protectedModeRefusal(options: {
   readonly host: string;
   readonly clusterSecret?: Buffer;
+  readonly tlsCert?: string;
   readonly insecure: boolean;
 }): string | undefined {
-  if (options.clusterSecret !== undefined || options.insecure || isLoopbackHost(options.host))
+  if (
+    options.clusterSecret !== undefined ||
+    options.tlsCert !== undefined ||
+    options.insecure ||
+    isLoopbackHost(options.host)
+  )
     return undefined;
-  return `protected mode: refusing to listen on ${options.host} without a cluster secret, as anyone who reaches it could change the membership; give --cluster-secret-file (or KV_CLUSTER_SECRET), listen on 127.0.0.1, or pass --insecure to accept the risk`;
+  return `protected mode: refusing to listen on ${options.host} without a cluster secret or TLS, as anyone who reaches it could change the membership; give --cluster-secret-file (or KV_CLUSTER_SECRET) or --tls-cert/--tls-key, listen on 127.0.0.1, or pass --insecure to accept the risk`;
 }

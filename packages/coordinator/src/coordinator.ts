@@ -3,7 +3,14 @@ import {
   accessSettingsProblem,
   createRespServer,
   type UserTable,
+  describeServerTls,
+  handshakeFailureLevel,
+  listenTcp,
+  listenTls,
+  loadServerTls,
+  TlsConfigError,
   type ProtocolLimits,
+  type ServerTls,
   type RespServer,
   type ServerConnection,
 } from '@kv/protocol';
@@ -80,6 +87,7 @@ interface Parts {
   readonly limits: Partial<ProtocolLimits> | undefined;
   readonly clusterSecret: Buffer | undefined;
   readonly users: UserTable | undefined;
+  readonly tls: ServerTls | undefined;
 }
 
 /**
@@ -89,6 +97,8 @@ interface Parts {
 export class Coordinator {
   /** The settings it runs with (ring options as given, see {@link Coordinator.ring}). */
   readonly config: CoordinatorConfig;
+  /** The TLS files read when TLS is on (`tls !== undefined`), else undefined. */
+  readonly tls: ServerTls | undefined;
   private readonly logger: Logger;
   private readonly membership: Membership;
   private readonly store: StateStore | undefined;
@@ -103,6 +113,7 @@ export class Coordinator {
 
   private constructor(parts: Parts) {
     this.config = parts.config;
+    this.tls = parts.tls;
     this.logger = parts.logger;
     this.membership = parts.membership;
     this.store = parts.store;
@@ -133,6 +144,16 @@ export class Coordinator {
       idleTimeoutMs: this.config.idleTimeoutMs,
       requestTimeoutMs: this.config.requestTimeoutMs,
       maxConnections: this.config.maxConnections,
+      listen: this.tls
+        ? listenTls({
+            ...this.tls,
+            onHandshakeError: (err, remote) =>
+              this.logger.log(
+                handshakeFailureLevel(err),
+                `TLS handshake with ${remote} failed: ${err.message}`,
+              ),
+          })
+        : listenTcp,
       onError: (err, connection) => this.onHandlerError(err, connection),
       onProtocolError: (err, connection) =>
         this.logger.debug(`Closed ${connection.remoteAddress}: ${err.message}`),
@@ -177,6 +198,7 @@ export class Coordinator {
     if (refusal !== undefined) throw new ConfigError(refusal, 'host');
     const problem = accessSettingsProblem({ clusterSecret, users });
     if (problem !== undefined) throw new ConfigError(problem, 'users');
+    const tls = readTls(config);
     const logger = (
       options.logger ??
       createLogger({
@@ -214,6 +236,7 @@ export class Coordinator {
       limits: options.limits,
       clusterSecret,
       users,
+      tls,
     });
     await coordinator.listen();
     return coordinator;
@@ -273,7 +296,7 @@ export class Coordinator {
     }
     this.startedAt = this.now();
     this.detector.start();
-    this.logger.info(`Started on ${host}:${this.boundPort}`);
+    this.logger.info(`Started on ${host}:${this.boundPort}${describeServerTls(this.tls)}`);
   }
 
   private async shutdown(): Promise<void> {
@@ -373,4 +396,15 @@ function warnOnRingOptions(
 function describeError(err: unknown, withStack = false): string {
   if (!(err instanceof Error)) return String(err);
   return withStack && err.stack ? err.stack : err.message;
+}
+
+/** The TLS files of `config`, read now: a file that cannot be read is a configuration error. */
+function readTls(config: CoordinatorConfig): ServerTls | undefined {
+  try {
+    return loadServerTls(config);
+  } catch (err) {
+    if (err instanceof TlsConfigError)
+      throw new ConfigError(err.message, undefined, { cause: err });
+    throw err;
+  }
 }

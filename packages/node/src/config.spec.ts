@@ -41,6 +41,39 @@ describe('parseNodeConfig', () => {
     ).toMatchObject({ options: { requestTimeoutMs: 0, shutdownGraceMs: 250, weight: 100 } });
   });
 
+  it('reads the TLS flags and their variables', async () => {
+    const flags = await parseNodeConfig(
+      ['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-ca', 'ca.pem', '--tls-client-certs'],
+      {},
+    );
+    expect(flags).toMatchObject({
+      options: {
+        tlsCert: 'c.pem',
+        tlsKey: 'k.pem',
+        tlsCa: 'ca.pem',
+        tlsClientCerts: true,
+        tlsHandshakeTimeoutMs: 10_000,
+      },
+    });
+    const env = await parseNodeConfig([], {
+      KV_TLS_CERT: 'c.pem',
+      KV_TLS_KEY: 'k.pem',
+      KV_TLS_CLIENT_CERTS: 'true',
+      KV_TLS_HANDSHAKE_TIMEOUT: '500',
+    });
+    expect(env).toMatchObject({
+      options: { tlsCert: 'c.pem', tlsClientCerts: true, tlsHandshakeTimeoutMs: 500 },
+    });
+    expect(await parseNodeConfig([], {})).toMatchObject({
+      options: { tlsCert: undefined, tlsClientCerts: false },
+    });
+    expect(await parseNodeConfig([], { KV_TLS_CLIENT_CERTS: 'maybe' })).toEqual({
+      kind: 'exit',
+      code: 2,
+      output: 'kv-node: KV_TLS_CLIENT_CERTS must be true or false, got maybe',
+    });
+  });
+
   it('names the environment variable of each flag', () => {
     expect(envVarOf('max-key-bytes')).toBe('KV_MAX_KEY_BYTES');
   });

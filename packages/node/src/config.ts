@@ -185,6 +185,28 @@ const FLAGS = {
     describe:
       "bytes of data held past which writes get -OOM (e.g. 64mb, 1gb; 0: no bound, as Redis's maxmemory 0)",
   },
+  'tls-cert': {
+    type: 'string',
+    describe:
+      "PEM file of this node's certificate: TLS on every connection, both ways [default: none, plain TCP]",
+  },
+  'tls-key': { type: 'string', describe: 'PEM file of the private key of --tls-cert' },
+  'tls-ca': {
+    type: 'string',
+    describe:
+      "PEM file of the CA that signs the cluster's certificates; other members are verified against it [default: Node.js's trusted CAs]",
+  },
+  'tls-client-certs': {
+    type: 'boolean',
+    default: NODE_DEFAULTS.tlsClientCerts,
+    describe: 'mutual TLS: every connection must present a certificate signed by --tls-ca',
+  },
+  'tls-handshake-timeout': {
+    type: 'number',
+    default: NODE_DEFAULTS.tlsHandshakeTimeoutMs,
+    min: 1,
+    describe: 'ms a peer may take to finish its TLS handshake',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -200,6 +222,16 @@ const FLAGS = {
 } satisfies Record<string, Flag>;
 
 type FlagName = keyof typeof FLAGS;
+
+/** A variable's text as the flag's type; booleans are `true`/`1`/`yes` or `false`/`0`/`no`. */
+function fromEnvironment(spec: Flag, text: string): unknown {
+  if (spec.type === 'number') return Number(text);
+  if (spec.type !== 'boolean') return text;
+  const word = text.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(word)) return true;
+  if (['false', '0', 'no', ''].includes(word)) return false;
+  return text;
+}
 
 /** `--max-key-bytes` → `KV_MAX_KEY_BYTES`. */
 export function envVarOf(flag: string): string {
@@ -223,6 +255,8 @@ function check(flag: FlagName, value: unknown): string | undefined {
     if (!Number.isFinite(n) || (spec.min === undefined && (n <= 0 || n > (spec.max ?? Infinity))))
       return `--${flag} must be a number > 0${spec.max === undefined ? '' : ` and ≤ ${spec.max}`}, got ${String(value)}`;
   }
+  if (spec.type === 'boolean' && typeof value !== 'boolean')
+    return `${envVarOf(flag)} must be true or false, got ${String(value)}`;
   if (spec.choices && !spec.choices.includes(String(value)))
     return `--${flag} must be one of ${spec.choices.join(', ')}, got ${String(value)}`;
   return undefined;
@@ -242,14 +276,7 @@ export async function parseNodeConfig(
   for (const flag of Object.keys(FLAGS) as FlagName[]) {
     const spec: Flag = FLAGS[flag];
     const fromEnv = env[envVarOf(flag)];
-    values[flag] =
-      fromEnv === undefined
-        ? spec.default
-        : spec.type === 'number'
-          ? Number(fromEnv)
-          : spec.type === 'boolean'
-            ? ['1', 'true', 'yes'].includes(fromEnv.toLowerCase())
-            : fromEnv;
+    values[flag] = fromEnv !== undefined ? fromEnvironment(spec, fromEnv) : spec.default;
   }
   let failure: string | undefined;
   let output = '';
@@ -346,6 +373,11 @@ export async function parseNodeConfig(
       users: access.users,
       insecure: values.insecure === true,
       maxMemory: parseByteSize(String(values['max-memory'])) as number,
+      tlsCert: str('tls-cert'),
+      tlsKey: str('tls-key'),
+      tlsCa: str('tls-ca'),
+      tlsClientCerts: values['tls-client-certs'] === true,
+      tlsHandshakeTimeoutMs: num('tls-handshake-timeout'),
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

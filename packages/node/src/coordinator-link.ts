@@ -5,6 +5,7 @@ import {
   RespConnection,
   type CommandArg,
   type Handshake,
+  type ConnectFactory,
   type RespValue,
 } from '@kv/protocol';
 import { decodeRingReply, type Ring } from '@kv/ring';
@@ -14,6 +15,11 @@ import type { Logger } from 'winston';
 export interface CoordinatorLinkOptions {
   coordinatorHost: string;
   coordinatorPort: number;
+  /**
+   * Opens the connection to the coordinator: plain TCP, or TLS.
+   * @default plain TCP
+   */
+  connect?: ConnectFactory;
   /** The address this node advertises (its id is `host:port`). */
   host: string;
   port: number;
@@ -188,6 +194,7 @@ export class CoordinatorLink {
         connectTimeoutMs: Math.max(this.interval, 1000),
         requestTimeoutMs: Math.max(this.interval, 1000),
         handshake: this.options.handshake,
+        ...(this.options.connect && { connect: this.options.connect }),
       });
     }
     return this.connection.send(args);

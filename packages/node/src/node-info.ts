@@ -36,6 +36,8 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         node_id: s.id,
         process_id: process.pid,
         tcp_port: s.port,
+        tls: options.tls ? 1 : 0,
+        tls_client_certs: options.tls?.requestCert ? 1 : 0,
         uptime_in_seconds: Math.floor((Date.now() - s.startedAt) / 1000),
         node_version: process.version,
       },

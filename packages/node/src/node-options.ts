@@ -1,4 +1,12 @@
-import { accessSettingsProblem, isLoopbackHost, parseAddress, type UserTable } from '@kv/protocol';
+import {
+  accessSettingsProblem,
+  isLoopbackHost,
+  loadServerTls,
+  parseAddress,
+  TLS_DEFAULTS,
+  type ServerTls,
+  type UserTable,
+} from '@kv/protocol';
 import { MAX_WEIGHT } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { StorageEngine } from './engine';
@@ -39,6 +47,9 @@ export const NODE_DEFAULTS = {
   writeDeadlineMs: 1000,
   /** No bound: as Redis, the operator knows what else the machine runs (a warning says so). */
   maxMemory: 0,
+  /** Mutual TLS is off: peers need no certificate (members authenticate with the cluster secret). */
+  tlsClientCerts: false,
+  tlsHandshakeTimeoutMs: TLS_DEFAULTS.handshakeTimeoutMs,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -213,6 +224,34 @@ export interface NodeOptions {
    */
   maxMemory?: number;
   /**
+   * PEM file of this node's certificate chain. With it (and `tlsKey`) the node speaks TLS
+   * only: to clients, to other nodes and to the coordinator, on every connection, both ways.
+   * @default none (plain TCP)
+   */
+  tlsCert?: string;
+  /**
+   * PEM file of the private key of `tlsCert`.
+   * @default none
+   */
+  tlsKey?: string;
+  /**
+   * PEM file of the CA(s) that sign the cluster's certificates: the node verifies the other
+   * nodes and the coordinator against it (and, with `tlsClientCerts`, its peers).
+   * @default the CAs Node.js trusts
+   */
+  tlsCa?: string;
+  /**
+   * Mutual TLS: every connection to this node (other nodes, clients, redis-cli) must
+   * present a certificate signed by `tlsCa`; the node presents `tlsCert` when it dials.
+   * @default false
+   */
+  tlsClientCerts?: boolean;
+  /**
+   * A peer that has not finished its TLS handshake this many ms after connecting is cut off.
+   * @default 10000
+   */
+  tlsHandshakeTimeoutMs?: number;
+  /**
    * The wall clock, milliseconds since the epoch (tests and simulations skew it).
    * @default Date.now
    */
@@ -244,25 +283,29 @@ export interface Address {
   readonly port: number;
 }
 
+/** Options without a default: still undefined after resolution when not given. */
+type UnsetByDefault =
+  | 'zone'
+  | 'replicationFactor'
+  | 'engine'
+  | 'logger'
+  | 'wallClock'
+  | 'tlsCert'
+  | 'tlsKey'
+  | 'tlsCa'
+  | 'clusterSecret'
+  | 'users';
+
 /** {@link NodeOptions} with every default applied and every value checked. */
 export type ResolvedNodeOptions = Required<
-  Omit<
-    NodeOptions,
-    | 'advertise'
-    | 'coordinator'
-    | 'zone'
-    | 'replicationFactor'
-    | 'engine'
-    | 'logger'
-    | 'wallClock'
-    | 'clusterSecret'
-    | 'users'
-  >
+  Omit<NodeOptions, 'advertise' | 'coordinator' | UnsetByDefault>
 > &
-  Pick<
-    NodeOptions,
-    'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock' | 'clusterSecret' | 'users'
-  > & {
+  Pick<NodeOptions, UnsetByDefault> & {
+    /**
+     * The TLS files read, when TLS is on (`tls !== undefined`): the listener's certificate,
+     * and the certificate and CA of the node's own connections.
+     */
+    readonly tls: ServerTls | undefined;
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
     /** Parsed `coordinator`. */
@@ -285,24 +328,31 @@ function checkQuorum(value: number, name: string, rf: number | undefined): void 
 
 /**
  * Why the node may not listen where `options` say, or undefined: protected mode, as in
- * Redis. Without a cluster secret, any process that reaches the port could replicate,
- * sync or decommission, so only a loopback address is allowed unless `insecure` is set.
+ * Redis. Without a cluster secret or TLS, any process that reaches the port could
+ * replicate, sync or decommission, so only a loopback address is allowed unless `insecure`
+ * is set.
  */
 export function protectedModeRefusal(
-  options: Pick<NodeOptions, 'host' | 'clusterSecret' | 'insecure'>,
+  options: Pick<NodeOptions, 'host' | 'clusterSecret' | 'tlsCert' | 'insecure'>,
 ): string | undefined {
   const host = options.host ?? NODE_DEFAULTS.host;
-  if (options.clusterSecret !== undefined || options.insecure === true || isLoopbackHost(host))
+  if (
+    options.clusterSecret !== undefined ||
+    options.tlsCert !== undefined ||
+    options.insecure === true ||
+    isLoopbackHost(host)
+  )
     return undefined;
-  return `protected mode: refusing to listen on ${host} without a cluster secret, as anyone who reaches it could replicate, sync or decommission; give --cluster-secret-file (or KV_CLUSTER_SECRET), listen on 127.0.0.1, or pass --insecure to accept the risk`;
+  return `protected mode: refusing to listen on ${host} without a cluster secret or TLS, as anyone who reaches it could replicate, sync or decommission; give --cluster-secret-file (or KV_CLUSTER_SECRET) or --tls-cert/--tls-key, listen on 127.0.0.1, or pass --insecure to accept the risk`;
 }
 
 /**
- * Applies {@link NODE_DEFAULTS} to `options` and checks them.
+ * Applies {@link NODE_DEFAULTS} to `options`, checks them and reads the TLS files.
  * @throws InvalidNodeOptionError for a quorum out of range, a malformed address, a weight
  *   outside (0, 100], a memory bound that is not a whole number of bytes, a non-loopback
- *   host without a cluster secret ({@link protectedModeRefusal}), or users without a
- *   cluster secret
+ *   host without a cluster secret or TLS ({@link protectedModeRefusal}), or users without a
+ *   cluster secret; TlsConfigError for TLS files that cannot be read or a certificate
+ *   without its key
  */
 export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const defined = Object.fromEntries(
@@ -314,11 +364,13 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     advertise:
       options.advertise === undefined ? undefined : addressOption(options.advertise, 'advertise'),
     coordinator: addressOption(options.coordinator ?? NODE_DEFAULTS.coordinator, 'coordinator'),
+    tls: undefined as ServerTls | undefined,
   };
   const refusal = protectedModeRefusal(resolved);
   if (refusal !== undefined) throw new InvalidNodeOptionError(refusal);
   const problem = accessSettingsProblem(resolved);
   if (problem !== undefined) throw new InvalidNodeOptionError(problem);
+  resolved.tls = loadServerTls(resolved);
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
   for (const [name, value] of [

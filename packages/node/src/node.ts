@@ -1,8 +1,15 @@
 import {
   AccessControl,
   ConnectionPool,
+  connectTcp,
+  connectTls,
   createRespServer,
   handshakeFor,
+  describeServerTls,
+  handshakeFailureLevel,
+  listenTcp,
+  listenTls,
+  type ConnectFactory,
   type Reply,
   type RespServer,
   type ServerConnection,
@@ -139,12 +146,15 @@ export class StorageNode implements KvNode {
         );
       },
     });
-    // Every connection this node opens answers the member challenge first, when there is a secret.
+    // Every connection this node opens answers the member challenge first, when there is a
+    // secret; one dialler for every member this node reaches: other nodes and the coordinator.
     const handshake = handshakeFor({ clusterSecret: options.clusterSecret });
+    const connect: ConnectFactory = options.tls ? connectTls(options.tls) : connectTcp;
     this.peers = new ConnectionPool({
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
       handshake,
+      connect,
       // A member this node cannot reach may not reach it either: the writes it coordinates
       // may be missing here until a sync round after it is back has completed.
       onFailure: (address) => {
@@ -192,6 +202,7 @@ export class StorageNode implements KvNode {
       requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
       handshake,
+      connect,
     });
     this.hints = new HintStore({
       maxHints: options.maxHints,
@@ -237,6 +248,7 @@ export class StorageNode implements KvNode {
     this.link = new CoordinatorLink({
       coordinatorHost: options.coordinator.host,
       coordinatorPort: options.coordinator.port,
+      connect,
       host: advertised.host,
       port: advertised.port,
       zone: options.zone,
@@ -303,6 +315,16 @@ export class StorageNode implements KvNode {
       idleTimeoutMs: resolved.idleTimeoutMs,
       requestTimeoutMs: resolved.requestTimeoutMs,
       maxConnections: resolved.maxConnections,
+      listen: resolved.tls
+        ? listenTls({
+            ...resolved.tls,
+            onHandshakeError: (err, remote) =>
+              built.node?.logger.log(
+                handshakeFailureLevel(err),
+                `TLS handshake with ${remote} failed: ${err.message}`,
+              ),
+          })
+        : listenTcp,
       onError: (err) =>
         built.node?.logger.error(
           `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
@@ -352,7 +374,7 @@ export class StorageNode implements KvNode {
       if (purged > 0) this.logger.debug(`Purged ${purged} tombstone(s) and expired record(s)`);
     }, this.options.purgeIntervalMs);
     this.purgeTimer.unref();
-    this.logger.info(`Started on ${this.host}:${this.port}`);
+    this.logger.info(`Started on ${this.host}:${this.port}${describeServerTls(this.options.tls)}`);
     if (this.options.maxMemory === 0)
       this.logger.warn(
         'No --max-memory set: this node takes writes until the process runs out of memory; set one (e.g. --max-memory 1gb) to answer writes with -OOM past it',

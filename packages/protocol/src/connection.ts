@@ -5,6 +5,7 @@ import {
   AuthenticationError,
   ConnectError,
   ConnectionClosedError,
+  describeTlsFailure,
   ProtocolError,
   QueueFullError,
   ReplyError,
@@ -13,7 +14,7 @@ import {
 } from './errors';
 import type { ProtocolLimits } from './limits';
 import { RespParser } from './parser';
-import { connectTcp, type ConnectFactory, type Socket } from './transport';
+import { connectTcp, type ConnectFactory, type Socket, type TLSSocket } from './transport';
 import type { CommandArg, RespValue } from './types';
 import { RespWriter } from './writer';
 
@@ -77,6 +78,12 @@ interface Pending {
   onAbort: (() => void) | undefined;
 }
 
+function describeFailure(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const tls = describeTlsFailure(code);
+  return tls ? `${code}: ${tls}` : err.message;
+}
+
 function now(): number {
   return performance.now();
 }
@@ -103,6 +110,7 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
   private timerAt = Infinity;
   private closing = false;
   private closedWith: Error | null | undefined = undefined;
+  private answered = false;
 
   private constructor(socket: Socket, address: string, options: ConnectionOptions) {
     super();
@@ -249,6 +257,7 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
   }
 
   private onData(chunk: Buffer): void {
+    this.answered = true;
     try {
       this.parser.feed(chunk, (reply) => {
         const pending = this.inflight.shift();
@@ -295,13 +304,25 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
     if (next !== Infinity) this.armTimer(next);
   }
 
+  /**
+   * Why a server may close a new connection without a word, for the message: a TLS server
+   * checks a client's certificate once its side of the handshake is done (with TLS 1.3,
+   * after the client's) and refuses one by closing; a TLS server sent plain RESP closes too.
+   */
+  private silentRefusal(): string {
+    if (this.answered || this.inflight.length === 0) return '';
+    return (this.socket as TLSSocket).encrypted
+      ? ' by the server before any reply (a TLS server closes like this when it refuses the client certificate, or requires one)'
+      : ' by the server before any reply (a server that speaks TLS closes plain connections like this: connect with TLS)';
+  }
+
   private fail(err: Error | undefined): void {
     if (this.closedWith !== undefined) return;
     this.closedWith = err ?? null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (!this.socket.destroyed) this.socket.destroy();
-    const reason = err ? `: ${err.message}` : '';
+    const reason = err ? `: ${describeFailure(err)}` : this.silentRefusal();
     for (const pending of this.inflight.drain()) {
       this.settle(
         pending,

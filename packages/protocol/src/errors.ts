@@ -113,14 +113,49 @@ export class ReplyError extends RespError {
   }
 }
 
-/** Opening a TCP connection failed or did not finish within the connect timeout. */
+/**
+ * What the TLS error codes a client meets mean, and what to do; the codes are OpenSSL's
+ * verification results and Node.js's `ERR_SSL_*` / `ERR_TLS_*`.
+ */
+const TLS_FAILURES: Readonly<Record<string, string>> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    "the server's certificate is not signed by a trusted CA: give the CA that signed it (--tls-ca)",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    "the server's certificate is not signed by a trusted CA: give the CA that signed it (--tls-ca)",
+  SELF_SIGNED_CERT_IN_CHAIN:
+    "the server's certificate is signed by an untrusted CA: give the CA that signed it (--tls-ca)",
+  DEPTH_ZERO_SELF_SIGNED_CERT:
+    "the server's certificate is self-signed and not trusted: give it as the CA (--tls-ca)",
+  CERT_HAS_EXPIRED: "the server's certificate has expired",
+  CERT_NOT_YET_VALID: "the server's certificate is not valid yet (check the clocks)",
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "the server's certificate does not name the address dialled: connect by a name it carries, or set the TLS servername",
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS on this port: connect without TLS',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    'the server requires a client certificate: give one signed by its CA (--tls-cert, --tls-key)',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA:
+    "the server refused this client certificate: it is not signed by the server's CA",
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server refused this client certificate',
+};
+
+/** What a TLS error code means for a client, or undefined for a code that is not TLS's. */
+export function describeTlsFailure(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : TLS_FAILURES[code];
+}
+
+/** Opening a connection failed or did not finish (TLS handshake included) within the connect timeout. */
 export class ConnectError extends RespError {
   /** `host:port` that was dialled. */
   readonly address: string;
-  /** The system error code (`ECONNREFUSED`, `ETIMEDOUT`, ...), when there is one. */
+  /** The system or TLS error code (`ECONNREFUSED`, `ETIMEDOUT`, `ERR_TLS_CERT_ALTNAME_INVALID`, ...), when there is one. */
   readonly code: string | undefined;
+  /** The code, followed for TLS failures by what it means (as in the message). */
+  readonly reason: string | undefined;
   constructor(address: string, code: string | undefined, options?: ErrorOptions) {
-    super(`cannot connect to ${address}${code ? ` (${code})` : ''}`, options);
+    const tls = describeTlsFailure(code);
+    const reason = code && tls ? `${code}: ${tls}` : code;
+    super(`cannot connect to ${address}${reason ? ` (${reason})` : ''}`, options);
+    this.reason = reason;
     this.name = 'ConnectError';
     this.address = address;
     this.code = code;
@@ -209,5 +244,38 @@ export class InvalidSecretError extends RespError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'InvalidSecretError';
+  }
+}
+
+/**
+ * TLS settings that cannot work: a certificate without its key, a file that cannot be read,
+ * PEM that does not parse, a key that does not match its certificate.
+ */
+export class TlsConfigError extends RespError {
+  /** Stable code of this condition. */
+  readonly code = 'TLS_CONFIG';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TlsConfigError';
+  }
+}
+
+/**
+ * A peer of a TLS server that requires client certificates presented none, or one not
+ * signed by the server's CA; its connection was closed.
+ */
+export class ClientCertificateError extends RespError {
+  /** Stable code of this condition. */
+  readonly code = 'CLIENT_CERT_REFUSED';
+  /** OpenSSL's verification result (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`), or `no certificate presented`. */
+  readonly reason: string;
+  constructor(reason: Error | string | undefined) {
+    const text =
+      reason instanceof Error
+        ? ((reason as NodeJS.ErrnoException).code ?? reason.message)
+        : (reason ?? 'unknown');
+    super(`client certificate refused (${text})`);
+    this.name = 'ClientCertificateError';
+    this.reason = text;
   }
 }

@@ -4,7 +4,7 @@
  * and replies, an encoder, configurable limits with typed errors, a pipelined client
  * connection and a server loop that keeps replies in order with bounded buffers, a command
  * router (declarations with scopes, arity checks, hooks before dispatch), and the socket
- * factories that decide how bytes travel.
+ * factories that decide how bytes travel: plain TCP or TLS.
  */
 export {
   ErrorCode,
@@ -22,6 +22,9 @@ export {
   AuthenticationError,
   InvalidUsersError,
   InvalidSecretError,
+  TlsConfigError,
+  ClientCertificateError,
+  describeTlsFailure,
 } from './errors';
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
 export { SimpleString, OK, type RespValue, type Reply, type CommandArg } from './types';
@@ -33,10 +36,33 @@ export { RespWriter, encodeCommand, encodeReply } from './writer';
 export {
   connectTcp,
   listenTcp,
+  connectTls,
+  listenTls,
+  TLS_DEFAULTS,
   type ConnectFactory,
   type ConnectTarget,
   type ListenFactory,
+  type Pem,
+  type TlsServerOptions,
+  type TlsClientOptions,
 } from './transport';
+export {
+  loadServerTls,
+  loadClientTls,
+  readPemFile,
+  describeServerTls,
+  handshakeFailureLevel,
+  type ServerTls,
+  type TlsFileSettings,
+  type TlsClientFiles,
+} from './tls-files';
+export {
+  createDevCertificates,
+  devCertificatePaths,
+  OpensslError,
+  type DevCertificates,
+  type DevCertificateOptions,
+} from './dev-certificates';
 export { RespConnection, type ConnectionOptions, type RequestOptions } from './connection';
 export { ConnectionPool, parseAddress, type ConnectionPoolOptions } from './pool';
 export {

@@ -74,7 +74,7 @@ export function parseAddress(address: string): { host: string; port: number } | 
 }
 
 function reasonOf(err: unknown): string {
-  if (err instanceof ConnectError) return err.code ?? 'connect failed';
+  if (err instanceof ConnectError) return err.reason ?? 'connect failed';
   return err instanceof Error ? err.message : String(err);
 }
 

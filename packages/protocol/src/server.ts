@@ -9,6 +9,7 @@ import {
   type Server,
   type Socket,
 } from './transport';
+import type { TLSSocket } from 'node:tls';
 import type { Reply } from './types';
 import { RespWriter } from './writer';
 
@@ -42,7 +43,8 @@ export interface RespServerOptions {
   /** Parser limits; see {@link ProtocolLimits}. */
   limits?: Partial<ProtocolLimits>;
   /**
-   * Makes the listening server: how connections are accepted (plain TCP, or TLS).
+   * Makes the listening server: how connections are accepted (plain TCP, or TLS with
+   * `listenTls`).
    * @default listenTcp
    */
   listen?: ListenFactory;
@@ -80,7 +82,10 @@ export interface RespServerOptions {
   maxPendingReplies?: number;
   /** Called with an unexpected handler exception (the peer got `-ERR internal error`). */
   onError?: (err: unknown, connection: ServerConnection) => void;
-  /** Called when a connection closes its socket on a protocol error (after `-PROTO` was sent). */
+  /**
+   * Called when a connection closes its socket on a protocol error: after `-PROTO` was sent,
+   * or at once for a TLS handshake on a plain port.
+   */
   onProtocolError?: (err: ProtocolError, connection: ServerConnection) => void;
 }
 
@@ -89,6 +94,9 @@ interface Slot {
   done: boolean;
   value: Reply;
 }
+
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+const TLS_HANDSHAKE = 0x16;
 
 const DEFAULTS = {
   idleTimeoutMs: 300_000,
@@ -124,6 +132,7 @@ class ConnectionLoop implements ServerConnection {
   private seenTaken = 0;
   /** Since when (ms) the peer owes the rest of a request or the reading of replies; 0: it does not. */
   private owingSince = 0;
+  private started = false;
   private readonly enqueue = (request: ParsedRequest): void => {
     this.received++;
     this.inbox.push(request);
@@ -192,6 +201,13 @@ class ConnectionLoop implements ServerConnection {
 
   private onData(chunk: Buffer): void {
     if (this.ending || this.protocolError) return;
+    if (!this.started) {
+      this.started = true;
+      if (chunk[0] === TLS_HANDSHAKE && !(this.socket as TLSSocket).encrypted) {
+        this.refuseTls();
+        return;
+      }
+    }
     try {
       this.parser.feed(chunk, this.enqueue);
     } catch (err) {
@@ -200,6 +216,22 @@ class ConnectionLoop implements ServerConnection {
       this.socket.pause();
     }
     this.process();
+  }
+
+  /**
+   * A TLS client on a plain port: a `-PROTO` reply would reach it as garbage, so the socket
+   * is cut at once, which the client reports as a failed handshake rather than waiting out
+   * its connect timeout.
+   */
+  private refuseTls(): void {
+    this.ending = true;
+    this.socket.destroy();
+    this.options.onProtocolError?.(
+      new ProtocolError(
+        'a TLS handshake arrived on a port that speaks plain RESP (connect without TLS, or give the server a certificate)',
+      ),
+      this,
+    );
   }
 
   private process(): void {

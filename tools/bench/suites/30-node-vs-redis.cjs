@@ -4,19 +4,17 @@
 const { startKv } = require('../kv-servers.cjs');
 const { Processes } = require('../processes.cjs');
 const {
-  redisBenchmark,
+  bestOfRounds,
+  ratioRows,
   redisVersion,
   requireRedisTools,
   startRedis,
 } = require('../redis-tools.cjs');
-const { opsPerSec } = require('../report.cjs');
 
 const REQUESTS = 200_000;
 const CLIENTS = 50;
 const ROUNDS = 2;
 const TARGETS = { 1: 0.9, 16: 0.5 };
-
-const ms = (x) => `${x.toFixed(2)} ms`;
 
 module.exports = {
   name: 'node-vs-redis',
@@ -35,48 +33,20 @@ module.exports = {
       log('starting a kv node (RF 1) and redis-server');
       const kv = await startKv(processes, { nodes: 1, replicationFactor: 1, writeQuorum: 1 });
       const redis = await startRedis(processes);
-      const targets = { kv: kv.nodePorts[0], redis: redis.port };
-      // best[pipeline][server][test] = { rps, p50Ms }
-      const best = {};
-      for (let round = 0; round < ROUNDS; round++) {
-        const order = round % 2 === 0 ? ['kv', 'redis'] : ['redis', 'kv'];
-        for (const pipeline of [1, 16]) {
-          for (const server of order) {
-            log(`round ${round + 1}/${ROUNDS}: ${server}, -P ${pipeline}`);
-            const results = await redisBenchmark(processes, targets[server], {
-              n: REQUESTS,
-              clients: CLIENTS,
-              pipeline,
-            });
-            for (const [test, r] of Object.entries(results)) {
-              best[pipeline] ??= { kv: {}, redis: {} };
-              const held = best[pipeline][server][test];
-              if (!held || r.rps > held.rps) best[pipeline][server][test] = r;
-            }
-          }
-        }
-      }
-      const rows = [];
-      let met = 0;
-      let total = 0;
-      for (const pipeline of [1, 16]) {
-        for (const test of ['SET', 'GET']) {
-          const k = best[pipeline].kv[test];
-          const r = best[pipeline].redis[test];
-          const ratio = k.rps / r.rps;
-          const ok = ratio >= TARGETS[pipeline];
-          total++;
-          if (ok) met++;
-          rows.push([
-            `${test} -P ${pipeline}`,
-            `${opsPerSec(k.rps)} (p50 ${ms(k.p50Ms)})`,
-            `${opsPerSec(r.rps)} (p50 ${ms(r.p50Ms)})`,
-            `${ratio.toFixed(2)}×`,
-            `≥ ${TARGETS[pipeline]}×`,
-            ok ? 'met' : 'NOT met',
-          ]);
-        }
-      }
+      const targets = { kv: { port: kv.nodePorts[0] }, redis: { port: redis.port } };
+      const best = await bestOfRounds(processes, targets, {
+        rounds: ROUNDS,
+        pipelines: [1, 16],
+        requests: () => REQUESTS,
+        clients: CLIENTS,
+        log,
+      });
+      const { rows, summary } = ratioRows(best, {
+        columns: ['kv', 'redis'],
+        numerator: 'kv',
+        denominator: 'redis',
+        targets: TARGETS,
+      });
       return {
         headers: [
           'test',
@@ -87,9 +57,7 @@ module.exports = {
           'met',
         ],
         rows,
-        summary: [
-          met === total ? `all ${total} targets met` : `${total - met} of ${total} targets NOT met`,
-        ],
+        summary,
       };
     } finally {
       await processes.stopAll();

@@ -1,5 +1,5 @@
 import { createClient } from '@kv/client';
-import type { GlobalOptions } from '../cli-parser';
+import { clientOptionsOf, type GlobalOptions } from '../cli-parser';
 import { ExitCode } from '../exit-codes';
 import type { Printer } from '../printer';
 import { parseBenchOptions } from './bench-options';
@@ -35,14 +35,8 @@ export async function runBenchCommand(context: BenchCommandContext): Promise<Exi
   const { globals, printer } = context;
   const options = parseBenchOptions(context.args);
   const inFlight = Math.max(options.concurrency * options.pipeline, MIN_LOAD_IN_FLIGHT);
-  const timeouts =
-    globals.timeoutMs === undefined
-      ? {}
-      : { connectTimeoutMs: globals.timeoutMs, requestTimeoutMs: globals.timeoutMs };
   const client = createClient({
-    coordinator: globals.coordinator,
-    ...timeouts,
-    ...globals.credentials,
+    ...clientOptionsOf(globals),
     // Every request in flight may be waiting on the same node.
     maxPending: CLIENT_MAX_PENDING + inFlight,
   });

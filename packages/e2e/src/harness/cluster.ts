@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { connectTls, type DevCertificates } from '@kv/protocol';
 import { binPath } from './bins';
 import { clusterSecretFile } from './cluster-secret';
 import { addressOf, type Endpoint } from './endpoint';
@@ -60,9 +62,41 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** Where processes listen and how they start. @default {@link loopbackPlacement}() */
   placement?: ClusterPlacement;
+  /**
+   * Every server speaks TLS with these certificates (`--tls-cert`, `--tls-key`, `--tls-ca`),
+   * requiring client certificates with `clientCerts`; the harness dials with the client
+   * certificate.
+   */
+  tls?: { readonly files: DevCertificates; readonly clientCerts?: boolean };
 }
 
-type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir'>> & { dataDir?: string };
+type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir' | 'tls'>> &
+  Pick<ClusterOptions, 'dataDir' | 'tls'>;
+
+/** The flags that give a server the cluster's certificates. */
+function serverTlsArgs(tls: ClusterOptions['tls']): string[] {
+  if (!tls) return [];
+  const { files, clientCerts } = tls;
+  return [
+    ...['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca],
+    ...(clientCerts ? ['--tls-client-certs'] : []),
+  ];
+}
+
+/** A placement whose endpoints are dialled with the cluster's client certificate. */
+function tlsPlacement(placement: ClusterPlacement, tls: ClusterOptions['tls']): ClusterPlacement {
+  if (!tls) return placement;
+  const { files } = tls;
+  const connect = connectTls({
+    ca: readFileSync(files.ca),
+    cert: readFileSync(files.clientCert),
+    key: readFileSync(files.clientKey),
+  });
+  return {
+    endpoint: async (role) => ({ ...(await placement.endpoint(role)), connect }),
+    launch: (role, script, args) => placement.launch(role, script, args),
+  };
+}
 
 /** A storage node of a {@link Cluster}. */
 export interface ClusterNode {
@@ -116,8 +150,9 @@ export class Cluster {
       replicaTimeoutMs: options.replicaTimeoutMs ?? 1000,
       nodeArgs: options.nodeArgs ?? [],
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
-      placement: options.placement ?? loopbackPlacement(),
+      placement: tlsPlacement(options.placement ?? loopbackPlacement(), options.tls),
       dataDir: options.dataDir,
+      tls: options.tls,
     };
     const { placement } = resolved;
     const coordinatorEndpoint = await placement.endpoint('coordinator');
@@ -134,6 +169,7 @@ export class Cluster {
       String(resolved.failureTimeoutMs),
       ...(resolved.dataDir === undefined ? [] : ['--data-dir', resolved.dataDir]),
       ...['--cluster-secret-file', clusterSecretFile()],
+      ...serverTlsArgs(resolved.tls),
     ];
     const coordinator = ManagedProcess.start({
       name: `coordinator ${addressOf(coordinatorEndpoint)}`,
@@ -194,6 +230,7 @@ export class Cluster {
       '--replica-timeout',
       String(options.replicaTimeoutMs),
       ...['--cluster-secret-file', clusterSecretFile()],
+      ...serverTlsArgs(options.tls),
       ...options.nodeArgs,
     ];
     return {

@@ -1,9 +1,12 @@
+import type { ConnectFactory } from '@kv/protocol';
 import { HOST } from './free-port';
 
 /** Where a server listens. */
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
+  /** How to dial it, when not plain TCP (a server of a TLS cluster). */
+  readonly connect?: ConnectFactory;
 }
 
 /** A server to talk to: a port of {@link HOST}, or any endpoint. */

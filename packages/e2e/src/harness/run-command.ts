@@ -37,7 +37,14 @@ export function runKv(args: readonly string[], timeoutMs = 30_000): Promise<Comm
   );
 }
 
-/** `kv --coordinator <address> --command "<line>"`: one command, as a user types it. */
-export function runKvCommand(coordinator: string, line: string): Promise<CommandResult> {
-  return runKv(['--coordinator', coordinator, '--command', line]);
+/**
+ * `kv --coordinator <address> --command "<line>"`: one command, as a user types it; `flags`
+ * go before it (`--tls-ca ...`).
+ */
+export function runKvCommand(
+  coordinator: string,
+  line: string,
+  flags: readonly string[] = [],
+): Promise<CommandResult> {
+  return runKv(['--coordinator', coordinator, ...flags, '--command', line]);
 }

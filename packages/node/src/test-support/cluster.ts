@@ -1,5 +1,11 @@
-import { startCoordinator } from '@kv/coordinator';
-import { RespConnection, handshakeFor, type CommandArg, type RespValue } from '@kv/protocol';
+import { startCoordinator, type CoordinatorOptions } from '@kv/coordinator';
+import {
+  RespConnection,
+  handshakeFor,
+  type CommandArg,
+  type ConnectFactory,
+  type RespValue,
+} from '@kv/protocol';
 import { startNode, type KvNode, type NodeOptions } from '../node';
 
 /** A coordinator and storage nodes started in this process on free loopback ports. */
@@ -46,15 +52,18 @@ export async function waitFor(
 export async function startCluster(
   size: number,
   nodeOptions: Partial<NodeOptions> = {},
-  coordinatorOptions: { failureTimeoutMs?: number } = {},
+  coordinatorOptions: CoordinatorOptions = {},
+  /** How `send` connects to the nodes (TLS clusters need a TLS dialler). */
+  connect?: ConnectFactory,
 ): Promise<TestCluster> {
   const coordinator = await startCoordinator({
     host: '127.0.0.1',
     port: 0,
     heartbeatIntervalMs: 50,
-    failureTimeoutMs: coordinatorOptions.failureTimeoutMs ?? 10_000,
+    failureTimeoutMs: 10_000,
     clusterSecret: nodeOptions.clusterSecret,
     silent: true,
+    ...coordinatorOptions,
   });
   const nodes: KvNode[] = [];
   const connections = new Map<number, RespConnection>();
@@ -88,6 +97,7 @@ export async function startCluster(
           port: (nodes[i] as KvNode).port,
           requestTimeoutMs: 5000,
           handshake: handshakeFor({ clusterSecret: nodeOptions.clusterSecret }),
+          ...(connect && { connect }),
         });
         connections.set(i, c);
       }
