@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tryListen } from './ports';
 import { freePortRange } from './test-support/free-ports';
-import { statSync } from 'node:fs';
 import { linesOf, runKv, spawnKv, testSecretFile } from './test-support/kv-binary';
 import { waitFor } from './test-support/wait-for';
 
