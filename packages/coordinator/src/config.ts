@@ -57,6 +57,12 @@ export interface CoordinatorConfig {
    */
   readonly maxConnections: number;
   /**
+   * Port of the HTTP listener serving Prometheus `/metrics` and the dashboard (`/`), on
+   * `host`; 0 picks a free one.
+   * @default undefined (not served)
+   */
+  readonly metricsPort: number | undefined;
+  /**
    * Least severe level logged.
    * @default 'info'
    */
@@ -176,6 +182,12 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
     describe: 'refuse connections beyond this many',
     default: 10_000,
     parse: integer(1, 1_000_000),
+  },
+  metricsPort: {
+    flag: 'metrics-port',
+    describe: 'HTTP port for /metrics and the dashboard, on --host; 0 picks a free one (default: off)',
+    default: undefined,
+    parse: (value, name) => (value === undefined ? undefined : integer(0, 65535)(value, name)),
   },
   logLevel: {
     flag: 'log-level',

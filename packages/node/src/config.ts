@@ -144,6 +144,13 @@ const FLAGS = {
     min: 1,
     describe: 'ms a write may wait between arriving and being stamped before it is refused',
   },
+  'metrics-port': {
+    type: 'number',
+    min: 0,
+    max: 65535,
+    describe:
+      'port of the HTTP listener serving Prometheus /metrics, on --host (0: any free port) [default: off]',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -280,6 +287,7 @@ export async function parseNodeConfig(
       leaveTimeoutMs: num('leave-timeout'),
       maxClockOffsetMs: num('max-clock-offset'),
       writeDeadlineMs: num('write-deadline'),
+      metricsPort: values['metrics-port'] === undefined ? undefined : num('metrics-port'),
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

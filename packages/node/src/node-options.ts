@@ -165,6 +165,12 @@ export interface NodeOptions {
    */
   writeDeadlineMs?: number;
   /**
+   * Port of the HTTP listener serving Prometheus `/metrics`, on the same interface as the
+   * node (`host`); 0 picks a free one.
+   * @default undefined (metrics are not served)
+   */
+  metricsPort?: number;
+  /**
    * The wall clock, milliseconds since the epoch (tests and simulations skew it).
    * @default Date.now
    */
@@ -200,10 +206,20 @@ export interface Address {
 export type ResolvedNodeOptions = Required<
   Omit<
     NodeOptions,
-    'advertise' | 'coordinator' | 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'
+    | 'advertise'
+    | 'coordinator'
+    | 'zone'
+    | 'replicationFactor'
+    | 'engine'
+    | 'logger'
+    | 'wallClock'
+    | 'metricsPort'
   >
 > &
-  Pick<NodeOptions, 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'> & {
+  Pick<
+    NodeOptions,
+    'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock' | 'metricsPort'
+  > & {
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
     /** Parsed `coordinator`. */
@@ -241,6 +257,12 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   };
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
+  const { metricsPort } = resolved;
+  if (
+    metricsPort !== undefined &&
+    (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+  )
+    throw new InvalidNodeOptionError(`metrics port must be from 0 to 65535, got ${metricsPort}`);
   for (const [name, value] of [
     ['max clock offset', resolved.maxClockOffsetMs],
     ['write deadline', resolved.writeDeadlineMs],

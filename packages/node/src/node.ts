@@ -1,6 +1,8 @@
 import {
   ConnectionPool,
+  createHttpEndpoint,
   createRespServer,
+  type HttpEndpoint,
   type Reply,
   type RespServer,
   type ServerConnection,
@@ -11,6 +13,7 @@ import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
 import { ClockFence } from './clock-fence';
 import { unavailable } from './errors';
+import { CommandTimer } from './command-timer';
 import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { renderInfo } from './info';
@@ -53,6 +56,8 @@ export interface KvNode {
   readonly store: Store;
   /** This node's metrics, in a registry of its own. */
   readonly metrics: NodeMetrics;
+  /** The port `/metrics` is served on; undefined when metrics are not served. */
+  readonly metricsPort: number | undefined;
   /** Settles when the node has stopped, however the stop began (close(), DECOMMISSION). */
   readonly closed: Promise<void>;
   /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
@@ -64,6 +69,7 @@ interface Parts {
   readonly options: ResolvedNodeOptions;
   readonly server: RespServer;
   readonly bound: Address;
+  readonly metricsEndpoint: HttpEndpoint | undefined;
 }
 
 /**
@@ -80,6 +86,7 @@ export class StorageNode implements KvNode {
   readonly closed: Promise<void>;
   private readonly options: ResolvedNodeOptions;
   private readonly server: RespServer;
+  private readonly metricsEndpoint: HttpEndpoint | undefined;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private readonly peers: ConnectionPool;
@@ -100,9 +107,10 @@ export class StorageNode implements KvNode {
   private closing: Promise<void> | undefined;
   private markClosed: () => void = () => undefined;
 
-  private constructor({ options, server, bound }: Parts) {
+  private constructor({ options, server, bound, metricsEndpoint }: Parts) {
     this.options = options;
     this.server = server;
+    this.metricsEndpoint = metricsEndpoint;
     this.host = bound.host;
     this.port = bound.port;
     const advertised = options.advertise ?? bound;
@@ -158,7 +166,7 @@ export class StorageNode implements KvNode {
       metrics: this.metrics,
     });
     const digests = new CoOwnedDigests(this.store, this.id);
-    const replicationPeers = new PeerClient(this.peers);
+    const replicationPeers = new PeerClient(this.peers, this.metrics.replicaLatency);
     const unsynced = new UnsyncedRanges(this.id);
     this.requests = new QuorumOperations({
       selfId: this.id,
@@ -238,6 +246,20 @@ export class StorageNode implements KvNode {
       ring: () => this.ringView(),
       config: () => this.configValues(),
     };
+    const store = this.store;
+    this.metrics.readFrom({
+      keys: () => store.size - store.tombstones,
+      tombstones: () => store.tombstones,
+      dataBytes: () => store.bytes,
+      ringEpoch: () => this.current?.epoch ?? -1,
+      ringMembers: () => this.current?.read.size ?? 0,
+      connectedClients: () => this.server.connectionCount,
+    });
+  }
+
+  /** The port `/metrics` is served on; undefined when metrics are not served. */
+  get metricsPort(): number | undefined {
+    return this.metricsEndpoint?.port;
   }
 
   /**
@@ -261,14 +283,40 @@ export class StorageNode implements KvNode {
         ),
     });
     const bound = await server.listen(resolved.port, resolved.host);
+    let metricsEndpoint: HttpEndpoint | undefined;
+    try {
+      metricsEndpoint = await StorageNode.serveMetrics(resolved, built);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
     const node = new StorageNode({
       options: resolved,
       server,
       bound: { host: bound.address, port: bound.port },
+      metricsEndpoint,
     });
     built.node = node;
     await node.run();
     return node;
+  }
+
+  /**
+   * Listens for `/metrics` when a metrics port is set, on the node's own interface; the
+   * registry is read through `built` once the node exists (no scrape comes before).
+   */
+  private static async serveMetrics(
+    options: ResolvedNodeOptions,
+    built: { node?: StorageNode },
+  ): Promise<HttpEndpoint | undefined> {
+    if (options.metricsPort === undefined) return undefined;
+    return createHttpEndpoint(options.metricsPort, options.host, {
+      metrics: {
+        contentType: NodeMetrics.contentType,
+        metrics: () => (built.node as StorageNode).metrics.registry.metrics(),
+      },
+      onError: (err) => built.node?.logger.error(`Serving /metrics failed: ${String(err)}`),
+    });
   }
 
   /** The ring this node routes reads with, once it has one. */
@@ -287,10 +335,19 @@ export class StorageNode implements KvNode {
     return this.closing;
   }
 
-  private readonly router = createNodeRouter([({ name }): void => this.metrics.countCommand(name)]);
+  private readonly timer = new CommandTimer(this.metrics);
+  private readonly router = createNodeRouter([this.timer.hook]);
 
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
-    return this.router.dispatch(args, this.context, connection);
+    const startedAt = this.timer.start();
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = this.router.dispatch(args, this.context, connection);
+    } catch (err) {
+      this.timer.finish(startedAt, undefined);
+      throw err;
+    }
+    return this.timer.finish(startedAt, reply);
   }
 
   /** Start order: purging, then the coordinator link (which brings rings, then data). */
@@ -301,6 +358,12 @@ export class StorageNode implements KvNode {
     }, this.options.purgeIntervalMs);
     this.purgeTimer.unref();
     this.logger.info(`Started on ${this.host}:${this.port}`);
+    if (this.metricsEndpoint) {
+      this.metrics.collectProcessMetrics();
+      this.logger.info(
+        `Metrics on http://${this.metricsEndpoint.host}:${this.metricsEndpoint.port}/metrics`,
+      );
+    }
     // The clock is measured (against the coordinator, the only member known yet) before the
     // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();
@@ -318,6 +381,7 @@ export class StorageNode implements KvNode {
     this.peers.close();
     this.syncPeers.close();
     await this.store.close();
+    await this.metricsEndpoint?.close();
     this.logger.info('Stopped');
   }
 
