@@ -1,4 +1,4 @@
-import { LocalCluster, type LocalClusterOptions } from './cluster';
+import { HTTP_PORT_OFFSET, LocalCluster, type LocalClusterOptions } from './cluster';
 import { StartInterruptedError } from './errors';
 import { ExitCode } from './exit-codes';
 import type { Printer } from './printer';
@@ -42,6 +42,8 @@ export async function runClusterCommand(
         `${cluster.nodes.join(', ')}, write quorum ${cluster.writeQuorum}\n` +
         `[Cluster] Connect with: kv --coordinator ${cluster.coordinator}  ` +
         `(or: npx kv --coordinator ${cluster.coordinator} --command "PUT user:1 Alice")\n` +
+        `[Cluster] Dashboard: ${cluster.dashboardUrl}  (Prometheus metrics at /metrics there ` +
+        `and on each node's port + ${HTTP_PORT_OFFSET})\n` +
         '[Cluster] Press Ctrl-C to stop every process\n',
     );
     const failure = await Promise.race([stopRequested.then(() => undefined), cluster.failure]);

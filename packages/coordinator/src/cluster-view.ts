@@ -63,7 +63,7 @@ export class ClusterViewBuilder {
       ringMembers: ids,
       slices,
       members: members.map((member) => {
-        const own = stats.get(member.id) ?? null;
+        const own = member.state === 'dead' ? null : (stats.get(member.id) ?? null);
         const moving = member.state === 'joining' || member.state === 'leaving';
         const pending = own ? own.unsyncedRanges + own.syncPeersPending + own.handoffPending : 0;
         return {

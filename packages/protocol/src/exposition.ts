@@ -138,10 +138,12 @@ function parseSample(line: string, at: number): Sample {
   return { name, labels, value: parseValue(parts[0] as string, at) };
 }
 
+/** Values as Prometheus reads them (Go's ParseFloat): NaN and Inf in any case. */
 function parseValue(text: string, at: number): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const lower = text.toLowerCase();
+  if (lower === '+inf' || lower === 'inf') return Infinity;
+  if (lower === '-inf') return -Infinity;
+  if (lower === 'nan') return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text))
     throw new ExpositionError(at, `value '${text}' is not a number`);
   return Number(text);

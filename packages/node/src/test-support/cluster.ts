@@ -5,6 +5,8 @@ import { startNode, type KvNode, type NodeOptions } from '../node';
 /** A coordinator and storage nodes started in this process on free loopback ports. */
 export interface TestCluster {
   coordinatorPort: number;
+  /** The coordinator's HTTP port, when it was given `metricsPort`. */
+  coordinatorMetricsPort: number | undefined;
   nodes: KvNode[];
   /** Sends one command to node i over a fresh pipelined connection (kept until close). */
   send(i: number, args: CommandArg[]): Promise<RespValue>;
@@ -27,13 +29,14 @@ export async function waitFor(
 export async function startCluster(
   size: number,
   nodeOptions: Partial<NodeOptions> = {},
-  coordinatorOptions: { failureTimeoutMs?: number } = {},
+  coordinatorOptions: { failureTimeoutMs?: number; metricsPort?: number } = {},
 ): Promise<TestCluster> {
   const coordinator = await startCoordinator({
     host: '127.0.0.1',
     port: 0,
     heartbeatIntervalMs: 50,
     failureTimeoutMs: coordinatorOptions.failureTimeoutMs ?? 10_000,
+    metricsPort: coordinatorOptions.metricsPort,
     silent: true,
   });
   const nodes: KvNode[] = [];
@@ -55,6 +58,7 @@ export async function startCluster(
   await waitFor(() => nodes.every((n) => n.ring?.size === size));
   return {
     coordinatorPort: coordinator.port,
+    coordinatorMetricsPort: coordinator.metricsPort,
     nodes,
     addNode,
     async send(i, args) {
