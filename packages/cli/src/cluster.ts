@@ -173,7 +173,10 @@ export class LocalCluster {
     const cluster = new LocalCluster(options);
     const { basePort, nodes } = cluster.options;
     await assertPortsFree(
-      Array.from({ length: nodes + 1 }, (_, i) => [basePort + i, basePort + HTTP_PORT_OFFSET + i]).flat(),
+      Array.from({ length: nodes + 1 }, (_, i) => [
+        basePort + i,
+        basePort + HTTP_PORT_OFFSET + i,
+      ]).flat(),
       CLUSTER_HOST,
     );
     process.on('exit', cluster.killOnExit);

@@ -185,7 +185,8 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
   },
   metricsPort: {
     flag: 'metrics-port',
-    describe: 'HTTP port for /metrics and the dashboard, on --host; 0 picks a free one (default: off)',
+    describe:
+      'HTTP port for /metrics and the dashboard, on --host; 0 picks a free one (default: off)',
     default: undefined,
     parse: (value, name) => (value === undefined ? undefined : integer(0, 65535)(value, name)),
   },

@@ -184,7 +184,10 @@ async function refresh() {
   try {
     const res = await fetch("api/cluster", { cache: "no-store" });
     if (!res.ok) throw new Error("HTTP " + res.status);
+    const previous = view;
     view = await res.json();
+    // The replicas shown follow the ring: look the key up again when the epoch moves.
+    if (previous && previous.epoch !== view.epoch) void lookUp();
     document.getElementById("epoch").textContent = "epoch " + view.epoch;
     status.textContent = "updated " + new Date().toLocaleTimeString();
     status.className = "";

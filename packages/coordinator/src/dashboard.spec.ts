@@ -14,7 +14,11 @@ describe('coordinator HTTP: /metrics and the dashboard', () => {
   });
 
   it('exports membership by state, heartbeat ages and the epoch; a silent member turns dead', async () => {
-    const coordinator = await start({ metricsPort: 0, heartbeatIntervalMs: 20, failureTimeoutMs: 300 });
+    const coordinator = await start({
+      metricsPort: 0,
+      heartbeatIntervalMs: 20,
+      failureTimeoutMs: 300,
+    });
     const port = coordinator.metricsPort as number;
     const connection = await client(coordinator);
     for (const p of [7101, 7102, 7103]) await connection.send(['REGISTER_NODE', '127.0.0.1', p]);
@@ -59,7 +63,11 @@ describe('coordinator HTTP: /metrics and the dashboard', () => {
   });
 
   it('describes the cluster: ring slices, shares, unreachable nodes, dead ones', async () => {
-    const coordinator = await start({ metricsPort: 0, heartbeatIntervalMs: 20, failureTimeoutMs: 300 });
+    const coordinator = await start({
+      metricsPort: 0,
+      heartbeatIntervalMs: 20,
+      failureTimeoutMs: 300,
+    });
     const port = coordinator.metricsPort as number;
     const connection = await client(coordinator);
     for (const p of [7201, 7202]) await connection.send(['REGISTER_NODE', '127.0.0.1', p]);
@@ -78,14 +86,20 @@ describe('coordinator HTTP: /metrics and the dashboard', () => {
     expect(alive).toMatchObject({ id: '127.0.0.1:7201', primaryShare: 1 });
     // Nothing listens on the registered port: the node shows as unreachable, not as failed.
     expect(alive?.stats).toMatchObject({ reachable: false, keys: null });
-    expect(dead).toMatchObject({ id: '127.0.0.1:7202', state: 'dead', stats: null, rebalance: null });
+    expect(dead).toMatchObject({
+      id: '127.0.0.1:7202',
+      state: 'dead',
+      stats: null,
+      rebalance: null,
+    });
   });
 
   it('looks up the replicas of a key, and refuses a missing or oversized key', async () => {
     const coordinator = await start({ metricsPort: 0 });
     const port = coordinator.metricsPort as number;
     const connection = await client(coordinator);
-    for (const p of [7301, 7302, 7303, 7304]) await connection.send(['REGISTER_NODE', '127.0.0.1', p]);
+    for (const p of [7301, 7302, 7303, 7304])
+      await connection.send(['REGISTER_NODE', '127.0.0.1', p]);
     const answer = (await (await get(port, '/api/key?key=user%3A1')).json()) as {
       replicas: string[];
       token: string;

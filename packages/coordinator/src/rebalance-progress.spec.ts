@@ -9,8 +9,14 @@ describe('RebalanceProgress', () => {
   it('measures progress against the most work seen, then keeps the bar complete for a while', () => {
     let now = 0;
     const progress = new RebalanceProgress(() => now, 1000);
-    expect(progress.update('a', { moving: true, pending: 0 })).toEqual({ active: true, fraction: 0 });
-    expect(progress.update('a', { moving: true, pending: 8 })).toEqual({ active: true, fraction: 0 });
+    expect(progress.update('a', { moving: true, pending: 0 })).toEqual({
+      active: true,
+      fraction: 0,
+    });
+    expect(progress.update('a', { moving: true, pending: 8 })).toEqual({
+      active: true,
+      fraction: 0,
+    });
     expect(progress.update('a', { moving: true, pending: 2 })).toEqual({
       active: true,
       fraction: 0.75,
@@ -37,7 +43,10 @@ describe('RebalanceProgress', () => {
     const progress = new RebalanceProgress(() => 0);
     progress.update('a', { moving: false, pending: 10 });
     progress.update('a', { moving: false, pending: 0 });
-    expect(progress.update('a', { moving: false, pending: 4 })).toEqual({ active: true, fraction: 0 });
+    expect(progress.update('a', { moving: false, pending: 4 })).toEqual({
+      active: true,
+      fraction: 0,
+    });
     progress.retain(new Set(['b']));
     expect(progress.update('a', { moving: false, pending: 0 })).toBeUndefined();
   });

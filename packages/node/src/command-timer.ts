@@ -43,7 +43,10 @@ export class CommandTimer {
         },
       );
     }
-    cells.record(reply !== undefined && !(reply instanceof ReplyError), (performance.now() - startedAt) / 1000);
+    cells.record(
+      reply !== undefined && !(reply instanceof ReplyError),
+      (performance.now() - startedAt) / 1000,
+    );
     return reply as Reply;
   }
 }

@@ -5,8 +5,8 @@ import type { MetricValueWithName, Registry } from 'prom-client';
  * sub-millisecond replies of an in-memory store and the timeouts of a slow replica.
  */
 export const LATENCY_BUCKETS: readonly number[] = [
-  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-  2.5, 10,
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  10,
 ];
 
 /**
@@ -102,9 +102,17 @@ function histogramValues(
   let cumulative = 0;
   cell.bounds.forEach((bound, i) => {
     cumulative += cell.counts[i] as number;
-    values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bound }, value: cumulative });
+    values.push({
+      metricName: `${name}_bucket`,
+      labels: { ...labels, le: bound },
+      value: cumulative,
+    });
   });
-  values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: cell.count });
+  values.push({
+    metricName: `${name}_bucket`,
+    labels: { ...labels, le: '+Inf' },
+    value: cell.count,
+  });
   values.push({ metricName: `${name}_sum`, labels, value: cell.sum });
   values.push({ metricName: `${name}_count`, labels, value: cell.count });
   return values;

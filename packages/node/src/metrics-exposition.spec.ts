@@ -51,7 +51,12 @@ describe('metrics over HTTP', () => {
     const key = Buffer.from('k0');
     const current = n1.store.read(key);
     await n1.store.remove(key);
-    await n1.store.apply(key, { value: Buffer.from('old'), ts: (current?.ts ?? 2) - 1, origin: 'x', expiresAt: 0 });
+    await n1.store.apply(key, {
+      value: Buffer.from('old'),
+      ts: (current?.ts ?? 2) - 1,
+      origin: 'x',
+      expiresAt: 0,
+    });
     expect(String(await c.send(0, ['GET', 'k0', 'R', '3']))).toBe('v0');
     // Requests refused before any command runs.
     await expect(c.send(0, ['NOPE'])).rejects.toBeInstanceOf(ReplyError);
@@ -75,11 +80,14 @@ describe('metrics over HTTP', () => {
     );
     const exported = new Set<string>();
     for (const families of scrapes)
-      for (const family of families.values()) if (family.samples.length > 0) exported.add(family.name);
+      for (const family of families.values())
+        if (family.samples.length > 0) exported.add(family.name);
     const documented = documentedMetrics();
     expect(documented.length).toBeGreaterThanOrEqual(50);
     expect(documented.filter((name) => !exported.has(name))).toEqual([]);
-    const undocumented = [...exported].filter((n) => n.startsWith('kv_') && !documented.includes(n));
+    const undocumented = [...exported].filter(
+      (n) => n.startsWith('kv_') && !documented.includes(n),
+    );
     expect(undocumented).toEqual([]);
 
     const [m0, m1, m3, coordinator] = scrapes as [
@@ -93,13 +101,17 @@ describe('metrics over HTTP', () => {
     expect(sampleValue(m0, 'kv_commands_total', { command: 'PUT', result: 'error' })).toBe(1);
     expect(sampleValue(m0, 'kv_commands_total', { command: 'GET', result: 'ok' })).toBe(11);
     expect(sampleValue(m0, 'kv_commands_rejected_total')).toBe(2);
-    expect(sampleValue(m0, 'kv_command_duration_seconds_count', { command: 'PUT' })).toBe(puts + 11);
+    expect(sampleValue(m0, 'kv_command_duration_seconds_count', { command: 'PUT' })).toBe(
+      puts + 11,
+    );
     expect(sampleValue(m0, 'kv_quorum_writes_total')).toBe(puts + 11);
     expect(sampleValue(m0, 'kv_quorum_writes_unavailable_total')).toBe(1);
     expect(sampleValue(m0, 'kv_read_repairs_total')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(m0, 'kv_hints_pending')).toBeGreaterThan(0);
     expect(sampleValue(m0, 'kv_replica_request_duration_seconds_count')).toBeGreaterThan(puts);
-    expect(sampleValue(m0, 'kv_ring_epoch')).toBe(sampleValue(coordinator, 'kv_coordinator_ring_epoch'));
+    expect(sampleValue(m0, 'kv_ring_epoch')).toBe(
+      sampleValue(coordinator, 'kv_coordinator_ring_epoch'),
+    );
     expect(sampleValue(m1, 'kv_keys')).toBe(n1.store.size - n1.store.tombstones);
     expect(sampleValue(m3, 'kv_sync_rounds_total')).toBeGreaterThan(0);
     expect(sampleValue(m3, 'kv_sync_received_records_total')).toBeGreaterThan(0);

@@ -12,7 +12,12 @@ describe('parseExposition', () => {
     });
     counter.inc({ path: 'a "quoted"\\path\nnext' }, 3);
     new Gauge({ name: 'g', help: 'A gauge.', registers: [registry] }).set(-1.5e-3);
-    const h = new Histogram({ name: 'h_seconds', help: 'H.', buckets: [0.1, 1], registers: [registry] });
+    const h = new Histogram({
+      name: 'h_seconds',
+      help: 'H.',
+      buckets: [0.1, 1],
+      registers: [registry],
+    });
     h.observe(0.05);
     h.observe(5);
     const families = parseExposition(await registry.metrics());

@@ -76,8 +76,7 @@ export function parseExposition(text: string): Map<string, MetricFamily> {
     seen.add(series);
     family.samples.push(sample);
   });
-  for (const family of families.values())
-    if (family.type === 'histogram') checkHistogram(family);
+  for (const family of families.values()) if (family.type === 'histogram') checkHistogram(family);
   return families;
 }
 

@@ -59,6 +59,11 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** Where processes listen and how they start. @default {@link loopbackPlacement}() */
   placement?: ClusterPlacement;
+  /**
+   * Give every process `--metrics-port` (a free port of its host): `/metrics` everywhere,
+   * the dashboard on the coordinator's. @default false
+   */
+  metrics?: boolean;
 }
 
 type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir'>> & { dataDir?: string };
@@ -70,6 +75,8 @@ export interface ClusterNode {
   readonly endpoint: Endpoint;
   readonly port: number;
   readonly process: ManagedProcess;
+  /** Its `/metrics` endpoint, when the cluster was started with `metrics`. */
+  readonly metrics: Endpoint | undefined;
 }
 
 export function nodeId(port: number): string {
@@ -86,6 +93,8 @@ export class Cluster {
     readonly coordinatorEndpoint: Endpoint,
     private readonly started: ClusterNode[],
     readonly options: ResolvedOptions,
+    /** The coordinator's `/metrics` and dashboard, when started with `metrics`. */
+    readonly coordinatorMetrics: Endpoint | undefined,
   ) {}
 
   /** The coordinator's port (on 127.0.0.1 with the default placement). */
@@ -116,12 +125,18 @@ export class Cluster {
       nodeArgs: options.nodeArgs ?? [],
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
       placement: options.placement ?? loopbackPlacement(),
+      metrics: options.metrics ?? false,
       dataDir: options.dataDir,
     };
     const { placement } = resolved;
     const coordinatorEndpoint = await placement.endpoint('coordinator');
     const nodeEndpoints: Endpoint[] = [];
     for (let i = 0; i < resolved.nodes; i++) nodeEndpoints.push(await placement.endpoint(i));
+    const metricsOf = async (role: ClusterRole): Promise<Endpoint | undefined> =>
+      resolved.metrics ? placement.endpoint(role) : undefined;
+    const coordinatorMetrics = await metricsOf('coordinator');
+    const nodeMetrics: (Endpoint | undefined)[] = [];
+    for (let i = 0; i < resolved.nodes; i++) nodeMetrics.push(await metricsOf(i));
     const coordinatorArgs = [
       '--host',
       coordinatorEndpoint.host,
@@ -132,6 +147,7 @@ export class Cluster {
       '--failure-timeout',
       String(resolved.failureTimeoutMs),
       ...(resolved.dataDir === undefined ? [] : ['--data-dir', resolved.dataDir]),
+      ...(coordinatorMetrics ? ['--metrics-port', String(coordinatorMetrics.port)] : []),
     ];
     const coordinator = ManagedProcess.start({
       name: `coordinator ${addressOf(coordinatorEndpoint)}`,
@@ -139,9 +155,15 @@ export class Cluster {
     });
     await coordinator.waitForLine(/\[Coordinator\] Started on /, resolved.readyTimeoutMs);
     const nodes = nodeEndpoints.map((endpoint, i) =>
-      Cluster.spawnNode(i, endpoint, coordinatorEndpoint, resolved),
+      Cluster.spawnNode(i, endpoint, coordinatorEndpoint, resolved, nodeMetrics[i]),
     );
-    const cluster = new Cluster(coordinator, coordinatorEndpoint, nodes, resolved);
+    const cluster = new Cluster(
+      coordinator,
+      coordinatorEndpoint,
+      nodes,
+      resolved,
+      coordinatorMetrics,
+    );
     await cluster.waitForMembers(
       nodes.map((n) => n.id),
       resolved.readyTimeoutMs,
@@ -155,10 +177,7 @@ export class Cluster {
    * current ring.
    */
   async addNode(timeoutMs = 60_000): Promise<ClusterNode> {
-    const index = this.started.length;
-    const endpoint = await this.options.placement.endpoint(index);
-    const node = Cluster.spawnNode(index, endpoint, this.coordinatorEndpoint, this.options);
-    this.started.push(node);
+    const node = await this.startNode();
     // Only the new node is waited for: others may be killed meanwhile (tests do that).
     await waitFor(
       () => `${node.id} up, routing with the current ring\n${this.logs()}`,
@@ -173,11 +192,34 @@ export class Cluster {
     return node;
   }
 
+  /**
+   * Starts one more node with the same flags and `extraArgs` after them, without waiting
+   * for it to join.
+   */
+  async startNode(extraArgs: readonly string[] = []): Promise<ClusterNode> {
+    const index = this.started.length;
+    const { placement } = this.options;
+    const endpoint = await placement.endpoint(index);
+    const metrics = this.options.metrics ? await placement.endpoint(index) : undefined;
+    const node = Cluster.spawnNode(
+      index,
+      endpoint,
+      this.coordinatorEndpoint,
+      this.options,
+      metrics,
+      extraArgs,
+    );
+    this.started.push(node);
+    return node;
+  }
+
   private static spawnNode(
     index: number,
     endpoint: Endpoint,
     coordinator: Endpoint,
     options: ResolvedOptions,
+    metrics: Endpoint | undefined,
+    extraArgs: readonly string[] = [],
   ): ClusterNode {
     const id = addressOf(endpoint);
     const args = [
@@ -191,11 +233,14 @@ export class Cluster {
       String(options.heartbeatIntervalMs),
       '--replica-timeout',
       String(options.replicaTimeoutMs),
+      ...(metrics ? ['--metrics-port', String(metrics.port)] : []),
       ...options.nodeArgs,
+      ...extraArgs,
     ];
     return {
       id,
       endpoint,
+      metrics,
       port: endpoint.port,
       process: ManagedProcess.start({
         name: `node ${id}`,
