@@ -7,7 +7,7 @@ import { startCluster, waitFor, type TestCluster } from './test-support/cluster'
 /** Every metric name docs/metrics.md lists in its tables. */
 function documentedMetrics(): string[] {
   const doc = readFileSync(join(__dirname, '../../../docs/metrics.md'), 'utf8');
-  return [...doc.matchAll(/^\| `([a-z_:]+)` \|/gm)].map((m) => m[1] as string);
+  return [...doc.matchAll(/^\| `([a-z_:]+)` +\|/gm)].map((m) => m[1] as string);
 }
 
 async function scrape(port: number | undefined): Promise<Map<string, MetricFamily>> {
