@@ -61,9 +61,14 @@ function ringEpoch(info) {
  * node routes with the full ring. Logging is at `warn`, so the processes spend nothing on
  * log lines while measured.
  *
+ * `nodeArgs(i)` gives node i more flags (it may be async, to pick a free port).
+ *
  * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodes: [proc], all: [proc] }
  */
-async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuorum = 1 } = {}) {
+async function startKv(
+  processes,
+  { nodes = 1, replicationFactor = 1, writeQuorum = 1, nodeArgs = () => [] } = {},
+) {
   assertBuilt();
   const coordinatorPort = await freePort();
   const coordinator = `127.0.0.1:${coordinatorPort}`;
@@ -91,6 +96,7 @@ async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuoru
         ...['--port', String(port), '--coordinator', coordinator],
         ...['--replication-factor', String(replicationFactor)],
         ...['--write-quorum', String(writeQuorum)],
+        ...(await nodeArgs(i)),
         ...quiet,
       ]),
     );
