@@ -8,11 +8,14 @@ describe('watchStatus', () => {
     const pauses: number[] = [];
     let refresh = 0;
     await watchStatus({
-      render: async () => [`table ${++refresh}`],
+      render: () => Promise.resolve([`table ${++refresh}`]),
       write: (text) => screens.push(text),
       intervalMs: 2000,
       iterations: 3,
-      sleep: async (ms) => void pauses.push(ms),
+      sleep: (ms) => {
+        pauses.push(ms);
+        return Promise.resolve();
+      },
       now: at,
     });
     expect(screens).toEqual(
@@ -28,15 +31,15 @@ describe('watchStatus', () => {
     const screens: string[] = [];
     let refresh = 0;
     await watchStatus({
-      render: async () => {
-        if (++refresh === 1) throw new Error('cannot reach coordinator at 127.0.0.1:5000');
-        return ['back'];
-      },
+      render: () =>
+        ++refresh === 1
+          ? Promise.reject(new Error('cannot reach coordinator at 127.0.0.1:5000'))
+          : Promise.resolve(['back']),
       write: (text) => screens.push(text),
       intervalMs: 10,
       iterations: 2,
       clear: false,
-      sleep: async () => undefined,
+      sleep: () => Promise.resolve(),
     });
     expect(screens).toEqual([
       'cannot refresh: cannot reach coordinator at 127.0.0.1:5000; retrying\n',
@@ -48,7 +51,7 @@ describe('watchStatus', () => {
     const controller = new AbortController();
     const screens: string[] = [];
     const watching = watchStatus({
-      render: async () => ['t'],
+      render: () => Promise.resolve(['t']),
       write: (text) => screens.push(text),
       intervalMs: 60_000,
       clear: false,

@@ -24,12 +24,17 @@ export class CommandTimer {
     return performance.now();
   }
 
-  /** Records the dispatch that began at `startedAt` and returned `reply` (or threw). */
-  finish(startedAt: number, reply: Reply | Promise<Reply> | undefined): Reply | Promise<Reply> {
+  /** Records a dispatch that began at `startedAt` and threw: an error of its command. */
+  threw(startedAt: number): void {
+    this.current?.record(false, (performance.now() - startedAt) / 1000);
+  }
+
+  /** Records the dispatch that began at `startedAt` and returned `reply`. */
+  finish(startedAt: number, reply: Reply | Promise<Reply>): Reply | Promise<Reply> {
     const cells = this.current;
     if (cells === undefined) {
       if (reply instanceof ReplyError) this.metrics.rejected.inc();
-      return reply as Reply;
+      return reply;
     }
     if (reply instanceof Promise) {
       return reply.then(
@@ -43,10 +48,7 @@ export class CommandTimer {
         },
       );
     }
-    cells.record(
-      reply !== undefined && !(reply instanceof ReplyError),
-      (performance.now() - startedAt) / 1000,
-    );
-    return reply as Reply;
+    cells.record(!(reply instanceof ReplyError), (performance.now() - startedAt) / 1000);
+    return reply;
   }
 }

@@ -344,7 +344,7 @@ export class StorageNode implements KvNode {
     try {
       reply = this.router.dispatch(args, this.context, connection);
     } catch (err) {
-      this.timer.finish(startedAt, undefined);
+      this.timer.threw(startedAt);
       throw err;
     }
     return this.timer.finish(startedAt, reply);

@@ -11,7 +11,7 @@ async function open(
   onError?: (err: unknown) => void,
 ): Promise<HttpEndpoint> {
   const endpoint = await createHttpEndpoint(0, '127.0.0.1', {
-    metrics: { contentType: 'text/plain; version=0.0.4', metrics: async () => 'm 1\n' },
+    metrics: { contentType: 'text/plain; version=0.0.4', metrics: () => Promise.resolve('m 1\n') },
     routes,
     onError,
   });
@@ -80,7 +80,7 @@ describe('createHttpEndpoint', () => {
     const first = await open();
     await expect(
       createHttpEndpoint(first.port, '127.0.0.1', {
-        metrics: { contentType: 'text/plain', metrics: async () => '' },
+        metrics: { contentType: 'text/plain', metrics: () => Promise.resolve('') },
       }),
     ).rejects.toMatchObject({ code: 'EADDRINUSE' });
     await first.close();
