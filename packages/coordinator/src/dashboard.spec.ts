@@ -7,6 +7,22 @@ async function get(port: number, path: string): Promise<Response> {
   return fetch(`http://127.0.0.1:${port}${path}`);
 }
 
+/** A coordinator with a metrics port, quick failure detection and nodes registered on `ports`. */
+async function withMembers(ports: number[]): Promise<{
+  coordinator: Awaited<ReturnType<typeof start>>;
+  port: number;
+  connection: Awaited<ReturnType<typeof client>>;
+}> {
+  const coordinator = await start({
+    metricsPort: 0,
+    heartbeatIntervalMs: 20,
+    failureTimeoutMs: 300,
+  });
+  const connection = await client(coordinator);
+  for (const p of ports) await connection.send(['REGISTER_NODE', '127.0.0.1', p]);
+  return { coordinator, port: coordinator.metricsPort as number, connection };
+}
+
 describe('coordinator HTTP: /metrics and the dashboard', () => {
   it('serves nothing over HTTP unless a metrics port is set', async () => {
     const coordinator = await start();
@@ -14,14 +30,7 @@ describe('coordinator HTTP: /metrics and the dashboard', () => {
   });
 
   it('exports membership by state, heartbeat ages and the epoch; a silent member turns dead', async () => {
-    const coordinator = await start({
-      metricsPort: 0,
-      heartbeatIntervalMs: 20,
-      failureTimeoutMs: 300,
-    });
-    const port = coordinator.metricsPort as number;
-    const connection = await client(coordinator);
-    for (const p of [7101, 7102, 7103]) await connection.send(['REGISTER_NODE', '127.0.0.1', p]);
+    const { coordinator, port, connection } = await withMembers([7101, 7102, 7103]);
     keepAlive(connection, [7101, 7102]);
     const scrape = async (): Promise<ReturnType<typeof parseExposition>> =>
       parseExposition(await (await get(port, '/metrics')).text());
@@ -63,14 +72,7 @@ describe('coordinator HTTP: /metrics and the dashboard', () => {
   });
 
   it('describes the cluster: ring slices, shares, unreachable nodes, dead ones', async () => {
-    const coordinator = await start({
-      metricsPort: 0,
-      heartbeatIntervalMs: 20,
-      failureTimeoutMs: 300,
-    });
-    const port = coordinator.metricsPort as number;
-    const connection = await client(coordinator);
-    for (const p of [7201, 7202]) await connection.send(['REGISTER_NODE', '127.0.0.1', p]);
+    const { coordinator, port, connection } = await withMembers([7201, 7202]);
     keepAlive(connection, [7201]);
     await waitFor(async () => {
       const view = (await (await get(port, '/api/cluster')).json()) as ClusterView;
