@@ -66,12 +66,13 @@ function ringEpoch(info) {
  * log lines while measured.
  *
  * With `tls` (the files of createDevCertificates), every process speaks TLS only.
+ * `nodeArgs(i)` gives node i more flags (it may be async, to pick a free port).
  *
  * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodes: [proc], all: [proc] }
  */
 async function startKv(
   processes,
-  { nodes = 1, replicationFactor = 1, writeQuorum = 1, tls = undefined } = {},
+  { nodes = 1, replicationFactor = 1, writeQuorum = 1, tls = undefined, nodeArgs = () => [] } = {},
 ) {
   const tlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : [];
   const connect = tls ? connectTls({ ca: fs.readFileSync(tls.ca) }) : undefined;
@@ -105,6 +106,7 @@ async function startKv(
         ...['--replication-factor', String(replicationFactor)],
         ...['--write-quorum', String(writeQuorum)],
         ...tlsArgs,
+        ...(await nodeArgs(i)),
         ...quiet,
       ]),
     );

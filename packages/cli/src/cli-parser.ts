@@ -352,14 +352,26 @@ function commandLineParser(): Argv {
       y.option('all', { type: 'boolean', describe: 'also recently dead nodes' }),
     )
     .command('status', 'table of every node: state, zone, keys, ops/s, ring share, epoch', (y) =>
-      y.option('sample', {
-        type: 'string',
-        requiresArg: true,
-        default: '1000',
-        describe:
-          "ops/s: each node's total_commands_processed is read twice, this many ms apart " +
-          '(0: skip ops/s)',
-      }),
+      y
+        .option('sample', {
+          type: 'string',
+          requiresArg: true,
+          default: '1000',
+          describe:
+            "ops/s: each node's total_commands_processed is read twice, this many ms apart " +
+            '(0: skip ops/s)',
+        })
+        .option('watch', {
+          type: 'boolean',
+          describe:
+            'refresh the table like top until Ctrl-C (with --json: one document per refresh)',
+        })
+        .option('interval', {
+          type: 'string',
+          requiresArg: true,
+          default: '2000',
+          describe: 'with --watch: ms between refreshes',
+        }),
     )
     .command(
       'decommission <address>',

@@ -1,5 +1,6 @@
 import { closedPort, startTestCluster, type TestCluster } from './test-support/local-cluster';
-import { linesOf, runKv, type KvRun } from './test-support/kv-binary';
+import { linesOf, runKv, spawnKv, type KvRun } from './test-support/kv-binary';
+import { CLEAR_SCREEN } from './status-watch';
 
 // These tests run the built `kv` (dist/bin.js) as a user would, against servers started
 // in this process.
@@ -76,6 +77,10 @@ describe('kv without a cluster', () => {
       ],
       [['--command', 'GET a b'], "kv: wrong number of arguments for 'GET': usage GET key"],
       [['status', '--sample', 'x'], 'kv: --sample must be an integer from 0 to 60000, got "x"'],
+      [
+        ['status', '--watch', '--interval', '5'],
+        'kv: --interval must be an integer from 100 to 3600000, got "5"',
+      ],
       [['cluster', '--nodes', '0'], 'kv: --nodes must be an integer from 1 to 64, got "0"'],
     ];
     // Independent processes: started together, checked one by one.
@@ -291,6 +296,39 @@ describe('kv against a cluster', () => {
       keys: null,
     });
     expect(status.nodes.reduce((sum, n) => sum + n.primaryShare, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('watches the status like top, redrawing until Ctrl-C', async () => {
+    const child = spawnKv([
+      '--coordinator',
+      cluster.address,
+      'status',
+      '--watch',
+      '--interval',
+      '100',
+      '--sample',
+      '0',
+    ]);
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const twoScreens = new Promise<void>((resolve) => {
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.split(CLEAR_SCREEN).length > 3) resolve();
+      });
+    });
+    await twoScreens;
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const screens = stdout.split(CLEAR_SCREEN).slice(1, 3);
+    for (const screen of screens) {
+      const lines = linesOf(screen);
+      expect(lines[0]).toMatch(/^kv status at \d\d:\d\d:\d\d UTC, every 0\.1 s; Ctrl-C to stop$/);
+      expect(lines[2]).toMatch(
+        new RegExp(`^Coordinator ${cluster.address}, ring epoch \\d+, 3 nodes`),
+      );
+      expect(lines[3]).toMatch(/^ADDRESS\s+STATE/);
+    }
   });
 
   it('decommissions a node: it hands off, leaves the ring and stops', async () => {

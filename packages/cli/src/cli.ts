@@ -24,6 +24,7 @@ import { ClientSession } from './session';
 import { runShell } from './shell';
 import { gatherStatus } from './status';
 import { formatStatusTable } from './status-table';
+import { watchStatus } from './status-watch';
 
 /** The streams `kv` reads and writes. */
 export interface CliIo {
@@ -78,13 +79,36 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
     runData(context, { name: 'LIST_NODES', all: last(context.args['all']) === true }),
   status: (context) => {
     const sampleMs = optionalInteger(context.args, 'sample', 0, 60_000) ?? 1000;
+    const watch = last(context.args['watch']) === true;
+    const intervalMs = optionalInteger(context.args, 'interval', 100, 3_600_000) ?? 2000;
+    const { printer } = context;
     return withSession(context, async (session) => {
-      const status = await gatherStatus(await session.connect(), {
-        coordinator: session.coordinator,
-        sampleMs,
-      });
-      if (context.printer.json) context.printer.document(status);
-      else context.printer.lines(formatStatusTable(status));
+      const render = async (): Promise<string[]> => {
+        const status = await gatherStatus(await session.connect(), {
+          coordinator: session.coordinator,
+          sampleMs,
+        });
+        return printer.json ? [JSON.stringify(status)] : formatStatusTable(status);
+      };
+      if (!watch) {
+        printer.lines(await render());
+        return ExitCode.OK;
+      }
+      // Like top: redraw until Ctrl-C, which ends the watch normally.
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
+      try {
+        await watchStatus({
+          render,
+          write: (text) => context.io.stdout.write(text),
+          intervalMs,
+          clear: !printer.json,
+          signal: stop.signal,
+        });
+      } finally {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+      }
       return ExitCode.OK;
     });
   },

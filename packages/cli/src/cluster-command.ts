@@ -1,4 +1,4 @@
-import { LocalCluster, type LocalClusterOptions } from './cluster';
+import { HTTP_PORT_OFFSET, LocalCluster, type LocalClusterOptions } from './cluster';
 import { StartInterruptedError } from './errors';
 import { ExitCode } from './exit-codes';
 import type { Printer } from './printer';
@@ -43,6 +43,8 @@ export async function runClusterCommand(
         `${cluster.nodes.join(', ')}, write quorum ${cluster.writeQuorum}\n` +
         `[Cluster] Connect with: kv --coordinator ${cluster.coordinator}${tlsFlags}  ` +
         `(or: npx kv --coordinator ${cluster.coordinator}${tlsFlags} --command "PUT user:1 Alice")\n` +
+        `[Cluster] Dashboard: ${cluster.dashboardUrl}  (Prometheus metrics at /metrics there ` +
+        `and on each node's port + ${HTTP_PORT_OFFSET})\n` +
         (options.clusterSecretFile === undefined
           ? ''
           : `[Cluster] Members authenticate with the secret in ${options.clusterSecretFile}` +

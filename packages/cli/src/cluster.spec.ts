@@ -87,6 +87,15 @@ describe('kv cluster', () => {
       `[Cluster] Connect with: kv --coordinator 127.0.0.1:${base}  ` +
         `(or: npx kv --coordinator 127.0.0.1:${base} --command "PUT user:1 Alice")`,
     );
+    expect(lines).toContain(
+      `[Cluster] Dashboard: http://127.0.0.1:${base + 80}/  (Prometheus metrics at /metrics ` +
+        `there and on each node's port + 80)`,
+    );
+    const page = await fetch(`http://127.0.0.1:${base + 80}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<title>kv cluster</title>');
+    const nodeMetrics = await (await fetch(`http://127.0.0.1:${base + 81}/metrics`)).text();
+    expect(nodeMetrics).toMatch(/^kv_ring_members 3$/m);
     expect(lines).toContain(`[Coordinator] Started on 127.0.0.1:${base}`);
     expect(lines).toContain(`[Node ${base + 1}] Started on 127.0.0.1:${base + 1}`);
     const pids = startedPids(cluster.stdout);

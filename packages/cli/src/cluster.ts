@@ -28,6 +28,12 @@ export const CLUSTER_HOST = '127.0.0.1';
 /** Most nodes `kv cluster` starts. */
 export const MAX_CLUSTER_NODES = 64;
 
+/**
+ * The coordinator's dashboard and `/metrics` listen on `basePort + 80` (5080 by default),
+ * node i's `/metrics` on `basePort + 80 + i`: beside the RESP ports and easy to remember.
+ */
+export const HTTP_PORT_OFFSET = 80;
+
 /** Options of {@link LocalCluster.start}. */
 export interface LocalClusterOptions {
   /**
@@ -123,6 +129,8 @@ export class LocalCluster {
   readonly writeQuorum: number;
   /** Whether the cluster secret file was created by this start (it did not exist). */
   readonly secretCreated: boolean;
+  /** The dashboard's address, `http://127.0.0.1:<basePort + 80>/`. */
+  readonly dashboardUrl: string;
   /**
    * Settles with the first process that exits while the cluster is meant to run. Never
    * settles if none does.
@@ -158,9 +166,13 @@ export class LocalCluster {
         `--nodes must be an integer from 1 to ${MAX_CLUSTER_NODES}, got ${nodes}`,
       );
     }
-    if (!Number.isInteger(basePort) || basePort < 1 || basePort + nodes > 65535) {
+    if (
+      !Number.isInteger(basePort) ||
+      basePort < 1 ||
+      basePort + HTTP_PORT_OFFSET + nodes > 65535
+    ) {
       throw new UsageError(
-        `--base-port must be an integer from 1 to ${65535 - nodes} for ${nodes} ` +
+        `--base-port must be an integer from 1 to ${65535 - HTTP_PORT_OFFSET - nodes} for ${nodes} ` +
           `node(s), got ${basePort}`,
       );
     }
@@ -191,6 +203,7 @@ export class LocalCluster {
     this.coordinator = `${CLUSTER_HOST}:${basePort}`;
     this.nodes = Array.from({ length: nodes }, (_, i) => `${CLUSTER_HOST}:${basePort + 1 + i}`);
     this.writeQuorum = Math.min(2, nodes);
+    this.dashboardUrl = `http://${CLUSTER_HOST}:${basePort + HTTP_PORT_OFFSET}/`;
     this.failure = new Promise((resolveFailure) => {
       this.reportFailure = resolveFailure;
     });
@@ -208,7 +221,10 @@ export class LocalCluster {
     const cluster = new LocalCluster(options);
     const { basePort, nodes } = cluster.options;
     await assertPortsFree(
-      Array.from({ length: nodes + 1 }, (_, i) => basePort + i),
+      Array.from({ length: nodes + 1 }, (_, i) => [
+        basePort + i,
+        basePort + HTTP_PORT_OFFSET + i,
+      ]).flat(),
       CLUSTER_HOST,
     );
     process.on('exit', cluster.killOnExit);
@@ -290,6 +306,7 @@ export class LocalCluster {
     this.spawn('coordinator', this.coordinator, '[Coordinator]', [
       'coordinator',
       ...['--host', CLUSTER_HOST, '--port', String(basePort)],
+      ...['--metrics-port', String(basePort + HTTP_PORT_OFFSET)],
       ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, 'coordinator')]),
       ...secret,
       ...this.tlsArgs(),
@@ -312,6 +329,7 @@ export class LocalCluster {
         this.spawn('node', id, `[Node ${port}]`, [
           'node',
           ...['--host', CLUSTER_HOST, '--port', port],
+          ...['--metrics-port', String(basePort + HTTP_PORT_OFFSET + 1 + i)],
           ...['--coordinator', this.coordinator],
           ...['--write-quorum', String(this.writeQuorum)],
           ...secret,

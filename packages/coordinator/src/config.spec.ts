@@ -81,6 +81,8 @@ describe('parseConfig', () => {
       '--tls-client-certs',
       '--tls-handshake-timeout',
       '500',
+      '--metrics-port',
+      '9100',
       '--log-level',
       'debug',
       '--log-format',
@@ -105,6 +107,7 @@ describe('parseConfig', () => {
       tlsCa: 'ca.pem',
       tlsClientCerts: true,
       tlsHandshakeTimeoutMs: 500,
+      metricsPort: 9100,
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -148,6 +151,14 @@ describe('parseConfig', () => {
     expect(configOf(parseConfig(['--port', '1', '--port', '2'], {})).port).toBe(2);
   });
 
+  it('serves metrics only when given a port, from KV_METRICS_PORT or the flag', () => {
+    expect(configOf(parseConfig([], {})).metricsPort).toBeUndefined();
+    expect(configOf(parseConfig([], { KV_METRICS_PORT: '9100' })).metricsPort).toBe(9100);
+    expect(
+      configOf(parseConfig(['--metrics-port', '0'], { KV_METRICS_PORT: '9100' })).metricsPort,
+    ).toBe(0);
+  });
+
   it('names environment variables after their flags', () => {
     expect(envVarOf('data-dir')).toBe('KV_DATA_DIR');
     expect(envVarOf('heartbeat-interval')).toBe('KV_HEARTBEAT_INTERVAL');
@@ -176,6 +187,7 @@ describe('parseConfig', () => {
       '--log-level must be one of error, warn, info, debug, got "verbose"',
     ],
     [['--log-format', 'xml'], '--log-format must be one of pretty, json, got "xml"'],
+    [['--metrics-port', '-1'], '--metrics-port must be an integer from 0 to 65535, got "-1"'],
     [['--data-dir', ''], '--data-dir must be a directory path, got ""'],
     [
       ['--failure-timeout', '1000'],

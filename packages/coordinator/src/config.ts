@@ -116,6 +116,12 @@ export interface CoordinatorConfig {
    */
   readonly tlsHandshakeTimeoutMs: number;
   /**
+   * Port of the HTTP listener serving Prometheus `/metrics` and the dashboard (`/`), on
+   * `host`; 0 picks a free one.
+   * @default undefined (not served)
+   */
+  readonly metricsPort: number | undefined;
+  /**
    * Least severe level logged.
    * @default 'info'
    */
@@ -311,6 +317,13 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
     describe: 'ms a peer may take to finish its TLS handshake',
     default: TLS_DEFAULTS.handshakeTimeoutMs,
     parse: integer(1, MAX_DELAY_MS),
+  },
+  metricsPort: {
+    flag: 'metrics-port',
+    describe:
+      'HTTP port for /metrics and the dashboard, on --host; 0 picks a free one (default: off)',
+    default: undefined,
+    parse: (value, name) => (value === undefined ? undefined : integer(0, 65535)(value, name)),
   },
   logLevel: {
     flag: 'log-level',

@@ -1,7 +1,11 @@
 import {
   AccessControl,
   accessSettingsProblem,
+  connectTls,
+  handshakeFor,
+  createHttpEndpoint,
   createRespServer,
+  type HttpEndpoint,
   type UserTable,
   describeServerTls,
   handshakeFailureLevel,
@@ -17,6 +21,9 @@ import {
 import type { Ring, RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
 import { describeChange } from './change-log';
+import { ClusterViewBuilder } from './cluster-view';
+import { CoordinatorMetrics } from './coordinator-metrics';
+import { dashboardRoutes } from './dashboard';
 import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
 import { loadAccess, protectedModeRefusal, resolveConfig, type CoordinatorConfig } from './config';
 import { ConfigError, ListenError } from './errors';
@@ -25,6 +32,8 @@ import { renderInfo } from './info';
 import { createLogger } from './logger';
 import type { MemberStatus } from './member-state';
 import { Membership, type MembershipChange } from './membership';
+import { NodeProbe } from './node-probe';
+import { RebalanceProgress } from './rebalance-progress';
 import { StateStore } from './state-store';
 import { version } from './version';
 
@@ -105,6 +114,11 @@ export class Coordinator {
   private readonly now: () => number;
   private readonly server: RespServer;
   private readonly detector: FailureDetector;
+  /** This coordinator's metrics registry. */
+  readonly metrics: CoordinatorMetrics;
+  private readonly probe: NodeProbe;
+  private readonly view: ClusterViewBuilder;
+  private http: HttpEndpoint | undefined;
   private boundPort = 0;
   private startedAt = 0;
   private commandsProcessed = 0;
@@ -157,6 +171,24 @@ export class Coordinator {
       onError: (err, connection) => this.onHandlerError(err, connection),
       onProtocolError: (err, connection) =>
         this.logger.debug(`Closed ${connection.remoteAddress}: ${err.message}`),
+    });
+    this.metrics = new CoordinatorMetrics({
+      epoch: () => this.membership.epoch,
+      members: () => this.membership.list(true),
+      commands: () => this.commandsProcessed,
+    });
+    // The dashboard reads the nodes' INFO as a member, over TLS when the cluster speaks it.
+    this.probe = new NodeProbe(() => performance.now(), undefined, {
+      ...(this.tls && { connect: connectTls(this.tls) }),
+      handshake: handshakeFor({ clusterSecret: parts.clusterSecret }),
+    });
+    this.view = new ClusterViewBuilder({
+      epoch: () => this.membership.epoch,
+      target: () => this.membership.target,
+      members: () => this.membership.list(true),
+      failureTimeoutMs: this.config.failureTimeoutMs,
+      probe: this.probe,
+      progress: new RebalanceProgress(() => performance.now()),
     });
     this.detector = new FailureDetector(this.membership, {
       failureTimeoutMs: this.config.failureTimeoutMs,
@@ -267,6 +299,11 @@ export class Coordinator {
     return this.store?.file;
   }
 
+  /** The port of `/metrics` and the dashboard; undefined when they are not served. */
+  get metricsPort(): number | undefined {
+    return this.http?.port;
+  }
+
   /** The members as `LIST_NODES` reports them; with `includeDead`, as `LIST_NODES ALL`. */
   members(includeDead = false): MemberStatus[] {
     return this.membership.list(includeDead);
@@ -295,13 +332,36 @@ export class Coordinator {
       });
     }
     this.startedAt = this.now();
+    if (this.config.metricsPort !== undefined) await this.serveHttp(this.config.metricsPort);
     this.detector.start();
     this.logger.info(`Started on ${host}:${this.boundPort}${describeServerTls(this.tls)}`);
+    if (this.http)
+      this.logger.info(`Dashboard on http://${host}:${this.http.port}/ (metrics at /metrics)`);
+  }
+
+  /** `/metrics` and the dashboard, on the coordinator's own interface. */
+  private async serveHttp(port: number): Promise<void> {
+    const { host } = this.config;
+    try {
+      this.http = await createHttpEndpoint(port, host, {
+        metrics: this.metrics.registry,
+        routes: dashboardRoutes(this.view),
+        onError: (err) => this.logger.error(`Serving HTTP failed: ${describeError(err, true)}`),
+      });
+    } catch (err) {
+      await this.server.close(0);
+      throw new ListenError(`${host}:${port}`, (err as NodeJS.ErrnoException).code, {
+        cause: err,
+      });
+    }
+    this.metrics.collectProcessMetrics();
   }
 
   private async shutdown(): Promise<void> {
     this.logger.info('Shutting down');
     this.detector.stop();
+    await this.http?.close();
+    this.probe.close();
     await this.server.close(CLOSE_GRACE_MS);
     if (this.store) {
       try {

@@ -35,7 +35,8 @@ export async function main(
     const code = (err as NodeJS.ErrnoException).code;
     const what =
       code === 'EADDRINUSE'
-        ? `port ${config.options.port} is already in use`
+        ? // The RESP port or the metrics port: the error names the one it is about.
+          `port ${(err as { port?: number }).port ?? config.options.port} is already in use`
         : err instanceof Error
           ? err.message
           : String(err);

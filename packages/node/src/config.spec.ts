@@ -87,12 +87,24 @@ describe('parseNodeConfig', () => {
     [['--request-timeout', '-1'], '--request-timeout must be an integer ≥ 0, got -1'],
     [['--shutdown-grace', '1.5'], '--shutdown-grace must be an integer ≥ 0, got 1.5'],
     [['--log-format', 'xml'], '--log-format must be one of pretty, json, got xml'],
+    [['--metrics-port', '65536'], '--metrics-port must be an integer from 0 to 65535, got 65536'],
     [['--no-such-flag'], 'Unknown argument'],
   ])('rejects %j with exit code 2', async (argv, message) => {
     const result = await parseNodeConfig(argv, {});
     expect(result.kind).toBe('exit');
     expect(result).toMatchObject({ code: 2 });
     expect((result as { output: string }).output).toContain(message);
+  });
+
+  it('serves metrics only when given a port, from KV_METRICS_PORT or the flag', async () => {
+    const off = await parseNodeConfig([], {});
+    expect((off as { options: NodeOptions }).options.metricsPort).toBeUndefined();
+    expect(await parseNodeConfig([], { KV_METRICS_PORT: '9101' })).toMatchObject({
+      options: { metricsPort: 9101 },
+    });
+    expect(
+      await parseNodeConfig(['--metrics-port', '0'], { KV_METRICS_PORT: '9101' }),
+    ).toMatchObject({ options: { metricsPort: 0 } });
   });
 
   it('rejects a bad value from the environment too', async () => {

@@ -207,6 +207,13 @@ const FLAGS = {
     min: 1,
     describe: 'ms a peer may take to finish its TLS handshake',
   },
+  'metrics-port': {
+    type: 'number',
+    min: 0,
+    max: 65535,
+    describe:
+      'port of the HTTP listener serving Prometheus /metrics, on --host (0: any free port) [default: off]',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -378,6 +385,7 @@ export async function parseNodeConfig(
       tlsCa: str('tls-ca'),
       tlsClientCerts: values['tls-client-certs'] === true,
       tlsHandshakeTimeoutMs: num('tls-handshake-timeout'),
+      metricsPort: values['metrics-port'] === undefined ? undefined : num('metrics-port'),
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

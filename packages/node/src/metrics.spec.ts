@@ -16,15 +16,29 @@ describe('NodeMetrics', () => {
     expect(new NodeMetrics().counters.quorumWrites.value).toBe(0);
   });
 
-  it('counts known commands by name and ignores others', async () => {
+  it('counts known commands by name and result, times them, and knows no others', async () => {
     const metrics = new NodeMetrics(['GET', 'SET']);
-    metrics.countCommand('GET');
-    metrics.countCommand('GET');
-    metrics.countCommand('NOPE');
+    metrics.command('GET')?.record(true, 0.0002);
+    metrics.command('GET')?.record(false, 0.003);
+    expect(metrics.command('NOPE')).toBeUndefined();
     expect([...metrics.commandCalls()]).toEqual([['GET', 2]]);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('kv_commands_total{command="GET"} 2');
-    expect(text).not.toContain('NOPE');
+    expect(text).toContain('kv_commands_total{command="GET",result="ok"} 1');
+    expect(text).toContain('kv_commands_total{command="GET",result="error"} 1');
+    expect(text).toContain('kv_command_duration_seconds_bucket{command="GET",le="0.00025"} 1');
+    expect(text).toContain('kv_command_duration_seconds_count{command="GET"} 2');
     expect(text).not.toContain('command="SET"');
+    expect(metrics.p99(['GET', 'SET'])).toBeGreaterThan(0.0025);
+    expect(metrics.p99(['SET'])).toBe(0);
+  });
+
+  it('reads live gauges from their sources when scraped', async () => {
+    const metrics = new NodeMetrics();
+    let keys = 1;
+    metrics.readFrom({ keys: () => keys });
+    expect(await metrics.registry.metrics()).toMatch(/^kv_keys 1$/m);
+    keys = 7;
+    expect(await metrics.registry.metrics()).toMatch(/^kv_keys 7$/m);
+    expect(await metrics.registry.metrics()).toMatch(/^kv_ring_epoch 0$/m);
   });
 });

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HistogramCell, LATENCY_BUCKETS, registerHistograms } from './histogram-cell';
 
 interface MetricSpec {
   readonly name: string;
@@ -133,14 +134,57 @@ export const GAUGES = {
   },
 } as const satisfies Record<string, MetricSpec>;
 
+/** Gauges read from the node's state when scraped, by what they read. */
+export const LIVE_GAUGES = {
+  keys: { name: 'kv_keys', help: 'Live keys held here (tombstones excluded).' },
+  tombstones: { name: 'kv_tombstones', help: 'Tombstones held here until purged.' },
+  dataBytes: { name: 'kv_data_bytes', help: 'Bytes of keys and values held here.' },
+  ringEpoch: { name: 'kv_ring_epoch', help: 'Ring epoch this node routes with (-1: none yet).' },
+  ringMembers: { name: 'kv_ring_members', help: 'Members of the ring this node reads with.' },
+  connectedClients: { name: 'kv_connected_clients', help: 'Open client connections.' },
+} as const satisfies Record<string, MetricSpec>;
+
 /** Calls per command, labelled by command name (known commands only). */
 export const COMMANDS_METRIC: MetricSpec = {
   name: 'kv_commands_total',
-  help: 'Commands processed, by command.',
+  help: 'Commands processed, by command and result (ok, error).',
+};
+
+/** Requests refused before reaching a command: unknown name or wrong number of arguments. */
+export const REJECTED_METRIC: MetricSpec = {
+  name: 'kv_commands_rejected_total',
+  help: 'Requests refused before any command ran (unknown command, wrong number of arguments).',
+};
+
+/** Latency of every command, labelled by command name. */
+export const COMMAND_LATENCY_METRIC: MetricSpec = {
+  name: 'kv_command_duration_seconds',
+  help: 'Time from a command being dispatched to its reply being ready, by command.',
+};
+
+/** Latency of requests to other nodes (replica writes and reads, hint deliveries). */
+export const REPLICA_LATENCY_METRIC: MetricSpec = {
+  name: 'kv_replica_request_duration_seconds',
+  help: 'Round trip of requests to replicas (REPLICATE, FETCH), failures included.',
 };
 
 export type CounterName = keyof typeof COUNTERS;
 export type GaugeName = keyof typeof GAUGES;
+export type LiveGaugeName = keyof typeof LIVE_GAUGES;
+
+/** What a command's calls add up to: its counts by result and its latency. */
+export class CommandCells {
+  ok = 0;
+  error = 0;
+  readonly latency = new HistogramCell(LATENCY_BUCKETS);
+
+  /** Records one call that took `seconds`. */
+  record(ok: boolean, seconds: number): void {
+    if (ok) this.ok++;
+    else this.error++;
+    this.latency.observe(seconds);
+  }
+}
 
 /** A counter as code updates it: a plain number, read by the registry when scraped. */
 export class CounterCell {
@@ -179,12 +223,20 @@ export class GaugeCell {
  * label hashing; the registry reads them when collected, and INFO reads them as they are.
  */
 export class NodeMetrics {
+  /** Content type of the exposition {@link NodeMetrics.registry} renders. */
+  static readonly contentType: string = Registry.PROMETHEUS_CONTENT_TYPE;
   readonly registry = new Registry();
   readonly counters: { readonly [K in CounterName]: CounterCell };
   readonly gauges: { readonly [K in GaugeName]: GaugeCell };
-  private readonly calls = new Map<string, CounterCell>();
+  /** Requests refused before any command ran. */
+  readonly rejected = new CounterCell();
+  /** Round trips of replica requests. */
+  readonly replicaLatency = new HistogramCell(LATENCY_BUCKETS);
+  private readonly calls = new Map<string, CommandCells>();
+  private readonly sources: { [K in LiveGaugeName]: () => number };
+  private defaultMetrics = false;
 
-  /** @param commands - the command names counted by {@link countCommand} */
+  /** @param commands - the command names counted by {@link command} */
   constructor(commands: readonly string[] = []) {
     const registers = [this.registry];
     this.counters = mapSpecs(COUNTERS, (spec) => {
@@ -210,29 +262,86 @@ export class NodeMetrics {
       });
       return cell;
     });
-    for (const name of commands) this.calls.set(name, new CounterCell());
+    const sources = (this.sources = mapSpecs(LIVE_GAUGES, () => () => 0));
+    for (const key of Object.keys(LIVE_GAUGES) as LiveGaugeName[]) {
+      new Gauge({
+        ...LIVE_GAUGES[key],
+        registers,
+        collect() {
+          this.set(sources[key]());
+        },
+      });
+    }
+    for (const name of commands) this.calls.set(name, new CommandCells());
     const calls = this.calls;
     new Counter({
       ...COMMANDS_METRIC,
-      labelNames: ['command'],
+      labelNames: ['command', 'result'],
       registers,
       collect() {
         this.reset();
-        for (const [command, cell] of calls) if (cell.value > 0) this.inc({ command }, cell.value);
+        for (const [command, cell] of calls) {
+          if (cell.ok > 0) this.inc({ command, result: 'ok' }, cell.ok);
+          if (cell.error > 0) this.inc({ command, result: 'error' }, cell.error);
+        }
       },
     });
+    const rejected = this.rejected;
+    new Counter({
+      ...REJECTED_METRIC,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(rejected.value);
+      },
+    });
+    registerHistograms(this.registry, COMMAND_LATENCY_METRIC, 'command', () =>
+      [...calls].filter(([, cell]) => cell.latency.count > 0).map(([c, cell]) => [c, cell.latency]),
+    );
+    registerHistograms(this.registry, REPLICA_LATENCY_METRIC, undefined, () => [
+      ['', this.replicaLatency],
+    ]);
   }
 
-  /** Counts a call of `name`; names not given to the constructor are not counted. */
-  countCommand(name: string): void {
-    this.calls.get(name)?.inc();
+  /** The cells of command `name`, or undefined for a name not given to the constructor. */
+  command(name: string): CommandCells | undefined {
+    return this.calls.get(name);
+  }
+
+  /** Sets what the {@link LIVE_GAUGES} read when scraped. */
+  readFrom(sources: Partial<{ [K in LiveGaugeName]: () => number }>): void {
+    Object.assign(this.sources, sources);
+  }
+
+  /**
+   * Adds prom-client's process metrics (CPU, memory, handles, GC, event-loop lag) to this
+   * registry. Only for a process that serves `/metrics`: the event-loop monitor runs until
+   * the process exits. Once per registry.
+   */
+  collectProcessMetrics(): void {
+    if (this.defaultMetrics) return;
+    this.defaultMetrics = true;
+    collectDefaultMetrics({ register: this.registry });
   }
 
   /** Calls per command, for commands called at least once. */
   commandCalls(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [name, cell] of this.calls) if (cell.value > 0) out.set(name, cell.value);
+    for (const [name, cell] of this.calls) {
+      const calls = cell.ok + cell.error;
+      if (calls > 0) out.set(name, calls);
+    }
     return out;
+  }
+
+  /** The 99th percentile latency of commands in `names`, in seconds; 0 before any call. */
+  p99(names: Iterable<string>): number {
+    const merged = new HistogramCell(LATENCY_BUCKETS);
+    for (const name of names) {
+      const cell = this.calls.get(name);
+      if (cell) merged.add(cell.latency);
+    }
+    return merged.quantile(0.99);
   }
 }
 

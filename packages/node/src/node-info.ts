@@ -1,3 +1,4 @@
+import { CLIENT_COMMANDS } from './client-commands';
 import type { InfoSection } from './info';
 import type { Phase, RingEpoch } from '@kv/ring';
 import type { MemoryLimit } from './memory-limit';
@@ -19,6 +20,11 @@ export interface NodeInfoSources {
   readonly metrics: NodeMetrics;
   readonly phase: Phase;
 }
+
+/** Names (aliases included) of the commands clients send, whose latency INFO reports. */
+const CLIENT_COMMAND_NAMES: readonly string[] = Object.entries(CLIENT_COMMANDS).flatMap(
+  ([name, spec]) => [name, ...(spec.aliases ?? [])],
+);
 
 /** The sections of a node's INFO reply, in the Redis layout's order. */
 export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
@@ -65,6 +71,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         total_commands_processed: total,
         // Redis's name for failed AUTH attempts; kv counts failed member proofs too.
         acl_access_denied_auth: counters.authFailures.value,
+        command_p99_usec: Math.round(s.metrics.p99(CLIENT_COMMAND_NAMES) * 1e6),
         ...Object.fromEntries(
           [...calls].map(([name, calls]) => [`cmdstat_${name.toLowerCase()}`, `calls=${calls}`]),
         ),

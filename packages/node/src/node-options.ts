@@ -252,6 +252,12 @@ export interface NodeOptions {
    */
   tlsHandshakeTimeoutMs?: number;
   /**
+   * Port of the HTTP listener serving Prometheus `/metrics`, on the same interface as the
+   * node (`host`); 0 picks a free one.
+   * @default undefined (metrics are not served)
+   */
+  metricsPort?: number;
+  /**
    * The wall clock, milliseconds since the epoch (tests and simulations skew it).
    * @default Date.now
    */
@@ -294,7 +300,8 @@ type UnsetByDefault =
   | 'tlsKey'
   | 'tlsCa'
   | 'clusterSecret'
-  | 'users';
+  | 'users'
+  | 'metricsPort';
 
 /** {@link NodeOptions} with every default applied and every value checked. */
 export type ResolvedNodeOptions = Required<
@@ -373,6 +380,12 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   resolved.tls = loadServerTls(resolved);
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
+  const { metricsPort } = resolved;
+  if (
+    metricsPort !== undefined &&
+    (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+  )
+    throw new InvalidNodeOptionError(`metrics port must be from 0 to 65535, got ${metricsPort}`);
   for (const [name, value] of [
     ['max clock offset', resolved.maxClockOffsetMs],
     ['write deadline', resolved.writeDeadlineMs],

@@ -3,6 +3,7 @@ import {
   ConnectionPool,
   connectTcp,
   connectTls,
+  createHttpEndpoint,
   createRespServer,
   handshakeFor,
   describeServerTls,
@@ -10,6 +11,7 @@ import {
   listenTcp,
   listenTls,
   type ConnectFactory,
+  type HttpEndpoint,
   type Reply,
   type RespServer,
   type ServerConnection,
@@ -21,6 +23,7 @@ import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
 import { ClockFence } from './clock-fence';
 import { unavailable } from './errors';
+import { CommandTimer } from './command-timer';
 import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { renderInfo } from './info';
@@ -71,6 +74,8 @@ export interface KvNode {
   readonly store: Store;
   /** This node's metrics, in a registry of its own. */
   readonly metrics: NodeMetrics;
+  /** The port `/metrics` is served on; undefined when metrics are not served. */
+  readonly metricsPort: number | undefined;
   /** Settles when the node has stopped, however the stop began (close(), DECOMMISSION). */
   readonly closed: Promise<void>;
   /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
@@ -82,6 +87,7 @@ interface Parts {
   readonly options: ResolvedNodeOptions;
   readonly server: RespServer;
   readonly bound: Address;
+  readonly metricsEndpoint: HttpEndpoint | undefined;
 }
 
 /**
@@ -98,6 +104,7 @@ export class StorageNode implements KvNode {
   readonly closed: Promise<void>;
   private readonly options: ResolvedNodeOptions;
   private readonly server: RespServer;
+  private readonly metricsEndpoint: HttpEndpoint | undefined;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
   private readonly peers: ConnectionPool;
@@ -120,9 +127,10 @@ export class StorageNode implements KvNode {
   private closing: Promise<void> | undefined;
   private markClosed: () => void = () => undefined;
 
-  private constructor({ options, server, bound }: Parts) {
+  private constructor({ options, server, bound, metricsEndpoint }: Parts) {
     this.options = options;
     this.server = server;
+    this.metricsEndpoint = metricsEndpoint;
     this.host = bound.host;
     this.port = bound.port;
     const advertised = options.advertise ?? bound;
@@ -210,7 +218,7 @@ export class StorageNode implements KvNode {
       metrics: this.metrics,
     });
     const digests = new CoOwnedDigests(this.store, this.id);
-    const replicationPeers = new PeerClient(this.peers);
+    const replicationPeers = new PeerClient(this.peers, this.metrics.replicaLatency);
     const unsynced = new UnsyncedRanges(this.id);
     this.requests = new QuorumOperations({
       selfId: this.id,
@@ -294,6 +302,20 @@ export class StorageNode implements KvNode {
       ring: () => this.ringView(),
       config: () => this.configValues(),
     };
+    const store = this.store;
+    this.metrics.readFrom({
+      keys: () => store.size - store.tombstones,
+      tombstones: () => store.tombstones,
+      dataBytes: () => store.bytes,
+      ringEpoch: () => this.current?.epoch ?? -1,
+      ringMembers: () => this.current?.read.size ?? 0,
+      connectedClients: () => this.server.connectionCount,
+    });
+  }
+
+  /** The port `/metrics` is served on; undefined when metrics are not served. */
+  get metricsPort(): number | undefined {
+    return this.metricsEndpoint?.port;
   }
 
   /**
@@ -331,14 +353,40 @@ export class StorageNode implements KvNode {
         ),
     });
     const bound = await server.listen(resolved.port, resolved.host);
+    let metricsEndpoint: HttpEndpoint | undefined;
+    try {
+      metricsEndpoint = await StorageNode.serveMetrics(resolved, built);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
     const node = new StorageNode({
       options: resolved,
       server,
       bound: { host: bound.address, port: bound.port },
+      metricsEndpoint,
     });
     built.node = node;
     await node.run();
     return node;
+  }
+
+  /**
+   * Listens for `/metrics` when a metrics port is set, on the node's own interface; the
+   * registry is read through `built` once the node exists (no scrape comes before).
+   */
+  private static async serveMetrics(
+    options: ResolvedNodeOptions,
+    built: { node?: StorageNode },
+  ): Promise<HttpEndpoint | undefined> {
+    if (options.metricsPort === undefined) return undefined;
+    return createHttpEndpoint(options.metricsPort, options.host, {
+      metrics: {
+        contentType: NodeMetrics.contentType,
+        metrics: () => (built.node as StorageNode).metrics.registry.metrics(),
+      },
+      onError: (err) => built.node?.logger.error(`Serving /metrics failed: ${String(err)}`),
+    });
   }
 
   /** The ring this node routes reads with, once it has one. */
@@ -357,14 +405,23 @@ export class StorageNode implements KvNode {
     return this.closing;
   }
 
-  // Counted first, so refused commands count too; then the access check.
+  private readonly timer = new CommandTimer(this.metrics);
+  // Timed and counted first, so refused commands count too; then the access check.
   private readonly router = createNodeRouter([
-    ({ name }): void => this.metrics.countCommand(name),
+    this.timer.hook,
     (command, args, connection): void => this.access.hook(command, args, connection),
   ]);
 
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
-    return this.router.dispatch(args, this.context, connection);
+    const startedAt = this.timer.start();
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = this.router.dispatch(args, this.context, connection);
+    } catch (err) {
+      this.timer.threw(startedAt);
+      throw err;
+    }
+    return this.timer.finish(startedAt, reply);
   }
 
   /** Start order: purging, then the coordinator link (which brings rings, then data). */
@@ -379,6 +436,12 @@ export class StorageNode implements KvNode {
       this.logger.warn(
         'No --max-memory set: this node takes writes until the process runs out of memory; set one (e.g. --max-memory 1gb) to answer writes with -OOM past it',
       );
+    if (this.metricsEndpoint) {
+      this.metrics.collectProcessMetrics();
+      this.logger.info(
+        `Metrics on http://${this.metricsEndpoint.host}:${this.metricsEndpoint.port}/metrics`,
+      );
+    }
     // The clock is measured (against the coordinator, the only member known yet) before the
     // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();
@@ -396,6 +459,7 @@ export class StorageNode implements KvNode {
     this.peers.close();
     this.syncPeers.close();
     await this.store.close();
+    await this.metricsEndpoint?.close();
     this.logger.info('Stopped');
   }
 

@@ -1,5 +1,6 @@
 import { ReplyError, type ConnectionPool } from '@kv/protocol';
 import { Digest, encodeBuckets } from './digest';
+import type { HistogramCell } from './histogram-cell';
 import type { StoredRecord } from './record';
 import {
   FETCH_ALONE,
@@ -30,7 +31,11 @@ export interface KeyVersionPage {
  * `ReplyError`; an unreachable peer rejects with the pool's error.
  */
 export class PeerClient {
-  constructor(private readonly pool: ConnectionPool) {}
+  /** @param latency - where the round trips of REPLICATE and FETCH are recorded */
+  constructor(
+    private readonly pool: ConnectionPool,
+    private readonly latency?: HistogramCell,
+  ) {}
 
   /** False while the pool knows `peer` to be unreachable. */
   isAvailable(peer: string): boolean {
@@ -39,7 +44,7 @@ export class PeerClient {
 
   /** `REPLICATE`: merges `record` on `peer`; what the peer holds afterwards. */
   async replicate(peer: string, key: Buffer, record: StoredRecord): Promise<ApplyResult> {
-    return decodeApplyResult(await this.pool.send(peer, replicateArgs(key, record)));
+    return decodeApplyResult(await this.timed(peer, replicateArgs(key, record)));
   }
 
   /**
@@ -48,7 +53,20 @@ export class PeerClient {
    */
   async fetch(peer: string, key: Buffer, alone = false): Promise<StoredRecord | undefined> {
     const args = alone ? [NodeCommand.fetch, key, FETCH_ALONE] : [NodeCommand.fetch, key];
-    return decodeRecord(await this.pool.send(peer, args));
+    return decodeRecord(await this.timed(peer, args));
+  }
+
+  /** A request on the replica path, its round trip recorded whatever its outcome. */
+  private async timed(
+    peer: string,
+    args: Parameters<ConnectionPool['send']>[1],
+  ): ReturnType<ConnectionPool['send']> {
+    const startedAt = performance.now();
+    try {
+      return await this.pool.send(peer, args);
+    } finally {
+      this.latency?.observe((performance.now() - startedAt) / 1000);
+    }
   }
 
   /** `SYNC_HINTS`: asks `peer` to deliver the writes it keeps for `requester`; how many are left. */

@@ -4,7 +4,9 @@
  * and replies, an encoder, configurable limits with typed errors, a pipelined client
  * connection and a server loop that keeps replies in order with bounded buffers, a command
  * router (declarations with scopes, arity checks, hooks before dispatch), and the socket
- * factories that decide how bytes travel: plain TCP or TLS.
+ * factories that decide how bytes travel: plain TCP or TLS. For observability: a small
+ * read-only HTTP endpoint serving `/metrics` (and the coordinator's dashboard) and a strict
+ * parser of the Prometheus text format.
  */
 export {
   ErrorCode,
@@ -117,3 +119,18 @@ export {
   type CommandHandler,
   type ServerConnection,
 } from './server';
+export {
+  createHttpEndpoint,
+  type HttpEndpoint,
+  type HttpEndpointOptions,
+  type HttpReply,
+  type HttpRoute,
+  type MetricsSource,
+} from './http-endpoint';
+export {
+  parseExposition,
+  sampleValue,
+  ExpositionError,
+  type MetricFamily,
+  type Sample,
+} from './exposition';

@@ -1,11 +1,11 @@
+import { build, type Histogram } from 'hdr-histogram-js';
+
 /**
- * Significant binary digits kept per value: values below 2^8 are counted exactly, larger ones
- * in buckets 1/128 of their magnitude wide, so a reported percentile is within 0.8% of the
- * recorded value it stands for (HdrHistogram's scheme with 2 significant decimal digits).
+ * Significant decimal digits HdrHistogram keeps per value: values below 256 are counted
+ * exactly, larger ones in buckets 1/128 of their magnitude wide, so a reported percentile
+ * is within 0.8% of the recorded value it stands for.
  */
-const PRECISION_BITS = 8;
-const EXACT_LIMIT = 2 ** PRECISION_BITS;
-const HALF = EXACT_LIMIT / 2;
+const SIGNIFICANT_DIGITS = 2;
 
 /** The percentiles `kv bench` reports, in its order. */
 export const REPORTED_PERCENTILES = [50, 95, 99, 99.9] as const;
@@ -23,9 +23,10 @@ export interface HistogramSummary {
 }
 
 /**
- * A histogram of non-negative integers (latencies in microseconds, for `kv bench`) in
- * logarithmic buckets: memory stays a few kilobytes however many values are recorded, and a
- * percentile is within 0.8% of the exact one. The minimum, maximum and mean are exact.
+ * A histogram of non-negative integers (latencies in microseconds, for `kv bench`), kept by
+ * HdrHistogram (hdr-histogram-js) in logarithmic buckets: memory stays a few kilobytes however
+ * many values are recorded, and a percentile is within 0.8% of the exact one. The minimum,
+ * maximum and mean are kept exactly beside it.
  *
  * @example
  * ```ts
@@ -35,7 +36,7 @@ export interface HistogramSummary {
  * ```
  */
 export class LatencyHistogram {
-  private counts: Float64Array = new Float64Array(EXACT_LIMIT);
+  private readonly buckets: Histogram = newBuckets();
   private total = 0;
   private sum = 0;
   private lowest = Number.POSITIVE_INFINITY;
@@ -66,9 +67,7 @@ export class LatencyHistogram {
    */
   record(value: number, times = 1): void {
     const v = value > 0 ? Math.round(value) : 0;
-    const index = bucketOf(v);
-    if (index >= this.counts.length) this.grow(index + 1);
-    this.counts[index] = (this.counts[index] as number) + times;
+    this.buckets.recordValueWithCount(v, times);
     this.total += times;
     this.sum += v * times;
     if (v < this.lowest) this.lowest = v;
@@ -77,10 +76,7 @@ export class LatencyHistogram {
 
   /** Adds every value of `other` to this histogram. */
   add(other: LatencyHistogram): void {
-    if (other.counts.length > this.counts.length) this.grow(other.counts.length);
-    for (let i = 0; i < other.counts.length; i++) {
-      this.counts[i] = (this.counts[i] as number) + (other.counts[i] as number);
-    }
+    this.buckets.add(other.buckets);
     this.total += other.total;
     this.sum += other.sum;
     if (other.total > 0) {
@@ -91,7 +87,7 @@ export class LatencyHistogram {
 
   /** Forgets every value. */
   reset(): void {
-    this.counts = new Float64Array(EXACT_LIMIT);
+    this.buckets.reset();
     this.total = 0;
     this.sum = 0;
     this.lowest = Number.POSITIVE_INFINITY;
@@ -99,20 +95,19 @@ export class LatencyHistogram {
   }
 
   /**
-   * The value at or below which `p` percent of the recorded values lie: the largest value
-   * of the bucket holding that rank, never above the maximum recorded. 0 when empty.
+   * The value at or below which `p` percent of the recorded values lie (nearest rank): the
+   * largest value of the bucket holding that rank, never above the maximum recorded. 0 when
+   * empty.
    *
    * @param p - from 0 to 100
    */
   percentile(p: number): number {
     if (this.total === 0) return 0;
     const rank = Math.max(1, Math.ceil((Math.min(Math.max(p, 0), 100) / 100) * this.total));
-    let seen = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      seen += this.counts[i] as number;
-      if (seen >= rank) return Math.min(highestInBucket(i), this.highest);
-    }
-    return this.highest;
+    // HdrHistogram rounds the rank to the nearest; asking for the rank's own percentile
+    // keeps the nearest-rank definition every report of kv uses.
+    const value = this.buckets.getValueAtPercentile((rank / this.total) * 100);
+    return Math.min(value, this.highest);
   }
 
   /** Count, min, mean, the {@link REPORTED_PERCENTILES} and max, each multiplied by `scale`. */
@@ -128,31 +123,13 @@ export class LatencyHistogram {
       max: this.highest * scale,
     };
   }
-
-  private grow(length: number): void {
-    const next = new Float64Array(Math.max(length, this.counts.length * 2));
-    next.set(this.counts);
-    this.counts = next;
-  }
 }
 
-/**
- * Bucket of a non-negative integer: itself below {@link EXACT_LIMIT}; above, buckets of
- * `2^shift` values where `v >> shift` keeps the top {@link PRECISION_BITS} - 1 bits.
- */
-function bucketOf(v: number): number {
-  if (v < EXACT_LIMIT) return v;
-  let shift = Math.floor(Math.log2(v)) - (PRECISION_BITS - 1);
-  // Math.log2 may round up just below a power of two; the top bits must be HALF..2*HALF-1.
-  if (Math.floor(v / 2 ** shift) < HALF) shift--;
-  const top = Math.floor(v / 2 ** shift);
-  return EXACT_LIMIT + (shift - 1) * HALF + (top - HALF);
-}
-
-/** Largest integer that falls in bucket `index`. */
-function highestInBucket(index: number): number {
-  if (index < EXACT_LIMIT) return index;
-  const shift = Math.floor((index - EXACT_LIMIT) / HALF) + 1;
-  const top = ((index - EXACT_LIMIT) % HALF) + HALF;
-  return (top + 1) * 2 ** shift - 1;
+function newBuckets(): Histogram {
+  return build({
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    bitBucketSize: 64,
+    autoResize: true,
+    useWebAssembly: false,
+  });
 }

@@ -68,6 +68,11 @@ export interface ClusterOptions {
    * certificate.
    */
   tls?: { readonly files: DevCertificates; readonly clientCerts?: boolean };
+  /**
+   * Give every process `--metrics-port` (a free port of its host): `/metrics` everywhere,
+   * the dashboard on the coordinator's. @default false
+   */
+  metrics?: boolean;
 }
 
 type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir' | 'tls'>> &
@@ -105,6 +110,8 @@ export interface ClusterNode {
   readonly endpoint: Endpoint;
   readonly port: number;
   readonly process: ManagedProcess;
+  /** Its `/metrics` endpoint, when the cluster was started with `metrics`. */
+  readonly metrics: Endpoint | undefined;
 }
 
 export function nodeId(port: number): string {
@@ -121,6 +128,8 @@ export class Cluster {
     readonly coordinatorEndpoint: Endpoint,
     private readonly started: ClusterNode[],
     readonly options: ResolvedOptions,
+    /** The coordinator's `/metrics` and dashboard, when started with `metrics`. */
+    readonly coordinatorMetrics: Endpoint | undefined,
   ) {}
 
   /** The coordinator's port (on 127.0.0.1 with the default placement). */
@@ -151,6 +160,7 @@ export class Cluster {
       nodeArgs: options.nodeArgs ?? [],
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
       placement: tlsPlacement(options.placement ?? loopbackPlacement(), options.tls),
+      metrics: options.metrics ?? false,
       dataDir: options.dataDir,
       tls: options.tls,
     };
@@ -158,6 +168,11 @@ export class Cluster {
     const coordinatorEndpoint = await placement.endpoint('coordinator');
     const nodeEndpoints: Endpoint[] = [];
     for (let i = 0; i < resolved.nodes; i++) nodeEndpoints.push(await placement.endpoint(i));
+    const metricsOf = async (role: ClusterRole): Promise<Endpoint | undefined> =>
+      resolved.metrics ? placement.endpoint(role) : undefined;
+    const coordinatorMetrics = await metricsOf('coordinator');
+    const nodeMetrics: (Endpoint | undefined)[] = [];
+    for (let i = 0; i < resolved.nodes; i++) nodeMetrics.push(await metricsOf(i));
     const coordinatorArgs = [
       '--host',
       coordinatorEndpoint.host,
@@ -170,6 +185,7 @@ export class Cluster {
       ...(resolved.dataDir === undefined ? [] : ['--data-dir', resolved.dataDir]),
       ...['--cluster-secret-file', clusterSecretFile()],
       ...serverTlsArgs(resolved.tls),
+      ...(coordinatorMetrics ? ['--metrics-port', String(coordinatorMetrics.port)] : []),
     ];
     const coordinator = ManagedProcess.start({
       name: `coordinator ${addressOf(coordinatorEndpoint)}`,
@@ -177,9 +193,15 @@ export class Cluster {
     });
     await coordinator.waitForLine(/\[Coordinator\] Started on /, resolved.readyTimeoutMs);
     const nodes = nodeEndpoints.map((endpoint, i) =>
-      Cluster.spawnNode(i, endpoint, coordinatorEndpoint, resolved),
+      Cluster.spawnNode(i, endpoint, coordinatorEndpoint, resolved, nodeMetrics[i]),
     );
-    const cluster = new Cluster(coordinator, coordinatorEndpoint, nodes, resolved);
+    const cluster = new Cluster(
+      coordinator,
+      coordinatorEndpoint,
+      nodes,
+      resolved,
+      coordinatorMetrics,
+    );
     await cluster.waitForMembers(
       nodes.map((n) => n.id),
       resolved.readyTimeoutMs,
@@ -193,10 +215,7 @@ export class Cluster {
    * current ring.
    */
   async addNode(timeoutMs = 60_000): Promise<ClusterNode> {
-    const index = this.started.length;
-    const endpoint = await this.options.placement.endpoint(index);
-    const node = Cluster.spawnNode(index, endpoint, this.coordinatorEndpoint, this.options);
-    this.started.push(node);
+    const node = await this.startNode();
     // Only the new node is waited for: others may be killed meanwhile (tests do that).
     await waitFor(
       () => `${node.id} up, routing with the current ring\n${this.logs()}`,
@@ -211,11 +230,34 @@ export class Cluster {
     return node;
   }
 
+  /**
+   * Starts one more node with the same flags and `extraArgs` after them, without waiting
+   * for it to join.
+   */
+  async startNode(extraArgs: readonly string[] = []): Promise<ClusterNode> {
+    const index = this.started.length;
+    const { placement } = this.options;
+    const endpoint = await placement.endpoint(index);
+    const metrics = this.options.metrics ? await placement.endpoint(index) : undefined;
+    const node = Cluster.spawnNode(
+      index,
+      endpoint,
+      this.coordinatorEndpoint,
+      this.options,
+      metrics,
+      extraArgs,
+    );
+    this.started.push(node);
+    return node;
+  }
+
   private static spawnNode(
     index: number,
     endpoint: Endpoint,
     coordinator: Endpoint,
     options: ResolvedOptions,
+    metrics: Endpoint | undefined,
+    extraArgs: readonly string[] = [],
   ): ClusterNode {
     const id = addressOf(endpoint);
     const args = [
@@ -231,11 +273,14 @@ export class Cluster {
       String(options.replicaTimeoutMs),
       ...['--cluster-secret-file', clusterSecretFile()],
       ...serverTlsArgs(options.tls),
+      ...(metrics ? ['--metrics-port', String(metrics.port)] : []),
       ...options.nodeArgs,
+      ...extraArgs,
     ];
     return {
       id,
       endpoint,
+      metrics,
       port: endpoint.port,
       process: ManagedProcess.start({
         name: `node ${id}`,

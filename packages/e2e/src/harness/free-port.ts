@@ -30,15 +30,20 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /**
- * A port P such that P..P+count-1 are all free, for commands that take a base port
- * (`kv cluster --base-port P` uses P for the coordinator and P+1.. for the nodes).
+ * A port P such that P..P+count-1 and P+80..P+80+count-1 are all free, for commands that
+ * take a base port (`kv cluster --base-port P` uses P for the coordinator, P+1.. for the
+ * nodes and the same plus 80 for their HTTP listeners).
  */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = await freePort();
-    if (base + count - 1 > 65535) continue;
+    if (base + 80 + count - 1 > 65535) continue;
     let free = true;
     for (let port = base + 1; port < base + count && free; port++) {
+      free = (await tryListen(port)) === port;
+    }
+    // `kv cluster` also listens 80 ports above, for /metrics and the dashboard.
+    for (let port = base + 80; port < base + 80 + count && free; port++) {
       free = (await tryListen(port)) === port;
     }
     if (free) return base;

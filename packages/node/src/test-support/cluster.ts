@@ -11,6 +11,8 @@ import { startNode, type KvNode, type NodeOptions } from '../node';
 /** A coordinator and storage nodes started in this process on free loopback ports. */
 export interface TestCluster {
   coordinatorPort: number;
+  /** The coordinator's HTTP port, when it was given `metricsPort`. */
+  coordinatorMetricsPort: number | undefined;
   nodes: KvNode[];
   /**
    * Sends one command to node i over a fresh pipelined connection (kept until close),
@@ -88,6 +90,7 @@ export async function startCluster(
   await waitFor(() => nodes.every((n) => n.ring?.size === size));
   return {
     coordinatorPort: coordinator.port,
+    coordinatorMetricsPort: coordinator.metricsPort,
     nodes,
     addNode,
     async send(i, args) {

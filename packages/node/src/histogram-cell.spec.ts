@@ -1,0 +1,33 @@
+import { HistogramCell } from './histogram-cell';
+
+describe('HistogramCell', () => {
+  it('counts each value in the first bucket whose bound is not below it', () => {
+    const cell = new HistogramCell([1, 2, 5]);
+    for (const v of [0.5, 1, 1.5, 5, 9]) cell.observe(v);
+    expect([...cell.counts]).toEqual([2, 1, 1, 1]);
+    expect(cell.count).toBe(5);
+    expect(cell.sum).toBe(17);
+  });
+
+  it('interpolates quantiles inside their bucket, as histogram_quantile does', () => {
+    const cell = new HistogramCell([1, 2, 4]);
+    expect(cell.quantile(0.99)).toBe(0);
+    for (let i = 0; i < 50; i++) cell.observe(0.5);
+    for (let i = 0; i < 50; i++) cell.observe(3);
+    expect(cell.quantile(0.5)).toBe(1);
+    expect(cell.quantile(0.75)).toBe(3);
+    cell.observe(100);
+    expect(cell.quantile(1)).toBe(4);
+  });
+
+  it('adds another cell of the same bounds', () => {
+    const a = new HistogramCell([1, 2]);
+    const b = new HistogramCell([1, 2]);
+    a.observe(0.5);
+    b.observe(1.5);
+    b.observe(3);
+    a.add(b);
+    expect([...a.counts]).toEqual([1, 1, 1]);
+    expect([a.count, a.sum]).toEqual([3, 5]);
+  });
+});
