@@ -66,14 +66,19 @@ describe('metrics over HTTP', () => {
     await waitFor(() => c.nodes.every((n) => n.ring?.size === 4), 20_000);
     await waitFor(() => joined.store.size > 0, 20_000);
     // A replica goes away: writes are kept as hints for it, and W=4 fails.
-    await c.nodes[2]?.close({ leave: false });
+    const gone = c.nodes[2] as KvNode;
+    await gone.close({ leave: false });
     let hinted = 0;
     for (let i = 0; i < 10; i++) {
       const reply = await c.send(0, ['PUT', `h${i}`, 'v', 'W', '1']).catch((e: unknown) => e);
       if (!(reply instanceof ReplyError)) hinted++;
     }
     expect(hinted).toBe(10);
-    await expect(c.send(0, ['PUT', 'all', 'v', 'W', '3'])).rejects.toThrow('UNAVAILABLE');
+    // A key the stopped node is a replica of (placement depends on the ports picked).
+    const its = Array.from({ length: 200 }, (_, i) => `all${i}`).find((k) =>
+      n0.ring?.preferenceList(k).includes(gone.id),
+    ) as string;
+    await expect(c.send(0, ['PUT', its, 'v', 'W', '3'])).rejects.toThrow('UNAVAILABLE');
 
     const scrapes = await Promise.all(
       [n0.metricsPort, n1.metricsPort, joined.metricsPort, c.coordinatorMetricsPort].map(scrape),
