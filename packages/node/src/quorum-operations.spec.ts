@@ -429,6 +429,16 @@ describe('QuorumOperations R=1 reads from other replicas that may have missed wr
     expect((await trusting.read(key))?.value?.toString()).toBe('old');
   });
 
+  it('asks every replica at once: a write dispatched after the read never shows in it', async () => {
+    const stores = await storesHolding({ [first]: newer, [second]: newer, [third]: newer });
+    const quorum = coordinatorAt(self, stores, members, { placement, stale: new Set([first]) });
+    const read = quorum.read(key);
+    const deleted = quorum.write(key, null, 0);
+    expect((await read)?.value?.toString()).toBe('new');
+    await deleted;
+    expect(stores.get(second)?.read(key)?.value).toBeNull();
+  });
+
   it('when every reachable replica is stale, answers the newest of their copies', async () => {
     const stores = await storesHolding({ [first]: older, [second]: newer });
     const quorum = coordinatorAt(self, stores, members, {

@@ -219,7 +219,7 @@ export class QuorumOperations {
     return this.readMany(key, this.options.replicas.nearestFirst(ids), required);
   }
 
-  /** R=1 of a key this node holds no copy of: the first other replica to answer alone. */
+  /** R=1 of a key this node holds no copy of: the first other replica to answer alone (all are asked). */
   private async readRemote(
     key: Buffer,
     replicas: readonly Replica[],
@@ -264,27 +264,45 @@ export class QuorumOperations {
   }
 
   /**
-   * What the first of `replicas` able to answer alone holds. Those that refused as stale
-   * are asked again without the flag only if no other answered: the newest of their copies
-   * is the best there is. Undefined if none answers at all.
+   * What the first of `replicas` able to answer alone holds. All are asked at once, before
+   * the next request of a pipeline is dispatched, so no answer shows a write the client
+   * sent after this read; any that answers alone will do. Those that refused as stale are
+   * asked again without the flag only if none answered alone: the newest of their copies is
+   * the best there is. Undefined if none answers at all.
    */
-  private async firstAnswer(
+  private firstAnswer(
     key: Buffer,
     replicas: readonly Replica[],
   ): Promise<{ record: StoredRecord | undefined } | undefined> {
-    const stale: Replica[] = [];
-    for (const replica of replicas) {
-      try {
-        return { record: await replica.fetch(key, true) };
-      } catch (err) {
-        if (err instanceof ReplyError && err.code === ErrorCode.STALE) stale.push(replica);
-        // Unreachable, or another refusal (another epoch, a clock out of bounds): ask the next.
-        else this.counters.replicaFailures.inc();
+    if (replicas.length === 0) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const stale: Replica[] = [];
+      let left = replicas.length;
+      let answered = false;
+      const settled = (): void => {
+        if (--left > 0 || answered) return;
+        void Promise.allSettled(stale.map(async (replica) => replica.fetch(key))).then((copies) => {
+          const held = copies.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
+          resolve(held.length === 0 ? undefined : { record: newest(held) });
+        });
+      };
+      for (const replica of replicas) {
+        // The executor runs now: every request is on its way before this returns.
+        new Promise<StoredRecord | undefined>((ask) => ask(replica.fetch(key, true))).then(
+          (record) => {
+            if (!answered) resolve({ record });
+            answered = true;
+            settled();
+          },
+          (err: unknown) => {
+            if (err instanceof ReplyError && err.code === ErrorCode.STALE) stale.push(replica);
+            // Unreachable, or another refusal (another epoch, a clock out of bounds).
+            else this.counters.replicaFailures.inc();
+            settled();
+          },
+        );
       }
-    }
-    const copies = await Promise.allSettled(stale.map(async (replica) => replica.fetch(key)));
-    const held = copies.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
-    return held.length === 0 ? undefined : { record: newest(held) };
+    });
   }
 
   /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */
