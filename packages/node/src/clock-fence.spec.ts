@@ -77,15 +77,16 @@ describe('a node whose clock is out of bounds', () => {
       expect(await c.send(0, ['PUT', key, 'acknowledged'])).toEqual(OK);
       expect(skewed.store.read(Buffer.from(key))).toBeUndefined();
       expect(String(await c.send(0, ['GET', key]))).toBe('acknowledged');
-      const stale = await refusal(c.send(3, ['FETCH', key, 'ALONE']));
-      expect(stale.code).toBe('STALE');
+      // Asked alone, it says its copy may lack writes.
+      const alone = (await c.send(3, ['FETCH', key, 'ALONE'])) as unknown[];
+      expect(alone[0]).toBe(0);
       // Read repair and R=2 still get its copy without the flag (a sync round may have
       // copied the key to it meanwhile: it refuses stamping and acknowledging, not syncing).
       const copy = await c.send(3, ['FETCH', key]);
       expect(copy === null || Array.isArray(copy)).toBe(true);
     }
     const rebalance = String(await c.send(3, ['INFO', 'rebalance']));
-    expect(rebalance).toContain(`stale_read_refusals:${keys.length * 2}`);
+    expect(rebalance).toContain(`stale_read_answers:${keys.length * 2}`);
   });
 
   it('is refused by a healthy replica when it sends a version from the future, whatever the path', async () => {

@@ -22,9 +22,9 @@ export const COUNTERS = {
     name: 'kv_unsynced_reads_total',
     help: 'R=1 reads of a range this node had not synced yet, also asked of another replica.',
   },
-  staleRefusals: {
-    name: 'kv_stale_read_refusals_total',
-    help: 'Reads a peer asked this node to answer alone, refused as its copy may lack writes.',
+  staleAnswers: {
+    name: 'kv_stale_read_answers_total',
+    help: 'R=1 reads a peer asked of this node, answered as possibly lacking writes (the peer reads another copy too).',
   },
   replicaFailures: {
     name: 'kv_replica_failures_total',

@@ -111,7 +111,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         handoff_pending: gauges.handoffPending.value,
         unsynced_ranges: gauges.unsyncedRanges.value,
         unsynced_reads: counters.unsyncedReads.value,
-        stale_read_refusals: counters.staleRefusals.value,
+        stale_read_answers: counters.staleAnswers.value,
         keys_received: counters.recordsReceived.value,
         bytes_received: counters.bytesReceived.value,
         keys_sent: counters.recordsSent.value,

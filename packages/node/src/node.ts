@@ -278,7 +278,7 @@ export class StorageNode implements KvNode {
       answersAlone: (key) => {
         const alone =
           this.fence.gate.readsAlone && !(unsynced.any && unsynced.previousOwners(token(key)));
-        if (!alone) this.metrics.counters.staleRefusals.inc();
+        if (!alone) this.metrics.counters.staleAnswers.inc();
         return alone;
       },
       heardFrom: (id) => replicationPeers.heardFrom(id),

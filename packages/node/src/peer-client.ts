@@ -5,7 +5,9 @@ import type { StoredRecord } from './record';
 import {
   FETCH_ALONE,
   NodeCommand,
+  decodeAloneAnswer,
   decodeApplyResult,
+  type AloneAnswer,
   decodeRecord,
   replicateArgs,
   type ApplyResult,
@@ -47,13 +49,14 @@ export class PeerClient {
     return decodeApplyResult(await this.timed(peer, replicateArgs(key, record)));
   }
 
-  /**
-   * `FETCH`: the record `peer` holds for `key`, tombstones included. With `alone`, a peer
-   * whose copy may lack writes refuses with a `STALE` reply.
-   */
-  async fetch(peer: string, key: Buffer, alone = false): Promise<StoredRecord | undefined> {
-    const args = alone ? [NodeCommand.fetch, key, FETCH_ALONE] : [NodeCommand.fetch, key];
-    return decodeRecord(await this.timed(peer, args));
+  /** `FETCH`: the record `peer` holds for `key`, tombstones included. */
+  async fetch(peer: string, key: Buffer): Promise<StoredRecord | undefined> {
+    return decodeRecord(await this.timed(peer, [NodeCommand.fetch, key]));
+  }
+
+  /** `FETCH key ALONE`: the record, and whether `peer` may answer an R=1 read alone. */
+  async fetchAlone(peer: string, key: Buffer): Promise<AloneAnswer> {
+    return decodeAloneAnswer(await this.timed(peer, [NodeCommand.fetch, key, FETCH_ALONE]));
   }
 
   /** A request on the replica path, its round trip recorded whatever its outcome. */

@@ -5,6 +5,7 @@ import { wrongArgs } from './errors';
 import {
   FETCH_ALONE,
   NodeCommand,
+  encodeAloneAnswer,
   encodeApplyResult,
   encodeRecord,
   parseReplicate,
@@ -93,19 +94,14 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     scope: Scope.peer,
     arity: [1, 2],
     usage: `FETCH key [${FETCH_ALONE}]`,
-    reply: `${RECORD}; an expired record comes without its value; with ${FETCH_ALONE} the asker takes the answer alone (an R=1 read)`,
-    errors: `\`-STALE\` with ${FETCH_ALONE} while this node's copy of the key may lack writes (see the \`STALE\` code)`,
+    reply: `${RECORD}; an expired record comes without its value. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, or syncing the key's range), so the asker reads another copy too`,
+    errors: `\`-WRONGARGS\` for a flag other than ${FETCH_ALONE}`,
     run: (args, ctx) => {
       const key = args[1] as Buffer;
-      if (args.length > 2) {
-        if ((args[2] as Buffer).toString('latin1').toUpperCase() !== FETCH_ALONE)
-          throw wrongArgs(`the only flag of FETCH is ${FETCH_ALONE}`);
-        if (!ctx.answersAlone(key))
-          throw new ReplyError(
-            `${ErrorCode.STALE} this replica may lack writes to this key (it was fenced, cut off or paused, or is syncing the key's range): ask another`,
-          );
-      }
-      return encodeRecord(ctx.store.forPeer(key));
+      if (args.length === 2) return encodeRecord(ctx.store.forPeer(key));
+      if ((args[2] as Buffer).toString('latin1').toUpperCase() !== FETCH_ALONE)
+        throw wrongArgs(`the only flag of FETCH is ${FETCH_ALONE}`);
+      return encodeAloneAnswer(ctx.answersAlone(key), ctx.store.forPeer(key));
     },
   },
   [SyncCommand.digest]: {

@@ -469,7 +469,7 @@ describe('QuorumOperations R=1 reads from other replicas that may have missed wr
     expect((await quorum.read(key))?.value?.toString()).toBe('new');
   });
 
-  it('FETCH takes ALONE as its only flag', () => {
+  it('FETCH takes ALONE as its only flag, and then says whether the copy may be read alone', () => {
     const fetch = PEER_COMMANDS[NodeCommand.fetch];
     const context = {
       store: new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS)),
@@ -488,7 +488,7 @@ describe('QuorumOperations R=1 reads from other replicas that may have missed wr
         context as unknown as PeerContext,
         {} as ServerConnection,
       ),
-    ).toBeNull();
+    ).toEqual([1, null]);
   });
 });
 

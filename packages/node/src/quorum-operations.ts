@@ -1,4 +1,4 @@
-import { ErrorCode, ReplyError } from '@kv/protocol';
+import { ReplyError } from '@kv/protocol';
 import { Phase, token, type RingEpoch } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
@@ -7,6 +7,7 @@ import type { NodeMetrics } from './metrics';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
+import type { AloneAnswer } from './replication';
 import type { UnsyncedRanges } from './unsynced-ranges';
 import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
@@ -266,9 +267,9 @@ export class QuorumOperations {
   /**
    * What the first of `replicas` able to answer alone holds. All are asked at once, before
    * the next request of a pipeline is dispatched, so no answer shows a write the client
-   * sent after this read; any that answers alone will do. Those that refused as stale are
-   * asked again without the flag only if none answered alone: the newest of their copies is
-   * the best there is. Undefined if none answers at all.
+   * sent after this read; any that answers alone will do. When every one that answered may
+   * lack writes, the newest of their copies is the best there is. Undefined if none
+   * answers at all.
    */
   private firstAnswer(
     key: Buffer,
@@ -276,28 +277,27 @@ export class QuorumOperations {
   ): Promise<{ record: StoredRecord | undefined } | undefined> {
     if (replicas.length === 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const stale: Replica[] = [];
+      const stale: (StoredRecord | undefined)[] = [];
       let left = replicas.length;
       let answered = false;
       const settled = (): void => {
         if (--left > 0 || answered) return;
-        void Promise.allSettled(stale.map(async (replica) => replica.fetch(key))).then((copies) => {
-          const held = copies.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
-          resolve(held.length === 0 ? undefined : { record: newest(held) });
-        });
+        resolve(stale.length === 0 ? undefined : { record: newest(stale) });
       };
       for (const replica of replicas) {
         // The executor runs now: every request is on its way before this returns.
-        new Promise<StoredRecord | undefined>((ask) => ask(replica.fetch(key, true))).then(
-          (record) => {
-            if (!answered) resolve({ record });
-            answered = true;
+        new Promise<AloneAnswer>((ask) => ask(replica.fetchAlone(key))).then(
+          ({ alone, record }) => {
+            if (!alone) stale.push(record);
+            else if (!answered) {
+              answered = true;
+              resolve({ record });
+            }
             settled();
           },
-          (err: unknown) => {
-            if (err instanceof ReplyError && err.code === ErrorCode.STALE) stale.push(replica);
-            // Unreachable, or another refusal (another epoch, a clock out of bounds).
-            else this.counters.replicaFailures.inc();
+          () => {
+            // Unreachable, or a refusal (another epoch, a version from the future).
+            this.counters.replicaFailures.inc();
             settled();
           },
         );

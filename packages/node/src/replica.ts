@@ -1,7 +1,7 @@
 import type { HybridLogicalClock } from './hlc';
 import type { PeerClient } from './peer-client';
 import type { StoredRecord } from './record';
-import type { ApplyResult } from './replication';
+import type { AloneAnswer, ApplyResult } from './replication';
 import type { Store } from './store';
 
 /**
@@ -17,12 +17,13 @@ export interface Replica {
   readonly available: boolean;
   /** Merges `record` (last writer wins); what the replica holds afterwards. */
   apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult>;
+  /** The replica's record of `key`, tombstones and expired records included. */
+  fetch(key: Buffer): StoredRecord | undefined | Promise<StoredRecord | undefined>;
   /**
-   * The replica's record of `key`, tombstones and expired records included. With `alone`,
-   * the answer is to be taken alone (an R=1 read): a replica whose copy may lack writes
-   * refuses with a `STALE` reply instead.
+   * The record, for an R=1 read, and whether its holder may answer that read alone (its
+   * copy has not missed writes). This node's own standing is its caller's to judge.
    */
-  fetch(key: Buffer, alone?: boolean): StoredRecord | undefined | Promise<StoredRecord | undefined>;
+  fetchAlone(key: Buffer): AloneAnswer | Promise<AloneAnswer>;
 }
 
 /** This node's own copy: its store. */
@@ -46,6 +47,10 @@ export class LocalReplica implements Replica {
 
   fetch(key: Buffer): StoredRecord | undefined {
     return this.store.read(key);
+  }
+
+  fetchAlone(key: Buffer): AloneAnswer {
+    return { alone: true, record: this.store.read(key) };
   }
 }
 
@@ -73,8 +78,18 @@ export class RemoteReplica implements Replica {
     return result;
   }
 
-  async fetch(key: Buffer, alone = false): Promise<StoredRecord | undefined> {
-    const record = await this.peers.fetch(this.id, key, alone);
+  async fetch(key: Buffer): Promise<StoredRecord | undefined> {
+    return this.observed(await this.peers.fetch(this.id, key));
+  }
+
+  async fetchAlone(key: Buffer): Promise<AloneAnswer> {
+    const answer = await this.peers.fetchAlone(this.id, key);
+    this.observed(answer.record);
+    return answer;
+  }
+
+  /** Refuses a version too far ahead; moves this node's clock past the others. */
+  private observed(record: StoredRecord | undefined): StoredRecord | undefined {
     if (record) {
       this.store.checkVersion(record.ts);
       this.clock.observe(record.ts);

@@ -9,11 +9,12 @@ import { MAX_EXPIRES_AT, type StoredRecord } from './record';
  * - `REPLICATE key ts origin expiresAt [value]` → `[applied, existed, ts, origin]`: 1 if
  *   the record was stored; 1 if the key held a live value before; the version (timestamp
  *   and origin) the replica holds afterwards.
- * - `FETCH key [ALONE]` → null, or `[ts, origin, expiresAt, value-or-null]`.
+ * - `FETCH key` → null, or `[ts, origin, expiresAt, value-or-null]`; with `ALONE`,
+ *   `[alone 0/1, that record]`: whether the holder may answer an R=1 read alone.
  */
 export const NodeCommand = { replicate: 'REPLICATE', fetch: 'FETCH' } as const;
 
-/** FETCH's flag for a read that takes the answer alone (R=1): a stale copy refuses it. */
+/** FETCH's flag for an R=1 read: the reply also says whether the copy may lack writes. */
 export const FETCH_ALONE = 'ALONE';
 
 /** What a replica did with a replicated record. */
@@ -93,6 +94,24 @@ export function encodeRecord(record: StoredRecord | undefined): Reply {
 
 function isCount(n: RespValue | undefined): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/** A copy asked for an R=1 read, and whether its holder may answer that read alone. */
+export interface AloneAnswer {
+  /** False when the holder's copy may lack writes (fenced, cut off, paused, syncing the range). */
+  readonly alone: boolean;
+  readonly record: StoredRecord | undefined;
+}
+
+/** FETCH ... ALONE's reply: `[alone 0/1, record]`. */
+export function encodeAloneAnswer(alone: boolean, record: StoredRecord | undefined): Reply {
+  return [alone ? 1 : 0, encodeRecord(record)];
+}
+
+export function decodeAloneAnswer(reply: RespValue): AloneAnswer {
+  if (!Array.isArray(reply) || reply.length !== 2 || (reply[0] !== 0 && reply[0] !== 1))
+    throw new ReplyError('ERR malformed FETCH ALONE reply');
+  return { alone: reply[0] === 1, record: decodeRecord(reply[1] as RespValue) };
 }
 
 export function decodeRecord(reply: RespValue): StoredRecord | undefined {

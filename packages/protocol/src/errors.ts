@@ -39,11 +39,6 @@ export const ErrorCode = {
    * offset bound, or a replica whose own clock is out of bounds: nothing was stored.
    */
   CLOCKSKEW: 'CLOCKSKEW',
-  /**
-   * A replica asked to answer a read alone may lack acknowledged writes (it was fenced, cut
-   * off or paused, or has not synced a range it gained): the asker reads another replica.
-   */
-  STALE: 'STALE',
 } as const;
 
 /** One of the {@link ErrorCode} values. */
