@@ -132,7 +132,11 @@ export class Store {
       const deletedAt = record.value === null ? wallOf(record.ts) : record.expiresAt;
       if (deletedAt !== 0 && deletedAt <= cutoff) doomed.push(key);
     }
-    for (const key of doomed) void this.engine.remove(key);
+    for (const key of doomed) {
+      // A purge that fails to reach the disk is retried by the next one.
+      const done = this.engine.remove(key);
+      if (done) done.catch(() => undefined);
+    }
     return doomed.length;
   }
 }
