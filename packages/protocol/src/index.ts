@@ -19,7 +19,9 @@ export {
   RequestAbortedError,
   QueueFullError,
   UnreachableError,
+  DataDirLockedError,
 } from './errors';
+export { lockDataDir, LOCK_FILE, type DataDirLock } from './data-dir-lock';
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
 export { SimpleString, OK, type RespValue, type Reply, type CommandArg } from './types';
 export { splitInline } from './inline';
