@@ -262,7 +262,8 @@ function commandLineParser(): Argv {
         .option('data-dir', {
           type: 'string',
           requiresArg: true,
-          describe: "directory for durable state (the coordinator's membership)",
+          describe:
+            "directory for durable state: the coordinator's membership and each node's records (DIR/node-<port>); without it, data lives in memory only",
         }),
     )
     .command(

@@ -30,7 +30,8 @@ export interface LocalClusterOptions {
   readonly basePort?: number;
   /**
    * Directory for durable state: the coordinator keeps its membership in
-   * `<dataDir>/coordinator`.
+   * `<dataDir>/coordinator`, node i its records in `<dataDir>/node-<port>`. Without it,
+   * nothing outlives the cluster.
    */
   readonly dataDir?: string | undefined;
   /** Where the processes' output lines and the cluster's own lines go. */
@@ -224,6 +225,7 @@ export class LocalCluster {
           ...['--host', CLUSTER_HOST, '--port', port],
           ...['--coordinator', this.coordinator],
           ...['--write-quorum', String(this.writeQuorum)],
+          ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, `node-${port}`)]),
         ]);
       });
       // Serving means up at the coordinator and routing with its ring epoch, so the first

@@ -3,7 +3,8 @@ import { startNode } from './node';
 
 /**
  * Runs a storage node as a command: reads flags and `KV_*` variables, starts the node and
- * stops it gracefully (leaving the ring) on SIGINT or SIGTERM. Expected failures are one
+ * stops it gracefully on SIGINT or SIGTERM (leaving the ring, unless it has a data
+ * directory to come back with). Expected failures are one
  * line on stderr, never a stack trace. Sets `process.exitCode`: 0 stopped cleanly or
  * printed help, 1 could not start or stop, 2 usage error.
  *
@@ -41,7 +42,10 @@ export async function main(
     // A second signal means "now": do not wait for in-flight requests.
     if (stopping) process.exit(1);
     stopping = true;
-    node.close({ leave: true }).then(
+    // A node with a data directory stops in place: its records wait on disk and it takes
+    // its ranges back when it returns. A memory node's records go with the process, so it
+    // hands them to the next owners first.
+    node.close({ leave: config.options.dataDir === undefined }).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(

@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
-import { NODE_DEFAULTS, type NodeOptions } from './node-options';
+import { FSYNC_MODES, type FsyncMode } from './engine';
+import { ENGINE_NAMES, NODE_DEFAULTS, type EngineName, type NodeOptions } from './node-options';
 
 /** The result of reading the command line: options to start with, or text to print and an exit code. */
 export type ParsedConfig =
@@ -144,6 +145,23 @@ const FLAGS = {
     min: 1,
     describe: 'ms a write may wait between arriving and being stamped before it is refused',
   },
+  'data-dir': {
+    type: 'string',
+    describe:
+      'directory of durable data, one node per directory (selects the lmdb engine) [default: none, data in memory]',
+  },
+  engine: {
+    type: 'string',
+    choices: ENGINE_NAMES,
+    describe: 'storage engine [default: lmdb with --data-dir, else memory]',
+  },
+  fsync: {
+    type: 'string',
+    default: NODE_DEFAULTS.fsync,
+    choices: FSYNC_MODES,
+    describe:
+      'when a write is acknowledged: always = once on disk (group-committed), periodic = once committed, flushed right after in the background, never = flushing left to the OS',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -280,6 +298,9 @@ export async function parseNodeConfig(
       leaveTimeoutMs: num('leave-timeout'),
       maxClockOffsetMs: num('max-clock-offset'),
       writeDeadlineMs: num('write-deadline'),
+      dataDir: str('data-dir'),
+      engine: str('engine') as EngineName | undefined,
+      fsync: str('fsync') as FsyncMode,
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

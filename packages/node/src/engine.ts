@@ -1,6 +1,19 @@
 import type { TokenRange } from '@kv/ring';
 import type { RecordVersion, StoredRecord } from './record';
 
+/**
+ * When a write is acknowledged, from safest to fastest:
+ * - `always`: once its transaction is flushed to disk (writes of one event turn share a
+ *   transaction and its one sync, so concurrent writes are group-committed);
+ * - `periodic`: once committed (it survives the process crashing); the flush to disk
+ *   starts right after, in the background, so a power loss can lose the writes of the last
+ *   moments;
+ * - `never`: once committed, and the node never asks for a flush: the operating system
+ *   writes when it chooses (a cache that may lose recent writes on power loss).
+ */
+export const FSYNC_MODES = ['always', 'periodic', 'never'] as const;
+export type FsyncMode = (typeof FSYNC_MODES)[number];
+
 /** A record as iteration yields it: key, record and the key's token. */
 export type EngineEntry = [key: Buffer, record: StoredRecord, token: number];
 

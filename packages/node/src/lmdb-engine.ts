@@ -3,22 +3,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_SPACE, token, type TokenRange } from '@kv/ring';
 import { open, type RootDatabase } from 'lmdb';
-import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
+import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './engine';
 import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
-
-/**
- * When a write is acknowledged, from safest to fastest:
- * - `always`: once its transaction is flushed to disk (writes of one event turn share a
- *   transaction and its one sync, so concurrent writes are group-committed);
- * - `periodic`: once committed (it survives the process crashing); the flush to disk
- *   starts right after, in the background, so a power loss can lose the writes of the last
- *   moments;
- * - `never`: once committed, and the node never asks for a flush: the operating system
- *   writes when it chooses (a cache that may lose recent writes on power loss).
- */
-export const FSYNC_MODES = ['always', 'periodic', 'never'] as const;
-export type FsyncMode = (typeof FSYNC_MODES)[number];
 
 /** Options of {@link LmdbEngine.open}. */
 export interface LmdbEngineOptions {
@@ -156,7 +143,7 @@ export class LmdbEngine implements StorageEngine {
     let exclusiveStart = false;
     for (;;) {
       if (this.closing) return;
-      const page = this.db.getRange({ start, end, exclusiveStart, limit: PAGE }).asArray;
+      const page = [...this.db.getRange({ start, end, exclusiveStart, limit: PAGE })];
       for (const { key: stored, value } of page) {
         let { key, record } = decode(value, stored);
         if (this.pending.size > 0) {

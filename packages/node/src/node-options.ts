@@ -1,6 +1,6 @@
 import { parseAddress } from '@kv/protocol';
 import type { Logger } from 'winston';
-import type { StorageEngine } from './engine';
+import { FSYNC_MODES, type FsyncMode, type StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
 import type { LogFormat, LogLevel } from './logger';
 
@@ -32,6 +32,7 @@ export const NODE_DEFAULTS = {
   leaveTimeoutMs: 300_000,
   maxClockOffsetMs: 500,
   writeDeadlineMs: 1000,
+  fsync: 'always' as FsyncMode,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -170,10 +171,24 @@ export interface NodeOptions {
    */
   wallClock?: () => number;
   /**
-   * Where records live.
-   * @default a new MemoryEngine
+   * Where records live: `'memory'` (lost when the process stops), `'lmdb'` (durable, in
+   * `dataDir`), or an engine instance (tests).
+   * @default 'lmdb' with a `dataDir`, else 'memory'
    */
-  engine?: StorageEngine;
+  engine?: StorageEngine | EngineName;
+  /**
+   * Directory of the node's durable state (the LMDB engine's files and a lock file that
+   * keeps a second process out). Selects the LMDB engine unless `engine` says otherwise.
+   */
+  dataDir?: string;
+  /**
+   * When the LMDB engine acknowledges a write (and a replica its REPLICATE): `'always'`
+   * once it is on disk (concurrent writes share one sync), `'periodic'` once committed with
+   * the flush following in the background, `'never'` once committed, flushing left to the
+   * operating system.
+   * @default 'always'
+   */
+  fsync?: FsyncMode;
   /**
    * A logger to use instead of creating one.
    * @default a winston logger per the log options
@@ -190,6 +205,10 @@ export interface NodeOptions {
   silent?: boolean;
 }
 
+/** The storage engines a node can open by name. */
+export const ENGINE_NAMES = ['memory', 'lmdb'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
 /** A `host:port` split. */
 export interface Address {
   readonly host: string;
@@ -200,10 +219,19 @@ export interface Address {
 export type ResolvedNodeOptions = Required<
   Omit<
     NodeOptions,
-    'advertise' | 'coordinator' | 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'
+    | 'advertise'
+    | 'coordinator'
+    | 'zone'
+    | 'replicationFactor'
+    | 'engine'
+    | 'dataDir'
+    | 'logger'
+    | 'wallClock'
   >
 > &
-  Pick<NodeOptions, 'zone' | 'replicationFactor' | 'engine' | 'logger' | 'wallClock'> & {
+  Pick<NodeOptions, 'zone' | 'replicationFactor' | 'dataDir' | 'logger' | 'wallClock'> & {
+    /** The engine instance given, or which engine to open. */
+    readonly engine: StorageEngine | EngineName;
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
     /** Parsed `coordinator`. */
@@ -239,6 +267,17 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
       options.advertise === undefined ? undefined : addressOption(options.advertise, 'advertise'),
     coordinator: addressOption(options.coordinator ?? NODE_DEFAULTS.coordinator, 'coordinator'),
   };
+  const engine = options.engine ?? (options.dataDir === undefined ? 'memory' : 'lmdb');
+  if (engine === 'lmdb' && options.dataDir === undefined)
+    throw new InvalidNodeOptionError('the lmdb engine needs a data directory (--data-dir DIR)');
+  if (engine === 'memory' && options.dataDir !== undefined)
+    throw new InvalidNodeOptionError(
+      'the memory engine keeps nothing on disk: drop --data-dir, or use --engine lmdb',
+    );
+  if (!(FSYNC_MODES as readonly string[]).includes(resolved.fsync))
+    throw new InvalidNodeOptionError(
+      `fsync must be one of ${FSYNC_MODES.join(', ')}, got ${String(resolved.fsync)}`,
+    );
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
   for (const [name, value] of [
@@ -248,5 +287,5 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     if (!Number.isFinite(value) || value <= 0)
       throw new InvalidNodeOptionError(`${name} must be a positive number of ms, got ${value}`);
   }
-  return resolved;
+  return { ...resolved, engine };
 }

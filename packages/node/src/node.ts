@@ -15,7 +15,6 @@ import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { renderInfo } from './info';
 import { createNodeLogger } from './logger';
-import { MemoryEngine } from './memory-engine';
 import { NodeMetrics } from './metrics';
 import { nodeInfoSections } from './node-info';
 import {
@@ -30,6 +29,7 @@ import { PeerClient } from './peer-client';
 import { QuorumOperations } from './quorum-operations';
 import { Replicas } from './replica';
 import { ScanCursors } from './scan';
+import { openStorage, type NodeStorage } from './storage';
 import { Store } from './store';
 import { CoOwnedDigests } from './sync-source';
 import { Syncer } from './syncer';
@@ -64,6 +64,7 @@ interface Parts {
   readonly options: ResolvedNodeOptions;
   readonly server: RespServer;
   readonly bound: Address;
+  readonly storage: NodeStorage;
 }
 
 /**
@@ -79,6 +80,7 @@ export class StorageNode implements KvNode {
   readonly store: Store;
   readonly closed: Promise<void>;
   private readonly options: ResolvedNodeOptions;
+  private readonly storage: NodeStorage;
   private readonly server: RespServer;
   private readonly logger: Logger;
   private readonly startedAt = Date.now();
@@ -100,8 +102,9 @@ export class StorageNode implements KvNode {
   private closing: Promise<void> | undefined;
   private markClosed: () => void = () => undefined;
 
-  private constructor({ options, server, bound }: Parts) {
+  private constructor({ options, server, bound, storage }: Parts) {
     this.options = options;
+    this.storage = storage;
     this.server = server;
     this.host = bound.host;
     this.port = bound.port;
@@ -144,7 +147,7 @@ export class StorageNode implements KvNode {
       onStale: () => void this.rebalancer.run(),
     });
     const { clock } = this.fence;
-    this.store = new Store(options.engine ?? new MemoryEngine(), clock, options.wallClock, () =>
+    this.store = new Store(storage.engine, clock, options.wallClock, () =>
       this.metrics.counters.versionsRefused.inc(),
     );
     // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
@@ -247,6 +250,8 @@ export class StorageNode implements KvNode {
    */
   static async start(options: NodeOptions): Promise<StorageNode> {
     const resolved = resolveNodeOptions(options);
+    // The data directory is held (or refused) before the port is taken.
+    const storage = openStorage(resolved);
     // The node id is the bound address, so the node is built once listening; no request
     // can arrive before this synchronous continuation of listen() has run.
     const built: { node?: StorageNode } = {};
@@ -260,11 +265,18 @@ export class StorageNode implements KvNode {
           `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         ),
     });
-    const bound = await server.listen(resolved.port, resolved.host);
+    let bound;
+    try {
+      bound = await server.listen(resolved.port, resolved.host);
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
     const node = new StorageNode({
       options: resolved,
       server,
       bound: { host: bound.address, port: bound.port },
+      storage,
     });
     built.node = node;
     await node.run();
@@ -304,6 +316,9 @@ export class StorageNode implements KvNode {
     // The clock is measured (against the coordinator, the only member known yet) before the
     // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();
+    // Records kept from an earlier run may lack the writes made while this node was down:
+    // it answers no read alone until a sync round with the other replicas has completed.
+    if (this.store.size > 0) this.fence.gate.markStale();
     await this.link.start();
   }
 
@@ -317,7 +332,7 @@ export class StorageNode implements KvNode {
     await this.link.stop(leave);
     this.peers.close();
     this.syncPeers.close();
-    await this.store.close();
+    await this.storage.close();
     this.logger.info('Stopped');
   }
 

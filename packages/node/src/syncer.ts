@@ -84,21 +84,24 @@ export class Syncer {
 
   private async fetch(peer: string, keys: Buffer[]): Promise<number> {
     const records = await this.options.peers.get(peer, keys);
-    let stored = 0;
     let bytes = 0;
-    for (let i = 0; i < keys.length; i++) {
+    // Every record of the batch is applied before any is awaited, so a durable engine
+    // commits them together: one sync for the batch, not one per record.
+    const outcomes = keys.map((key, i): boolean | Promise<boolean> => {
       const record = records[i];
-      if (!record) continue;
-      const key = keys[i] as Buffer;
+      if (!record) return false;
       bytes += sizeOf(key, record);
       try {
-        if ((await this.options.store.apply(key, record)).applied) stored++;
+        const result = this.options.store.apply(key, record);
+        return result instanceof Promise ? result.then((r) => r.applied) : result.applied;
       } catch (err) {
         // A version from a clock out of bounds is left where it is (the store counted it);
         // the rest of the round goes on.
         if (!(err instanceof FutureVersionError)) throw err;
+        return false;
       }
-    }
+    });
+    const stored = (await Promise.all(outcomes)).filter(Boolean).length;
     this.options.metrics.counters.recordsReceived.inc(stored);
     this.options.metrics.counters.bytesReceived.inc(bytes);
     await this.options.throttle.take(bytes);
@@ -176,6 +179,7 @@ export class Syncer {
       }),
     );
     let unconfirmed = 0;
+    const removals: Promise<void>[] = [];
     for (const [h, count] of confirmed) {
       if (count < h.owners.length) {
         unconfirmed++;
@@ -184,10 +188,12 @@ export class Syncer {
       const current = this.options.store.read(h.key);
       // A newer write may have arrived meanwhile: only the version confirmed goes.
       if (h.drop && current && compareVersions(current, h.record) === 0) {
-        await this.options.store.remove(h.key);
+        const removed = this.options.store.remove(h.key);
+        if (removed) removals.push(removed);
         this.options.metrics.counters.recordsDropped.inc();
       }
     }
+    await Promise.all(removals);
     return unconfirmed;
   }
 

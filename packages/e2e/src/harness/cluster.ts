@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { binPath } from './bins';
 import { addressOf, type Endpoint } from './endpoint';
 import { freePort, HOST } from './free-port';
@@ -53,6 +54,8 @@ export interface ClusterOptions {
   replicaTimeoutMs?: number;
   /** Coordinator `--data-dir`, to persist membership. */
   dataDir?: string;
+  /** Nodes get `--data-dir <nodeDataRoot>/node-<port>` (durable records). */
+  nodeDataRoot?: string;
   /** More node flags. */
   nodeArgs?: readonly string[];
   /** How long the cluster may take to form. @default 20000 */
@@ -61,7 +64,10 @@ export interface ClusterOptions {
   placement?: ClusterPlacement;
 }
 
-type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir'>> & { dataDir?: string };
+type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir' | 'nodeDataRoot'>> & {
+  dataDir?: string;
+  nodeDataRoot?: string;
+};
 
 /** A storage node of a {@link Cluster}. */
 export interface ClusterNode {
@@ -117,6 +123,7 @@ export class Cluster {
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
       placement: options.placement ?? loopbackPlacement(),
       dataDir: options.dataDir,
+      nodeDataRoot: options.nodeDataRoot,
     };
     const { placement } = resolved;
     const coordinatorEndpoint = await placement.endpoint('coordinator');
@@ -173,6 +180,19 @@ export class Cluster {
     return node;
   }
 
+  /**
+   * Starts node `which` again, a new process with the same address and flags (so the same
+   * data directory), after its previous process has exited.
+   */
+  restartNode(which: string | number): ClusterNode {
+    const old = this.node(which);
+    if (old.process.running) throw new Error(`${old.id} still runs: stop or kill it first`);
+    const index = this.started.indexOf(old);
+    const node = Cluster.spawnNode(index, old.endpoint, this.coordinatorEndpoint, this.options);
+    this.started[index] = node;
+    return node;
+  }
+
   private static spawnNode(
     index: number,
     endpoint: Endpoint,
@@ -191,6 +211,9 @@ export class Cluster {
       String(options.heartbeatIntervalMs),
       '--replica-timeout',
       String(options.replicaTimeoutMs),
+      ...(options.nodeDataRoot === undefined
+        ? []
+        : ['--data-dir', join(options.nodeDataRoot, `node-${endpoint.port}`)]),
       ...options.nodeArgs,
     ];
     return {

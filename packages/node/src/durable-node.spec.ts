@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCoordinator, type Coordinator } from '@kv/coordinator';
+import { DataDirLockedError, OK, RespConnection } from '@kv/protocol';
+import { InvalidNodeOptionError } from './errors';
+import { LmdbEngine } from './lmdb-engine';
+import { startNode, type KvNode, type NodeOptions } from './node';
+import { LMDB_SUBDIR } from './storage';
+import { waitFor } from './test-support/cluster';
+
+describe('a node with a data directory', () => {
+  let root: string;
+  let coordinator: Coordinator;
+  let nodes: KvNode[];
+  let connections: RespConnection[];
+
+  const start = async (dataDir: string, options: Partial<NodeOptions> = {}): Promise<KvNode> => {
+    const node = await startNode({
+      port: 0,
+      coordinator: `127.0.0.1:${coordinator.port}`,
+      heartbeatIntervalMs: 50,
+      replicaTimeoutMs: 500,
+      silent: true,
+      dataDir,
+      ...options,
+    });
+    nodes.push(node);
+    return node;
+  };
+  const connect = async (node: KvNode): Promise<RespConnection> => {
+    const c = await RespConnection.connect({ port: node.port, requestTimeoutMs: 5000 });
+    connections.push(c);
+    return c;
+  };
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'kv-durable-'));
+    nodes = [];
+    connections = [];
+    coordinator = await startCoordinator({
+      host: '127.0.0.1',
+      port: 0,
+      heartbeatIntervalMs: 50,
+      failureTimeoutMs: 10_000,
+      silent: true,
+    });
+  });
+  afterEach(async () => {
+    for (const c of connections) c.destroy();
+    await Promise.all(nodes.map((n) => n.close({ leave: false })));
+    await coordinator.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('comes back with its records and tombstones, then catches up what it missed', async () => {
+    const dirs = [0, 1, 2].map((i) => join(root, `node-${i}`));
+    for (const dir of dirs) await start(dir);
+    await waitFor(() => nodes.every((n) => n.ring?.size === 3));
+    const c = await connect(nodes[0] as KvNode);
+    for (let i = 0; i < 50; i++) expect(await c.send(['SET', `k:${i}`, `v${i}`])).toEqual(OK);
+    for (let i = 0; i < 10; i++) expect(await c.send(['DEL', `k:${i}`])).toBe(1);
+    const restarted = nodes[2] as KvNode;
+    const port = restarted.port;
+    // Every write was acknowledged by 2 of 3 replicas: wait for the third copy too.
+    await waitFor(() => restarted.store.size === 50);
+    await restarted.close({ leave: false });
+    nodes.splice(2, 1);
+    for (let i = 50; i < 60; i++) expect(await c.send(['SET', `k:${i}`, `v${i}`])).toEqual(OK);
+    expect(await c.send(['DEL', 'k:10'])).toBe(1);
+
+    const back = await start(dirs[2] as string, { port });
+    // Its own data before any catch-up: 50 records, 10 of them tombstones.
+    expect([back.store.size, back.store.tombstones]).toEqual([50, 10]);
+    expect(back.store.value(Buffer.from('k:20'))?.toString()).toBe('v20');
+    expect(back.store.value(Buffer.from('k:5'))).toBeUndefined();
+    // Then what it missed arrives through the sync rounds.
+    await waitFor(() => back.store.size === 60 && back.store.tombstones === 11);
+    const own = await connect(back);
+    expect(await own.send(['GET', 'k:55'])).toEqual(Buffer.from('v55'));
+    expect(await own.send(['GET', 'k:10'])).toBeNull();
+    expect(await own.send(['GET', 'k:3'])).toBeNull();
+  });
+
+  it('refuses a second node on a data directory in use, naming the process', async () => {
+    const dir = join(root, 'shared');
+    await start(dir);
+    await expect(start(dir)).rejects.toThrow(DataDirLockedError);
+    await expect(start(dir)).rejects.toThrow(
+      `data directory ${dir} is in use by process ${process.pid}`,
+    );
+  });
+
+  it('keeps its files under <dir>/lmdb, released when it stops', async () => {
+    const dir = join(root, 'files');
+    const node = await start(dir);
+    await waitFor(() => node.ring?.size === 1);
+    const c = await connect(node);
+    expect(await c.send(['SET', 'a', '1', 'W', '1'])).toEqual(OK);
+    await node.close({ leave: false });
+    const engine = LmdbEngine.open({ path: join(dir, LMDB_SUBDIR) });
+    try {
+      expect(engine.get(Buffer.from('a'))?.value?.toString()).toBe('1');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('explains engine and data directory options that do not go together', async () => {
+    await expect(start(join(root, 'x'), { engine: 'memory' })).rejects.toThrow(
+      new InvalidNodeOptionError(
+        'the memory engine keeps nothing on disk: drop --data-dir, or use --engine lmdb',
+      ),
+    );
+    await expect(
+      startNode({ port: 0, silent: true, engine: 'lmdb', coordinator: '127.0.0.1:1' }),
+    ).rejects.toThrow('the lmdb engine needs a data directory (--data-dir DIR)');
+  });
+});
