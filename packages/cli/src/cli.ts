@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   last,
   optionalInteger,
@@ -41,6 +42,9 @@ interface CommandContext {
 }
 
 type Handler = (context: CommandContext) => Promise<ExitCode>;
+
+/** How long `kv backup` waits for the node's copy, unless --timeout says otherwise. */
+const BACKUP_TIMEOUT_MS = 600_000;
 
 const HANDLERS: { readonly [C in CliCommand]: Handler } = {
   shell: (context) => {
@@ -102,6 +106,27 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
       const reply = await client.decommission(address);
       if (printer.json) printer.document({ node: address, decommissioning: true, reply });
       else printer.lines([`[Client] DECOMMISSION ${address}: ${reply}`]);
+      return ExitCode.OK;
+    } finally {
+      await client.close();
+    }
+  },
+  backup: async ({ args, globals, printer }) => {
+    const node = String(last(args['node']));
+    if (!parseAddress(node)) throw new UsageError(`backup needs --node host:port, got '${node}'`);
+    // The node writes the copy; a relative path is taken from here, as a user means it.
+    const dir = resolve(String(args['dir']));
+    const timeoutMs = globals.timeoutMs ?? BACKUP_TIMEOUT_MS;
+    const client = createClient({
+      coordinator: globals.coordinator,
+      connectTimeoutMs: timeoutMs,
+      requestTimeoutMs: timeoutMs,
+      refreshIntervalMs: 0,
+    });
+    try {
+      const reply = await client.backup(node, dir);
+      if (printer.json) printer.document({ node, dir, reply });
+      else printer.lines([`[Client] BACKUP ${node} ${dir}: ${reply}`]);
       return ExitCode.OK;
     } finally {
       await client.close();

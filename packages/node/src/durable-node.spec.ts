@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCoordinator, type Coordinator } from '@kv/coordinator';
-import { DataDirLockedError, OK, RespConnection } from '@kv/protocol';
+import { DataDirLockedError, OK, RespConnection, SimpleString } from '@kv/protocol';
 import { InvalidNodeOptionError } from './errors';
 import { LmdbEngine } from './lmdb-engine';
 import { startNode, type KvNode, type NodeOptions } from './node';
@@ -104,6 +104,50 @@ describe('a node with a data directory', () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it('backs up under writes into a data directory a new node starts on with the records', async () => {
+    const node = await start(join(root, 'live'));
+    await waitFor(() => node.ring?.size === 1);
+    const c = await connect(node);
+    for (let i = 0; i < 200; i++) await c.send(['SET', `b:${i}`, `v${i}`, 'W', '1']);
+    await c.send(['DEL', 'b:0', 'W', '1']);
+    // Writes go on while the copy is made; the copy holds every write acknowledged before.
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      c.send(['SET', `during:${i}`, 'x', 'W', '1']),
+    );
+    const backupDir = join(root, 'backup');
+    expect(await c.send(['BACKUP', backupDir])).toEqual(
+      new SimpleString(`OK backed up to ${backupDir}`),
+    );
+    await Promise.all(writes);
+    await expect(c.send(['BACKUP', backupDir])).rejects.toThrow(
+      `ERR ${join(backupDir, LMDB_SUBDIR)} already holds a database: back up into a new directory`,
+    );
+    await expect(c.send(['BACKUP', 'relative/dir'])).rejects.toThrow(
+      "WRONGARGS BACKUP needs an absolute directory on the node's machine, got 'relative/dir'",
+    );
+    await node.close({ leave: false });
+    nodes.splice(0, 1);
+
+    const restored = await start(backupDir);
+    await waitFor(() => restored.ring !== undefined);
+    expect(restored.store.value(Buffer.from('b:199'))?.toString()).toBe('v199');
+    expect(restored.store.read(Buffer.from('b:0'))?.value).toBeNull();
+    expect(restored.store.size - restored.store.tombstones).toBeGreaterThanOrEqual(199);
+  });
+
+  it('refuses BACKUP on a node that keeps its records in memory', async () => {
+    const node = await startNode({
+      port: 0,
+      coordinator: `127.0.0.1:${coordinator.port}`,
+      silent: true,
+    });
+    nodes.push(node);
+    const c = await connect(node);
+    await expect(c.send(['BACKUP', join(root, 'none')])).rejects.toThrow(
+      'ERR this node keeps its records in memory (started without --data-dir): there is nothing to back up',
+    );
   });
 
   it('explains engine and data directory options that do not go together', async () => {

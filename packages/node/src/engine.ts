@@ -58,6 +58,11 @@ export interface StorageEngine {
   readonly bytes: number;
   /** Releases what the engine holds open. */
   close(): void | Promise<void>;
+  /**
+   * Writes a consistent copy of every record, as of one moment, into the directory `path`
+   * while writes go on. Absent on engines with nothing on disk to copy.
+   */
+  backup?(path: string): Promise<void>;
 }
 
 /** True if token `t` lies in `range` (`start ≤ t < end`, as @kv/ring defines ranges). */

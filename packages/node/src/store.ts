@@ -1,6 +1,9 @@
 import { ErrorCode, ReplyError } from '@kv/protocol';
 import type { TokenRange } from '@kv/ring';
+import { join } from 'node:path';
 import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
+import { NodeError } from './errors';
+import { LMDB_SUBDIR } from './storage';
 import { wallOf, type HybridLogicalClock } from './hlc';
 import { compareVersions, isLive, type RecordVersion, type StoredRecord } from './record';
 import type { ApplyResult } from './replication';
@@ -113,6 +116,19 @@ export class Store {
   /** Bytes of keys and values held (an estimate for engines that cannot know exactly). */
   get bytes(): number {
     return this.engine.bytes;
+  }
+
+  /**
+   * Writes a consistent copy of the records into `dir`, laid out as a data directory: a
+   * node started with `--data-dir dir` comes back with them.
+   * @throws NodeError when the engine keeps nothing on disk, or `dir` already holds data
+   */
+  async backup(dir: string): Promise<void> {
+    if (!this.engine.backup)
+      throw new NodeError(
+        'this node keeps its records in memory (started without --data-dir): there is nothing to back up',
+      );
+    await this.engine.backup(join(dir, LMDB_SUBDIR));
   }
 
   /** Releases what the engine holds open. */
