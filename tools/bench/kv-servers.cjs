@@ -61,9 +61,15 @@ function ringEpoch(info) {
  * node routes with the full ring. Logging is at `warn`, so the processes spend nothing on
  * log lines while measured.
  *
- * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodes: [proc], all: [proc] }
+ * With `dataRoot`, node i keeps its records in `<dataRoot>/node-<port>` (the LMDB engine);
+ * `nodeArgs` are added to every node's flags.
+ *
+ * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodeDirs, nodes: [proc], all: [proc] }
  */
-async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuorum = 1 } = {}) {
+async function startKv(
+  processes,
+  { nodes = 1, replicationFactor = 1, writeQuorum = 1, dataRoot, nodeArgs = [] } = {},
+) {
   assertBuilt();
   const coordinatorPort = await freePort();
   const coordinator = `127.0.0.1:${coordinatorPort}`;
@@ -81,16 +87,21 @@ async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuoru
     },
   );
   const nodePorts = [];
+  const nodeDirs = [];
   const nodeProcs = [];
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
     nodePorts.push(port);
+    const dir = dataRoot === undefined ? undefined : path.join(dataRoot, `node-${port}`);
+    nodeDirs.push(dir);
     nodeProcs.push(
       processes.start(`kv node ${port}`, process.execPath, [
         BINS.node,
         ...['--port', String(port), '--coordinator', coordinator],
         ...['--replication-factor', String(replicationFactor)],
         ...['--write-quorum', String(writeQuorum)],
+        ...(dir === undefined ? [] : ['--data-dir', dir]),
+        ...nodeArgs,
         ...quiet,
       ]),
     );
@@ -119,7 +130,7 @@ async function startKv(processes, { nodes = 1, replicationFactor = 1, writeQuoru
     'every node to route with the full ring',
     { watch: all },
   );
-  return { coordinator, coordinatorPort, nodePorts, nodes: nodeProcs, all };
+  return { coordinator, coordinatorPort, nodePorts, nodeDirs, nodes: nodeProcs, all };
 }
 
 /** Runs `kv bench --json` with `args` and returns its report. */
