@@ -1,33 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCoordinator, type Coordinator } from '@kv/coordinator';
 import { DataDirLockedError, OK, RespConnection, SimpleString } from '@kv/protocol';
 import { InvalidNodeOptionError } from './errors';
 import { LmdbEngine } from './lmdb-engine';
 import { startNode, type KvNode, type NodeOptions } from './node';
 import { LMDB_SUBDIR } from './storage';
-import { waitFor } from './test-support/cluster';
+import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 describe('a node with a data directory', () => {
   let root: string;
-  let coordinator: Coordinator;
-  let nodes: KvNode[];
+  let cluster: TestCluster;
   let connections: RespConnection[];
 
-  const start = async (dataDir: string, options: Partial<NodeOptions> = {}): Promise<KvNode> => {
-    const node = await startNode({
-      port: 0,
-      coordinator: `127.0.0.1:${coordinator.port}`,
-      heartbeatIntervalMs: 50,
-      replicaTimeoutMs: 500,
-      silent: true,
-      dataDir,
-      ...options,
-    });
-    nodes.push(node);
-    return node;
-  };
+  const start = (dataDir: string, options: Partial<NodeOptions> = {}): Promise<KvNode> =>
+    cluster.addNode({ dataDir, ...options });
   const connect = async (node: KvNode): Promise<RespConnection> => {
     const c = await RespConnection.connect({ port: node.port, requestTimeoutMs: 5000 });
     connections.push(c);
@@ -36,36 +23,28 @@ describe('a node with a data directory', () => {
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'kv-durable-'));
-    nodes = [];
     connections = [];
-    coordinator = await startCoordinator({
-      host: '127.0.0.1',
-      port: 0,
-      heartbeatIntervalMs: 50,
-      failureTimeoutMs: 10_000,
-      silent: true,
-    });
+    cluster = await startCluster(0);
   });
   afterEach(async () => {
     for (const c of connections) c.destroy();
-    await Promise.all(nodes.map((n) => n.close({ leave: false })));
-    await coordinator.close();
+    await cluster.close();
     rmSync(root, { recursive: true, force: true });
   });
 
   it('comes back with its records and tombstones, then catches up what it missed', async () => {
     const dirs = [0, 1, 2].map((i) => join(root, `node-${i}`));
     for (const dir of dirs) await start(dir);
-    await waitFor(() => nodes.every((n) => n.ring?.size === 3));
-    const c = await connect(nodes[0] as KvNode);
+    await waitFor(() => cluster.nodes.every((n) => n.ring?.size === 3));
+    const c = await connect(cluster.nodes[0] as KvNode);
     for (let i = 0; i < 50; i++) expect(await c.send(['SET', `k:${i}`, `v${i}`])).toEqual(OK);
     for (let i = 0; i < 10; i++) expect(await c.send(['DEL', `k:${i}`])).toBe(1);
-    const restarted = nodes[2] as KvNode;
+    const restarted = cluster.nodes[2] as KvNode;
     const port = restarted.port;
     // Every write was acknowledged by 2 of 3 replicas: wait for the third copy too.
     await waitFor(() => restarted.store.size === 50);
     await restarted.close({ leave: false });
-    nodes.splice(2, 1);
+    cluster.nodes.splice(2, 1);
     for (let i = 50; i < 60; i++) expect(await c.send(['SET', `k:${i}`, `v${i}`])).toEqual(OK);
     expect(await c.send(['DEL', 'k:10'])).toBe(1);
 
@@ -97,6 +76,8 @@ describe('a node with a data directory', () => {
     await waitFor(() => node.ring?.size === 1);
     const c = await connect(node);
     expect(await c.send(['SET', 'a', '1', 'W', '1'])).toEqual(OK);
+    const info = String(await c.send(['INFO', 'persistence']));
+    expect(info).toContain(`storage_engine:lmdb\r\ndata_dir:${dir}\r\nfsync:always\r\n`);
     await node.close({ leave: false });
     const engine = LmdbEngine.open({ path: join(dir, LMDB_SUBDIR) });
     try {
@@ -128,7 +109,7 @@ describe('a node with a data directory', () => {
       "WRONGARGS BACKUP needs an absolute directory on the node's machine, got 'relative/dir'",
     );
     await node.close({ leave: false });
-    nodes.splice(0, 1);
+    cluster.nodes.splice(0, 1);
 
     const restored = await start(backupDir);
     await waitFor(() => restored.ring !== undefined);
@@ -138,12 +119,7 @@ describe('a node with a data directory', () => {
   });
 
   it('refuses BACKUP on a node that keeps its records in memory', async () => {
-    const node = await startNode({
-      port: 0,
-      coordinator: `127.0.0.1:${coordinator.port}`,
-      silent: true,
-    });
-    nodes.push(node);
+    const node = await cluster.addNode();
     const c = await connect(node);
     await expect(c.send(['BACKUP', join(root, 'none')])).rejects.toThrow(
       'ERR this node keeps its records in memory (started without --data-dir): there is nothing to back up',

@@ -71,9 +71,10 @@ describe('LmdbEngine', () => {
 
   it('group-commits concurrent writes: all of them resolve and all are stored', async () => {
     const path = freshDir();
-    engine = LmdbEngine.open({ path, fsync: 'always' });
+    const writer = LmdbEngine.open({ path, fsync: 'always' });
+    engine = writer;
     const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(`concurrent:${i}`));
-    await Promise.all(keys.map((k, i) => engine?.put(k, rec(`v${i}`))));
+    await Promise.all(keys.map((k, i) => writer.put(k, rec(`v${i}`))));
     await engine.close();
     engine = LmdbEngine.open({ path });
     expect(engine.size).toBe(500);

@@ -104,8 +104,12 @@ export class LmdbEngine implements StorageEngine {
   }
 
   peek(key: Buffer): RecordVersion | undefined {
-    const record = this.get(key);
-    return record === undefined ? undefined : versionOf(record);
+    const stored = storedKey(key);
+    const pending = this.pending.get(stored.toString('latin1'));
+    if (pending) return pending.record && versionOf(pending.record);
+    // Read in place: only the header is decoded (the origin copied), never the value.
+    const value = this.db.getBinaryFast(stored);
+    return value === undefined ? undefined : versionOf(decode(value).record);
   }
 
   put(key: Buffer, record: StoredRecord): Promise<void> {
@@ -145,13 +149,14 @@ export class LmdbEngine implements StorageEngine {
       if (this.closing) return;
       const page = [...this.db.getRange({ start, end, exclusiveStart, limit: PAGE })];
       for (const { key: stored, value } of page) {
-        let { key, record } = decode(value, stored);
+        const decoded = decode(value, stored);
+        let record = decoded.record;
         if (this.pending.size > 0) {
           const pending = this.pending.get(stored.toString('latin1'));
           if (pending && !pending.record) continue;
           if (pending) record = pending.record as StoredRecord;
         }
-        yield [key, record, stored.readUIntBE(0, TOKEN_BYTES)];
+        yield [decoded.key, record, stored.readUIntBE(0, TOKEN_BYTES)];
       }
       if (page.length < PAGE) return;
       start = page[page.length - 1]?.key;
@@ -188,11 +193,14 @@ export class LmdbEngine implements StorageEngine {
     if (this.closing) throw new EngineClosedError();
   }
 
-  /** The stored value of a key, pending writes included (undefined if none). */
+  /**
+   * The stored value of a key, pending writes included (undefined if none), for counting:
+   * read in place, valid only until the next read.
+   */
   private current(stored: Buffer): Buffer | undefined {
     const pending = this.pending.get(stored.toString('latin1'));
     if (pending) return pending.value;
-    return this.db.getBinary(stored);
+    return this.db.getBinaryFast(stored);
   }
 
   /**

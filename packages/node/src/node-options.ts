@@ -268,6 +268,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     coordinator: addressOption(options.coordinator ?? NODE_DEFAULTS.coordinator, 'coordinator'),
   };
   const engine = options.engine ?? (options.dataDir === undefined ? 'memory' : 'lmdb');
+  if (typeof engine === 'string' && !(ENGINE_NAMES as readonly string[]).includes(engine))
+    throw new InvalidNodeOptionError(
+      `engine must be one of ${ENGINE_NAMES.join(', ')}, got ${String(engine)}`,
+    );
   if (engine === 'lmdb' && options.dataDir === undefined)
     throw new InvalidNodeOptionError('the lmdb engine needs a data directory (--data-dir DIR)');
   if (engine === 'memory' && options.dataDir !== undefined)

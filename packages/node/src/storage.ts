@@ -26,7 +26,7 @@ export function openStorage(options: ResolvedNodeOptions): NodeStorage {
   if (typeof engine !== 'string') return { engine, close: async () => void (await engine.close()) };
   if (engine === 'memory' || dataDir === undefined) {
     const memory = new MemoryEngine();
-    return { engine: memory, close: async () => memory.close() };
+    return { engine: memory, close: () => Promise.resolve(memory.close()) };
   }
   const lock = lockDataDir(dataDir);
   try {

@@ -85,23 +85,26 @@ export class Syncer {
   private async fetch(peer: string, keys: Buffer[]): Promise<number> {
     const records = await this.options.peers.get(peer, keys);
     let bytes = 0;
+    let stored = 0;
     // Every record of the batch is applied before any is awaited, so a durable engine
     // commits them together: one sync for the batch, not one per record.
-    const outcomes = keys.map((key, i): boolean | Promise<boolean> => {
+    const pending: Promise<boolean>[] = [];
+    for (let i = 0; i < keys.length; i++) {
       const record = records[i];
-      if (!record) return false;
+      if (!record) continue;
+      const key = keys[i] as Buffer;
       bytes += sizeOf(key, record);
       try {
         const result = this.options.store.apply(key, record);
-        return result instanceof Promise ? result.then((r) => r.applied) : result.applied;
+        if (result instanceof Promise) pending.push(result.then((r) => r.applied));
+        else if (result.applied) stored++;
       } catch (err) {
         // A version from a clock out of bounds is left where it is (the store counted it);
         // the rest of the round goes on.
         if (!(err instanceof FutureVersionError)) throw err;
-        return false;
       }
-    });
-    const stored = (await Promise.all(outcomes)).filter(Boolean).length;
+    }
+    for (const applied of await Promise.all(pending)) if (applied) stored++;
     this.options.metrics.counters.recordsReceived.inc(stored);
     this.options.metrics.counters.bytesReceived.inc(bytes);
     await this.options.throttle.take(bytes);
