@@ -42,7 +42,7 @@ describe('a node with a data directory', () => {
     const restarted = cluster.nodes[2] as KvNode;
     const port = restarted.port;
     // Every write was acknowledged by 2 of 3 replicas: wait for the third copy too.
-    await waitFor(() => restarted.store.size === 50);
+    await waitFor(() => restarted.store.size === 50, 30_000);
     await restarted.close({ leave: false });
     cluster.nodes.splice(2, 1);
     for (let i = 50; i < 60; i++) expect(await c.send(['SET', `k:${i}`, `v${i}`])).toEqual(OK);
@@ -54,7 +54,7 @@ describe('a node with a data directory', () => {
     expect(back.store.value(Buffer.from('k:20'))?.toString()).toBe('v20');
     expect(back.store.value(Buffer.from('k:5'))).toBeUndefined();
     // Then what it missed arrives through the sync rounds.
-    await waitFor(() => back.store.size === 60 && back.store.tombstones === 11);
+    await waitFor(() => back.store.size === 60 && back.store.tombstones === 11, 30_000);
     const own = await connect(back);
     expect(await own.send(['GET', 'k:55'])).toEqual(Buffer.from('v55'));
     expect(await own.send(['GET', 'k:10'])).toBeNull();
