@@ -61,6 +61,26 @@ describe('a node with a data directory', () => {
     expect(await own.send(['GET', 'k:3'])).toBeNull();
   });
 
+  it('keeps the hints it holds for an unreachable replica across its own restart', async () => {
+    const dirs = [0, 1, 2].map((i) => join(root, `hinted-${i}`));
+    for (const dir of dirs) await start(dir);
+    await waitFor(() => cluster.nodes.every((n) => n.ring?.size === 3));
+    const [a, , down] = cluster.nodes as [KvNode, KvNode, KvNode];
+    await down.close({ leave: false });
+    const c = await connect(a);
+    for (let i = 0; i < 20; i++) expect(await c.send(['SET', `h:${i}`, 'v'])).toEqual(OK);
+    const pending = async (node: KvNode): Promise<number> => {
+      const info = String(await (await connect(node)).send(['INFO', 'rebalance']));
+      return Number(/hints_pending:(\d+)/.exec(info)?.[1]);
+    };
+    expect(await pending(a)).toBe(20);
+    const port = a.port;
+    await a.close({ leave: false });
+    cluster.nodes.splice(cluster.nodes.indexOf(a), 1);
+    const back = await start(dirs[0] as string, { port });
+    expect(await pending(back)).toBe(20);
+  });
+
   it('refuses a second node on a data directory in use, naming the process', async () => {
     const dir = join(root, 'shared');
     await start(dir);

@@ -1,4 +1,5 @@
 import type { TokenRange } from '@kv/ring';
+import type { HintJournal } from './hints';
 import type { RecordVersion, StoredRecord } from './record';
 
 /**
@@ -63,6 +64,8 @@ export interface StorageEngine {
    * while writes go on. Absent on engines with nothing on disk to copy.
    */
   backup?(path: string): Promise<void>;
+  /** Where hints survive a restart; absent on engines with nothing on disk. */
+  hintJournal?(): HintJournal;
 }
 
 /** True if token `t` lies in `range` (`start ≤ t < end`, as @kv/ring defines ranges). */

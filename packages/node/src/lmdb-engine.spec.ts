@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { token } from '@kv/ring';
 import { EngineClosedError } from './errors';
+import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { FSYNC_MODES } from './engine';
 import { LmdbEngine } from './lmdb-engine';
@@ -197,5 +198,59 @@ describe('LmdbEngine against MemoryEngine (property)', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('LmdbEngine hint journal', () => {
+  it('keeps the hints of a HintStore across a reopen, and forgets discarded ones', async () => {
+    const path = freshDir();
+    let engine = LmdbEngine.open({ path });
+    const hints = new HintStore({ journal: engine.hintJournal() });
+    const long = Buffer.alloc(3000, 'k');
+    expect(hints.add('127.0.0.1:5002', Buffer.from('a'), rec('1', 5))).toBe(true);
+    expect(hints.add('127.0.0.1:5002', Buffer.from('a'), rec('2', 6))).toBe(true);
+    expect(hints.add('127.0.0.1:5002', Buffer.from('gone'), rec(null, 7))).toBe(true);
+    expect(hints.add('127.0.0.1:5003', long, rec('x', 8))).toBe(true);
+    expect(hints.add('127.0.0.1:5004', Buffer.from('b'), rec('y', 9))).toBe(true);
+    hints.discard('127.0.0.1:5004');
+    await engine.close();
+
+    engine = LmdbEngine.open({ path });
+    try {
+      const journal = engine.hintJournal();
+      const saved = journal
+        .load()
+        .map((h) => [h.replica, h.key.toString(), h.record])
+        .sort((x, y) => String(x[1]).localeCompare(String(y[1])));
+      expect(saved).toEqual([
+        ['127.0.0.1:5002', 'a', rec('2', 6)],
+        ['127.0.0.1:5002', 'gone', rec(null, 7)],
+        ['127.0.0.1:5003', long.toString(), rec('x', 8)],
+      ]);
+      const reloaded = new HintStore({ journal });
+      expect(reloaded.pending).toBe(3);
+      expect(reloaded.replicas().sort()).toEqual(['127.0.0.1:5002', '127.0.0.1:5003']);
+      // Records and hints live apart: the records database holds no hint.
+      expect(engine.size).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('drops, on disk too, saved hints past lowered bounds', async () => {
+    const path = freshDir();
+    let engine = LmdbEngine.open({ path });
+    const hints = new HintStore({ journal: engine.hintJournal() });
+    for (let i = 0; i < 5; i++) hints.add('n:1', Buffer.from(`k${i}`), rec('v', i + 1));
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    expect(new HintStore({ journal: engine.hintJournal(), maxHints: 2 }).pending).toBe(2);
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    try {
+      expect(engine.hintJournal().load()).toHaveLength(2);
+    } finally {
+      await engine.close();
+    }
   });
 });

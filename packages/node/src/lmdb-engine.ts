@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_SPACE, token, type TokenRange } from '@kv/ring';
-import { open, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './engine';
+import type { HintJournal } from './hints';
 import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
 
@@ -59,11 +60,17 @@ export class LmdbEngine implements StorageEngine {
   private heldBytes = 0;
   private closing: Promise<void> | undefined;
 
+  /** The records, in a database of their own beside the hints. */
+  private readonly db: Database<Buffer, Buffer>;
+  private readonly hints: Database<Buffer, Buffer>;
+
   private constructor(
-    private readonly db: RootDatabase<Buffer, Buffer>,
+    private readonly root: RootDatabase<Buffer, Buffer>,
     private readonly fsync: FsyncMode,
   ) {
-    for (const { key, value } of db.getRange({})) this.count(key, value, 1);
+    this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
+    this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
+    for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
   }
 
   /** Opens (or creates) the database in `options.path`. */
@@ -74,6 +81,7 @@ export class LmdbEngine implements StorageEngine {
       keyEncoding: 'binary',
       encoding: 'binary',
       mapSize: MAP_SIZE,
+      maxDbs: 2,
       // Commit then flush without holding the write lock, so the next batch commits while
       // the previous one syncs; the write's own promise tells when it is on disk.
       overlappingSync: fsync !== 'never',
@@ -174,19 +182,55 @@ export class LmdbEngine implements StorageEngine {
     mkdirSync(path, { recursive: true });
     if (existsSync(join(path, 'data.mdb')))
       throw new NodeError(`${path} already holds a database: back up into a new directory`);
-    await this.db.committed;
-    await this.db.backup(path, false);
+    await this.root.committed;
+    await this.root.backup(path, false);
   }
 
   /** Waits for every write made so far to be durable, then closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.db.committed;
-      await this.db.flushed;
-      await this.db.close();
+      await this.root.committed;
+      await this.root.flushed;
+      await this.root.close();
       this.pending.clear();
     })();
     return this.closing;
+  }
+
+  /**
+   * Where the node's hints are kept, so a restart does not lose writes it promised to
+   * deliver. Hint writes join the next transaction; nobody waits for them (a hint lost to a
+   * power cut is repaired by anti-entropy).
+   */
+  hintJournal(): HintJournal {
+    const hintKey = (replica: string, key: Buffer): Buffer => {
+      const id = Buffer.from(replica);
+      const length = Buffer.allocUnsafe(2);
+      length.writeUInt16BE(id.length);
+      return Buffer.concat([length, id, createHash('sha256').update(key).digest()]);
+    };
+    const quietly = (write: () => Promise<boolean>): void => {
+      if (this.closing) return;
+      write().catch(() => undefined);
+    };
+    return {
+      load: () =>
+        [...this.hints.getRange({})].map(({ key, value }) => {
+          const keyLength = value.readUInt16LE(0);
+          return {
+            replica: key.toString('utf8', 2, 2 + key.readUInt16BE(0)),
+            key: value.subarray(2, 2 + keyLength),
+            record: decode(value.subarray(2 + keyLength)).record,
+          };
+        }),
+      save: (replica, key, record) => {
+        const length = Buffer.allocUnsafe(2);
+        length.writeUInt16LE(key.length);
+        const value = Buffer.concat([length, key, encode(Buffer.alloc(0), record)]);
+        quietly(() => this.hints.put(hintKey(replica, key), value));
+      },
+      remove: (replica, key) => quietly(() => this.hints.remove(hintKey(replica, key))),
+    };
   }
 
   private checkOpen(): void {
@@ -218,7 +262,7 @@ export class LmdbEngine implements StorageEngine {
     const written = start();
     try {
       await written;
-      if (this.fsync === 'always') await written.flushed;
+      if (this.fsync === 'always') await (written.flushed ?? this.root.flushed);
     } finally {
       if (this.pending.get(k) === mine) this.pending.delete(k);
     }

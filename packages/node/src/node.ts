@@ -159,6 +159,7 @@ export class StorageNode implements KvNode {
       maxHints: options.maxHints,
       maxBytes: options.maxHintBytes,
       metrics: this.metrics,
+      journal: storage.engine.hintJournal?.(),
     });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers);
