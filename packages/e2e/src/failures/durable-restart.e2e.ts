@@ -6,7 +6,7 @@ import { Cluster } from '../harness/cluster';
 import { checkHistories, checkFinalValue, type Violation } from '../harness/history-checker';
 import { HistoryRecorder } from '../harness/history-recorder';
 import { perform } from '../harness/operation';
-import { send, text } from '../harness/resp';
+import { infoNumber, send, text } from '../harness/resp';
 import { seededRandom } from '../harness/seeded-random';
 import { waitFor } from '../harness/wait';
 import { ClientTarget, PinnedTarget, type WorkloadTarget } from '../harness/workload-targets';
@@ -100,6 +100,66 @@ describe('durable nodes (--data-dir, --fsync always)', () => {
       }
       expect(fromNode.length === 0 ? 'ok' : report(fromNode, recorder)).toBe('ok');
     }
+  });
+});
+
+describe('a durable node SIGKILLed and restarted', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'kv-e2e-durable-'));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('catches up by moving only the records that changed while it was down (at most 2x their bytes)', async () => {
+    const KEYS = 2000;
+    const CHANGED = 20;
+    const value = (tag: string): string => tag.padEnd(100, '.');
+    const cluster = await Cluster.start({
+      nodes: 3,
+      nodeDataRoot: root,
+      failureTimeoutMs: 10_000,
+      // No hints: what the node missed can only come back through the sync round.
+      nodeArgs: ['--max-hints', '0'],
+    });
+    const client = openClient({ coordinator: cluster.coordinatorAddress });
+    const keys = Array.from({ length: KEYS }, (_, i) => `catch-up:${i}`);
+    for (let i = 0; i < KEYS; i += 50)
+      await Promise.all(keys.slice(i, i + 50).map((k) => client.put(k, value('first'))));
+    const victim = cluster.node(2);
+    const held = async (): Promise<number> => {
+      const info = text(await send(victim.port, ['INFO', 'keyspace'])) ?? '';
+      return Number(/keys=(\d+)/.exec(info)?.[1]);
+    };
+    await waitFor(
+      'every key on the third replica',
+      async () => ((await held()) === KEYS ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+
+    await victim.process.kill();
+    const changed = keys.slice(0, CHANGED);
+    for (const k of changed) await client.put(k, value('second'));
+    const restarted = cluster.restartNode(victim.id);
+    await cluster.waitForMembers(
+      cluster.nodes.map((n) => n.id),
+      30_000,
+    );
+    await waitFor(
+      'the restarted node to fetch what changed',
+      async () =>
+        (await infoNumber(restarted.port, 'keys_received')) >= CHANGED ? true : undefined,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const received = await infoNumber(restarted.port, 'bytes_received');
+    const changedBytes = changed.reduce((sum, k) => sum + k.length + value('second').length, 0);
+    const report = `received ${received} bytes; the ${CHANGED} changed records hold ${changedBytes}, the store ${KEYS * (changedBytes / CHANGED)}`;
+    expect({ report, bounded: received > 0 && received <= 2 * changedBytes }).toEqual({
+      report,
+      bounded: true,
+    });
+    expect(await infoNumber(restarted.port, 'keys_received')).toBe(CHANGED);
   });
 });
 
