@@ -17,7 +17,7 @@ const KEYS = 150;
 const KILL_AFTER = 3000;
 const SEED = Number(process.env['E2E_WORKLOAD_SEED'] ?? Date.now() % 1_000_000);
 
-describe('durable nodes (--data-dir, --fsync always)', () => {
+describe('durable nodes (--data-dir, --fsync always) SIGKILLed', () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'kv-e2e-durable-'));
@@ -101,18 +101,8 @@ describe('durable nodes (--data-dir, --fsync always)', () => {
       expect(fromNode.length === 0 ? 'ok' : report(fromNode, recorder)).toBe('ok');
     }
   });
-});
 
-describe('a durable node SIGKILLed and restarted', () => {
-  let root: string;
-  beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'kv-e2e-durable-'));
-  });
-  afterEach(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  it('catches up by moving only the records that changed while it was down (at most 2x their bytes)', async () => {
+  it('one restarted catches up by moving only the records that changed while it was down (at most 2x their bytes)', async () => {
     const KEYS = 2000;
     const CHANGED = 20;
     const value = (tag: string): string => tag.padEnd(100, '.');
