@@ -4,9 +4,9 @@ import { startNode } from './node';
 /**
  * Runs a storage node as a command: reads flags and `KV_*` variables, starts the node and
  * stops it gracefully on SIGINT or SIGTERM (leaving the ring, unless it has a data
- * directory to come back with). Expected failures are one
- * line on stderr, never a stack trace. Sets `process.exitCode`: 0 stopped cleanly or
- * printed help, 1 could not start or stop, 2 usage error.
+ * directory to come back with). Expected failures are one line on stderr, never a stack
+ * trace. Sets `process.exitCode`: 0 stopped cleanly or printed help, 1 could not start or
+ * stop, 2 usage error.
  *
  * @param argv - the arguments after the command name
  * @param scriptName - how the command is named in messages and `--help`
