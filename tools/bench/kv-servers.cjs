@@ -66,13 +66,22 @@ function ringEpoch(info) {
  * log lines while measured.
  *
  * With `tls` (the files of createDevCertificates), every process speaks TLS only.
- * `nodeArgs(i)` gives node i more flags (it may be async, to pick a free port).
+ * With `dataRoot`, node i keeps its records in `<dataRoot>/node-<port>` (the LMDB engine).
+ * `nodeArgs` adds flags to every node: an array, or `nodeArgs(i)` for node i (it may be
+ * async, to pick a free port).
  *
- * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodes: [proc], all: [proc] }
+ * @returns { coordinator: 'host:port', coordinatorPort, nodePorts, nodeDirs, nodes: [proc], all: [proc] }
  */
 async function startKv(
   processes,
-  { nodes = 1, replicationFactor = 1, writeQuorum = 1, tls = undefined, nodeArgs = () => [] } = {},
+  {
+    nodes = 1,
+    replicationFactor = 1,
+    writeQuorum = 1,
+    tls = undefined,
+    dataRoot = undefined,
+    nodeArgs = [],
+  } = {},
 ) {
   const tlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : [];
   const connect = tls ? connectTls({ ca: fs.readFileSync(tls.ca) }) : undefined;
@@ -95,10 +104,13 @@ async function startKv(
     },
   );
   const nodePorts = [];
+  const nodeDirs = [];
   const nodeProcs = [];
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
     nodePorts.push(port);
+    const dir = dataRoot === undefined ? undefined : path.join(dataRoot, `node-${port}`);
+    nodeDirs.push(dir);
     nodeProcs.push(
       processes.start(`kv node ${port}`, process.execPath, [
         BINS.node,
@@ -106,7 +118,8 @@ async function startKv(
         ...['--replication-factor', String(replicationFactor)],
         ...['--write-quorum', String(writeQuorum)],
         ...tlsArgs,
-        ...(await nodeArgs(i)),
+        ...(dir === undefined ? [] : ['--data-dir', dir]),
+        ...(typeof nodeArgs === 'function' ? await nodeArgs(i) : nodeArgs),
         ...quiet,
       ]),
     );
@@ -135,7 +148,7 @@ async function startKv(
     'every node to route with the full ring',
     { watch: all },
   );
-  return { coordinator, coordinatorPort, nodePorts, nodes: nodeProcs, all };
+  return { coordinator, coordinatorPort, nodePorts, nodeDirs, nodes: nodeProcs, all };
 }
 
 /** Runs `kv bench --json` with `args` and returns its report. */

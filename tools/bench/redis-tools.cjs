@@ -31,12 +31,20 @@ function redisVersion() {
   return /v=(\S+)/.exec(out)?.[1] ?? 'unknown';
 }
 
-/** Starts redis-server on a free port without persistence; resolves when it answers PING. */
-async function startRedis(processes) {
+/**
+ * Starts redis-server on a free port and resolves when it answers PING: without persistence,
+ * or with `{ appendfsync, dir }` an append-only file in `dir` synced as `appendfsync` says
+ * (`always`, `everysec`).
+ */
+async function startRedis(processes, { appendfsync, dir } = {}) {
   const port = await freePort();
+  const persistence =
+    appendfsync === undefined
+      ? ['--appendonly', 'no']
+      : ['--appendonly', 'yes', '--appendfsync', appendfsync, '--dir', dir];
   const proc = processes.start('redis-server', 'redis-server', [
     ...['--port', String(port), '--bind', '127.0.0.1'],
-    ...['--save', '', '--appendonly', 'no'],
+    ...['--save', '', ...persistence],
   ]);
   await waitFor(async () => (await ask(port, ['PING'])) !== undefined, 'redis-server', {
     watch: [proc],
@@ -51,12 +59,13 @@ async function startRedis(processes) {
 async function redisBenchmark(
   processes,
   port,
-  { tests = 'set,get', n, clients = 50, pipeline = 1, keyspace, cacert },
+  { tests = 'set,get', n, clients = 50, pipeline = 1, keyspace, cacert, dataBytes },
 ) {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-t', tests, '-n', String(n)];
   args.push('-c', String(clients), '-P', String(pipeline), '-q', '--csv');
   if (keyspace !== undefined) args.push('-r', String(keyspace));
   if (cacert !== undefined) args.push('--tls', '--cacert', cacert);
+  if (dataBytes !== undefined) args.push('-d', String(dataBytes));
   const stdout = await processes.run('redis-benchmark', 'redis-benchmark', args);
   return parseCsv(stdout);
 }

@@ -25,6 +25,7 @@ export const CLI_COMMANDS = [
   'nodes',
   'status',
   'decommission',
+  'backup',
   'cluster',
   'bench',
 ] as const;
@@ -377,6 +378,17 @@ function commandLineParser(): Argv {
       'decommission <address>',
       'retire a node (host:port): it hands its data to the next owners, leaves the ring and stops',
     )
+    .command(
+      'backup <dir>',
+      "snapshot one node's records into dir (a path on the node's machine) while it serves; start a node with --data-dir dir to restore",
+      (y) =>
+        y.option('node', {
+          type: 'string',
+          requiresArg: true,
+          demandOption: true,
+          describe: 'the node to back up, host:port',
+        }),
+    )
     .command('cluster', 'run a local coordinator and nodes as child processes', (y) =>
       y
         .option('nodes', {
@@ -394,7 +406,8 @@ function commandLineParser(): Argv {
         .option('data-dir', {
           type: 'string',
           requiresArg: true,
-          describe: "directory for durable state (the coordinator's membership)",
+          describe:
+            "directory for durable state: the coordinator's membership and each node's records (DIR/node-<port>); without it, data lives in memory only",
         })
         .example(
           'kv cluster --tls',

@@ -344,4 +344,18 @@ describe('kv against a cluster', () => {
     expect((await kv(['decommission', 'nowhere'])).code).toBe(2);
     expect(await kv(['decommission', retiring?.id ?? ''])).toMatchObject({ code: 3 });
   });
+
+  it('asks a node for a backup, and says why a node in memory has none to give', async () => {
+    const node = cluster.nodes[1]?.id ?? '';
+    const refused = await kv(['backup', '--node', node, 'some-dir']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain(
+      'this node keeps its records in memory (started without --data-dir): there is nothing to back up',
+    );
+    expect(await kv(['backup', '--node', 'nowhere', 'some-dir'])).toMatchObject({
+      code: 2,
+      stderr: "kv: backup needs --node host:port, got 'nowhere'\n",
+    });
+    expect((await kv(['backup', 'some-dir'])).stderr).toContain('node');
+  });
 });

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   clientOptionsOf,
   last,
@@ -7,7 +8,7 @@ import {
   type CliCommand,
   type GlobalOptions,
 } from './cli-parser';
-import { createClient } from '@kv/client';
+import { createClient, type KvClient } from '@kv/client';
 import { parseAddress } from '@kv/protocol';
 import { runBenchCommand } from './bench/bench-command';
 import { MAX_CLUSTER_NODES } from './cluster';
@@ -44,6 +45,30 @@ interface CommandContext {
 }
 
 type Handler = (context: CommandContext) => Promise<ExitCode>;
+
+/** How long `kv backup` waits for the node's copy, unless --timeout says otherwise. */
+const BACKUP_TIMEOUT_MS = 600_000;
+
+/**
+ * Sends one request straight to a node and returns its answer: an operator's command to one
+ * node needs no ring, so none is fetched.
+ */
+async function askNode(
+  globals: GlobalOptions,
+  timeoutMs: number,
+  ask: (client: KvClient) => Promise<string>,
+): Promise<string> {
+  // The node is asked directly: no ring is fetched.
+  const client = createClient({
+    ...clientOptionsOf({ ...globals, timeoutMs }),
+    refreshIntervalMs: 0,
+  });
+  try {
+    return await ask(client);
+  } finally {
+    await client.close();
+  }
+}
 
 const HANDLERS: { readonly [C in CliCommand]: Handler } = {
   shell: (context) => {
@@ -116,21 +141,24 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
     const address = String(args['address']);
     if (!parseAddress(address))
       throw new UsageError(`decommission needs a node address host:port, got '${address}'`);
-    // The node is asked directly: retiring it needs no ring, so none is fetched.
-    const timeoutMs = globals.timeoutMs ?? 5000;
-    const client = createClient({
-      ...clientOptionsOf({ ...globals, timeoutMs }),
-      refreshIntervalMs: 0,
-      ...globals.credentials,
-    });
-    try {
-      const reply = await client.decommission(address);
-      if (printer.json) printer.document({ node: address, decommissioning: true, reply });
-      else printer.lines([`[Client] DECOMMISSION ${address}: ${reply}`]);
-      return ExitCode.OK;
-    } finally {
-      await client.close();
-    }
+    const reply = await askNode(globals, globals.timeoutMs ?? 5000, (client) =>
+      client.decommission(address),
+    );
+    if (printer.json) printer.document({ node: address, decommissioning: true, reply });
+    else printer.lines([`[Client] DECOMMISSION ${address}: ${reply}`]);
+    return ExitCode.OK;
+  },
+  backup: async ({ args, globals, printer }) => {
+    const node = String(last(args['node']));
+    if (!parseAddress(node)) throw new UsageError(`backup needs --node host:port, got '${node}'`);
+    // The node writes the copy; a relative path is taken from here, as a user means it.
+    const dir = resolve(String(args['dir']));
+    const reply = await askNode(globals, globals.timeoutMs ?? BACKUP_TIMEOUT_MS, (client) =>
+      client.backup(node, dir),
+    );
+    if (printer.json) printer.document({ node, dir, reply });
+    else printer.lines([`[Client] BACKUP ${node} ${dir}: ${reply}`]);
+    return ExitCode.OK;
   },
   cluster: (context) => {
     const { args, io, printer, env } = context;

@@ -48,7 +48,8 @@ export interface LocalClusterOptions {
   readonly basePort?: number;
   /**
    * Directory for durable state: the coordinator keeps its membership in
-   * `<dataDir>/coordinator`.
+   * `<dataDir>/coordinator`, node i its records in `<dataDir>/node-<port>`. Without it,
+   * nothing outlives the cluster.
    */
   readonly dataDir?: string | undefined;
   /**
@@ -334,6 +335,7 @@ export class LocalCluster {
           ...['--write-quorum', String(this.writeQuorum)],
           ...secret,
           ...this.tlsArgs(),
+          ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, `node-${port}`)]),
         ]);
       });
       // Serving means up at the coordinator and routing with its ring epoch, so the first

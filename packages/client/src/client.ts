@@ -256,8 +256,28 @@ export class KvClient extends EventEmitter<ClientEvents> {
    *   `UnreachableError` (from @kv/protocol) when it cannot be reached
    */
   async decommission(node: string, options: RequestOptions = {}): Promise<string> {
+    return this.adminCommand(node, ['DECOMMISSION'], options);
+  }
+
+  /**
+   * Tells node `node` to write a consistent snapshot of its records into `dir` (absolute, on
+   * the node's machine) while it serves; `dir` is then a data directory a node can start on.
+   * Resolves with the node's answer once the copy is complete.
+   *
+   * @throws `ReplyError` when the node refuses (no `--data-dir`, `dir` not empty, relative
+   *   path); `UnreachableError` (from @kv/protocol) when it cannot be reached
+   */
+  async backup(node: string, dir: string, options: RequestOptions = {}): Promise<string> {
+    return this.adminCommand(node, ['BACKUP', dir], options);
+  }
+
+  private async adminCommand(
+    node: string,
+    args: string[],
+    options: RequestOptions,
+  ): Promise<string> {
     this.checkOpen();
-    const reply = await this.pool.send(node, ['DECOMMISSION'], options);
+    const reply = await this.pool.send(node, args, options);
     return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
   }
 

@@ -1,3 +1,4 @@
+import { DataDirLockedError } from '@kv/protocol';
 import { loadAccess, parseConfig } from './config';
 import { startCoordinator, type Coordinator } from './coordinator';
 import { ConfigError, CoordinatorError } from './errors';
@@ -42,7 +43,7 @@ export async function runCli(
     const { config } = commandLine;
     return await startCoordinator({ ...config, ...loadAccess(config, env) });
   } catch (err) {
-    if (!(err instanceof CoordinatorError)) throw err;
+    if (!(err instanceof CoordinatorError || err instanceof DataDirLockedError)) throw err;
     output.stderr.write(`${scriptName}: ${err.message}\n`);
     return err instanceof ConfigError ? ExitCode.CONFIG : ExitCode.FAILURE;
   }

@@ -1,6 +1,6 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RespValue } from '@kv/protocol';
+import { DataDirLockedError, type RespValue } from '@kv/protocol';
 import { startCoordinator } from './coordinator';
 import { ConfigError, StateFileError } from './errors';
 import { STATE_FILE_NAME } from './state-store';
@@ -16,6 +16,18 @@ import {
 } from './test-support/coordinator-harness';
 
 describe('coordinator persistence', () => {
+  it('refuses a second coordinator on a data directory in use, and allows one after a stop', async () => {
+    const dataDir = await tempDir();
+    const first = await start({ dataDir });
+    await expect(start({ dataDir })).rejects.toThrow(DataDirLockedError);
+    await expect(start({ dataDir })).rejects.toThrow(
+      `data directory ${dataDir} is in use by process ${process.pid}`,
+    );
+    await first.close();
+    const second = await start({ dataDir });
+    expect(second.port).toBeGreaterThan(0);
+  });
+
   it('serves the same ring and epoch after a restart on the same data directory', async () => {
     const dataDir = await tempDir();
     const first = await start({ dataDir });

@@ -17,6 +17,8 @@ import {
   type ServerTls,
   type RespServer,
   type ServerConnection,
+  lockDataDir,
+  type DataDirLock,
 } from '@kv/protocol';
 import type { Ring, RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
@@ -92,6 +94,8 @@ interface Parts {
   readonly logger: Logger;
   readonly membership: Membership;
   readonly store: StateStore | undefined;
+  /** Held while the coordinator runs on its data directory. */
+  readonly lock: DataDirLock | undefined;
   readonly now: () => number;
   readonly limits: Partial<ProtocolLimits> | undefined;
   readonly clusterSecret: Buffer | undefined;
@@ -111,6 +115,7 @@ export class Coordinator {
   private readonly logger: Logger;
   private readonly membership: Membership;
   private readonly store: StateStore | undefined;
+  private readonly lock: DataDirLock | undefined;
   private readonly now: () => number;
   private readonly server: RespServer;
   private readonly detector: FailureDetector;
@@ -131,6 +136,7 @@ export class Coordinator {
     this.logger = parts.logger;
     this.membership = parts.membership;
     this.store = parts.store;
+    this.lock = parts.lock;
     this.now = parts.now;
     const access = new AccessControl({
       clusterSecret: parts.clusterSecret,
@@ -244,34 +250,43 @@ export class Coordinator {
       replicationFactor: config.replicationFactor,
       vnodesPerWeight: config.vnodesPerWeight,
     };
-    const store = config.dataDir === undefined ? undefined : new StateStore(config.dataDir);
-    const saved = await store?.load();
-    let membership: Membership;
-    if (store && saved) {
-      membership = Membership.restore(saved, { now });
-      logger.info(
-        `Loaded membership from ${store.file}: epoch ${saved.epoch}, ` +
-          `${saved.ring.members.length} member(s) on probation until they heartbeat`,
-      );
-      warnOnRingOptions(logger, store.file, saved.ring, ringOptions);
-    } else {
-      membership = new Membership({ ring: ringOptions, now });
+    // One process per data directory: two coordinators saving one state file would each
+    // overwrite the other's membership.
+    const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
+    try {
+      const store = config.dataDir === undefined ? undefined : new StateStore(config.dataDir);
+      const saved = await store?.load();
+      let membership: Membership;
+      if (store && saved) {
+        membership = Membership.restore(saved, { now });
+        logger.info(
+          `Loaded membership from ${store.file}: epoch ${saved.epoch}, ` +
+            `${saved.ring.members.length} member(s) on probation until they heartbeat`,
+        );
+        warnOnRingOptions(logger, store.file, saved.ring, ringOptions);
+      } else {
+        membership = new Membership({ ring: ringOptions, now });
+      }
+      // Writing at once proves the directory is writable before any node relies on it.
+      await store?.save(membership.toState());
+      const coordinator = new Coordinator({
+        config,
+        logger,
+        membership,
+        store,
+        lock,
+        now,
+        limits: options.limits,
+        clusterSecret,
+        users,
+        tls,
+      });
+      await coordinator.listen();
+      return coordinator;
+    } catch (err) {
+      lock?.release();
+      throw err;
     }
-    // Writing at once proves the directory is writable before any node relies on it.
-    await store?.save(membership.toState());
-    const coordinator = new Coordinator({
-      config,
-      logger,
-      membership,
-      store,
-      now,
-      limits: options.limits,
-      clusterSecret,
-      users,
-      tls,
-    });
-    await coordinator.listen();
-    return coordinator;
   }
 
   /** The address it listens on, as configured. */
@@ -369,6 +384,8 @@ export class Coordinator {
       } catch (err) {
         this.logger.error(describeError(err));
         throw err;
+      } finally {
+        this.lock?.release();
       }
     }
     this.logger.info('Stopped');

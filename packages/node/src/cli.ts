@@ -10,9 +10,10 @@ export const STOP_MARGIN_MS = 10_000;
 
 /**
  * Runs a storage node as a command: reads flags and `KV_*` variables, starts the node and
- * stops it gracefully (leaving the ring) on SIGINT or SIGTERM. Expected failures are one
- * line on stderr, never a stack trace. Sets `process.exitCode`: 0 stopped cleanly or
- * printed help, 1 could not start or stop, 2 usage error.
+ * stops it gracefully on SIGINT or SIGTERM (leaving the ring, unless it has a data
+ * directory to come back with). Expected failures are one line on stderr, never a stack
+ * trace. Sets `process.exitCode`: 0 stopped cleanly or printed help, 1 could not start or
+ * stop, 2 usage error.
  *
  * @param argv - the arguments after the command name
  * @param scriptName - how the command is named in messages and `--help`
@@ -56,7 +57,10 @@ export async function main(
       process.stderr.write(`${scriptName}: did not stop within ${limitMs} ms: exiting now\n`);
       process.exit(1);
     }, limitMs).unref();
-    node.close({ leave: true }).then(
+    // A node with a data directory stops in place: its records wait on disk and it takes
+    // its ranges back when it returns. A memory node's records go with the process, so it
+    // hands them to the next owners first.
+    node.close({ leave: config.options.dataDir === undefined }).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(

@@ -240,7 +240,7 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     arity: [0, Infinity],
     usage: 'INFO [section ...]',
     reply:
-      'bulk text, sections `Server`, `Clients`, `Memory`, `Stats`, `Replication`, `Rebalance`, `Keyspace` as `key:value` lines',
+      'bulk text, sections `Server`, `Clients`, `Memory`, `Stats`, `Replication`, `Rebalance`, `Persistence` (engine, data directory, fsync mode), `Keyspace` as `key:value` lines',
     run: (args, ctx) => ctx.info(args.slice(1).map((a) => a.toString().toLowerCase())),
   },
   DBSIZE: {

@@ -17,7 +17,7 @@ describe('parseNodeConfig', () => {
     const fromEnv = await parseNodeConfig([], {
       KV_PORT: '5002',
       KV_WRITE_QUORUM: '3',
-      KV_DATA_DIR: '/ignored',
+      KV_FAILURE_TIMEOUT: '1',
     });
     expect(fromEnv).toMatchObject({ options: { port: 5002, writeQuorum: 3 } });
     const flagsWin = await parseNodeConfig(['--port', '5003', '--zone', 'b'], { KV_PORT: '5002' });
@@ -71,6 +71,26 @@ describe('parseNodeConfig', () => {
       kind: 'exit',
       code: 2,
       output: 'kv-node: KV_TLS_CLIENT_CERTS must be true or false, got maybe',
+    });
+  });
+
+  it('reads the storage flags: data directory, engine and fsync mode', async () => {
+    expect(await parseNodeConfig([], {})).toMatchObject({
+      options: { dataDir: undefined, engine: undefined, fsync: 'always' },
+    });
+    expect(
+      await parseNodeConfig(['--data-dir', '/var/lib/kv', '--fsync', 'periodic'], {
+        KV_ENGINE: 'lmdb',
+      }),
+    ).toMatchObject({ options: { dataDir: '/var/lib/kv', engine: 'lmdb', fsync: 'periodic' } });
+    expect(await parseNodeConfig(['--fsync', 'sometimes'], {})).toEqual({
+      kind: 'exit',
+      code: 2,
+      output: expect.stringContaining('--fsync must be one of always, periodic, never'),
+    });
+    expect(await parseNodeConfig(['--engine', 'disk'], {})).toMatchObject({
+      kind: 'exit',
+      code: 2,
     });
   });
 

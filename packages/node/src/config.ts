@@ -3,7 +3,8 @@ import yargs from 'yargs';
 import { MAX_WEIGHT } from '@kv/ring';
 import { parseByteSize } from './byte-size';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
-import { NODE_DEFAULTS, type NodeOptions } from './node-options';
+import { FSYNC_MODES, type FsyncMode } from './engine';
+import { ENGINE_NAMES, NODE_DEFAULTS, type EngineName, type NodeOptions } from './node-options';
 
 /** The result of reading the command line: options to start with, or text to print and an exit code. */
 export type ParsedConfig =
@@ -214,6 +215,23 @@ const FLAGS = {
     describe:
       'port of the HTTP listener serving Prometheus /metrics, on --host (0: any free port) [default: off]',
   },
+  'data-dir': {
+    type: 'string',
+    describe:
+      'directory of durable data, one node per directory (selects the lmdb engine) [default: none, data in memory]',
+  },
+  engine: {
+    type: 'string',
+    choices: ENGINE_NAMES,
+    describe: 'storage engine [default: lmdb with --data-dir, else memory]',
+  },
+  fsync: {
+    type: 'string',
+    default: NODE_DEFAULTS.fsync,
+    choices: FSYNC_MODES,
+    describe:
+      'when a write is acknowledged: always = once on disk (group-committed), periodic = once committed, flushed right after in the background, never = flushing left to the OS',
+  },
   'log-level': {
     type: 'string',
     default: NODE_DEFAULTS.logLevel,
@@ -386,6 +404,9 @@ export async function parseNodeConfig(
       tlsClientCerts: values['tls-client-certs'] === true,
       tlsHandshakeTimeoutMs: num('tls-handshake-timeout'),
       metricsPort: values['metrics-port'] === undefined ? undefined : num('metrics-port'),
+      dataDir: str('data-dir'),
+      engine: str('engine') as EngineName | undefined,
+      fsync: str('fsync') as FsyncMode,
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

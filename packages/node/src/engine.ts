@@ -1,5 +1,19 @@
 import type { TokenRange } from '@kv/ring';
+import type { HintJournal } from './hints';
 import type { RecordVersion, StoredRecord } from './record';
+
+/**
+ * When a write is acknowledged, from safest to fastest:
+ * - `always`: once its transaction is flushed to disk (writes of one event turn share a
+ *   transaction and its one sync, so concurrent writes are group-committed);
+ * - `periodic`: once committed (it survives the process crashing); the flush to disk
+ *   starts right after, in the background, so a power loss can lose the writes of the last
+ *   moments;
+ * - `never`: once committed, and the node never asks for a flush: the operating system
+ *   writes when it chooses (a cache that may lose recent writes on power loss).
+ */
+export const FSYNC_MODES = ['always', 'periodic', 'never'] as const;
+export type FsyncMode = (typeof FSYNC_MODES)[number];
 
 /** A record as iteration yields it: key, record and the key's token. */
 export type EngineEntry = [key: Buffer, record: StoredRecord, token: number];
@@ -45,6 +59,13 @@ export interface StorageEngine {
   readonly bytes: number;
   /** Releases what the engine holds open. */
   close(): void | Promise<void>;
+  /**
+   * Writes a consistent copy of every record, as of one moment, into the directory `path`
+   * while writes go on. Absent on engines with nothing on disk to copy.
+   */
+  backup?(path: string): Promise<void>;
+  /** Where hints survive a restart; absent on engines with nothing on disk. */
+  hintJournal?(): HintJournal;
 }
 
 /** True if token `t` lies in `range` (`start ≤ t < end`, as @kv/ring defines ranges). */

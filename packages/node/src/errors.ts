@@ -30,3 +30,11 @@ export function unavailable(message: string): ReplyError {
 export function tooLarge(message: string): ReplyError {
   return new ReplyError(`${ErrorCode.TOOLARGE} ${message}`);
 }
+
+/** A write reached a storage engine after it was closed (the node is stopping). */
+export class EngineClosedError extends NodeError {
+  constructor() {
+    super('the storage engine is closed: the node is stopping');
+    this.name = 'EngineClosedError';
+  }
+}

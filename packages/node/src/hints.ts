@@ -20,6 +20,28 @@ export interface HintStoreOptions {
    * @default metrics of its own
    */
   readonly metrics?: NodeMetrics;
+  /**
+   * Where hints are kept across restarts; those it holds are loaded at once.
+   * @default none: hints live in memory only
+   */
+  readonly journal?: HintJournal;
+}
+
+/** A hint as a {@link HintJournal} keeps it. */
+export interface JournaledHint {
+  readonly replica: string;
+  readonly key: Buffer;
+  readonly record: StoredRecord;
+}
+
+/** Durable storage for hints (the LMDB engine provides one); writes may complete later. */
+export interface HintJournal {
+  /** Every hint kept. */
+  load(): JournaledHint[];
+  /** Keeps (or replaces) the hint for `replica` and `key`. */
+  save(replica: string, key: Buffer, record: StoredRecord): void;
+  /** Forgets the hint for `replica` and `key`. */
+  remove(replica: string, key: Buffer): void;
 }
 
 interface Hint {
@@ -37,8 +59,9 @@ const BATCHES_ON_REQUEST = 4;
 /**
  * Writes a replica missed, kept by the node that coordinated them until that replica can
  * be reached again (hinted handoff). Bounded in count and bytes; one hint per replica and
- * key, the newest version winning, so a hot key costs one slot. Held in memory: a node
- * that restarts loses its hints, and anti-entropy repairs what they would have.
+ * key, the newest version winning, so a hot key costs one slot. Held in memory, and with a
+ * journal (a node with a data directory) also on disk, so a restart keeps them; without
+ * one a node that restarts loses its hints, and anti-entropy repairs what they would have.
  */
 export class HintStore {
   private readonly byReplica = new Map<string, Map<string, Hint>>();
@@ -48,11 +71,20 @@ export class HintStore {
   private bytes = 0;
   private delivering = false;
   private readonly metrics: NodeMetrics;
+  private readonly journal: HintJournal | undefined;
 
   constructor(options: HintStoreOptions = {}) {
     this.maxHints = options.maxHints ?? NODE_DEFAULTS.maxHints;
     this.maxBytes = options.maxBytes ?? NODE_DEFAULTS.maxHintBytes;
     this.metrics = options.metrics ?? new NodeMetrics();
+    const saved = options.journal?.load() ?? [];
+    // Loaded before the journal is attached: they are on disk already.
+    for (const hint of saved) {
+      // Past the bounds (lowered since): dropped here and on disk.
+      if (!this.add(hint.replica, hint.key, hint.record))
+        options.journal?.remove(hint.replica, hint.key);
+    }
+    this.journal = options.journal;
   }
 
   /** Hints held. */
@@ -93,6 +125,7 @@ export class HintStore {
       bytes,
     });
     this.held(count, this.bytes + bytes - (old?.bytes ?? 0));
+    this.journal?.save(replica, key, record);
     return true;
   }
 
@@ -107,7 +140,10 @@ export class HintStore {
     if (!hints) return;
     this.metrics.counters.hintsDropped.inc(hints.size);
     let bytes = this.bytes;
-    for (const hint of hints.values()) bytes -= hint.bytes;
+    for (const hint of hints.values()) {
+      bytes -= hint.bytes;
+      this.journal?.remove(replica, hint.key);
+    }
     this.held(this.count - hints.size, bytes);
     this.byReplica.delete(replica);
   }
@@ -163,7 +199,7 @@ export class HintStore {
           await peers.replicate(replica, hint.key, hint.record);
           // A newer hint for the key may have replaced this one meanwhile.
           if (hints.get(hint.key.toString('latin1')) === hint) {
-            this.remove(hints, hint);
+            this.remove(replica, hints, hint);
             this.metrics.counters.hintsDelivered.inc();
           }
         }),
@@ -173,8 +209,9 @@ export class HintStore {
     }
   }
 
-  private remove(hints: Map<string, Hint>, hint: Hint): void {
+  private remove(replica: string, hints: Map<string, Hint>, hint: Hint): void {
     hints.delete(hint.key.toString('latin1'));
+    this.journal?.remove(replica, hint.key);
     this.held(this.count - 1, this.bytes - hint.bytes);
   }
 }

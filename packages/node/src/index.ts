@@ -8,13 +8,24 @@
 export { startNode, StorageNode, type KvNode } from './node';
 export {
   NODE_DEFAULTS,
+  ENGINE_NAMES,
+  type EngineName,
   resolveNodeOptions,
   type NodeOptions,
   type ResolvedNodeOptions,
 } from './node-options';
 export { Store } from './store';
 export { MemoryEngine } from './memory-engine';
-export { inRange, type StorageEngine, type EngineEntry, type EngineVersion } from './engine';
+export { LmdbEngine, type LmdbEngineOptions } from './lmdb-engine';
+export {
+  inRange,
+  FSYNC_MODES,
+  type FsyncMode,
+  type StorageEngine,
+  type EngineEntry,
+  type EngineVersion,
+} from './engine';
+export { LMDB_SUBDIR } from './storage';
 export { HybridLogicalClock, wallOf, LOGICAL_BITS } from './hlc';
 export { compareVersions, supersedes, isLive, newest, type StoredRecord } from './record';
 export { QuorumCounter, type QuorumOutcome } from './quorum';
@@ -35,5 +46,5 @@ export {
 } from './metrics';
 export { main } from './cli';
 export { parseNodeConfig, type ParsedConfig } from './config';
-export { NodeError, InvalidNodeOptionError } from './errors';
+export { NodeError, InvalidNodeOptionError, EngineClosedError } from './errors';
 export { createNodeLogger, type LoggerOptions, type LogFormat, type LogLevel } from './logger';

@@ -24,7 +24,7 @@ describe('node commands', () => {
       'SYNC_GET',
       'SYNC_VERSIONS',
     ]);
-    expect(byScope(Scope.admin)).toEqual(['DECOMMISSION']);
+    expect(byScope(Scope.admin)).toEqual(['DECOMMISSION', 'BACKUP']);
     expect(byScope(Scope.client)).toContain('GET');
   });
 

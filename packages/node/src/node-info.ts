@@ -128,6 +128,15 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
       },
     },
     {
+      name: 'Persistence',
+      fields: {
+        storage_engine: typeof options.engine === 'string' ? options.engine : 'custom',
+        data_dir: options.dataDir ?? '',
+        fsync: options.dataDir === undefined ? '' : options.fsync,
+        tombstones: s.store.tombstones,
+      },
+    },
+    {
       name: 'Keyspace',
       fields: { db0: `keys=${s.store.size - s.store.tombstones}` },
     },

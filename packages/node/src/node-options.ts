@@ -9,7 +9,7 @@ import {
 } from '@kv/protocol';
 import { MAX_WEIGHT } from '@kv/ring';
 import type { Logger } from 'winston';
-import type { StorageEngine } from './engine';
+import { FSYNC_MODES, type FsyncMode, type StorageEngine } from './engine';
 import { InvalidNodeOptionError } from './errors';
 import type { LogFormat, LogLevel } from './logger';
 
@@ -50,6 +50,7 @@ export const NODE_DEFAULTS = {
   /** Mutual TLS is off: peers need no certificate (members authenticate with the cluster secret). */
   tlsClientCerts: false,
   tlsHandshakeTimeoutMs: TLS_DEFAULTS.handshakeTimeoutMs,
+  fsync: 'always' as FsyncMode,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -263,10 +264,24 @@ export interface NodeOptions {
    */
   wallClock?: () => number;
   /**
-   * Where records live.
-   * @default a new MemoryEngine
+   * Where records live: `'memory'` (lost when the process stops), `'lmdb'` (durable, in
+   * `dataDir`), or an engine instance (tests).
+   * @default 'lmdb' with a `dataDir`, else 'memory'
    */
-  engine?: StorageEngine;
+  engine?: StorageEngine | EngineName;
+  /**
+   * Directory of the node's durable state (the LMDB engine's files and a lock file that
+   * keeps a second process out). Selects the LMDB engine unless `engine` says otherwise.
+   */
+  dataDir?: string;
+  /**
+   * When the LMDB engine acknowledges a write (and a replica its REPLICATE): `'always'`
+   * once it is on disk (concurrent writes share one sync), `'periodic'` once committed with
+   * the flush following in the background, `'never'` once committed, flushing left to the
+   * operating system.
+   * @default 'always'
+   */
+  fsync?: FsyncMode;
   /**
    * A logger to use instead of creating one.
    * @default a winston logger per the log options
@@ -283,6 +298,10 @@ export interface NodeOptions {
   silent?: boolean;
 }
 
+/** The storage engines a node can open by name. */
+export const ENGINE_NAMES = ['memory', 'lmdb'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
 /** A `host:port` split. */
 export interface Address {
   readonly host: string;
@@ -293,7 +312,6 @@ export interface Address {
 type UnsetByDefault =
   | 'zone'
   | 'replicationFactor'
-  | 'engine'
   | 'logger'
   | 'wallClock'
   | 'tlsCert'
@@ -301,11 +319,12 @@ type UnsetByDefault =
   | 'tlsCa'
   | 'clusterSecret'
   | 'users'
-  | 'metricsPort';
+  | 'metricsPort'
+  | 'dataDir';
 
 /** {@link NodeOptions} with every default applied and every value checked. */
 export type ResolvedNodeOptions = Required<
-  Omit<NodeOptions, 'advertise' | 'coordinator' | UnsetByDefault>
+  Omit<NodeOptions, 'advertise' | 'coordinator' | 'engine' | UnsetByDefault>
 > &
   Pick<NodeOptions, UnsetByDefault> & {
     /**
@@ -313,6 +332,8 @@ export type ResolvedNodeOptions = Required<
      * and the certificate and CA of the node's own connections.
      */
     readonly tls: ServerTls | undefined;
+    /** The engine instance given, or which engine to open. */
+    readonly engine: StorageEngine | EngineName;
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
     /** Parsed `coordinator`. */
@@ -378,6 +399,21 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const problem = accessSettingsProblem(resolved);
   if (problem !== undefined) throw new InvalidNodeOptionError(problem);
   resolved.tls = loadServerTls(resolved);
+  const engine = options.engine ?? (options.dataDir === undefined ? 'memory' : 'lmdb');
+  if (typeof engine === 'string' && !(ENGINE_NAMES as readonly string[]).includes(engine))
+    throw new InvalidNodeOptionError(
+      `engine must be one of ${ENGINE_NAMES.join(', ')}, got ${String(engine)}`,
+    );
+  if (engine === 'lmdb' && options.dataDir === undefined)
+    throw new InvalidNodeOptionError('the lmdb engine needs a data directory (--data-dir DIR)');
+  if (engine === 'memory' && options.dataDir !== undefined)
+    throw new InvalidNodeOptionError(
+      'the memory engine keeps nothing on disk: drop --data-dir, or use --engine lmdb',
+    );
+  if (!(FSYNC_MODES as readonly string[]).includes(resolved.fsync))
+    throw new InvalidNodeOptionError(
+      `fsync must be one of ${FSYNC_MODES.join(', ')}, got ${String(resolved.fsync)}`,
+    );
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);
   const { metricsPort } = resolved;
@@ -401,5 +437,5 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     throw new InvalidNodeOptionError(
       `max memory must be a whole number of bytes (0 for no bound), got ${resolved.maxMemory}`,
     );
-  return resolved;
+  return { ...resolved, engine };
 }

@@ -28,7 +28,6 @@ import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { renderInfo } from './info';
 import { createNodeLogger } from './logger';
-import { MemoryEngine } from './memory-engine';
 import { MemoryLimit } from './memory-limit';
 import { NodeMetrics } from './metrics';
 import { nodeInfoSections } from './node-info';
@@ -44,6 +43,7 @@ import { PeerClient } from './peer-client';
 import { QuorumOperations } from './quorum-operations';
 import { Replicas } from './replica';
 import { ScanCursors } from './scan';
+import { openStorage, type NodeStorage } from './storage';
 import { Store } from './store';
 import { CoOwnedDigests } from './sync-source';
 import { Syncer } from './syncer';
@@ -88,6 +88,7 @@ interface Parts {
   readonly server: RespServer;
   readonly bound: Address;
   readonly metricsEndpoint: HttpEndpoint | undefined;
+  readonly storage: NodeStorage;
 }
 
 /**
@@ -103,6 +104,7 @@ export class StorageNode implements KvNode {
   readonly store: Store;
   readonly closed: Promise<void>;
   private readonly options: ResolvedNodeOptions;
+  private readonly storage: NodeStorage;
   private readonly server: RespServer;
   private readonly metricsEndpoint: HttpEndpoint | undefined;
   private readonly logger: Logger;
@@ -127,8 +129,9 @@ export class StorageNode implements KvNode {
   private closing: Promise<void> | undefined;
   private markClosed: () => void = () => undefined;
 
-  private constructor({ options, server, bound, metricsEndpoint }: Parts) {
+  private constructor({ options, server, bound, metricsEndpoint, storage }: Parts) {
     this.options = options;
+    this.storage = storage;
     this.server = server;
     this.metricsEndpoint = metricsEndpoint;
     this.host = bound.host;
@@ -194,7 +197,7 @@ export class StorageNode implements KvNode {
     this.metrics.gauges.usedMemory.follow(() => this.memory.usedBytes);
     this.metrics.gauges.maxMemory.set(options.maxMemory);
     this.store = new Store(
-      options.engine ?? new MemoryEngine(),
+      storage.engine,
       clock,
       options.wallClock,
       () => this.metrics.counters.versionsRefused.inc(),
@@ -216,6 +219,7 @@ export class StorageNode implements KvNode {
       maxHints: options.maxHints,
       maxBytes: options.maxHintBytes,
       metrics: this.metrics,
+      journal: storage.engine.hintJournal?.(),
     });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers, this.metrics.replicaLatency);
@@ -325,6 +329,8 @@ export class StorageNode implements KvNode {
    */
   static async start(options: NodeOptions): Promise<StorageNode> {
     const resolved = resolveNodeOptions(options);
+    // The data directory is held (or refused) before the port is taken.
+    const storage = openStorage(resolved);
     // The node id is the bound address, so the node is built once listening; no request
     // can arrive before this synchronous continuation of listen() has run.
     const built: { node?: StorageNode } = {};
@@ -352,12 +358,14 @@ export class StorageNode implements KvNode {
           `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         ),
     });
-    const bound = await server.listen(resolved.port, resolved.host);
+    let bound;
     let metricsEndpoint: HttpEndpoint | undefined;
     try {
+      bound = await server.listen(resolved.port, resolved.host);
       metricsEndpoint = await StorageNode.serveMetrics(resolved, built);
     } catch (err) {
       await server.close();
+      await storage.close();
       throw err;
     }
     const node = new StorageNode({
@@ -365,6 +373,7 @@ export class StorageNode implements KvNode {
       server,
       bound: { host: bound.address, port: bound.port },
       metricsEndpoint,
+      storage,
     });
     built.node = node;
     await node.run();
@@ -445,6 +454,9 @@ export class StorageNode implements KvNode {
     // The clock is measured (against the coordinator, the only member known yet) before the
     // node joins: it stamps no write before it knows its clock is in bounds.
     await this.fence.start();
+    // Records kept from an earlier run may lack the writes made while this node was down:
+    // it answers no read alone until a sync round with the other replicas has completed.
+    if (this.store.size > 0) this.fence.gate.markStale();
     await this.link.start();
   }
 
@@ -458,7 +470,7 @@ export class StorageNode implements KvNode {
     await this.link.stop(leave);
     this.peers.close();
     this.syncPeers.close();
-    await this.store.close();
+    await this.storage.close();
     await this.metricsEndpoint?.close();
     this.logger.info('Stopped');
   }

@@ -1,6 +1,9 @@
 import { ErrorCode, ReplyError } from '@kv/protocol';
 import type { TokenRange } from '@kv/ring';
+import { join } from 'node:path';
 import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
+import { NodeError } from './errors';
+import { LMDB_SUBDIR } from './storage';
 import { wallOf, type HybridLogicalClock } from './hlc';
 import type { MemoryLimit } from './memory-limit';
 import {
@@ -163,6 +166,19 @@ export class Store {
     return this.engine.bytes;
   }
 
+  /**
+   * Writes a consistent copy of the records into `dir`, laid out as a data directory: a
+   * node started with `--data-dir dir` comes back with them.
+   * @throws NodeError when the engine keeps nothing on disk, or `dir` already holds data
+   */
+  async backup(dir: string): Promise<void> {
+    if (!this.engine.backup)
+      throw new NodeError(
+        'this node keeps its records in memory (started without --data-dir): there is nothing to back up',
+      );
+    await this.engine.backup(join(dir, LMDB_SUBDIR));
+  }
+
   /** Releases what the engine holds open. */
   close(): void | Promise<void> {
     return this.engine.close();
@@ -180,7 +196,11 @@ export class Store {
       const deletedAt = record.value === null ? wallOf(record.ts) : record.expiresAt;
       if (deletedAt !== 0 && deletedAt <= cutoff) doomed.push(key);
     }
-    for (const key of doomed) void this.engine.remove(key);
+    for (const key of doomed) {
+      // A purge that fails to reach the disk is retried by the next one.
+      const done = this.engine.remove(key);
+      if (done) done.catch(() => undefined);
+    }
     return doomed.length;
   }
 }

@@ -84,21 +84,27 @@ export class Syncer {
 
   private async fetch(peer: string, keys: Buffer[]): Promise<number> {
     const records = await this.options.peers.get(peer, keys);
-    let stored = 0;
     let bytes = 0;
+    let stored = 0;
+    // Every record of the batch is applied before any is awaited, so a durable engine
+    // commits them together: one sync for the batch, not one per record.
+    const pending: Promise<boolean>[] = [];
     for (let i = 0; i < keys.length; i++) {
       const record = records[i];
       if (!record) continue;
       const key = keys[i] as Buffer;
       bytes += sizeOf(key, record);
       try {
-        if ((await this.options.store.apply(key, record)).applied) stored++;
+        const result = this.options.store.apply(key, record);
+        if (result instanceof Promise) pending.push(result.then((r) => r.applied));
+        else if (result.applied) stored++;
       } catch (err) {
         // A version from a clock out of bounds is left where it is (the store counted it);
         // the rest of the round goes on.
         if (!(err instanceof FutureVersionError)) throw err;
       }
     }
+    for (const applied of await Promise.all(pending)) if (applied) stored++;
     this.options.metrics.counters.recordsReceived.inc(stored);
     this.options.metrics.counters.bytesReceived.inc(bytes);
     await this.options.throttle.take(bytes);
@@ -176,6 +182,7 @@ export class Syncer {
       }),
     );
     let unconfirmed = 0;
+    const removals: Promise<void>[] = [];
     for (const [h, count] of confirmed) {
       if (count < h.owners.length) {
         unconfirmed++;
@@ -184,10 +191,12 @@ export class Syncer {
       const current = this.options.store.read(h.key);
       // A newer write may have arrived meanwhile: only the version confirmed goes.
       if (h.drop && current && compareVersions(current, h.record) === 0) {
-        await this.options.store.remove(h.key);
+        const removed = this.options.store.remove(h.key);
+        if (removed) removals.push(removed);
         this.options.metrics.counters.recordsDropped.inc();
       }
     }
+    await Promise.all(removals);
     return unconfirmed;
   }
 

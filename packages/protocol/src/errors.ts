@@ -274,3 +274,19 @@ export class ClientCertificateError extends RespError {
     this.reason = text;
   }
 }
+
+/** Another process (or another server in this one) runs on the data directory. */
+export class DataDirLockedError extends RespError {
+  readonly code = 'KV_DATA_DIR_LOCKED';
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+    lockFile: string,
+  ) {
+    super(
+      `data directory ${dir} is in use by process ${pid} (lock file ${dir}/${lockFile}): ` +
+        'stop that process or choose another --data-dir',
+    );
+    this.name = 'DataDirLockedError';
+  }
+}

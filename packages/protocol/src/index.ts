@@ -27,7 +27,9 @@ export {
   TlsConfigError,
   ClientCertificateError,
   describeTlsFailure,
+  DataDirLockedError,
 } from './errors';
+export { lockDataDir, LOCK_FILE, type DataDirLock } from './data-dir-lock';
 export { DEFAULT_LIMITS, resolveLimits, type ProtocolLimits } from './limits';
 export { SimpleString, OK, type RespValue, type Reply, type CommandArg } from './types';
 export { splitInline } from './inline';

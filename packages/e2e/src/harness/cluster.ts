@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connectTls, type DevCertificates } from '@kv/protocol';
 import { binPath } from './bins';
 import { clusterSecretFile } from './cluster-secret';
@@ -56,6 +57,8 @@ export interface ClusterOptions {
   replicaTimeoutMs?: number;
   /** Coordinator `--data-dir`, to persist membership. */
   dataDir?: string;
+  /** Nodes get `--data-dir <nodeDataRoot>/node-<port>` (durable records). */
+  nodeDataRoot?: string;
   /** More node flags. */
   nodeArgs?: readonly string[];
   /** How long the cluster may take to form. @default 20000 */
@@ -75,8 +78,8 @@ export interface ClusterOptions {
   metrics?: boolean;
 }
 
-type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir' | 'tls'>> &
-  Pick<ClusterOptions, 'dataDir' | 'tls'>;
+type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir' | 'tls' | 'nodeDataRoot'>> &
+  Pick<ClusterOptions, 'dataDir' | 'tls' | 'nodeDataRoot'>;
 
 /** The flags that give a server the cluster's certificates. */
 function serverTlsArgs(tls: ClusterOptions['tls']): string[] {
@@ -163,6 +166,7 @@ export class Cluster {
       metrics: options.metrics ?? false,
       dataDir: options.dataDir,
       tls: options.tls,
+      nodeDataRoot: options.nodeDataRoot,
     };
     const { placement } = resolved;
     const coordinatorEndpoint = await placement.endpoint('coordinator');
@@ -251,6 +255,25 @@ export class Cluster {
     return node;
   }
 
+  /**
+   * Starts node `which` again, a new process with the same address and flags (so the same
+   * data directory), after its previous process has exited.
+   */
+  restartNode(which: string | number): ClusterNode {
+    const old = this.node(which);
+    if (old.process.running) throw new Error(`${old.id} still runs: stop or kill it first`);
+    const index = this.started.indexOf(old);
+    const node = Cluster.spawnNode(
+      index,
+      old.endpoint,
+      this.coordinatorEndpoint,
+      this.options,
+      undefined,
+    );
+    this.started[index] = node;
+    return node;
+  }
+
   private static spawnNode(
     index: number,
     endpoint: Endpoint,
@@ -274,6 +297,9 @@ export class Cluster {
       ...['--cluster-secret-file', clusterSecretFile()],
       ...serverTlsArgs(options.tls),
       ...(metrics ? ['--metrics-port', String(metrics.port)] : []),
+      ...(options.nodeDataRoot === undefined
+        ? []
+        : ['--data-dir', join(options.nodeDataRoot, `node-${endpoint.port}`)]),
       ...options.nodeArgs,
       ...extraArgs,
     ];

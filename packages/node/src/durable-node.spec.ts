@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataDirLockedError, OK, RespConnection, SimpleString } from '@kv/protocol';
+import { InvalidNodeOptionError } from './errors';
+import { LmdbEngine } from './lmdb-engine';
+import { startNode, type KvNode, type NodeOptions } from './node';
+import { LMDB_SUBDIR } from './storage';
+import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
+
+describe('a node with a data directory', () => {
+  let root: string;
+  let cluster: TestCluster;
+  let connections: RespConnection[];
+
+  const start = (dataDir: string, options: Partial<NodeOptions> = {}): Promise<KvNode> =>
+    cluster.addNode({ dataDir, ...options });
+  const connect = async (node: KvNode): Promise<RespConnection> => {
+    const c = await RespConnection.connect({ port: node.port, requestTimeoutMs: 5000 });
+    connections.push(c);
+    return c;
+  };
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'kv-durable-'));
+    connections = [];
+    cluster = await startCluster(0);
+  });
+  afterEach(async () => {
+    for (const c of connections) c.destroy();
+    await cluster.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('comes back with its records and tombstones, then catches up what it missed', async () => {
+    const dirs = [0, 1, 2].map((i) => join(root, `node-${i}`));
+    for (const dir of dirs) await start(dir);
+    await waitFor(() => cluster.nodes.every((n) => n.ring?.size === 3));
+    const c = await connect(cluster.nodes[0] as KvNode);
+    for (let i = 0; i < 50; i++) expect(await c.send(['SET', `k:${i}`, `v${i}`])).toEqual(OK);
+    for (let i = 0; i < 10; i++) expect(await c.send(['DEL', `k:${i}`])).toBe(1);
+    const restarted = cluster.nodes[2] as KvNode;
+    const port = restarted.port;
+    // Every write was acknowledged by 2 of 3 replicas: wait for the third copy too.
+    await waitFor(() => restarted.store.size === 50, 30_000);
+    await restarted.close({ leave: false });
+    cluster.nodes.splice(2, 1);
+    for (let i = 50; i < 60; i++) expect(await c.send(['SET', `k:${i}`, `v${i}`])).toEqual(OK);
+    expect(await c.send(['DEL', 'k:10'])).toBe(1);
+
+    const back = await start(dirs[2] as string, { port });
+    // Its own data before any catch-up: 50 records, 10 of them tombstones.
+    expect([back.store.size, back.store.tombstones]).toEqual([50, 10]);
+    expect(back.store.value(Buffer.from('k:20'))?.toString()).toBe('v20');
+    expect(back.store.value(Buffer.from('k:5'))).toBeUndefined();
+    // Then what it missed arrives through the sync rounds.
+    await waitFor(() => back.store.size === 60 && back.store.tombstones === 11, 30_000);
+    const own = await connect(back);
+    expect(await own.send(['GET', 'k:55'])).toEqual(Buffer.from('v55'));
+    expect(await own.send(['GET', 'k:10'])).toBeNull();
+    expect(await own.send(['GET', 'k:3'])).toBeNull();
+  });
+
+  it('keeps the hints it holds for an unreachable replica across its own restart', async () => {
+    const dirs = [0, 1, 2].map((i) => join(root, `hinted-${i}`));
+    for (const dir of dirs) await start(dir);
+    await waitFor(() => cluster.nodes.every((n) => n.ring?.size === 3));
+    const [a, , down] = cluster.nodes as [KvNode, KvNode, KvNode];
+    await down.close({ leave: false });
+    const c = await connect(a);
+    for (let i = 0; i < 20; i++) expect(await c.send(['SET', `h:${i}`, 'v'])).toEqual(OK);
+    const pending = async (node: KvNode): Promise<number> => {
+      const info = String(await (await connect(node)).send(['INFO', 'rebalance']));
+      return Number(/hints_pending:(\d+)/.exec(info)?.[1]);
+    };
+    expect(await pending(a)).toBe(20);
+    const port = a.port;
+    await a.close({ leave: false });
+    cluster.nodes.splice(cluster.nodes.indexOf(a), 1);
+    const back = await start(dirs[0] as string, { port });
+    expect(await pending(back)).toBe(20);
+  });
+
+  it('refuses a second node on a data directory in use, naming the process', async () => {
+    const dir = join(root, 'shared');
+    await start(dir);
+    await expect(start(dir)).rejects.toThrow(DataDirLockedError);
+    await expect(start(dir)).rejects.toThrow(
+      `data directory ${dir} is in use by process ${process.pid}`,
+    );
+  });
+
+  it('keeps its files under <dir>/lmdb, released when it stops', async () => {
+    const dir = join(root, 'files');
+    const node = await start(dir);
+    await waitFor(() => node.ring?.size === 1);
+    const c = await connect(node);
+    expect(await c.send(['SET', 'a', '1', 'W', '1'])).toEqual(OK);
+    const info = String(await c.send(['INFO', 'persistence']));
+    expect(info).toContain(`storage_engine:lmdb\r\ndata_dir:${dir}\r\nfsync:always\r\n`);
+    await node.close({ leave: false });
+    const engine = LmdbEngine.open({ path: join(dir, LMDB_SUBDIR) });
+    try {
+      expect(engine.get(Buffer.from('a'))?.value?.toString()).toBe('1');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('backs up under writes into a data directory a new node starts on with the records', async () => {
+    const node = await start(join(root, 'live'));
+    await waitFor(() => node.ring?.size === 1);
+    const c = await connect(node);
+    for (let i = 0; i < 200; i++) await c.send(['SET', `b:${i}`, `v${i}`, 'W', '1']);
+    await c.send(['DEL', 'b:0', 'W', '1']);
+    // Writes go on while the copy is made; the copy holds every write acknowledged before.
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      c.send(['SET', `during:${i}`, 'x', 'W', '1']),
+    );
+    const backupDir = join(root, 'backup');
+    expect(await c.send(['BACKUP', backupDir])).toEqual(
+      new SimpleString(`OK backed up to ${backupDir}`),
+    );
+    await Promise.all(writes);
+    await expect(c.send(['BACKUP', backupDir])).rejects.toThrow(
+      `ERR ${join(backupDir, LMDB_SUBDIR)} already holds a database: back up into a new directory`,
+    );
+    await expect(c.send(['BACKUP', 'relative/dir'])).rejects.toThrow(
+      "WRONGARGS BACKUP needs an absolute directory on the node's machine, got 'relative/dir'",
+    );
+    await node.close({ leave: false });
+    cluster.nodes.splice(0, 1);
+
+    const restored = await start(backupDir);
+    await waitFor(() => restored.ring !== undefined);
+    expect(restored.store.value(Buffer.from('b:199'))?.toString()).toBe('v199');
+    expect(restored.store.read(Buffer.from('b:0'))?.value).toBeNull();
+    expect(restored.store.size - restored.store.tombstones).toBeGreaterThanOrEqual(199);
+  });
+
+  it('refuses BACKUP on a node that keeps its records in memory', async () => {
+    const node = await cluster.addNode();
+    const c = await connect(node);
+    await expect(c.send(['BACKUP', join(root, 'none')])).rejects.toThrow(
+      'ERR this node keeps its records in memory (started without --data-dir): there is nothing to back up',
+    );
+  });
+
+  it('explains engine and data directory options that do not go together', async () => {
+    await expect(start(join(root, 'x'), { engine: 'memory' })).rejects.toThrow(
+      new InvalidNodeOptionError(
+        'the memory engine keeps nothing on disk: drop --data-dir, or use --engine lmdb',
+      ),
+    );
+    await expect(
+      startNode({ port: 0, silent: true, engine: 'lmdb', coordinator: '127.0.0.1:1' }),
+    ).rejects.toThrow('the lmdb engine needs a data directory (--data-dir DIR)');
+  });
+});

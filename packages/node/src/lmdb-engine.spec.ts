@@ -1,0 +1,256 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { token } from '@kv/ring';
+import { EngineClosedError } from './errors';
+import { HintStore } from './hints';
+import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
+import { FSYNC_MODES } from './engine';
+import { LmdbEngine } from './lmdb-engine';
+import { MemoryEngine } from './memory-engine';
+import type { StoredRecord } from './record';
+import { Store } from './store';
+import { describeEngineContract } from './test-support/engine-contract';
+
+const dirs: string[] = [];
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kv-lmdb-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const rec = (value: string | null, ts = 1, expiresAt = 0): StoredRecord => ({
+  value: value === null ? null : Buffer.from(value),
+  ts,
+  origin: 'n1',
+  expiresAt,
+});
+
+for (const fsync of FSYNC_MODES)
+  describeEngineContract(`LmdbEngine --fsync ${fsync}`, () =>
+    LmdbEngine.open({ path: freshDir(), fsync }),
+  );
+
+describe('LmdbEngine', () => {
+  let engine: LmdbEngine | undefined;
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+  });
+
+  it('keeps records, tombstones and totals across a close and a reopen', async () => {
+    const path = freshDir();
+    engine = LmdbEngine.open({ path });
+    await engine.put(Buffer.from('a'), rec('1', 5, 1_900_000_000_000));
+    await engine.put(Buffer.from('gone'), rec(null, 6));
+    await engine.put(Buffer.from('removed'), rec('x', 7));
+    await engine.remove(Buffer.from('removed'));
+    const totals = [engine.size, engine.tombstones, engine.bytes];
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    expect(engine.get(Buffer.from('a'))).toEqual(rec('1', 5, 1_900_000_000_000));
+    expect(engine.get(Buffer.from('gone'))).toEqual(rec(null, 6));
+    expect(engine.get(Buffer.from('removed'))).toBeUndefined();
+    expect([engine.size, engine.tombstones, engine.bytes]).toEqual(totals);
+  });
+
+  it('shows a write to reads at once, before its transaction commits', async () => {
+    engine = LmdbEngine.open({ path: freshDir() });
+    const written = engine.put(Buffer.from('k'), rec('now', 3));
+    expect(engine.get(Buffer.from('k'))).toEqual(rec('now', 3));
+    expect(engine.size).toBe(1);
+    const removed = engine.remove(Buffer.from('k'));
+    expect(engine.get(Buffer.from('k'))).toBeUndefined();
+    expect(engine.size).toBe(0);
+    await Promise.all([written, removed]);
+    expect(engine.get(Buffer.from('k'))).toBeUndefined();
+  });
+
+  it('group-commits concurrent writes: all of them resolve and all are stored', async () => {
+    const path = freshDir();
+    const writer = LmdbEngine.open({ path, fsync: 'always' });
+    engine = writer;
+    const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(`concurrent:${i}`));
+    await Promise.all(keys.map((k, i) => writer.put(k, rec(`v${i}`))));
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    expect(engine.size).toBe(500);
+    for (const [i, k] of keys.entries()) expect(engine.get(k)?.value?.toString()).toBe(`v${i}`);
+  });
+
+  it('stores keys longer than LMDB allows, distinct from keys sharing their first bytes', async () => {
+    const path = freshDir();
+    engine = LmdbEngine.open({ path });
+    const long = Buffer.alloc(4096, 'a');
+    const other = Buffer.concat([Buffer.alloc(4000, 'a'), Buffer.from('b')]);
+    await engine.put(long, rec('long'));
+    await engine.put(other, rec('other'));
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    expect(engine.get(long)?.value?.toString()).toBe('long');
+    expect(engine.get(other)?.value?.toString()).toBe('other');
+    const walked = [...engine.entries()].map(([k, , t]) => [k.toString('hex'), t]);
+    expect(walked.sort()).toEqual(
+      [
+        [long.toString('hex'), token(long)],
+        [other.toString('hex'), token(other)],
+      ].sort(),
+    );
+  });
+
+  it('refuses writes once closed, with an error saying why', async () => {
+    const closed = LmdbEngine.open({ path: freshDir() });
+    await closed.close();
+    expect(() => closed.put(Buffer.from('k'), rec('v'))).toThrow(EngineClosedError);
+  });
+
+  it('writes a backup that opens as a database with the same records', async () => {
+    engine = LmdbEngine.open({ path: freshDir() });
+    for (let i = 0; i < 100; i++) await engine.put(Buffer.from(`b:${i}`), rec(`v${i}`));
+    await engine.put(Buffer.from('b:7'), rec(null, 2));
+    const target = join(freshDir(), 'copy');
+    await engine.backup(target);
+    expect(readdirSync(target)).toContain('data.mdb');
+    const copy = LmdbEngine.open({ path: target });
+    try {
+      expect([...copy.entries()]).toEqual([...engine.entries()]);
+      expect([copy.size, copy.tombstones]).toEqual([100, 1]);
+    } finally {
+      await copy.close();
+    }
+  });
+});
+
+/** What a sequence may do to a store: write, delete, forget, purge, or reopen the engine. */
+type Step =
+  | { kind: 'put'; key: number; value: string; wall: number; ttl: number }
+  | { kind: 'delete'; key: number; wall: number }
+  | { kind: 'remove'; key: number }
+  | { kind: 'purge'; grace: number }
+  | { kind: 'reopen' };
+
+const NOW = 2_000_000_000_000;
+const KEYS = 12;
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({
+    kind: fc.constant('put' as const),
+    key: fc.nat(KEYS - 1),
+    value: fc.string({ maxLength: 40 }),
+    wall: fc.integer({ min: NOW - 10_000, max: NOW }),
+    // 0: no expiry; otherwise an expiry between 5 s ago and 5 s ahead of the reads' now.
+    ttl: fc.integer({ min: -5_000, max: 5_000 }),
+  }),
+  fc.record({
+    kind: fc.constant('delete' as const),
+    key: fc.nat(KEYS - 1),
+    wall: fc.integer({ min: NOW - 10_000, max: NOW }),
+  }),
+  fc.record({ kind: fc.constant('remove' as const), key: fc.nat(KEYS - 1) }),
+  fc.record({ kind: fc.constant('purge' as const), grace: fc.integer({ min: 0, max: 10_000 }) }),
+  fc.constant({ kind: 'reopen' as const }),
+);
+
+const keyOf = (i: number): Buffer => Buffer.from(`prop:${i}`);
+
+describe('LmdbEngine against MemoryEngine (property)', () => {
+  it('any sequence of puts, deletes, expiries, purges and reopenings reads the same', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
+        const path = freshDir();
+        const clock = (): HybridLogicalClock => new HybridLogicalClock(() => NOW);
+        const memory = new Store(new MemoryEngine(), clock(), () => NOW);
+        let durable = new Store(LmdbEngine.open({ path }), clock(), () => NOW);
+        try {
+          let logical = 0;
+          const ts = (wall: number): number => wall * 2 ** LOGICAL_BITS + (logical++ % 1000);
+          for (const s of steps) {
+            if (s.kind === 'reopen') {
+              await durable.close();
+              durable = new Store(LmdbEngine.open({ path }), clock(), () => NOW);
+              continue;
+            }
+            const record =
+              s.kind === 'put'
+                ? rec(s.value, ts(s.wall), s.ttl === 0 ? 0 : NOW + s.ttl)
+                : s.kind === 'delete'
+                  ? rec(null, ts(s.wall))
+                  : undefined;
+            for (const store of [memory, durable]) {
+              if (s.kind === 'purge') store.purge(s.grace);
+              else if (s.kind === 'remove') await store.remove(keyOf(s.key));
+              else await store.apply(keyOf(s.key), record as StoredRecord);
+            }
+          }
+          for (let i = 0; i < KEYS; i++) {
+            expect(durable.read(keyOf(i))).toEqual(memory.read(keyOf(i)));
+            expect(durable.value(keyOf(i))).toEqual(memory.value(keyOf(i)));
+          }
+          expect([...durable.versions()]).toEqual([...memory.versions()]);
+          expect([durable.size, durable.tombstones]).toEqual([memory.size, memory.tombstones]);
+        } finally {
+          await durable.close();
+          rmSync(path, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('LmdbEngine hint journal', () => {
+  it('keeps the hints of a HintStore across a reopen, and forgets discarded ones', async () => {
+    const path = freshDir();
+    let engine = LmdbEngine.open({ path });
+    const hints = new HintStore({ journal: engine.hintJournal() });
+    const long = Buffer.alloc(3000, 'k');
+    expect(hints.add('127.0.0.1:5002', Buffer.from('a'), rec('1', 5))).toBe(true);
+    expect(hints.add('127.0.0.1:5002', Buffer.from('a'), rec('2', 6))).toBe(true);
+    expect(hints.add('127.0.0.1:5002', Buffer.from('gone'), rec(null, 7))).toBe(true);
+    expect(hints.add('127.0.0.1:5003', long, rec('x', 8))).toBe(true);
+    expect(hints.add('127.0.0.1:5004', Buffer.from('b'), rec('y', 9))).toBe(true);
+    hints.discard('127.0.0.1:5004');
+    await engine.close();
+
+    engine = LmdbEngine.open({ path });
+    try {
+      const journal = engine.hintJournal();
+      const saved = journal
+        .load()
+        .map((h) => [h.replica, h.key.toString(), h.record])
+        .sort((x, y) => String(x[1]).localeCompare(String(y[1])));
+      expect(saved).toEqual([
+        ['127.0.0.1:5002', 'a', rec('2', 6)],
+        ['127.0.0.1:5002', 'gone', rec(null, 7)],
+        ['127.0.0.1:5003', long.toString(), rec('x', 8)],
+      ]);
+      const reloaded = new HintStore({ journal });
+      expect(reloaded.pending).toBe(3);
+      expect(reloaded.replicas().sort()).toEqual(['127.0.0.1:5002', '127.0.0.1:5003']);
+      // Records and hints live apart: the records database holds no hint.
+      expect(engine.size).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('drops, on disk too, saved hints past lowered bounds', async () => {
+    const path = freshDir();
+    let engine = LmdbEngine.open({ path });
+    const hints = new HintStore({ journal: engine.hintJournal() });
+    for (let i = 0; i < 5; i++) hints.add('n:1', Buffer.from(`k${i}`), rec('v', i + 1));
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    expect(new HintStore({ journal: engine.hintJournal(), maxHints: 2 }).pending).toBe(2);
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    try {
+      expect(engine.hintJournal().load()).toHaveLength(2);
+    } finally {
+      await engine.close();
+    }
+  });
+});

@@ -1,0 +1,354 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TOKEN_SPACE, token, type TokenRange } from '@kv/ring';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './engine';
+import type { HintJournal } from './hints';
+import { EngineClosedError, NodeError } from './errors';
+import type { RecordVersion, StoredRecord } from './record';
+
+/** Options of {@link LmdbEngine.open}. */
+export interface LmdbEngineOptions {
+  /** Directory holding the database files (created if missing). */
+  readonly path: string;
+  /** @default 'always' */
+  readonly fsync?: FsyncMode;
+}
+
+/** Bytes of the token that prefixes every stored key, so keys sort in token order. */
+const TOKEN_BYTES = 6;
+/**
+ * Longest key stored as it is. LMDB keys are at most 1978 bytes with 4 KiB pages; a longer
+ * key is stored as its first bytes plus its SHA-256, and the whole key goes in the value.
+ */
+const INLINE_KEY_MAX = 1900;
+const DIGEST_BYTES = 32;
+/** Value layout: ts (float64), expiresAt (48 bits), flags, origin length (16 bits). */
+const ORIGIN_AT = 17;
+const TOMBSTONE = 1;
+/** The value carries the whole key (16-bit length, then the key) after the origin. */
+const LONG_KEY = 2;
+/** Bytes charged per record on top of its key and value, like MemoryEngine's estimate. */
+const RECORD_OVERHEAD = 64;
+/** Records read per step of an iteration: no LMDB read transaction outlives a step. */
+const PAGE = 512;
+/** A generous initial map; LMDB grows the file only as data arrives. */
+const MAP_SIZE = 1024 ** 3;
+
+/** A write not yet committed: what reads see for its key meanwhile (undefined: removed). */
+interface Pending {
+  readonly value: Buffer | undefined;
+  readonly record: StoredRecord | undefined;
+}
+
+/**
+ * A durable engine on LMDB (a memory-mapped, copy-on-write B-tree: a crash at any moment
+ * leaves the last committed transaction intact, with no recovery step). Each record is
+ * stored under its key's token (48 bits, big-endian) followed by the key, so a token range
+ * is one cursor walk; the value is the record's version, then its value bytes.
+ *
+ * Writes of one event turn are committed together (lmdb-js batches them into one
+ * transaction on its own thread); until then reads of those keys are answered from a map
+ * of pending writes, so `get` right after `put` sees the put. Counts and byte totals are
+ * kept in memory, computed by one pass when the database opens.
+ */
+export class LmdbEngine implements StorageEngine {
+  private readonly pending = new Map<string, Pending>();
+  private records = 0;
+  private tombstoneCount = 0;
+  private heldBytes = 0;
+  private closing: Promise<void> | undefined;
+
+  /** The records, in a database of their own beside the hints. */
+  private readonly db: Database<Buffer, Buffer>;
+  private readonly hints: Database<Buffer, Buffer>;
+
+  private constructor(
+    private readonly root: RootDatabase<Buffer, Buffer>,
+    private readonly fsync: FsyncMode,
+  ) {
+    this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
+    this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
+    for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
+  }
+
+  /** Opens (or creates) the database in `options.path`. */
+  static open(options: LmdbEngineOptions): LmdbEngine {
+    const fsync = options.fsync ?? 'always';
+    const db = open<Buffer, Buffer>({
+      path: options.path,
+      keyEncoding: 'binary',
+      encoding: 'binary',
+      mapSize: MAP_SIZE,
+      maxDbs: 2,
+      // Commit then flush without holding the write lock, so the next batch commits while
+      // the previous one syncs; the write's own promise tells when it is on disk.
+      overlappingSync: fsync !== 'never',
+      separateFlushed: fsync === 'always',
+      noSync: fsync === 'never',
+    });
+    return new LmdbEngine(db, fsync);
+  }
+
+  get size(): number {
+    return this.records;
+  }
+
+  get tombstones(): number {
+    return this.tombstoneCount;
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  get(key: Buffer): StoredRecord | undefined {
+    const stored = storedKey(key);
+    const pending = this.pending.get(stored.toString('latin1'));
+    if (pending) return pending.record;
+    const value = this.db.getBinary(stored);
+    return value === undefined ? undefined : decode(value).record;
+  }
+
+  peek(key: Buffer): RecordVersion | undefined {
+    const stored = storedKey(key);
+    const pending = this.pending.get(stored.toString('latin1'));
+    if (pending) return pending.record && versionOf(pending.record);
+    // Read in place: only the header is decoded (the origin copied), never the value.
+    const value = this.db.getBinaryFast(stored);
+    return value === undefined ? undefined : versionOf(decode(value).record);
+  }
+
+  put(key: Buffer, record: StoredRecord): Promise<void> {
+    this.checkOpen();
+    const stored = storedKey(key);
+    const value = encode(key, record);
+    const old = this.current(stored);
+    if (old) this.count(stored, old, -1);
+    this.count(stored, value, 1);
+    return this.write(stored, value, () => this.db.put(stored, value));
+  }
+
+  remove(key: Buffer): Promise<void> | void {
+    this.checkOpen();
+    const stored = storedKey(key);
+    const old = this.current(stored);
+    if (!old) return;
+    this.count(stored, old, -1);
+    return this.write(stored, undefined, () => this.db.remove(stored));
+  }
+
+  *versions(range?: TokenRange): IterableIterator<EngineVersion> {
+    for (const [key, record, t] of this.entries(range)) yield [key, versionOf(record), t];
+  }
+
+  /**
+   * Walks `range` a page at a time, each page read in one short read transaction, so an
+   * iterator kept open (a SCAN cursor) pins no old snapshot of the database. Writes not yet
+   * committed replace what the page read for their keys.
+   */
+  *entries(range?: TokenRange): IterableIterator<EngineEntry> {
+    if (range && range.end <= range.start) return;
+    let start = range ? tokenBytes(range.start) : undefined;
+    const end = range && range.end < TOKEN_SPACE ? tokenBytes(range.end) : undefined;
+    let exclusiveStart = false;
+    for (;;) {
+      if (this.closing) return;
+      const page = [...this.db.getRange({ start, end, exclusiveStart, limit: PAGE })];
+      for (const { key: stored, value } of page) {
+        const decoded = decode(value, stored);
+        let record = decoded.record;
+        if (this.pending.size > 0) {
+          const pending = this.pending.get(stored.toString('latin1'));
+          if (pending && !pending.record) continue;
+          if (pending) record = pending.record as StoredRecord;
+        }
+        yield [decoded.key, record, stored.readUIntBE(0, TOKEN_BYTES)];
+      }
+      if (page.length < PAGE) return;
+      start = page[page.length - 1]?.key;
+      exclusiveStart = true;
+    }
+  }
+
+  /**
+   * Writes a consistent copy of the database, as of now, into the directory `path`
+   * (created if missing; it must hold no database yet). Writes go on meanwhile: the copy is
+   * read from one snapshot.
+   */
+  async backup(path: string): Promise<void> {
+    this.checkOpen();
+    mkdirSync(path, { recursive: true });
+    if (existsSync(join(path, 'data.mdb')))
+      throw new NodeError(`${path} already holds a database: back up into a new directory`);
+    await this.root.committed;
+    await this.root.backup(path, false);
+  }
+
+  /** Waits for every write made so far to be durable, then closes the database. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.root.committed;
+      await this.root.flushed;
+      await this.root.close();
+      this.pending.clear();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Where the node's hints are kept, so a restart does not lose writes it promised to
+   * deliver. Hint writes join the next transaction; nobody waits for them (a hint lost to a
+   * power cut is repaired by anti-entropy).
+   */
+  hintJournal(): HintJournal {
+    const hintKey = (replica: string, key: Buffer): Buffer => {
+      const id = Buffer.from(replica);
+      const length = Buffer.allocUnsafe(2);
+      length.writeUInt16BE(id.length);
+      return Buffer.concat([length, id, createHash('sha256').update(key).digest()]);
+    };
+    const quietly = (write: () => Promise<boolean>): void => {
+      if (this.closing) return;
+      write().catch(() => undefined);
+    };
+    return {
+      load: () =>
+        [...this.hints.getRange({})].map(({ key, value }) => {
+          const keyLength = value.readUInt16LE(0);
+          return {
+            replica: key.toString('utf8', 2, 2 + key.readUInt16BE(0)),
+            key: value.subarray(2, 2 + keyLength),
+            record: decode(value.subarray(2 + keyLength)).record,
+          };
+        }),
+      save: (replica, key, record) => {
+        const length = Buffer.allocUnsafe(2);
+        length.writeUInt16LE(key.length);
+        const value = Buffer.concat([length, key, encode(Buffer.alloc(0), record)]);
+        quietly(() => this.hints.put(hintKey(replica, key), value));
+      },
+      remove: (replica, key) => quietly(() => this.hints.remove(hintKey(replica, key))),
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new EngineClosedError();
+  }
+
+  /**
+   * The stored value of a key, pending writes included (undefined if none), for counting:
+   * read in place, valid only until the next read.
+   */
+  private current(stored: Buffer): Buffer | undefined {
+    const pending = this.pending.get(stored.toString('latin1'));
+    if (pending) return pending.value;
+    return this.db.getBinaryFast(stored);
+  }
+
+  /**
+   * Starts a write and makes it visible to reads at once; resolves once it is committed,
+   * and also flushed under `--fsync always`.
+   */
+  private async write(
+    stored: Buffer,
+    value: Buffer | undefined,
+    start: () => Promise<boolean> & { flushed?: Promise<boolean> },
+  ): Promise<void> {
+    const k = stored.toString('latin1');
+    const mine: Pending = { value, record: value && decode(value).record };
+    this.pending.set(k, mine);
+    const written = start();
+    try {
+      await written;
+      if (this.fsync === 'always') await (written.flushed ?? this.root.flushed);
+    } finally {
+      if (this.pending.get(k) === mine) this.pending.delete(k);
+    }
+  }
+
+  /** Adds (`sign` 1) or takes back (-1) a stored record's share of the totals. */
+  private count(stored: Buffer, value: Buffer, sign: 1 | -1): void {
+    this.records += sign;
+    if ((value[14] as number) & TOMBSTONE) this.tombstoneCount += sign;
+    this.heldBytes += sign * (stored.length + value.length + RECORD_OVERHEAD);
+  }
+}
+
+/** The 48-bit big-endian form of a token: stored keys start with it. */
+function tokenBytes(t: number): Buffer {
+  const b = Buffer.allocUnsafe(TOKEN_BYTES);
+  b.writeUIntBE(t, 0, TOKEN_BYTES);
+  return b;
+}
+
+/** Where a key is stored: its token, then the key (long keys shortened, see INLINE_KEY_MAX). */
+function storedKey(key: Buffer): Buffer {
+  const long = key.length > INLINE_KEY_MAX;
+  const stored = Buffer.allocUnsafe(
+    TOKEN_BYTES + (long ? INLINE_KEY_MAX + DIGEST_BYTES : key.length),
+  );
+  stored.writeUIntBE(token(key), 0, TOKEN_BYTES);
+  if (!long) {
+    key.copy(stored, TOKEN_BYTES);
+    return stored;
+  }
+  key.copy(stored, TOKEN_BYTES, 0, INLINE_KEY_MAX);
+  createHash('sha256')
+    .update(key)
+    .digest()
+    .copy(stored, TOKEN_BYTES + INLINE_KEY_MAX);
+  return stored;
+}
+
+/** The stored value of a record: its version, the whole key when long, then the value. */
+function encode(key: Buffer, record: StoredRecord): Buffer {
+  const origin = Buffer.from(record.origin);
+  const long = key.length > INLINE_KEY_MAX;
+  const keyAt = ORIGIN_AT + origin.length;
+  const valueAt = keyAt + (long ? 2 + key.length : 0);
+  const b = Buffer.allocUnsafe(valueAt + (record.value?.length ?? 0));
+  b.writeDoubleLE(record.ts, 0);
+  b.writeUIntLE(record.expiresAt, 8, 6);
+  b[14] = (record.value === null ? TOMBSTONE : 0) | (long ? LONG_KEY : 0);
+  b.writeUInt16LE(origin.length, 15);
+  origin.copy(b, ORIGIN_AT);
+  if (long) {
+    b.writeUInt16LE(key.length, keyAt);
+    key.copy(b, keyAt + 2);
+  }
+  record.value?.copy(b, valueAt);
+  return b;
+}
+
+/** A record from its stored value (the value bytes are a view, not a copy); and its key. */
+function decode(value: Buffer, stored?: Buffer): { key: Buffer; record: StoredRecord } {
+  const flags = value[14] as number;
+  const originEnd = ORIGIN_AT + value.readUInt16LE(15);
+  let valueAt = originEnd;
+  let key = stored?.subarray(TOKEN_BYTES) ?? Buffer.alloc(0);
+  if (flags & LONG_KEY) {
+    const length = value.readUInt16LE(originEnd);
+    key = value.subarray(originEnd + 2, originEnd + 2 + length);
+    valueAt = originEnd + 2 + length;
+  }
+  return {
+    key,
+    record: {
+      ts: value.readDoubleLE(0),
+      expiresAt: value.readUIntLE(8, 6),
+      origin: value.toString('utf8', ORIGIN_AT, originEnd),
+      value: flags & TOMBSTONE ? null : value.subarray(valueAt),
+    },
+  };
+}
+
+function versionOf(record: StoredRecord): RecordVersion {
+  return {
+    ts: record.ts,
+    origin: record.origin,
+    expiresAt: record.expiresAt,
+    deleted: record.value === null,
+  };
+}

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { lockDataDir } from '@kv/protocol';
+import type { StorageEngine } from './engine';
+import { LmdbEngine } from './lmdb-engine';
+import { MemoryEngine } from './memory-engine';
+import type { ResolvedNodeOptions } from './node-options';
+
+/** Where, inside a node's data directory, the LMDB engine keeps its files. */
+export const LMDB_SUBDIR = 'lmdb';
+
+/** The engine a node runs on, and what it holds open for it. */
+export interface NodeStorage {
+  readonly engine: StorageEngine;
+  /** Closes the engine, then gives the data directory up. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the engine the options name. A data directory is locked first (one process per
+ * directory: two would each overwrite what the other acknowledged), then its LMDB files
+ * (`<dataDir>/lmdb`) are opened.
+ * @throws DataDirLockedError while another process holds the directory
+ */
+export function openStorage(options: ResolvedNodeOptions): NodeStorage {
+  const { engine, dataDir } = options;
+  if (typeof engine !== 'string') return { engine, close: async () => void (await engine.close()) };
+  if (engine === 'memory' || dataDir === undefined) {
+    const memory = new MemoryEngine();
+    return { engine: memory, close: () => Promise.resolve(memory.close()) };
+  }
+  const lock = lockDataDir(dataDir);
+  try {
+    const lmdb = LmdbEngine.open({ path: join(lock.dir, LMDB_SUBDIR), fsync: options.fsync });
+    return {
+      engine: lmdb,
+      close: () => lmdb.close().finally(() => lock.release()),
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}

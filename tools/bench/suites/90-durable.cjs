@@ -1,0 +1,184 @@
+'use strict';
+// Durable writes: one kv node with --fsync always against redis-server with an append-only
+// file synced always and every second, under the same redis-benchmark; then three durable
+// replicated nodes under kv bench, and the disk bytes each side spends per key.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { ask, kvBench, startKv } = require('../kv-servers.cjs');
+const { Processes } = require('../processes.cjs');
+const {
+  redisBenchmark,
+  redisVersion,
+  requireRedisTools,
+  startRedis,
+} = require('../redis-tools.cjs');
+const { opsPerSec } = require('../report.cjs');
+
+const CLIENTS = 50;
+const ROUNDS = 2;
+const REQUESTS = { 1: 50_000, 16: 200_000 };
+const TARGETS = { 1: 0.9, 16: 0.5 };
+const SIZE_KEYS = 100_000;
+const VALUE_BYTES = 100;
+const CLUSTER_SECONDS = 5;
+
+const ms = (x) => `${x.toFixed(2)} ms`;
+
+/** Bytes a directory's files take on disk (allocated blocks, so sparse files count as used). */
+function diskBytes(dir) {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    total += entry.isDirectory() ? diskBytes(p) : fs.statSync(p).blocks * 512;
+  }
+  return total;
+}
+
+/** Keys held, from INFO keyspace (`db0:keys=N`), which kv nodes and Redis both answer. */
+async function keysOf(port) {
+  const info = await ask(port, ['INFO', 'keyspace']);
+  const match = Buffer.isBuffer(info) ? /keys=(\d+)/.exec(info.toString()) : null;
+  if (!match) throw new Error(`no key count in INFO keyspace of 127.0.0.1:${port}`);
+  return Number(match[1]);
+}
+
+module.exports = {
+  name: 'durable',
+  title: 'Durable writes: kv --fsync always vs Redis AOF',
+  description:
+    'One `kv-node --data-dir DIR --fsync always` (LMDB, writes of one event turn committed and synced together; ' +
+    'replication factor 1, write quorum 1) against `redis-server --appendonly yes --appendfsync always` and ' +
+    '`--appendfsync everysec`, each with its files in a fresh temporary directory of the same disk, all driven by ' +
+    `\`redis-benchmark -t set -c ${CLIENTS} -P <1|16>\` (${REQUESTS[1].toLocaleString('en-US')} requests at -P 1, ` +
+    `${REQUESTS[16].toLocaleString('en-US')} at -P 16; one key, as redis-benchmark uses without \`-r\`). ` +
+    `${ROUNDS} rounds in alternating order; the best rate of each is kept. Then 3 durable nodes (replication ` +
+    `factor 3, write quorum 2, \`--fsync always\`) under \`kv bench -w w\` (${CLIENTS} workers, ${CLUSTER_SECONDS} s), ` +
+    `and disk use after \`redis-benchmark -t set -n ${SIZE_KEYS.toLocaleString('en-US')} -r ${SIZE_KEYS.toLocaleString('en-US')} ` +
+    `-d ${VALUE_BYTES}\` into a fresh kv node and a fresh Redis (appendfsync always). ` +
+    'Targets: kv ÷ Redis `always` ≥ 0.9 at -P 1, ≥ 0.5 at -P 16.',
+  async run({ log }) {
+    requireRedisTools();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kv-bench-durable-'));
+    const processes = new Processes();
+    try {
+      log('starting a durable kv node and redis-server with appendfsync always and everysec');
+      const kv = await startKv(processes, {
+        dataRoot: path.join(root, 'kv'),
+        nodeArgs: ['--fsync', 'always'],
+      });
+      const servers = {
+        kv: kv.nodePorts[0],
+        always: (await startRedis(processes, { appendfsync: 'always', dir: mkdir(root, 'always') }))
+          .port,
+        everysec: (
+          await startRedis(processes, { appendfsync: 'everysec', dir: mkdir(root, 'everysec') })
+        ).port,
+      };
+      const best = { 1: {}, 16: {} };
+      for (let round = 0; round < ROUNDS; round++) {
+        const names = Object.keys(servers);
+        const order = round % 2 === 0 ? names : [...names].reverse();
+        for (const pipeline of [1, 16]) {
+          for (const name of order) {
+            log(`round ${round + 1}/${ROUNDS}: ${name}, -P ${pipeline}`);
+            const { SET } = await redisBenchmark(processes, servers[name], {
+              tests: 'set',
+              n: REQUESTS[pipeline],
+              clients: CLIENTS,
+              pipeline,
+            });
+            if (!best[pipeline][name] || SET.rps > best[pipeline][name].rps)
+              best[pipeline][name] = SET;
+          }
+        }
+      }
+      await processes.stopAll();
+
+      log('three durable nodes, RF 3, W 2, under kv bench -w w');
+      const cluster = await startKv(processes, {
+        nodes: 3,
+        replicationFactor: 3,
+        writeQuorum: 2,
+        dataRoot: path.join(root, 'cluster'),
+        nodeArgs: ['--fsync', 'always'],
+      });
+      const clusterRun = await kvBench(processes, cluster.coordinator, [
+        ...['-w', 'w', '--duration', String(CLUSTER_SECONDS), '--warmup', '1', '--no-load'],
+        ...['--keys', String(SIZE_KEYS), '--concurrency', String(CLIENTS)],
+      ]);
+      await processes.stopAll();
+
+      log(`disk use of ${SIZE_KEYS.toLocaleString('en-US')} random keys of ${VALUE_BYTES} B`);
+      const sizeKv = await startKv(processes, {
+        dataRoot: path.join(root, 'size-kv'),
+        nodeArgs: ['--fsync', 'always'],
+      });
+      const aofDir = mkdir(root, 'size-redis');
+      const sizeRedis = await startRedis(processes, { appendfsync: 'always', dir: aofDir });
+      const disk = {};
+      for (const [name, port, dir] of [
+        ['kv', sizeKv.nodePorts[0], sizeKv.nodeDirs[0]],
+        ['redis', sizeRedis.port, aofDir],
+      ]) {
+        await redisBenchmark(processes, port, {
+          tests: 'set',
+          n: SIZE_KEYS,
+          clients: CLIENTS,
+          keyspace: SIZE_KEYS,
+          dataBytes: VALUE_BYTES,
+        });
+        const keys = await keysOf(port);
+        disk[name] = { keys, bytes: diskBytes(dir) };
+      }
+
+      const rows = [];
+      let met = 0;
+      for (const pipeline of [1, 16]) {
+        const { kv: k, always, everysec } = best[pipeline];
+        const ratio = k.rps / always.rps;
+        const ok = ratio >= TARGETS[pipeline];
+        if (ok) met++;
+        rows.push([
+          `SET -P ${pipeline}`,
+          `${opsPerSec(k.rps)} (p50 ${ms(k.p50Ms)})`,
+          `${opsPerSec(always.rps)} (p50 ${ms(always.p50Ms)})`,
+          `${opsPerSec(everysec.rps)} (p50 ${ms(everysec.p50Ms)})`,
+          `${ratio.toFixed(2)}×`,
+          `≥ ${TARGETS[pipeline]}×`,
+          ok ? 'met' : 'NOT met',
+        ]);
+      }
+      const perKey = (d) =>
+        `${Math.round(d.bytes / d.keys)} B/key (${d.keys.toLocaleString('en-US')} keys)`;
+      return {
+        headers: [
+          'test',
+          'kv --fsync always',
+          `redis ${redisVersion()} AOF always`,
+          'redis AOF everysec',
+          'kv ÷ redis always',
+          'target',
+          'met',
+        ],
+        rows,
+        summary: [
+          met === 2 ? 'both targets met' : `${2 - met} of 2 targets NOT met`,
+          `3 nodes, RF 3, W 2, --fsync always, kv bench -w w: ${opsPerSec(clusterRun.opsPerSec)} ` +
+            `(p50 ${ms(clusterRun.latencyMs.p50)}, p99 ${ms(clusterRun.latencyMs.p99)}, errors ${clusterRun.errors})`,
+          `disk after ${SIZE_KEYS.toLocaleString('en-US')} SETs of ${VALUE_BYTES} B on random keys: ` +
+            `kv ${perKey(disk.kv)}, Redis AOF ${perKey(disk.redis)}`,
+        ],
+      };
+    } finally {
+      await processes.stopAll();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  },
+};
+
+function mkdir(root, name) {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
