@@ -8,7 +8,8 @@ let secretFile: string | undefined;
 
 /**
  * The cluster secret file every cluster of this test process runs with, so members
- * authenticate to each other as in production; created once (mode 0600), removed on exit.
+ * authenticate to each other as in production; created once (mode 0600), removed on exit,
+ * and named in `KV_CLUSTER_SECRET_FILE` for every process the tests start (see childEnv).
  */
 export function clusterSecretFile(): string {
   if (secretFile === undefined) {
