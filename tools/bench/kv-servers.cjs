@@ -3,7 +3,7 @@
 // `kv bench` runs, all on free loopback ports.
 const fs = require('node:fs');
 const path = require('node:path');
-const { RespConnection, connectTls } = require('@kv/protocol');
+const { RespConnection, connectTls, handshakeFor, readClusterSecret } = require('@kv/protocol');
 const { decodeRingReply } = require('@kv/ring');
 const { freePort, waitFor } = require('./processes.cjs');
 
@@ -24,7 +24,13 @@ function assertBuilt() {
  * One request to 127.0.0.1:port (through `connect`, a TLS dialler for TLS servers);
  * undefined when it cannot be sent or fails.
  */
-async function askOnce(port, command, timeoutMs = 2000, connect = undefined) {
+async function askOnce(
+  port,
+  command,
+  timeoutMs = 2000,
+  connect = undefined,
+  handshake = undefined,
+) {
   let connection;
   try {
     connection = await RespConnection.connect({
@@ -32,6 +38,7 @@ async function askOnce(port, command, timeoutMs = 2000, connect = undefined) {
       connectTimeoutMs: timeoutMs,
       requestTimeoutMs: timeoutMs,
       ...(connect && { connect }),
+      ...(handshake && { handshake }),
     });
     return await connection.send(command);
   } catch {
@@ -65,7 +72,9 @@ function ringEpoch(info) {
  * node routes with the full ring. Logging is at `warn`, so the processes spend nothing on
  * log lines while measured.
  *
- * With `tls` (the files of createDevCertificates), every process speaks TLS only.
+ * With `tls` (the files of createDevCertificates), every process speaks TLS only. With
+ * `secretFile`, every process runs with that cluster secret (and this helper's own requests
+ * authenticate as a member).
  * With `dataRoot`, node i keeps its records in `<dataRoot>/node-<port>` (the LMDB engine).
  * `nodeArgs` adds flags to every node: an array, or `nodeArgs(i)` for node i (it may be
  * async, to pick a free port).
@@ -79,13 +88,20 @@ async function startKv(
     replicationFactor = 1,
     writeQuorum = 1,
     tls = undefined,
+    secretFile = undefined,
     dataRoot = undefined,
     nodeArgs = [],
   } = {},
 ) {
-  const tlsArgs = tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : [];
+  const tlsArgs = [
+    ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : []),
+    ...(secretFile ? ['--cluster-secret-file', secretFile] : []),
+  ];
   const connect = tls ? connectTls({ ca: fs.readFileSync(tls.ca) }) : undefined;
-  const ask = (port, args) => askOnce(port, args, 2000, connect);
+  const handshake = secretFile
+    ? handshakeFor({ clusterSecret: readClusterSecret(secretFile) })
+    : undefined;
+  const ask = (port, args) => askOnce(port, args, 2000, connect, handshake);
   assertBuilt();
   const coordinatorPort = await freePort();
   const coordinator = `127.0.0.1:${coordinatorPort}`;

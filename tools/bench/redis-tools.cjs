@@ -54,17 +54,19 @@ async function startRedis(processes, { appendfsync, dir } = {}) {
 
 /**
  * Runs redis-benchmark against 127.0.0.1:port and returns, per test name (SET, GET),
- * { rps, p50Ms, p99Ms } from its `--csv` output. With `cacert` (a CA file) it speaks TLS.
+ * { rps, p50Ms, p99Ms } from its `--csv` output. With `cacert` (a CA file) it speaks TLS;
+ * with `password` every connection sends `AUTH password` first.
  */
 async function redisBenchmark(
   processes,
   port,
-  { tests = 'set,get', n, clients = 50, pipeline = 1, keyspace, cacert, dataBytes },
+  { tests = 'set,get', n, clients = 50, pipeline = 1, keyspace, cacert, password, dataBytes },
 ) {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-t', tests, '-n', String(n)];
   args.push('-c', String(clients), '-P', String(pipeline), '-q', '--csv');
   if (keyspace !== undefined) args.push('-r', String(keyspace));
   if (cacert !== undefined) args.push('--tls', '--cacert', cacert);
+  if (password !== undefined) args.push('-a', password);
   if (dataBytes !== undefined) args.push('-d', String(dataBytes));
   const stdout = await processes.run('redis-benchmark', 'redis-benchmark', args);
   return parseCsv(stdout);
@@ -87,12 +89,13 @@ async function bestOfRounds(processes, targets, { rounds, pipelines, requests, c
       best[pipeline] ??= Object.fromEntries(names.map((name) => [name, {}]));
       for (const name of order) {
         log(`round ${round + 1}/${rounds}: ${name}, -P ${pipeline}`);
-        const { port, cacert } = targets[name];
+        const { port, cacert, password } = targets[name];
         const results = await redisBenchmark(processes, port, {
           n: requests(pipeline),
           clients,
           pipeline,
           cacert,
+          password,
         });
         for (const [test, r] of Object.entries(results)) {
           const held = best[pipeline][name][test];
