@@ -201,7 +201,7 @@ export class QuorumOperations {
    * node's own, at once, unless it may lack writes (a range not synced since it gained it,
    * or a node that was fenced, cut off or paused): then the first other replica that can
    * answer alone is asked as well (see {@link readUnsynced}). Other replicas are asked with
-   * FETCH's ALONE flag, so one whose copy may lack writes refuses and the next is asked.
+   * FETCH's ALONE flag, all at once: the first whose copy has not missed writes answers.
    * @throws ReplyError `UNAVAILABLE k of r replicas answered`
    */
   read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
@@ -220,7 +220,7 @@ export class QuorumOperations {
     return this.readMany(key, this.options.replicas.nearestFirst(ids), required);
   }
 
-  /** R=1 of a key this node holds no copy of: the first other replica to answer alone (all are asked). */
+  /** R=1 of a key this node holds no copy of: the first replica to answer alone (all are asked). */
   private async readRemote(
     key: Buffer,
     replicas: readonly Replica[],
