@@ -19,6 +19,8 @@ export const PROFILES = {
       'isolated-coordinator',
       'coordinator-minority-lone-crash',
       'kill-restart',
+      'pause',
+      'skew-120s',
     ] as ScenarioName[],
     seeds: [1],
   },
