@@ -3,14 +3,12 @@
 // and the SYNC_KEYS reply for one differing bucket, on 100,000 records co-owned with peers.
 const path = require('node:path');
 const { HybridLogicalClock, MemoryEngine, Store } = require('@kv/node');
-const { Ring } = require('@kv/ring');
+const { Ring, RingEpoch, token } = require('@kv/ring');
 
 const dist = path.join(__dirname, '..', '..', '..', 'packages', 'node', 'dist');
-const { Placement } = require(path.join(dist, 'placement.js'));
 const { CoOwnedDigests } = require(path.join(dist, 'sync-source.js'));
-const { SYNC_COMMANDS } = require(path.join(dist, 'sync-commands.js'));
+const { PEER_COMMANDS } = require(path.join(dist, 'peer-commands.js'));
 const { encodeBuckets, bucketOf } = require(path.join(dist, 'digest.js'));
-const { token } = require('@kv/ring');
 
 const RECORDS = 100_000;
 const MEMBERS = ['10.0.0.1:5001', '10.0.0.2:5001', '10.0.0.3:5001', '10.0.0.4:5001'];
@@ -41,7 +39,7 @@ module.exports = {
     'One node of four (RF 3) holds 100,000 records of 100 bytes, in process (no sockets). The digest pass is what a sync round starts with (digests of the records co-owned with each of the 3 peers); SYNC_KEYS is the reply a peer gets for one differing bucket. Medians of repeated runs. Run: `npm run build && node tools/bench/run.cjs sync`.',
   async run({ log }) {
     const ring = new Ring(MEMBERS, { replicationFactor: 3 });
-    const placement = new Placement(1, ring, ring);
+    const placement = new RingEpoch(1, ring, ring);
     const store = new Store(new MemoryEngine(), new HybridLogicalClock());
     const value = Buffer.alloc(100, 'v');
     for (let i = 0; i < RECORDS; i++) {
@@ -65,7 +63,7 @@ module.exports = {
       placement: () => placement,
       digests: new CoOwnedDigests(store, SELF),
     };
-    const keys = SYNC_COMMANDS.SYNC_KEYS;
+    const keys = PEER_COMMANDS.SYNC_KEYS;
     const args = [
       Buffer.from('SYNC_KEYS'),
       Buffer.from(peer),
