@@ -251,6 +251,21 @@ describe('storage node in a cluster', () => {
     expect(cluster.nodes[0]?.ring?.size).toBe(2);
   });
 
+  it('does not answer reads alone for a key it does not own', async () => {
+    cluster = await startCluster(4, { antiEntropyIntervalMs: 0 });
+    const node = cluster.nodes[0] as KvNode;
+    const owned = (k: string): boolean => node.ring?.preferenceList(k).includes(node.id) === true;
+    const keys = Array.from({ length: 100 }, (_, i) => `whose:${i}`);
+    const mine = keys.find(owned) as string;
+    const other = keys.find((k) => !owned(k)) as string;
+    // Answers alone for its own keys once its first rounds have synced them.
+    await waitFor(async () => {
+      const reply = await cluster?.send(0, [NodeCommand.fetch, mine, 'ALONE']).catch(() => null);
+      return Array.isArray(reply) && reply[0] === 1;
+    });
+    expect(((await cluster.send(0, [NodeCommand.fetch, other, 'ALONE'])) as unknown[])[0]).toBe(0);
+  });
+
   it('serves its ring like the coordinator: whole, or the epoch alone when current', async () => {
     cluster = await startCluster(2);
     // Node 1 joined (epoch 2) and, having copied its ranges, was made ready (epoch 3).

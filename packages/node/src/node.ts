@@ -280,8 +280,13 @@ export class StorageNode implements KvNode {
       now: options.wallClock ?? Date.now,
       beforeReplicaWrite: () => this.fence.gate.beforeReplicaWrite(),
       answersAlone: (key) => {
+        // A node that does not own the key in its own ring (it lost the range, or has not
+        // learnt that it gained it) may hold an old copy or none: it is not read alone.
+        const t = token(key);
         const alone =
-          this.fence.gate.readsAlone && !(unsynced.any && unsynced.previousOwners(token(key)));
+          this.fence.gate.readsAlone &&
+          this.current?.readOwnersOfToken(t).includes(this.id) === true &&
+          !(unsynced.any && unsynced.previousOwners(t));
         if (!alone) this.metrics.counters.staleAnswers.inc();
         return alone;
       },
