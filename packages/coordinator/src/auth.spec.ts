@@ -8,7 +8,7 @@ import {
 } from '@kv/protocol';
 import { createCoordinatorRouter } from './coordinator-commands';
 import { runCli } from './cli';
-import { protectedModeRefusal } from './config';
+import { protectedModeRefusal } from './access-config';
 import { client, start } from './test-support/coordinator-harness';
 
 const SECRET = Buffer.from('the coordinator test secret, 32 bytes');

@@ -1,5 +1,6 @@
 import { DataDirLockedError } from '@kv/protocol';
-import { loadAccess, parseConfig } from './config';
+import { loadAccess } from './access-config';
+import { parseConfig } from './config';
 import { startCoordinator, type Coordinator } from './coordinator';
 import { ConfigError, CoordinatorError } from './errors';
 

@@ -1,11 +1,17 @@
-import {
-  isLoopbackHost,
-  loadAccessSettings,
-  TLS_DEFAULTS,
-  type AccessSettings,
-} from '@kv/protocol';
+import { TLS_DEFAULTS } from '@kv/protocol';
 import { DEFAULT_REPLICATION_FACTOR, DEFAULT_VNODES_PER_WEIGHT, MAX_VNODES } from '@kv/ring';
 import yargs, { type Argv } from 'yargs';
+import {
+  MAX_DELAY_MS,
+  directory,
+  file,
+  flag,
+  integer,
+  oneOf,
+  optional,
+  text,
+  type OptionSpec,
+} from './config-values';
 import { ConfigError } from './errors';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
 import { version } from './version';
@@ -137,70 +143,6 @@ export interface CoordinatorConfig {
 export type CommandLine =
   | { readonly action: 'start'; readonly config: CoordinatorConfig }
   | { readonly action: 'print'; readonly text: string };
-
-/** Largest timer delay Node.js accepts (about 24.8 days). */
-const MAX_DELAY_MS = 2 ** 31 - 1;
-
-type Parse<T> = (value: unknown, name: string) => T;
-
-interface OptionSpec<T> {
-  readonly flag: string;
-  /** A switch that takes no value (`--insecure`, `--tls-client-certs`). */
-  readonly boolean?: true;
-  readonly describe: string;
-  readonly default: T;
-  readonly parse: Parse<T>;
-}
-
-function integer(min: number, max: number): Parse<number> {
-  return (value, name) => {
-    const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-      throw new ConfigError(
-        `${name} must be an integer from ${min} to ${max}, got ${show(value)}`,
-        name,
-      );
-    }
-    return n;
-  };
-}
-
-function text(what: string): Parse<string> {
-  return (value, name) => {
-    if (typeof value !== 'string' || value.length === 0) {
-      throw new ConfigError(`${name} must be ${what}, got ${show(value)}`, name);
-    }
-    return value;
-  };
-}
-
-function oneOf<T extends string>(choices: readonly T[]): Parse<T> {
-  return (value, name) => {
-    if (!choices.includes(value as T)) {
-      throw new ConfigError(
-        `${name} must be one of ${choices.join(', ')}, got ${show(value)}`,
-        name,
-      );
-    }
-    return value as T;
-  };
-}
-
-const directory = text('a directory path');
-const file = text('a file path');
-
-function optional<T>(parse: Parse<T>): Parse<T | undefined> {
-  return (value, name) => (value === undefined ? undefined : parse(value, name));
-}
-
-/** A switch: true or false, or as a variable `true`/`1`/`yes` or `false`/`0`/`no`. */
-function flag(value: unknown, name: string): boolean {
-  if (typeof value === 'boolean') return value;
-  const word = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
-  if (word === 'true' || word === '1' || word === 'yes') return true;
-  if (word === 'false' || word === '0' || word === 'no') return false;
-  throw new ConfigError(`${name} must be true or false, got ${show(value)}`, name);
-}
 
 /** The options, in the order `--help` lists them. */
 const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<CoordinatorConfig[K]> } = {
@@ -463,53 +405,6 @@ function commandLineParser(scriptName: string): Argv {
   return parser.version(version()).help().alias('h', 'help');
 }
 
-function show(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
 function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, '; ');
-}
-
-/**
- * Reads the cluster secret and users the configuration and environment point to
- * (`KV_CLUSTER_SECRET`, `KV_PASSWORD`).
- * @throws {@link ConfigError} for an unreadable file, a short secret or a bad users file
- */
-export function loadAccess(
-  config: Pick<CoordinatorConfig, 'clusterSecretFile' | 'usersFile'>,
-  env: Readonly<Record<string, string | undefined>> = {},
-): AccessSettings {
-  try {
-    return loadAccessSettings({
-      clusterSecretFile: config.clusterSecretFile,
-      clusterSecret: env['KV_CLUSTER_SECRET'],
-      usersFile: config.usersFile,
-      password: env['KV_PASSWORD'],
-    });
-  } catch (err) {
-    throw new ConfigError((err as Error).message, undefined, { cause: err });
-  }
-}
-
-/**
- * Why the coordinator may not listen on `host`, or undefined: protected mode, as in Redis.
- * Without a cluster secret or TLS anyone who reaches the port could register, heartbeat for or
- * remove members, so only a loopback address is allowed unless `insecure` is set.
- */
-export function protectedModeRefusal(options: {
-  readonly host: string;
-  readonly clusterSecret?: Buffer;
-  readonly tlsCert?: string;
-  readonly insecure: boolean;
-}): string | undefined {
-  if (
-    options.clusterSecret !== undefined ||
-    options.tlsCert !== undefined ||
-    options.insecure ||
-    isLoopbackHost(options.host)
-  )
-    return undefined;
-  return `protected mode: refusing to listen on ${options.host} without a cluster secret or TLS, as anyone who reaches it could change the membership; give --cluster-secret-file (or KV_CLUSTER_SECRET) or --tls-cert/--tls-key, listen on 127.0.0.1, or pass --insecure to accept the risk`;
 }
