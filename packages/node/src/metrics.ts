@@ -26,6 +26,10 @@ export const COUNTERS = {
     name: 'kv_stale_read_answers_total',
     help: 'R=1 reads a peer asked of this node, answered as possibly lacking writes (the peer reads another copy too).',
   },
+  memberConnectionsLost: {
+    name: 'kv_member_connections_lost_total',
+    help: "Members' connections to this node that they closed or that broke; each makes the node's copy suspect until a sync round with every member.",
+  },
   replicaFailures: {
     name: 'kv_replica_failures_total',
     help: 'Replica requests that failed or could not be sent.',

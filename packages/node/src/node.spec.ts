@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { ReplyError, RespConnection, SimpleString, encodeCommand } from '@kv/protocol';
 import { Ring } from '@kv/ring';
 import { startNode, type KvNode } from './node';
+import { LOGICAL_BITS } from './hlc';
 import { NodeCommand, replicateArgs } from './replication';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
@@ -249,6 +250,41 @@ describe('storage node in a cluster', () => {
       return Array.isArray(reply) && reply[0] === 1;
     });
     expect(cluster.nodes[0]?.ring?.size).toBe(2);
+  });
+
+  it("counts a member's dropped replication connection, not a reader's nor one it closed itself", async () => {
+    cluster = await startCluster(3, { antiEntropyIntervalMs: 0, idleTimeoutMs: 300 });
+    const port = cluster.nodes[0]?.port as number;
+    const lost = async (): Promise<number> => {
+      const info = ((await cluster?.send(0, ['INFO', 'rebalance'])) as Buffer).toString();
+      return Number(/member_connections_lost:(\d+)/.exec(info)?.[1]);
+    };
+    const open = (): Promise<RespConnection> => RespConnection.connect({ port });
+    const record = { ts: Date.now() * 2 ** LOGICAL_BITS, origin: 'elsewhere:1', expiresAt: 0 };
+    // A client's connection and a reading tool's, closed by their peers: nothing missed.
+    for (const command of [
+      ['GET', 'k'],
+      [NodeCommand.fetch, 'k'],
+    ]) {
+      const reader = await open();
+      await reader.send(command);
+      reader.destroy();
+    }
+    // A replication connection the node closes itself when idle: nothing missed either.
+    const idle = await open();
+    await idle.send(replicateArgs(Buffer.from('a'), { ...record, value: Buffer.from('1') }));
+    await new Promise((resolve) => idle.once('close', resolve));
+    expect(await lost()).toBe(0);
+    // A member gives up on its replication connection (as a timed-out request makes it):
+    // counted, and the node reads with another replica until a round with every member.
+    const member = await open();
+    await member.send(replicateArgs(Buffer.from('b'), { ...record, value: Buffer.from('2') }));
+    member.destroy();
+    await waitFor(async () => (await lost()) === 1);
+    await waitFor(async () => {
+      const reply = await cluster?.send(0, [NodeCommand.fetch, 'k', 'ALONE']).catch(() => null);
+      return Array.isArray(reply) && reply[0] === 1;
+    });
   });
 
   it('does not answer reads alone for a key it does not own', async () => {

@@ -28,6 +28,7 @@ import { CoordinatorLink } from './coordinator-link';
 import { HintStore } from './hints';
 import { renderInfo } from './info';
 import { createNodeLogger } from './logger';
+import { MemberConnections } from './member-connections';
 import { MemoryLimit } from './memory-limit';
 import { NodeMetrics } from './metrics';
 import { nodeInfoSections } from './node-info';
@@ -341,6 +342,7 @@ export class StorageNode implements KvNode {
     const built: { node?: StorageNode } = {};
     const server = createRespServer({
       handler: (args, connection) => (built.node as StorageNode).handle(args, connection),
+      onClose: (connection, byServer) => built.node?.memberConnections.closed(connection, byServer),
       limits: {
         maxBulkLength: Math.max(resolved.maxValueBytes, resolved.maxKeyBytes),
         maxArguments: MAX_ARGUMENTS,
@@ -420,10 +422,23 @@ export class StorageNode implements KvNode {
   }
 
   private readonly timer = new CommandTimer(this.metrics);
-  // Timed and counted first, so refused commands count too; then the access check.
+  private readonly memberConnections = new MemberConnections(
+    (connection) => this.access.identityOf(connection)?.kind === 'member',
+    (remote) => {
+      if (this.closing) return;
+      this.metrics.counters.memberConnectionsLost.inc();
+      this.logger.info(
+        `A member's connection from ${remote} closed: reads ask another replica too until a sync round with every member`,
+      );
+      this.fence.gate.markStale();
+    },
+  );
+  // Timed and counted first, so refused commands count too; then the access check; then
+  // connections that passed it with member traffic are noted.
   private readonly router = createNodeRouter([
     this.timer.hook,
     (command, args, connection): void => this.access.hook(command, args, connection),
+    this.memberConnections.hook,
   ]);
 
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {

@@ -172,6 +172,33 @@ describe('RespServer', () => {
     expect(peer.received()).toBe('');
   });
 
+  it('tells onClose who ended each connection: the peer, or the server itself', async () => {
+    const closes: { id: number; byServer: boolean; marked: unknown }[] = [];
+    const port = await start(
+      (args, connection) => {
+        connection.locals.marked = args[1]?.toString();
+        return OK;
+      },
+      {
+        idleTimeoutMs: 200,
+        onClose: (connection, byServer) =>
+          closes.push({ id: connection.id, byServer, marked: connection.locals.marked }),
+      },
+    );
+    const byPeer = raw(port);
+    byPeer.socket.write(encodeCommand(['MARK', 'peer']));
+    await waitFor(() => byPeer.received() === '+OK\r\n');
+    byPeer.socket.destroy();
+    await waitFor(() => closes.length === 1);
+    expect(closes[0]).toEqual({ id: 1, byServer: false, marked: 'peer' });
+    // Left idle, the second is closed by the server.
+    const idle = raw(port);
+    idle.socket.write(encodeCommand(['MARK', 'idle']));
+    await idle.closed;
+    await waitFor(() => closes.length === 2);
+    expect(closes[1]).toEqual({ id: 2, byServer: true, marked: 'idle' });
+  });
+
   it('refuses connections beyond maxConnections with an error', async () => {
     const port = await start(echoHandler, { maxConnections: 2 });
     await client(port);

@@ -87,6 +87,12 @@ export interface RespServerOptions {
    * or at once for a TLS handshake on a plain port.
    */
   onProtocolError?: (err: ProtocolError, connection: ServerConnection) => void;
+  /**
+   * Called once when a connection's socket has closed. `byServer` is true when this server
+   * ended it (shutdown, idle or request timeout, protocol error), false when the peer closed
+   * it or it broke.
+   */
+  onClose?: (connection: ServerConnection, byServer: boolean) => void;
 }
 
 /** A command whose asynchronous reply is not known yet, held to keep replies in order. */
@@ -149,13 +155,16 @@ class ConnectionLoop implements ServerConnection {
     socket.setNoDelay(true);
     if (options.idleTimeoutMs > 0) {
       socket.setTimeout(options.idleTimeoutMs, () => {
-        if (this.idle) socket.destroy();
+        if (!this.idle) return;
+        this.ending = true;
+        socket.destroy();
       });
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resume());
     // Errors (ECONNRESET, EPIPE) end the connection; 'close' follows and cleans up.
     socket.on('error', () => undefined);
+    if (options.onClose) socket.once('close', () => options.onClose?.(this, this.ending));
   }
 
   get idle(): boolean {
