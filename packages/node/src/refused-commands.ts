@@ -43,7 +43,7 @@ export const REFUSED_COMMANDS: CommandTable<CommandContext> = Object.fromEntries
       access: Access.write,
       arity: [0, Infinity],
       usage: `${name} ...`,
-      reply: 'never succeeds',
+      reply: 'none: always refused, with the reason (see errors)',
       errors: `\`-ERR ${name} is not supported: ${reason}\``,
       run: () => {
         throw new ReplyError(`${ErrorCode.ERR} ${name} is not supported: ${reason}`);
