@@ -131,34 +131,57 @@ export class KvClient extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * Stores `value` under `key` once the write quorum of replicas acknowledged it. With
-   * `ifAbsent` / `ifExists` the node reads the key first (with a quorum that sees every
-   * acknowledged write) and writes only if the condition holds: two steps, not one atomic
-   * step across replicas, so two concurrent `ifAbsent` writers can both succeed (the later
-   * version wins). A write retried after `UNAVAILABLE` may find its own first attempt and
-   * resolve false.
+   * Stores `value` under `key` once the write quorum of replicas acknowledged it.
    *
-   * @returns false when `ifAbsent` or `ifExists` did not hold (nothing written), else true
    * @throws `ReplyError` with code `UNAVAILABLE` when too few replicas acknowledged (the
    *   message says how many; the write may stand on those that did), `TOOLARGE` or
    *   `WRONGARGS` for a key, value or option the node refuses;
    *   {@link ClusterUnavailableError} when no node could be reached
    */
-  async put(key: Key, value: Value, options: PutOptions = {}): Promise<boolean> {
+  async put(key: Key, value: Value, options: PutOptions = {}): Promise<void> {
+    await this.write(key, value, options);
+  }
+
+  /**
+   * Stores `value` under `key` only if the key holds no value (`'absent'`, Redis's
+   * `SET NX`) or only if it holds one (`'exists'`, `SET XX`). The node reads the key first
+   * (with a quorum that sees every acknowledged write), then writes: two steps, not one
+   * atomic step across replicas, so two clients writing `'absent'` at the same moment can
+   * both get true (the later write wins). A write retried after `UNAVAILABLE` may find its
+   * own first attempt and resolve false.
+   *
+   * @returns true if written, false when the condition did not hold (nothing written)
+   * @throws as {@link KvClient.put}
+   */
+  async putIf(
+    key: Key,
+    value: Value,
+    condition: 'absent' | 'exists',
+    options: PutOptions = {},
+  ): Promise<boolean> {
+    if (condition !== 'absent' && condition !== 'exists')
+      throw new InvalidClientOptionError(
+        `condition must be 'absent' or 'exists', got ${String(condition)}`,
+      );
+    return (await this.write(key, value, options, condition === 'absent' ? 'NX' : 'XX')) !== null;
+  }
+
+  private async write(
+    key: Key,
+    value: Value,
+    options: PutOptions,
+    condition?: 'NX' | 'XX',
+  ): Promise<RespValue> {
     checkCount(options.ttlMs, 'ttlMs', 1);
     checkCount(options.writeQuorum, 'writeQuorum', 1);
-    if (options.ifAbsent && options.ifExists)
-      throw new InvalidClientOptionError('ifAbsent and ifExists cannot be given together');
     if (options.keepTtl && options.ttlMs !== undefined)
       throw new InvalidClientOptionError('keepTtl and ttlMs cannot be given together');
     const args: CommandArg[] = ['PUT', key, value];
     if (options.ttlMs !== undefined) args.push('PX', String(options.ttlMs));
     if (options.keepTtl) args.push('KEEPTTL');
-    if (options.ifAbsent) args.push('NX');
-    if (options.ifExists) args.push('XX');
+    if (condition) args.push(condition);
     if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
-    const { reply } = await this.execute('PUT', key, args, options);
-    return reply !== null;
+    return (await this.execute('PUT', key, args, options)).reply;
   }
 
   /** The value of `key`, or null. See {@link KvClient.getEntry} for errors. */

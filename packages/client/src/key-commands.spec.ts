@@ -32,18 +32,22 @@ async function callsPerNode(command: string): Promise<number[]> {
 }
 
 describe('KvClient conditional writes and expiry', () => {
-  it('writes ifAbsent / ifExists only when the key is free / taken', async () => {
+  it("writes with putIf only when the key is free ('absent') or taken ('exists')", async () => {
     const c = await start(3);
-    expect(await c.put('lock:1', 'me', { ifAbsent: true, ttlMs: 60_000 })).toBe(true);
-    expect(await c.put('lock:1', 'you', { ifAbsent: true })).toBe(false);
+    expect(await c.putIf('lock:1', 'me', 'absent', { ttlMs: 60_000 })).toBe(true);
+    expect(await c.putIf('lock:1', 'you', 'absent')).toBe(false);
     expect(await c.getString('lock:1')).toBe('me');
-    expect(await c.put('missing', 'v', { ifExists: true })).toBe(false);
+    expect(await c.putIf('missing', 'v', 'exists')).toBe(false);
     expect(await c.exists('missing')).toBe(false);
-    expect(await c.put('lock:1', 'still me', { ifExists: true, keepTtl: true })).toBe(true);
+    expect(await c.putIf('lock:1', 'still me', 'exists', { keepTtl: true })).toBe(true);
+    expect(await c.getString('lock:1')).toBe('still me');
     const left = await c.ttl('lock:1');
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThanOrEqual(60_000);
-    expect(await c.put('plain', 'v')).toBe(true);
+    await c.put('lock:1', 'kept', { keepTtl: true, writeQuorum: 3 });
+    expect(await c.ttl('lock:1')).toBeLessThanOrEqual(left as number);
+    await c.put('lock:1', 'plain');
+    expect(await c.ttl('lock:1')).toBe(Infinity);
   });
 
   it('reads and changes expiries', async () => {
@@ -65,10 +69,7 @@ describe('KvClient conditional writes and expiry', () => {
   it('refuses invalid options before sending anything', async () => {
     const c = await start(1);
     const refusals: [Promise<unknown>, string][] = [
-      [
-        c.put('k', 'v', { ifAbsent: true, ifExists: true }),
-        'ifAbsent and ifExists cannot be given together',
-      ],
+      [c.putIf('k', 'v', 'maybe' as 'absent'), "condition must be 'absent' or 'exists', got maybe"],
       [c.put('k', 'v', { keepTtl: true, ttlMs: 5 }), 'keepTtl and ttlMs cannot be given together'],
       [c.expire('k', 0), 'ttlMs must be an integer ≥ 1, got 0'],
       [c.expire('k', 1.5), 'ttlMs must be an integer ≥ 1, got 1.5'],

@@ -107,18 +107,14 @@ export interface WriteOptions extends RequestOptions {
 /** Options of `KvClient.delete`. */
 export type DeleteOptions = WriteOptions;
 
-/** Options of `KvClient.put`. */
+/** Options of `KvClient.put` and `KvClient.putIf`. */
 export interface PutOptions extends WriteOptions {
   /** Expire the value after this many milliseconds. */
   ttlMs?: number;
   /**
-   * Write only if the key holds no value (Redis's `SET NX`). A quorum read, then the write:
-   * not atomic across replicas, so two concurrent writers can both succeed.
+   * Keep the expiry the key has (Redis's `KEEPTTL`; the node reads the key first); not
+   * with `ttlMs`.
    */
-  ifAbsent?: boolean;
-  /** Write only if the key holds a value (Redis's `SET XX`); as `ifAbsent`, not atomic. */
-  ifExists?: boolean;
-  /** Keep the expiry the key has (Redis's `KEEPTTL`); not with `ttlMs`. */
   keepTtl?: boolean;
 }
 
