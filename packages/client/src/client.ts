@@ -8,10 +8,17 @@ import {
   type CommandArg,
   type RespValue,
 } from '@kv/protocol';
-import { ClientClosedError, CoordinatorUnreachableError } from './errors';
+import {
+  ClientClosedError,
+  CoordinatorUnreachableError,
+  InvalidClientOptionError,
+  PartialWriteError,
+  type KeysFailure,
+} from './errors';
 import type { ClientEvents } from './events';
 import { parseInfo, parseNodeInfo, type NodeInfo } from './info';
-import { KeyRouter, type Key, type Routed } from './key-router';
+import { batchByPrimary } from './key-batches';
+import { KeyRouter, keyText, type Key, type Routed } from './key-router';
 import { parseNodeList, type NodeStatus } from './node-status';
 import {
   checkCount,
@@ -21,6 +28,7 @@ import {
   type GetOptions,
   type PutOptions,
   type RequestOptions,
+  type WriteOptions,
 } from './options';
 import { RingSource, type RingSnapshot } from './ring-source';
 import { waitUntilServing, type WaitOptions } from './serving';
@@ -131,12 +139,49 @@ export class KvClient extends EventEmitter<ClientEvents> {
    *   {@link ClusterUnavailableError} when no node could be reached
    */
   async put(key: Key, value: Value, options: PutOptions = {}): Promise<void> {
+    await this.write(key, value, options);
+  }
+
+  /**
+   * Stores `value` under `key` only if the key holds no value (`'absent'`, Redis's
+   * `SET NX`) or only if it holds one (`'exists'`, `SET XX`). The node reads the key first
+   * (with a quorum that sees every acknowledged write), then writes: two steps, not one
+   * atomic step across replicas, so two clients writing `'absent'` at the same moment can
+   * both get true (the later write wins). A write retried after `UNAVAILABLE` may find its
+   * own first attempt and resolve false.
+   *
+   * @returns true if written, false when the condition did not hold (nothing written)
+   * @throws as {@link KvClient.put}
+   */
+  async putIf(
+    key: Key,
+    value: Value,
+    condition: 'absent' | 'exists',
+    options: PutOptions = {},
+  ): Promise<boolean> {
+    if (condition !== 'absent' && condition !== 'exists')
+      throw new InvalidClientOptionError(
+        `condition must be 'absent' or 'exists', got ${String(condition)}`,
+      );
+    return (await this.write(key, value, options, condition === 'absent' ? 'NX' : 'XX')) !== null;
+  }
+
+  private async write(
+    key: Key,
+    value: Value,
+    options: PutOptions,
+    condition?: 'NX' | 'XX',
+  ): Promise<RespValue> {
     checkCount(options.ttlMs, 'ttlMs', 1);
     checkCount(options.writeQuorum, 'writeQuorum', 1);
+    if (options.keepTtl && options.ttlMs !== undefined)
+      throw new InvalidClientOptionError('keepTtl and ttlMs cannot be given together');
     const args: CommandArg[] = ['PUT', key, value];
     if (options.ttlMs !== undefined) args.push('PX', String(options.ttlMs));
+    if (options.keepTtl) args.push('KEEPTTL');
+    if (condition) args.push(condition);
     if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
-    await this.execute('PUT', key, args, options);
+    return (await this.execute('PUT', key, args, options)).reply;
   }
 
   /** The value of `key`, or null. See {@link KvClient.getEntry} for errors. */
@@ -181,6 +226,113 @@ export class KvClient extends EventEmitter<ClientEvents> {
     if (options.readQuorum !== undefined) args.push('R', String(options.readQuorum));
     const { reply } = await this.execute('EXISTS', key, args, options);
     return typeof reply === 'number' && reply > 0;
+  }
+
+  /**
+   * The values of `keys`, in the order given (null for a missing key). Keys are sent in
+   * one request per primary node (at most 1,024 keys each), all at once; each key is a
+   * quorum read of its own.
+   *
+   * @throws as {@link KvClient.getEntry}; a node answers an error, not a partial reply,
+   *   when any key of its request could not be read
+   */
+  async mget(keys: readonly Key[], options: GetOptions = {}): Promise<(Buffer | null)[]> {
+    checkCount(options.readQuorum, 'readQuorum', 1);
+    const values: (Buffer | null)[] = new Array<Buffer | null>(keys.length).fill(null);
+    const batches = await this.batches(keys);
+    await Promise.all(
+      batches.map(async (batch) => {
+        const args: CommandArg[] = ['MGET', ...batch.map((i) => keys[i] as Key)];
+        if (options.readQuorum !== undefined) args.push('R', String(options.readQuorum));
+        const { reply, node } = await this.execute(
+          'MGET',
+          keys[batch[0] as number] as Key,
+          args,
+          options,
+        );
+        if (!Array.isArray(reply) || reply.length !== batch.length)
+          throw new ReplyError(`ERR unexpected reply to MGET from ${node}`);
+        batch.forEach((position, j) => {
+          const value = reply[j];
+          values[position] = Buffer.isBuffer(value) ? value : null;
+        });
+      }),
+    );
+    return values;
+  }
+
+  /**
+   * Stores every `[key, value]` pair, one request per primary node (at most 1,024 keys
+   * each), all at once; each key is a quorum write of its own. Not atomic.
+   *
+   * @throws {@link PartialWriteError} once every request is over, when any failed: it
+   *   counts the keys confirmed written (they stay written) and lists each failed request
+   *   with its error
+   */
+  async mset(entries: Iterable<readonly [Key, Value]>, options: WriteOptions = {}): Promise<void> {
+    checkCount(options.writeQuorum, 'writeQuorum', 1);
+    const pairs = [...entries];
+    if (pairs.length === 0) return;
+    const batches = await this.batches(pairs.map(([key]) => key));
+    const results = await Promise.allSettled(
+      batches.map(async (batch) => {
+        const args: CommandArg[] = ['MSET', ...batch.flatMap((i) => pairs[i] as [Key, Value])];
+        if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
+        await this.execute('MSET', (pairs[batch[0] as number] as [Key, Value])[0], args, options);
+      }),
+    );
+    const failures: KeysFailure[] = [];
+    let written = 0;
+    results.forEach((result, b) => {
+      const batch = batches[b] as number[];
+      if (result.status === 'fulfilled') written += batch.length;
+      else
+        failures.push({
+          keys: batch.map((i) => keyText((pairs[i] as [Key, Value])[0])),
+          error: result.reason as Error,
+        });
+    });
+    if (failures.length > 0) throw new PartialWriteError('MSET', written, failures);
+  }
+
+  /**
+   * Milliseconds left before `key` expires: `Infinity` for a key without expiry, null for
+   * a missing (or expired) one. Errors as for {@link KvClient.getEntry}.
+   */
+  async ttl(key: Key, options: GetOptions = {}): Promise<number | null> {
+    checkCount(options.readQuorum, 'readQuorum', 1);
+    const args: CommandArg[] = ['PTTL', key];
+    if (options.readQuorum !== undefined) args.push('R', String(options.readQuorum));
+    const { reply } = await this.execute('PTTL', key, args, options);
+    if (typeof reply !== 'number') throw new ReplyError('ERR unexpected reply to PTTL');
+    if (reply === -2) return null;
+    return reply === -1 ? Infinity : reply;
+  }
+
+  /**
+   * Makes `key` expire `ttlMs` from now; false if it does not exist. The node reads the key
+   * and writes its value back with the expiry: a write of the key concurrent with it may be
+   * overwritten by that copy. Errors as for {@link KvClient.put}.
+   */
+  async expire(key: Key, ttlMs: number, options: WriteOptions = {}): Promise<boolean> {
+    checkCount(ttlMs, 'ttlMs', 1);
+    return this.changeExpiry(key, ['PEXPIRE', key, String(ttlMs)], options);
+  }
+
+  /** Removes the expiry of `key`; false if it does not exist or has none. As {@link KvClient.expire}. */
+  async persist(key: Key, options: WriteOptions = {}): Promise<boolean> {
+    return this.changeExpiry(key, ['PERSIST', key], options);
+  }
+
+  private async changeExpiry(
+    key: Key,
+    args: CommandArg[],
+    options: WriteOptions,
+  ): Promise<boolean> {
+    checkCount(options.writeQuorum, 'writeQuorum', 1);
+    if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
+    const { reply } = await this.execute(String(args[0]), key, args, options);
+    return reply === 1;
   }
 
   /** Where `key` lives, computed from the ring the client holds. */
@@ -313,6 +465,12 @@ export class KvClient extends EventEmitter<ClientEvents> {
     this.checkOpen();
     const reply = await this.pool.send(node, ['INFO'], options);
     return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+  }
+
+  /** `keys` in batches for one node each (see {@link batchByPrimary}). */
+  private async batches(keys: readonly Key[]): Promise<number[][]> {
+    this.checkOpen();
+    return batchByPrimary((await this.router.ring()).ring, keys);
   }
 
   private execute(

@@ -88,3 +88,34 @@ export class NotServingError extends ClientError {
     this.waiting = waiting;
   }
 }
+
+/** The keys of one request of a multi-key write, and how it failed. */
+export interface KeysFailure {
+  /** The keys the request carried, as text. */
+  readonly keys: readonly string[];
+  /** Its error; a node's `ReplyError` names which of the keys failed. */
+  readonly error: Error;
+}
+
+/**
+ * Some keys of `mset` were not confirmed written. It is not atomic: the keys of the requests
+ * that succeeded stay written, and so may some keys of a failed one.
+ */
+export class PartialWriteError extends ClientError {
+  /** Stable code of this condition. */
+  readonly code = 'PARTIAL_WRITE';
+  /** Keys confirmed written. */
+  readonly written: number;
+  /** Each request that failed. */
+  readonly failures: readonly KeysFailure[];
+  constructor(command: string, written: number, failures: readonly KeysFailure[]) {
+    const failed = failures.reduce((n, f) => n + f.keys.length, 0);
+    super(
+      `${command} wrote ${written} of ${written + failed} keys: ${failures.map((f) => f.error.message).join('; ')}`,
+      { cause: failures[0]?.error },
+    );
+    this.name = 'PartialWriteError';
+    this.written = written;
+    this.failures = failures;
+  }
+}

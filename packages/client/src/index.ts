@@ -27,6 +27,7 @@ export {
   type PutOptions,
   type GetOptions,
   type DeleteOptions,
+  type WriteOptions,
 } from './options';
 export type { FallbackEvent, RingChangeEvent, ClientEvents } from './events';
 export type { NodeStatus } from './node-status';
@@ -48,7 +49,9 @@ export {
   ClusterUnavailableError,
   ClientClosedError,
   NotServingError,
+  PartialWriteError,
   type NodeFailure,
+  type KeysFailure,
 } from './errors';
 export {
   ReplyError,

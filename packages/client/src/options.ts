@@ -98,18 +98,24 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Options of `KvClient.put`. */
-export interface PutOptions extends RequestOptions {
-  /** Expire the value after this many milliseconds. */
-  ttlMs?: number;
+/** Options of the requests that write: `KvClient.delete`, `mset`, `expire`, `persist`. */
+export interface WriteOptions extends RequestOptions {
   /** Acknowledgements to wait for (1..replication factor); the node's default when unset. */
   writeQuorum?: number;
 }
 
 /** Options of `KvClient.delete`. */
-export interface DeleteOptions extends RequestOptions {
-  /** Acknowledgements to wait for (1..replication factor). */
-  writeQuorum?: number;
+export type DeleteOptions = WriteOptions;
+
+/** Options of `KvClient.put` and `KvClient.putIf`. */
+export interface PutOptions extends WriteOptions {
+  /** Expire the value after this many milliseconds. */
+  ttlMs?: number;
+  /**
+   * Keep the expiry the key has (Redis's `KEEPTTL`; the node reads the key first); not
+   * with `ttlMs`.
+   */
+  keepTtl?: boolean;
 }
 
 /** Options of `KvClient.get` and `KvClient.exists`. */

@@ -81,6 +81,46 @@ describe('ioredis against a node', () => {
     );
   });
 
+  it('runs SET NX/XX, EXPIRE, PEXPIRE, TTL, PTTL, PERSIST, MSET and MGET', async () => {
+    await redis.connect();
+    expect(await redis.set('ioredis:nx', 'first', 'EX', 100, 'NX')).toBe('OK');
+    expect(await redis.set('ioredis:nx', 'second', 'NX')).toBeNull();
+    expect(await redis.get('ioredis:nx')).toBe('first');
+    expect(await redis.set('ioredis:missing', 'v', 'XX')).toBeNull();
+    expect(await redis.exists('ioredis:missing')).toBe(0);
+    expect(await redis.ttl('ioredis:nx')).toBeGreaterThan(0);
+    expect(await redis.ttl('ioredis:nx')).toBeLessThanOrEqual(100);
+    expect(await redis.expire('ioredis:nx', 500)).toBe(1);
+    const pttl = await redis.pttl('ioredis:nx');
+    expect(pttl).toBeGreaterThan(100_000);
+    expect(pttl).toBeLessThanOrEqual(500_000);
+    expect(await redis.expire('ioredis:nx', 50, 'GT')).toBe(0);
+    expect(await redis.persist('ioredis:nx')).toBe(1);
+    expect(await redis.ttl('ioredis:nx')).toBe(-1);
+    expect(await redis.persist('ioredis:nx')).toBe(0);
+    expect(await redis.ttl('ioredis:nothing')).toBe(-2);
+    expect(await redis.expire('ioredis:nothing', 10)).toBe(0);
+    expect(await redis.pexpire('ioredis:nx', 0)).toBe(1);
+    expect(await redis.get('ioredis:nx')).toBeNull();
+    expect(await redis.mset('ioredis:m1', 'one', 'ioredis:m2', 'two', 'ioredis:m3', 'three')).toBe(
+      'OK',
+    );
+    expect(await redis.mget('ioredis:m1', 'ioredis:none', 'ioredis:m3', 'ioredis:m2')).toEqual([
+      'one',
+      null,
+      'three',
+      'two',
+    ]);
+    // Another node coordinates the same keys from their own replicas.
+    const other = await send(cluster.node(2).port, ['MGET', 'ioredis:m2', 'ioredis:m1']);
+    expect((other as Buffer[]).map((v) => v.toString())).toEqual(['two', 'one']);
+    await expect(redis.incr('ioredis:m1')).rejects.toThrow(
+      /^ERR INCR is not supported: a counter needs an atomic read-modify-write/,
+    );
+    await expect(redis.append('ioredis:m1', 'x')).rejects.toThrow(/^ERR APPEND is not supported/);
+    expect(await redis.get('ioredis:m1')).toBe('one');
+  });
+
   it('pipelines, and gets error replies as errors', async () => {
     await redis.connect();
     const results = await redis
@@ -124,6 +164,46 @@ describe('redis-cli against a node', () => {
     expect((await redisCli(['INFO'])).stdout).toContain(`node_id:${node.id}`);
     const wrong = await redisCli(['SET', 'cli:1', 'v', 'W', '9']);
     expect(wrong.stdout.trim()).toBe('WRONGARGS write quorum must be between 1 and 3');
+  });
+
+  it('runs SET NX, EXPIRE, TTL, PTTL, PERSIST, MSET and MGET, and refuses INCR', async () => {
+    const result = await redisCli(
+      [],
+      [
+        'SET cli:nx first NX',
+        'SET cli:nx second NX',
+        'GET cli:nx',
+        'TTL cli:nx',
+        'EXPIRE cli:nx 300',
+        'PERSIST cli:nx',
+        'PTTL cli:nx',
+        'PTTL cli:none',
+        'MSET cli:a 1 cli:b "two words"',
+        'MGET cli:a cli:none cli:b',
+        'INCR cli:a',
+        '',
+      ].join('\n'),
+    );
+    expect(result.status.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(0, 12)).toEqual([
+      'OK',
+      '',
+      'first',
+      '-1',
+      '1',
+      '1',
+      '-1',
+      '-2',
+      'OK',
+      '1',
+      '',
+      'two words',
+    ]);
+    expect(lines[12]).toMatch(/^ERR INCR is not supported: a counter needs/);
+    const ttl = await redisCli(['EXPIRE', 'cli:a', '100']).then(() => redisCli(['TTL', 'cli:a']));
+    expect(Number(ttl.stdout)).toBeGreaterThan(0);
+    expect(Number(ttl.stdout)).toBeLessThanOrEqual(100);
   });
 
   it('runs commands read from stdin, one after another', async () => {

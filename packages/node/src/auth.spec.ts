@@ -220,6 +220,35 @@ describe('node with users', () => {
     expect(String(await writer.send(['GET', 'k']))).toBe('v');
   });
 
+  it('refuses every write command to a read-only user, and no read command', async () => {
+    cluster = await startCluster(1, options);
+    const port = (cluster.nodes[0] as KvNode).port;
+    const writer = await connect(port);
+    await writer.send(['AUTH', 'writer', 'writer-pw']);
+    await writer.send(['SET', 'arg0', 'v', 'EX', '100']);
+    const before = snapshot(cluster);
+    const reader = await connect(port);
+    await reader.send(['AUTH', 'reader', 'reader-pw']);
+    const clientCommands = router.commands.filter((c) => c.spec.scope === Scope.client);
+    const refused: string[] = [];
+    for (const { name, spec } of clientCommands) {
+      if (spec.access === Access.open) continue;
+      const error = await reader.send(argsFor(name, spec.arity)).then(
+        () => '',
+        (e: Error) => e.message,
+      );
+      if (error.startsWith('NOPERM')) refused.push(name);
+    }
+    const writes = clientCommands.filter((c) => c.spec.access === Access.write).map((c) => c.name);
+    expect(refused).toEqual(writes);
+    expect(writes).toEqual(
+      expect.arrayContaining(['PUT', 'DELETE', 'MSET', 'EXPIRE', 'PEXPIRE', 'PERSIST', 'INCR']),
+    );
+    expect(refused).not.toContain('MGET');
+    expect(snapshot(cluster)).toEqual(before);
+    expect(await reader.send(['TTL', 'arg0'])).toBe(100);
+  });
+
   it('serves ioredis with a username and password, and refuses a wrong one', async () => {
     cluster = await startCluster(1, options);
     const port = (cluster.nodes[0] as KvNode).port;

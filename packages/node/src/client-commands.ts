@@ -11,69 +11,47 @@ import {
   type Reply,
 } from '@kv/protocol';
 import { encodeRingReply } from '@kv/ring';
+import { checkKey, checkKeys, integerArg, trailingQuorum, upper } from './command-args';
 import type { CommandContext } from './command-context';
-import { tooLarge, wrongArgs } from './errors';
-import { MAX_EXPIRES_AT, isLive, type StoredRecord } from './record';
+import { wrongArgs } from './errors';
+import { EXPIRY_COMMANDS } from './expiry-commands';
+import { MULTI_KEY_COMMANDS } from './multi-key-commands';
+import { parsePutOptions, type PutOptions } from './put-options';
+import { isLive, type StoredRecord } from './record';
+import { REFUSED_COMMANDS } from './refused-commands';
 import { globMatcher } from './scan';
 
 const PONG = new SimpleString('PONG');
-
-function upper(arg: Buffer | undefined): string {
-  return arg === undefined ? '' : arg.toString('latin1').toUpperCase();
-}
-
-function integerArg(arg: Buffer | undefined, what: string, min = 0): number {
-  const text = arg?.toString('latin1') ?? '';
-  const n = /^-?\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min)
-    throw wrongArgs(`${what} must be an integer ≥ ${min}, got '${text}'`);
-  return n;
-}
-
-function checkKey(key: Buffer, ctx: CommandContext): void {
-  if (key.length > ctx.maxKeyBytes)
-    throw tooLarge(`key of ${key.length} bytes exceeds the limit of ${ctx.maxKeyBytes} bytes`);
-}
-
-/** Splits `key ... [W n]` / `[R n]`: the trailing consistency option, if present. */
-function trailingQuorum(
-  args: Buffer[],
-  from: number,
-  letter: 'W' | 'R',
-): { keys: Buffer[]; quorum: number | undefined } {
-  const rest = args.slice(from);
-  if (rest.length >= 3 && upper(rest[rest.length - 2]) === letter) {
-    return { keys: rest.slice(0, -2), quorum: integerArg(rest[rest.length - 1], letter, 1) };
-  }
-  return { keys: rest, quorum: undefined };
-}
 
 function put(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   const key = args[1] as Buffer;
   const value = args[2] as Buffer;
   checkKey(key, ctx);
-  let expiresAt = 0;
-  let w: number | undefined;
-  for (let i = 3; i < args.length; i += 2) {
-    const option = upper(args[i]);
-    if (i + 1 >= args.length) throw wrongArgs(`option ${option} needs a value`);
-    if (option === 'EX' || option === 'PX') {
-      // As Redis: one expiry per command, and none past what a record can carry.
-      if (expiresAt !== 0) throw wrongArgs('EX and PX cannot be given together');
-      expiresAt =
-        option === 'EX'
-          ? ctx.now() + integerArg(args[i + 1], 'EX seconds', 1) * 1000
-          : ctx.now() + integerArg(args[i + 1], 'PX milliseconds', 1);
-      if (!(expiresAt <= MAX_EXPIRES_AT)) throw wrongArgs(`invalid expire time in '${option}'`);
-    } else if (option === 'W') w = integerArg(args[i + 1], 'W', 1);
-    else
-      throw wrongArgs(
-        `unsupported option '${args[i]?.toString() ?? ''}' (PUT key value [EX seconds|PX milliseconds] [W n])`,
-      );
-  }
+  const options = parsePutOptions(args, ctx.now());
   ctx.memory.check();
-  const done = ctx.quorum.write(key, value, expiresAt, w);
+  if (options.condition !== undefined || options.keepTtl)
+    return conditionalPut(key, value, options, ctx);
+  const done = ctx.quorum.write(key, value, options.expiresAt, options.w);
   return done instanceof Promise ? done.then(() => OK) : OK;
+}
+
+/**
+ * PUT with NX, XX or KEEPTTL: a quorum read (overlapping acknowledged writes), then the
+ * write. Two steps, not one atomic one across replicas: two concurrent SET NX may both
+ * find the key free and both write (the later version wins), as may two sides of a
+ * partition. Null, as Redis answers, when the condition does not hold.
+ */
+async function conditionalPut(
+  key: Buffer,
+  value: Buffer,
+  { condition, keepTtl, expiresAt, w }: PutOptions,
+  ctx: CommandContext,
+): Promise<Reply> {
+  const current = await ctx.quorum.readForWrite(key, w);
+  const live = isLive(current, ctx.now());
+  if ((condition === 'NX' && live) || (condition === 'XX' && !live)) return null;
+  await ctx.quorum.write(key, value, keepTtl && live ? current.expiresAt : expiresAt, w);
+  return OK;
 }
 
 function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
@@ -87,21 +65,10 @@ function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   return found instanceof Promise ? found.then(live) : live(found);
 }
 
-/** Most keys one multi-key command may name: each is a quorum operation of its own. */
-export const MAX_KEYS_PER_COMMAND = 1024;
-
-function checkKeyCount(keys: readonly Buffer[], command: string): void {
-  if (keys.length > MAX_KEYS_PER_COMMAND)
-    throw tooLarge(
-      `${command} names ${keys.length} keys, at most ${MAX_KEYS_PER_COMMAND} per command: send them in batches`,
-    );
-}
-
 async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'W');
   if (keys.length === 0) throw wrongArgs('DELETE key [key ...] [W n]');
-  checkKeyCount(keys, 'DELETE');
-  keys.forEach((k) => checkKey(k, ctx));
+  checkKeys(keys, 'DELETE', ctx);
   // Every key's write settles before the answer: a failure is reported only once the
   // other keys' writes (and their failure waits) are over.
   const results = await Promise.allSettled(
@@ -115,8 +82,7 @@ async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {
 async function exists(args: Buffer[], ctx: CommandContext): Promise<Reply> {
   const { keys, quorum } = trailingQuorum(args, 1, 'R');
   if (keys.length === 0) throw wrongArgs('EXISTS key [key ...] [R n]');
-  checkKeyCount(keys, 'EXISTS');
-  keys.forEach((k) => checkKey(k, ctx));
+  checkKeys(keys, 'EXISTS', ctx);
   const records = await Promise.all(keys.map(async (k) => await ctx.quorum.read(k, quorum)));
   const now = ctx.now();
   return records.filter((r) => isLive(r, now)).length;
@@ -166,19 +132,21 @@ function scan(args: Buffer[], ctx: CommandContext): Reply {
 
 /**
  * The commands clients send a node: the spec's reads and writes (Redis names are aliases:
- * SET = PUT, DEL = DELETE), what redis-cli, redis-benchmark and `kv status` ask for, and
- * authentication (AUTH, and the member challenge nodes and operators answer).
+ * SET = PUT, DEL = DELETE), the multi-key and expiry commands of Redis, what redis-cli,
+ * redis-benchmark and `kv status` ask for, authentication (AUTH, and the member challenge
+ * nodes and operators answer), and the Redis commands kv refuses, with the reason.
  */
 export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
   PUT: {
     scope: Scope.client,
     access: Access.write,
     arity: [2, 8],
-    usage: 'PUT key value [EX seconds|PX milliseconds] [W n]',
+    usage: 'PUT key value [EX seconds|PX milliseconds|KEEPTTL] [NX|XX] [W n]',
     aliases: ['SET'],
-    reply: '`+OK` after W replicas acknowledged',
+    reply:
+      '`+OK` after W replicas acknowledged. With NX (only if the key holds no value), XX (only if it does) or KEEPTTL (keep its expiry), a quorum read comes first and a condition that does not hold answers null bulk, as Redis; the read and the write are two steps, not one atomic step across replicas: two concurrent SET NX can both succeed, and so can both sides of a partition (the later version wins)',
     errors:
-      "`-UNAVAILABLE k of W replicas acknowledged` (answered once every clock is past the failed version: up to 2 × `--max-clock-offset` later), also when the key has fewer replicas than W or this node's clock is fenced (nothing written); `-TIMEOUT` when the request waited past `--write-deadline` (nothing written); `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-OOM` while this node holds more than `--max-memory` (replicas past theirs refuse too, so they do not count towards W); `-WRONGARGS` for an unknown option, a bad TTL (EX and PX together, not an integer ≥ 1, past year 10889) or W outside 1..N",
+      "`-UNAVAILABLE k of W replicas acknowledged` (answered once every clock is past the failed version: up to 2 × `--max-clock-offset` later), also when the key has fewer replicas than W or this node's clock is fenced (nothing written); with NX/XX/KEEPTTL also `-UNAVAILABLE k of R replicas answered` (nothing written); `-TIMEOUT` when the request waited past `--write-deadline` (nothing written); `-TOOLARGE` for a key over 4 KiB or a value over 8 MiB (nothing stored); `-OOM` while this node holds more than `--max-memory` (replicas past theirs refuse too, so they do not count towards W); `-WRONGARGS` for an unknown option, GET (refused: not atomic under last-writer-wins), NX with XX, a bad TTL (EX, PX and KEEPTTL together, not an integer ≥ 1, past year 10889) or W outside 1..N",
     run: put,
   },
   GET: {
@@ -209,6 +177,8 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     errors: 'as GET; `-TOOLARGE` for more than 1,024 keys',
     run: exists,
   },
+  ...MULTI_KEY_COMMANDS,
+  ...EXPIRY_COMMANDS,
   PING: {
     scope: Scope.client,
     access: Access.open,
@@ -316,4 +286,5 @@ export const CLIENT_COMMANDS: CommandTable<CommandContext> = {
     },
   },
   ...AUTH_COMMANDS,
+  ...REFUSED_COMMANDS,
 };

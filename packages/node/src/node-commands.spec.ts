@@ -38,7 +38,7 @@ describe('node commands', () => {
       );
     expect(help('HELP')).toEqual(
       expect.arrayContaining([
-        'PUT key value [EX seconds|PX milliseconds] [W n]  (client; alias SET)',
+        'PUT key value [EX seconds|PX milliseconds|KEEPTTL] [NX|XX] [W n]  (client; alias SET)',
         'DECOMMISSION  (admin)',
         'SYNC_GET key [key ...]  (peer)',
       ]),

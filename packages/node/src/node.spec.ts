@@ -138,7 +138,7 @@ describe('storage node in a cluster', () => {
     expect(await errorOf(['GET'])).toBe(
       "WRONGARGS wrong number of arguments for 'GET': GET key [R n]",
     );
-    expect(await errorOf(['PUT', 'k', 'v', 'NX'])).toBe('WRONGARGS option NX needs a value');
+    expect(await errorOf(['PUT', 'k', 'v', 'PX'])).toBe('WRONGARGS option PX needs a value');
     expect(await errorOf(['PUT', 'k', 'v', 'EX', 'soon'])).toBe(
       "WRONGARGS EX seconds must be an integer ≥ 1, got 'soon'",
     );

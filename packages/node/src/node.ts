@@ -18,7 +18,7 @@ import {
 } from '@kv/protocol';
 import { type Ring, Phase, RingEpoch, token } from '@kv/ring';
 import type { Logger } from 'winston';
-import { MAX_KEYS_PER_COMMAND } from './client-commands';
+import { MAX_KEYS_PER_COMMAND } from './command-args';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
 import { ClockFence } from './clock-fence';

@@ -219,6 +219,53 @@ describe('QuorumOperations writes', () => {
   });
 });
 
+describe('QuorumOperations reads for a write (EXPIRE, SET NX)', () => {
+  const key = Buffer.from('user:1');
+
+  /** Replicas of which this node's own copy missed the write the two others acknowledged. */
+  async function ownCopyMissedAWrite(): Promise<Map<string, Store>> {
+    const stores = replicaStores();
+    const acknowledged = { value: Buffer.from('new'), ts: 2048, origin: ids[1], expiresAt: 0 };
+    for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, acknowledged);
+    await (stores.get(ids[0]) as Store).apply(key, {
+      ...acknowledged,
+      value: Buffer.from('old'),
+      ts: 1024,
+    });
+    return stores;
+  }
+
+  it('reads R = N − W + 1 copies, so a write acknowledged by W is seen where R=1 misses it', async () => {
+    const stores = await ownCopyMissedAWrite();
+    const coordinator = coordinatorAt(ids[0], stores, ids);
+    expect((await coordinator.read(key))?.value?.toString()).toBe('old');
+    expect((await coordinator.readForWrite(key))?.value?.toString()).toBe('new');
+    expect((await coordinator.readForWrite(key, 1))?.value?.toString()).toBe('new');
+  });
+
+  it('fails when fewer than N − W + 1 replicas answer', async () => {
+    const stores = await ownCopyMissedAWrite();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { down: new Set([ids[1], ids[2]]) });
+    await expect(coordinator.readForWrite(key)).rejects.toMatchObject({
+      message: 'UNAVAILABLE 1 of 2 replicas answered',
+    });
+  });
+
+  it('reads one copy when W is every replica, and on a single-member ring', async () => {
+    const stores = await ownCopyMissedAWrite();
+    // W=3: every acknowledged write is on every copy, this node's included.
+    const all = coordinatorAt(ids[0], stores, ids, { down: new Set([ids[1], ids[2]]) });
+    expect((await all.readForWrite(key, 3))?.value?.toString()).toBe('old');
+    const alone = coordinatorAt(ids[0], stores, [ids[0]], { writeQuorum: 1 });
+    expect((await alone.readForWrite(key))?.value?.toString()).toBe('old');
+  });
+
+  it('refuses a W outside 1..N', () => {
+    const coordinator = coordinatorAt(ids[0], replicaStores(), ids);
+    expect(() => coordinator.readForWrite(key, 4)).toThrow('write quorum must be between 1 and 3');
+  });
+});
+
 describe('QuorumOperations under clock and deadline faults', () => {
   const key = Buffer.from('user:2');
 

@@ -220,6 +220,23 @@ export class QuorumOperations {
     return this.readMany(key, this.options.replicas.nearestFirst(ids), required);
   }
 
+  /**
+   * Reads `key` for a command that writes what it read (EXPIRE, SET NX): from enough
+   * replicas that the read overlaps every write acknowledged by a write quorum of
+   * `requestedW`, R = replicas − W + 1 (the configured R when that is more). A write
+   * acknowledged before the command started is then always seen, so a command that follows
+   * it never writes back an older value.
+   * @throws ReplyError `UNAVAILABLE k of r replicas answered`
+   */
+  readForWrite(
+    key: Buffer,
+    requestedW?: number,
+  ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
+    const owners = this.currentPlacement().readOwnersOfToken(token(key)).length;
+    const w = this.quorum(requestedW, this.options.writeQuorum, 'write');
+    return this.read(key, Math.max(this.options.readQuorum, owners - w + 1, 1));
+  }
+
   /** R=1 of a key this node holds no copy of: the first replica to answer alone (all are asked). */
   private async readRemote(
     key: Buffer,
