@@ -94,7 +94,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     scope: Scope.peer,
     arity: [1, 2],
     usage: `FETCH key [${FETCH_ALONE}]`,
-    reply: `${RECORD}; an expired record comes without its value. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, or syncing the key's range), so the asker reads another copy too`,
+    reply: `${RECORD}. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, or syncing the key's range), so the asker reads another copy too`,
     errors: `\`-WRONGARGS\` for a flag other than ${FETCH_ALONE}`,
     run: (args, ctx) => {
       const key = args[1] as Buffer;
