@@ -125,6 +125,61 @@ describe('LmdbEngine', () => {
   });
 });
 
+describe('LmdbEngine --fsync periodic', () => {
+  const opened: LmdbEngine[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((e) => e.close()));
+    jest.restoreAllMocks();
+  });
+
+  /** An engine whose flush timer the test fires, and the syncs it asked LMDB for. */
+  function periodic(fsyncIntervalMs?: number): {
+    engine: LmdbEngine;
+    tick(): void;
+    syncs(): number;
+  } {
+    const setInterval = jest.spyOn(global, 'setInterval');
+    const engine = LmdbEngine.open({ path: freshDir(), fsync: 'periodic', fsyncIntervalMs });
+    opened.push(engine);
+    const call = setInterval.mock.calls.find(([, ms]) => ms === (fsyncIntervalMs ?? 1000));
+    if (!call) throw new Error('no flush timer at the interval given');
+    const root = (engine as unknown as { root: { sync(done: () => void): void } }).root;
+    const sync = jest.spyOn(root, 'sync');
+    return { engine, tick: () => (call[0] as () => void)(), syncs: () => sync.mock.calls.length };
+  }
+
+  it('acknowledges at commit and syncs what was committed at the next tick of its interval', async () => {
+    const { engine, tick, syncs } = periodic(250);
+    await engine.put(Buffer.from('k'), rec('v'));
+    expect(syncs()).toBe(0);
+    tick();
+    await engine.flush();
+    expect(syncs()).toBe(1);
+    // Nothing written since: the next tick has nothing to sync.
+    tick();
+    await engine.flush();
+    expect(syncs()).toBe(1);
+    await engine.remove(Buffer.from('k'));
+    tick();
+    await engine.flush();
+    expect(syncs()).toBe(2);
+  });
+
+  it('syncs once more when closed, so a clean stop loses nothing', async () => {
+    const { engine, syncs } = periodic();
+    await engine.put(Buffer.from('k'), rec('v'));
+    await engine.close();
+    expect(syncs()).toBe(1);
+  });
+
+  it('refuses an interval that is not a whole number of ms from 1', () => {
+    for (const bad of [0, -5, 1.5, Number.NaN])
+      expect(() =>
+        LmdbEngine.open({ path: freshDir(), fsync: 'periodic', fsyncIntervalMs: bad }),
+      ).toThrow(`the fsync interval must be a whole number of ms from 1, got ${bad}`);
+  });
+});
+
 /** What a sequence may do to a store: write, delete, forget, purge, or reopen the engine. */
 type Step =
   | { kind: 'put'; key: number; value: string; wall: number; ttl: number }

@@ -14,7 +14,16 @@ export interface LmdbEngineOptions {
   readonly path: string;
   /** @default 'always' */
   readonly fsync?: FsyncMode;
+  /**
+   * Under `fsync: 'periodic'`, the longest a committed write waits for its flush: every
+   * this many milliseconds, what was committed since the last flush is synced to disk.
+   * @default 1000
+   */
+  readonly fsyncIntervalMs?: number;
 }
+
+/** The default of {@link LmdbEngineOptions.fsyncIntervalMs}, as Redis's `appendfsync everysec`. */
+export const DEFAULT_FSYNC_INTERVAL_MS = 1000;
 
 /** Bytes of the token that prefixes every stored key, so keys sort in token order. */
 const TOKEN_BYTES = 6;
@@ -59,6 +68,10 @@ export class LmdbEngine implements StorageEngine {
   private tombstoneCount = 0;
   private heldBytes = 0;
   private closing: Promise<void> | undefined;
+  /** Under `periodic`: the timer that flushes, and whether anything awaits a flush. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  private unflushed = false;
+  private flushChain: Promise<void> = Promise.resolve();
 
   /** The records, in a database of their own beside the hints. */
   private readonly db: Database<Buffer, Buffer>;
@@ -67,15 +80,30 @@ export class LmdbEngine implements StorageEngine {
   private constructor(
     private readonly root: RootDatabase<Buffer, Buffer>,
     private readonly fsync: FsyncMode,
+    fsyncIntervalMs: number,
   ) {
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
     for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
+    if (fsync === 'periodic') {
+      // A failed sync is tried again at the next tick.
+      const tick = (): void =>
+        void this.flush().catch(() => {
+          this.unflushed = true;
+        });
+      this.flushTimer = setInterval(tick, fsyncIntervalMs);
+      this.flushTimer.unref();
+    }
   }
 
   /** Opens (or creates) the database in `options.path`. */
   static open(options: LmdbEngineOptions): LmdbEngine {
     const fsync = options.fsync ?? 'always';
+    const interval = options.fsyncIntervalMs ?? DEFAULT_FSYNC_INTERVAL_MS;
+    if (!Number.isInteger(interval) || interval < 1)
+      throw new NodeError(
+        `the fsync interval must be a whole number of ms from 1, got ${interval}`,
+      );
     const db = open<Buffer, Buffer>({
       path: options.path,
       keyEncoding: 'binary',
@@ -83,12 +111,13 @@ export class LmdbEngine implements StorageEngine {
       mapSize: MAP_SIZE,
       maxDbs: 2,
       // Commit then flush without holding the write lock, so the next batch commits while
-      // the previous one syncs; the write's own promise tells when it is on disk.
-      overlappingSync: fsync !== 'never',
+      // the previous one syncs; the write's own promise tells when it is on disk. The other
+      // modes commit without syncing: `periodic` syncs on its own timer.
+      overlappingSync: fsync === 'always',
       separateFlushed: fsync === 'always',
-      noSync: fsync === 'never',
+      noSync: fsync !== 'always',
     });
-    return new LmdbEngine(db, fsync);
+    return new LmdbEngine(db, fsync, interval);
   }
 
   get size(): number {
@@ -186,10 +215,36 @@ export class LmdbEngine implements StorageEngine {
     await this.root.backup(path, false);
   }
 
+  /**
+   * Syncs to disk what was committed since the last sync (under `periodic`, the timer does
+   * it every interval). Resolves once it is on disk.
+   */
+  flush(): Promise<void> {
+    if (this.unflushed) {
+      this.unflushed = false;
+      this.flushChain = this.flushChain
+        .catch(() => undefined)
+        .then(async () => {
+          await this.root.committed;
+          // lmdb-js syncs on a worker thread (mdb_env_sync, forced) and calls back.
+          const env = this.root as unknown as { sync(done: (err?: Error) => void): void };
+          await new Promise<void>((resolve, reject) =>
+            env.sync((err) => (err ? reject(err) : resolve())),
+          );
+        });
+    }
+    return this.flushChain;
+  }
+
   /** Waits for every write made so far to be durable, then closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.flushTimer);
       await this.root.committed;
+      if (this.fsync === 'periodic') {
+        this.unflushed = true;
+        await this.flush();
+      }
       await this.root.flushed;
       await this.root.close();
       this.pending.clear();
@@ -211,6 +266,7 @@ export class LmdbEngine implements StorageEngine {
     };
     const quietly = (write: () => Promise<boolean>): void => {
       if (this.closing) return;
+      this.unflushed = true;
       write().catch(() => undefined);
     };
     return {
@@ -260,6 +316,7 @@ export class LmdbEngine implements StorageEngine {
     const mine: Pending = { value, record: value && decode(value).record };
     this.pending.set(k, mine);
     const written = start();
+    this.unflushed = true;
     try {
       await written;
       if (this.fsync === 'always') await (written.flushed ?? this.root.flushed);
