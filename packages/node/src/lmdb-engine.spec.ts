@@ -256,6 +256,29 @@ describe('LmdbEngine against MemoryEngine (property)', () => {
   });
 });
 
+describe('LmdbEngine sync progress journal', () => {
+  it('keeps the unsynced ranges, with their previous owners, across a reopen', async () => {
+    const path = freshDir();
+    let engine = LmdbEngine.open({ path });
+    expect(engine.syncProgressJournal().load()).toEqual([]);
+    const ranges = [
+      { start: 0, end: 2 ** 40, previous: ['127.0.0.1:5002', '127.0.0.1:5003'] },
+      { start: 2 ** 47, end: 2 ** 48, previous: [] },
+    ];
+    engine.syncProgressJournal().save(ranges);
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    try {
+      expect(engine.syncProgressJournal().load()).toEqual(ranges);
+      engine.syncProgressJournal().save([]);
+      await engine.flush();
+      expect(engine.syncProgressJournal().load()).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('LmdbEngine hint journal', () => {
   it('keeps the hints of a HintStore across a reopen, and forgets discarded ones', async () => {
     const path = freshDir();

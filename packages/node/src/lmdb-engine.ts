@@ -7,6 +7,7 @@ import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './eng
 import type { HintJournal } from './hints';
 import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
+import type { SyncProgressJournal, UnsyncedRange } from './unsynced-ranges';
 
 /** Options of {@link LmdbEngine.open}. */
 export interface LmdbEngineOptions {
@@ -76,6 +77,8 @@ export class LmdbEngine implements StorageEngine {
   /** The records, in a database of their own beside the hints. */
   private readonly db: Database<Buffer, Buffer>;
   private readonly hints: Database<Buffer, Buffer>;
+  /** What the node keeps of its own state beside records and hints (its sync progress). */
+  private readonly meta: Database<Buffer, Buffer>;
 
   private constructor(
     private readonly root: RootDatabase<Buffer, Buffer>,
@@ -84,6 +87,7 @@ export class LmdbEngine implements StorageEngine {
   ) {
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
+    this.meta = root.openDB({ name: 'meta', keyEncoding: 'binary', encoding: 'binary' });
     for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
     if (fsync === 'periodic') {
       // A failed sync is tried again at the next tick.
@@ -109,7 +113,7 @@ export class LmdbEngine implements StorageEngine {
       keyEncoding: 'binary',
       encoding: 'binary',
       mapSize: MAP_SIZE,
-      maxDbs: 2,
+      maxDbs: 3,
       // Commit then flush without holding the write lock, so the next batch commits while
       // the previous one syncs; the write's own promise tells when it is on disk. The other
       // modes commit without syncing: `periodic` syncs on its own timer.
@@ -286,6 +290,26 @@ export class LmdbEngine implements StorageEngine {
         quietly(() => this.hints.put(hintKey(replica, key), value));
       },
       remove: (replica, key) => quietly(() => this.hints.remove(hintKey(replica, key))),
+    };
+  }
+
+  /**
+   * Where the node's unsynced ranges are kept, so a restart in the middle of a join (or
+   * while the previous owners of a gained range are away) does not forget whom to sync
+   * them from. Saves join the next transaction; nobody waits for them.
+   */
+  syncProgressJournal(): SyncProgressJournal {
+    const key = Buffer.from('unsynced-ranges');
+    return {
+      load: () => {
+        const saved = this.meta.getBinary(key);
+        return saved === undefined ? [] : (JSON.parse(saved.toString('utf8')) as UnsyncedRange[]);
+      },
+      save: (ranges) => {
+        if (this.closing) return;
+        this.unflushed = true;
+        this.meta.put(key, Buffer.from(JSON.stringify(ranges))).catch(() => undefined);
+      },
     };
   }
 

@@ -223,7 +223,7 @@ export class StorageNode implements KvNode {
     });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers, this.metrics.replicaLatency);
-    const unsynced = new UnsyncedRanges(this.id);
+    const unsynced = new UnsyncedRanges(this.id, storage.engine.syncProgressJournal?.());
     this.requests = new QuorumOperations({
       selfId: this.id,
       replicas: new Replicas(this.id, this.store, replicationPeers, clock),
