@@ -256,6 +256,45 @@ describe('LmdbEngine against MemoryEngine (property)', () => {
   });
 });
 
+describe('LmdbEngine tombstones', () => {
+  it('keep a deletion across restarts until its grace period ends, counted from the delete', async () => {
+    const path = freshDir();
+    const deletedAt = 2_000_000_000_000;
+    const grace = 60_000;
+    let now = deletedAt + 1000;
+    const open = (): Store =>
+      new Store(LmdbEngine.open({ path }), new HybridLogicalClock(() => now), () => now);
+    let store = open();
+    const key = Buffer.from('gone');
+    await store.apply(key, rec('old', (deletedAt - 5000) * 2 ** LOGICAL_BITS));
+    await store.apply(key, rec(null, deletedAt * 2 ** LOGICAL_BITS));
+    await store.close();
+
+    // Restarted within the grace period: the tombstone is there, and still beats the
+    // older write arriving late.
+    now = deletedAt + grace - 1000;
+    store = open();
+    expect(store.purge(grace)).toBe(0);
+    expect(store.read(key)?.value).toBeNull();
+    await store.apply(key, rec('old', (deletedAt - 5000) * 2 ** LOGICAL_BITS));
+    expect(store.read(key)?.value).toBeNull();
+    await store.close();
+
+    // Restarted after it: the first purge forgets it, on disk too.
+    now = deletedAt + grace + 1;
+    store = open();
+    expect(store.tombstones).toBe(1);
+    expect(store.purge(grace)).toBe(1);
+    await store.close();
+    store = open();
+    try {
+      expect([store.size, store.tombstones]).toEqual([0, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('LmdbEngine sync progress journal', () => {
   it('keeps the unsynced ranges, with their previous owners, across a reopen', async () => {
     const path = freshDir();
