@@ -43,6 +43,9 @@ const LONG_KEY = 2;
 const RECORD_OVERHEAD = 64;
 /** Records read per step of an iteration: no LMDB read transaction outlives a step. */
 const PAGE = 512;
+/** Where the meta database keeps the totals: records, tombstones, bytes (float64 each). */
+const TOTALS_KEY = Buffer.from('totals');
+const TOTALS_BYTES = 24;
 /** A generous initial map; LMDB grows the file only as data arrives. */
 const MAP_SIZE = 1024 ** 3;
 
@@ -69,6 +72,9 @@ export class LmdbEngine implements StorageEngine {
   private tombstoneCount = 0;
   private heldBytes = 0;
   private closing: Promise<void> | undefined;
+  /** The totals changed since they were last written (with the transaction that changed them). */
+  private totalsDirty = false;
+  private dbClosed = false;
   /** Under `periodic`: the timer that flushes, and whether anything awaits a flush. */
   private flushTimer: NodeJS.Timeout | undefined;
   private unflushed = false;
@@ -88,7 +94,22 @@ export class LmdbEngine implements StorageEngine {
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
     this.meta = root.openDB({ name: 'meta', keyEncoding: 'binary', encoding: 'binary' });
-    for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
+    // The totals are written by every transaction that changes them, so a restart reads
+    // them instead of walking every record (seconds for millions); a database without them
+    // (written before they were kept) is counted once.
+    const totals = this.meta.getBinary(TOTALS_KEY);
+    if (totals?.length === TOTALS_BYTES) {
+      this.records = totals.readDoubleLE(0);
+      this.tombstoneCount = totals.readDoubleLE(8);
+      this.heldBytes = totals.readDoubleLE(16);
+    } else {
+      for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
+      this.totalsDirty = true;
+      this.saveTotals();
+    }
+    // lmdb-js calls this as it closes the batch of an event turn: the totals join the
+    // transaction of the writes that changed them.
+    root.on('beforecommit', () => this.saveTotals());
     if (fsync === 'periodic') {
       // A failed sync is tried again at the next tick.
       const tick = (): void =>
@@ -250,6 +271,7 @@ export class LmdbEngine implements StorageEngine {
         await this.flush();
       }
       await this.root.flushed;
+      this.dbClosed = true;
       await this.root.close();
       this.pending.clear();
     })();
@@ -349,8 +371,21 @@ export class LmdbEngine implements StorageEngine {
     }
   }
 
+  /** Writes the totals if they changed (joining the batch being written). */
+  private saveTotals(): void {
+    // Closing waits for the batches under way, whose totals must still be written.
+    if (!this.totalsDirty || this.dbClosed) return;
+    this.totalsDirty = false;
+    const totals = Buffer.allocUnsafe(TOTALS_BYTES);
+    totals.writeDoubleLE(this.records, 0);
+    totals.writeDoubleLE(this.tombstoneCount, 8);
+    totals.writeDoubleLE(this.heldBytes, 16);
+    this.meta.put(TOTALS_KEY, totals).catch(() => undefined);
+  }
+
   /** Adds (`sign` 1) or takes back (-1) a stored record's share of the totals. */
   private count(stored: Buffer, value: Buffer, sign: 1 | -1): void {
+    this.totalsDirty = true;
     this.records += sign;
     if ((value[14] as number) & TOMBSTONE) this.tombstoneCount += sign;
     this.heldBytes += sign * (stored.length + value.length + RECORD_OVERHEAD);
