@@ -177,20 +177,32 @@ export class LmdbEngine implements StorageEngine {
   put(key: Buffer, record: StoredRecord): Promise<void> {
     this.checkOpen();
     const stored = storedKey(key);
+    const k = stored.toString('latin1');
     const value = encode(key, record);
-    const old = this.current(stored);
+    const old = this.current(stored, k);
     if (old) this.count(stored, old, -1);
     this.count(stored, value, 1);
-    return this.write(stored, value, () => this.db.put(stored, value));
+    // What reads see until the commit: the record as given, its value a view of the copy.
+    const pending: Pending = {
+      value,
+      record: {
+        ts: record.ts,
+        origin: record.origin,
+        expiresAt: record.expiresAt,
+        value: record.value === null ? null : value.subarray(value.length - record.value.length),
+      },
+    };
+    return this.write(k, pending, this.db.put(stored, value));
   }
 
   remove(key: Buffer): Promise<void> | void {
     this.checkOpen();
     const stored = storedKey(key);
-    const old = this.current(stored);
+    const k = stored.toString('latin1');
+    const old = this.current(stored, k);
     if (!old) return;
     this.count(stored, old, -1);
-    return this.write(stored, undefined, () => this.db.remove(stored));
+    return this.write(k, { value: undefined, record: undefined }, this.db.remove(stored));
   }
 
   *versions(range?: TokenRange): IterableIterator<EngineVersion> {
@@ -340,28 +352,25 @@ export class LmdbEngine implements StorageEngine {
   }
 
   /**
-   * The stored value of a key, pending writes included (undefined if none), for counting:
-   * read in place, valid only until the next read.
+   * The stored value of a key (`k`: its stored key in latin1), pending writes included
+   * (undefined if none), for counting: read in place, valid only until the next read.
    */
-  private current(stored: Buffer): Buffer | undefined {
-    const pending = this.pending.get(stored.toString('latin1'));
+  private current(stored: Buffer, k: string): Buffer | undefined {
+    const pending = this.pending.get(k);
     if (pending) return pending.value;
     return this.db.getBinaryFast(stored);
   }
 
   /**
-   * Starts a write and makes it visible to reads at once; resolves once it is committed,
-   * and also flushed under `--fsync always`.
+   * Makes a write just started (`written`) visible to reads at once; resolves once it is
+   * committed, and also flushed under `--fsync always`.
    */
   private async write(
-    stored: Buffer,
-    value: Buffer | undefined,
-    start: () => Promise<boolean> & { flushed?: Promise<boolean> },
+    k: string,
+    mine: Pending,
+    written: Promise<boolean> & { flushed?: Promise<boolean> },
   ): Promise<void> {
-    const k = stored.toString('latin1');
-    const mine: Pending = { value, record: value && decode(value).record };
     this.pending.set(k, mine);
-    const written = start();
     this.unflushed = true;
     try {
       await written;
@@ -418,9 +427,26 @@ function storedKey(key: Buffer): Buffer {
   return stored;
 }
 
+/**
+ * Origins as bytes: a record's origin is a node id, and a cluster has few, so each is
+ * encoded once rather than per write. Bounded: past this many, it starts again.
+ */
+const ORIGINS = new Map<string, Buffer>();
+const MAX_ORIGINS = 1024;
+
+function originBytes(origin: string): Buffer {
+  let bytes = ORIGINS.get(origin);
+  if (bytes === undefined) {
+    if (ORIGINS.size >= MAX_ORIGINS) ORIGINS.clear();
+    bytes = Buffer.from(origin);
+    ORIGINS.set(origin, bytes);
+  }
+  return bytes;
+}
+
 /** The stored value of a record: its version, the whole key when long, then the value. */
 function encode(key: Buffer, record: StoredRecord): Buffer {
-  const origin = Buffer.from(record.origin);
+  const origin = originBytes(record.origin);
   const long = key.length > INLINE_KEY_MAX;
   const keyAt = ORIGIN_AT + origin.length;
   const valueAt = keyAt + (long ? 2 + key.length : 0);
