@@ -1,7 +1,12 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { UserTable, parseExposition, parseUsers, sampleValue } from '@kv/protocol';
+import {
+  UserTable,
+  connectTls,
+  parseExposition,
+  parseUsers,
+  sampleValue,
+  type TlsClientOptions,
+} from '@kv/protocol';
 import { startNode, type KvNode } from './node';
 import { makeTestPki, memberTls, type TestPki } from './test-support/tls';
 
@@ -32,39 +37,33 @@ async function start(options: Parameters<typeof startNode>[0]): Promise<KvNode> 
   return node;
 }
 
-interface GetOptions {
-  secure?: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  user?: string;
+/** GET /metrics over plain HTTP, with Basic credentials `user:password` when given. */
+async function scrape(port: number, user?: string): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> =
+    user === undefined ? {} : { authorization: `Basic ${Buffer.from(user).toString('base64')}` };
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers });
+  return { status: res.status, body: await res.text() };
 }
 
-function get(port: number, o: GetOptions = {}): Promise<{ status: number; body: string }> {
-  const request = o.secure ? httpsRequest : httpRequest;
-  const pem = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
+/**
+ * GET /metrics over the project's own TLS connector (`@kv/protocol`'s `connectTls`) with
+ * these client options: the status line's code, or a rejection when the handshake or the
+ * connection fails.
+ */
+function scrapeTls(port: number, options: TlsClientOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/metrics',
-        ca: pem(o.ca),
-        cert: pem(o.cert),
-        key: pem(o.key),
-        headers:
-          o.user === undefined
-            ? {}
-            : { authorization: `Basic ${Buffer.from(o.user).toString('base64')}` },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
+    let head = '';
+    const socket = connectTls(options)({ host: '127.0.0.1', port }, () =>
+      socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'),
     );
-    req.on('error', reject);
-    req.end();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (head += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(head);
+      if (status) resolve(Number(status[1]));
+      else reject(new Error(`no HTTP answer (${head.length} bytes)`));
+    });
   });
 }
 
@@ -72,10 +71,10 @@ describe("a node's /metrics follows the client commands rules", () => {
   it('with users, answers 401 without the credentials of one and counts the refusals', async () => {
     const node = await start({ clusterSecret: SECRET, users: USERS });
     const port = node.metricsPort as number;
-    expect((await get(port)).status).toBe(401);
-    expect((await get(port, { user: 'scraper:wrong' })).status).toBe(401);
-    expect((await get(port, { user: 'other:scrape-pw' })).status).toBe(401);
-    const ok = await get(port, { user: 'scraper:scrape-pw' });
+    expect((await scrape(port)).status).toBe(401);
+    expect((await scrape(port, 'scraper:wrong')).status).toBe(401);
+    expect((await scrape(port, 'other:scrape-pw')).status).toBe(401);
+    const ok = await scrape(port, 'scraper:scrape-pw');
     expect(ok.status).toBe(200);
     expect(sampleValue(parseExposition(ok.body), 'kv_auth_failures_total')).toBe(3);
   });
@@ -84,18 +83,23 @@ describe("a node's /metrics follows the client commands rules", () => {
     const { cluster, other } = pki;
     const node = await start({ ...memberTls(cluster, cluster, true), clusterSecret: SECRET });
     const port = node.metricsPort as number;
-    const trusting = { secure: true, ca: cluster.ca };
-    await expect(get(port)).rejects.toThrow();
-    await expect(get(port, { secure: true })).rejects.toMatchObject({
-      // The chain it sends ends at its CA, which this client does not trust.
-      code: 'SELF_SIGNED_CERT_IN_CHAIN',
-    });
-    await expect(get(port, trusting)).rejects.toThrow();
+    const ca = readFileSync(cluster.ca);
+    await expect(scrape(port)).rejects.toThrow();
+    // The chain it sends ends at its CA, which this client does not trust.
+    await expect(scrapeTls(port, {})).rejects.toMatchObject({ code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    await expect(scrapeTls(port, { ca })).rejects.toThrow();
     await expect(
-      get(port, { ...trusting, cert: other.clientCert, key: other.clientKey }),
+      scrapeTls(port, {
+        ca,
+        cert: readFileSync(other.clientCert),
+        key: readFileSync(other.clientKey),
+      }),
     ).rejects.toThrow();
-    const ok = await get(port, { ...trusting, cert: cluster.clientCert, key: cluster.clientKey });
-    expect(ok.status).toBe(200);
-    expect(parseExposition(ok.body).has('kv_keys')).toBe(true);
+    const member = {
+      ca,
+      cert: readFileSync(cluster.clientCert),
+      key: readFileSync(cluster.clientKey),
+    };
+    expect(await scrapeTls(port, member)).toBe(200);
   });
 });
