@@ -8,6 +8,7 @@ import {
   type TlsClientOptions,
 } from '@kv/protocol';
 import { startNode, type KvNode } from './node';
+import type { NodeOptions } from './node-options';
 import { makeTestPki, memberTls, type TestPki } from './test-support/tls';
 
 const SECRET = Buffer.from('a cluster secret for the tests, 32+ bytes');
@@ -23,7 +24,7 @@ afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.close({ leave: false })));
 });
 
-async function start(options: Parameters<typeof startNode>[0]): Promise<KvNode> {
+async function start(options: Omit<NodeOptions, 'port'>): Promise<KvNode> {
   // No coordinator listens there: the node serves its metrics all the same.
   const node = await startNode({
     host: '127.0.0.1',
