@@ -125,6 +125,7 @@ export class Coordinator {
   private readonly probe: NodeProbe;
   private readonly view: ClusterViewBuilder;
   private http: HttpEndpoint | undefined;
+  private readonly users: UserTable | undefined;
   private boundPort = 0;
   private startedAt = 0;
   private commandsProcessed = 0;
@@ -134,6 +135,7 @@ export class Coordinator {
   private constructor(parts: Parts) {
     this.config = parts.config;
     this.tls = parts.tls;
+    this.users = parts.users;
     this.logger = parts.logger;
     this.membership = parts.membership;
     this.store = parts.store;
@@ -352,10 +354,16 @@ export class Coordinator {
     this.detector.start();
     this.logger.info(`Started on ${host}:${this.boundPort}${describeServerTls(this.tls)}`);
     if (this.http)
-      this.logger.info(`Dashboard on http://${host}:${this.http.port}/ (metrics at /metrics)`);
+      this.logger.info(
+        `Dashboard on ${this.http.scheme}://${host}:${this.http.port}/ (metrics at /metrics)${this.users ? ', for kv users' : ''}`,
+      );
   }
 
-  /** `/metrics` and the dashboard, on the coordinator's own interface. */
+  /**
+   * `/metrics` and the dashboard, on the coordinator's own interface (so protected mode
+   * binds it as it binds the RESP port), over TLS when the coordinator speaks it, for the
+   * users of the users file when there is one.
+   */
   private async serveHttp(port: number): Promise<void> {
     const { host } = this.config;
     try {
@@ -363,6 +371,23 @@ export class Coordinator {
         metrics: this.metrics.registry,
         routes: dashboardRoutes(this.view),
         onError: (err) => this.logger.error(`Serving HTTP failed: ${describeError(err, true)}`),
+        ...(this.tls && {
+          tls: {
+            ...this.tls,
+            onHandshakeError: (err, remote) =>
+              this.logger.log(
+                handshakeFailureLevel(err),
+                `TLS handshake with ${remote} on the HTTP port failed: ${err.message}`,
+              ),
+          },
+        }),
+        users: this.users,
+        onAuthFailure: (remote, user, reason) => {
+          this.authFailures++;
+          this.logger.warn(
+            `Refused an HTTP request from ${remote}${user === undefined ? '' : ` as ${user}`}: ${reason}`,
+          );
+        },
       });
     } catch (err) {
       await this.server.close(0);

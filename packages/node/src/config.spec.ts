@@ -1,5 +1,6 @@
 import { envVarOf, parseNodeConfig } from './config';
 import { NODE_DEFAULTS, type NodeOptions } from './node-options';
+import { startNode } from './node';
 
 describe('parseNodeConfig', () => {
   it('takes defaults, then the environment, then flags', async () => {
@@ -92,6 +93,22 @@ describe('parseNodeConfig', () => {
       kind: 'exit',
       code: 2,
     });
+  });
+
+  it('reads the fsync interval of periodic mode, a second by default', async () => {
+    expect(await parseNodeConfig([], {})).toMatchObject({ options: { fsyncIntervalMs: 1000 } });
+    expect(
+      await parseNodeConfig(['--fsync', 'periodic', '--fsync-interval', '50'], {}),
+    ).toMatchObject({ options: { fsync: 'periodic', fsyncIntervalMs: 50 } });
+    expect(await parseNodeConfig([], { KV_FSYNC_INTERVAL: '200' })).toMatchObject({
+      options: { fsyncIntervalMs: 200 },
+    });
+    for (const bad of ['0', '-1', '2.5'])
+      await expect(
+        startNode({ port: 0, silent: true, fsyncIntervalMs: Number(bad) }),
+      ).rejects.toThrow(
+        `fsync interval must be a whole number of milliseconds from 1, got ${Number(bad)}`,
+      );
   });
 
   it('names the environment variable of each flag', () => {

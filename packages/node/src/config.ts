@@ -230,7 +230,13 @@ const FLAGS = {
     default: NODE_DEFAULTS.fsync,
     choices: FSYNC_MODES,
     describe:
-      'when a write is acknowledged: always = once on disk (group-committed), periodic = once committed, flushed right after in the background, never = flushing left to the OS',
+      'when a write is acknowledged: always = once on disk (group-committed), periodic = once committed, synced every --fsync-interval ms, never = flushing left to the OS',
+  },
+  'fsync-interval': {
+    type: 'number',
+    default: NODE_DEFAULTS.fsyncIntervalMs,
+    describe:
+      'with --fsync periodic: milliseconds between syncs, the most acknowledged writes a power loss can take',
   },
   'log-level': {
     type: 'string',
@@ -407,6 +413,7 @@ export async function parseNodeConfig(
       dataDir: str('data-dir'),
       engine: str('engine') as EngineName | undefined,
       fsync: str('fsync') as FsyncMode,
+      fsyncIntervalMs: num('fsync-interval'),
       logLevel: str('log-level') as LogLevel,
       logFormat: str('log-format') as LogFormat,
     },

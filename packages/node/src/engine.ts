@@ -1,14 +1,15 @@
 import type { TokenRange } from '@kv/ring';
 import type { HintJournal } from './hints';
+import type { SyncProgressJournal } from './unsynced-ranges';
 import type { RecordVersion, StoredRecord } from './record';
 
 /**
  * When a write is acknowledged, from safest to fastest:
  * - `always`: once its transaction is flushed to disk (writes of one event turn share a
  *   transaction and its one sync, so concurrent writes are group-committed);
- * - `periodic`: once committed (it survives the process crashing); the flush to disk
- *   starts right after, in the background, so a power loss can lose the writes of the last
- *   moments;
+ * - `periodic`: once committed (it survives the process crashing); what was committed is
+ *   flushed to disk every `fsyncIntervalMs`, so a power loss can lose the writes of the
+ *   last interval;
  * - `never`: once committed, and the node never asks for a flush: the operating system
  *   writes when it chooses (a cache that may lose recent writes on power loss).
  */
@@ -66,6 +67,11 @@ export interface StorageEngine {
   backup?(path: string): Promise<void>;
   /** Where hints survive a restart; absent on engines with nothing on disk. */
   hintJournal?(): HintJournal;
+  /**
+   * Where the ranges a node has not synced yet survive a restart (see `UnsyncedRanges`);
+   * absent on engines with nothing on disk.
+   */
+  syncProgressJournal?(): SyncProgressJournal;
 }
 
 /** True if token `t` lies in `range` (`start ≤ t < end`, as @kv/ring defines ranges). */

@@ -125,6 +125,61 @@ describe('LmdbEngine', () => {
   });
 });
 
+describe('LmdbEngine --fsync periodic', () => {
+  const opened: LmdbEngine[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((e) => e.close()));
+    jest.restoreAllMocks();
+  });
+
+  /** An engine whose flush timer the test fires, and the syncs it asked LMDB for. */
+  function periodic(fsyncIntervalMs?: number): {
+    engine: LmdbEngine;
+    tick(): void;
+    syncs(): number;
+  } {
+    const setInterval = jest.spyOn(global, 'setInterval');
+    const engine = LmdbEngine.open({ path: freshDir(), fsync: 'periodic', fsyncIntervalMs });
+    opened.push(engine);
+    const call = setInterval.mock.calls.find(([, ms]) => ms === (fsyncIntervalMs ?? 1000));
+    if (!call) throw new Error('no flush timer at the interval given');
+    const root = (engine as unknown as { root: { sync(done: () => void): void } }).root;
+    const sync = jest.spyOn(root, 'sync');
+    return { engine, tick: () => (call[0] as () => void)(), syncs: () => sync.mock.calls.length };
+  }
+
+  it('acknowledges at commit and syncs what was committed at the next tick of its interval', async () => {
+    const { engine, tick, syncs } = periodic(250);
+    await engine.put(Buffer.from('k'), rec('v'));
+    expect(syncs()).toBe(0);
+    tick();
+    await engine.flush();
+    expect(syncs()).toBe(1);
+    // Nothing written since: the next tick has nothing to sync.
+    tick();
+    await engine.flush();
+    expect(syncs()).toBe(1);
+    await engine.remove(Buffer.from('k'));
+    tick();
+    await engine.flush();
+    expect(syncs()).toBe(2);
+  });
+
+  it('syncs once more when closed, so a clean stop loses nothing', async () => {
+    const { engine, syncs } = periodic();
+    await engine.put(Buffer.from('k'), rec('v'));
+    await engine.close();
+    expect(syncs()).toBe(1);
+  });
+
+  it('refuses an interval that is not a whole number of ms from 1', () => {
+    for (const bad of [0, -5, 1.5, Number.NaN])
+      expect(() =>
+        LmdbEngine.open({ path: freshDir(), fsync: 'periodic', fsyncIntervalMs: bad }),
+      ).toThrow(`the fsync interval must be a whole number of ms from 1, got ${bad}`);
+  });
+});
+
 /** What a sequence may do to a store: write, delete, forget, purge, or reopen the engine. */
 type Step =
   | { kind: 'put'; key: number; value: string; wall: number; ttl: number }
@@ -198,6 +253,68 @@ describe('LmdbEngine against MemoryEngine (property)', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('LmdbEngine tombstones', () => {
+  it('keep a deletion across restarts until its grace period ends, counted from the delete', async () => {
+    const path = freshDir();
+    const deletedAt = 2_000_000_000_000;
+    const grace = 60_000;
+    let now = deletedAt + 1000;
+    const open = (): Store =>
+      new Store(LmdbEngine.open({ path }), new HybridLogicalClock(() => now), () => now);
+    let store = open();
+    const key = Buffer.from('gone');
+    await store.apply(key, rec('old', (deletedAt - 5000) * 2 ** LOGICAL_BITS));
+    await store.apply(key, rec(null, deletedAt * 2 ** LOGICAL_BITS));
+    await store.close();
+
+    // Restarted within the grace period: the tombstone is there, and still beats the
+    // older write arriving late.
+    now = deletedAt + grace - 1000;
+    store = open();
+    expect(store.purge(grace)).toBe(0);
+    expect(store.read(key)?.value).toBeNull();
+    await store.apply(key, rec('old', (deletedAt - 5000) * 2 ** LOGICAL_BITS));
+    expect(store.read(key)?.value).toBeNull();
+    await store.close();
+
+    // Restarted after it: the first purge forgets it, on disk too.
+    now = deletedAt + grace + 1;
+    store = open();
+    expect(store.tombstones).toBe(1);
+    expect(store.purge(grace)).toBe(1);
+    await store.close();
+    store = open();
+    try {
+      expect([store.size, store.tombstones]).toEqual([0, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('LmdbEngine sync progress journal', () => {
+  it('keeps the unsynced ranges, with their previous owners, across a reopen', async () => {
+    const path = freshDir();
+    let engine = LmdbEngine.open({ path });
+    expect(engine.syncProgressJournal().load()).toEqual([]);
+    const ranges = [
+      { start: 0, end: 2 ** 40, previous: ['127.0.0.1:5002', '127.0.0.1:5003'] },
+      { start: 2 ** 47, end: 2 ** 48, previous: [] },
+    ];
+    engine.syncProgressJournal().save(ranges);
+    await engine.close();
+    engine = LmdbEngine.open({ path });
+    try {
+      expect(engine.syncProgressJournal().load()).toEqual(ranges);
+      engine.syncProgressJournal().save([]);
+      await engine.flush();
+      expect(engine.syncProgressJournal().load()).toEqual([]);
+    } finally {
+      await engine.close();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './eng
 import type { HintJournal } from './hints';
 import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
+import type { SyncProgressJournal, UnsyncedRange } from './unsynced-ranges';
 
 /** Options of {@link LmdbEngine.open}. */
 export interface LmdbEngineOptions {
@@ -14,7 +15,16 @@ export interface LmdbEngineOptions {
   readonly path: string;
   /** @default 'always' */
   readonly fsync?: FsyncMode;
+  /**
+   * Under `fsync: 'periodic'`, the longest a committed write waits for its flush: every
+   * this many milliseconds, what was committed since the last flush is synced to disk.
+   * @default 1000
+   */
+  readonly fsyncIntervalMs?: number;
 }
+
+/** The default of {@link LmdbEngineOptions.fsyncIntervalMs}, as Redis's `appendfsync everysec`. */
+export const DEFAULT_FSYNC_INTERVAL_MS = 1000;
 
 /** Bytes of the token that prefixes every stored key, so keys sort in token order. */
 const TOKEN_BYTES = 6;
@@ -33,6 +43,9 @@ const LONG_KEY = 2;
 const RECORD_OVERHEAD = 64;
 /** Records read per step of an iteration: no LMDB read transaction outlives a step. */
 const PAGE = 512;
+/** Where the meta database keeps the totals: records, tombstones, bytes (float64 each). */
+const TOTALS_KEY = Buffer.from('totals');
+const TOTALS_BYTES = 24;
 /** A generous initial map; LMDB grows the file only as data arrives. */
 const MAP_SIZE = 1024 ** 3;
 
@@ -59,36 +72,77 @@ export class LmdbEngine implements StorageEngine {
   private tombstoneCount = 0;
   private heldBytes = 0;
   private closing: Promise<void> | undefined;
+  /** The totals changed since they were last written (with the transaction that changed them). */
+  private totalsDirty = false;
+  private dbClosed = false;
+  /** Under `periodic`: the timer that flushes, and whether anything awaits a flush. */
+  private flushTimer: NodeJS.Timeout | undefined;
+  private unflushed = false;
+  private flushChain: Promise<void> = Promise.resolve();
 
   /** The records, in a database of their own beside the hints. */
   private readonly db: Database<Buffer, Buffer>;
   private readonly hints: Database<Buffer, Buffer>;
+  /** What the node keeps of its own state beside records and hints (its sync progress). */
+  private readonly meta: Database<Buffer, Buffer>;
 
   private constructor(
     private readonly root: RootDatabase<Buffer, Buffer>,
     private readonly fsync: FsyncMode,
+    fsyncIntervalMs: number,
   ) {
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
-    for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
+    this.meta = root.openDB({ name: 'meta', keyEncoding: 'binary', encoding: 'binary' });
+    // The totals are written by every transaction that changes them, so a restart reads
+    // them instead of walking every record (seconds for millions); a database without them
+    // (written before they were kept) is counted once.
+    const totals = this.meta.getBinary(TOTALS_KEY);
+    if (totals?.length === TOTALS_BYTES) {
+      this.records = totals.readDoubleLE(0);
+      this.tombstoneCount = totals.readDoubleLE(8);
+      this.heldBytes = totals.readDoubleLE(16);
+    } else {
+      for (const { key, value } of this.db.getRange({})) this.count(key, value, 1);
+      this.totalsDirty = true;
+      this.saveTotals();
+    }
+    // lmdb-js calls this as it closes the batch of an event turn: the totals join the
+    // transaction of the writes that changed them.
+    root.on('beforecommit', () => this.saveTotals());
+    if (fsync === 'periodic') {
+      // A failed sync is tried again at the next tick.
+      const tick = (): void =>
+        void this.flush().catch(() => {
+          this.unflushed = true;
+        });
+      this.flushTimer = setInterval(tick, fsyncIntervalMs);
+      this.flushTimer.unref();
+    }
   }
 
   /** Opens (or creates) the database in `options.path`. */
   static open(options: LmdbEngineOptions): LmdbEngine {
     const fsync = options.fsync ?? 'always';
+    const interval = options.fsyncIntervalMs ?? DEFAULT_FSYNC_INTERVAL_MS;
+    if (!Number.isInteger(interval) || interval < 1)
+      throw new NodeError(
+        `the fsync interval must be a whole number of ms from 1, got ${interval}`,
+      );
     const db = open<Buffer, Buffer>({
       path: options.path,
       keyEncoding: 'binary',
       encoding: 'binary',
       mapSize: MAP_SIZE,
-      maxDbs: 2,
+      maxDbs: 3,
       // Commit then flush without holding the write lock, so the next batch commits while
-      // the previous one syncs; the write's own promise tells when it is on disk.
-      overlappingSync: fsync !== 'never',
+      // the previous one syncs; the write's own promise tells when it is on disk. The other
+      // modes commit without syncing: `periodic` syncs on its own timer.
+      overlappingSync: fsync === 'always',
       separateFlushed: fsync === 'always',
-      noSync: fsync === 'never',
+      noSync: fsync !== 'always',
     });
-    return new LmdbEngine(db, fsync);
+    return new LmdbEngine(db, fsync, interval);
   }
 
   get size(): number {
@@ -123,20 +177,32 @@ export class LmdbEngine implements StorageEngine {
   put(key: Buffer, record: StoredRecord): Promise<void> {
     this.checkOpen();
     const stored = storedKey(key);
+    const k = stored.toString('latin1');
     const value = encode(key, record);
-    const old = this.current(stored);
+    const old = this.current(stored, k);
     if (old) this.count(stored, old, -1);
     this.count(stored, value, 1);
-    return this.write(stored, value, () => this.db.put(stored, value));
+    // What reads see until the commit: the record as given, its value a view of the copy.
+    const pending: Pending = {
+      value,
+      record: {
+        ts: record.ts,
+        origin: record.origin,
+        expiresAt: record.expiresAt,
+        value: record.value === null ? null : value.subarray(value.length - record.value.length),
+      },
+    };
+    return this.write(k, pending, this.db.put(stored, value));
   }
 
   remove(key: Buffer): Promise<void> | void {
     this.checkOpen();
     const stored = storedKey(key);
-    const old = this.current(stored);
+    const k = stored.toString('latin1');
+    const old = this.current(stored, k);
     if (!old) return;
     this.count(stored, old, -1);
-    return this.write(stored, undefined, () => this.db.remove(stored));
+    return this.write(k, { value: undefined, record: undefined }, this.db.remove(stored));
   }
 
   *versions(range?: TokenRange): IterableIterator<EngineVersion> {
@@ -186,11 +252,38 @@ export class LmdbEngine implements StorageEngine {
     await this.root.backup(path, false);
   }
 
+  /**
+   * Syncs to disk what was committed since the last sync (under `periodic`, the timer does
+   * it every interval). Resolves once it is on disk.
+   */
+  flush(): Promise<void> {
+    if (this.unflushed) {
+      this.unflushed = false;
+      this.flushChain = this.flushChain
+        .catch(() => undefined)
+        .then(async () => {
+          await this.root.committed;
+          // lmdb-js syncs on a worker thread (mdb_env_sync, forced) and calls back.
+          const env = this.root as unknown as { sync(done: (err?: Error) => void): void };
+          await new Promise<void>((resolve, reject) =>
+            env.sync((err) => (err ? reject(err) : resolve())),
+          );
+        });
+    }
+    return this.flushChain;
+  }
+
   /** Waits for every write made so far to be durable, then closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.flushTimer);
       await this.root.committed;
+      if (this.fsync === 'periodic') {
+        this.unflushed = true;
+        await this.flush();
+      }
       await this.root.flushed;
+      this.dbClosed = true;
       await this.root.close();
       this.pending.clear();
     })();
@@ -211,6 +304,7 @@ export class LmdbEngine implements StorageEngine {
     };
     const quietly = (write: () => Promise<boolean>): void => {
       if (this.closing) return;
+      this.unflushed = true;
       write().catch(() => undefined);
     };
     return {
@@ -233,33 +327,51 @@ export class LmdbEngine implements StorageEngine {
     };
   }
 
+  /**
+   * Where the node's unsynced ranges are kept, so a restart in the middle of a join (or
+   * while the previous owners of a gained range are away) does not forget whom to sync
+   * them from. Saves join the next transaction; nobody waits for them.
+   */
+  syncProgressJournal(): SyncProgressJournal {
+    const key = Buffer.from('unsynced-ranges');
+    return {
+      load: () => {
+        const saved = this.meta.getBinary(key);
+        return saved === undefined ? [] : (JSON.parse(saved.toString('utf8')) as UnsyncedRange[]);
+      },
+      save: (ranges) => {
+        if (this.closing) return;
+        this.unflushed = true;
+        this.meta.put(key, Buffer.from(JSON.stringify(ranges))).catch(() => undefined);
+      },
+    };
+  }
+
   private checkOpen(): void {
     if (this.closing) throw new EngineClosedError();
   }
 
   /**
-   * The stored value of a key, pending writes included (undefined if none), for counting:
-   * read in place, valid only until the next read.
+   * The stored value of a key (`k`: its stored key in latin1), pending writes included
+   * (undefined if none), for counting: read in place, valid only until the next read.
    */
-  private current(stored: Buffer): Buffer | undefined {
-    const pending = this.pending.get(stored.toString('latin1'));
+  private current(stored: Buffer, k: string): Buffer | undefined {
+    const pending = this.pending.get(k);
     if (pending) return pending.value;
     return this.db.getBinaryFast(stored);
   }
 
   /**
-   * Starts a write and makes it visible to reads at once; resolves once it is committed,
-   * and also flushed under `--fsync always`.
+   * Makes a write just started (`written`) visible to reads at once; resolves once it is
+   * committed, and also flushed under `--fsync always`.
    */
   private async write(
-    stored: Buffer,
-    value: Buffer | undefined,
-    start: () => Promise<boolean> & { flushed?: Promise<boolean> },
+    k: string,
+    mine: Pending,
+    written: Promise<boolean> & { flushed?: Promise<boolean> },
   ): Promise<void> {
-    const k = stored.toString('latin1');
-    const mine: Pending = { value, record: value && decode(value).record };
     this.pending.set(k, mine);
-    const written = start();
+    this.unflushed = true;
     try {
       await written;
       if (this.fsync === 'always') await (written.flushed ?? this.root.flushed);
@@ -268,8 +380,21 @@ export class LmdbEngine implements StorageEngine {
     }
   }
 
+  /** Writes the totals if they changed (joining the batch being written). */
+  private saveTotals(): void {
+    // Closing waits for the batches under way, whose totals must still be written.
+    if (!this.totalsDirty || this.dbClosed) return;
+    this.totalsDirty = false;
+    const totals = Buffer.allocUnsafe(TOTALS_BYTES);
+    totals.writeDoubleLE(this.records, 0);
+    totals.writeDoubleLE(this.tombstoneCount, 8);
+    totals.writeDoubleLE(this.heldBytes, 16);
+    this.meta.put(TOTALS_KEY, totals).catch(() => undefined);
+  }
+
   /** Adds (`sign` 1) or takes back (-1) a stored record's share of the totals. */
   private count(stored: Buffer, value: Buffer, sign: 1 | -1): void {
+    this.totalsDirty = true;
     this.records += sign;
     if ((value[14] as number) & TOMBSTONE) this.tombstoneCount += sign;
     this.heldBytes += sign * (stored.length + value.length + RECORD_OVERHEAD);
@@ -302,9 +427,26 @@ function storedKey(key: Buffer): Buffer {
   return stored;
 }
 
+/**
+ * Origins as bytes: a record's origin is a node id, and a cluster has few, so each is
+ * encoded once rather than per write. Bounded: past this many, it starts again.
+ */
+const ORIGINS = new Map<string, Buffer>();
+const MAX_ORIGINS = 1024;
+
+function originBytes(origin: string): Buffer {
+  let bytes = ORIGINS.get(origin);
+  if (bytes === undefined) {
+    if (ORIGINS.size >= MAX_ORIGINS) ORIGINS.clear();
+    bytes = Buffer.from(origin);
+    ORIGINS.set(origin, bytes);
+  }
+  return bytes;
+}
+
 /** The stored value of a record: its version, the whole key when long, then the value. */
 function encode(key: Buffer, record: StoredRecord): Buffer {
-  const origin = Buffer.from(record.origin);
+  const origin = originBytes(record.origin);
   const long = key.length > INLINE_KEY_MAX;
   const keyAt = ORIGIN_AT + origin.length;
   const valueAt = keyAt + (long ? 2 + key.length : 0);

@@ -81,7 +81,7 @@ export const COUNTERS = {
   },
   authFailures: {
     name: 'kv_auth_failures_total',
-    help: 'AUTH attempts with a wrong user or password, and member proofs that did not verify.',
+    help: 'AUTH attempts with a wrong user or password, member proofs that did not verify, and metrics requests refused for their credentials.',
   },
   writeDeadlinesMissed: {
     name: 'kv_write_deadlines_missed_total',

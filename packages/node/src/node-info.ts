@@ -134,6 +134,10 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         storage_engine: typeof options.engine === 'string' ? options.engine : 'custom',
         data_dir: options.dataDir ?? '',
         fsync: options.dataDir === undefined ? '' : options.fsync,
+        fsync_interval_ms:
+          options.dataDir !== undefined && options.fsync === 'periodic'
+            ? options.fsyncIntervalMs
+            : '',
         tombstones: s.store.tombstones,
       },
     },

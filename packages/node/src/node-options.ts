@@ -10,6 +10,7 @@ import {
 import { MAX_WEIGHT } from '@kv/ring';
 import type { Logger } from 'winston';
 import { FSYNC_MODES, type FsyncMode, type StorageEngine } from './engine';
+import { DEFAULT_FSYNC_INTERVAL_MS } from './lmdb-engine';
 import { InvalidNodeOptionError } from './errors';
 import type { LogFormat, LogLevel } from './logger';
 
@@ -51,6 +52,8 @@ export const NODE_DEFAULTS = {
   tlsClientCerts: false,
   tlsHandshakeTimeoutMs: TLS_DEFAULTS.handshakeTimeoutMs,
   fsync: 'always' as FsyncMode,
+  /** As Redis's `appendfsync everysec`: at most a second of acknowledged writes at risk. */
+  fsyncIntervalMs: DEFAULT_FSYNC_INTERVAL_MS,
   logLevel: 'info' as LogLevel,
   logFormat: 'pretty' as LogFormat,
   silent: false,
@@ -276,12 +279,18 @@ export interface NodeOptions {
   dataDir?: string;
   /**
    * When the LMDB engine acknowledges a write (and a replica its REPLICATE): `'always'`
-   * once it is on disk (concurrent writes share one sync), `'periodic'` once committed with
-   * the flush following in the background, `'never'` once committed, flushing left to the
+   * once it is on disk (concurrent writes share one sync), `'periodic'` once committed, with
+   * a sync every `fsyncIntervalMs`, `'never'` once committed, flushing left to the
    * operating system.
    * @default 'always'
    */
   fsync?: FsyncMode;
+  /**
+   * Under `fsync: 'periodic'`, milliseconds between syncs: a write is acknowledged once
+   * committed and is on disk at most this long later.
+   * @default 1000
+   */
+  fsyncIntervalMs?: number;
   /**
    * A logger to use instead of creating one.
    * @default a winston logger per the log options
@@ -413,6 +422,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (!(FSYNC_MODES as readonly string[]).includes(resolved.fsync))
     throw new InvalidNodeOptionError(
       `fsync must be one of ${FSYNC_MODES.join(', ')}, got ${String(resolved.fsync)}`,
+    );
+  if (!Number.isInteger(resolved.fsyncIntervalMs) || resolved.fsyncIntervalMs < 1)
+    throw new InvalidNodeOptionError(
+      `fsync interval must be a whole number of milliseconds from 1, got ${resolved.fsyncIntervalMs}`,
     );
   checkQuorum(resolved.writeQuorum, 'write quorum', options.replicationFactor);
   checkQuorum(resolved.readQuorum, 'read quorum', options.replicationFactor);

@@ -224,7 +224,7 @@ export class StorageNode implements KvNode {
     });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers, this.metrics.replicaLatency);
-    const unsynced = new UnsyncedRanges(this.id);
+    const unsynced = new UnsyncedRanges(this.id, storage.engine.syncProgressJournal?.());
     this.requests = new QuorumOperations({
       selfId: this.id,
       replicas: new Replicas(this.id, this.store, replicationPeers, clock),
@@ -388,8 +388,10 @@ export class StorageNode implements KvNode {
   }
 
   /**
-   * Listens for `/metrics` when a metrics port is set, on the node's own interface; the
-   * registry is read through `built` once the node exists (no scrape comes before).
+   * Listens for `/metrics` when a metrics port is set, on the node's own interface (so
+   * protected mode binds it as it binds the RESP port), over TLS when the node speaks it,
+   * for the users of the users file when there is one. The registry is read through
+   * `built` once the node exists (no scrape comes before).
    */
   private static async serveMetrics(
     options: ResolvedNodeOptions,
@@ -402,6 +404,23 @@ export class StorageNode implements KvNode {
         metrics: () => (built.node as StorageNode).metrics.registry.metrics(),
       },
       onError: (err) => built.node?.logger.error(`Serving /metrics failed: ${String(err)}`),
+      ...(options.tls && {
+        tls: {
+          ...options.tls,
+          onHandshakeError: (err, remote) =>
+            built.node?.logger.log(
+              handshakeFailureLevel(err),
+              `TLS handshake with ${remote} on the metrics port failed: ${err.message}`,
+            ),
+        },
+      }),
+      users: options.users,
+      onAuthFailure: (remote, user, reason) => {
+        built.node?.metrics.counters.authFailures.inc();
+        built.node?.logger.warn(
+          `Refused a /metrics request from ${remote}${user === undefined ? '' : ` as ${user}`}: ${reason}`,
+        );
+      },
     });
   }
 

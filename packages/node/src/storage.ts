@@ -30,7 +30,11 @@ export function openStorage(options: ResolvedNodeOptions): NodeStorage {
   }
   const lock = lockDataDir(dataDir);
   try {
-    const lmdb = LmdbEngine.open({ path: join(lock.dir, LMDB_SUBDIR), fsync: options.fsync });
+    const lmdb = LmdbEngine.open({
+      path: join(lock.dir, LMDB_SUBDIR),
+      fsync: options.fsync,
+      fsyncIntervalMs: options.fsyncIntervalMs,
+    });
     return {
       engine: lmdb,
       close: () => lmdb.close().finally(() => lock.release()),

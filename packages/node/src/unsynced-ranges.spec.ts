@@ -1,5 +1,5 @@
 import { Ring, TOKEN_SPACE, token, RingEpoch } from '@kv/ring';
-import { UnsyncedRanges } from './unsynced-ranges';
+import { UnsyncedRanges, type SyncProgressJournal, type UnsyncedRange } from './unsynced-ranges';
 
 const ringOf = (members: readonly string[]): Ring =>
   new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
@@ -91,5 +91,56 @@ describe('UnsyncedRanges', () => {
     const back = new RingEpoch(8, alone.read, four.read);
     unsynced.update(back);
     expect(unsynced.synced(back)).toBe(false);
+  });
+
+  describe('with a journal', () => {
+    /** A journal in memory, counting saves, as the LMDB engine's keeps them on disk. */
+    function memoryJournal(): SyncProgressJournal & { saved: UnsyncedRange[]; saves: number } {
+      const journal = {
+        saved: [] as UnsyncedRange[],
+        saves: 0,
+        load: () => journal.saved,
+        save: (ranges: readonly UnsyncedRange[]) => {
+          journal.saves++;
+          journal.saved = JSON.parse(JSON.stringify(ranges)) as UnsyncedRange[];
+        },
+      };
+      return journal;
+    }
+
+    it('saves every change, and a restart keeps the previous owners of what was unsynced', () => {
+      const journal = memoryJournal();
+      const before = new UnsyncedRanges(a, journal);
+      const alone = new RingEpoch(7, ringOf([a]));
+      before.update(four);
+      before.synced(four);
+      expect(journal.saved).toEqual([]);
+      before.update(alone);
+      before.synced(alone);
+      const gained = keys.filter((k) => !four.owners(k).includes(a));
+      expect(journal.saved).toEqual(before.list());
+      expect(journal.saved.length).toBeGreaterThan(0);
+
+      // Restarted: the first placement is the same lonely ring.
+      const after = new UnsyncedRanges(a, journal);
+      after.update(alone);
+      for (const k of gained) expect(after.previousOwners(token(k))).toEqual(four.owners(k));
+      // Its first round syncs nothing it had no previous owner of to pull from.
+      expect(after.synced(alone)).toBe(true);
+      for (const k of gained) expect(after.previousOwners(token(k))).toEqual(four.owners(k));
+      // Without the journal, the restart would have forgotten them at the first round.
+      const forgetful = new UnsyncedRanges(a);
+      forgetful.update(alone);
+      expect(forgetful.synced(alone)).toBe(false);
+    });
+
+    it('does not save what did not change', () => {
+      const journal = memoryJournal();
+      const unsynced = new UnsyncedRanges(a, journal);
+      unsynced.update(four);
+      const saves = journal.saves;
+      unsynced.update(new RingEpoch(2, four.read));
+      expect(journal.saves).toBe(saves);
+    });
   });
 });

@@ -10,6 +10,18 @@ export interface UnsyncedRange extends TokenRange {
   readonly previous: readonly string[];
 }
 
+/**
+ * Where a node keeps its {@link UnsyncedRanges} across restarts (the LMDB engine provides
+ * one), so a node restarted in the middle of joining, or while the previous owners of a
+ * range it gained are away, still knows whom it must sync that range from.
+ */
+export interface SyncProgressJournal {
+  /** The ranges saved last (none when nothing was saved). */
+  load(): UnsyncedRange[];
+  /** Replaces what is saved; the write may complete later. */
+  save(ranges: readonly UnsyncedRange[]): void;
+}
+
 const EMPTY: readonly UnsyncedRange[] = Object.freeze([]);
 const EMPTY_IDS: readonly string[] = Object.freeze([]);
 
@@ -27,8 +39,12 @@ const EMPTY_IDS: readonly string[] = Object.freeze([]);
  * whose previous owners all left the ring thus stays unsynced until one of them comes back
  * (a coordinator that lost contact with them, then saw this node register first).
  *
- * Pure and synchronous; the read path pays {@link UnsyncedRanges.any} when nothing is
- * unsynced, else a binary search over the ranges, sorted by start.
+ * With a journal, the ranges and their previous owners outlive a restart: the ones saved
+ * are kept, with their previous owners, by the first placement after it (everything else
+ * the node owns is unsynced then too, with no known previous owner).
+ *
+ * Synchronous; the read path pays {@link UnsyncedRanges.any} when nothing is unsynced,
+ * else a binary search over the ranges, sorted by start.
  */
 export class UnsyncedRanges {
   /** False when every range this node owns is synced: all that a read checks then. */
@@ -37,7 +53,13 @@ export class UnsyncedRanges {
   private ranges: readonly UnsyncedRange[] = EMPTY;
   private starts = new Float64Array(0);
 
-  constructor(private readonly self: string) {}
+  constructor(
+    private readonly self: string,
+    private readonly journal?: SyncProgressJournal,
+  ) {
+    const saved = journal?.load() ?? [];
+    if (saved.length > 0) this.set(saved, false);
+  }
 
   /** How many ranges are unsynced. */
   get size(): number {
@@ -115,10 +137,12 @@ export class UnsyncedRanges {
     return this.any;
   }
 
-  private set(ranges: readonly UnsyncedRange[]): void {
+  private set(ranges: readonly UnsyncedRange[], save = true): void {
+    const changed = !sameRanges(this.ranges, ranges);
     this.ranges = ranges.length === 0 ? EMPTY : ranges;
     this.starts = Float64Array.from(ranges, (r) => r.start);
     this.any = ranges.length > 0;
+    if (save && changed) this.journal?.save(this.ranges);
   }
 }
 
@@ -133,6 +157,16 @@ function append(
   if (last !== undefined && last.end === start && sameIds(last.previous, previous))
     ranges[ranges.length - 1] = { start: last.start, end, previous: last.previous };
   else ranges.push({ start, end, previous });
+}
+
+function sameRanges(a: readonly UnsyncedRange[], b: readonly UnsyncedRange[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((r, i) => {
+      const o = b[i] as UnsyncedRange;
+      return r.start === o.start && r.end === o.end && sameIds(r.previous, o.previous);
+    })
+  );
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
