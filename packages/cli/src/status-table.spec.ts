@@ -82,12 +82,12 @@ describe('formatStatusTable without a coordinator', () => {
       'Ring epoch 3 from 127.0.0.1:5002, 1 node (1 reachable), replication factor 3; node states are unknown without a coordinator',
       'ADDRESS         STATE    ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH  SYNC',
     ]);
-    expect(lines[3]).toMatch(/^127\.0\.0\.1:5001  unknown /);
+    expect(lines[3]).toMatch(/^127\.0\.0\.1:5001 {2}unknown /);
   });
 
   it('shows a node the coordinator declared dead as dead', () => {
     const dead = { ...node, state: 'dead', reachable: false, keys: null, sync: null };
-    expect(formatStatusTable({ ...status, nodes: [dead] })[2]).toMatch(/^127\.0\.0\.1:5001  dead /);
+    expect(formatStatusTable({ ...status, nodes: [dead] })[2]).toMatch(/^127\.0\.0\.1:5001 {2}dead /);
   });
 });
 
