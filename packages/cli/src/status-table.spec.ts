@@ -72,13 +72,13 @@ describe('formatStatusTable without a coordinator', () => {
   it('says why no coordinator answered and where the ring came from', () => {
     const lines = formatStatusTable({
       ...status,
-      coordinatorError: 'cannot reach coordinator at 127.0.0.1:5000 (ECONNREFUSED): is it running?',
+      coordinatorError: '127.0.0.1:5000 (ECONNREFUSED), 127.0.0.1:5002 (not a coordinator)',
       ringFrom: '127.0.0.1:5002',
       sampleMs: 0,
       nodes: [{ ...node, state: 'unknown' }],
     });
     expect(lines.slice(0, 3)).toEqual([
-      'Coordinator unreachable: cannot reach coordinator at 127.0.0.1:5000 (ECONNREFUSED): is it running?',
+      'Coordinator unreachable: 127.0.0.1:5000 (ECONNREFUSED), 127.0.0.1:5002 (not a coordinator)',
       'Ring epoch 3 from 127.0.0.1:5002, 1 node (1 reachable), replication factor 3; node states are unknown without a coordinator',
       'ADDRESS         STATE    ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH  SYNC',
     ]);
@@ -87,7 +87,9 @@ describe('formatStatusTable without a coordinator', () => {
 
   it('shows a node the coordinator declared dead as dead', () => {
     const dead = { ...node, state: 'dead', reachable: false, keys: null, sync: null };
-    expect(formatStatusTable({ ...status, nodes: [dead] })[2]).toMatch(/^127\.0\.0\.1:5001 {2}dead /);
+    expect(formatStatusTable({ ...status, nodes: [dead] })[2]).toMatch(
+      /^127\.0\.0\.1:5001 {2}dead /,
+    );
   });
 });
 

@@ -47,8 +47,9 @@ export interface ClusterStatus {
   /** The coordinators asked (comma-separated `host:port`), or the seeds when none was given. */
   readonly coordinator: string;
   /**
-   * Why no coordinator answered (the membership then comes from the ring, every state
-   * `unknown`); null when one did.
+   * Why no coordinator answered, each address asked with its reason
+   * (`127.0.0.1:5000 (ECONNREFUSED), 127.0.0.1:5001 (not a coordinator)`): the membership
+   * then comes from the ring, every state `unknown`. Null when one answered.
    */
   readonly coordinatorError: string | null;
   /** The ring epoch: the coordinator's, or the newest a member had when none answered. */
@@ -187,13 +188,18 @@ export async function gatherStatus(
   });
   return {
     coordinator: options.coordinator,
-    coordinatorError: listed instanceof CoordinatorUnreachableError ? listed.message : null,
+    coordinatorError: listed instanceof CoordinatorUnreachableError ? attemptsOf(listed) : null,
     epoch,
     ringFrom: from ?? null,
     replicationFactor: ring.replicationFactor,
     sampleMs: second.some((s) => s !== undefined) ? sampleMs : 0,
     nodes: nodes.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0)),
   };
+}
+
+/** Every address asked for the member list and why it did not answer: `a:1 (ECONNREFUSED), ...`. */
+function attemptsOf(err: CoordinatorUnreachableError): string {
+  return err.attempts.map((a) => `${a.address} (${a.reason})`).join(', ');
 }
 
 /**

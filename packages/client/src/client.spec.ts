@@ -278,7 +278,7 @@ describe('KvClient when nodes fail', () => {
       [cluster.address, 'coordinator'],
       ...seeds.map((s) => [s, 'seed']),
     ]);
-    expect(err.attempts[1]?.reason).toMatch(/^not a coordinator \(ERR unknown command/);
+    expect(err.attempts[1]?.reason).toBe('not a coordinator');
   });
 
   it('asks the seeds for the member list, passing over nodes to a coordinator', async () => {

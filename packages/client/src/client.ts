@@ -235,7 +235,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
         this.checkOpen();
         if (err instanceof UnreachableError) attempts.push({ address, role, reason: err.reason });
         else if (role === SourceRole.seed && err instanceof ReplyError && !isAuthRefusal(err))
-          attempts.push({ address, role, reason: `not a coordinator (${err.message})` });
+          attempts.push({ address, role, reason: notACoordinator(err) });
         else throw err;
       }
     }
@@ -341,6 +341,13 @@ export class KvClient extends EventEmitter<ClientEvents> {
     this.checkOpen();
     return this.router.execute(command, key, args, options);
   }
+}
+
+/** Why a seed that refused `LIST_NODES` was passed over: a node does not know the command. */
+function notACoordinator(err: ReplyError): string {
+  return /^unknown command/.test(err.message.replace(/^ERR /, ''))
+    ? 'not a coordinator'
+    : `not a coordinator (${err.message})`;
 }
 
 /**
