@@ -89,7 +89,7 @@ export interface LocalClusterOptions {
   /**
    * Once the cluster is ready, restart a process that dies (exits other than with code 0,
    * or is killed) after {@link RESTART_DELAY_MS}, with the same port and data directory;
-   * one that dies {@link MAX_RESTARTS_PER_MINUTE} times within a minute is left down.
+   * after {@link MAX_RESTARTS_PER_MINUTE} restarts within a minute, one that dies again is left down.
    * Without it, a dead process stays down until {@link LocalCluster.restartDead}.
    * @default false
    */
@@ -114,7 +114,7 @@ interface Exit {
 /** How long `restartDead` waits after a death before restarting the process. */
 export const RESTART_DELAY_MS = 1000;
 
-/** Deaths within a minute after which `restartDead` gives up on a process. */
+/** Automatic restarts of one process within a minute, after which `restartDead` gives up on it. */
 export const MAX_RESTARTS_PER_MINUTE = 3;
 
 /**
