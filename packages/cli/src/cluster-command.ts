@@ -44,13 +44,14 @@ export async function runClusterCommand(
     if (restarted.length === 0)
       out.write('[Cluster] Every process is running: nothing to restart\n');
   };
+  const restartHint = `kill -${RESTART_SIGNAL.replace(/^SIG/, '')} ${process.pid}`;
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   process.on(RESTART_SIGNAL, onRestart);
   try {
     cluster = await LocalCluster.start({
       ...options,
       signal: interrupt.signal,
-      restartHint: `kill -USR2 ${process.pid}`,
+      restartHint,
     });
     const tlsFlags = cluster.tls ? ` --tls-ca ${cluster.tls.ca}` : '';
     out.write(
@@ -71,7 +72,7 @@ export async function runClusterCommand(
         `[Cluster] A process that dies is reported and the others keep serving; ` +
         (options.restartDead
           ? 'it is restarted by itself (--restart-dead)\n'
-          : `restart dead ones with: kill -USR2 ${process.pid}\n`) +
+          : `restart dead ones with: ${restartHint}\n`) +
         '[Cluster] Press Ctrl-C to stop every process\n',
     );
     await stopRequested;
