@@ -22,7 +22,8 @@ describe('parseCommandLine', () => {
     const invocation = run([]);
     expect(invocation.command).toBe('shell');
     expect(invocation.globals).toEqual({
-      coordinator: DEFAULT_COORDINATOR,
+      coordinators: [DEFAULT_COORDINATOR],
+      seeds: [],
       json: false,
       timeoutMs: undefined,
       credentials: {},
@@ -96,9 +97,68 @@ describe('parseCommandLine', () => {
 
   it('takes the coordinator from the flag, then KV_COORDINATOR', () => {
     const env = { KV_COORDINATOR: '10.0.0.1:6000' };
-    expect(run(['nodes'], env).globals.coordinator).toBe('10.0.0.1:6000');
-    expect(run(['--coordinator', 'h:1', 'nodes'], env).globals.coordinator).toBe('h:1');
-    expect(run(['nodes'], { KV_COORDINATOR: '' }).globals.coordinator).toBe(DEFAULT_COORDINATOR);
+    expect(run(['nodes'], env).globals.coordinators).toEqual(['10.0.0.1:6000']);
+    expect(run(['--coordinator', 'h:1', 'nodes'], env).globals.coordinators).toEqual(['h:1']);
+    expect(run(['nodes'], { KV_COORDINATOR: '' }).globals.coordinators).toEqual([
+      DEFAULT_COORDINATOR,
+    ]);
+  });
+
+  it('reads several coordinators and seeds, from flags or variables', () => {
+    expect(
+      run(['--coordinator', 'a:1, b:2,a:1', '--seeds', 'n:3,n:4', 'get', 'k']).globals,
+    ).toMatchObject({
+      coordinators: ['a:1', 'b:2'],
+      seeds: ['n:3', 'n:4'],
+    });
+    expect(run(['status'], { KV_SEEDS: 'n:3', KV_COORDINATOR: 'c:5' }).globals).toMatchObject({
+      coordinators: ['c:5'],
+      seeds: ['n:3'],
+    });
+    expect(run(['--seeds', 'n:4', 'status'], { KV_SEEDS: 'n:3' }).globals.seeds).toEqual(['n:4']);
+  });
+
+  it('asks no default coordinator when only seeds are given', () => {
+    expect(run(['get', 'k'], { KV_SEEDS: 'n:3' }).globals).toMatchObject({
+      coordinators: [],
+      seeds: ['n:3'],
+    });
+  });
+
+  it.each<[string[], Record<string, string>, string]>([
+    [
+      ['--seeds', 'n:3,nowhere', 'get', 'k'],
+      {},
+      '--seeds must be host:port (e.g. 127.0.0.1:5000), got "nowhere"',
+    ],
+    [
+      ['get', 'k'],
+      { KV_SEEDS: 'n:70000' },
+      'KV_SEEDS must be host:port (e.g. 127.0.0.1:5000), got "n:70000"',
+    ],
+    [
+      ['--coordinator', ',', 'get', 'k'],
+      {},
+      '--coordinator must list host:port addresses, got ","',
+    ],
+    [
+      ['get', 'k'],
+      { KV_COORDINATOR: 'a:1,b' },
+      'KV_COORDINATOR must be host:port (e.g. 127.0.0.1:5000), got "b"',
+    ],
+  ])('refuses bad addresses: %j %j', (argv, env, message) => {
+    expect(() => run(argv, env)).toThrow(new UsageError(message));
+  });
+
+  it('refuses on kv cluster the flags it does not take, and hides them from its help', () => {
+    const help = parseCommandLine(['cluster', '--help'], {});
+    const text = help.kind === 'print' ? help.text : '';
+    const listed = [...text.matchAll(/^\s+(--[\w-]+)/gm)].map((m) => m[1]);
+    expect(listed).toEqual(expect.arrayContaining(['--restart-dead', '--timeout', '--tls']));
+    expect(text).toMatch(/--timeout +ms to wait for every node to serve/);
+    for (const flag of ['--coordinator', '--seeds', '--json', '--user', '--password', '--tls-ca'])
+      expect(listed).not.toContain(flag);
+    expect(run(['cluster', '--timeout', '900']).globals.timeoutMs).toBe(900);
   });
 
   it('reads the global flags before or after the command', () => {

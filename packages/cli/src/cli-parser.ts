@@ -10,10 +10,14 @@ import yargs, { type Argv } from 'yargs';
 import { benchCommandBuilder } from './bench/bench-flags';
 import { findCredentials } from './credentials';
 import { UsageError } from './errors';
+import { MAX_RESTARTS_PER_MINUTE } from './cluster';
 import { isServerCommand } from './servers';
 import { version } from './version';
 
-/** The coordinator `kv` talks to when neither `--coordinator` nor `KV_COORDINATOR` is set. */
+/**
+ * The coordinator `kv` talks to when none is given (`--coordinator`, `KV_COORDINATOR`)
+ * and no seed either (`--seeds`, `KV_SEEDS`).
+ */
 export const DEFAULT_COORDINATOR = '127.0.0.1:5000';
 
 /** The subcommands yargs dispatches (`coordinator` and `node` are passed through before it). */
@@ -35,8 +39,10 @@ export type CliCommand = (typeof CLI_COMMANDS)[number];
 
 /** Options every data command takes. */
 export interface GlobalOptions {
-  /** The coordinator, `host:port`. */
-  readonly coordinator: string;
+  /** The coordinators, `host:port`, in the order to ask them; empty when only seeds are given. */
+  readonly coordinators: readonly string[];
+  /** Members (nodes or coordinators) to learn the ring from when no coordinator answers. */
+  readonly seeds: readonly string[];
   /** Print one JSON document instead of the human lines. */
   readonly json: boolean;
   /** Connect and request timeout in milliseconds; the client's defaults when undefined. */
@@ -48,16 +54,17 @@ export interface GlobalOptions {
 }
 
 /**
- * The client options the global flags ask for: the coordinator, `--timeout` as the connect
- * and request timeouts, TLS.
+ * The client options the global flags ask for: the coordinators and seeds, `--timeout` as
+ * the connect and request timeouts, TLS.
  */
 export function clientOptionsOf(
-  globals: Pick<GlobalOptions, 'coordinator' | 'timeoutMs' | 'tls'> & {
+  globals: Pick<GlobalOptions, 'coordinators' | 'seeds' | 'timeoutMs' | 'tls'> & {
     readonly credentials?: Credentials | undefined;
   },
 ): ClientOptions {
   return {
-    coordinator: globals.coordinator,
+    coordinator: globals.coordinators,
+    seeds: globals.seeds,
     ...(globals.timeoutMs !== undefined && {
       connectTimeoutMs: globals.timeoutMs,
       requestTimeoutMs: globals.timeoutMs,
@@ -66,6 +73,22 @@ export function clientOptionsOf(
     ...globals.credentials,
   };
 }
+
+/**
+ * Global flags `kv cluster` does not take (hidden from its help): it runs its own
+ * coordinator, authenticates with the secret it gives its processes, and makes its own
+ * certificates.
+ */
+export const NOT_FOR_CLUSTER = [
+  'coordinator',
+  'seeds',
+  'json',
+  'user',
+  'password',
+  'tls-ca',
+  'tls-cert',
+  'tls-key',
+] as const;
 
 /** The TLS flags of `kv`, each also read from its variable: `--tls-ca` ↔ `KV_TLS_CA`. */
 const TLS_FLAGS = { ca: 'tls-ca', cert: 'tls-cert', key: 'tls-key' } as const;
@@ -140,16 +163,12 @@ function globalOptions(
   env: Readonly<Record<string, string | undefined>>,
   authenticates: boolean,
 ): GlobalOptions {
-  const fromFlag = last(args['coordinator']);
-  const fromEnv = env['KV_COORDINATOR'];
-  const [coordinator, source] =
-    fromFlag !== undefined
-      ? [String(fromFlag), '--coordinator']
-      : fromEnv !== undefined && fromEnv !== ''
-        ? [fromEnv, 'KV_COORDINATOR']
-        : [DEFAULT_COORDINATOR, '--coordinator'];
+  const seeds = addressesOf(args, env, 'seeds') ?? [];
+  const coordinators =
+    addressesOf(args, env, 'coordinator') ?? (seeds.length > 0 ? [] : [DEFAULT_COORDINATOR]);
   return {
-    coordinator: parseAddress(coordinator, source),
+    coordinators,
+    seeds,
     json: last(args['json']) === true,
     timeoutMs: optionalInteger(args, 'timeout', 1),
     credentials: authenticates
@@ -190,6 +209,46 @@ function tlsOptions(
     if (err instanceof TlsConfigError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/**
+ * The addresses of `--<flag>`, else of `KV_<FLAG>` (an empty variable counts as unset):
+ * `host:port` separated by commas; undefined when neither is given.
+ * @throws {@link UsageError} naming the flag or variable for an address that is not
+ *   `host:port`, or a list without any
+ */
+function addressesOf(
+  args: Readonly<Record<string, unknown>>,
+  env: Readonly<Record<string, string | undefined>>,
+  flag: string,
+): string[] | undefined {
+  const variable = `KV_${flag.toUpperCase()}`;
+  const fromFlag = last(args[flag]);
+  const fromEnv = env[variable];
+  const [text, source] =
+    fromFlag !== undefined
+      ? [String(fromFlag), `--${flag}`]
+      : fromEnv !== undefined && fromEnv !== ''
+        ? [fromEnv, variable]
+        : [undefined, ''];
+  if (text === undefined) return undefined;
+  return parseAddressList(text, source);
+}
+
+/**
+ * Checks a list of `host:port` addresses separated by commas (spaces around them ignored,
+ * repeats dropped).
+ * @throws {@link UsageError} naming `source` for a bad address or an empty list
+ */
+export function parseAddressList(text: string, source: string): string[] {
+  const parts = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (parts.length === 0) {
+    throw new UsageError(`${source} must list host:port addresses, got ${show(text)}`);
+  }
+  return [...new Set(parts.map((part) => parseAddress(part, source)))];
 }
 
 /**
@@ -268,8 +327,17 @@ function commandLineParser(): Argv {
       type: 'string',
       global: true,
       requiresArg: true,
-      describe: 'coordinator address, host:port (env KV_COORDINATOR)',
-      defaultDescription: DEFAULT_COORDINATOR,
+      describe:
+        'coordinator address, host:port, or several separated by commas, asked in order (env KV_COORDINATOR)',
+      defaultDescription: `${DEFAULT_COORDINATOR}, or none with --seeds`,
+    })
+    .option('seeds', {
+      type: 'string',
+      global: true,
+      requiresArg: true,
+      describe:
+        'members (nodes or coordinators), host:port separated by commas, to learn the ring from when no coordinator answers (env KV_SEEDS)',
+      defaultDescription: 'none',
     })
     .option('json', {
       type: 'boolean',
@@ -390,30 +458,43 @@ function commandLineParser(): Argv {
         }),
     )
     .command('cluster', 'run a local coordinator and nodes as child processes', (y) =>
-      y
-        .option('nodes', {
-          type: 'string',
-          requiresArg: true,
-          default: '3',
-          describe: 'storage nodes to start (write quorum is min(2, nodes))',
-        })
-        .option('base-port', {
-          type: 'string',
-          requiresArg: true,
-          default: '5000',
-          describe: 'coordinator port; nodes get the next ports',
-        })
-        .option('data-dir', {
-          type: 'string',
-          requiresArg: true,
-          describe:
-            "directory for durable state: the coordinator's membership and each node's records (DIR/node-<port>); without it, data lives in memory only",
-        })
-        .example(
-          'kv cluster --tls',
-          'every process with TLS: a development CA and certificates made with openssl ' +
-            '(in <data-dir>/tls, or a temporary folder); connect with --tls-ca <folder>/ca.pem',
-        ),
+      NOT_FOR_CLUSTER.reduce(
+        (hidden, flag) => hidden.hide(flag),
+        y
+          .option('nodes', {
+            type: 'string',
+            requiresArg: true,
+            default: '3',
+            describe: 'storage nodes to start (write quorum is min(2, nodes))',
+          })
+          .option('base-port', {
+            type: 'string',
+            requiresArg: true,
+            default: '5000',
+            describe: 'coordinator port; nodes get the next ports',
+          })
+          .option('data-dir', {
+            type: 'string',
+            requiresArg: true,
+            describe:
+              "directory for durable state: the coordinator's membership and each node's records (DIR/node-<port>); without it, data lives in memory only",
+          })
+          .option('restart-dead', {
+            type: 'boolean',
+            describe: `restart a process that dies (same port and data), up to ${MAX_RESTARTS_PER_MINUTE} times a minute; without it, kill -USR2 <kv pid> restarts dead ones`,
+          })
+          .option('timeout', {
+            type: 'string',
+            requiresArg: true,
+            describe: 'ms to wait for every node to serve before giving up',
+            defaultDescription: '30000',
+          })
+          .example(
+            'kv cluster --tls',
+            'every process with TLS: a development CA and certificates made with openssl ' +
+              '(in <data-dir>/tls, or a temporary folder); connect with --tls-ca <folder>/ca.pem',
+          ),
+      ),
     )
     .command(
       'bench',
@@ -425,7 +506,7 @@ function commandLineParser(): Argv {
     .epilog(
       'Exit codes: 0 ok; 1 not found (get/delete of a missing key); 2 usage error; ' +
         '3 cluster unreachable or unavailable; 4 other failure. ' +
-        'Environment: KV_COORDINATOR (default coordinator), KV_HISTORY_FILE (shell history, ' +
+        'Environment: KV_COORDINATOR (default coordinators), KV_SEEDS (default seeds), KV_HISTORY_FILE (shell history, ' +
         'default ~/.kv_history), KV_USER and KV_PASSWORD (AUTH), KV_CLUSTER_SECRET or ' +
         'KV_CLUSTER_SECRET_FILE (member authentication). Arguments after -- are never read as options.',
     )

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   clientOptionsOf,
   last,
+  NOT_FOR_CLUSTER,
   optionalInteger,
   parseCommandLine,
   ttlMsOf,
@@ -20,6 +21,7 @@ import { HistoryFile, historyFilePath } from './history';
 import type { ShellCommand } from './line-parser';
 import { Printer } from './printer';
 import { runCommand, runLine } from './run-line';
+import { startedByNpm, watchParent } from './parent-watch';
 import { isServerCommand, runServer } from './servers';
 import { ClientSession } from './session';
 import { runShell } from './shell';
@@ -162,6 +164,13 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
   },
   cluster: (context) => {
     const { args, io, printer, env } = context;
+    const foreign = NOT_FOR_CLUSTER.find((flag) => args[flag] !== undefined);
+    if (foreign !== undefined) {
+      throw new UsageError(
+        `kv cluster does not take --${foreign}: it runs its own coordinator on --base-port, ` +
+          'gives its processes their secret and certificates, and prints its own lines',
+      );
+    }
     const dataDir = last(args['data-dir']);
     const secretFile = last(args['cluster-secret-file']);
     return runClusterCommand(
@@ -177,6 +186,10 @@ const HANDLERS: { readonly [C in CliCommand]: Handler } = {
         basePort: optionalInteger(args, 'base-port', 1, 65535),
         dataDir: dataDir === undefined ? undefined : String(dataDir),
         tls: last(args['tls']) === true,
+        restartDead: last(args['restart-dead']) === true,
+        ...(context.globals.timeoutMs !== undefined && {
+          readyTimeoutMs: context.globals.timeoutMs,
+        }),
         stdout: io.stdout,
         stderr: io.stderr,
         env: { ...env },
@@ -222,12 +235,16 @@ export async function runCli(
 
 /**
  * The `kv` command: `kv coordinator ...` and `kv node ...` run that server until it is
- * stopped; everything else goes through {@link runCli}. Sets `process.exitCode`.
+ * stopped; everything else goes through {@link runCli}. Sets `process.exitCode`. Started
+ * by npm (`npx kv ...`), it stops as on SIGTERM when its parent goes away.
  *
  * @param argv - the arguments after `node kv`
  */
 export async function main(argv: readonly string[], env: Env = process.env): Promise<void> {
   const [first, ...rest] = argv;
+  // Run through npm, a server or cluster would outlive npm stopped with SIGTERM: when the
+  // parent goes, stop as on SIGTERM (the servers and kv cluster stop gracefully on it).
+  if (startedByNpm(env)) watchParent(() => process.kill(process.pid, 'SIGTERM'));
   if (isServerCommand(first)) {
     await runServer(first, rest, env);
     return;

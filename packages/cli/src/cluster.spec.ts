@@ -111,7 +111,9 @@ describe('kv cluster', () => {
       /^\[Client\] PUT user:1 = Alice \[primary: 127\.0\.0\.1:\d+, replicas: \[/,
     );
     const get = await runKv([...coordinator, '--command', 'GET user:1']);
-    expect(get).toMatchObject({ code: 0, stdout: '[Client] GET user:1 = Alice\n' });
+    // From a replica when the dead node was the key's primary.
+    expect(get.code).toBe(0);
+    expect(get.stdout).toMatch(/^\[Client\] GET user:1 = Alice( \(from replica [\d.:]+\))?$/m);
 
     cluster.child.kill('SIGTERM');
     expect(await cluster.exited).toEqual({ code: 0, signal: null });
@@ -223,22 +225,112 @@ describe('kv cluster', () => {
     const done = await runKv([...coordinator, 'decommission', node]);
     expect(done).toMatchObject({ code: 0, stderr: '' });
     expect(done.stdout).toContain(`DECOMMISSION ${node}: OK leaving`);
-    // The node leaves and exits, which kv cluster reports as a process gone.
-    expect((await cluster.exited).code).toBe(4);
+    // The node leaves and exits 0; the cluster says so and goes on with the other node.
+    await waitFor(
+      () =>
+        cluster.stdout.includes(
+          `[Cluster] node ${node} stopped (exit code 0); the other processes keep running`,
+        ),
+      'the stopped line',
+      30_000,
+    );
+    const left = await runKv([...coordinator, 'nodes']);
+    expect(left).toMatchObject({ code: 0, stdout: `OK Nodes:\n  127.0.0.1:${base + 1}  up\n` });
+    cluster.child.kill('SIGTERM');
+    expect(await cluster.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('says which process died, stops the rest and exits non-zero', async () => {
-    const base = await freePortRange(3);
-    running = startCluster(['--nodes', '2', '--base-port', String(base)]);
+  it('reports a node that died, keeps serving, and restarts it as itself on SIGUSR2', async () => {
+    const base = await freePortRange(4);
+    running = startCluster(['--nodes', '3', '--base-port', String(base)]);
     const cluster = running;
     await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
-    const pids = startedPids(cluster.stdout);
+    expect(cluster.stdout).toContain(
+      `restart dead ones with: kill -USR2 ${cluster.child.pid as number}`,
+    );
+    const coordinator = ['--coordinator', `127.0.0.1:${base}`];
+    expect(await runKv([...coordinator, 'put', 'user:1', 'Alice'])).toMatchObject({ code: 0 });
     const victim = `node 127.0.0.1:${base + 2}`;
-    process.kill(pids.get(victim) as number, 'SIGKILL');
+    process.kill(startedPids(cluster.stdout).get(victim) as number, 'SIGKILL');
 
-    expect(await cluster.exited).toEqual({ code: 4, signal: null });
-    expect(cluster.stderr).toContain(`kv: ${victim} exited unexpectedly (signal SIGKILL)`);
-    for (const pid of pids.values()) expect(isRunning(pid)).toBe(false);
+    await waitFor(
+      () => cluster.stdout.includes(`[Cluster] ${victim} exited unexpectedly (signal SIGKILL)`),
+      'the death report',
+      10_000,
+    );
+    expect(cluster.stdout).toContain(
+      `[Cluster] Restart it with: kill -USR2 ${cluster.child.pid as number}`,
+    );
+    const get = await runKv([...coordinator, 'get', 'user:1']);
+    // From a replica when the dead node was the key's primary.
+    expect(get.code).toBe(0);
+    expect(get.stdout).toMatch(/^\[Client\] GET user:1 = Alice( \(from replica [\d.:]+\))?$/m);
+
+    cluster.child.kill('SIGUSR2');
+    await waitFor(
+      () => /\[Cluster\] Restarted node .* \(pid \d+\)/.test(cluster.stdout),
+      'restart',
+      10_000,
+    );
+    await waitFor(
+      () => cluster.stdout.includes(`[Cluster] ${victim} serves again`),
+      'the node to serve again',
+      30_000,
+    );
+    const restartedPid = Number(
+      /\[Cluster\] Restarted node [\d.:]+ \(pid (\d+)\)/.exec(cluster.stdout)?.[1],
+    );
+    expect(isRunning(restartedPid)).toBe(true);
+    cluster.child.kill('SIGUSR2');
+    await waitFor(
+      () => cluster.stdout.includes('[Cluster] Every process is running: nothing to restart'),
+      'the nothing-to-restart line',
+      10_000,
+    );
+
+    cluster.child.kill('SIGTERM');
+    expect(await cluster.exited).toEqual({ code: 0, signal: null });
+    expect(isRunning(restartedPid)).toBe(false);
+    for (const pid of startedPids(cluster.stdout).values()) expect(isRunning(pid)).toBe(false);
+  });
+
+  it('with --restart-dead, restarts a node that died by itself', async () => {
+    const base = await freePortRange(3);
+    running = startCluster(['--nodes', '2', '--base-port', String(base), '--restart-dead']);
+    const cluster = running;
+    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    const victim = `node 127.0.0.1:${base + 1}`;
+    process.kill(startedPids(cluster.stdout).get(victim) as number, 'SIGKILL');
+    await waitFor(
+      () => cluster.stdout.includes(`[Cluster] ${victim} serves again`),
+      'the node to serve again',
+      30_000,
+    );
+    const lines = linesOf(cluster.stdout);
+    expect(lines).toContain(`[Cluster] Restarting ${victim} in 1000 ms`);
+    expect(lines.some((l) => l.startsWith(`[Cluster] Restarted ${victim} (pid `))).toBe(true);
+    cluster.child.kill('SIGTERM');
+    expect(await cluster.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('fails the start, naming the process, when one dies while starting', async () => {
+    const base = await freePortRange(3);
+    // Nodes read KV_MAX_MEMORY and refuse this one; the coordinator has no such setting.
+    const { code, stderr } = await runKv(['cluster', '--nodes', '2', '--base-port', String(base)], {
+      env: { KV_MAX_MEMORY: 'plenty' },
+    });
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/^kv: node 127\.0\.0\.1:\d+ exited unexpectedly \(exit code \d+\)/m);
+    for (const port of [base, base + 1, base + 2]) expect(await tryListen(port)).toBeUndefined();
+  });
+
+  it('refuses flags it does not take', async () => {
+    const { code, stderr } = await runKv(['cluster', '--coordinator', '127.0.0.1:1']);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      'kv: kv cluster does not take --coordinator: it runs its own coordinator on --base-port, ' +
+        'gives its processes their secret and certificates, and prints its own lines\n',
+    );
   });
 
   it('refuses to start when a port is taken, leaving nothing running', async () => {

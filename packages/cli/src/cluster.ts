@@ -87,6 +87,19 @@ export interface LocalClusterOptions {
    */
   readonly stopTimeoutMs?: number;
   /**
+   * Once the cluster is ready, restart a process that dies (exits other than with code 0,
+   * or is killed) after {@link RESTART_DELAY_MS}, with the same port and data directory;
+   * after {@link MAX_RESTARTS_PER_MINUTE} restarts within a minute, one that dies again is left down.
+   * Without it, a dead process stays down until {@link LocalCluster.restartDead}.
+   * @default false
+   */
+  readonly restartDead?: boolean;
+  /**
+   * What to tell the user when a process dies and is not restarted automatically, e.g.
+   * `kill -USR2 4242`: appended to the report line as "restart it with ...".
+   */
+  readonly restartHint?: string;
+  /**
    * Aborting it while starting stops what was started and rejects with
    * {@link StartInterruptedError}.
    */
@@ -98,14 +111,33 @@ interface Exit {
   readonly signal: NodeJS.Signals | null;
 }
 
-/** A process the cluster started. */
+/** How long `restartDead` waits after a death before restarting the process. */
+export const RESTART_DELAY_MS = 1000;
+
+/** Automatic restarts of one process within a minute, after which `restartDead` gives up on it. */
+export const MAX_RESTARTS_PER_MINUTE = 3;
+
+/**
+ * A process of the cluster: the same command line each time it is started, and the child
+ * running it now.
+ */
 interface Managed {
   /** `coordinator 127.0.0.1:5000` or `node 127.0.0.1:5001`. */
   readonly label: string;
   readonly role: 'coordinator' | 'node';
-  readonly child: ChildProcess;
-  readonly exited: Promise<Exit>;
+  /** `host:port`, its id. */
+  readonly address: string;
+  /** The tag of its output lines, `[Node 5001]`. */
+  readonly tag: string;
+  /** Its arguments after the `kv` script: the same on every start. */
+  readonly args: readonly string[];
+  child: ChildProcess;
+  exited: Promise<Exit>;
   done: boolean;
+  /** When it was restarted automatically, within the last minute. */
+  restarts: number[];
+  /** A pending automatic restart. */
+  restartTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -132,17 +164,15 @@ export class LocalCluster {
   readonly secretCreated: boolean;
   /** The dashboard's address, `http://127.0.0.1:<basePort + 80>/`. */
   readonly dashboardUrl: string;
-  /**
-   * Settles with the first process that exits while the cluster is meant to run. Never
-   * settles if none does.
-   */
-  readonly failure: Promise<ProcessExitedError>;
+  /** Settles with the first process that exits while the cluster starts. */
+  private readonly startFailure: Promise<ProcessExitedError>;
 
   private readonly options: Required<
-    Omit<LocalClusterOptions, 'dataDir' | 'signal' | 'clusterSecretFile'>
+    Omit<LocalClusterOptions, 'dataDir' | 'signal' | 'clusterSecretFile' | 'restartHint'>
   > & {
     dataDir: string | undefined;
     clusterSecretFile: string | undefined;
+    restartHint: string | undefined;
   };
   /** What the processes authenticate each other with, for this process's own client. */
   private readonly clusterSecret: Buffer | undefined;
@@ -154,6 +184,8 @@ export class LocalCluster {
   private readonly processes: Managed[] = [];
   private readonly abort = new AbortController();
   private reportFailure: (err: ProcessExitedError) => void = () => undefined;
+  /** Set once every node serves: from then on a death is reported, not fatal. */
+  private ready = false;
   private stopping: Promise<void> | undefined;
   // If this process exits without stopping the cluster (an uncaught error), take the
   // children along rather than leave them running unseen.
@@ -190,6 +222,8 @@ export class LocalCluster {
       env: options.env ?? process.env,
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 5000,
+      restartDead: options.restartDead ?? false,
+      restartHint: options.restartHint,
     };
     const secretFile = this.options.clusterSecretFile;
     this.secretCreated = secretFile !== undefined && ensureSecretFile(secretFile);
@@ -205,7 +239,7 @@ export class LocalCluster {
     this.nodes = Array.from({ length: nodes }, (_, i) => `${CLUSTER_HOST}:${basePort + 1 + i}`);
     this.writeQuorum = Math.min(2, nodes);
     this.dashboardUrl = `http://${CLUSTER_HOST}:${basePort + HTTP_PORT_OFFSET}/`;
-    this.failure = new Promise((resolveFailure) => {
+    this.startFailure = new Promise((resolveFailure) => {
       this.reportFailure = resolveFailure;
     });
   }
@@ -236,6 +270,7 @@ export class LocalCluster {
       await cluster.stop();
       throw err;
     }
+    cluster.ready = true;
     return cluster;
   }
 
@@ -244,9 +279,30 @@ export class LocalCluster {
     return this.certificates;
   }
 
-  /** Process ids of every process started, coordinator first. */
+  /** Process ids of every process running now, coordinator first. */
   get pids(): number[] {
-    return this.processes.flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid]));
+    return this.processes.flatMap((p) =>
+      p.done || p.child.pid === undefined ? [] : [p.child.pid],
+    );
+  }
+
+  /** The processes not running now (`node 127.0.0.1:5002`), coordinator first. */
+  get dead(): string[] {
+    return this.processes.filter((p) => p.done).map((p) => p.label);
+  }
+
+  /**
+   * Starts every process that is not running again, the coordinator first, each with its
+   * own command line (the same port and data directory: it comes back as itself), and
+   * reports on the cluster's output when each serves again. Does nothing once stopping.
+   *
+   * @returns the processes restarted, e.g. `['node 127.0.0.1:5002']`
+   */
+  restartDead(): string[] {
+    if (this.stopping !== undefined || !this.ready) return [];
+    const dead = this.processes.filter((p) => p.done);
+    for (const p of dead) this.restart(p);
+    return dead.map((p) => p.label);
   }
 
   /**
@@ -257,6 +313,7 @@ export class LocalCluster {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.abort.abort();
+      for (const p of this.processes) clearTimeout(p.restartTimer);
       await this.terminate(this.processes.filter((p) => p.role === 'node'));
       await this.terminate(this.processes.filter((p) => p.role === 'coordinator'));
       if (this.temporary) await rm(this.temporary, { recursive: true, force: true });
@@ -312,15 +369,7 @@ export class LocalCluster {
       ...secret,
       ...this.tlsArgs(),
     ]);
-    const client = createClient({
-      coordinator: this.coordinator,
-      connectTimeoutMs: 1000,
-      requestTimeoutMs: 1000,
-      retries: 0,
-      refreshIntervalMs: 0,
-      clusterSecret: this.clusterSecret,
-      ...(this.certificates && { tls: { ca: readPemFile(this.certificates.ca, '--tls-ca') } }),
-    });
+    const client = this.client();
     try {
       // Nodes retry their registration, but starting them once the coordinator answers
       // keeps their logs free of connection errors.
@@ -347,6 +396,25 @@ export class LocalCluster {
   }
 
   private spawn(role: Managed['role'], address: string, tag: string, args: string[]): void {
+    const managed: Managed = {
+      label: `${role} ${address}`,
+      role,
+      address,
+      tag,
+      args,
+      ...this.run(args, tag),
+      done: false,
+      restarts: [],
+    };
+    this.processes.push(managed);
+    this.watch(managed);
+    this.options.stdout.write(
+      `[Cluster] Started ${managed.label} (pid ${managed.child.pid ?? '?'})\n`,
+    );
+  }
+
+  /** Starts `kv <args>` with its output passed on, tagged. */
+  private run(args: readonly string[], tag: string): Pick<Managed, 'child' | 'exited'> {
     const child = spawn(process.execPath, [this.options.binPath, ...args], {
       env: this.options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -354,23 +422,117 @@ export class LocalCluster {
       // then stops the children in order (nodes before the coordinator).
       detached: true,
     });
-    const label = `${role} ${address}`;
     const exited = new Promise<Exit>((resolveExit) => {
       child.once('error', () => resolveExit({ code: null, signal: null }));
       child.once('close', (code, signal) => resolveExit({ code, signal }));
     });
-    const managed: Managed = { label, role, child, exited, done: false };
-    this.processes.push(managed);
-    void exited.then(({ code, signal }) => {
-      managed.done = true;
-      if (this.stopping === undefined) {
-        this.abort.abort();
-        this.reportFailure(new ProcessExitedError(label, code, signal));
-      }
-    });
     forwardLines(child.stdout, this.options.stdout, tag);
     forwardLines(child.stderr, this.options.stderr, tag);
-    this.options.stdout.write(`[Cluster] Started ${label} (pid ${child.pid ?? '?'})\n`);
+    return { child, exited };
+  }
+
+  /** Follows one run of a process: a death while starting fails the start; later, it is reported. */
+  private watch(managed: Managed): void {
+    const { exited } = managed;
+    void exited.then((exit) => {
+      if (managed.exited !== exited) return;
+      managed.done = true;
+      if (this.stopping !== undefined) return;
+      if (!this.ready) {
+        this.abort.abort();
+        this.reportFailure(new ProcessExitedError(managed.label, exit.code, exit.signal));
+        return;
+      }
+      this.died(managed, exit);
+    });
+  }
+
+  /** Reports a death once the cluster is ready, and restarts the process if asked to. */
+  private died(managed: Managed, { code, signal }: Exit): void {
+    if (this.stopping !== undefined || managed.restartTimer) return;
+    const { stdout } = this.options;
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    // Exit code 0 is a process that was told to stop (decommissioned, or SIGTERM).
+    const deliberate = code === 0 && signal === null;
+    stdout.write(
+      `[Cluster] ${managed.label} ${deliberate ? 'stopped' : 'exited unexpectedly'} (${how}); ` +
+        'the other processes keep running\n',
+    );
+    const now = Date.now();
+    managed.restarts = managed.restarts.filter((at) => now - at < 60_000);
+    const hint = this.options.restartHint;
+    if (deliberate || !this.options.restartDead) {
+      if (hint) stdout.write(`[Cluster] Restart it with: ${hint}\n`);
+      return;
+    }
+    if (managed.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
+      stdout.write(
+        `[Cluster] ${managed.label} died ${managed.restarts.length + 1} times within a minute: ` +
+          `not restarting it again; its log lines above say why${hint ? ` (then: ${hint})` : ''}\n`,
+      );
+      return;
+    }
+    stdout.write(`[Cluster] Restarting ${managed.label} in ${RESTART_DELAY_MS} ms\n`);
+    managed.restartTimer = setTimeout(() => {
+      managed.restartTimer = undefined;
+      managed.restarts.push(Date.now());
+      if (this.stopping === undefined && managed.done) this.restart(managed);
+    }, RESTART_DELAY_MS);
+  }
+
+  /** Starts a dead process again with its command line, and says when it serves. */
+  private restart(managed: Managed): void {
+    clearTimeout(managed.restartTimer);
+    managed.restartTimer = undefined;
+    Object.assign(managed, this.run(managed.args, managed.tag), { done: false });
+    this.watch(managed);
+    this.options.stdout.write(
+      `[Cluster] Restarted ${managed.label} (pid ${managed.child.pid ?? '?'})\n`,
+    );
+    void this.announceServing(managed);
+  }
+
+  /**
+   * Writes `[Cluster] node ... serves again` once a restarted node serves at the
+   * coordinator's ring epoch (for the coordinator: once it answers), or why not.
+   */
+  private async announceServing(managed: Managed): Promise<void> {
+    const { exited } = managed;
+    const client = this.client();
+    const gone = new AbortController();
+    void exited.then(() => gone.abort());
+    try {
+      await client.waitUntilServing(managed.role === 'node' ? [managed.address] : [], {
+        timeoutMs: this.options.readyTimeoutMs,
+        intervalMs: 100,
+        signal: AbortSignal.any([gone.signal, this.abort.signal]),
+      });
+      this.options.stdout.write(
+        `[Cluster] ${managed.label} ${managed.role === 'node' ? 'serves' : 'answers'} again\n`,
+      );
+    } catch (err) {
+      if (err instanceof NotServingError)
+        this.options.stdout.write(
+          `[Cluster] ${managed.label} did not serve within ${this.options.readyTimeoutMs} ms: ` +
+            'its log lines say why\n',
+        );
+    } finally {
+      gone.abort();
+      await client.close();
+    }
+  }
+
+  /** A client for the cluster's own checks, authenticated as a member. */
+  private client(): KvClient {
+    return createClient({
+      coordinator: this.coordinator,
+      connectTimeoutMs: 1000,
+      requestTimeoutMs: 1000,
+      retries: 0,
+      refreshIntervalMs: 0,
+      clusterSecret: this.clusterSecret,
+      ...(this.certificates && { tls: { ca: readPemFile(this.certificates.ca, '--tls-ca') } }),
+    });
   }
 
   /**
@@ -382,7 +544,7 @@ export class LocalCluster {
     nodes: readonly string[],
     deadline: number,
   ): Promise<void> {
-    const failed = this.failure.then((err) => Promise.reject(err));
+    const failed = this.startFailure.then((err) => Promise.reject(err));
     const interrupted = new Promise<never>((_, reject) => {
       const interrupt = this.interrupt;
       if (interrupt === undefined) return;

@@ -4,8 +4,10 @@ import { clientOptionsOf } from './cli-parser';
 
 /** Options of {@link ClientSession}. */
 export interface SessionOptions {
-  /** The coordinator, `host:port`. */
-  readonly coordinator: string;
+  /** The coordinators, `host:port`, in the order to ask them. */
+  readonly coordinators: readonly string[];
+  /** Members to learn the ring from when no coordinator answers. */
+  readonly seeds?: readonly string[];
   /** Connect and request timeout in milliseconds; the client's defaults when undefined. */
   readonly timeoutMs?: number | undefined;
   /** What each connection authenticates with. */
@@ -20,7 +22,7 @@ export interface SessionOptions {
  * before the cluster works once the cluster is up.
  */
 export class ClientSession {
-  /** The coordinator, `host:port`. */
+  /** The coordinators, comma-separated, or the seeds when no coordinator is given: for reports. */
   readonly coordinator: string;
   private readonly options: SessionOptions;
   private readonly create: typeof createClient;
@@ -31,7 +33,9 @@ export class ClientSession {
    * @param create - makes the client; tests substitute it
    */
   constructor(options: SessionOptions, create: typeof createClient = createClient) {
-    this.coordinator = options.coordinator;
+    this.coordinator = (
+      options.coordinators.length > 0 ? options.coordinators : (options.seeds ?? [])
+    ).join(',');
     this.options = options;
     this.create = create;
   }
@@ -59,8 +63,10 @@ export class ClientSession {
   }
 
   private async open(): Promise<KvClient> {
-    const { coordinator, timeoutMs, tls, credentials } = this.options;
-    const client = this.create(clientOptionsOf({ coordinator, timeoutMs, tls, credentials }));
+    const { coordinators, seeds = [], timeoutMs, tls, credentials } = this.options;
+    const client = this.create(
+      clientOptionsOf({ coordinators, seeds, timeoutMs, tls, credentials }),
+    );
     try {
       await client.connect();
     } catch (err) {

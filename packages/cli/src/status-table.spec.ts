@@ -19,7 +19,9 @@ const node: NodeReport = {
 
 const status: ClusterStatus = {
   coordinator: '127.0.0.1:5000',
+  coordinatorError: null,
   epoch: 3,
+  ringFrom: '127.0.0.1:5000',
   replicationFactor: 3,
   sampleMs: 1000,
   nodes: [
@@ -63,6 +65,31 @@ describe('formatStatusTable', () => {
     const lines = formatStatusTable({ ...status, sampleMs: 0, nodes: [node] });
     expect(lines[0]).toContain('1 node (1 reachable)');
     expect(lines[2]).toBe('127.0.0.1:5001  up     -     1204      -    34.1%   100.0%      3  ok');
+  });
+});
+
+describe('formatStatusTable without a coordinator', () => {
+  it('says why no coordinator answered and where the ring came from', () => {
+    const lines = formatStatusTable({
+      ...status,
+      coordinatorError: '127.0.0.1:5000 (ECONNREFUSED), 127.0.0.1:5002 (not a coordinator)',
+      ringFrom: '127.0.0.1:5002',
+      sampleMs: 0,
+      nodes: [{ ...node, state: 'unknown' }],
+    });
+    expect(lines.slice(0, 3)).toEqual([
+      'Coordinator unreachable: 127.0.0.1:5000 (ECONNREFUSED), 127.0.0.1:5002 (not a coordinator)',
+      'Ring epoch 3 from 127.0.0.1:5002, 1 node (1 reachable), replication factor 3; node states are unknown without a coordinator',
+      'ADDRESS         STATE    ZONE  KEYS  OPS/S  PRIMARY  REPLICA  EPOCH  SYNC',
+    ]);
+    expect(lines[3]).toMatch(/^127\.0\.0\.1:5001 {2}unknown /);
+  });
+
+  it('shows a node the coordinator declared dead as dead', () => {
+    const dead = { ...node, state: 'dead', reachable: false, keys: null, sync: null };
+    expect(formatStatusTable({ ...status, nodes: [dead] })[2]).toMatch(
+      /^127\.0\.0\.1:5001 {2}dead /,
+    );
   });
 });
 

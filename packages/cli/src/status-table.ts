@@ -16,8 +16,9 @@ const COLUMNS = [
 const NUMERIC: ReadonlySet<string> = new Set(['KEYS', 'OPS/S', 'PRIMARY', 'REPLICA', 'EPOCH']);
 
 /**
- * `kv status` as text: a summary line, then one row per node with its address, state
- * (`unreachable` when it did not answer INFO), zone, keys, ops/s, share of the ring as
+ * `kv status` as text: a summary line (two when no coordinator answered: why, then where
+ * the ring came from), then one row per node with its address, state (`dead` as the
+ * coordinator says, else `unreachable` when it did not answer INFO), zone, keys, ops/s, share of the ring as
  * primary and as replica, the ring epoch it routes with, and data movement ({@link syncOf}).
  *
  * ```text
@@ -28,18 +29,25 @@ const NUMERIC: ReadonlySet<string> = new Set(['KEYS', 'OPS/S', 'PRIMARY', 'REPLI
  */
 export function formatStatusTable(status: ClusterStatus): string[] {
   const reachable = status.nodes.filter((n) => n.reachable).length;
-  const summary =
-    `Coordinator ${status.coordinator}, ring epoch ${status.epoch}, ` +
+  const counts =
     `${plural(status.nodes.length, 'node')} (${reachable} reachable), ` +
     `replication factor ${status.replicationFactor}`;
+  const summary =
+    status.coordinatorError === null
+      ? [`Coordinator ${status.coordinator}, ring epoch ${status.epoch}, ${counts}`]
+      : [
+          `Coordinator unreachable: ${status.coordinatorError}`,
+          `Ring epoch ${status.epoch} from ${status.ringFrom ?? 'a member'}, ${counts}; ` +
+            'node states are unknown without a coordinator',
+        ];
   const rows = status.nodes.map((n) => rowOf(n, status.sampleMs > 0));
-  return [summary, ...table([[...COLUMNS], ...rows])];
+  return [...summary, ...table([[...COLUMNS], ...rows])];
 }
 
 function rowOf(node: NodeReport, sampled: boolean): string[] {
   return [
     node.address,
-    node.reachable ? node.state : 'unreachable',
+    node.state === 'dead' || node.reachable ? node.state : 'unreachable',
     node.zone === '' ? '-' : node.zone,
     node.keys === null ? '-' : String(node.keys),
     node.opsPerSec === null || !sampled ? '-' : formatRate(node.opsPerSec),

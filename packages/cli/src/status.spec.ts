@@ -1,5 +1,11 @@
 import { Ring } from '@kv/ring';
-import { parseNodeInfo, type NodeInfo, type NodeStatus } from '@kv/client';
+import {
+  CoordinatorUnreachableError,
+  parseNodeInfo,
+  ReplyError,
+  type NodeInfo,
+  type NodeStatus,
+} from '@kv/client';
 import { gatherStatus, opsPerSecond, type StatusSource } from './status';
 
 const members: NodeStatus[] = ['127.0.0.1:5002', '127.0.0.1:5001', '127.0.0.1:5003'].map((id) => ({
@@ -125,6 +131,69 @@ describe('gatherStatus', () => {
       { coordinator: 'c:1', sampleMs: 5, sleep: () => Promise.resolve() },
     );
     expect(status.nodes[0]).toMatchObject({ reachable: false, error: 'gone' });
+  });
+});
+
+describe('gatherStatus without a coordinator', () => {
+  const unreachable = new CoordinatorUnreachableError('127.0.0.1:5000', 'ECONNREFUSED');
+  const ring = new Ring([
+    { id: '127.0.0.1:5001', zone: 'a', weight: 2 },
+    { id: '127.0.0.1:5002', zone: 'b', weight: 1 },
+  ]);
+
+  it('lists the members of the ring learned from a node, with their own INFO', async () => {
+    const status = await gatherStatus(
+      {
+        listNodes: () => Promise.reject(unreachable),
+        ring: () => Promise.resolve({ epoch: 4, ring, from: '127.0.0.1:5002' }),
+        inspectNode: (id) =>
+          id === '127.0.0.1:5001'
+            ? Promise.resolve(parsed(info(1, 9)))
+            : Promise.reject(new Error('down')),
+      },
+      { coordinator: '127.0.0.1:5000', sampleMs: 0 },
+    );
+    expect(status).toMatchObject({
+      coordinatorError: '127.0.0.1:5000 (ECONNREFUSED)',
+      epoch: 4,
+      ringFrom: '127.0.0.1:5002',
+    });
+    expect(status.nodes).toEqual([
+      expect.objectContaining({ address: '127.0.0.1:5001', state: 'unknown', zone: 'a', keys: 9 }),
+      expect.objectContaining({ address: '127.0.0.1:5002', state: 'unknown', reachable: false }),
+    ]);
+  });
+
+  it('fails when no ring could be had either, and on a refusal from the coordinator', async () => {
+    const noRing = {
+      listNodes: () => Promise.reject(unreachable),
+      ring: () => Promise.reject(unreachable),
+      inspectNode: () => Promise.reject(new Error('not asked')),
+    };
+    await expect(gatherStatus(noRing, { coordinator: 'c:1' })).rejects.toBe(unreachable);
+    const refusal = new ReplyError('NOAUTH this command is for cluster members');
+    const refused = {
+      ...noRing,
+      listNodes: () => Promise.reject(refusal),
+      ring: () => Promise.resolve({ epoch: 1, ring }),
+    };
+    await expect(gatherStatus(refused, { coordinator: 'c:1' })).rejects.toBe(refusal);
+  });
+
+  it('asks the coordinator for the recently dead too', async () => {
+    const asked: unknown[] = [];
+    await gatherStatus(
+      {
+        listNodes: (options) => {
+          asked.push(options);
+          return Promise.resolve([]);
+        },
+        ring: () => Promise.resolve({ epoch: 1, ring }),
+        inspectNode: () => Promise.reject(new Error('not asked')),
+      },
+      { coordinator: 'c:1', sampleMs: 0 },
+    );
+    expect(asked).toEqual([{ all: true }]);
   });
 });
 

@@ -1,11 +1,14 @@
 import type { Phase, Ring } from '@kv/ring';
-import type { NodeInfo, NodeStatus } from '@kv/client';
+import { CoordinatorUnreachableError, type NodeInfo, type NodeStatus } from '@kv/client';
 
 /** What `kv status` reports about one node. */
 export interface NodeReport {
   /** `host:port`, the node's id. */
   readonly address: string;
-  /** The coordinator's view: `up`, `probation` or `dead`. */
+  /**
+   * The coordinator's view: `up`, `probation`, `joining`, `leaving` or `dead`; `unknown`
+   * when no coordinator answered.
+   */
   readonly state: string;
   /** Failure domain; empty for none. */
   readonly zone: string;
@@ -41,10 +44,18 @@ export interface NodeReport {
 
 /** What `kv status` reports. */
 export interface ClusterStatus {
-  /** The coordinator asked, `host:port`. */
+  /** The coordinators asked (comma-separated `host:port`), or the seeds when none was given. */
   readonly coordinator: string;
-  /** The coordinator's ring epoch. */
+  /**
+   * Why no coordinator answered, each address asked with its reason
+   * (`127.0.0.1:5000 (ECONNREFUSED), 127.0.0.1:5001 (not a coordinator)`): the membership
+   * then comes from the ring, every state `unknown`. Null when one answered.
+   */
+  readonly coordinatorError: string | null;
+  /** The ring epoch: the coordinator's, or the newest a member had when none answered. */
   readonly epoch: number;
+  /** Where the ring came from, `host:port`; null when the source does not say. */
+  readonly ringFrom: string | null;
   readonly replicationFactor: number;
   /** How long ops/s was sampled over, in milliseconds; 0 when it was not. */
   readonly sampleMs: number;
@@ -55,7 +66,7 @@ export interface ClusterStatus {
 /** The calls `kv status` makes; the `@kv/client` client has them all. */
 export interface StatusSource {
   listNodes(options?: { all?: boolean }): Promise<NodeStatus[]>;
-  ring(): Promise<{ epoch: number; ring: Ring }>;
+  ring(): Promise<{ epoch: number; ring: Ring; from?: string }>;
   inspectNode(id: string): Promise<NodeInfo>;
 }
 
@@ -84,12 +95,16 @@ export interface InfoSample {
 }
 
 /**
- * Gathers the status of every node: membership from the coordinator (`LIST_NODES`), ring
- * ownership from the ring, and keys, ops/s and ring epoch from each node's INFO, all nodes
- * at once. A node that does not answer is reported as unreachable; that is not a failure
- * of the whole command.
+ * Gathers the status of every node: membership from the coordinator (`LIST_NODES ALL`, so
+ * recently dead nodes show as `dead`), ring ownership from the ring, and keys, ops/s and
+ * ring epoch from each node's INFO, all nodes at once. A node that does not answer is
+ * reported as unreachable; that is not a failure of the whole command. Neither is a
+ * coordinator that cannot be reached: the members are then those of the ring (learned
+ * from a seed or a node), their state `unknown`, and {@link ClusterStatus.coordinatorError}
+ * says why.
  *
- * @throws what the source throws for the coordinator's calls (listNodes, ring)
+ * @throws what the source throws for the ring (no coordinator, seed or node gave one), and
+ *   for the membership anything but `CoordinatorUnreachableError`
  */
 export async function gatherStatus(
   source: StatusSource,
@@ -99,7 +114,23 @@ export async function gatherStatus(
   const now = options.now ?? (() => performance.now());
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const [members, { epoch, ring }] = await Promise.all([source.listNodes(), source.ring()]);
+  const [listed, { epoch, ring, from }] = await Promise.all([
+    source.listNodes({ all: true }).catch((err: unknown) => {
+      if (err instanceof CoordinatorUnreachableError) return err;
+      throw err;
+    }),
+    source.ring(),
+  ]);
+  const members: readonly NodeStatus[] =
+    listed instanceof CoordinatorUnreachableError
+      ? ring.members.map((m) => ({
+          id: m.id,
+          state: 'unknown',
+          zone: m.zone,
+          weight: m.weight,
+          lastHeartbeatMs: NaN,
+        }))
+      : listed;
   const shares = new Map(ring.ownership().map((o) => [o.id, o]));
 
   const sample = (id: string): Promise<InfoSample | Error> =>
@@ -157,11 +188,18 @@ export async function gatherStatus(
   });
   return {
     coordinator: options.coordinator,
+    coordinatorError: listed instanceof CoordinatorUnreachableError ? attemptsOf(listed) : null,
     epoch,
+    ringFrom: from ?? null,
     replicationFactor: ring.replicationFactor,
     sampleMs: second.some((s) => s !== undefined) ? sampleMs : 0,
     nodes: nodes.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0)),
   };
+}
+
+/** Every address asked for the member list and why it did not answer: `a:1 (ECONNREFUSED), ...`. */
+function attemptsOf(err: CoordinatorUnreachableError): string {
+  return err.attempts.map((a) => `${a.address} (${a.reason})`).join(', ');
 }
 
 /**

@@ -262,6 +262,32 @@ describe('KvClient when nodes fail', () => {
     expect(ring.has(joined.id)).toBe(true);
   });
 
+  it('bootstraps from a seed node when the coordinator is down, and stores and reads', async () => {
+    cluster = await LocalCluster.start(3);
+    const seeds = cluster.nodes.map((n) => n.id);
+    await cluster.stopCoordinator();
+    const c = client({ coordinator: cluster.address, seeds, refreshIntervalMs: 0 });
+    await c.put('user:1', 'Alice');
+    expect(await c.getString('user:1')).toBe('Alice');
+    const { from, ring } = await c.ring();
+    expect(seeds).toContain(from);
+    expect(ring.size).toBe(3);
+    const err = (await c.listNodes().catch((e: unknown) => e)) as CoordinatorUnreachableError;
+    expect(err).toBeInstanceOf(CoordinatorUnreachableError);
+    expect(err.attempts.map((a) => [a.address, a.role])).toEqual([
+      [cluster.address, 'coordinator'],
+      ...seeds.map((s) => [s, 'seed']),
+    ]);
+    expect(err.attempts[1]?.reason).toBe('not a coordinator');
+  });
+
+  it('asks the seeds for the member list, passing over nodes to a coordinator', async () => {
+    cluster = await LocalCluster.start(2);
+    const [node] = cluster.nodes.map((n) => n.id);
+    const c = client({ coordinator: [], seeds: [node as string, cluster.address] });
+    expect((await c.listNodes()).map((n) => n.state)).toEqual(['up', 'up']);
+  });
+
   it('fails with a typed timeout when a node accepts but never answers', async () => {
     cluster = await LocalCluster.start(0);
     const port = await silentServer();

@@ -6,7 +6,6 @@ import {
   handshakeFor,
   UnreachableError,
   type CommandArg,
-  type RespValue,
 } from '@kv/protocol';
 import {
   ClientClosedError,
@@ -30,7 +29,8 @@ import {
   type RequestOptions,
   type WriteOptions,
 } from './options';
-import { RingSource, type RingSnapshot } from './ring-source';
+import { isAuthRefusal, RingSource, type RingSnapshot } from './ring-source';
+import { SourceRole, type SourceAttempt } from './source-attempt';
 import { waitUntilServing, type WaitOptions } from './serving';
 
 type Value = string | Buffer;
@@ -69,8 +69,15 @@ export type Placement = KeyPlacement;
  * {@link KvClient.getString} for text).
  */
 export class KvClient extends EventEmitter<ClientEvents> {
-  /** `host:port` of the coordinator. */
+  /**
+   * `host:port` of the first coordinator, or of the first seed when only seeds were
+   * given: the first address asked for the ring.
+   */
   readonly coordinator: string;
+  /** `host:port` of every coordinator, in the order they are asked (empty with seeds only). */
+  readonly coordinators: readonly string[];
+  /** `host:port` of the seeds, asked for the ring when no coordinator answers. */
+  readonly seeds: readonly string[];
   private readonly pool: ConnectionPool;
   private readonly source: RingSource;
   private readonly router: KeyRouter;
@@ -80,7 +87,9 @@ export class KvClient extends EventEmitter<ClientEvents> {
   constructor(options: ClientOptions = {}) {
     super();
     const resolved = resolveClientOptions(options);
-    this.coordinator = resolved.coordinator;
+    this.coordinators = resolved.coordinators;
+    this.seeds = resolved.seeds;
+    this.coordinator = resolved.coordinators[0] ?? (resolved.seeds[0] as string);
     this.pool = new ConnectionPool({
       connectTimeoutMs: resolved.connectTimeoutMs,
       requestTimeoutMs: resolved.requestTimeoutMs,
@@ -91,7 +100,8 @@ export class KvClient extends EventEmitter<ClientEvents> {
       ...(resolved.tls && { connect: connectTls(resolved.tls) }),
     });
     this.source = new RingSource({
-      coordinator: this.coordinator,
+      coordinators: this.coordinators,
+      seeds: this.seeds,
       pool: this.pool,
       timeoutMs: resolved.connectTimeoutMs,
       onChange: (next, previous) =>
@@ -102,7 +112,6 @@ export class KvClient extends EventEmitter<ClientEvents> {
         }),
     });
     this.router = new KeyRouter({
-      coordinator: this.coordinator,
       pool: this.pool,
       source: this.source,
       requestTimeoutMs: resolved.requestTimeoutMs,
@@ -357,25 +366,33 @@ export class KvClient extends EventEmitter<ClientEvents> {
 
   /**
    * The members as the coordinator lists them (`LIST_NODES`); with `all`, also the
-   * recently dead.
+   * recently dead. The coordinators are asked in order, then the seeds (a seed that is a
+   * coordinator answers; a node refuses the command and the next is asked).
    *
-   * @throws {@link CoordinatorUnreachableError}
+   * @throws {@link CoordinatorUnreachableError} listing every address tried when none
+   *   answered; a `ReplyError` a coordinator answered with
    */
   async listNodes(options: { all?: boolean } & RequestOptions = {}): Promise<NodeStatus[]> {
     this.checkOpen();
-    let reply: RespValue;
-    try {
-      reply = await this.pool.send(
-        this.coordinator,
-        options.all ? ['LIST_NODES', 'ALL'] : ['LIST_NODES'],
-        options,
-      );
-    } catch (err) {
-      if (err instanceof UnreachableError)
-        throw new CoordinatorUnreachableError(this.coordinator, err.reason, { cause: err });
-      throw err;
+    const args = options.all ? ['LIST_NODES', 'ALL'] : ['LIST_NODES'];
+    const attempts: SourceAttempt[] = [];
+    const asked: [string, SourceRole][] = [
+      ...this.coordinators.map((c): [string, SourceRole] => [c, SourceRole.coordinator]),
+      ...this.seeds.map((s): [string, SourceRole] => [s, SourceRole.seed]),
+    ];
+    for (const [address, role] of asked) {
+      try {
+        return parseNodeList(await this.pool.send(address, args, options));
+      } catch (err) {
+        this.checkOpen();
+        if (err instanceof UnreachableError) attempts.push({ address, role, reason: err.reason });
+        else if (role === SourceRole.seed && err instanceof ReplyError && !isAuthRefusal(err))
+          attempts.push({ address, role, reason: notACoordinator(err) });
+        else throw err;
+      }
     }
-    return parseNodeList(reply);
+    const [first] = attempts as [SourceAttempt];
+    throw new CoordinatorUnreachableError(first.address, first.reason, { attempts });
   }
 
   /**
@@ -482,6 +499,13 @@ export class KvClient extends EventEmitter<ClientEvents> {
     this.checkOpen();
     return this.router.execute(command, key, args, options);
   }
+}
+
+/** Why a seed that refused `LIST_NODES` was passed over: a node does not know the command. */
+function notACoordinator(err: ReplyError): string {
+  return /^unknown command/.test(err.message.replace(/^ERR /, ''))
+    ? 'not a coordinator'
+    : `not a coordinator (${err.message})`;
 }
 
 /**

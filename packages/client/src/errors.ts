@@ -1,3 +1,5 @@
+import { SourceRole, type SourceAttempt } from './source-attempt';
+
 /** Base class of every error @kv/client throws (server error replies are `ReplyError`). */
 export class ClientError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -14,20 +16,51 @@ export class InvalidClientOptionError extends ClientError {
   }
 }
 
-/** The coordinator could not be reached and the client has no ring to work with. */
+/**
+ * No coordinator, seed or member could be reached (or none gave a ring), and the client
+ * has no ring to work with; or no coordinator answered a membership question.
+ */
 export class CoordinatorUnreachableError extends ClientError {
-  /** `host:port` of the coordinator. */
+  /** `host:port` of the first address tried. */
   readonly address: string;
   /** Why it could not be reached (`ECONNREFUSED`, `no reply within 1000 ms`, ...). */
   readonly reason: string;
-  constructor(address: string, reason: string, options?: ErrorOptions) {
-    // A TLS failure says what to fix itself; "is it running?" would mislead.
-    const hint = /TLS|certificate/.test(reason) ? '' : ': is it running?';
-    super(`cannot reach coordinator at ${address} (${reason})${hint}`, options);
+  /** Every address tried, in order, and why each did not help. */
+  readonly attempts: readonly SourceAttempt[];
+  constructor(
+    address: string,
+    reason: string,
+    options?: ErrorOptions & { attempts?: readonly SourceAttempt[] },
+  ) {
+    const attempts = options?.attempts?.length
+      ? options.attempts
+      : [{ address, reason, role: SourceRole.coordinator }];
+    super(unreachableMessage(attempts), options);
     this.name = 'CoordinatorUnreachableError';
     this.address = address;
     this.reason = reason;
+    this.attempts = attempts;
   }
+}
+
+/**
+ * `cannot reach coordinator at A (reason): is it running?` for one coordinator; with more
+ * addresses, each with its reason, grouped by role.
+ */
+function unreachableMessage(attempts: readonly SourceAttempt[]): string {
+  const [only] = attempts;
+  // A TLS failure says what to fix itself; "is it running?" would mislead.
+  const tls = attempts.some((a) => /TLS|certificate/.test(a.reason));
+  if (attempts.length === 1 && only?.role === SourceRole.coordinator)
+    return `cannot reach coordinator at ${only.address} (${only.reason})${tls ? '' : ': is it running?'}`;
+  const groups = Object.values(SourceRole).flatMap((role) => {
+    const of = attempts.filter((a) => a.role === role);
+    if (of.length === 0) return [];
+    const noun = role === SourceRole.member ? 'ring member' : role;
+    const list = of.map((a) => `${a.address} (${a.reason})`).join(', ');
+    return [`${of.length === 1 ? noun : `${noun}s`} ${list}`];
+  });
+  return `cannot reach ${groups.join(' or ')}${tls ? '' : ': is the cluster running?'}`;
 }
 
 /** The ring has no storage nodes: none has registered with the coordinator. */

@@ -5,7 +5,8 @@
  * `@kv/ring`), over one pooled, pipelined connection per node. When the primary is down it
  * falls back to the key's replicas in preference order; it refreshes the ring periodically
  * and whenever a node is unreachable, retries with backoff, and keeps working with the
- * ring it has while the coordinator is down.
+ * ring it has while the coordinator is down. Given seeds (any members), it also starts
+ * without a coordinator: every node answers `RING`.
  *
  * @example
  * ```ts
@@ -32,6 +33,7 @@ export {
 export type { FallbackEvent, RingChangeEvent, ClientEvents } from './events';
 export type { NodeStatus } from './node-status';
 export { type RingSnapshot } from './ring-source';
+export { SourceRole, type SourceAttempt } from './source-attempt';
 export {
   parseInfo,
   parseInfoSections,

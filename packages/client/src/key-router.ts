@@ -22,8 +22,6 @@ const MAX_BACKOFF_MS = 2000;
 
 /** Options of {@link KeyRouter}. */
 export interface KeyRouterOptions {
-  /** `host:port` of the coordinator, for errors. */
-  readonly coordinator: string;
   /** Where requests go. */
   readonly pool: ConnectionPool;
   /** The client's copy of the ring. */
@@ -76,10 +74,10 @@ export class KeyRouter {
    * @throws {@link NoNodesError} when it is still empty; what the ring source throws
    */
   async ring(): Promise<RingSnapshot> {
-    const { source, coordinator } = this.options;
+    const { source } = this.options;
     let snapshot = await source.load();
     if (snapshot.ring.size === 0) snapshot = await source.refresh();
-    if (snapshot.ring.size === 0) throw new NoNodesError(coordinator);
+    if (snapshot.ring.size === 0) throw new NoNodesError(snapshot.from);
     return snapshot;
   }
 

@@ -4,10 +4,20 @@ import { InvalidClientOptionError } from './errors';
 /** Options of `createClient`. */
 export interface ClientOptions {
   /**
-   * The coordinator, `host:port`. Asked for the ring once, then only to learn of changes.
-   * @default '127.0.0.1:5000'
+   * The coordinator, `host:port`, or several (an array, or addresses separated by commas),
+   * asked in this order. Asked for the ring once, then only to learn of changes; the first
+   * that answers is authoritative: its ring is taken whatever its epoch.
+   * @default '127.0.0.1:5000', unless `seeds` are given: then none
    */
-  coordinator?: string;
+  coordinator?: string | readonly string[];
+  /**
+   * Other members to learn the ring from when no coordinator answers: nodes or
+   * coordinators, `host:port`, an array or separated by commas. Every node answers `RING`
+   * with the ring it routes with; a seed's ring is taken only if it is newer than the one
+   * held. After the seeds, the nodes of the ring held are asked.
+   * @default none
+   */
+  seeds?: string | readonly string[];
   /**
    * Time to wait for a connection to a node or the coordinator.
    * @default 1000
@@ -77,6 +87,7 @@ type UnsetByDefault = 'user' | 'password' | 'clusterSecret' | 'tls';
 /** The defaults of {@link ClientOptions} (credentials and TLS have none), one place for code and documentation alike. */
 export const DEFAULT_CLIENT_OPTIONS = {
   coordinator: '127.0.0.1:5000',
+  seeds: [] as readonly string[],
   connectTimeoutMs: 1000,
   requestTimeoutMs: 5000,
   retries: 2,
@@ -85,10 +96,21 @@ export const DEFAULT_CLIENT_OPTIONS = {
   maxPending: 10_000,
 } as const satisfies Required<Omit<ClientOptions, UnsetByDefault>>;
 
-/** {@link ClientOptions} checked, with the defaults filled in. */
+/** The options that list addresses. */
+type AddressLists = 'coordinator' | 'seeds';
+
+/**
+ * {@link ClientOptions} checked, with the defaults filled in and the address lists read:
+ * `coordinators` (possibly empty when seeds are given) and `seeds`.
+ */
 export type ResolvedClientOptions = {
-  readonly [K in Exclude<keyof ClientOptions, UnsetByDefault>]-?: ClientOptions[K] & {};
-} & Pick<ClientOptions, UnsetByDefault>;
+  readonly [
+    K in Exclude<keyof ClientOptions, UnsetByDefault | AddressLists>
+  ]-?: ClientOptions[K] & {};
+} & Pick<ClientOptions, UnsetByDefault> & {
+    readonly coordinators: readonly string[];
+    readonly seeds: readonly string[];
+  };
 
 /** Per-request options. */
 export interface RequestOptions {
@@ -129,9 +151,13 @@ export interface GetOptions extends RequestOptions {
  * @throws {@link InvalidClientOptionError} for an invalid option
  */
 export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
-  const coordinator = options.coordinator ?? DEFAULT_CLIENT_OPTIONS.coordinator;
-  if (!parseAddress(coordinator))
-    throw new InvalidClientOptionError(`coordinator must be host:port, got '${coordinator}'`);
+  const seeds = parseAddressList(options.seeds, 'seeds');
+  const coordinators = parseAddressList(
+    options.coordinator ?? (seeds.length > 0 ? [] : DEFAULT_CLIENT_OPTIONS.coordinator),
+    'coordinator',
+  );
+  if (coordinators.length === 0 && seeds.length === 0)
+    throw new InvalidClientOptionError('give at least one coordinator or seed address');
   checkCount(options.connectTimeoutMs, 'connectTimeoutMs', 1);
   checkCount(options.requestTimeoutMs, 'requestTimeoutMs', 1);
   checkCount(options.retries, 'retries', 0);
@@ -140,10 +166,12 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   checkCount(options.maxPending, 'maxPending', 1);
   if (options.user !== undefined && options.password === undefined)
     throw new InvalidClientOptionError('user needs a password');
+  const { coordinator: _given, seeds: _seeds, ...rest } = options;
   const defined = Object.fromEntries(
-    Object.entries(options).filter(([, value]) => value !== undefined),
-  ) as ClientOptions;
-  return { ...DEFAULT_CLIENT_OPTIONS, tls: undefined, ...defined, coordinator };
+    Object.entries(rest).filter(([, value]) => value !== undefined),
+  ) as Omit<ClientOptions, AddressLists>;
+  const { coordinator: _default, ...defaults } = DEFAULT_CLIENT_OPTIONS;
+  return { ...defaults, tls: undefined, ...defined, coordinators, seeds };
 }
 
 /**
@@ -153,4 +181,28 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
 export function checkCount(value: number | undefined, name: string, min: number): void {
   if (value !== undefined && (!Number.isInteger(value) || value < min))
     throw new InvalidClientOptionError(`${name} must be an integer ≥ ${min}, got ${value}`);
+}
+
+/**
+ * Reads an address list option: one `host:port`, several separated by commas, or an array
+ * of such strings. Spaces around addresses are ignored and repeats dropped.
+ *
+ * @throws {@link InvalidClientOptionError} naming `option` for an address that is not
+ *   `host:port`
+ */
+export function parseAddressList(
+  value: string | readonly string[] | undefined,
+  option: string,
+): string[] {
+  if (value === undefined) return [];
+  const parts = (typeof value === 'string' ? [value] : value).flatMap((v) => String(v).split(','));
+  const addresses: string[] = [];
+  for (const part of parts) {
+    const address = part.trim();
+    if (address === '' && parts.length > 1) continue;
+    if (!/^\S+:\d{1,5}$/.test(address) || !parseAddress(address))
+      throw new InvalidClientOptionError(`${option} must be host:port, got '${address}'`);
+    if (!addresses.includes(address)) addresses.push(address);
+  }
+  return addresses;
 }

@@ -8,20 +8,25 @@ import {
 } from '@kv/protocol';
 import { InvalidRingReplyError, decodeRingReply, type Ring } from '@kv/ring';
 import { ClientError, CoordinatorUnreachableError } from './errors';
+import { SourceRole, type SourceAttempt } from './source-attempt';
 
 /** A ring and the epoch it was published at. */
 export interface RingSnapshot {
   readonly epoch: number;
   readonly ring: Ring;
+  /** The coordinator, seed or node (`host:port`) it was learned from. */
+  readonly from: string;
 }
 
-/** How many nodes to ask for the ring when the coordinator cannot be reached. */
+/** How many nodes of the ring held to ask for the ring when no coordinator or seed answers. */
 const NODES_TO_ASK = 3;
 
 /** Options of {@link RingSource}. */
 export interface RingSourceOptions {
-  /** `host:port` of the coordinator. */
-  readonly coordinator: string;
+  /** `host:port` of each coordinator, in the order to ask them; may be empty. */
+  readonly coordinators: readonly string[];
+  /** `host:port` of members to ask when no coordinator answers. */
+  readonly seeds: readonly string[];
   /** Where requests go; shared with the client so node connections are reused. */
   readonly pool: ConnectionPool;
   /** Time to wait for a `RING` reply. */
@@ -39,12 +44,14 @@ class BadRingReplyError extends ClientError {
 }
 
 /**
- * Keeps the client's copy of the ring. The coordinator is asked first (`RING known-epoch`,
- * which costs a few bytes when nothing changed) and is authoritative: its ring is taken
- * whatever its epoch, so a coordinator restarted without its data still wins. When the
- * coordinator cannot be reached, nodes of the current ring are asked, and a node's ring is
- * taken only if it is newer than ours: that is how a client learns of a join or a failure
- * while the coordinator is down. Concurrent refreshes share one round trip.
+ * Keeps the client's copy of the ring. The coordinators are asked first, in order
+ * (`RING known-epoch`, which costs a few bytes when nothing changed), and the first that
+ * answers is authoritative: its ring is taken whatever its epoch, so a coordinator
+ * restarted without its data still wins. When no coordinator answers, the seeds are asked,
+ * then a few nodes of the ring held; a ring from them is taken only if it is newer than
+ * ours (any ring when there is none yet): that is how a client bootstraps, and learns of a
+ * join or a failure, while the coordinators are down. A member that answers an older epoch
+ * than ours is passed over for the next. Concurrent refreshes share one round trip.
  */
 export class RingSource {
   private snapshot: RingSnapshot | undefined;
@@ -66,8 +73,9 @@ export class RingSource {
    * Asks for a newer ring. Resolves with the ring held afterwards, which is the old one
    * when no source could be reached.
    *
-   * @throws {@link CoordinatorUnreachableError} when there is no ring yet and the
-   *   coordinator cannot be reached
+   * @throws {@link CoordinatorUnreachableError} listing every address tried when there is
+   *   no ring yet and none gave one; `AuthenticationError` or a `NOAUTH`/`NOPERM`
+   *   `ReplyError` when there is no ring yet and a server refused the credentials
    */
   refresh(): Promise<RingSnapshot> {
     this.inflight ??= this.fetch().finally(() => {
@@ -77,39 +85,64 @@ export class RingSource {
   }
 
   private async fetch(): Promise<RingSnapshot> {
-    const { coordinator } = this.options;
-    let coordinatorError: Error;
-    try {
-      const fetched = await this.ask(coordinator);
-      if (fetched && fetched.epoch !== this.snapshot?.epoch) this.adopt(fetched);
-      return this.snapshot ?? this.fail(coordinator, new BadRingReplyError(coordinator, 'no ring'));
-    } catch (err) {
-      if (!(err instanceof Error)) throw err;
-      coordinatorError = err;
-    }
-    const held = this.snapshot;
-    if (!held) return this.fail(coordinator, coordinatorError);
-    const nodes = held.ring.members
-      .map((m) => m.id)
-      .filter((id) => this.options.pool.isAvailable(id))
-      .slice(0, NODES_TO_ASK);
-    for (const node of nodes) {
+    const attempts: SourceAttempt[] = [];
+    for (const address of this.options.coordinators) {
       try {
-        const fetched = await this.ask(node);
-        if (fetched && fetched.epoch > (this.snapshot?.epoch ?? -1)) this.adopt(fetched);
-        break;
-      } catch {
-        // Try the next node; the ring held stays usable.
+        const fetched = await this.ask(address);
+        if (fetched && fetched.epoch !== this.snapshot?.epoch) this.adopt(fetched);
+        if (this.snapshot) return this.snapshot;
+      } catch (err) {
+        attempts.push(this.failed(address, SourceRole.coordinator, err));
       }
     }
-    return this.snapshot ?? held;
+    for (const [address, role] of this.members()) {
+      try {
+        const fetched = await this.ask(address);
+        const held = this.snapshot;
+        // "Unchanged": this member routes with the epoch held.
+        if (!fetched && held) return held;
+        if (fetched && fetched.epoch > (held?.epoch ?? -1)) {
+          this.adopt(fetched);
+          return fetched;
+        }
+        // An older epoch than ours: a member behind the others; another may know better.
+      } catch (err) {
+        attempts.push(this.failed(address, role, err));
+      }
+    }
+    if (this.snapshot) return this.snapshot;
+    const [first] = attempts;
+    throw new CoordinatorUnreachableError(first?.address ?? '', first?.reason ?? 'not asked', {
+      attempts,
+    });
   }
 
-  private fail(coordinator: string, err: Error): never {
-    // The coordinator was reached: its refusal says more than "unreachable" would.
-    if (err instanceof AuthenticationError || isAuthRefusal(err)) throw err;
-    const reason = err instanceof UnreachableError ? err.reason : err.message;
-    throw new CoordinatorUnreachableError(coordinator, reason, { cause: err });
+  /**
+   * The members to ask when no coordinator answered: every seed, then up to
+   * {@link NODES_TO_ASK} nodes of the ring held that are not backing off.
+   */
+  private members(): [string, SourceRole][] {
+    const { seeds, coordinators, pool } = this.options;
+    const asked = new Set([...coordinators, ...seeds]);
+    const nodes = (this.snapshot?.ring.members ?? [])
+      .map((m) => m.id)
+      .filter((id) => !asked.has(id) && pool.isAvailable(id))
+      .slice(0, NODES_TO_ASK);
+    return [
+      ...seeds.map((s): [string, SourceRole] => [s, SourceRole.seed]),
+      ...nodes.map((n): [string, SourceRole] => [n, SourceRole.member]),
+    ];
+  }
+
+  /**
+   * The attempt to report for a failed `RING`. A refusal of the credentials is thrown while
+   * there is no ring yet: the server was reached, and its refusal says more than
+   * "unreachable" would (the same credentials go to every server).
+   */
+  private failed(address: string, role: SourceRole, err: unknown): SourceAttempt {
+    if (!(err instanceof Error)) throw err;
+    if (!this.snapshot && (err instanceof AuthenticationError || isAuthRefusal(err))) throw err;
+    return { address, role, reason: err instanceof UnreachableError ? err.reason : err.message };
   }
 
   /** `RING known-epoch` to one server: a new snapshot, or undefined when ours is current. */
@@ -139,7 +172,7 @@ export function parseRingReply(
 ): RingSnapshot | undefined {
   try {
     const decoded = decodeRingReply(reply, known);
-    return decoded && { epoch: decoded.epoch, ring: decoded.read };
+    return decoded && { epoch: decoded.epoch, ring: decoded.read, from };
   } catch (err) {
     if (err instanceof InvalidRingReplyError) throw new BadRingReplyError(from, err.detail);
     throw err;
@@ -147,7 +180,7 @@ export function parseRingReply(
 }
 
 /** `-NOAUTH` or `-NOPERM`: the server wants credentials the client did not give. */
-function isAuthRefusal(err: Error): boolean {
+export function isAuthRefusal(err: Error): boolean {
   return (
     err instanceof ReplyError && (err.code === ErrorCode.NOAUTH || err.code === ErrorCode.NOPERM)
   );

@@ -116,6 +116,34 @@ describe('@kv/client over TLS', () => {
     );
   });
 
+  it('bootstraps from TLS seeds with the coordinator down, and not without the CA', async () => {
+    const address = await tlsCluster(true);
+    const seeds = nodes.map((n) => n.id);
+    await coordinator?.close();
+    coordinator = undefined;
+    const tls = { ca: readPemFile(certs.ca, 'ca'), ...clientCert(certs) };
+    const seeded = createClient({ coordinator: address, seeds, retries: 0, tls });
+    clients.push(seeded);
+    await seeded.put('k', 'v');
+    expect(await seeded.getString('k')).toBe('v');
+    expect(seeds).toContain((await seeded.ring()).from);
+    const untrusting = createClient({
+      coordinator: address,
+      seeds,
+      tls: { ...tls, ca: readPemFile(other.ca, 'ca') },
+    });
+    clients.push(untrusting);
+    const err = (await untrusting
+      .connect()
+      .catch((e: unknown) => e)) as CoordinatorUnreachableError;
+    expect(err).toBeInstanceOf(CoordinatorUnreachableError);
+    expect(err.attempts.map((a) => a.role)).toEqual(['coordinator', 'seed', 'seed']);
+    for (const attempt of err.attempts.slice(1))
+      expect(attempt.reason).toMatch(
+        /^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/,
+      );
+  });
+
   it('refuses a certificate without its key', () => {
     expect(() => createClient({ tls: { cert: readPemFile(certs.clientCert, 'cert') } })).toThrow(
       TlsConfigError,

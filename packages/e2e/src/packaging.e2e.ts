@@ -1,12 +1,21 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { connect } from 'node:net';
 import { Ring } from '@kv/ring';
 import { packageDir } from './harness/bins';
 import { freePortRange, HOST } from './harness/free-port';
 import { ManagedProcess } from './harness/managed-process';
-import { npm, npmOk, npmPack, userEnv, type PackResult } from './harness/npm';
+import { npm, npmOk, userEnv } from './harness/npm';
 import { descendantsOf, survivors } from './harness/pid-registry';
 import { runCommand } from './harness/run-command';
 import { waitFor } from './harness/wait';
@@ -20,11 +29,43 @@ const PUBLISHED = [
   '@kv/cli',
 ] as const;
 
+/** The repository root, where `npm run release:pack` runs. */
+const REPO = resolve(packageDir('@kv/cli'), '..', '..');
+
+/** A release tarball: where it is and the files it holds (without tar's `package/`). */
+interface Tarball {
+  readonly path: string;
+  readonly files: readonly string[];
+}
+
 let root: string;
-let packed: Map<string, PackResult>;
+let packed: Map<string, Tarball>;
 
 function tarball(name: string): string {
-  return join(root, 'tarballs', (packed.get(name) as PackResult).filename);
+  return (packed.get(name) as Tarball).path;
+}
+
+/** The files of a tarball, as `tar -tzf` lists them. */
+async function tarFiles(path: string): Promise<string[]> {
+  const listed = await runCommand(
+    { name: `tar -tzf ${path}`, command: 'tar', args: ['-tzf', path] },
+    30_000,
+  );
+  if (listed.status.code !== 0) throw new Error(listed.transcript);
+  return listed.stdout.split('\n').map((f) => f.replace(/^package\//, ''));
+}
+
+/** Runs a server command with npx in `cwd` and waits for its start line. */
+async function npxServer(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv) {
+  const server = ManagedProcess.start({
+    name: `npx kv ${args.join(' ')}`,
+    command: 'npx',
+    args: ['kv', ...args],
+    cwd,
+    env,
+  });
+  await server.waitForLine(/\] Started on 127\.0\.0\.1:\d+/, 60_000);
+  return server;
 }
 
 function portRefuses(port: number): Promise<boolean> {
@@ -40,11 +81,17 @@ function portRefuses(port: number): Promise<boolean> {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'kv-e2e-packaging-'));
-  mkdirSync(join(root, 'tarballs'));
+  // As a release is made: the root script builds, then packs every published package.
+  const release = await npmOk(
+    ['run', 'release:pack', '--', '--out', join(root, 'tarballs')],
+    REPO,
+    { timeoutMs: 300_000, env: userEnv({ NX_DAEMON: 'false', NX_NO_CLOUD: 'true' }) },
+  );
   packed = new Map();
-  for (const name of PUBLISHED)
-    packed.set(name, await npmPack(packageDir(name), join(root, 'tarballs')));
-}, 120_000);
+  for (const [, name, path] of release.stdout.matchAll(/^(@kv\/[a-z]+)@[\d.]+: (\S+\.tgz)$/gm))
+    packed.set(name as string, { path: path as string, files: await tarFiles(path as string) });
+  expect([...packed.keys()].sort()).toEqual([...PUBLISHED].sort());
+}, 300_000);
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
@@ -53,7 +100,7 @@ afterAll(() => {
 describe('published packages', () => {
   it('pack their built code, and no tests or build info', () => {
     for (const name of PUBLISHED) {
-      const files = (packed.get(name) as PackResult).files.map((f) => f.path);
+      const { files } = packed.get(name) as Tarball;
       expect({
         name,
         hasIndex: files.includes('dist/index.js'),
@@ -76,6 +123,15 @@ describe('published packages', () => {
     await npmOk(['install', '--no-audit', '--no-fund', ...PUBLISHED.map(tarball)], app, {
       timeoutMs: 300_000,
     });
+
+    // The command runs, and says its version.
+    const cliVersion = (
+      JSON.parse(readFileSync(join(packageDir('@kv/cli'), 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+    const version = await npmOk(['kv', '--version'], app, { npx: true });
+    expect(version.stdout).toBe(cliVersion);
 
     const base = await freePortRange(4);
     const coordinator = `${HOST}:${base}`;
@@ -132,6 +188,65 @@ describe('published packages', () => {
       { timeoutMs: 10_000 },
     );
     for (let port = base; port < base + 4; port++) expect(await portRefuses(port)).toBe(true);
+  });
+
+  it('stop kv node and kv coordinator run through npx on SIGTERM to npx, leaving no orphan', async () => {
+    const app = join(root, 'app');
+    // The previous test installed the tarballs here.
+    expect(existsSync(join(app, 'node_modules', '.bin', 'kv'))).toBe(true);
+    const env = userEnv({ KV_CLUSTER_SECRET_FILE: join(app, 'cluster.secret') });
+    const [coordinatorPort, nodePort] = [await freePortRange(1), await freePortRange(1)];
+    const coordinator = await npxServer(
+      app,
+      ['coordinator', '--host', HOST, '--port', String(coordinatorPort)],
+      env,
+    );
+    const node = await npxServer(
+      app,
+      [
+        'node',
+        '--host',
+        HOST,
+        '--port',
+        String(nodePort),
+        '--coordinator',
+        `${HOST}:${coordinatorPort}`,
+      ],
+      env,
+    );
+    for (const [server, port] of [
+      [node, nodePort],
+      [coordinator, coordinatorPort],
+    ] as const) {
+      const tree = server.trackDescendants(descendantsOf(server.pid as number));
+      // npx, a shell and kv at least.
+      expect(tree.length).toBeGreaterThanOrEqual(1);
+      // To npx alone, as `kill <pid of npx>` does: npm does not pass it on.
+      server.signal('SIGTERM');
+      await server.waitForExit(30_000);
+      await waitFor(
+        `every process of ${server.name} to exit`,
+        () => (survivors(tree).length === 0 ? true : undefined),
+        { timeoutMs: 20_000 },
+      );
+      expect(await portRefuses(port)).toBe(true);
+    }
+  });
+
+  it('refuse to pack a package that was not built', async () => {
+    const unbuilt = join(root, 'unbuilt');
+    mkdirSync(unbuilt);
+    const manifest = JSON.parse(
+      readFileSync(join(packageDir('@kv/ring'), 'package.json'), 'utf8'),
+    ) as { scripts: Record<string, string> };
+    manifest.scripts['prepack'] = `node ${join(REPO, 'tools', 'check-built.cjs')}`;
+    writeFileSync(join(unbuilt, 'package.json'), JSON.stringify(manifest));
+    const pack = await npm(['pack', '--pack-destination', unbuilt], unbuilt, { timeoutMs: 60_000 });
+    expect(pack.status.code).not.toBe(0);
+    expect(pack.stderr).toContain(
+      '@kv/ring: ./dist/index.js, ./dist/index.d.ts missing: the package is not built. Run npm run release:pack',
+    );
+    expect(readdirSync(unbuilt).filter((f) => f.endsWith('.tgz'))).toEqual([]);
   });
 
   it('let a script that depends on @kv/ring alone place keys, with require and with import', async () => {
