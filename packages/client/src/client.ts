@@ -6,6 +6,7 @@ import {
   handshakeFor,
   UnreachableError,
   type CommandArg,
+  type RespValue,
 } from '@kv/protocol';
 import {
   ClientClosedError,
