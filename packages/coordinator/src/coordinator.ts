@@ -11,8 +11,6 @@ import {
   handshakeFailureLevel,
   listenTcp,
   listenTls,
-  loadServerTls,
-  TlsConfigError,
   type ProtocolLimits,
   type ServerTls,
   type RespServer,
@@ -29,9 +27,14 @@ import { dashboardRoutes } from './dashboard';
 import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
 import { loadAccess, protectedModeRefusal } from './access-config';
 import { resolveConfig, type CoordinatorConfig } from './config';
+import { readTls, warnOnRingOptions } from './coordinator-setup';
+import { EtcdCoordination } from './etcd-coordination';
+import { EtcdStore } from './etcd-store';
 import { ConfigError, ListenError } from './errors';
 import { checkIntervalFor, FailureDetector } from './failure-detector';
 import { renderInfo } from './info';
+import { Role } from './leader-election';
+import { LeaderForwarder } from './leader-forwarder';
 import { createLogger } from './logger';
 import type { MemberStatus } from './member-state';
 import { Membership, type MembershipChange } from './membership';
@@ -95,6 +98,8 @@ interface Parts {
   readonly logger: Logger;
   readonly membership: Membership;
   readonly store: StateStore | undefined;
+  /** The shared store of several coordinators (`--store etcd://...`). */
+  readonly etcd: EtcdStore | undefined;
   /** Held while the coordinator runs on its data directory. */
   readonly lock: DataDirLock | undefined;
   readonly now: () => number;
@@ -116,6 +121,9 @@ export class Coordinator {
   private readonly logger: Logger;
   private readonly membership: Membership;
   private readonly store: StateStore | undefined;
+  private readonly etcd: EtcdStore | undefined;
+  private coordination: EtcdCoordination | undefined;
+  private readonly forwarder: LeaderForwarder;
   private readonly lock: DataDirLock | undefined;
   private readonly now: () => number;
   private readonly server: RespServer;
@@ -137,6 +145,7 @@ export class Coordinator {
     this.logger = parts.logger;
     this.membership = parts.membership;
     this.store = parts.store;
+    this.etcd = parts.etcd;
     this.lock = parts.lock;
     this.now = parts.now;
     const access = new AccessControl({
@@ -149,11 +158,15 @@ export class Coordinator {
         );
       },
     });
+    const coordinator = this;
     const context: CommandContext = {
       membership: this.membership,
       commit: (change) => this.commit(change),
       info: () => this.info(),
       access,
+      get leadership() {
+        return coordinator.coordination;
+      },
     };
     const router = createCoordinatorRouter([access.hook]);
     this.server = createRespServer({
@@ -183,11 +196,18 @@ export class Coordinator {
       epoch: () => this.membership.epoch,
       members: () => this.membership.list(true),
       commands: () => this.commandsProcessed,
+      leading: () => this.role === Role.LEADER,
     });
-    // The dashboard reads the nodes' INFO as a member, over TLS when the cluster speaks it.
-    this.probe = new NodeProbe(() => performance.now(), undefined, {
+    // The dashboard reads the nodes' INFO as a member, over TLS when the cluster speaks it;
+    // a follower reaches the leader the same way.
+    const dial = {
       ...(this.tls && { connect: connectTls(this.tls) }),
       handshake: handshakeFor({ clusterSecret: parts.clusterSecret }),
+    };
+    this.probe = new NodeProbe(() => performance.now(), undefined, dial);
+    this.forwarder = new LeaderForwarder({
+      ...dial,
+      timeoutMs: Math.max(this.config.heartbeatIntervalMs, 1000),
     });
     this.view = new ClusterViewBuilder({
       epoch: () => this.membership.epoch,
@@ -203,7 +223,8 @@ export class Coordinator {
         this.config.heartbeatIntervalMs,
         this.config.failureTimeoutMs,
       ),
-      onChange: (change) => void this.commit(change),
+      mayDecide: () => this.coordination?.leads() ?? true,
+      onChange: (change) => void this.commit(change).catch(() => undefined),
       onError: (err) => this.logger.error(`Failure check failed: ${describeError(err)}`),
       onHold: (silent, members) =>
         this.logger.warn(
@@ -256,6 +277,7 @@ export class Coordinator {
     const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
     try {
       const store = config.dataDir === undefined ? undefined : new StateStore(config.dataDir);
+      const etcd = config.store.kind === 'etcd' ? new EtcdStore(config.store) : undefined;
       const saved = await store?.load();
       let membership: Membership;
       if (store && saved) {
@@ -275,6 +297,7 @@ export class Coordinator {
         logger,
         membership,
         store,
+        etcd,
         lock,
         now,
         limits: options.limits,
@@ -298,6 +321,11 @@ export class Coordinator {
   /** The port it listens on (the one bound, when 0 was asked for). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** `leader`, or `follower` among coordinators sharing etcd while another leads. */
+  get role(): Role {
+    return this.coordination?.role ?? Role.LEADER;
   }
 
   /** The current ring epoch. */
@@ -349,10 +377,33 @@ export class Coordinator {
     }
     this.startedAt = this.now();
     if (this.config.metricsPort !== undefined) await this.serveHttp(this.config.metricsPort);
-    this.detector.start();
+    if (this.etcd) await this.coordinate(this.etcd);
+    else this.detector.start();
     this.logger.info(`Started on ${host}:${this.boundPort}${describeServerTls(this.tls)}`);
     if (this.http)
       this.logger.info(`Dashboard on http://${host}:${this.http.port}/ (metrics at /metrics)`);
+  }
+
+  /** Joins the coordinators sharing `etcd`: follows, campaigns, leads when elected. */
+  private async coordinate(etcd: EtcdStore): Promise<void> {
+    this.coordination = new EtcdCoordination({
+      store: etcd,
+      membership: this.membership,
+      detector: this.detector,
+      forwarder: this.forwarder,
+      candidate: this.config.advertise ?? `${this.config.host}:${this.boundPort}`,
+      ttlSeconds: this.config.leaseTtlSeconds,
+      now: this.now,
+      logger: this.logger,
+    });
+    try {
+      await this.coordination.start();
+    } catch (err) {
+      await this.http?.close();
+      await this.server.close(0);
+      await etcd.close();
+      throw err;
+    }
   }
 
   /** `/metrics` and the dashboard, on the coordinator's own interface. */
@@ -375,6 +426,8 @@ export class Coordinator {
 
   private async shutdown(): Promise<void> {
     this.logger.info('Shutting down');
+    await this.coordination?.close();
+    this.forwarder.close();
     this.detector.stop();
     await this.http?.close();
     this.probe.close();
@@ -393,6 +446,7 @@ export class Coordinator {
   }
 
   private async commit(change: MembershipChange): Promise<void> {
+    if (this.coordination) return this.coordination.commit(change, this.membership.toState());
     for (const { level, message } of describeChange(change)) this.logger.log(level, message);
     if (!this.store) return;
     try {
@@ -426,6 +480,9 @@ export class Coordinator {
       replicationFactor: options.replicationFactor,
       vnodesPerWeight: options.vnodesPerWeight,
       dataDir: this.store?.dir,
+      role: this.role,
+      leader: this.coordination ? this.coordination.leader : `${this.host}:${this.boundPort}`,
+      store: this.coordination?.location ?? 'file',
     });
   }
 
@@ -455,34 +512,7 @@ export function startCoordinator(options: CoordinatorOptions = {}): Promise<Coor
   return Coordinator.start(options);
 }
 
-function warnOnRingOptions(
-  logger: Logger,
-  file: string,
-  saved: Required<RingOptions>,
-  configured: RingOptions,
-): void {
-  const differences = (['replicationFactor', 'vnodesPerWeight'] as const)
-    .filter((option) => saved[option] !== configured[option])
-    .map((option) => `${option} ${saved[option]} (configured: ${configured[option]})`);
-  if (differences.length === 0) return;
-  logger.warn(
-    `Using the ring options saved in ${file}: ${differences.join(', ')}. ` +
-      'Changing them would move every key; to change them, start with an empty data directory',
-  );
-}
-
 function describeError(err: unknown, withStack = false): string {
   if (!(err instanceof Error)) return String(err);
   return withStack && err.stack ? err.stack : err.message;
-}
-
-/** The TLS files of `config`, read now: a file that cannot be read is a configuration error. */
-function readTls(config: CoordinatorConfig): ServerTls | undefined {
-  try {
-    return loadServerTls(config);
-  } catch (err) {
-    if (err instanceof TlsConfigError)
-      throw new ConfigError(err.message, undefined, { cause: err });
-    throw err;
-  }
 }

@@ -20,6 +20,12 @@ export interface CoordinatorInfo {
   /** Absolute path, or `undefined` when membership is not persisted (reported empty). */
   readonly dataDir: string | undefined;
   readonly tcpPort: number;
+  /** `leader`, or `follower` among coordinators sharing etcd. */
+  readonly role: string;
+  /** The leader's address as last seen (this coordinator's own when it leads alone); empty when none. */
+  readonly leader: string | undefined;
+  /** `file`, or the `etcd://` address the membership lives in. */
+  readonly store: string;
 }
 
 /** Renders the `INFO` reply: Redis style `key:value` lines under `# Coordinator`. */
@@ -43,6 +49,9 @@ export function renderInfo(info: CoordinatorInfo): string {
     ['replication_factor', info.replicationFactor],
     ['vnodes_per_weight', info.vnodesPerWeight],
     ['data_dir', info.dataDir ?? ''],
+    ['role', info.role],
+    ['leader', info.leader ?? ''],
+    ['store', info.store],
   ];
   return `# Coordinator\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`;
 }
