@@ -1,12 +1,12 @@
 import { ErrorCode, ReplyError, type RespValue } from '@kv/protocol';
 import type { Logger } from 'winston';
-import type { EtcdStore } from './etcd-store';
 import { NotLeaderError } from './errors';
 import type { FailureDetector } from './failure-detector';
-import { LeaderElection, Role } from './leader-election';
+import { LeaderElection, Role, type ElectionBackend } from './leader-election';
 import type { LeaderForwarder } from './leader-forwarder';
 import { describeChange } from './change-log';
 import type { Membership, MembershipChange, MembershipState } from './membership';
+import type { MembershipStore } from './membership-store';
 
 /** What commands that change membership need from a coordinator among several. */
 export interface Leadership {
@@ -20,9 +20,22 @@ export interface Leadership {
   assertLeads(): void;
 }
 
+/**
+ * A store several coordinators share: the membership, an election, fenced writes and a
+ * watch. {@link EtcdStore} on etcd; an in-memory one in tests.
+ */
+export interface SharedStore extends MembershipStore, ElectionBackend {
+  /** Makes every later save succeed only while `lease` holds the leader key; undefined refuses all. */
+  fenceWith(lease: string | undefined): void;
+  /** Calls `onState` with every state saved from now on, by any coordinator. */
+  watch(onState: (state: MembershipState) => void, onError: (err: unknown) => void): Promise<void>;
+  /** Stops watching and disconnects. */
+  close(): Promise<void>;
+}
+
 /** Options of {@link EtcdCoordination}. */
 export interface EtcdCoordinationOptions {
-  readonly store: EtcdStore;
+  readonly store: SharedStore;
   readonly membership: Membership;
   /** Runs while this coordinator leads, and only then. */
   readonly detector: FailureDetector;
@@ -47,7 +60,7 @@ export interface EtcdCoordinationOptions {
  */
 export class EtcdCoordination implements Leadership {
   private readonly election: LeaderElection;
-  private readonly store: EtcdStore;
+  private readonly store: SharedStore;
   private readonly membership: Membership;
   private readonly logger: Logger;
   /** Leading, and the state read from etcd since it was elected. */
@@ -104,6 +117,11 @@ export class EtcdCoordination implements Leadership {
       `Membership in ${this.location} at epoch ${this.membership.epoch}; campaigning to lead as ${this.options.candidate}`,
     );
     this.election.start();
+  }
+
+  /** Runs one election round now (renew or obtain the lease, campaign while following). */
+  campaign(): Promise<void> {
+    return this.election.tick();
   }
 
   route(args: readonly Buffer[]): Promise<RespValue> | undefined {
@@ -183,7 +201,8 @@ export class EtcdCoordination implements Leadership {
     this.store.fenceWith(undefined);
     this.options.detector.stop();
     if (wasReady) this.logger.warn(`No longer leading: ${reason}; following`);
-    void this.refresh();
+    // What it changed and could not save is dropped: etcd's state is the cluster's.
+    void this.refresh(true);
   }
 
   /** A state written to etcd: a follower takes it; the leader wrote it itself. */
@@ -192,7 +211,8 @@ export class EtcdCoordination implements Leadership {
     this.membership.adopt(state);
   }
 
-  private async refresh(): Promise<void> {
+  /** Reads the state from etcd; takes it if newer, or in any case when `always`. */
+  private async refresh(always = false): Promise<void> {
     try {
       const state = await this.store.load();
       if (state === undefined || this.election.leads()) return;
@@ -200,7 +220,7 @@ export class EtcdCoordination implements Leadership {
         this.logger.warn(
           `Dropping epoch ${this.membership.epoch}, never saved: etcd holds epoch ${state.epoch}`,
         );
-      if (state.epoch !== this.membership.epoch) this.membership.adopt(state);
+      if (always || state.epoch > this.membership.epoch) this.membership.adopt(state);
     } catch (err) {
       this.logger.warn(`Could not read the membership from etcd: ${describe(err)}`);
     }

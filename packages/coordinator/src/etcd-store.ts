@@ -1,8 +1,7 @@
 import { Etcd3, EtcdLeaseInvalidError, type Lease, type Watcher } from 'etcd3';
 import { EtcdStateError, EtcdUnavailableError, LeaseLostError, NotLeaderError } from './errors';
-import type { ElectionBackend } from './leader-election';
+import type { SharedStore } from './etcd-coordination';
 import type { MembershipState } from './membership';
-import type { MembershipStore } from './membership-store';
 import { decodeState, encodeState } from './state-store';
 
 /** Options of {@link EtcdStore}. */
@@ -30,7 +29,7 @@ export const STATE_KEY = 'state';
  * the leader key is held by the lease given to {@link fenceWith}: a coordinator whose lease
  * expired (paused, partitioned, deposed) cannot overwrite the new leader's state.
  */
-export class EtcdStore implements MembershipStore, ElectionBackend {
+export class EtcdStore implements SharedStore {
   readonly location: string;
   private readonly client: Etcd3;
   private readonly leaderKey: string;
@@ -92,7 +91,10 @@ export class EtcdStore implements MembershipStore, ElectionBackend {
   }
 
   /** Calls `onState` with each state written to etcd from now on (by any coordinator). */
-  async watch(onState: (state: MembershipState) => void, onError: (err: unknown) => void) {
+  async watch(
+    onState: (state: MembershipState) => void,
+    onError: (err: unknown) => void,
+  ): Promise<void> {
     const watcher = await this.call(() => this.client.watch().key(this.stateKey).create());
     watcher.on('put', (kv) => {
       try {
