@@ -52,7 +52,9 @@ export interface EtcdCoordinationOptions {
  * an etcd lease ({@link LeaderElection}); the leader alone runs the failure detector and
  * writes the membership, each write fenced by its lease ({@link EtcdStore.save}). The
  * followers keep a copy of the state (watched in etcd) to answer reads, and forward the
- * commands that change membership, heartbeats included, to the leader.
+ * commands that change membership, heartbeats included, to the leader. A follower lists
+ * the ring's members as `up` (the leader removes those it stops hearing from), their
+ * heartbeat age counted from the last change of the state it saw.
  *
  * A new leader reads the state from etcd before it acts and counts every member as heard
  * from at that moment: nobody is declared dead before a full failure timeout of the new
@@ -108,7 +110,7 @@ export class EtcdCoordination implements Leadership {
    */
   async start(): Promise<void> {
     const state = await this.store.load();
-    if (state) this.membership.adopt(state);
+    if (state) this.membership.adopt(state, true);
     await this.store.watch(
       (watched) => this.follow(watched),
       (err) => this.logger.warn(`Watching the membership in etcd failed: ${describe(err)}`),
@@ -208,7 +210,7 @@ export class EtcdCoordination implements Leadership {
   /** A state written to etcd: a follower takes it; the leader wrote it itself. */
   private follow(state: MembershipState): void {
     if (this.election.leads() || state.epoch <= this.membership.epoch) return;
-    this.membership.adopt(state);
+    this.membership.adopt(state, true);
   }
 
   /** Reads the state from etcd; takes it if newer, or in any case when `always`. */
@@ -220,7 +222,7 @@ export class EtcdCoordination implements Leadership {
         this.logger.warn(
           `Dropping epoch ${this.membership.epoch}, never saved: etcd holds epoch ${state.epoch}`,
         );
-      if (always || state.epoch > this.membership.epoch) this.membership.adopt(state);
+      if (always || state.epoch > this.membership.epoch) this.membership.adopt(state, true);
     } catch (err) {
       this.logger.warn(`Could not read the membership from etcd: ${describe(err)}`);
     }

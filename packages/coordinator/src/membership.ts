@@ -156,10 +156,12 @@ export class Membership {
    * member is declared dead only after a full failure timeout of this process's own
    * observation. For a coordinator that learns the state from a shared store.
    *
+   * @param heard - members are `up`, heard from now, instead: for a coordinator that
+   *   follows the one deciding deaths, whose ring holds only members it hears from
    * @throws whatever `Ring.fromJSON` throws for a malformed ring; the membership is then
    *   unchanged
    */
-  adopt(state: MembershipState): void {
+  adopt(state: MembershipState, heard = false): void {
     const ring = Ring.fromJSON(state.ring);
     this.current = new RingEpoch(
       state.epoch,
@@ -167,7 +169,10 @@ export class Membership {
       state.target ? Ring.fromJSON(state.target) : ring,
     );
     this.liveness.reset();
-    for (const id of this.current.members()) this.liveness.restored(id);
+    for (const id of this.current.members()) {
+      if (heard) this.liveness.heard(id);
+      else this.liveness.restored(id);
+    }
   }
 
   /** The ring epoch: how many membership changes there have been. */
