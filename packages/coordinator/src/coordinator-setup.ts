@@ -3,6 +3,8 @@ import type { RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
 import type { CoordinatorConfig } from './config';
 import { ConfigError } from './errors';
+import { checkIntervalFor, FailureDetector, type FailureDetectorOptions } from './failure-detector';
+import type { Membership } from './membership';
 
 /** Warns when the ring options saved in `file` differ from the configured ones (the saved win). */
 export function warnOnRingOptions(
@@ -30,4 +32,31 @@ export function readTls(config: CoordinatorConfig): ServerTls | undefined {
       throw new ConfigError(err.message, undefined, { cause: err });
     throw err;
   }
+}
+
+/** The coordinator's failure detector, paced by `config`, logging what it holds back. */
+export function createFailureDetector(
+  membership: Membership,
+  config: Pick<CoordinatorConfig, 'heartbeatIntervalMs' | 'failureTimeoutMs'>,
+  logger: Logger,
+  options: Pick<FailureDetectorOptions, 'mayDecide' | 'onChange'>,
+): FailureDetector {
+  return new FailureDetector(membership, {
+    ...options,
+    failureTimeoutMs: config.failureTimeoutMs,
+    checkIntervalMs: checkIntervalFor(config.heartbeatIntervalMs, config.failureTimeoutMs),
+    onError: (err) =>
+      logger.error(`Failure check failed: ${err instanceof Error ? err.message : String(err)}`),
+    onHold: (silent, members) =>
+      logger.warn(
+        `Lost contact with ${silent} of ${members} members at once: assuming this coordinator ` +
+          'is the one cut off, no node is declared dead until most members are heard again',
+      ),
+    onResume: () => logger.warn('Most members are heard again: failure detection resumes'),
+    onStall: (stallMs) =>
+      logger.warn(
+        `The coordinator did not run for ${Math.round(stallMs)} ms (blocked or paused); ` +
+          'that time is not counted against the members',
+      ),
+  });
 }

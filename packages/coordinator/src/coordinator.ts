@@ -27,12 +27,12 @@ import { dashboardRoutes } from './dashboard';
 import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
 import { loadAccess, protectedModeRefusal } from './access-config';
 import { resolveConfig, type CoordinatorConfig } from './config';
-import { readTls, warnOnRingOptions } from './coordinator-setup';
+import { createFailureDetector, readTls, warnOnRingOptions } from './coordinator-setup';
 import { EtcdCoordination } from './etcd-coordination';
 import { EtcdStore } from './etcd-store';
 import { ConfigError, ListenError } from './errors';
-import { checkIntervalFor, FailureDetector } from './failure-detector';
-import { renderInfo } from './info';
+import type { FailureDetector } from './failure-detector';
+import { membershipFigures, renderInfo } from './info';
 import { Role } from './leader-election';
 import { LeaderForwarder } from './leader-forwarder';
 import { createLogger } from './logger';
@@ -121,8 +121,7 @@ export class Coordinator {
   private readonly logger: Logger;
   private readonly membership: Membership;
   private readonly store: StateStore | undefined;
-  private readonly etcd: EtcdStore | undefined;
-  private coordination: EtcdCoordination | undefined;
+  private readonly coordination: EtcdCoordination | undefined;
   private readonly forwarder: LeaderForwarder;
   private readonly lock: DataDirLock | undefined;
   private readonly now: () => number;
@@ -145,7 +144,6 @@ export class Coordinator {
     this.logger = parts.logger;
     this.membership = parts.membership;
     this.store = parts.store;
-    this.etcd = parts.etcd;
     this.lock = parts.lock;
     this.now = parts.now;
     const access = new AccessControl({
@@ -158,15 +156,39 @@ export class Coordinator {
         );
       },
     });
-    const coordinator = this;
+    // The dashboard reads the nodes' INFO as a member, over TLS when the cluster speaks it;
+    // a follower reaches the leader the same way.
+    const dial = {
+      ...(this.tls && { connect: connectTls(this.tls) }),
+      handshake: handshakeFor({ clusterSecret: parts.clusterSecret }),
+    };
+    this.probe = new NodeProbe(() => performance.now(), undefined, dial);
+    this.forwarder = new LeaderForwarder({
+      ...dial,
+      timeoutMs: Math.max(this.config.heartbeatIntervalMs, 1000),
+    });
+    this.detector = createFailureDetector(this.membership, this.config, this.logger, {
+      mayDecide: () => this.coordination?.leads() ?? true,
+      onChange: (change) => void this.commit(change).catch(() => undefined),
+    });
+    this.coordination =
+      parts.etcd &&
+      new EtcdCoordination({
+        store: parts.etcd,
+        membership: this.membership,
+        detector: this.detector,
+        forwarder: this.forwarder,
+        candidate: () => this.config.advertise ?? `${this.config.host}:${this.boundPort}`,
+        ttlSeconds: this.config.leaseTtlSeconds,
+        now: this.now,
+        logger: this.logger,
+      });
     const context: CommandContext = {
       membership: this.membership,
       commit: (change) => this.commit(change),
       info: () => this.info(),
       access,
-      get leadership() {
-        return coordinator.coordination;
-      },
+      leadership: this.coordination,
     };
     const router = createCoordinatorRouter([access.hook]);
     this.server = createRespServer({
@@ -198,17 +220,6 @@ export class Coordinator {
       commands: () => this.commandsProcessed,
       leading: () => this.role === Role.LEADER,
     });
-    // The dashboard reads the nodes' INFO as a member, over TLS when the cluster speaks it;
-    // a follower reaches the leader the same way.
-    const dial = {
-      ...(this.tls && { connect: connectTls(this.tls) }),
-      handshake: handshakeFor({ clusterSecret: parts.clusterSecret }),
-    };
-    this.probe = new NodeProbe(() => performance.now(), undefined, dial);
-    this.forwarder = new LeaderForwarder({
-      ...dial,
-      timeoutMs: Math.max(this.config.heartbeatIntervalMs, 1000),
-    });
     this.view = new ClusterViewBuilder({
       epoch: () => this.membership.epoch,
       target: () => this.membership.target,
@@ -216,27 +227,6 @@ export class Coordinator {
       failureTimeoutMs: this.config.failureTimeoutMs,
       probe: this.probe,
       progress: new RebalanceProgress(() => performance.now()),
-    });
-    this.detector = new FailureDetector(this.membership, {
-      failureTimeoutMs: this.config.failureTimeoutMs,
-      checkIntervalMs: checkIntervalFor(
-        this.config.heartbeatIntervalMs,
-        this.config.failureTimeoutMs,
-      ),
-      mayDecide: () => this.coordination?.leads() ?? true,
-      onChange: (change) => void this.commit(change).catch(() => undefined),
-      onError: (err) => this.logger.error(`Failure check failed: ${describeError(err)}`),
-      onHold: (silent, members) =>
-        this.logger.warn(
-          `Lost contact with ${silent} of ${members} members at once: assuming this coordinator ` +
-            'is the one cut off, no node is declared dead until most members are heard again',
-        ),
-      onResume: () => this.logger.warn('Most members are heard again: failure detection resumes'),
-      onStall: (stallMs) =>
-        this.logger.warn(
-          `The coordinator did not run for ${Math.round(stallMs)} ms (blocked or paused); ` +
-            'that time is not counted against the members',
-        ),
     });
   }
 
@@ -275,9 +265,9 @@ export class Coordinator {
     // One process per data directory: two coordinators saving one state file would each
     // overwrite the other's membership.
     const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
+    const etcd = config.store.kind === 'etcd' ? new EtcdStore(config.store) : undefined;
     try {
       const store = config.dataDir === undefined ? undefined : new StateStore(config.dataDir);
-      const etcd = config.store.kind === 'etcd' ? new EtcdStore(config.store) : undefined;
       const saved = await store?.load();
       let membership: Membership;
       if (store && saved) {
@@ -309,6 +299,7 @@ export class Coordinator {
       return coordinator;
     } catch (err) {
       lock?.release();
+      await etcd?.close();
       throw err;
     }
   }
@@ -377,33 +368,16 @@ export class Coordinator {
     }
     this.startedAt = this.now();
     if (this.config.metricsPort !== undefined) await this.serveHttp(this.config.metricsPort);
-    if (this.etcd) await this.coordinate(this.etcd);
-    else this.detector.start();
+    if (!this.coordination) this.detector.start();
+    else
+      await this.coordination.start().catch(async (err: unknown) => {
+        await this.http?.close();
+        await this.server.close(0);
+        throw err;
+      });
     this.logger.info(`Started on ${host}:${this.boundPort}${describeServerTls(this.tls)}`);
     if (this.http)
       this.logger.info(`Dashboard on http://${host}:${this.http.port}/ (metrics at /metrics)`);
-  }
-
-  /** Joins the coordinators sharing `etcd`: follows, campaigns, leads when elected. */
-  private async coordinate(etcd: EtcdStore): Promise<void> {
-    this.coordination = new EtcdCoordination({
-      store: etcd,
-      membership: this.membership,
-      detector: this.detector,
-      forwarder: this.forwarder,
-      candidate: this.config.advertise ?? `${this.config.host}:${this.boundPort}`,
-      ttlSeconds: this.config.leaseTtlSeconds,
-      now: this.now,
-      logger: this.logger,
-    });
-    try {
-      await this.coordination.start();
-    } catch (err) {
-      await this.http?.close();
-      await this.server.close(0);
-      await etcd.close();
-      throw err;
-    }
   }
 
   /** `/metrics` and the dashboard, on the coordinator's own interface. */
@@ -459,17 +433,9 @@ export class Coordinator {
   }
 
   private info(): string {
-    const counts = this.membership.counts();
-    const { options } = this.membership.ring;
     return renderInfo({
       version: version(),
-      epoch: this.membership.epoch,
-      members: counts.members,
-      membersUp: counts.up,
-      membersProbation: counts.probation,
-      membersJoining: counts.joining,
-      membersLeaving: counts.leaving,
-      deadRemembered: counts.deadRemembered,
+      ...membershipFigures(this.membership),
       uptimeSeconds: Math.floor((this.now() - this.startedAt) / 1000),
       tcpPort: this.boundPort,
       connectedClients: this.server.connectionCount,
@@ -477,8 +443,6 @@ export class Coordinator {
       authFailures: this.authFailures,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
       failureTimeoutMs: this.config.failureTimeoutMs,
-      replicationFactor: options.replicationFactor,
-      vnodesPerWeight: options.vnodesPerWeight,
       dataDir: this.store?.dir,
       role: this.role,
       leader: this.coordination ? this.coordination.leader : `${this.host}:${this.boundPort}`,

@@ -31,7 +31,7 @@ describe('LeaderElection', () => {
     const events: string[] = [];
     const election = new LeaderElection({
       backend: etcd.view(),
-      candidate: name,
+      candidate: () => name,
       ttlSeconds: TTL_S,
       now,
       onElected: () => events.push('elected'),
@@ -130,7 +130,7 @@ describe('EtcdCoordination', () => {
       membership,
       detector,
       forwarder: { forward, close: () => undefined } as unknown as LeaderForwarder,
-      candidate: name,
+      candidate: () => name,
       ttlSeconds: TTL_S,
       now,
       logger,

@@ -40,8 +40,8 @@ export interface EtcdCoordinationOptions {
   /** Runs while this coordinator leads, and only then. */
   readonly detector: FailureDetector;
   readonly forwarder: LeaderForwarder;
-  /** This coordinator's address, as followers reach it. */
-  readonly candidate: string;
+  /** This coordinator's address, as followers reach it (known once it listens). */
+  readonly candidate: () => string;
   readonly ttlSeconds: number;
   readonly now: () => number;
   readonly logger: Logger;
@@ -109,14 +109,19 @@ export class EtcdCoordination implements Leadership {
    *   {@link EtcdStateError} when its state is unusable
    */
   async start(): Promise<void> {
-    const state = await this.store.load();
-    if (state) this.membership.adopt(state, true);
-    await this.store.watch(
-      (watched) => this.follow(watched),
-      (err) => this.logger.warn(`Watching the membership in etcd failed: ${describe(err)}`),
-    );
+    try {
+      const state = await this.store.load();
+      if (state) this.membership.adopt(state, true);
+      await this.store.watch(
+        (watched) => this.follow(watched),
+        (err) => this.logger.warn(`Watching the membership in etcd failed: ${describe(err)}`),
+      );
+    } catch (err) {
+      await this.store.close();
+      throw err;
+    }
     this.logger.info(
-      `Membership in ${this.location} at epoch ${this.membership.epoch}; campaigning to lead as ${this.options.candidate}`,
+      `Membership in ${this.location} at epoch ${this.membership.epoch}; campaigning to lead as ${this.options.candidate()}`,
     );
     this.election.start();
   }
@@ -129,7 +134,7 @@ export class EtcdCoordination implements Leadership {
   route(args: readonly Buffer[]): Promise<RespValue> | undefined {
     if (this.leads()) return undefined;
     const leader = this.election.leader;
-    if (leader === undefined || leader === this.options.candidate)
+    if (leader === undefined || leader === this.options.candidate())
       throw unavailable('no coordinator leads at the moment (an election is under way): retry');
     return this.options.forwarder.forward(leader, args).then(async (reply) => {
       // The node asks this coordinator for the ring next: have the epoch it was told of.

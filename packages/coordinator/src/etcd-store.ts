@@ -39,6 +39,7 @@ export class EtcdStore implements SharedStore {
   private fence: string | undefined;
   private saving: Promise<void> = Promise.resolve();
   private watcher: Watcher | undefined;
+  private closed = false;
 
   constructor(options: EtcdStoreOptions) {
     const { endpoints, prefix } = options;
@@ -158,6 +159,8 @@ export class EtcdStore implements SharedStore {
 
   /** Stops watching and closes the connections to etcd. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.watcher?.cancel().catch(() => undefined);
     this.client.close();
   }

@@ -1,3 +1,5 @@
+import type { Membership } from './membership';
+
 /** The figures `INFO` reports. */
 export interface CoordinatorInfo {
   readonly version: string;
@@ -54,4 +56,34 @@ export function renderInfo(info: CoordinatorInfo): string {
     ['store', info.store],
   ];
   return `# Coordinator\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`;
+}
+
+/** The figures of INFO that describe the membership and its ring. */
+export function membershipFigures(
+  membership: Membership,
+): Pick<
+  CoordinatorInfo,
+  | 'epoch'
+  | 'members'
+  | 'membersUp'
+  | 'membersProbation'
+  | 'membersJoining'
+  | 'membersLeaving'
+  | 'deadRemembered'
+  | 'replicationFactor'
+  | 'vnodesPerWeight'
+> {
+  const counts = membership.counts();
+  const { options } = membership.ring;
+  return {
+    epoch: membership.epoch,
+    members: counts.members,
+    membersUp: counts.up,
+    membersProbation: counts.probation,
+    membersJoining: counts.joining,
+    membersLeaving: counts.leaving,
+    deadRemembered: counts.deadRemembered,
+    replicationFactor: options.replicationFactor,
+    vnodesPerWeight: options.vnodesPerWeight,
+  };
 }

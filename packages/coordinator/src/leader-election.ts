@@ -39,8 +39,11 @@ export interface ElectionBackend {
 /** Options of {@link LeaderElection}. */
 export interface LeaderElectionOptions {
   readonly backend: ElectionBackend;
-  /** This coordinator's address, the value of the leader key while it leads. */
-  readonly candidate: string;
+  /**
+   * This coordinator's address, the value of the leader key while it leads; read at each
+   * campaign, as it is known only once the coordinator listens.
+   */
+  readonly candidate: () => string;
   /** Seconds a lease lives without renewal. */
   readonly ttlSeconds: number;
   /** Monotonic clock in milliseconds. */
@@ -100,7 +103,7 @@ export class LeaderElection {
 
   /** The leader's address as last seen in the store, or undefined when none was seen. */
   get leader(): string | undefined {
-    return this.leads() ? this.options.candidate : this.known;
+    return this.leads() ? this.options.candidate() : this.known;
   }
 
   /**
@@ -161,7 +164,7 @@ export class LeaderElection {
       else await backend.keepAlive(this.lease);
       this.validUntil = sentAt + ttlSeconds * 1000 * LEASE_SAFETY;
       if (this.leads() || this.stopped) return;
-      const { won, leader } = await backend.campaign(this.lease, candidate);
+      const { won, leader } = await backend.campaign(this.lease, candidate());
       this.known = leader;
       if (won && !this.stopped && now() < this.validUntil) {
         this.leading = true;
