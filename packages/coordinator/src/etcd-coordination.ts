@@ -207,7 +207,7 @@ export class EtcdCoordination implements Leadership {
     this.ready = false;
     this.store.fenceWith(undefined);
     this.options.detector.stop();
-    if (wasReady) this.logger.warn(`No longer leading: ${reason}; following`);
+    if (wasReady) this.logger.warn(`No longer leading: ${reason}`);
     // What it changed and could not save is dropped: etcd's state is the cluster's.
     void this.refresh(true);
   }
