@@ -445,9 +445,12 @@ describe('FORWARD', () => {
   });
 
   it('membership changes sent to a follower get the leader reply; reads are answered here', async () => {
-    const route = jest.fn(async () => ['127.0.0.1:5001', 7]);
+    const route = jest.fn(() => Promise.resolve([Buffer.from('127.0.0.1:5001'), 7]));
     context = { ...context, leadership: { route, assertLeads: () => undefined } };
-    expect(await call('REGISTER_NODE', '127.0.0.1', '5001')).toEqual(['127.0.0.1:5001', 7]);
+    expect(await call('REGISTER_NODE', '127.0.0.1', '5001')).toEqual([
+      Buffer.from('127.0.0.1:5001'),
+      7,
+    ]);
     expect(route).toHaveBeenCalledTimes(1);
     expect(membership.epoch).toBe(0);
     expect(await call('LIST_NODES')).toEqual([]);

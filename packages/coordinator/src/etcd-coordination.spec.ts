@@ -40,12 +40,26 @@ describe('LeaderElection', () => {
     return { election, events };
   }
 
-  it('elects the first candidate; the second follows and knows who leads', async () => {
+  /** Candidates a and b, one round each: a leads. */
+  async function twoCandidates() {
     const etcd = new MemoryEtcd(now);
     const a = candidate(etcd, 'a:1');
     const b = candidate(etcd, 'b:1');
     await a.election.tick();
     await b.election.tick();
+    return { etcd, a, b };
+  }
+
+  /** Runs the rounds of `b` on its interval (a runs none) until `done`. */
+  async function runRounds(b: { election: LeaderElection }, done: () => boolean): Promise<void> {
+    while (!done()) {
+      t += b.election.intervalMs;
+      await b.election.tick();
+    }
+  }
+
+  it('elects the first candidate; the second follows and knows who leads', async () => {
+    const { a, b } = await twoCandidates();
     expect([a.election.role, b.election.role]).toEqual([Role.LEADER, Role.FOLLOWER]);
     expect(b.election.leader).toBe('a:1');
     expect(a.events).toEqual(['elected']);
@@ -69,34 +83,20 @@ describe('LeaderElection', () => {
   });
 
   it('a follower takes over once the dead leader lease expires, within twice the TTL', async () => {
-    const etcd = new MemoryEtcd(now);
-    const a = candidate(etcd, 'a:1');
-    const b = candidate(etcd, 'b:1');
-    await a.election.tick();
-    await b.election.tick();
+    const { etcd, b } = await twoCandidates();
     const diedAt = t;
     // a is killed: it renews no more. b runs its rounds on its interval.
-    while (!b.election.leads()) {
-      t += b.election.intervalMs;
-      await b.election.tick();
-    }
+    await runRounds(b, () => b.election.leads());
     expect(t - diedAt).toBeGreaterThanOrEqual(TTL_MS);
     expect(t - diedAt).toBeLessThanOrEqual(2 * TTL_MS);
     expect(etcd.leader).toBe('b:1');
   });
 
   it('a leader paused past its lease does not lead when it resumes, and its lease is gone', async () => {
-    const etcd = new MemoryEtcd(now);
-    const a = candidate(etcd, 'a:1');
-    const b = candidate(etcd, 'b:1');
-    await a.election.tick();
-    await b.election.tick();
+    const { a, b } = await twoCandidates();
     // a is paused; b runs its rounds on its interval and takes over.
     const pausedAt = t;
-    while (t < pausedAt + 2 * TTL_MS) {
-      t += b.election.intervalMs;
-      await b.election.tick();
-    }
+    await runRounds(b, () => t >= pausedAt + 2 * TTL_MS);
     expect(b.election.leads()).toBe(true);
     // a resumes: before any round of its own it already knows it does not lead.
     expect(a.election.leads()).toBe(false);
@@ -107,11 +107,7 @@ describe('LeaderElection', () => {
   });
 
   it('resigning hands the leadership over at once', async () => {
-    const etcd = new MemoryEtcd(now);
-    const a = candidate(etcd, 'a:1');
-    const b = candidate(etcd, 'b:1');
-    await a.election.tick();
-    await b.election.tick();
+    const { a, b } = await twoCandidates();
     await a.election.stop();
     await b.election.tick();
     expect(b.election.leads()).toBe(true);
@@ -258,7 +254,7 @@ describe('EtcdCoordination', () => {
     const etcd = new MemoryEtcd(now);
     const forward = jest.fn(async (): Promise<RespValue> => {
       await a.register('n1:1');
-      return ['n1:1', 1];
+      return [Buffer.from('n1:1'), 1];
     });
     const a = coordinator(etcd, 'a:1');
     await a.coordination.start();
@@ -268,7 +264,7 @@ describe('EtcdCoordination', () => {
     await settle();
     const args = [Buffer.from('REGISTER_NODE'), Buffer.from('n1'), Buffer.from('1')];
     expect(a.coordination.route(args)).toBeUndefined();
-    expect(await b.coordination.route(args)).toEqual(['n1:1', 1]);
+    expect(await b.coordination.route(args)).toEqual([Buffer.from('n1:1'), 1]);
     expect(forward).toHaveBeenCalledWith('a:1', args);
     expect(b.membership.epoch).toBe(1);
     expect(() => b.coordination.assertLeads()).toThrow(ReplyError);

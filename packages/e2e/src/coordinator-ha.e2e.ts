@@ -66,6 +66,19 @@ function leaderOf(cluster: Cluster, timeoutMs: number, except?: number): Promise
   );
 }
 
+/** Starts a node that knows only coordinator `index`; waits until the leader lists it `up`. */
+async function joinThrough(cluster: Cluster, index: number): Promise<void> {
+  const joiner = await cluster.startNode([], [cluster.coordinatorEndpoints[index]!]);
+  await waitFor(
+    () => `${joiner.id} up at the leader\n${cluster.logs(20)}`,
+    async () =>
+      (await listNodes(cluster.coordinatorEndpoint)).some(
+        (row) => row.id === joiner.id && row.state === 'up',
+      ) || undefined,
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+}
+
 /**
  * Samples the ring epoch of every running coordinator and node every 100 ms and notes any
  * that goes back.
@@ -201,15 +214,7 @@ describe('coordinators in high availability on etcd', () => {
     expect(cluster.coordinators[follower]!.output()).not.toMatch(/marked as dead/);
 
     // A node that knows only the follower joins through it.
-    const joiner = await cluster.startNode([], [cluster.coordinatorEndpoints[follower]!]);
-    await waitFor(
-      () => `${joiner.id} up at the leader\n${cluster.logs(20)}`,
-      async () =>
-        (await listNodes(cluster.coordinatorEndpoint)).some(
-          (row) => row.id === joiner.id && row.state === 'up',
-        ) || undefined,
-      { timeoutMs: 60_000, intervalMs: 100 },
-    );
+    await joinThrough(cluster, follower);
     expect(await info(cluster, follower)).toMatchObject({
       role: 'follower',
       leader: addressOf(cluster.coordinatorEndpoints[next]!),
@@ -260,15 +265,7 @@ describe('coordinators in high availability on etcd', () => {
       { timeoutMs: 10_000 },
     );
     // A membership change sent to it reaches the leader.
-    const joiner = await cluster.startNode([], [cluster.coordinatorEndpoints[first]!]);
-    await waitFor(
-      () => `${joiner.id} up at the leader\n${cluster.logs(20)}`,
-      async () =>
-        (await listNodes(cluster.coordinatorEndpoint)).some(
-          (row) => row.id === joiner.id && row.state === 'up',
-        ) || undefined,
-      { timeoutMs: 60_000, intervalMs: 100 },
-    );
+    await joinThrough(cluster, first);
     expect(paused.output()).not.toMatch(/marked as dead/);
     expect((await info(cluster, first))['role']).toBe('follower');
     await epochs.stop();

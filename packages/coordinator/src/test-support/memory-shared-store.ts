@@ -38,52 +38,59 @@ export class MemoryEtcd {
       if (this.unreachable) throw new Error('etcd unreachable');
       this.sweep();
     };
+    // Settled like a network answer: a throw becomes a rejection.
+    const answer = <T>(result: () => T): Promise<T> => new Promise((resolve) => resolve(result()));
     return {
       location: 'memory://etcd',
-      load: async () => {
-        check();
-        return this.state;
-      },
-      save: async (state) => {
-        check();
-        if (fence === undefined || this.leaderKey?.lease !== fence) throw new NotLeaderError();
-        this.history.push(state);
-        for (const watcher of this.watchers) watcher(state);
-      },
+      load: () =>
+        answer(() => {
+          check();
+          return this.state;
+        }),
+      save: (state) =>
+        answer(() => {
+          check();
+          if (fence === undefined || this.leaderKey?.lease !== fence) throw new NotLeaderError();
+          this.history.push(state);
+          for (const watcher of this.watchers) watcher(state);
+        }),
       fenceWith: (lease) => {
         fence = lease;
       },
-      watch: async (onState) => {
-        check();
-        this.watchers.push(onState);
-      },
-      close: async () => undefined,
-      grant: async (ttlSeconds) => {
-        check();
-        const id = String(this.nextLease++);
-        this.leases.set(id, {
-          ttlMs: ttlSeconds * 1000,
-          expiresAt: this.now() + ttlSeconds * 1000,
-        });
-        return id;
-      },
-      keepAlive: async (id) => {
-        check();
-        const lease = this.leases.get(id);
-        if (lease === undefined) throw new LeaseLostError(id);
-        lease.expiresAt = this.now() + lease.ttlMs;
-      },
-      campaign: async (lease, candidate) => {
-        check();
-        if (!this.leases.has(lease)) throw new LeaseLostError(lease);
-        this.leaderKey ??= { value: candidate, lease };
-        return { won: this.leaderKey.lease === lease, leader: this.leaderKey.value };
-      },
-      revoke: async (id) => {
-        check();
-        this.leases.delete(id);
-        this.sweep();
-      },
+      watch: (onState) =>
+        answer(() => {
+          check();
+          this.watchers.push(onState);
+        }),
+      close: () => answer(() => undefined),
+      grant: (ttlSeconds) =>
+        answer(() => {
+          check();
+          const id = String(this.nextLease++);
+          const ttlMs = ttlSeconds * 1000;
+          this.leases.set(id, { ttlMs, expiresAt: this.now() + ttlMs });
+          return id;
+        }),
+      keepAlive: (id) =>
+        answer(() => {
+          check();
+          const lease = this.leases.get(id);
+          if (lease === undefined) throw new LeaseLostError(id);
+          lease.expiresAt = this.now() + lease.ttlMs;
+        }),
+      campaign: (lease, candidate) =>
+        answer(() => {
+          check();
+          if (!this.leases.has(lease)) throw new LeaseLostError(lease);
+          this.leaderKey ??= { value: candidate, lease };
+          return { won: this.leaderKey.lease === lease, leader: this.leaderKey.value };
+        }),
+      revoke: (id) =>
+        answer(() => {
+          check();
+          this.leases.delete(id);
+          this.sweep();
+        }),
     };
   }
 
