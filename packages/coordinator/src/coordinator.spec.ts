@@ -253,6 +253,7 @@ describe('coordinator over TCP', () => {
       role: 'leader',
       leader: `127.0.0.1:${coordinator.port}`,
       store: 'file',
+      store_reachable: '1',
     });
     expect(fields['version']).toMatch(/^\d+\.\d+\.\d+/);
     expect(fields['uptime_in_seconds']).toMatch(/^\d+$/);

@@ -447,6 +447,7 @@ export class Coordinator {
       role: this.role,
       leader: this.coordination ? this.coordination.leader : `${this.host}:${this.boundPort}`,
       store: this.coordination?.location ?? 'file',
+      storeReachable: this.coordination?.reachable ?? true,
     });
   }
 

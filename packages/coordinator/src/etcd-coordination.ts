@@ -67,6 +67,8 @@ export class EtcdCoordination implements Leadership {
   private readonly logger: Logger;
   /** Leading, and the state read from etcd since it was elected. */
   private ready = false;
+  /** Whether the last election round with etcd succeeded. */
+  reachable = true;
 
   constructor(private readonly options: EtcdCoordinationOptions) {
     this.store = options.store;
@@ -79,7 +81,21 @@ export class EtcdCoordination implements Leadership {
       now: options.now,
       onElected: (lease) => void this.takeOver(lease),
       onDeposed: (reason) => this.stepDown(reason),
-      onError: (err) => this.logger.debug(`etcd: ${describe(err)}`),
+      onError: (err) => {
+        if (!this.reachable) {
+          this.logger.debug(`etcd: ${describe(err)}`);
+          return;
+        }
+        this.reachable = false;
+        this.logger.warn(
+          `The election round with etcd failed (${describe(err)}); retrying every ${Math.round(this.election.intervalMs)} ms`,
+        );
+      },
+      onAnswered: () => {
+        if (this.reachable) return;
+        this.reachable = true;
+        this.logger.info('etcd answers again');
+      },
     });
   }
 

@@ -28,6 +28,8 @@ export interface CoordinatorInfo {
   readonly leader: string | undefined;
   /** `file`, or the `etcd://` address the membership lives in. */
   readonly store: string;
+  /** Whether the last round with the store succeeded (always for the file). */
+  readonly storeReachable: boolean;
 }
 
 /** Renders the `INFO` reply: Redis style `key:value` lines under `# Coordinator`. */
@@ -54,6 +56,7 @@ export function renderInfo(info: CoordinatorInfo): string {
     ['role', info.role],
     ['leader', info.leader ?? ''],
     ['store', info.store],
+    ['store_reachable', info.storeReachable ? 1 : 0],
   ];
   return `# Coordinator\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`;
 }

@@ -54,6 +54,8 @@ export interface LeaderElectionOptions {
   readonly onDeposed: (reason: string) => void;
   /** Told of a failed round with the store; the election keeps trying. */
   readonly onError?: (err: unknown) => void;
+  /** Told of each round the store answered. */
+  readonly onAnswered?: () => void;
 }
 
 /**
@@ -163,13 +165,15 @@ export class LeaderElection {
       if (this.lease === undefined) this.lease = await backend.grant(ttlSeconds);
       else await backend.keepAlive(this.lease);
       this.validUntil = sentAt + ttlSeconds * 1000 * LEASE_SAFETY;
-      if (this.leads() || this.stopped) return;
-      const { won, leader } = await backend.campaign(this.lease, candidate());
-      this.known = leader;
-      if (won && !this.stopped && now() < this.validUntil) {
-        this.leading = true;
-        this.options.onElected(this.lease);
+      if (!this.leads() && !this.stopped) {
+        const { won, leader } = await backend.campaign(this.lease, candidate());
+        this.known = leader;
+        if (won && !this.stopped && now() < this.validUntil) {
+          this.leading = true;
+          this.options.onElected(this.lease);
+        }
       }
+      this.options.onAnswered?.();
     } catch (err) {
       if (err instanceof LeaseLostError) {
         this.lease = undefined;
