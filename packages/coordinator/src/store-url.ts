@@ -36,10 +36,3 @@ export function parseStoreLocation(value: unknown, name: string): StoreLocation 
     throw new ConfigError(`${usage}: the key prefix must be a path like /kv`, name);
   return { kind: 'etcd', endpoints, prefix: path };
 }
-
-/** The text `--store` was given as, for logs and INFO. */
-export function describeStore(location: StoreLocation): string {
-  return location.kind === 'file'
-    ? 'file'
-    : `etcd://${location.endpoints.join(',')}${location.prefix.replace(/\/$/, '')}`;
-}
