@@ -1,12 +1,7 @@
-import {
-  connectTls,
-  createDevCertificates,
-  handshakeFor,
-  readPemFile,
-  type DevCertificates,
-} from '@kv/protocol';
+import { connectTls, handshakeFor, readPemFile, type DevCertificates } from '@kv/protocol';
 import { LeaderForwarder } from './leader-forwarder';
-import { start, tempDir } from './test-support/coordinator-harness';
+import { clusterAndOutsider } from './test-support/certificates';
+import { start } from './test-support/coordinator-harness';
 
 const SECRET = Buffer.from('the coordinator test secret, 32 bytes');
 const args = (...words: string[]): Buffer[] => words.map((w) => Buffer.from(w));
@@ -15,11 +10,7 @@ let certs: DevCertificates;
 let outsider: DevCertificates;
 
 beforeEach(async () => {
-  const dir = await tempDir();
-  [certs, outsider] = await Promise.all([
-    createDevCertificates(`${dir}/cluster`),
-    createDevCertificates(`${dir}/other`),
-  ]);
+  [certs, outsider] = await clusterAndOutsider();
 });
 afterEach(() => {
   for (const f of forwarders.splice(0)) f.close();
