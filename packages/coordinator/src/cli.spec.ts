@@ -68,7 +68,7 @@ describe('runCli', () => {
     await writeFile(join(dir, 'membership.json'), 'garbage');
     expect(await runCli(['--port', '0', '--data-dir', dir], {}, out.output)).toBe(1);
     expect(out.stderr()).toMatch(
-      /^kv-coordinator: cannot load coordinator state from .*membership\.json: the file is not valid JSON .*Move the file aside.*\n$/,
+      /^kv-coordinator: cannot load coordinator state from .*membership\.json: the state is not valid JSON .*Move the file aside.*\n$/,
     );
     expect(out.stderr().split('\n')).toHaveLength(2);
   });

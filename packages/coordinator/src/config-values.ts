@@ -1,3 +1,4 @@
+import { parseAddress } from '@kv/protocol';
 import { ConfigError } from './errors';
 
 // How the coordinator's options read their values: each parser names the option in its
@@ -14,6 +15,8 @@ export interface OptionSpec<T> {
   readonly boolean?: true;
   readonly describe: string;
   readonly default: T;
+  /** How `--help` shows the default, when `String(default)` would not do. */
+  readonly defaultText?: string;
   readonly parse: Parse<T>;
 }
 
@@ -52,6 +55,13 @@ export function oneOf<T extends string>(choices: readonly T[]): Parse<T> {
 }
 
 export const directory = text('a directory path');
+
+/** `host:port`, the port an integer from 1 to 65535. */
+export function address(value: unknown, name: string): string {
+  if (typeof value !== 'string' || parseAddress(value) === undefined)
+    throw new ConfigError(`${name} must be host:port, got ${show(value)}`, name);
+  return value;
+}
 export const file = text('a file path');
 
 export function optional<T>(parse: Parse<T>): Parse<T | undefined> {

@@ -25,6 +25,9 @@ describe('parseConfig', () => {
       host: '127.0.0.1',
       port: 5000,
       dataDir: undefined,
+      store: { kind: 'file' },
+      leaseTtlSeconds: 5,
+      advertise: undefined,
       heartbeatIntervalMs: 1000,
       failureTimeoutMs: 5000,
       replicationFactor: 3,
@@ -53,6 +56,12 @@ describe('parseConfig', () => {
       '5100',
       '--data-dir',
       './coord',
+      '--store',
+      'file',
+      '--lease-ttl',
+      '7',
+      '--advertise',
+      'coord-1.internal:5100',
       '--heartbeat-interval',
       '200',
       '--failure-timeout',
@@ -92,6 +101,9 @@ describe('parseConfig', () => {
       host: '0.0.0.0',
       port: 5100,
       dataDir: './coord',
+      store: { kind: 'file' },
+      leaseTtlSeconds: 7,
+      advertise: 'coord-1.internal:5100',
       heartbeatIntervalMs: 200,
       failureTimeoutMs: 1000,
       replicationFactor: 2,
@@ -111,6 +123,42 @@ describe('parseConfig', () => {
       logLevel: 'debug',
       logFormat: 'json',
     });
+  });
+
+  it('reads an etcd store: several endpoints, and a key prefix or /kv/', () => {
+    expect(
+      configOf(parseConfig(['--store', 'etcd://10.0.0.1:2379,10.0.0.2:2379'], {})).store,
+    ).toEqual({
+      kind: 'etcd',
+      endpoints: ['10.0.0.1:2379', '10.0.0.2:2379'],
+      prefix: '/kv/',
+    });
+    expect(configOf(parseConfig([], { KV_STORE: 'etcd://127.0.0.1:2379/prod/kv' })).store).toEqual({
+      kind: 'etcd',
+      endpoints: ['127.0.0.1:2379'],
+      prefix: '/prod/kv/',
+    });
+  });
+
+  it('refuses a store it cannot use, and a data directory beside etcd', () => {
+    expect(failure(['--store', 'redis://h:1']).message).toBe(
+      '--store must be file or etcd://host:port[,host:port...][/prefix], got "redis://h:1"',
+    );
+    expect(failure(['--store', 'etcd://h:1,nowhere']).message).toMatch(
+      /--store must be .*: 'nowhere' is not host:port$/,
+    );
+    expect(failure(['--store', 'etcd://h:1/']).message).toMatch(
+      /the key prefix must be a path like \/kv$/,
+    );
+    expect(failure(['--store', 'etcd://h:1', '--data-dir', 'd']).message).toMatch(
+      /^--data-dir and an etcd --store exclude each other/,
+    );
+    expect(failure(['--advertise', 'coord-1']).message).toBe(
+      '--advertise must be host:port, got "coord-1"',
+    );
+    expect(failure(['--lease-ttl', '1']).message).toBe(
+      '--lease-ttl must be an integer from 2 to 3600, got "1"',
+    );
   });
 
   it('reads the TLS switch from KV_TLS_CLIENT_CERTS, and refuses what is not a boolean', () => {

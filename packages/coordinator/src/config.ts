@@ -3,6 +3,7 @@ import { DEFAULT_REPLICATION_FACTOR, DEFAULT_VNODES_PER_WEIGHT, MAX_VNODES } fro
 import yargs, { type Argv } from 'yargs';
 import {
   MAX_DELAY_MS,
+  address,
   directory,
   file,
   flag,
@@ -14,6 +15,7 @@ import {
 } from './config-values';
 import { ConfigError } from './errors';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
+import { parseStoreLocation, type StoreLocation } from './store-url';
 import { version } from './version';
 
 /** Every setting of a coordinator that the command line can set. */
@@ -34,6 +36,25 @@ export interface CoordinatorConfig {
    * @default undefined
    */
   readonly dataDir: string | undefined;
+  /**
+   * Where membership and the ring live: `file` (the state file under `dataDir`, or memory
+   * without one: a single coordinator), or `etcd://host:port[,host:port...][/prefix]`:
+   * several coordinators share the state in etcd and elect a leader there.
+   * @default { kind: 'file' }
+   */
+  readonly store: StoreLocation;
+  /**
+   * With an etcd store, seconds the leader's etcd lease lives without renewal: a leader
+   * that dies or loses etcd is replaced within about this long.
+   * @default 5
+   */
+  readonly leaseTtlSeconds: number;
+  /**
+   * With an etcd store, the `host:port` other coordinators reach this one at, to forward
+   * membership changes to the leader.
+   * @default `host:port` (the bound port)
+   */
+  readonly advertise: string | undefined;
   /**
    * How often nodes heartbeat, in milliseconds. Not sent anywhere: it sets how often the
    * coordinator checks for silent members and is reported by INFO.
@@ -163,6 +184,30 @@ const OPTIONS: { readonly [K in keyof CoordinatorConfig]-?: OptionSpec<Coordinat
     describe: 'directory for membership.json; without it membership is not persisted',
     default: undefined,
     parse: (value, name) => (value === undefined ? undefined : directory(value, name)),
+  },
+  store: {
+    flag: 'store',
+    describe:
+      'where membership lives: file (--data-dir, or memory), or etcd://host:port[,host:port...][/prefix] for several coordinators electing a leader',
+    default: { kind: 'file' },
+    defaultText: 'file',
+    parse: (value, name) =>
+      typeof value === 'object' && value !== null
+        ? (value as StoreLocation)
+        : parseStoreLocation(value, name),
+  },
+  leaseTtlSeconds: {
+    flag: 'lease-ttl',
+    describe:
+      "seconds the leader's etcd lease lives unrenewed (how fast a dead leader is replaced)",
+    default: 5,
+    parse: integer(2, 3600),
+  },
+  advertise: {
+    flag: 'advertise',
+    describe: 'host:port other coordinators reach this one at (etcd store) [default: host:port]',
+    default: undefined,
+    parse: optional(address),
   },
   heartbeatIntervalMs: {
     flag: 'heartbeat-interval',
@@ -362,6 +407,13 @@ export function parseConfig(
 }
 
 function crossCheck(config: CoordinatorConfig, nameOf: (key: Key) => string): CoordinatorConfig {
+  if (config.store.kind === 'etcd' && config.dataDir !== undefined) {
+    throw new ConfigError(
+      `${nameOf('dataDir')} and an etcd ${nameOf('store')} exclude each other: with etcd the ` +
+        'membership lives in etcd, not in a state file; drop one of them',
+      nameOf('dataDir'),
+    );
+  }
   if (config.failureTimeoutMs <= config.heartbeatIntervalMs) {
     const failure = nameOf('failureTimeoutMs');
     throw new ConfigError(
@@ -395,11 +447,11 @@ function commandLineParser(scriptName: string): Argv {
         '2 invalid configuration.',
     );
   for (const key of KEYS) {
-    const { flag, describe, default: value, boolean } = OPTIONS[key];
+    const { flag, describe, default: value, defaultText, boolean } = OPTIONS[key];
     parser.option(flag, {
       describe: `${describe} (env ${envVarOf(flag)})`,
       ...(boolean ? { type: 'boolean' } : { requiresArg: true }),
-      defaultDescription: value === undefined ? 'none' : String(value),
+      defaultDescription: defaultText ?? (value === undefined ? 'none' : String(value)),
     });
   }
   return parser.version(version()).help().alias('h', 'help');

@@ -402,3 +402,58 @@ describe('LEAVING and NODE_READY', () => {
     );
   });
 });
+
+describe('FORWARD', () => {
+  it('runs the membership change it carries, as sent to the leader by a follower', async () => {
+    expect(await call('FORWARD', 'REGISTER_NODE', '127.0.0.1', '5001')).toEqual([
+      '127.0.0.1:5001',
+      1,
+    ]);
+    expect(await call('FORWARD', 'heartbeat', '127.0.0.1', '5001')).toBe(1);
+    expect(committed.map((c) => c.kind)).toEqual(['joined']);
+  });
+
+  it('carries nothing but membership changes, each with its own arity', async () => {
+    expect(await errorOf('FORWARD', 'GET_NODES_FOR_KEY', 'k')).toMatch(
+      /^ERR FORWARD carries only REGISTER_NODE, HEARTBEAT, UNREGISTER_NODE, NODE_READY, LEAVING, not 'GET_NODES_FOR_KEY'$/,
+    );
+    expect(await errorOf('FORWARD', 'FORWARD', 'HEARTBEAT', 'h', '1')).toMatch(
+      /^ERR FORWARD carries only/,
+    );
+    expect(await errorOf('FORWARD', 'HEARTBEAT', '127.0.0.1')).toBe(
+      "WRONGARGS wrong number of arguments for 'HEARTBEAT': usage HEARTBEAT host port",
+    );
+    expect(membership.epoch).toBe(0);
+  });
+
+  it('is refused by a coordinator that does not lead, which never forwards it further', async () => {
+    const route = jest.fn();
+    context = {
+      ...context,
+      leadership: {
+        route,
+        assertLeads: () => {
+          throw new ReplyError('UNAVAILABLE this coordinator does not lead');
+        },
+      },
+    };
+    expect(await errorOf('FORWARD', 'REGISTER_NODE', '127.0.0.1', '5001')).toBe(
+      'UNAVAILABLE this coordinator does not lead',
+    );
+    expect(route).not.toHaveBeenCalled();
+    expect(membership.epoch).toBe(0);
+  });
+
+  it('membership changes sent to a follower get the leader reply; reads are answered here', async () => {
+    const route = jest.fn(() => Promise.resolve([Buffer.from('127.0.0.1:5001'), 7]));
+    context = { ...context, leadership: { route, assertLeads: () => undefined } };
+    expect(await call('REGISTER_NODE', '127.0.0.1', '5001')).toEqual([
+      Buffer.from('127.0.0.1:5001'),
+      7,
+    ]);
+    expect(route).toHaveBeenCalledTimes(1);
+    expect(membership.epoch).toBe(0);
+    expect(await call('LIST_NODES')).toEqual([]);
+    expect(route).toHaveBeenCalledTimes(1);
+  });
+});

@@ -10,11 +10,13 @@ import {
   timeReply,
   quoteArg,
   type CommandHook,
+  type CommandSpec,
   type AccessControl,
   type CommandTable,
 } from '@kv/protocol';
 import { RingError, RingTooLargeError, encodeRingReply } from '@kv/ring';
 import { nodeId, registerOptions, wrongArgs } from './command-args';
+import type { Leadership } from './etcd-coordination';
 import { NotRegisteredError } from './errors';
 import type { Membership, MembershipChange, RegisterOptions, Registration } from './membership';
 
@@ -31,17 +33,22 @@ export interface CommandContext {
   info(): string;
   /** Who each connection is; what AUTH and the member challenge change. */
   readonly access: AccessControl;
+  /**
+   * Among coordinators sharing etcd, where membership changes run (here when this one
+   * leads, else on the leader); undefined for a single coordinator, which runs them all.
+   */
+  readonly leadership?: Leadership;
 }
 
 const PONG = new SimpleString('PONG');
 const NOT_REGISTERED = '`-NOTREGISTERED ...` as HEARTBEAT';
 
 /**
- * The coordinator's commands, by upper-case name. Nodes send the `admin` ones to join,
- * heartbeat and leave; clients and operators read membership and the ring with the
- * `client` ones. HELP and COMMAND come with the router.
+ * The commands that change membership (heartbeats included, as they end a member's
+ * silence): among coordinators sharing etcd only the leader runs them, the others forward
+ * them to it.
  */
-export const COORDINATOR_COMMANDS = {
+const MEMBERSHIP_COMMANDS = {
   REGISTER_NODE: {
     scope: Scope.admin,
     arity: [2, 7],
@@ -90,6 +97,42 @@ export const COORDINATOR_COMMANDS = {
     reply: 'integer: the epoch afterwards',
     errors: NOT_REGISTERED,
     run: (args, context) => changePhase(context, args, (m, id) => m.leave(id)),
+  },
+} as const satisfies CommandTable<CommandContext>;
+
+/**
+ * The coordinator's commands, by upper-case name. Nodes send the `admin` ones to join,
+ * heartbeat and leave; clients and operators read membership and the ring with the
+ * `client` ones. HELP and COMMAND come with the router.
+ */
+export const COORDINATOR_COMMANDS = {
+  ...MEMBERSHIP_COMMANDS,
+  FORWARD: {
+    scope: Scope.admin,
+    arity: [1, Infinity],
+    usage: 'FORWARD command [arg ...]',
+    reply:
+      'the reply of `command` (one of REGISTER_NODE, HEARTBEAT, UNREGISTER_NODE, NODE_READY, LEAVING), run on this coordinator',
+    errors:
+      '`-UNAVAILABLE` when this coordinator does not lead (it never forwards further); `-ERR` for any other command',
+    // What a follower sends the leader in place of the membership change it received.
+    run(args, context, connection) {
+      const inner = args.slice(1);
+      const name = (inner[0] as Buffer).toString('latin1').toUpperCase();
+      const spec = Object.hasOwn(MEMBERSHIP_COMMANDS, name)
+        ? (MEMBERSHIP_COMMANDS[
+            name as keyof typeof MEMBERSHIP_COMMANDS
+          ] as CommandSpec<CommandContext>)
+        : undefined;
+      if (spec === undefined)
+        throw new ReplyError(
+          `${ErrorCode.ERR} FORWARD carries only ${Object.keys(MEMBERSHIP_COMMANDS).join(', ')}, not ${quoteArg(inner[0] as Buffer)}`,
+        );
+      if (inner.length - 1 < spec.arity[0] || inner.length - 1 > spec.arity[1])
+        throw wrongArgs(`wrong number of arguments for '${name}': usage ${spec.usage}`);
+      context.leadership?.assertLeads();
+      return spec.run(inner, context, connection);
+    },
   },
   GET_NODES_FOR_KEY: {
     scope: Scope.client,
@@ -193,11 +236,26 @@ export const COORDINATOR_COMMANDS = {
 /** Names of the coordinator's own commands (HELP and COMMAND come with the router). */
 export type CommandName = keyof typeof COORDINATOR_COMMANDS;
 
-/** The router of the coordinator's commands, with `hooks` run before each. */
+/**
+ * The router of the coordinator's commands, with `hooks` run before each. A membership
+ * change runs here, or on the leader when the context's `leadership` says another
+ * coordinator leads.
+ */
 export function createCoordinatorRouter(
   hooks: readonly CommandHook[] = [],
 ): CommandRouter<CommandContext> {
-  return new CommandRouter<CommandContext>(COORDINATOR_COMMANDS, { hooks });
+  const table: Record<string, CommandSpec<CommandContext>> = { ...COORDINATOR_COMMANDS };
+  for (const [name, spec] of Object.entries(MEMBERSHIP_COMMANDS) as [
+    string,
+    CommandSpec<CommandContext>,
+  ][]) {
+    table[name] = {
+      ...spec,
+      run: (args, context, connection) =>
+        context.leadership?.route(args) ?? spec.run(args, context, connection),
+    };
+  }
+  return new CommandRouter<CommandContext>(table, { hooks });
 }
 
 /** Runs `change` on the member `host port`; one it does not know is `-NOTREGISTERED`. */

@@ -8,6 +8,8 @@ export interface CoordinatorMetricSources {
   readonly members: () => readonly MemberStatus[];
   /** Requests served so far. */
   readonly commands: () => number;
+  /** Whether this coordinator leads (always, for a single coordinator). */
+  readonly leading: () => boolean;
 }
 
 /** Every metric the coordinator exports, by Prometheus name. */
@@ -22,6 +24,10 @@ export const COORDINATOR_METRICS = {
     help: 'Seconds since each member last heartbeated.',
   },
   commands: { name: 'kv_coordinator_commands_total', help: 'Requests the coordinator served.' },
+  leader: {
+    name: 'kv_coordinator_leader',
+    help: '1 while this coordinator leads (always for a single coordinator), 0 while it follows.',
+  },
 } as const;
 
 const STATES: readonly MemberState[] = Object.values(MemberState);
@@ -62,6 +68,13 @@ export class CoordinatorMetrics {
         this.reset();
         for (const member of sources.members())
           this.set({ member: member.id, state: member.state }, member.heartbeatAgeMs / 1000);
+      },
+    });
+    new Gauge({
+      ...COORDINATOR_METRICS.leader,
+      registers,
+      collect() {
+        this.set(sources.leading() ? 1 : 0);
       },
     });
     new Counter({

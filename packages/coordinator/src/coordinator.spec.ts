@@ -250,6 +250,10 @@ describe('coordinator over TCP', () => {
       vnodes_per_weight: '2048',
       data_dir: dataDir,
       tcp_port: String(coordinator.port),
+      role: 'leader',
+      leader: `127.0.0.1:${coordinator.port}`,
+      store: 'file',
+      store_reachable: '1',
     });
     expect(fields['version']).toMatch(/^\d+\.\d+\.\d+/);
     expect(fields['uptime_in_seconds']).toMatch(/^\d+$/);
@@ -312,5 +316,20 @@ describe('coordinator over TCP', () => {
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
+  });
+});
+
+describe('coordinator with an etcd store', () => {
+  it('refuses to start when etcd cannot be reached, saying where it looked', async () => {
+    const gone = await start();
+    const port = gone.port;
+    await gone.close();
+    await expect(
+      start({ store: { kind: 'etcd', endpoints: [`127.0.0.1:${port}`], prefix: '/kv/' } }),
+    ).rejects.toThrow(
+      new RegExp(
+        `^cannot reach etcd at etcd://127\\.0\\.0\\.1:${port}/kv: .*is it running, and is --store right\\?$`,
+      ),
+    );
   });
 });

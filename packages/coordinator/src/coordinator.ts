@@ -11,8 +11,6 @@ import {
   handshakeFailureLevel,
   listenTcp,
   listenTls,
-  loadServerTls,
-  TlsConfigError,
   type ProtocolLimits,
   type ServerTls,
   type RespServer,
@@ -29,9 +27,14 @@ import { dashboardRoutes } from './dashboard';
 import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
 import { loadAccess, protectedModeRefusal } from './access-config';
 import { resolveConfig, type CoordinatorConfig } from './config';
+import { createFailureDetector, readTls, warnOnRingOptions } from './coordinator-setup';
+import { EtcdCoordination } from './etcd-coordination';
+import { EtcdStore } from './etcd-store';
 import { ConfigError, ListenError } from './errors';
-import { checkIntervalFor, FailureDetector } from './failure-detector';
-import { renderInfo } from './info';
+import type { FailureDetector } from './failure-detector';
+import { membershipFigures, renderInfo } from './info';
+import { Role } from './leader-election';
+import { LeaderForwarder } from './leader-forwarder';
 import { createLogger } from './logger';
 import type { MemberStatus } from './member-state';
 import { Membership, type MembershipChange } from './membership';
@@ -95,6 +98,8 @@ interface Parts {
   readonly logger: Logger;
   readonly membership: Membership;
   readonly store: StateStore | undefined;
+  /** The shared store of several coordinators (`--store etcd://...`). */
+  readonly etcd: EtcdStore | undefined;
   /** Held while the coordinator runs on its data directory. */
   readonly lock: DataDirLock | undefined;
   readonly now: () => number;
@@ -116,6 +121,8 @@ export class Coordinator {
   private readonly logger: Logger;
   private readonly membership: Membership;
   private readonly store: StateStore | undefined;
+  private readonly coordination: EtcdCoordination | undefined;
+  private readonly forwarder: LeaderForwarder;
   private readonly lock: DataDirLock | undefined;
   private readonly now: () => number;
   private readonly server: RespServer;
@@ -151,11 +158,39 @@ export class Coordinator {
         );
       },
     });
+    // The dashboard reads the nodes' INFO as a member, over TLS when the cluster speaks it;
+    // a follower reaches the leader the same way.
+    const dial = {
+      ...(this.tls && { connect: connectTls(this.tls) }),
+      handshake: handshakeFor({ clusterSecret: parts.clusterSecret }),
+    };
+    this.probe = new NodeProbe(() => performance.now(), undefined, dial);
+    this.forwarder = new LeaderForwarder({
+      ...dial,
+      timeoutMs: Math.max(this.config.heartbeatIntervalMs, 1000),
+    });
+    this.detector = createFailureDetector(this.membership, this.config, this.logger, {
+      mayDecide: () => this.coordination?.leads() ?? true,
+      onChange: (change) => void this.commit(change).catch(() => undefined),
+    });
+    this.coordination =
+      parts.etcd &&
+      new EtcdCoordination({
+        store: parts.etcd,
+        membership: this.membership,
+        detector: this.detector,
+        forwarder: this.forwarder,
+        candidate: () => this.config.advertise ?? `${this.config.host}:${this.boundPort}`,
+        ttlSeconds: this.config.leaseTtlSeconds,
+        now: this.now,
+        logger: this.logger,
+      });
     const context: CommandContext = {
       membership: this.membership,
       commit: (change) => this.commit(change),
       info: () => this.info(),
       access,
+      leadership: this.coordination,
     };
     const router = createCoordinatorRouter([access.hook]);
     this.server = createRespServer({
@@ -185,11 +220,7 @@ export class Coordinator {
       epoch: () => this.membership.epoch,
       members: () => this.membership.list(true),
       commands: () => this.commandsProcessed,
-    });
-    // The dashboard reads the nodes' INFO as a member, over TLS when the cluster speaks it.
-    this.probe = new NodeProbe(() => performance.now(), undefined, {
-      ...(this.tls && { connect: connectTls(this.tls) }),
-      handshake: handshakeFor({ clusterSecret: parts.clusterSecret }),
+      leading: () => this.role === Role.LEADER,
     });
     this.view = new ClusterViewBuilder({
       epoch: () => this.membership.epoch,
@@ -198,26 +229,6 @@ export class Coordinator {
       failureTimeoutMs: this.config.failureTimeoutMs,
       probe: this.probe,
       progress: new RebalanceProgress(() => performance.now()),
-    });
-    this.detector = new FailureDetector(this.membership, {
-      failureTimeoutMs: this.config.failureTimeoutMs,
-      checkIntervalMs: checkIntervalFor(
-        this.config.heartbeatIntervalMs,
-        this.config.failureTimeoutMs,
-      ),
-      onChange: (change) => void this.commit(change),
-      onError: (err) => this.logger.error(`Failure check failed: ${describeError(err)}`),
-      onHold: (silent, members) =>
-        this.logger.warn(
-          `Lost contact with ${silent} of ${members} members at once: assuming this coordinator ` +
-            'is the one cut off, no node is declared dead until most members are heard again',
-        ),
-      onResume: () => this.logger.warn('Most members are heard again: failure detection resumes'),
-      onStall: (stallMs) =>
-        this.logger.warn(
-          `The coordinator did not run for ${Math.round(stallMs)} ms (blocked or paused); ` +
-            'that time is not counted against the members',
-        ),
     });
   }
 
@@ -256,6 +267,7 @@ export class Coordinator {
     // One process per data directory: two coordinators saving one state file would each
     // overwrite the other's membership.
     const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
+    const etcd = config.store.kind === 'etcd' ? new EtcdStore(config.store) : undefined;
     try {
       const store = config.dataDir === undefined ? undefined : new StateStore(config.dataDir);
       const saved = await store?.load();
@@ -277,6 +289,7 @@ export class Coordinator {
         logger,
         membership,
         store,
+        etcd,
         lock,
         now,
         limits: options.limits,
@@ -288,6 +301,7 @@ export class Coordinator {
       return coordinator;
     } catch (err) {
       lock?.release();
+      await etcd?.close();
       throw err;
     }
   }
@@ -300,6 +314,11 @@ export class Coordinator {
   /** The port it listens on (the one bound, when 0 was asked for). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** `leader`, or `follower` among coordinators sharing etcd while another leads. */
+  get role(): Role {
+    return this.coordination?.role ?? Role.LEADER;
   }
 
   /** The current ring epoch. */
@@ -351,7 +370,13 @@ export class Coordinator {
     }
     this.startedAt = this.now();
     if (this.config.metricsPort !== undefined) await this.serveHttp(this.config.metricsPort);
-    this.detector.start();
+    if (!this.coordination) this.detector.start();
+    else
+      await this.coordination.start().catch(async (err: unknown) => {
+        await this.http?.close();
+        await this.server.close(0);
+        throw err;
+      });
     this.logger.info(`Started on ${host}:${this.boundPort}${describeServerTls(this.tls)}`);
     if (this.http)
       this.logger.info(
@@ -400,6 +425,8 @@ export class Coordinator {
 
   private async shutdown(): Promise<void> {
     this.logger.info('Shutting down');
+    await this.coordination?.close();
+    this.forwarder.close();
     this.detector.stop();
     await this.http?.close();
     this.probe.close();
@@ -418,6 +445,7 @@ export class Coordinator {
   }
 
   private async commit(change: MembershipChange): Promise<void> {
+    if (this.coordination) return this.coordination.commit(change, this.membership.toState());
     for (const { level, message } of describeChange(change)) this.logger.log(level, message);
     if (!this.store) return;
     try {
@@ -430,17 +458,9 @@ export class Coordinator {
   }
 
   private info(): string {
-    const counts = this.membership.counts();
-    const { options } = this.membership.ring;
     return renderInfo({
       version: version(),
-      epoch: this.membership.epoch,
-      members: counts.members,
-      membersUp: counts.up,
-      membersProbation: counts.probation,
-      membersJoining: counts.joining,
-      membersLeaving: counts.leaving,
-      deadRemembered: counts.deadRemembered,
+      ...membershipFigures(this.membership),
       uptimeSeconds: Math.floor((this.now() - this.startedAt) / 1000),
       tcpPort: this.boundPort,
       connectedClients: this.server.connectionCount,
@@ -448,9 +468,11 @@ export class Coordinator {
       authFailures: this.authFailures,
       heartbeatIntervalMs: this.config.heartbeatIntervalMs,
       failureTimeoutMs: this.config.failureTimeoutMs,
-      replicationFactor: options.replicationFactor,
-      vnodesPerWeight: options.vnodesPerWeight,
       dataDir: this.store?.dir,
+      role: this.role,
+      leader: this.coordination ? this.coordination.leader : `${this.host}:${this.boundPort}`,
+      store: this.coordination?.location ?? 'file',
+      storeReachable: this.coordination?.reachable ?? true,
     });
   }
 
@@ -480,34 +502,7 @@ export function startCoordinator(options: CoordinatorOptions = {}): Promise<Coor
   return Coordinator.start(options);
 }
 
-function warnOnRingOptions(
-  logger: Logger,
-  file: string,
-  saved: Required<RingOptions>,
-  configured: RingOptions,
-): void {
-  const differences = (['replicationFactor', 'vnodesPerWeight'] as const)
-    .filter((option) => saved[option] !== configured[option])
-    .map((option) => `${option} ${saved[option]} (configured: ${configured[option]})`);
-  if (differences.length === 0) return;
-  logger.warn(
-    `Using the ring options saved in ${file}: ${differences.join(', ')}. ` +
-      'Changing them would move every key; to change them, start with an empty data directory',
-  );
-}
-
 function describeError(err: unknown, withStack = false): string {
   if (!(err instanceof Error)) return String(err);
   return withStack && err.stack ? err.stack : err.message;
-}
-
-/** The TLS files of `config`, read now: a file that cannot be read is a configuration error. */
-function readTls(config: CoordinatorConfig): ServerTls | undefined {
-  try {
-    return loadServerTls(config);
-  } catch (err) {
-    if (err instanceof TlsConfigError)
-      throw new ConfigError(err.message, undefined, { cause: err });
-    throw err;
-  }
 }

@@ -85,3 +85,53 @@ function listenHint(code: string | undefined): string {
       return '';
   }
 }
+
+/** The etcd lease a coordinator campaigned with has expired: it cannot lead under it. */
+export class LeaseLostError extends CoordinatorError {
+  /** The lease id. */
+  readonly lease: string;
+  constructor(lease: string, options?: ErrorOptions) {
+    super(`etcd lease ${lease} expired or was revoked`, options);
+    this.name = 'LeaseLostError';
+    this.lease = lease;
+  }
+}
+
+/**
+ * A coordinator that no longer leads tried to change the membership: etcd refused the
+ * write because the leader key is not held by its lease any more (or it knew so itself).
+ * The change is dropped; the new leader decides.
+ */
+export class NotLeaderError extends CoordinatorError {
+  constructor(message = 'this coordinator no longer leads: the change was not saved') {
+    super(message);
+    this.name = 'NotLeaderError';
+  }
+}
+
+/** etcd did not answer, or answered an error; the coordinator keeps retrying. */
+export class EtcdUnavailableError extends CoordinatorError {
+  constructor(endpoints: string, options?: ErrorOptions) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      `cannot reach etcd at ${endpoints}${cause}; is it running, and is --store right?`,
+      options,
+    );
+    this.name = 'EtcdUnavailableError';
+  }
+}
+
+/** The membership state key in etcd holds something that is not a valid membership. */
+export class EtcdStateError extends CoordinatorError {
+  /** The etcd key. */
+  readonly key: string;
+  constructor(key: string, problem: string, options?: ErrorOptions) {
+    super(
+      `cannot load coordinator state from etcd key ${key}: ${problem}. Delete it ` +
+        `(etcdctl del ${key}) to start with empty membership; nodes re-register within a heartbeat`,
+      options,
+    );
+    this.name = 'EtcdStateError';
+    this.key = key;
+  }
+}

@@ -10,6 +10,12 @@ export interface FailureDetectorOptions {
    * @default {@link checkIntervalFor}(1000, failureTimeoutMs)
    */
   readonly checkIntervalMs?: number;
+  /**
+   * Asked before each periodic check; deaths are decided only while it returns true (a
+   * coordinator among several: only while it leads).
+   * @default always true
+   */
+  readonly mayDecide?: () => boolean;
   /** Receives each death found by a periodic check. */
   readonly onChange?: (change: MembershipChange) => void;
   /** Receives an unexpected exception thrown by a periodic check; the timer keeps running. */
@@ -125,6 +131,7 @@ export class FailureDetector {
         this.membership.excuse(stallMs);
         this.options.onStall?.(stallMs);
       }
+      if (this.options.mayDecide?.() === false) return;
       for (const change of this.check()) this.options.onChange?.(change);
     } catch (err) {
       this.options.onError?.(err);

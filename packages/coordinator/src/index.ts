@@ -4,8 +4,8 @@
  * (`REGISTER_NODE host port [ZONE z] [WEIGHT w]`) and heartbeat over RESP2; members silent
  * for the failure timeout are marked dead and removed from the consistent-hash ring; every
  * membership change bumps the ring epoch; with a data directory the membership survives
- * restarts. Nodes and clients fetch the ring (`RING`) and place keys locally with
- * `@kv/ring`.
+ * restarts, or with an etcd store several coordinators share it and elect a leader. Nodes
+ * and clients fetch the ring (`RING`) and place keys locally with `@kv/ring`.
  *
  * @example
  * ```ts
@@ -52,6 +52,22 @@ export {
 } from './membership';
 export { FailureDetector, checkIntervalFor, type FailureDetectorOptions } from './failure-detector';
 export { StateStore, STATE_FILE_NAME } from './state-store';
+export type { MembershipStore } from './membership-store';
+export { EtcdStore, type EtcdStoreOptions } from './etcd-store';
+export {
+  EtcdCoordination,
+  type EtcdCoordinationOptions,
+  type Leadership,
+  type SharedStore,
+} from './etcd-coordination';
+export {
+  LeaderElection,
+  LEASE_SAFETY,
+  Role,
+  type ElectionBackend,
+  type LeaderElectionOptions,
+} from './leader-election';
+export { parseStoreLocation, DEFAULT_ETCD_PREFIX, type StoreLocation } from './store-url';
 export {
   COORDINATOR_COMMANDS,
   createCoordinatorRouter,
@@ -65,4 +81,8 @@ export {
   StateFileError,
   StateWriteError,
   ListenError,
+  LeaseLostError,
+  NotLeaderError,
+  EtcdUnavailableError,
+  EtcdStateError,
 } from './errors';

@@ -1,3 +1,5 @@
+import type { Membership } from './membership';
+
 /** The figures `INFO` reports. */
 export interface CoordinatorInfo {
   readonly version: string;
@@ -20,6 +22,14 @@ export interface CoordinatorInfo {
   /** Absolute path, or `undefined` when membership is not persisted (reported empty). */
   readonly dataDir: string | undefined;
   readonly tcpPort: number;
+  /** `leader`, or `follower` among coordinators sharing etcd. */
+  readonly role: string;
+  /** The leader's address as last seen (this coordinator's own when it leads alone); empty when none. */
+  readonly leader: string | undefined;
+  /** `file`, or the `etcd://` address the membership lives in. */
+  readonly store: string;
+  /** Whether the last round with the store succeeded (always for the file). */
+  readonly storeReachable: boolean;
 }
 
 /** Renders the `INFO` reply: Redis style `key:value` lines under `# Coordinator`. */
@@ -43,6 +53,40 @@ export function renderInfo(info: CoordinatorInfo): string {
     ['replication_factor', info.replicationFactor],
     ['vnodes_per_weight', info.vnodesPerWeight],
     ['data_dir', info.dataDir ?? ''],
+    ['role', info.role],
+    ['leader', info.leader ?? ''],
+    ['store', info.store],
+    ['store_reachable', info.storeReachable ? 1 : 0],
   ];
   return `# Coordinator\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`;
+}
+
+/** The figures of INFO that describe the membership and its ring. */
+export function membershipFigures(
+  membership: Membership,
+): Pick<
+  CoordinatorInfo,
+  | 'epoch'
+  | 'members'
+  | 'membersUp'
+  | 'membersProbation'
+  | 'membersJoining'
+  | 'membersLeaving'
+  | 'deadRemembered'
+  | 'replicationFactor'
+  | 'vnodesPerWeight'
+> {
+  const counts = membership.counts();
+  const { options } = membership.ring;
+  return {
+    epoch: membership.epoch,
+    members: counts.members,
+    membersUp: counts.up,
+    membersProbation: counts.probation,
+    membersJoining: counts.joining,
+    membersLeaving: counts.leaving,
+    deadRemembered: counts.deadRemembered,
+    replicationFactor: options.replicationFactor,
+    vnodesPerWeight: options.vnodesPerWeight,
+  };
 }

@@ -50,6 +50,11 @@ export class MemberLiveness {
     this.dead.delete(id);
   }
 
+  /** Forgets every member; the dead remembered stay remembered. */
+  reset(): void {
+    this.heartbeats.clear();
+  }
+
   /** A member restored from saved state: on probation as if heard from now. */
   restored(id: string): void {
     this.heartbeats.set(id, { state: MemberState.PROBATION, lastHeartbeat: this.now() });

@@ -146,14 +146,33 @@ export class Membership {
    */
   static restore(state: MembershipState, options: MembershipOptions = {}): Membership {
     const membership = new Membership(options);
+    membership.adopt(state);
+    return membership;
+  }
+
+  /**
+   * Takes `state` as the membership, as {@link restore} does, in place: the epoch and rings
+   * become the saved ones and every member is on probation as if heard from now, so a
+   * member is declared dead only after a full failure timeout of this process's own
+   * observation. For a coordinator that learns the state from a shared store.
+   *
+   * @param heard - members are `up`, heard from now, instead: for a coordinator that
+   *   follows the one deciding deaths, whose ring holds only members it hears from
+   * @throws whatever `Ring.fromJSON` throws for a malformed ring; the membership is then
+   *   unchanged
+   */
+  adopt(state: MembershipState, heard = false): void {
     const ring = Ring.fromJSON(state.ring);
-    membership.current = new RingEpoch(
+    this.current = new RingEpoch(
       state.epoch,
       ring,
       state.target ? Ring.fromJSON(state.target) : ring,
     );
-    for (const id of membership.current.members()) membership.liveness.restored(id);
-    return membership;
+    this.liveness.reset();
+    for (const id of this.current.members()) {
+      if (heard) this.liveness.heard(id);
+      else this.liveness.restored(id);
+    }
   }
 
   /** The ring epoch: how many membership changes there have been. */

@@ -94,7 +94,7 @@ describe('StateStore', () => {
     const cases: [string, string, string][] = [
       ['not JSON', '{"format": "kv-coordinator-membership", "epo', 'is not valid JSON'],
       ['empty', '', 'is not valid JSON'],
-      ['not an object', '[1, 2]', 'does not hold a JSON object'],
+      ['not an object', '[1, 2]', 'is not a JSON object'],
       ['another format', validFile({ format: 'something-else' }), '"format" is "something-else"'],
       ['a newer version', validFile({ version: 2 }), '"version" is 2'],
       ['a negative epoch', validFile({ epoch: -1 }), '"epoch" is -1'],

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Ring, RingError } from '@kv/ring';
 import { StateFileError, StateWriteError } from './errors';
 import type { MembershipState } from './membership';
+import type { MembershipStore } from './membership-store';
 
 /** Name of the state file inside the data directory. */
 export const STATE_FILE_NAME = 'membership.json';
@@ -38,7 +39,7 @@ interface QueuedSave {
  * never a mix. Saves never overlap: a save requested while one is running waits for it,
  * and all the requests made meanwhile are served by one write of the newest state.
  */
-export class StateStore {
+export class StateStore implements MembershipStore {
   /** Absolute path of the data directory. */
   readonly dir: string;
   /** Absolute path of the state file. */
@@ -50,6 +51,11 @@ export class StateStore {
   constructor(dataDir: string) {
     this.dir = resolve(dataDir);
     this.file = join(this.dir, STATE_FILE_NAME);
+  }
+
+  /** The state file's path. */
+  get location(): string {
+    return this.file;
   }
 
   /**
@@ -68,7 +74,9 @@ export class StateStore {
         cause: err,
       });
     }
-    return decodeState(this.file, text);
+    return decodeState(text, (problem, cause) => {
+      throw new StateFileError(this.file, problem, { cause });
+    });
   }
 
   /**
@@ -103,14 +111,6 @@ export class StateStore {
   }
 
   private async write(state: MembershipState): Promise<void> {
-    const content: StateFile = {
-      format: FORMAT,
-      version: FORMAT_VERSION,
-      savedAt: new Date().toISOString(),
-      epoch: state.epoch,
-      ring: state.ring,
-      ...(state.target && { target: state.target }),
-    };
     const temp = `${this.file}.tmp`;
     try {
       if (!this.dirReady) {
@@ -119,7 +119,7 @@ export class StateStore {
       }
       const handle = await open(temp, 'w', 0o644);
       try {
-        await handle.writeFile(`${JSON.stringify(content, null, 2)}\n`);
+        await handle.writeFile(encodeState(state));
         await handle.sync();
       } finally {
         await handle.close();
@@ -145,53 +145,66 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Parses and validates the state file's text. */
-function decodeState(file: string, text: string): MembershipState {
+/**
+ * The saved form of `state`: one JSON object, as the state file and etcd hold it.
+ */
+export function encodeState(state: MembershipState): string {
+  const content: StateFile = {
+    format: FORMAT,
+    version: FORMAT_VERSION,
+    savedAt: new Date().toISOString(),
+    epoch: state.epoch,
+    ring: state.ring,
+    ...(state.target && { target: state.target }),
+  };
+  return `${JSON.stringify(content, null, 2)}\n`;
+}
+
+/** Says why saved state is unusable (a problem in words, and the error behind it). */
+export type StateProblem = (problem: string, cause?: unknown) => never;
+
+/** Parses and validates saved state, as {@link encodeState} writes it. */
+export function decodeState(text: string, fail: StateProblem): MembershipState {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new StateFileError(file, `the file is not valid JSON (${(err as Error).message})`, {
-      cause: err,
-    });
+    return fail(`the state is not valid JSON (${(err as Error).message})`, err);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new StateFileError(file, 'the file does not hold a JSON object');
+    return fail('the state is not a JSON object');
   }
   const { format, version, epoch, ring, target } = json as Partial<
     Record<keyof StateFile, unknown>
   >;
   if (format !== FORMAT) {
-    throw new StateFileError(file, `"format" is ${JSON.stringify(format)}, not "${FORMAT}"`);
+    return fail(`"format" is ${JSON.stringify(format)}, not "${FORMAT}"`);
   }
   if (version !== FORMAT_VERSION) {
-    throw new StateFileError(
-      file,
+    return fail(
       `"version" is ${JSON.stringify(version)}; this coordinator reads version ${FORMAT_VERSION}`,
     );
   }
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
-    throw new StateFileError(file, `"epoch" is ${JSON.stringify(epoch)}, not an integer ≥ 0`);
+    return fail(`"epoch" is ${JSON.stringify(epoch)}, not an integer ≥ 0`);
   }
   return {
     epoch,
-    ring: decodeRing(file, 'ring', ring),
-    ...(target !== undefined && { target: decodeRing(file, 'target', target) }),
+    ring: decodeRing(fail, 'ring', ring),
+    ...(target !== undefined && { target: decodeRing(fail, 'target', target) }),
   };
 }
 
-function decodeRing(file: string, name: string, ring: unknown): MembershipState['ring'] {
-  if (typeof ring !== 'object' || ring === null) {
-    throw new StateFileError(file, `"${name}" is missing`);
-  }
+function decodeRing(fail: StateProblem, name: string, ring: unknown): MembershipState['ring'] {
+  if (typeof ring !== 'object' || ring === null) return fail(`"${name}" is missing`);
   for (const option of ['vnodesPerWeight', 'replicationFactor'] as const) {
-    if (!(option in ring)) throw new StateFileError(file, `"${name}.${option}" is missing`);
+    if (!(option in ring)) return fail(`"${name}.${option}" is missing`);
   }
   try {
     // Validates members and options exactly as a ring does, and normalises the order.
     return Ring.fromJSON(ring).toJSON();
   } catch (err) {
     if (!(err instanceof RingError)) throw err;
-    throw new StateFileError(file, `"${name}" is invalid (${err.message})`, { cause: err });
+    return fail(`"${name}" is invalid (${err.message})`, err);
   }
 }

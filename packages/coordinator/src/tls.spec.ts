@@ -3,12 +3,12 @@ import {
   ConnectionClosedError,
   RespConnection,
   connectTls,
-  createDevCertificates,
   readPemFile,
   type DevCertificates,
 } from '@kv/protocol';
 import { runCli } from './cli';
-import { start, tempDir } from './test-support/coordinator-harness';
+import { clusterAndOutsider } from './test-support/certificates';
+import { start } from './test-support/coordinator-harness';
 import { capturingLogger } from './test-support/log-sink';
 
 let certs: DevCertificates;
@@ -16,11 +16,7 @@ let outsider: DevCertificates;
 const open: RespConnection[] = [];
 
 beforeEach(async () => {
-  const dir = await tempDir();
-  [certs, outsider] = await Promise.all([
-    createDevCertificates(`${dir}/cluster`),
-    createDevCertificates(`${dir}/other`),
-  ]);
+  [certs, outsider] = await clusterAndOutsider();
 });
 afterEach(() => {
   for (const c of open.splice(0)) c.destroy();

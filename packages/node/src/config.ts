@@ -40,7 +40,8 @@ const FLAGS = {
   coordinator: {
     type: 'string',
     default: NODE_DEFAULTS.coordinator,
-    describe: 'coordinator address, host:port',
+    describe:
+      'coordinator address, host:port, or several comma-separated (coordinators sharing etcd)',
   },
   zone: { type: 'string', describe: 'failure domain; replicas go to distinct zones first' },
   weight: {

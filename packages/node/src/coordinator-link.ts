@@ -13,8 +13,11 @@ import type { Logger } from 'winston';
 
 /** Options of {@link CoordinatorLink}. */
 export interface CoordinatorLinkOptions {
-  coordinatorHost: string;
-  coordinatorPort: number;
+  /**
+   * The coordinators to register and heartbeat with, tried in turn: the link stays with
+   * the one that answers and moves to the next when it fails.
+   */
+  coordinators: readonly { readonly host: string; readonly port: number }[];
   /**
    * Opens the connection to the coordinator: plain TCP, or TLS.
    * @default plain TCP
@@ -43,7 +46,7 @@ export interface CoordinatorLinkOptions {
    * also go to (the same object when no node is joining or leaving).
    */
   onRing: (ring: Ring, target: Ring, epoch: number) => void;
-  /** Told when the coordinator answers again after it could not be reached. */
+  /** Told when a coordinator answers again after none could be reached. */
   onReconnect?: () => void;
   /** Awaited before a ring is handed to `onRing` (the node measures its clock first). */
   beforeRing?: () => Promise<void>;
@@ -53,7 +56,8 @@ export interface CoordinatorLinkOptions {
  * Keeps a node in the cluster: registers with the coordinator, heartbeats, fetches the
  * ring when a heartbeat shows a new epoch, re-registers when the coordinator has forgotten
  * the node, and retries with backoff while the coordinator is unreachable (the node keeps
- * serving with the ring it has).
+ * serving with the ring it has). Given several coordinators (one leads, the others forward
+ * to it), it moves to the next one each time the current one fails.
  */
 export class CoordinatorLink {
   private connection: RespConnection | null = null;
@@ -62,12 +66,21 @@ export class CoordinatorLink {
   private registered = false;
   private stopped = false;
   private failures = 0;
-  private readonly address: string;
+  private current = 0;
   private readonly interval: number;
 
   constructor(private readonly options: CoordinatorLinkOptions) {
-    this.address = `${options.coordinatorHost}:${options.coordinatorPort}`;
+    if (options.coordinators.length === 0) throw new Error('no coordinator address given');
     this.interval = options.heartbeatIntervalMs ?? 1000;
+  }
+
+  /** `host:port` of the coordinator the link talks to now. */
+  get address(): string {
+    const { host, port } = this.options.coordinators[this.current] as {
+      host: string;
+      port: number;
+    };
+    return `${host}:${port}`;
   }
 
   /** Epoch of the ring last received, or -1 before the first. */
@@ -122,20 +135,34 @@ export class CoordinatorLink {
         return;
       }
       this.failures++;
+      const failed = this.address;
+      this.next();
       if (this.failures === 1) {
         this.options.logger.warn(
-          `Cannot reach the coordinator at ${this.address} (${describe(err)}); retrying, serving with the ring it has`,
+          `Cannot reach the coordinator at ${failed} (${describe(err)}); retrying${this.options.coordinators.length > 1 ? ` with ${this.address}` : ''}, serving with the ring it has`,
         );
       }
     }
+    const { length } = this.options.coordinators;
+    // After a failure the other coordinators are each tried at once, then backed off.
     const backoff =
       this.failures === 0
         ? this.interval
-        : Math.min(
-            this.interval * 2 ** (this.failures - 1),
-            this.options.maxBackoffMs ?? this.interval,
-          );
+        : this.failures % length !== 0
+          ? 0
+          : Math.min(
+              this.interval * 2 ** (this.failures / length - 1),
+              this.options.maxBackoffMs ?? this.interval,
+            );
     this.schedule(backoff);
+  }
+
+  /** Moves to the next coordinator, if there are several. */
+  private next(): void {
+    if (this.options.coordinators.length === 1) return;
+    this.connection?.destroy();
+    this.connection = null;
+    this.current = (this.current + 1) % this.options.coordinators.length;
   }
 
   private schedule(ms: number): void {
@@ -189,8 +216,7 @@ export class CoordinatorLink {
   private async send(args: CommandArg[]): Promise<RespValue> {
     if (!this.connection || this.connection.closed) {
       this.connection = await RespConnection.connect({
-        host: this.options.coordinatorHost,
-        port: this.options.coordinatorPort,
+        ...(this.options.coordinators[this.current] as { host: string; port: number }),
         connectTimeoutMs: Math.max(this.interval, 1000),
         requestTimeoutMs: Math.max(this.interval, 1000),
         handshake: this.options.handshake,

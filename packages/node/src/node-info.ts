@@ -17,6 +17,8 @@ export interface NodeInfoSources {
   readonly placement: RingEpoch | undefined;
   readonly connectedClients: number;
   readonly coordinatorConnected: boolean;
+  /** The coordinator the node talks to now (`host:port`), one of those it was given. */
+  readonly coordinator: string;
   readonly metrics: NodeMetrics;
   readonly phase: Phase;
 }
@@ -85,7 +87,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         replication_factor: placement?.replicationFactor ?? 0,
         write_quorum: options.writeQuorum,
         read_quorum: options.readQuorum,
-        coordinator: `${options.coordinator.host}:${options.coordinator.port}`,
+        coordinator: s.coordinator,
         coordinator_connected: s.coordinatorConnected ? 1 : 0,
         coordinated_writes: counters.quorumWrites.value,
         coordinated_reads: counters.quorumReads.value,

@@ -75,7 +75,8 @@ export interface NodeOptions {
    */
   advertise?: string;
   /**
-   * The coordinator, `host:port`.
+   * The coordinator, `host:port`, or several separated by commas (`a:5000,b:5000,c:5000`,
+   * coordinators sharing etcd): the node registers and heartbeats through whichever answers.
    * @default '127.0.0.1:5000'
    */
   coordinator?: string;
@@ -345,8 +346,8 @@ export type ResolvedNodeOptions = Required<
     readonly engine: StorageEngine | EngineName;
     /** Parsed `advertise`, when given (else the bound address). */
     readonly advertise: Address | undefined;
-    /** Parsed `coordinator`. */
-    readonly coordinator: Address;
+    /** Parsed `coordinator`: one address or more. */
+    readonly coordinators: readonly Address[];
   };
 
 function addressOption(address: string, what: string): Address {
@@ -400,7 +401,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     ...defined,
     advertise:
       options.advertise === undefined ? undefined : addressOption(options.advertise, 'advertise'),
-    coordinator: addressOption(options.coordinator ?? NODE_DEFAULTS.coordinator, 'coordinator'),
+    coordinators: (options.coordinator ?? NODE_DEFAULTS.coordinator)
+      .split(',')
+      .map((address) => addressOption(address.trim(), 'coordinator')),
     tls: undefined as ServerTls | undefined,
   };
   const refusal = protectedModeRefusal(resolved);

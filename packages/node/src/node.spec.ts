@@ -355,6 +355,39 @@ describe('storage node without a coordinator', () => {
     }
   });
 
+  it('given several coordinators, registers and heartbeats through the one that answers', async () => {
+    const gone = await startCoordinator({ host: '127.0.0.1', port: 0, silent: true });
+    const deadPort = gone.port;
+    await gone.close();
+    const coordinator = await startCoordinator({
+      host: '127.0.0.1',
+      port: 0,
+      heartbeatIntervalMs: 50,
+      silent: true,
+    });
+    const node = await startNode({
+      port: 0,
+      coordinator: `127.0.0.1:${deadPort}, 127.0.0.1:${coordinator.port}`,
+      heartbeatIntervalMs: 50,
+      silent: true,
+      writeQuorum: 1,
+    });
+    const conn = await RespConnection.connect({ port: node.port });
+    try {
+      await waitFor(() => node.ring?.size === 1);
+      expect(coordinator.members().map((m) => [m.id, m.state])).toEqual([
+        [`127.0.0.1:${node.port}`, 'up'],
+      ]);
+      const info = String(await conn.send(['INFO', 'replication']));
+      expect(info).toContain(`coordinator:127.0.0.1:${coordinator.port}\r\n`);
+      expect(info).toContain('coordinator_connected:1');
+    } finally {
+      conn.destroy();
+      await node.close();
+      await coordinator.close();
+    }
+  });
+
   it('refuses invalid options with a clear error', async () => {
     await expect(startNode({ port: 0, writeQuorum: 0, silent: true })).rejects.toThrow(
       /write quorum must be an integer between 1/,
@@ -362,6 +395,9 @@ describe('storage node without a coordinator', () => {
     await expect(startNode({ port: 0, coordinator: 'nowhere', silent: true })).rejects.toThrow(
       "coordinator must be host:port, got 'nowhere'",
     );
+    await expect(
+      startNode({ port: 0, coordinator: '127.0.0.1:5000,', silent: true }),
+    ).rejects.toThrow("coordinator must be host:port, got ''");
   });
 });
 

@@ -174,7 +174,8 @@ export class StorageNode implements KvNode {
           this.fence.gate.markStale();
       },
     });
-    const coordinator = `${options.coordinator.host}:${options.coordinator.port}`;
+    // The clock of whichever coordinator the link talks to, recorded under one name.
+    const coordinator = options.coordinators.map((c) => `${c.host}:${c.port}`).join(',');
     this.fence = new ClockFence({
       maxOffsetMs: options.maxClockOffsetMs,
       writeDeadlineMs: options.writeDeadlineMs,
@@ -259,8 +260,7 @@ export class StorageNode implements KvNode {
       onRoundComplete: (startedAt) => this.fence.gate.roundCompleted(startedAt),
     });
     this.link = new CoordinatorLink({
-      coordinatorHost: options.coordinator.host,
-      coordinatorPort: options.coordinator.port,
+      coordinators: options.coordinators,
       connect,
       host: advertised.host,
       port: advertised.port,
@@ -591,6 +591,7 @@ export class StorageNode implements KvNode {
       placement: this.current,
       connectedClients: this.server.connectionCount,
       coordinatorConnected: this.link.connected,
+      coordinator: this.link.address,
       metrics: this.metrics,
       phase: this.rebalancer.phase,
     });

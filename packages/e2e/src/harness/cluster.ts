@@ -76,6 +76,14 @@ export interface ClusterOptions {
    * the dashboard on the coordinator's. @default false
    */
   metrics?: boolean;
+  /**
+   * Coordinators to start, each with the same flags on its own port; nodes get every one
+   * in `--coordinator`. More than one needs a shared store in `coordinatorArgs`
+   * (`--store etcd://...`). @default 1
+   */
+  coordinators?: number;
+  /** More coordinator flags. */
+  coordinatorArgs?: readonly string[];
 }
 
 type ResolvedOptions = Required<Omit<ClusterOptions, 'dataDir' | 'tls' | 'nodeDataRoot'>> &
@@ -126,14 +134,34 @@ export function nodeId(port: number): string {
  * and `kv-node`), by default on free ports of 127.0.0.1.
  */
 export class Cluster {
+  /** Index of the coordinator the harness asks (LIST_NODES, RING, ...). */
+  private asked = 0;
+
   private constructor(
-    readonly coordinator: ManagedProcess,
-    readonly coordinatorEndpoint: Endpoint,
+    /** Every coordinator started, in start order. */
+    readonly coordinators: readonly ManagedProcess[],
+    readonly coordinatorEndpoints: readonly Endpoint[],
     private readonly started: ClusterNode[],
     readonly options: ResolvedOptions,
     /** The coordinator's `/metrics` and dashboard, when started with `metrics`. */
     readonly coordinatorMetrics: Endpoint | undefined,
   ) {}
+
+  /** The coordinator the harness asks: the first, unless {@link askCoordinator} chose another. */
+  get coordinator(): ManagedProcess {
+    return this.coordinators[this.asked] as ManagedProcess;
+  }
+
+  /** The endpoint of {@link coordinator}. */
+  get coordinatorEndpoint(): Endpoint {
+    return this.coordinatorEndpoints[this.asked] as Endpoint;
+  }
+
+  /** Makes coordinator `index` the one the harness asks from now on. */
+  askCoordinator(index: number): void {
+    if (this.coordinators[index] === undefined) throw new Error(`no coordinator ${index}`);
+    this.asked = index;
+  }
 
   /** The coordinator's port (on 127.0.0.1 with the default placement). */
   get coordinatorPort(): number {
@@ -167,9 +195,13 @@ export class Cluster {
       dataDir: options.dataDir,
       tls: options.tls,
       nodeDataRoot: options.nodeDataRoot,
+      coordinators: options.coordinators ?? 1,
+      coordinatorArgs: options.coordinatorArgs ?? [],
     };
     const { placement } = resolved;
-    const coordinatorEndpoint = await placement.endpoint('coordinator');
+    const coordinatorEndpoints: Endpoint[] = [];
+    for (let i = 0; i < resolved.coordinators; i++)
+      coordinatorEndpoints.push(await placement.endpoint('coordinator'));
     const nodeEndpoints: Endpoint[] = [];
     for (let i = 0; i < resolved.nodes; i++) nodeEndpoints.push(await placement.endpoint(i));
     const metricsOf = async (role: ClusterRole): Promise<Endpoint | undefined> =>
@@ -177,11 +209,11 @@ export class Cluster {
     const coordinatorMetrics = await metricsOf('coordinator');
     const nodeMetrics: (Endpoint | undefined)[] = [];
     for (let i = 0; i < resolved.nodes; i++) nodeMetrics.push(await metricsOf(i));
-    const coordinatorArgs = [
+    const coordinatorArgs = (endpoint: Endpoint, metrics: Endpoint | undefined): string[] => [
       '--host',
-      coordinatorEndpoint.host,
+      endpoint.host,
       '--port',
-      String(coordinatorEndpoint.port),
+      String(endpoint.port),
       '--heartbeat-interval',
       String(resolved.heartbeatIntervalMs),
       '--failure-timeout',
@@ -189,19 +221,27 @@ export class Cluster {
       ...(resolved.dataDir === undefined ? [] : ['--data-dir', resolved.dataDir]),
       ...['--cluster-secret-file', clusterSecretFile()],
       ...serverTlsArgs(resolved.tls),
-      ...(coordinatorMetrics ? ['--metrics-port', String(coordinatorMetrics.port)] : []),
+      ...(metrics ? ['--metrics-port', String(metrics.port)] : []),
+      ...resolved.coordinatorArgs,
     ];
-    const coordinator = ManagedProcess.start({
-      name: `coordinator ${addressOf(coordinatorEndpoint)}`,
-      ...placement.launch('coordinator', binPath('@kv/coordinator'), coordinatorArgs),
-    });
-    await coordinator.waitForLine(/\[Coordinator\] Started on /, resolved.readyTimeoutMs);
+    const coordinators = coordinatorEndpoints.map((endpoint, i) =>
+      ManagedProcess.start({
+        name: `coordinator ${addressOf(endpoint)}`,
+        ...placement.launch(
+          'coordinator',
+          binPath('@kv/coordinator'),
+          coordinatorArgs(endpoint, i === 0 ? coordinatorMetrics : undefined),
+        ),
+      }),
+    );
+    for (const coordinator of coordinators)
+      await coordinator.waitForLine(/\[Coordinator\] Started on /, resolved.readyTimeoutMs);
     const nodes = nodeEndpoints.map((endpoint, i) =>
-      Cluster.spawnNode(i, endpoint, coordinatorEndpoint, resolved, nodeMetrics[i]),
+      Cluster.spawnNode(i, endpoint, coordinatorEndpoints, resolved, nodeMetrics[i]),
     );
     const cluster = new Cluster(
-      coordinator,
-      coordinatorEndpoint,
+      coordinators,
+      coordinatorEndpoints,
       nodes,
       resolved,
       coordinatorMetrics,
@@ -236,21 +276,17 @@ export class Cluster {
 
   /**
    * Starts one more node with the same flags and `extraArgs` after them, without waiting
-   * for it to join.
+   * for it to join; it reaches the cluster through `coordinators` (by default all).
    */
-  async startNode(extraArgs: readonly string[] = []): Promise<ClusterNode> {
+  async startNode(
+    extraArgs: readonly string[] = [],
+    coordinators: readonly Endpoint[] = this.coordinatorEndpoints,
+  ): Promise<ClusterNode> {
     const index = this.started.length;
     const { placement } = this.options;
     const endpoint = await placement.endpoint(index);
     const metrics = this.options.metrics ? await placement.endpoint(index) : undefined;
-    const node = Cluster.spawnNode(
-      index,
-      endpoint,
-      this.coordinatorEndpoint,
-      this.options,
-      metrics,
-      extraArgs,
-    );
+    const node = Cluster.spawnNode(index, endpoint, coordinators, this.options, metrics, extraArgs);
     this.started.push(node);
     return node;
   }
@@ -266,7 +302,7 @@ export class Cluster {
     const node = Cluster.spawnNode(
       index,
       old.endpoint,
-      this.coordinatorEndpoint,
+      this.coordinatorEndpoints,
       this.options,
       undefined,
     );
@@ -277,7 +313,7 @@ export class Cluster {
   private static spawnNode(
     index: number,
     endpoint: Endpoint,
-    coordinator: Endpoint,
+    coordinators: readonly Endpoint[],
     options: ResolvedOptions,
     metrics: Endpoint | undefined,
     extraArgs: readonly string[] = [],
@@ -289,7 +325,7 @@ export class Cluster {
       '--port',
       String(endpoint.port),
       '--coordinator',
-      addressOf(coordinator),
+      coordinators.map((c) => addressOf(c)).join(','),
       '--heartbeat-interval',
       String(options.heartbeatIntervalMs),
       '--replica-timeout',
@@ -372,7 +408,7 @@ export class Cluster {
 
   /** Tails of every process's output, for failure messages. */
   logs(lines = 40): string {
-    return [this.coordinator, ...this.nodes.map((n) => n.process)]
+    return [...this.coordinators, ...this.nodes.map((n) => n.process)]
       .map((p) => p.tail(lines))
       .join('\n');
   }
