@@ -148,6 +148,10 @@ describe('kv cluster', () => {
       );
       expect(lines).toContain(`[Coordinator] Started on 127.0.0.1:${base} (TLS)`);
       expect(lines).toContain(`[Node ${base + 1}] Started on 127.0.0.1:${base + 1} (TLS)`);
+      // The dashboard is served over HTTPS only, so the URL printed says so.
+      expect(
+        lines.some((l) => l.startsWith(`[Cluster] Dashboard: https://127.0.0.1:${base + 80}/`)),
+      ).toBe(true);
       expect(lines).toContain(
         `[Cluster] Connect with: kv --coordinator 127.0.0.1:${base} --tls-ca ${ca}  ` +
           `(or: npx kv --coordinator 127.0.0.1:${base} --tls-ca ${ca} --command "PUT user:1 Alice")`,

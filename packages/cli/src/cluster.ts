@@ -162,7 +162,7 @@ export class LocalCluster {
   readonly writeQuorum: number;
   /** Whether the cluster secret file was created by this start (it did not exist). */
   readonly secretCreated: boolean;
-  /** The dashboard's address, `http://127.0.0.1:<basePort + 80>/`. */
+  /** The dashboard's address, `http://127.0.0.1:<basePort + 80>/` (`https://` with TLS). */
   readonly dashboardUrl: string;
   /** Settles with the first process that exits while the cluster starts. */
   private readonly startFailure: Promise<ProcessExitedError>;
@@ -238,7 +238,8 @@ export class LocalCluster {
     this.coordinator = `${CLUSTER_HOST}:${basePort}`;
     this.nodes = Array.from({ length: nodes }, (_, i) => `${CLUSTER_HOST}:${basePort + 1 + i}`);
     this.writeQuorum = Math.min(2, nodes);
-    this.dashboardUrl = `http://${CLUSTER_HOST}:${basePort + HTTP_PORT_OFFSET}/`;
+    // With TLS the metrics listener serves HTTPS only, with the cluster's certificate.
+    this.dashboardUrl = `${this.options.tls ? 'https' : 'http'}://${CLUSTER_HOST}:${basePort + HTTP_PORT_OFFSET}/`;
     this.startFailure = new Promise((resolveFailure) => {
       this.reportFailure = resolveFailure;
     });
