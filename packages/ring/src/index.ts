@@ -38,6 +38,7 @@ export {
   decodeRingReply,
   type RingReplySource,
   type RingReplyValues,
+  type HeldRings,
 } from './ring-reply';
 export { diff, type RangeChange } from './diff';
 export type { TokenRange, OwnedRange } from './ranges';
