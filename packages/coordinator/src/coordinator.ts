@@ -23,6 +23,7 @@ import {
 import type { Ring, RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
 import { describeChange } from './change-log';
+import { HostSpread } from './host-spread';
 import { ClusterViewBuilder } from './cluster-view';
 import { CoordinatorMetrics } from './coordinator-metrics';
 import { dashboardRoutes } from './dashboard';
@@ -120,6 +121,7 @@ export class Coordinator {
   private readonly now: () => number;
   private readonly server: RespServer;
   private readonly detector: FailureDetector;
+  private readonly hostSpread = new HostSpread();
   /** This coordinator's metrics registry. */
   readonly metrics: CoordinatorMetrics;
   private readonly probe: NodeProbe;
@@ -394,6 +396,8 @@ export class Coordinator {
 
   private async commit(change: MembershipChange): Promise<void> {
     for (const { level, message } of describeChange(change)) this.logger.log(level, message);
+    const spread = this.hostSpread.check(this.membership.target);
+    if (spread) this.logger.log(spread.level, spread.message);
     if (!this.store) return;
     try {
       await this.store.save(this.membership.toState());

@@ -179,6 +179,7 @@ export function walkOrder(
   start: number,
   count: number,
 ): number[] {
+  if (count <= SHORT_WALK) return walkShort(table, width, labels, start, count);
   const total = table.length / width;
   const { zoneOf, zoneCount, hostOf, hostCount } = labels;
   const taken = new Uint8Array(memberSlots);
@@ -217,6 +218,62 @@ export function walkOrder(
   for (let i = 0, pos = start; i < total && order.length < count; i++) {
     const m = table[pos * width] as number;
     if (taken[m] === 0) pick(m);
+    pos = pos + 1 === total ? 0 : pos + 1;
+  }
+  return order;
+}
+
+/** Orders up to this long are walked with lists instead of marks per member. */
+const SHORT_WALK = 8;
+
+/**
+ * {@link walkOrder} for a short order (the rows a membership change touches): what is taken
+ * is looked up in the order itself, so a walk allocates nothing per member, zone or host.
+ */
+function walkShort(
+  table: SlotArray,
+  width: number,
+  labels: Labels,
+  start: number,
+  count: number,
+): number[] {
+  const total = table.length / width;
+  const { zoneOf, zoneCount, hostOf, hostCount } = labels;
+  const order: number[] = [];
+  const zones: number[] = [];
+  const hosts: number[] = [];
+  const pick = (m: number): void => {
+    order.push(m);
+    const z = zoneOf[m] as number;
+    if (!zones.includes(z)) zones.push(z);
+    const h = hostOf[m] as number;
+    if (!hosts.includes(h)) hosts.push(h);
+  };
+  if (zoneCount > 1) {
+    for (
+      let i = 0, pos = start;
+      i < total && order.length < count && zones.length < zoneCount;
+      i++
+    ) {
+      const m = table[pos * width] as number;
+      if (!zones.includes(zoneOf[m] as number)) pick(m);
+      pos = pos + 1 === total ? 0 : pos + 1;
+    }
+  }
+  if (hostPass(labels)) {
+    for (
+      let i = 0, pos = start;
+      i < total && order.length < count && hosts.length < hostCount;
+      i++
+    ) {
+      const m = table[pos * width] as number;
+      if (!hosts.includes(hostOf[m] as number)) pick(m);
+      pos = pos + 1 === total ? 0 : pos + 1;
+    }
+  }
+  for (let i = 0, pos = start; i < total && order.length < count; i++) {
+    const m = table[pos * width] as number;
+    if (!order.includes(m)) pick(m);
     pos = pos + 1 === total ? 0 : pos + 1;
   }
   return order;
