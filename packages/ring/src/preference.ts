@@ -179,104 +179,131 @@ export function walkOrder(
   start: number,
   count: number,
 ): number[] {
-  if (count <= SHORT_WALK) return walkShort(table, width, labels, start, count);
   const total = table.length / width;
   const { zoneOf, zoneCount, hostOf, hostCount } = labels;
-  const taken = new Uint8Array(memberSlots);
-  const order: number[] = [];
-  const hostTaken = hostPass(labels) ? new Uint8Array(labels.hostSlots) : undefined;
-  let hosts = 0;
-  const pick = (m: number): void => {
-    taken[m] = 1;
-    order.push(m);
-    if (hostTaken !== undefined && hostTaken[hostOf[m] as number] === 0) {
-      hostTaken[hostOf[m] as number] = 1;
-      hosts++;
+  const taken: Taken =
+    count <= SHORT_WALK ? new TakenList(labels) : new TakenMarks(labels, memberSlots);
+  const walk = (more: () => boolean, wanted: (m: number) => boolean): void => {
+    for (let i = 0, pos = start; i < total && taken.order.length < count && more(); i++) {
+      const m = table[pos * width] as number;
+      if (wanted(m)) taken.pick(m);
+      pos = pos + 1 === total ? 0 : pos + 1;
     }
   };
   if (zoneCount > 1) {
-    const zoneTaken = new Uint8Array(labels.zoneSlots);
-    let zones = 0;
-    for (let i = 0, pos = start; i < total && order.length < count && zones < zoneCount; i++) {
-      const m = table[pos * width] as number;
-      const z = zoneOf[m] as number;
-      if (zoneTaken[z] === 0) {
-        zoneTaken[z] = 1;
-        zones++;
-        pick(m);
-      }
-      pos = pos + 1 === total ? 0 : pos + 1;
-    }
-  }
-  if (hostTaken !== undefined) {
-    for (let i = 0, pos = start; i < total && order.length < count && hosts < hostCount; i++) {
-      const m = table[pos * width] as number;
-      if (hostTaken[hostOf[m] as number] === 0) pick(m);
-      pos = pos + 1 === total ? 0 : pos + 1;
-    }
-  }
-  for (let i = 0, pos = start; i < total && order.length < count; i++) {
-    const m = table[pos * width] as number;
-    if (taken[m] === 0) pick(m);
-    pos = pos + 1 === total ? 0 : pos + 1;
-  }
-  return order;
-}
-
-/** Orders up to this long are walked with lists instead of marks per member. */
-const SHORT_WALK = 8;
-
-/**
- * {@link walkOrder} for a short order (the rows a membership change touches): what is taken
- * is looked up in the order itself, so a walk allocates nothing per member, zone or host.
- */
-function walkShort(
-  table: SlotArray,
-  width: number,
-  labels: Labels,
-  start: number,
-  count: number,
-): number[] {
-  const total = table.length / width;
-  const { zoneOf, zoneCount, hostOf, hostCount } = labels;
-  const order: number[] = [];
-  const zones: number[] = [];
-  const hosts: number[] = [];
-  const pick = (m: number): void => {
-    order.push(m);
-    const z = zoneOf[m] as number;
-    if (!zones.includes(z)) zones.push(z);
-    const h = hostOf[m] as number;
-    if (!hosts.includes(h)) hosts.push(h);
-  };
-  if (zoneCount > 1) {
-    for (
-      let i = 0, pos = start;
-      i < total && order.length < count && zones.length < zoneCount;
-      i++
-    ) {
-      const m = table[pos * width] as number;
-      if (!zones.includes(zoneOf[m] as number)) pick(m);
-      pos = pos + 1 === total ? 0 : pos + 1;
-    }
+    walk(
+      () => taken.zones < zoneCount,
+      (m) => !taken.hasZone(zoneOf[m] as number),
+    );
   }
   if (hostPass(labels)) {
-    for (
-      let i = 0, pos = start;
-      i < total && order.length < count && hosts.length < hostCount;
-      i++
-    ) {
-      const m = table[pos * width] as number;
-      if (!hosts.includes(hostOf[m] as number)) pick(m);
-      pos = pos + 1 === total ? 0 : pos + 1;
+    walk(
+      () => taken.hosts < hostCount,
+      (m) => !taken.hasHost(hostOf[m] as number),
+    );
+  }
+  walk(
+    () => true,
+    (m) => !taken.hasMember(m),
+  );
+  return taken.order;
+}
+
+/** Orders up to this long keep what they took in lists rather than in marks per member. */
+const SHORT_WALK = 8;
+
+/** What a walk has taken: members in order, and the zones and hosts they stand for. */
+interface Taken {
+  readonly order: number[];
+  readonly zones: number;
+  readonly hosts: number;
+  pick(member: number): void;
+  hasMember(member: number): boolean;
+  hasZone(zone: number): boolean;
+  hasHost(host: number): boolean;
+}
+
+/** For long walks: one mark per member, zone and host. */
+class TakenMarks implements Taken {
+  readonly order: number[] = [];
+  zones = 0;
+  hosts = 0;
+  private readonly members: Uint8Array;
+  private readonly zoneMarks: Uint8Array;
+  private readonly hostMarks: Uint8Array;
+
+  constructor(
+    private readonly labels: Labels,
+    memberSlots: number,
+  ) {
+    this.members = new Uint8Array(memberSlots);
+    this.zoneMarks = new Uint8Array(labels.zoneSlots);
+    this.hostMarks = new Uint8Array(labels.hostSlots);
+  }
+
+  pick(member: number): void {
+    this.order.push(member);
+    this.members[member] = 1;
+    const z = this.labels.zoneOf[member] as number;
+    if (this.zoneMarks[z] === 0) {
+      this.zoneMarks[z] = 1;
+      this.zones++;
+    }
+    const h = this.labels.hostOf[member] as number;
+    if (this.hostMarks[h] === 0) {
+      this.hostMarks[h] = 1;
+      this.hosts++;
     }
   }
-  for (let i = 0, pos = start; i < total && order.length < count; i++) {
-    const m = table[pos * width] as number;
-    if (!order.includes(m)) pick(m);
-    pos = pos + 1 === total ? 0 : pos + 1;
+
+  hasMember(member: number): boolean {
+    return this.members[member] === 1;
   }
-  return order;
+
+  hasZone(zone: number): boolean {
+    return this.zoneMarks[zone] === 1;
+  }
+
+  hasHost(host: number): boolean {
+    return this.hostMarks[host] === 1;
+  }
+}
+
+/** For short walks (the rows a change touches): lists, so a walk allocates next to nothing. */
+class TakenList implements Taken {
+  readonly order: number[] = [];
+  private readonly zoneList: number[] = [];
+  private readonly hostList: number[] = [];
+
+  constructor(private readonly labels: Labels) {}
+
+  get zones(): number {
+    return this.zoneList.length;
+  }
+
+  get hosts(): number {
+    return this.hostList.length;
+  }
+
+  pick(member: number): void {
+    this.order.push(member);
+    const z = this.labels.zoneOf[member] as number;
+    if (!this.zoneList.includes(z)) this.zoneList.push(z);
+    const h = this.labels.hostOf[member] as number;
+    if (!this.hostList.includes(h)) this.hostList.push(h);
+  }
+
+  hasMember(member: number): boolean {
+    return this.order.includes(member);
+  }
+
+  hasZone(zone: number): boolean {
+    return this.zoneList.includes(zone);
+  }
+
+  hasHost(host: number): boolean {
+    return this.hostList.includes(host);
+  }
 }
 
 /**
