@@ -150,7 +150,7 @@ export class Membership {
     membership.current = new RingEpoch(
       state.epoch,
       ring,
-      state.target ? Ring.fromJSON(state.target) : ring,
+      state.target ? Ring.fromJSON(state.target, ring) : ring,
     );
     for (const id of membership.current.members()) membership.liveness.restored(id);
     return membership;
