@@ -58,6 +58,7 @@ export class Ring {
    * @param basis - a ring to derive this one from, as {@link Ring.withMembers} does; the
    *   result is the same without it, only slower to build
    * @throws {@link InvalidMemberIdError}, {@link InvalidWeightError}, {@link InvalidZoneError},
+   *   {@link InvalidHostError},
    *   {@link DuplicateMemberError}, {@link InvalidOptionsError}, {@link RingTooLargeError}
    */
   constructor(

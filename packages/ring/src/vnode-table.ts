@@ -5,8 +5,8 @@ import { preferenceTable, walkOrder, type Labels, type SlotArray } from './prefe
 import { applyChanges, type VnodeChanges } from './vnode-changes';
 
 /**
- * Everything a ring precomputes to answer lookups: vnode tokens and owners in typed
- * arrays, and the first `width` members of the preference order at every vnode, where
+ * Everything a ring precomputes to answer lookups: vnode tokens in a typed array, and the
+ * first `width` members of the preference order at every vnode, where
  * width = min(replication factor, member count). Immutable once built.
  *
  * Members are numbered by **slot**, not by their place in the sorted member list: a table
