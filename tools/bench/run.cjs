@@ -35,6 +35,30 @@ function machineLine() {
   return `${cpus.length} cores (${model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
 }
 
+/** Replaces the `<!-- bench:NAME -->` section of the page at `file`, or appends one. */
+function replaceSection(doc, name, markdown) {
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const block = `${start}\n${markdown.trim()}\n${end}`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  return i >= 0 && j > i
+    ? doc.slice(0, i) + block + doc.slice(j + end.length)
+    : `${doc.trimEnd()}\n\n${block}\n`;
+}
+
+/** A suite may name more pages of docs/ (`docs: ['scaling.md']`) that carry its section. */
+function updateOtherDocs(suites, sections) {
+  suites.forEach((suite, i) => {
+    for (const page of suite.docs ?? []) {
+      const file = path.join(path.dirname(docPath), page);
+      const doc = replaceSection(fs.readFileSync(file, 'utf8'), suite.name, sections[i].markdown);
+      fs.writeFileSync(file, doc.endsWith('\n') ? doc : `${doc}\n`);
+      console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    }
+  });
+}
+
 function updateDoc(sections) {
   let doc = fs.existsSync(docPath) ? fs.readFileSync(docPath, 'utf8') : '';
   if (!doc.includes('<!-- bench:')) {
@@ -44,17 +68,7 @@ function updateDoc(sections) {
       'in one run on one machine, so the ratio is the figure to read; absolute numbers vary ' +
       'between machines.\n';
   }
-  for (const { name, markdown } of sections) {
-    const start = `<!-- bench:${name} -->`;
-    const end = `<!-- /bench:${name} -->`;
-    const block = `${start}\n${markdown.trim()}\n${end}`;
-    const i = doc.indexOf(start);
-    const j = doc.indexOf(end);
-    doc =
-      i >= 0 && j > i
-        ? doc.slice(0, i) + block + doc.slice(j + end.length)
-        : `${doc.trimEnd()}\n\n${block}\n`;
-  }
+  for (const { name, markdown } of sections) doc = replaceSection(doc, name, markdown);
   fs.writeFileSync(docPath, doc.endsWith('\n') ? doc : `${doc}\n`);
 }
 
@@ -73,6 +87,7 @@ async function main() {
   }
   updateDoc(sections);
   console.log(`wrote ${path.relative(process.cwd(), docPath)}`);
+  updateOtherDocs(suites, sections);
 }
 
 main().catch((err) => {

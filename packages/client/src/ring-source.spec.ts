@@ -21,6 +21,17 @@ describe('parseRingReply', () => {
     expect(snapshot?.ring.equals(ring)).toBe(true);
   });
 
+  it('derives the new ring from the one it holds, placing keys as a ring read whole', () => {
+    const next = ring.add('127.0.0.1:5003');
+    const reply = [8, Buffer.from(JSON.stringify(next.toJSON()))];
+    const derived = parseRingReply('c', reply, 7, ring);
+    const whole = parseRingReply('c', reply, 7);
+    expect(derived?.ring.equals(next)).toBe(true);
+    for (let i = 0; i < 100; i++) {
+      expect(derived?.ring.preferenceList(`k${i}`)).toEqual(whole?.ring.preferenceList(`k${i}`));
+    }
+  });
+
   it('reads "unchanged" when only the known epoch comes back', () => {
     expect(parseRingReply('c', [3], 3)).toBeUndefined();
   });

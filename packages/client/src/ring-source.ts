@@ -151,7 +151,7 @@ export class RingSource {
     const reply = await this.options.pool.send(address, ['RING', String(known)], {
       timeoutMs: this.options.timeoutMs,
     });
-    return parseRingReply(address, reply, known);
+    return parseRingReply(address, reply, known, this.snapshot?.ring);
   }
 
   private adopt(next: RingSnapshot): void {
@@ -163,15 +163,17 @@ export class RingSource {
 
 /**
  * Reads `[epoch]` (unchanged since `known`) or `[epoch, ring JSON, ...]`, keeping the ring
- * reads are routed by: clients send reads and writes by it.
+ * reads are routed by: clients send reads and writes by it. With the ring held before
+ * (`held`), the new one is derived from it rather than built whole.
  */
 export function parseRingReply(
   from: string,
   reply: RespValue,
   known: number,
+  held?: Ring,
 ): RingSnapshot | undefined {
   try {
-    const decoded = decodeRingReply(reply, known);
+    const decoded = decodeRingReply(reply, known, held && { read: held });
     return decoded && { epoch: decoded.epoch, ring: decoded.read, from };
   } catch (err) {
     if (err instanceof InvalidRingReplyError) throw new BadRingReplyError(from, err.detail);

@@ -21,6 +21,7 @@ import {
 import type { Ring, RingOptions } from '@kv/ring';
 import type { Logger } from 'winston';
 import { describeChange } from './change-log';
+import { HostSpread } from './host-spread';
 import { ClusterViewBuilder } from './cluster-view';
 import { CoordinatorMetrics } from './coordinator-metrics';
 import { dashboardRoutes } from './dashboard';
@@ -127,6 +128,7 @@ export class Coordinator {
   private readonly now: () => number;
   private readonly server: RespServer;
   private readonly detector: FailureDetector;
+  private readonly hostSpread = new HostSpread();
   /** This coordinator's metrics registry. */
   readonly metrics: CoordinatorMetrics;
   private readonly probe: NodeProbe;
@@ -447,6 +449,8 @@ export class Coordinator {
   private async commit(change: MembershipChange): Promise<void> {
     if (this.coordination) return this.coordination.commit(change, this.membership.toState());
     for (const { level, message } of describeChange(change)) this.logger.log(level, message);
+    const spread = this.hostSpread.check(this.membership.target);
+    if (spread) this.logger.log(spread.level, spread.message);
     if (!this.store) return;
     try {
       await this.store.save(this.membership.toState());

@@ -166,7 +166,7 @@ export class Membership {
     this.current = new RingEpoch(
       state.epoch,
       ring,
-      state.target ? Ring.fromJSON(state.target) : ring,
+      state.target ? Ring.fromJSON(state.target, ring) : ring,
     );
     this.liveness.reset();
     for (const id of this.current.members()) {

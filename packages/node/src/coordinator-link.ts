@@ -8,7 +8,7 @@ import {
   type ConnectFactory,
   type RespValue,
 } from '@kv/protocol';
-import { decodeRingReply, type Ring } from '@kv/ring';
+import { decodeRingReply, type Ring, type RingEpoch } from '@kv/ring';
 import type { Logger } from 'winston';
 
 /** Options of {@link CoordinatorLink}. */
@@ -63,6 +63,7 @@ export class CoordinatorLink {
   private connection: RespConnection | null = null;
   private timer: NodeJS.Timeout | null = null;
   private epoch = -1;
+  private rings: RingEpoch | undefined;
   private registered = false;
   private stopped = false;
   private failures = 0;
@@ -202,7 +203,11 @@ export class CoordinatorLink {
   }
 
   private async refreshRing(): Promise<void> {
-    const { epoch, read, target } = decodeRingReply(await this.send(['RING']));
+    // Derived from the rings held, so a change costs this node what the change touches.
+    const held = this.rings;
+    const rings = decodeRingReply(await this.send(['RING']), undefined, held);
+    this.rings = rings;
+    const { epoch, read, target } = rings;
     await this.options.beforeRing?.();
     this.epoch = epoch;
     this.options.onRing(read, target, epoch);

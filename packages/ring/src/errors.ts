@@ -77,6 +77,24 @@ export class InvalidZoneError extends RingError {
   }
 }
 
+/** A member's host label is not a non-empty string. */
+export class InvalidHostError extends RingError {
+  /** The member the host was given for. */
+  readonly id: string;
+  /** The rejected value. */
+  readonly host: unknown;
+
+  constructor(id: string, host: unknown, options?: ErrorOptions) {
+    super(
+      `invalid host ${describe(host)} for member ${JSON.stringify(id)}: a host must be a non-empty string (or absent for the host in the id)`,
+      options,
+    );
+    this.name = 'InvalidHostError';
+    this.id = id;
+    this.host = host;
+  }
+}
+
 /** A ring option is out of range or of the wrong type. */
 export class InvalidOptionsError extends RingError {
   /** Name of the offending option. */

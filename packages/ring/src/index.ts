@@ -38,12 +38,13 @@ export {
   decodeRingReply,
   type RingReplySource,
   type RingReplyValues,
+  type HeldRings,
 } from './ring-reply';
 export { diff, type RangeChange } from './diff';
 export type { TokenRange, OwnedRange } from './ranges';
 export { commonRangeStarts } from './range-starts';
 export type { Ownership } from './ownership';
-export { DEFAULT_ZONE, MAX_WEIGHT, type Member, type MemberInput } from './member';
+export { DEFAULT_ZONE, MAX_WEIGHT, hostOfId, type Member, type MemberInput } from './member';
 export {
   DEFAULT_REPLICATION_FACTOR,
   DEFAULT_VNODES_PER_WEIGHT,
@@ -60,6 +61,7 @@ export {
   InvalidMemberIdError,
   InvalidWeightError,
   InvalidZoneError,
+  InvalidHostError,
   InvalidOptionsError,
   InvalidCountError,
   InvalidEpochError,

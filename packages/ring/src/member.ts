@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import {
   DuplicateMemberError,
   InvalidMemberIdError,
+  InvalidHostError,
   InvalidWeightError,
   InvalidZoneError,
 } from './errors';
@@ -33,6 +34,14 @@ export interface MemberInput {
    * @default ""
    */
   readonly zone?: string;
+  /**
+   * The machine the node runs on. Preference lists take members of distinct hosts next
+   * after distinct zones, so two copies of a key share a machine only when there are fewer
+   * machines than copies.
+   * @default the id's host: the part before its last `:` when a port (digits) follows it,
+   *   else the whole id (see {@link hostOfId})
+   */
+  readonly host?: string;
 }
 
 /** A member of a ring, with its defaults filled in. */
@@ -43,6 +52,28 @@ export interface Member {
   readonly weight: number;
   /** Failure domain; `""` is the default zone. */
   readonly zone: string;
+  /**
+   * The machine the node runs on, present only when it differs from {@link hostOfId}(id);
+   * {@link hostOf} gives it either way.
+   */
+  readonly host?: string;
+}
+
+/**
+ * The host named by a member id: the part before the last `:` when that `:` is followed by
+ * one or more ASCII digits and preceded by something (`10.0.0.1:5001` → `10.0.0.1`,
+ * `[::1]:5001` → `[::1]`), else the whole id.
+ */
+export function hostOfId(id: string): string {
+  const colon = id.lastIndexOf(':');
+  return colon > 0 && colon < id.length - 1 && /^[0-9]+$/.test(id.slice(colon + 1))
+    ? id.slice(0, colon)
+    : id;
+}
+
+/** The host a member runs on: the one it names, else the one its id names. */
+export function hostOf(member: Member): string {
+  return member.host ?? hostOfId(member.id);
 }
 
 // A lone surrogate would encode as U+FFFD, so two different ids could hash alike.
@@ -56,7 +87,7 @@ export function toMember(input: string | MemberInput): Member {
       : typeof input === 'object' && input !== null
         ? input
         : {};
-  const { id, weight = 1, zone = DEFAULT_ZONE } = fields;
+  const { id, weight = 1, zone = DEFAULT_ZONE, host } = fields;
   if (typeof id !== 'string' || id.length === 0 || LONE_SURROGATE.test(id)) {
     throw new InvalidMemberIdError(typeof input === 'object' ? id : input);
   }
@@ -64,7 +95,13 @@ export function toMember(input: string | MemberInput): Member {
     throw new InvalidWeightError(id, weight);
   }
   if (typeof zone !== 'string') throw new InvalidZoneError(id, zone);
-  return Object.freeze({ id, weight, zone });
+  if (host !== undefined && (typeof host !== 'string' || host.length === 0)) {
+    throw new InvalidHostError(id, host);
+  }
+  // A host equal to the id's own is the default: dropped, so equal rings serialise alike.
+  return host === undefined || host === hostOfId(id)
+    ? Object.freeze({ id, weight, zone })
+    : Object.freeze({ id, weight, zone, host });
 }
 
 /**

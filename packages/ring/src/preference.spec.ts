@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { hostOfId } from './member';
 import { Ring } from './ring';
 import * as arb from './test-support/arbitraries';
 import { referenceRing } from './test-support/reference';
@@ -161,5 +162,100 @@ describe('preference lists', () => {
       expect(list.filter((id) => id === 'b1')).toHaveLength(1);
       expect(list.indexOf('b1')).toBeLessThanOrEqual(1);
     }
+  });
+});
+
+describe('preference lists with host labels', () => {
+  it('never put two copies of a key on one host while there are enough hosts', () => {
+    // Zones are larger than hosts: a host's members share its zone (or none has a zone).
+    const zoned = fc.boolean();
+    fc.assert(
+      fc.property(
+        arb.members(10),
+        zoned,
+        arb.vnodesPerWeight,
+        arb.replicationFactor,
+        fc.array(arb.key, { minLength: 1, maxLength: 10 }),
+        (given, withZones, vnodesPerWeight, replicationFactor, keys) => {
+          const members = given.map(({ id, weight, host }) => {
+            const h = host ?? hostOfId(id);
+            return {
+              id,
+              ...(weight !== undefined && { weight }),
+              ...(host && { host }),
+              ...(withZones && { zone: h < 'h2' ? 'a' : 'b' }),
+            };
+          });
+          const ring = new Ring(members, { vnodesPerWeight, replicationFactor });
+          const hostOf = new Map(ring.members.map((m) => [m.id, m.host ?? hostOfId(m.id)]));
+          const hosts = new Set(hostOf.values()).size;
+          for (const key of keys) {
+            const list = ring.preferenceList(key);
+            const used = new Set(list.map((id) => hostOf.get(id)));
+            // Distinct hosts first; only once every host holds a copy do they repeat.
+            expect(used.size).toBe(Math.min(list.length, hosts));
+          }
+        },
+      ),
+      runs,
+    );
+  });
+
+  it('spread nodes that share machines over the machines, like one node per core', () => {
+    // Four machines, four nodes on each, as `host:port` ids: the host comes from the id.
+    const ids = [1, 2, 3, 4].flatMap((m) => [1, 2, 3, 4].map((p) => `10.0.0.${m}:500${p}`));
+    const ring = new Ring(ids, { vnodesPerWeight: 16 });
+    for (let i = 0; i < 300; i++) {
+      const list = ring.preferenceList(`k${i}`, 3);
+      expect(new Set(list.map(hostOfId)).size).toBe(3);
+      // Past the hosts, the rest follow in walk order: the full order still has every node.
+      expect(new Set(ring.preferenceList(`k${i}`, 16)).size).toBe(16);
+    }
+  });
+
+  it('place nodes of one machine in plain walk order, as without labels', () => {
+    const local = ['127.0.0.1:5001', '127.0.0.1:5002', '127.0.0.1:5003', '127.0.0.1:5004'];
+    const ring = new Ring(local, { vnodesPerWeight: 16 });
+    const plain = new Ring(
+      local.map((id) => ({ id, host: 'one' })),
+      { vnodesPerWeight: 16 },
+    );
+    const reference = referenceRing(
+      local.map((id) => ({ id, host: 'x' })),
+      16,
+    );
+    for (let i = 0; i < 100; i++) {
+      expect(ring.preferenceList(`k${i}`, 4)).toEqual(plain.preferenceList(`k${i}`, 4));
+      expect(ring.preferenceList(`k${i}`, 4)).toEqual(reference(`k${i}`, 4));
+    }
+  });
+
+  it('take zones first, then hosts, then the rest', () => {
+    const ring = new Ring(
+      [
+        { id: 'a:1', zone: 'east', host: 'm1' },
+        { id: 'b:1', zone: 'east', host: 'm1' },
+        { id: 'c:1', zone: 'east', host: 'm2' },
+        { id: 'd:1', zone: 'west', host: 'm3' },
+      ],
+      { vnodesPerWeight: 16 },
+    );
+    for (let i = 0; i < 200; i++) {
+      const list = ring.preferenceList(`k${i}`, 3);
+      expect(list).toContain('d:1'); // the only west member: zone pass
+      expect(list).toContain('c:1'); // the only m2 member: host pass
+    }
+  });
+});
+
+describe('hostOfId', () => {
+  it('takes the host of host:port ids and the whole id otherwise', () => {
+    expect(hostOfId('10.0.0.1:5001')).toBe('10.0.0.1');
+    expect(hostOfId('[::1]:5001')).toBe('[::1]');
+    expect(hostOfId('db-7.example:6379')).toBe('db-7.example');
+    expect(hostOfId('node-a')).toBe('node-a');
+    expect(hostOfId('node:a')).toBe('node:a');
+    expect(hostOfId(':5001')).toBe(':5001');
+    expect(hostOfId('host:')).toBe('host:');
   });
 });

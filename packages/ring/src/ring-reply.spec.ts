@@ -50,6 +50,31 @@ describe('decodeRingReply', () => {
     expect(encodeRingReply(new RingEpoch(8, read))).toEqual([8, json(read)]);
   });
 
+  it('derives the rings from the epoch the reader held, placing keys as rings built whole', () => {
+    const held = decodeRingReply(received(encodeRingReply({ epoch: 5, read })));
+    const joined = target.add('127.0.0.1:5009');
+    const next = decodeRingReply(
+      received(encodeRingReply({ epoch: 6, read: target, target: joined })),
+      5,
+      held,
+    );
+    expect(next?.read.equals(target)).toBe(true);
+    expect(next?.target.equals(joined)).toBe(true);
+    for (let i = 0; i < 100; i++) {
+      expect(next?.read.preferenceList(`k${i}`)).toEqual(target.preferenceList(`k${i}`));
+      expect(next?.target.preferenceList(`k${i}`)).toEqual(joined.preferenceList(`k${i}`));
+    }
+    // The held epoch stays as it was.
+    expect(held.read.equals(read)).toBe(true);
+  });
+
+  it('serialises a ring once, however many askers fetch it', () => {
+    const ring = read.add('127.0.0.1:5010');
+    const first = encodeRingReply({ epoch: 9, read: ring })[1];
+    expect(encodeRingReply({ epoch: 9, read: ring })[1]).toBe(first);
+    expect(first).toBe(json(ring));
+  });
+
   it('reads the epoch alone as "unchanged" only for the epoch the asker holds', () => {
     expect(decodeRingReply([3], 3)).toBeUndefined();
     expect(() => decodeRingReply([4], 3)).toThrow('invalid RING reply: epoch 4 without a ring');

@@ -21,8 +21,18 @@ export type RingReplyValues =
   | readonly [epoch: number, read: string]
   | readonly [epoch: number, read: string, target: string];
 
+// A ring is immutable, so its JSON is made once however many askers fetch it: at a
+// thousand members that is one serialisation per epoch instead of one per node.
+const serialised = new WeakMap<Ring, string>();
+
 function serialise(ring: Ring | string): string {
-  return typeof ring === 'string' ? ring : JSON.stringify(ring.toJSON());
+  if (typeof ring === 'string') return ring;
+  let json = serialised.get(ring);
+  if (json === undefined) {
+    json = JSON.stringify(ring.toJSON());
+    serialised.set(ring, json);
+  }
+  return json;
 }
 
 /**
@@ -37,13 +47,19 @@ export function encodeRingReply(source: RingReplySource, knownEpoch?: number): R
     : [epoch, serialise(read), serialise(target)];
 }
 
+/** The rings a reader holds from an earlier reply: a {@link RingEpoch}, or its read ring alone. */
+export interface HeldRings {
+  readonly read: Ring;
+  readonly target?: Ring;
+}
+
 const UTF8 = new TextDecoder();
 
-function ringOf(value: unknown, what: string): Ring {
+function ringOf(value: unknown, what: string, basis: Ring | undefined): Ring {
   if (typeof value !== 'string' && !(value instanceof Uint8Array))
     throw new InvalidRingReplyError(`the ${what} is not a bulk string`);
   try {
-    return Ring.fromJSON(JSON.parse(typeof value === 'string' ? value : UTF8.decode(value)));
+    return Ring.fromJSON(JSON.parse(typeof value === 'string' ? value : UTF8.decode(value)), basis);
   } catch (err) {
     throw new InvalidRingReplyError(err instanceof Error ? err.message : String(err), {
       cause: err,
@@ -57,12 +73,28 @@ function ringOf(value: unknown, what: string): Ring {
  * none. With `knownEpoch`, `[knownEpoch]` alone means "unchanged" and gives undefined.
  * Elements past the target ring are ignored, so servers may add some later.
  *
+ * Given the epoch the reader held before (`previous`), each ring is derived from the
+ * nearest of its rings (see {@link Ring.withMembers}) instead of being built from scratch:
+ * a reader applies a membership change in about the time the change itself takes.
+ *
  * @throws {@link InvalidRingReplyError} for anything else, a ring JSON that does not parse,
  *   a ring that cannot be built and a negative epoch included
  */
-export function decodeRingReply(reply: unknown): RingEpoch;
-export function decodeRingReply(reply: unknown, knownEpoch: number): RingEpoch | undefined;
-export function decodeRingReply(reply: unknown, knownEpoch?: number): RingEpoch | undefined {
+export function decodeRingReply(
+  reply: unknown,
+  knownEpoch?: undefined,
+  previous?: HeldRings,
+): RingEpoch;
+export function decodeRingReply(
+  reply: unknown,
+  knownEpoch: number,
+  previous?: HeldRings,
+): RingEpoch | undefined;
+export function decodeRingReply(
+  reply: unknown,
+  knownEpoch?: number,
+  previous?: HeldRings,
+): RingEpoch | undefined {
   if (!Array.isArray(reply) || typeof reply[0] !== 'number')
     throw new InvalidRingReplyError('expected [epoch, ring]');
   const epoch = reply[0];
@@ -70,8 +102,10 @@ export function decodeRingReply(reply: unknown, knownEpoch?: number): RingEpoch 
     if (epoch === knownEpoch) return undefined;
     throw new InvalidRingReplyError(`epoch ${epoch} without a ring`);
   }
-  const read = ringOf(reply[1], 'ring');
-  const target = reply[2] === undefined ? read : ringOf(reply[2], 'target ring');
+  const read = ringOf(reply[1], 'ring', previous?.read);
+  // While a node moves, the new target ring is usually the old target ring, or next to it.
+  const target =
+    reply[2] === undefined ? read : ringOf(reply[2], 'target ring', previous?.target ?? read);
   try {
     return new RingEpoch(epoch, read, target);
   } catch (err) {

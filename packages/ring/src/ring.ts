@@ -55,10 +55,17 @@ export class Ring {
    * @param members - members, or bare ids for members of weight 1 in the default zone;
    *   any order
    * @param options - virtual nodes per unit of weight and replication factor
+   * @param basis - a ring to derive this one from, as {@link Ring.withMembers} does; the
+   *   result is the same without it, only slower to build
    * @throws {@link InvalidMemberIdError}, {@link InvalidWeightError}, {@link InvalidZoneError},
+   *   {@link InvalidHostError},
    *   {@link DuplicateMemberError}, {@link InvalidOptionsError}, {@link RingTooLargeError}
    */
-  constructor(members: Iterable<string | MemberInput> = [], options: RingOptions = {}) {
+  constructor(
+    members: Iterable<string | MemberInput> = [],
+    options: RingOptions = {},
+    basis?: Ring,
+  ) {
     this.options = resolveOptions(options);
     this.members = toMembers(members);
     const vnodes = this.members.reduce(
@@ -67,21 +74,23 @@ export class Ring {
     );
     if (vnodes > MAX_VNODES) throw new RingTooLargeError(vnodes, MAX_VNODES);
     this.byId = new Map(this.members.map((m) => [m.id, m]));
-    this.vnodes = new VnodeTable(
-      this.members,
-      this.options.vnodesPerWeight,
-      this.options.replicationFactor,
-    );
+    const { vnodesPerWeight, replicationFactor } = this.options;
+    this.vnodes =
+      basis !== undefined && basis.options.vnodesPerWeight === vnodesPerWeight
+        ? basis.vnodes.derive(this.members, vnodesPerWeight, replicationFactor)
+        : VnodeTable.build(this.members, vnodesPerWeight, replicationFactor);
   }
 
   /**
    * Rebuilds a ring from {@link Ring.toJSON} output (or the same shape parsed from JSON).
-   * Missing options take their defaults.
+   * Missing options take their defaults. Given the ring the caller held before (`basis`),
+   * the new one is derived from it as {@link Ring.withMembers} does: only what changed is
+   * computed again.
    *
    * @throws {@link InvalidRingJsonError} if `json` is not an object with a `members` array,
    *   and whatever the constructor throws for bad members or options
    */
-  static fromJSON(json: unknown): Ring {
+  static fromJSON(json: unknown, basis?: Ring): Ring {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw new InvalidRingJsonError('expected an object');
     }
@@ -90,7 +99,7 @@ export class Ring {
     const options: { vnodesPerWeight?: number; replicationFactor?: number } = {};
     if (vnodesPerWeight !== undefined) options.vnodesPerWeight = vnodesPerWeight as number;
     if (replicationFactor !== undefined) options.replicationFactor = replicationFactor as number;
-    return new Ring(members as MemberInput[], options);
+    return new Ring(members as MemberInput[], options, basis);
   }
 
   /** Number of members. */
@@ -123,7 +132,7 @@ export class Ring {
    * @throws {@link DuplicateMemberError} if the id is taken, or an error for a bad member
    */
   add(member: string | MemberInput): Ring {
-    return new Ring([...this.members, toMember(member)], this.options);
+    return new Ring([...this.members, toMember(member)], this.options, this);
   }
 
   /**
@@ -135,6 +144,7 @@ export class Ring {
     return new Ring(
       this.members.filter((m) => m.id !== id),
       this.options,
+      this,
     );
   }
 
@@ -148,7 +158,21 @@ export class Ring {
     return new Ring(
       this.members.map((m) => (m.id === id ? { ...m, weight } : m)),
       this.options,
+      this,
     );
+  }
+
+  /**
+   * A ring with exactly `members` and this ring's options, derived from this one: the
+   * vnodes of members that joined, left or changed weight, zone or host are placed or taken
+   * out, every other member's are kept as they are, and only the preference lists near a
+   * change are computed again. The result equals `new Ring(members, ring.options)`; it costs
+   * about the share of the ring that changed, plus a copy of the arrays.
+   *
+   * @throws whatever the constructor throws for bad members
+   */
+  withMembers(members: Iterable<string | MemberInput>): Ring {
+    return new Ring(members, this.options, this);
   }
 
   /**
@@ -219,7 +243,7 @@ export class Ring {
    * shares sum to min(replication factor, members). Empty for an empty ring.
    */
   ownership(): readonly Ownership[] {
-    this.ownershipCache ??= Object.freeze(ownershipOf(this.vnodes));
+    this.ownershipCache ??= Object.freeze(ownershipOf(this.vnodes, this.members));
     return this.ownershipCache;
   }
 
@@ -238,7 +262,11 @@ export class Ring {
     return {
       vnodesPerWeight: this.options.vnodesPerWeight,
       replicationFactor: this.options.replicationFactor,
-      members: this.members.map((m) => ({ id: m.id, weight: m.weight, zone: m.zone })),
+      members: this.members.map((m) =>
+        m.host === undefined
+          ? { id: m.id, weight: m.weight, zone: m.zone }
+          : { id: m.id, weight: m.weight, zone: m.zone, host: m.host },
+      ),
     };
   }
 
@@ -250,7 +278,13 @@ export class Ring {
       this.members.length === other.members.length &&
       this.members.every((m, i) => {
         const o = other.members[i];
-        return o !== undefined && m.id === o.id && m.weight === o.weight && m.zone === o.zone;
+        return (
+          o !== undefined &&
+          m.id === o.id &&
+          m.weight === o.weight &&
+          m.zone === o.zone &&
+          m.host === o.host
+        );
       })
     );
   }

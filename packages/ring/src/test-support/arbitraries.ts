@@ -16,14 +16,17 @@ export const weight = fc.oneof(
 
 export const zone = fc.option(fc.constantFrom('', 'a', 'b', 'c', 'd'), { nil: undefined });
 
+/** Host labels few enough that members share them. */
+export const host = fc.option(fc.constantFrom('h1', 'h2', 'h3'), { nil: undefined });
+
 export const member: fc.Arbitrary<MemberInput> = fc.record(
-  { id: memberId, weight, zone },
+  { id: memberId, weight, zone, host },
   { requiredKeys: ['id'] },
 );
 
-/** 1..maxLength members with distinct ids. */
-export function members(maxLength = 8, withZones = true): fc.Arbitrary<MemberInput[]> {
-  const one = withZones
+/** 1..maxLength members with distinct ids; without labels, none has a zone or host. */
+export function members(maxLength = 8, withLabels = true): fc.Arbitrary<MemberInput[]> {
+  const one = withLabels
     ? member
     : member.map(({ id, weight: w }) => (w === undefined ? { id } : { id, weight: w }));
   return fc.uniqueArray(one, { selector: (m) => m.id, minLength: 1, maxLength });

@@ -8,6 +8,7 @@ export interface ReferenceMember {
   id: string;
   weight?: number | undefined;
   zone?: string | undefined;
+  host?: string | undefined;
 }
 
 interface Vnode {
@@ -15,6 +16,13 @@ interface Vnode {
   id: string;
   index: number;
   zone: string;
+  host: string;
+}
+
+/** The host an id names: what precedes a final `:digits`, else the id itself. */
+function referenceHost(id: string): string {
+  const match = /^(.+):([0-9]+)$/s.exec(id);
+  return match ? (match[1] as string) : id;
 }
 
 export function referenceToken(data: string | Uint8Array): number {
@@ -36,6 +44,7 @@ export function referenceRing(
         id: member.id,
         index,
         zone: member.zone ?? '',
+        host: member.host ?? referenceHost(member.id),
       });
     }
   }
@@ -52,10 +61,22 @@ export function referenceRing(
     const walk = [...vnodes.slice(start), ...vnodes.slice(0, start)];
     const picked: string[] = [];
     const zones = new Set<string>();
-    for (const v of walk) {
-      if (picked.length < n && !zones.has(v.zone) && !picked.includes(v.id)) {
-        picked.push(v.id);
-        zones.add(v.zone);
+    const hosts = new Set<string>();
+    const pick = (v: Vnode): void => {
+      picked.push(v.id);
+      zones.add(v.zone);
+      hosts.add(v.host);
+    };
+    const distinctZones = new Set(vnodes.map((v) => v.zone)).size;
+    const distinctHosts = new Set(vnodes.map((v) => v.host)).size;
+    if (distinctZones > 1) {
+      for (const v of walk) {
+        if (picked.length < n && !zones.has(v.zone) && !picked.includes(v.id)) pick(v);
+      }
+    }
+    if (distinctHosts > 1) {
+      for (const v of walk) {
+        if (picked.length < n && !hosts.has(v.host) && !picked.includes(v.id)) pick(v);
       }
     }
     for (const v of walk) {
