@@ -36,6 +36,10 @@ import { waitUntilServing, type WaitOptions } from './serving';
 
 type Value = string | Buffer;
 
+function byteLength(data: Value): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
 /** A value and where it came from. */
 export interface Entry {
   /** The value, or null when the key does not exist. */
@@ -155,7 +159,8 @@ export class KvClient extends EventEmitter<ClientEvents> {
   /**
    * Stores `value` under `key` only if the key holds no value (`'absent'`, Redis's
    * `SET NX`) or only if it holds one (`'exists'`, `SET XX`). The node reads the key first
-   * (with a quorum that sees every acknowledged write), then writes: two steps, not one
+   * (with a quorum that sees every write acknowledged with the node's write quorum), then
+   * writes: two steps, not one
    * atomic step across replicas, so two clients writing `'absent'` at the same moment can
    * both get true (the later write wins). A write retried after `UNAVAILABLE` may find its
    * own first attempt and resolve false.
@@ -241,19 +246,22 @@ export class KvClient extends EventEmitter<ClientEvents> {
   /**
    * The values of `keys`, in the order given (null for a missing key). Keys are sent in
    * one request per primary node (at most 1,024 keys each), all at once; each key is a
-   * quorum read of its own.
+   * quorum read of its own. With `readQuorum`, each key is a `GET` of its own (`MGET` takes
+   * no quorum option: every argument is a key).
    *
    * @throws as {@link KvClient.getEntry}; a node answers an error, not a partial reply,
    *   when any key of its request could not be read
    */
   async mget(keys: readonly Key[], options: GetOptions = {}): Promise<(Buffer | null)[]> {
     checkCount(options.readQuorum, 'readQuorum', 1);
+    // MGET takes every argument for a key: another read quorum goes through GET, per key.
+    if (options.readQuorum !== undefined)
+      return Promise.all(keys.map(async (key) => await this.get(key, options)));
     const values: (Buffer | null)[] = new Array<Buffer | null>(keys.length).fill(null);
     const batches = await this.batches(keys);
     await Promise.all(
       batches.map(async (batch) => {
         const args: CommandArg[] = ['MGET', ...batch.map((i) => keys[i] as Key)];
-        if (options.readQuorum !== undefined) args.push('R', String(options.readQuorum));
         const { reply, node } = await this.execute(
           'MGET',
           keys[batch[0] as number] as Key,
@@ -272,8 +280,10 @@ export class KvClient extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * Stores every `[key, value]` pair, one request per primary node (at most 1,024 keys
-   * each), all at once; each key is a quorum write of its own. Not atomic.
+   * Stores every `[key, value]` pair, one request per primary node (at most 1,024 keys and
+   * 8 MiB each), all at once; each key is a quorum write of its own. Not atomic. With
+   * `writeQuorum`, each key is a `PUT` of its own (`MSET` takes no quorum option: a last
+   * pair `W n` is a key and its value).
    *
    * @throws {@link PartialWriteError} once every request is over, when any failed: it
    *   counts the keys confirmed written (they stay written) and lists each failed request
@@ -283,12 +293,22 @@ export class KvClient extends EventEmitter<ClientEvents> {
     checkCount(options.writeQuorum, 'writeQuorum', 1);
     const pairs = [...entries];
     if (pairs.length === 0) return;
-    const batches = await this.batches(pairs.map(([key]) => key));
+    // MSET takes every argument for a key or a value: another write quorum goes through
+    // PUT, per key (a trailing `W n` would be a key named W).
+    const batches =
+      options.writeQuorum === undefined
+        ? await this.batches(
+            pairs.map(([key]) => key),
+            (i) =>
+              byteLength((pairs[i] as [Key, Value])[0]) + byteLength((pairs[i] as [Key, Value])[1]),
+          )
+        : pairs.map((_, i) => [i]);
     const results = await Promise.allSettled(
       batches.map(async (batch) => {
+        const first = pairs[batch[0] as number] as [Key, Value];
+        if (options.writeQuorum !== undefined) return this.put(first[0], first[1], options);
         const args: CommandArg[] = ['MSET', ...batch.flatMap((i) => pairs[i] as [Key, Value])];
-        if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
-        await this.execute('MSET', (pairs[batch[0] as number] as [Key, Value])[0], args, options);
+        await this.execute('MSET', first[0], args, options);
       }),
     );
     const failures: KeysFailure[] = [];
@@ -486,9 +506,12 @@ export class KvClient extends EventEmitter<ClientEvents> {
   }
 
   /** `keys` in batches for one node each (see {@link batchByPrimary}). */
-  private async batches(keys: readonly Key[]): Promise<number[][]> {
+  private async batches(
+    keys: readonly Key[],
+    bytesOf?: (position: number) => number,
+  ): Promise<number[][]> {
     this.checkOpen();
-    return batchByPrimary((await this.router.ring()).ring, keys);
+    return batchByPrimary((await this.router.ring()).ring, keys, bytesOf);
   }
 
   private execute(

@@ -1,7 +1,8 @@
 import { ReplyError } from '@kv/protocol';
 import { createClient, type KvClient } from './client';
 import { InvalidClientOptionError, PartialWriteError } from './errors';
-import { MAX_KEYS_PER_REQUEST } from './key-batches';
+import { Ring } from '@kv/ring';
+import { MAX_BYTES_PER_REQUEST, MAX_KEYS_PER_REQUEST, batchByPrimary } from './key-batches';
 import { LocalCluster } from './test-support/cluster';
 
 let cluster: LocalCluster | undefined;
@@ -106,6 +107,44 @@ describe('KvClient multi-key requests', () => {
     expect(values).toHaveLength(keys.length);
     expect(values.every((v) => v === null)).toBe(true);
     expect(await callsPerNode('mget')).toEqual([2]);
+  });
+
+  it('keeps a key named W: with a quorum, each key goes as PUT or GET of its own', async () => {
+    const c = await start(3);
+    const entries = [
+      ['a', '1'],
+      ['W', '2'],
+    ] as const;
+    await c.mset(entries);
+    expect((await c.mget(['a', 'W'])).map((v) => v?.toString())).toEqual(['1', '2']);
+    await c.mset(
+      [
+        ['a', '3'],
+        ['W', '4'],
+      ],
+      { writeQuorum: 3 },
+    );
+    expect((await c.mget(['a', 'W'], { readQuorum: 3 })).map((v) => v?.toString())).toEqual([
+      '3',
+      '4',
+    ]);
+    const total = async (command: string): Promise<number> =>
+      (await callsPerNode(command)).reduce((a, b) => a + b, 0);
+    expect([await total('mset'), await total('put')]).toEqual([2, 2]);
+    expect([await total('mget'), await total('get')]).toEqual([2, 2]);
+  });
+
+  it(`splits a primary's pairs into requests of at most ${MAX_BYTES_PER_REQUEST} bytes`, () => {
+    const ring = new Ring(['127.0.0.1:5001']);
+    const keys = ['a', 'b', 'c', 'd'];
+    const sizes = [
+      MAX_BYTES_PER_REQUEST / 2,
+      MAX_BYTES_PER_REQUEST / 2,
+      1,
+      2 * MAX_BYTES_PER_REQUEST,
+    ];
+    expect(batchByPrimary(ring, keys, (i) => sizes[i] as number)).toEqual([[0, 1], [2], [3]]);
+    expect(batchByPrimary(ring, keys)).toEqual([[0, 1, 2, 3]]);
   });
 
   it('reports which keys failed when some requests fail, the others staying written', async () => {

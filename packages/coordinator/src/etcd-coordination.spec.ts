@@ -189,16 +189,16 @@ describe('EtcdCoordination', () => {
     await failOver(b);
     const tookOverAt = t;
     expect(b.lines.join('\n')).toMatch(
-      /Leading the coordinators .*epoch 1, 1 member\(s\) on probation/,
+      /Leading the coordinators .*epoch 1001, 1 member\(s\) on probation/,
     );
     await run(FAILURE_MS - 1, b);
     expect(b.detector.check()).toEqual([]);
     await run(1, b);
     expect(t).toBe(tookOverAt + FAILURE_MS);
     const [death] = b.detector.check();
-    expect(death).toMatchObject({ kind: 'died', epoch: 2 });
+    expect(death).toMatchObject({ kind: 'died', epoch: 1002 });
     await b.coordination.commit(death!, b.membership.toState());
-    expect(etcd.state?.epoch).toBe(2);
+    expect(etcd.state?.epoch).toBe(1002);
     expect(etcd.state?.ring.members).toEqual([]);
   });
 
@@ -215,14 +215,14 @@ describe('EtcdCoordination', () => {
     expect(a.coordination.leads()).toBe(true);
     const death = a.membership.markDead('n1:1');
     await expect(a.coordination.commit(death, a.membership.toState())).rejects.toThrow(
-      /^UNAVAILABLE this coordinator stopped leading before the change was saved/,
+      /^UNAVAILABLE this coordinator could not save the change/,
     );
     await settle();
     expect(a.coordination.role).toBe(Role.FOLLOWER);
     expect(a.lines.join('\n')).not.toContain('marked as dead');
     expect(a.lines.join('\n')).toContain('Dropped a change of n1:1 (died)');
-    // The store kept the new leader's state, and a follows it again.
-    expect(etcd.history.map((s) => s.epoch)).toEqual([1, 2]);
+    // The store kept the new leader's state (its term began 1,000 epochs on), and a follows it again.
+    expect(etcd.history.map((s) => s.epoch)).toEqual([1, 1001, 1002]);
     expect(etcd.state?.ring.members.map((m) => m.id)).toEqual(['n1:1', 'n2:1']);
     expect(a.membership.ring.has('n1:1')).toBe(true);
   });
@@ -235,7 +235,7 @@ describe('EtcdCoordination', () => {
     expect(etcd.history).toEqual([]);
   });
 
-  it('epochs never go back across failovers', async () => {
+  it('epochs never go back across failovers, and each term starts past any epoch the last leader showed', async () => {
     const etcd = new MemoryEtcd(now);
     const { a, b } = await leaderAndFollower(etcd);
     const c = coordinator(etcd, 'c:1');
@@ -246,8 +246,31 @@ describe('EtcdCoordination', () => {
     await failOver(c);
     await c.register('n3:1');
     const epochs = etcd.history.map((s) => s.epoch);
-    expect(epochs).toEqual([1, 2, 3]);
-    expect(c.membership.epoch).toBe(3);
+    expect(epochs).toEqual([1, 1001, 1002, 2002, 2003]);
+    expect(c.membership.epoch).toBe(2003);
+  });
+
+  it('drops a change it cannot save while etcd is unreachable: -UNAVAILABLE, resigns, back to the saved epoch', async () => {
+    const etcd = new MemoryEtcd(now);
+    const { a, b } = await leaderAndFollower(etcd);
+    await a.register('n1:1');
+    etcd.unreachable = true;
+    // Members may have seen epoch 2 while the save was under way; it is never saved.
+    await expect(a.register('n2:1')).rejects.toThrow(
+      /^UNAVAILABLE this coordinator could not save the change/,
+    );
+    expect(a.coordination.leads()).toBe(false);
+    expect(a.lines.join('\n')).toContain('Dropped a change of n2:1 (joined)');
+    expect(a.lines.join('\n')).not.toMatch(/Node n2:1 (registered|joining)/);
+    // Back to the last epoch saved, though etcd cannot be read: the unsaved ring is not served.
+    expect(a.membership.epoch).toBe(1);
+    expect(a.membership.ring.has('n2:1')).toBe(false);
+    etcd.unreachable = false;
+    await failOver(b);
+    // The next term starts past epoch 2, so no epoch names both a's unsaved ring and b's.
+    await b.register('n3:1');
+    expect(etcd.history.map((s) => s.epoch)).toEqual([1, 1001, 1002]);
+    expect(etcd.state?.ring.members.map((m) => m.id)).toEqual(['n1:1', 'n3:1']);
   });
 
   it('a follower forwards membership changes to the leader and catches up with the epoch it answers', async () => {

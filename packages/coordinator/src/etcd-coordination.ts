@@ -67,6 +67,8 @@ export class EtcdCoordination implements Leadership {
   private readonly logger: Logger;
   /** Leading, and the state read from etcd since it was elected. */
   private ready = false;
+  /** The last state known to be in etcd: what this coordinator falls back to on stepping down. */
+  private saved: MembershipState | undefined;
   /** Whether the last election round with etcd succeeded. */
   reachable = true;
 
@@ -127,7 +129,7 @@ export class EtcdCoordination implements Leadership {
   async start(): Promise<void> {
     try {
       const state = await this.store.load();
-      if (state) this.membership.adopt(state, true);
+      if (state) this.adopt(state);
       await this.store.watch(
         (watched) => this.follow(watched),
         (err) => this.logger.warn(`Watching the membership in etcd failed: ${describe(err)}`),
@@ -167,24 +169,22 @@ export class EtcdCoordination implements Leadership {
 
   /**
    * Saves the state after `change`, fenced by the lease, then logs the change. A change
-   * etcd refuses (this coordinator no longer leads) is dropped and answered `-UNAVAILABLE`;
-   * one that cannot be saved because etcd is unreachable stands here and is saved with the
-   * next.
+   * that is not saved, because etcd refused it (this coordinator no longer leads) or could
+   * not be reached, is dropped: the coordinator resigns, takes etcd's state back, and the
+   * change is answered `-UNAVAILABLE` (the member retries, through the next leader).
    */
   async commit(change: MembershipChange, state: MembershipState): Promise<void> {
     try {
       if (!this.leads()) throw new NotLeaderError();
       await this.store.save(state);
+      this.saved = state;
     } catch (err) {
-      if (!(err instanceof NotLeaderError)) {
-        this.logger.error(
-          `${describe(err)}; the change stands here and is saved with the next one`,
-        );
-        return;
-      }
-      this.logger.warn(`Dropped a change of ${change.member.id} (${change.kind}): ${err.message}`);
-      await this.election.resign(err.message);
-      throw unavailable('this coordinator stopped leading before the change was saved: retry');
+      const reason = err instanceof NotLeaderError ? err.message : describe(err);
+      this.logger.warn(`Dropped a change of ${change.member.id} (${change.kind}): ${reason}`);
+      await this.election.resign(reason);
+      throw unavailable(
+        'this coordinator could not save the change (it stopped leading, or etcd is unreachable): retry',
+      );
     }
     for (const { level, message } of describeChange(change)) this.logger.log(level, message);
   }
@@ -201,8 +201,15 @@ export class EtcdCoordination implements Leadership {
     try {
       const state = await this.store.load();
       if (!this.election.leads()) return;
-      if (state) this.membership.adopt(state);
-      else this.membership.adopt(this.membership.toState());
+      if (state) {
+        // The leader before may have shown members epochs it never saved (a change made
+        // while its save was under way): this term starts past any of them, so no epoch
+        // number ever names two different rings.
+        const term = { ...state, epoch: state.epoch + TERM_EPOCH_GAP };
+        await this.store.save(term);
+        this.saved = term;
+        this.membership.adopt(term);
+      } else this.membership.adopt(this.membership.toState());
       this.ready = true;
       this.options.detector.start();
       this.logger.warn(
@@ -212,9 +219,9 @@ export class EtcdCoordination implements Leadership {
       );
     } catch (err) {
       this.logger.error(
-        `Could not read the membership after winning the election: ${describe(err)}`,
+        `Could not read and save the membership after winning the election: ${describe(err)}`,
       );
-      await this.election.resign('the membership could not be read');
+      await this.election.resign('the membership could not be read and saved');
     }
   }
 
@@ -224,13 +231,27 @@ export class EtcdCoordination implements Leadership {
     this.store.fenceWith(undefined);
     this.options.detector.stop();
     if (wasReady) this.logger.warn(`No longer leading: ${reason}`);
-    // What it changed and could not save is dropped: etcd's state is the cluster's.
+    // What it changed and could not save is dropped: etcd's state is the cluster's. The
+    // last state known saved stands until etcd can be read, so an unsaved ring is not
+    // served meanwhile.
+    if (this.saved && this.saved.epoch !== this.membership.epoch) {
+      this.logger.warn(
+        `Dropping epoch ${this.membership.epoch}, never saved: back to epoch ${this.saved.epoch}`,
+      );
+      this.membership.adopt(this.saved, true);
+    }
     void this.refresh(true);
   }
 
   /** A state written to etcd: a follower takes it; the leader wrote it itself. */
   private follow(state: MembershipState): void {
     if (this.election.leads() || state.epoch <= this.membership.epoch) return;
+    this.adopt(state);
+  }
+
+  /** Takes a state read from etcd, as a follower. */
+  private adopt(state: MembershipState): void {
+    this.saved = state;
     this.membership.adopt(state, true);
   }
 
@@ -243,12 +264,18 @@ export class EtcdCoordination implements Leadership {
         this.logger.warn(
           `Dropping epoch ${this.membership.epoch}, never saved: etcd holds epoch ${state.epoch}`,
         );
-      if (always || state.epoch > this.membership.epoch) this.membership.adopt(state, true);
+      if (always || state.epoch > this.membership.epoch) this.adopt(state);
     } catch (err) {
       this.logger.warn(`Could not read the membership from etcd: ${describe(err)}`);
     }
   }
 }
+
+/**
+ * How far a new leader moves the epoch past the last one saved: more than the changes a
+ * leader can have shown members without saving them (one per save under way).
+ */
+export const TERM_EPOCH_GAP = 1000;
 
 function unavailable(message: string): ReplyError {
   return new ReplyError(`${ErrorCode.UNAVAILABLE} ${message}`);

@@ -175,7 +175,7 @@ export class Membership {
     }
   }
 
-  /** The ring epoch: how many membership changes there have been. */
+  /** The ring epoch: it grows by one per membership change (and jumps when a new leader takes over on etcd). */
   get epoch(): number {
     return this.current.epoch;
   }

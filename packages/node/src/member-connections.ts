@@ -1,24 +1,8 @@
 import type { CommandHook, ServerConnection } from '@kv/protocol';
 import { NodeCommand } from './replication';
 
-/** The member challenge: a connection sending it is a member's, or about to be. */
-const AUTH_CHALLENGE = 'AUTH_CHALLENGE';
-
-/** What a connection's commands showed of it, kept in its `locals`. */
-interface Marks {
-  /** It carried replicated writes. */
-  replicated?: boolean;
-  /** It began the member challenge. */
-  challenged?: boolean;
-}
-
-const MARKS = 'memberConnection';
-
-function marksOf(connection: ServerConnection): Marks {
-  let marks = connection.locals[MARKS] as Marks | undefined;
-  if (marks === undefined) connection.locals[MARKS] = marks = {};
-  return marks;
-}
+/** Set in a connection's `locals` once it carried a replicated write. */
+const REPLICATED = 'replicated';
 
 /**
  * Notices when another member gives up on its replication connection to this node. A
@@ -28,33 +12,22 @@ function marksOf(connection: ServerConnection): Marks {
  * tells it so when it is reachable and merely slow. Such a close makes the node stale
  * (see `WriteGate.markStale`) until a sync round, which collects those hints, completes.
  *
- * Counted: connections that carried `REPLICATE`, and connections that began the member
- * challenge without completing it (a member whose handshake timed out hints its writes
- * too). Not counted: connections this node's server closed itself (shutdown, idle or
- * request timeout), clients' connections, and members' tools (status, dashboard) that
- * authenticated and replicated nothing.
+ * Counted: connections that carried `REPLICATE` (a peer command: with a cluster secret,
+ * only members get to send it, so no stranger can make a node stale). Not counted:
+ * connections this node's server closed itself (shutdown, idle or request timeout),
+ * clients' connections, and members' tools (status, dashboard) that replicate nothing.
  */
 export class MemberConnections {
-  /**
-   * @param isMember - whether a connection completed the member challenge
-   * @param onLost - told of each counted close, with the peer's address
-   */
-  constructor(
-    private readonly isMember: (connection: ServerConnection) => boolean,
-    private readonly onLost: (remoteAddress: string) => void,
-  ) {}
+  /** @param onLost - told of each counted close, with the peer's address */
+  constructor(private readonly onLost: (remoteAddress: string) => void) {}
 
   /** The router hook, run after the access check. */
   readonly hook: CommandHook = (command, _args, connection) => {
-    if (command.name === NodeCommand.replicate) marksOf(connection).replicated = true;
-    else if (command.name === AUTH_CHALLENGE) marksOf(connection).challenged = true;
+    if (command.name === NodeCommand.replicate) connection.locals[REPLICATED] = true;
   };
 
   /** The server's `onClose`. */
   readonly closed = (connection: ServerConnection, byServer: boolean): void => {
-    const marks = connection.locals[MARKS] as Marks | undefined;
-    if (byServer || marks === undefined) return;
-    if (marks.replicated === true || (marks.challenged === true && !this.isMember(connection)))
-      this.onLost(connection.remoteAddress);
+    if (!byServer && connection.locals[REPLICATED] === true) this.onLost(connection.remoteAddress);
   };
 }

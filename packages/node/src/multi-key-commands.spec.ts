@@ -28,13 +28,18 @@ describe('MGET', () => {
     expect(node.calls.map((c) => c.op)).toEqual(Array(6).fill('read'));
   });
 
-  it('reads every key with the R given', async () => {
-    node.set('a', 'A');
-    const reply = await node.send('mget', 'a', 'b', 'R', '3');
-    expect((reply as (Buffer | null)[]).map((v) => v?.toString() ?? null)).toEqual(['A', null]);
+  it('takes every argument for a key, R included: no in-band quorum to mistake a key for', async () => {
+    node.set('R', 'r');
+    const reply = await node.send('mget', 'a', 'R', '3');
+    expect((reply as (Buffer | null)[]).map((v) => v?.toString() ?? null)).toEqual([
+      null,
+      'r',
+      null,
+    ]);
     expect(node.calls).toEqual([
-      { op: 'read', key: 'a', r: 3 },
-      { op: 'read', key: 'b', r: 3 },
+      { op: 'read', key: 'a', r: undefined },
+      { op: 'read', key: 'R', r: undefined },
+      { op: 'read', key: '3', r: undefined },
     ]);
   });
 
@@ -58,19 +63,13 @@ describe('MGET', () => {
 
   it(`refuses no key, more than ${MAX_KEYS_PER_COMMAND} keys and a key too large, reading nothing`, async () => {
     expect(await node.send('MGET')).toBe(
-      "WRONGARGS wrong number of arguments for 'MGET': MGET key [key ...] [R n]",
+      "WRONGARGS wrong number of arguments for 'MGET': MGET key [key ...]",
     );
-    // R n is the option only after at least one key: these are two keys.
-    expect(await node.send('MGET', 'R', '2')).toEqual([null, null]);
-    node.calls.length = 0;
     expect(await node.send('MGET', ...keys(MAX_KEYS_PER_COMMAND + 1))).toBe(
       'TOOLARGE MGET names 1025 keys, at most 1024 per command: send them in batches',
     );
     expect(await node.send('MGET', 'a', 'k'.repeat(17))).toBe(
       'TOOLARGE key of 17 bytes exceeds the limit of 16 bytes',
-    );
-    expect(await node.send('MGET', 'a', 'R', '0')).toBe(
-      "WRONGARGS R must be an integer ≥ 1, got '0'",
     );
     expect(node.calls).toEqual([]);
     const all = await node.send('MGET', ...keys(MAX_KEYS_PER_COMMAND));
@@ -79,7 +78,7 @@ describe('MGET', () => {
 });
 
 describe('MSET', () => {
-  it('writes every key with its own quorum write, W given or not', async () => {
+  it("writes every key with its own quorum write, the node's W", async () => {
     expect(String(await node.send('MSET', 'a', '1', 'b', '2', 'a', '3'))).toBe('OK');
     expect(node.calls).toEqual([
       { op: 'write', key: 'a', value: '1', expiresAt: 0, w: undefined },
@@ -87,8 +86,13 @@ describe('MSET', () => {
       { op: 'write', key: 'a', value: '3', expiresAt: 0, w: undefined },
     ]);
     expect(node.value('b')).toBe('2');
+    // A last pair W n is a key and its value, not an option: a write of the key W is kept.
     expect(String(await node.send('mset', 'c', 'x', 'W', '3'))).toBe('OK');
-    expect(node.calls.at(-1)).toEqual({ op: 'write', key: 'c', value: 'x', expiresAt: 0, w: 3 });
+    expect(node.calls.slice(-2)).toEqual([
+      { op: 'write', key: 'c', value: 'x', expiresAt: 0, w: undefined },
+      { op: 'write', key: 'W', value: '3', expiresAt: 0, w: undefined },
+    ]);
+    expect(node.value('W')).toBe('3');
   });
 
   it('drops an expiry the key had, as SET does', async () => {
@@ -105,17 +109,16 @@ describe('MSET', () => {
     expect([node.value('a'), node.value('b'), node.value('c')]).toEqual(['1', undefined, '3']);
   });
 
-  it('refuses a key without a value, too many keys, a key too large and a bad W, writing nothing', async () => {
+  it('refuses a key without a value, too many keys and a key too large, writing nothing', async () => {
     const errors: [string[], string][] = [
       [
         ['MSET', 'a'],
-        "WRONGARGS wrong number of arguments for 'MSET': MSET key value [key value ...] [W n]",
+        "WRONGARGS wrong number of arguments for 'MSET': MSET key value [key value ...]",
       ],
       [
         ['MSET', 'a', '1', 'b'],
-        'WRONGARGS MSET key value [key value ...] [W n]: every key needs a value',
+        'WRONGARGS MSET key value [key value ...]: every key needs a value',
       ],
-      [['MSET', 'a', '1', 'W', '0'], "WRONGARGS W must be an integer ≥ 1, got '0'"],
       [['MSET', 'k'.repeat(17), '1'], 'TOOLARGE key of 17 bytes exceeds the limit of 16 bytes'],
       [
         ['MSET', ...keys(MAX_KEYS_PER_COMMAND + 1).flatMap((k) => [k, 'v'])],
@@ -127,9 +130,5 @@ describe('MSET', () => {
     node.outOfMemory = true;
     expect(await node.send('MSET', 'a', '1')).toMatch(/^OOM/);
     expect(node.calls).toEqual([]);
-    node.outOfMemory = false;
-    // W n is the option only after at least one key and value: this sets the key W.
-    expect(String(await node.send('MSET', 'W', '2'))).toBe('OK');
-    expect(node.value('W')).toBe('2');
   });
 });

@@ -8,7 +8,7 @@ import {
   type CommandTable,
   type Reply,
 } from '@kv/protocol';
-import { checkKeys, trailingQuorum } from './command-args';
+import { checkKeys } from './command-args';
 import type { CommandContext } from './command-context';
 import { wrongArgs } from './errors';
 import { isLive } from './record';
@@ -43,16 +43,20 @@ function partialFailure(
   );
 }
 
+/*
+ * MGET and MSET take no quorum option: every argument is a key (or a value), as in Redis.
+ * A trailing `R n` / `W n` could not be told from a key named R or W (MSET's pairs stay
+ * pairs with it), so a write of a key named W would be taken for an option and dropped.
+ * Per-request quorums go through GET and PUT.
+ */
+
 async function mget(args: Buffer[], ctx: CommandContext): Promise<Reply> {
-  const { keys, quorum } = trailingQuorum(args, 1, 'R');
-  if (keys.length === 0) throw wrongArgs('MGET key [key ...] [R n]');
+  const keys = args.slice(1);
   checkKeys(keys, 'MGET', ctx);
   // Every key a quorum read of its own, all at once; the answer waits for all of them.
   // A key that could not be read fails the whole command rather than show as null, which
   // would say it does not exist; reads change nothing, so the whole command can be retried.
-  const results = await Promise.allSettled(
-    keys.map(async (key) => await ctx.quorum.read(key, quorum)),
-  );
+  const results = await Promise.allSettled(keys.map(async (key) => await ctx.quorum.read(key)));
   const failure = partialFailure(keys, results, 'MGET read', ': nothing is answered, retry');
   if (failure) throw failure;
   const now = ctx.now();
@@ -63,16 +67,16 @@ async function mget(args: Buffer[], ctx: CommandContext): Promise<Reply> {
 }
 
 async function mset(args: Buffer[], ctx: CommandContext): Promise<Reply> {
-  const { keys: pairs, quorum } = trailingQuorum(args, 1, 'W');
-  if (pairs.length === 0 || pairs.length % 2 !== 0)
-    throw wrongArgs('MSET key value [key value ...] [W n]: every key needs a value');
+  const pairs = args.slice(1);
+  if (pairs.length % 2 !== 0)
+    throw wrongArgs('MSET key value [key value ...]: every key needs a value');
   const keys = pairs.filter((_, i) => i % 2 === 0);
   checkKeys(keys, 'MSET', ctx);
   ctx.memory.check();
   // Each key is written on its own replicas with its own quorum, all at once; the answer
   // waits for every write, so a failure names every key that failed.
   const results = await Promise.allSettled(
-    keys.map(async (key, i) => await ctx.quorum.write(key, pairs[2 * i + 1] as Buffer, 0, quorum)),
+    keys.map(async (key, i) => await ctx.quorum.write(key, pairs[2 * i + 1] as Buffer, 0)),
   );
   const failure = partialFailure(
     keys,
@@ -93,9 +97,9 @@ export const MULTI_KEY_COMMANDS: CommandTable<CommandContext> = {
     scope: Scope.client,
     access: Access.read,
     arity: [1, Infinity],
-    usage: 'MGET key [key ...] [R n]',
+    usage: 'MGET key [key ...]',
     reply:
-      'array: per key, its value or null bulk if missing, deleted or expired; each key is a quorum read of its own, all in parallel',
+      "array: per key, its value or null bulk if missing, deleted or expired; each key is a quorum read of its own (the node's read quorum), all in parallel; every argument is a key (for another R, use GET key R n)",
     errors:
       "`-UNAVAILABLE MGET read k of n keys; failed: 'key' (reason), ...: nothing is answered, retry` when any key's read fails (the code is the first failure's): null means missing, so a key that could not be read fails the whole command; `-TOOLARGE` for more than 1,024 keys",
     run: mget,
@@ -104,11 +108,11 @@ export const MULTI_KEY_COMMANDS: CommandTable<CommandContext> = {
     scope: Scope.client,
     access: Access.write,
     arity: [2, Infinity],
-    usage: 'MSET key value [key value ...] [W n]',
+    usage: 'MSET key value [key value ...]',
     reply:
-      '`+OK` once every key was written: each is a quorum write of its own, all in parallel; not atomic (another client may read some keys new and others old meanwhile)',
+      "`+OK` once every key was written: each is a quorum write of its own (the node's write quorum), all in parallel; not atomic (another client may read some keys new and others old meanwhile); every argument is a key or a value (for another W, use PUT key value W n)",
     errors:
-      "`-UNAVAILABLE MSET wrote k of n keys; failed: 'key' (reason), ...` when any key's write fails (the code is the first failure's): the keys written stay written; `-WRONGARGS` for a key without a value or W outside 1..N; `-TOOLARGE` for more than 1,024 keys; `-OOM` as PUT (nothing written)",
+      "`-UNAVAILABLE MSET wrote k of n keys; failed: 'key' (reason), ...` when any key's write fails (the code is the first failure's): the keys written stay written; `-WRONGARGS` for a key without a value; `-TOOLARGE` for more than 1,024 keys; `-OOM` as PUT (nothing written)",
     run: mset,
   },
 };

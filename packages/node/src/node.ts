@@ -441,17 +441,14 @@ export class StorageNode implements KvNode {
   }
 
   private readonly timer = new CommandTimer(this.metrics);
-  private readonly memberConnections = new MemberConnections(
-    (connection) => this.access.identityOf(connection)?.kind === 'member',
-    (remote) => {
-      if (this.closing) return;
-      this.metrics.counters.memberConnectionsLost.inc();
-      this.logger.info(
-        `A member's connection from ${remote} closed: reads ask another replica too until a sync round with every member`,
-      );
-      this.fence.gate.markStale();
-    },
-  );
+  private readonly memberConnections = new MemberConnections((remote) => {
+    if (this.closing) return;
+    this.metrics.counters.memberConnectionsLost.inc();
+    this.logger.info(
+      `A member's connection from ${remote} closed: reads ask another replica too until a sync round with every member`,
+    );
+    this.fence.gate.markStale();
+  });
   // Timed and counted first, so refused commands count too; then the access check; then
   // connections that passed it with member traffic are noted.
   private readonly router = createNodeRouter([

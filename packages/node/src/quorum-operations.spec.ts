@@ -251,11 +251,21 @@ describe('QuorumOperations reads for a write (EXPIRE, SET NX)', () => {
     });
   });
 
-  it('reads one copy when W is every replica, and on a single-member ring', async () => {
+  it('reads as many copies when the command asks a larger W: earlier writes had the configured W', async () => {
     const stores = await ownCopyMissedAWrite();
-    // W=3: every acknowledged write is on every copy, this node's included.
-    const all = coordinatorAt(ids[0], stores, ids, { down: new Set([ids[1], ids[2]]) });
-    expect((await all.readForWrite(key, 3))?.value?.toString()).toBe('old');
+    const coordinator = coordinatorAt(ids[0], stores, ids);
+    // `new` was acknowledged by the other two (W=2): an EXPIRE ... W 3 must still see it.
+    expect((await coordinator.readForWrite(key, 3))?.value?.toString()).toBe('new');
+  });
+
+  it('reads one copy when the configured W is every replica, and on a single-member ring', async () => {
+    const stores = await ownCopyMissedAWrite();
+    // Configured W=3: every acknowledged write is on every copy, this node's included.
+    const all = coordinatorAt(ids[0], stores, ids, {
+      down: new Set([ids[1], ids[2]]),
+      writeQuorum: 3,
+    });
+    expect((await all.readForWrite(key))?.value?.toString()).toBe('old');
     const alone = coordinatorAt(ids[0], stores, [ids[0]], { writeQuorum: 1 });
     expect((await alone.readForWrite(key))?.value?.toString()).toBe('old');
   });

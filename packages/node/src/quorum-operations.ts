@@ -222,10 +222,12 @@ export class QuorumOperations {
 
   /**
    * Reads `key` for a command that writes what it read (EXPIRE, SET NX): from enough
-   * replicas that the read overlaps every write acknowledged by a write quorum of
-   * `requestedW`, R = replicas − W + 1 (the configured R when that is more). A write
-   * acknowledged before the command started is then always seen, so a command that follows
-   * it never writes back an older value.
+   * replicas that the read overlaps every write acknowledged with the configured write
+   * quorum, R = replicas − W + 1 (the configured R when that is more). A write acknowledged
+   * before the command started is then always seen, so a command that follows it never
+   * writes back an older value. The command's own `requestedW` only lowers W (a write made
+   * with a smaller per-request W is seen only if this one asks as many); a larger one does
+   * not shrink the read, since earlier writes were acknowledged by the configured W.
    * @throws ReplyError `UNAVAILABLE k of r replicas answered`
    */
   readForWrite(
@@ -233,7 +235,10 @@ export class QuorumOperations {
     requestedW?: number,
   ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
     const owners = this.currentPlacement().readOwnersOfToken(token(key)).length;
-    const w = this.quorum(requestedW, this.options.writeQuorum, 'write');
+    const w = Math.min(
+      this.quorum(requestedW, this.options.writeQuorum, 'write'),
+      this.options.writeQuorum,
+    );
     return this.read(key, Math.max(this.options.readQuorum, owners - w + 1, 1));
   }
 
