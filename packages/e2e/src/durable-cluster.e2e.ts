@@ -88,7 +88,6 @@ describe('kv cluster --data-dir', () => {
 
   it('refuses a second cluster on the same directory, saying which process holds it', async () => {
     const base = await freePortRange(4);
-    const other = await freePortRange(4);
     const dataDir = join(root, 'data');
     const args = (port: number): string[] => [
       binPath('@kv/cli'),
@@ -100,6 +99,9 @@ describe('kv cluster --data-dir', () => {
     ];
     const first = launch('first', args(base));
     await first.waitForLine(/^\[Cluster\] Ready: /, 60_000);
+    // Chosen once the first cluster listens, so neither range can take the other's ports
+    // (each cluster also listens 80 ports above its base).
+    const other = await freePortRange(4);
     const second = launch('second', args(other));
     const exit = await second.waitForExit(30_000);
     expect(exit.code).not.toBe(0);
