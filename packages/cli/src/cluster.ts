@@ -1,144 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createClient, NotServingError, type KvClient } from '@kv/client';
-import { readClusterSecret } from '@kv/protocol';
+import { readClusterSecret, readPemFile, type DevCertificates } from '@kv/protocol';
+import { devCertificatesIn, tlsArgs } from './cluster-certificates';
+import {
+  CLUSTER_HOST,
+  HTTP_PORT_OFFSET,
+  MAX_RESTARTS_PER_MINUTE,
+  RESTART_DELAY_MS,
+  resolveClusterOptions,
+  type LocalClusterOptions,
+  type ResolvedClusterOptions,
+} from './cluster-options';
+import { runKv, terminateGroup, type Exit, type Managed } from './cluster-process';
 import { ensureSecretFile } from './credentials';
-import {
-  createDevCertificates,
-  devCertificatePaths,
-  readPemFile,
-  type DevCertificates,
-} from '@kv/protocol';
-import {
-  ClusterStartTimeoutError,
-  ProcessExitedError,
-  StartInterruptedError,
-  UsageError,
-} from './errors';
-import { LineSplitter } from './line-splitter';
+import { ClusterStartTimeoutError, ProcessExitedError, StartInterruptedError } from './errors';
 import { assertPortsFree } from './ports';
 
-/** The address every process of a local cluster listens on. */
-export const CLUSTER_HOST = '127.0.0.1';
-
-/** Most nodes `kv cluster` starts. */
-export const MAX_CLUSTER_NODES = 64;
-
-/**
- * The coordinator's dashboard and `/metrics` listen on `basePort + 80` (5080 by default),
- * node i's `/metrics` on `basePort + 80 + i`: beside the RESP ports and easy to remember.
- */
-export const HTTP_PORT_OFFSET = 80;
-
-/** Options of {@link LocalCluster.start}. */
-export interface LocalClusterOptions {
-  /**
-   * Storage nodes to start, 1 to {@link MAX_CLUSTER_NODES}.
-   * @default 3
-   */
-  readonly nodes?: number;
-  /**
-   * The coordinator's port; node i (from 1) listens on `basePort + i`.
-   * @default 5000
-   */
-  readonly basePort?: number;
-  /**
-   * Directory for durable state: the coordinator keeps its membership in
-   * `<dataDir>/coordinator`, node i its records in `<dataDir>/node-<port>`. Without it,
-   * nothing outlives the cluster.
-   */
-  readonly dataDir?: string | undefined;
-  /**
-   * The cluster secret file every process is started with (`--cluster-secret-file`),
-   * created with a random secret (mode 0600) if missing. Without it, the processes get
-   * the secret in `KV_CLUSTER_SECRET` from `env`, if there is one, else none.
-   */
-  readonly clusterSecretFile?: string | undefined;
-  /**
-   * Every process speaks TLS only, with a development CA and certificates made for the
-   * cluster (openssl signs them) in `<dataDir>/tls` (kept and reused), or without a data
-   * directory in a temporary folder removed when the cluster stops.
-   * @default false
-   */
-  readonly tls?: boolean;
-  /** Where the processes' output lines and the cluster's own lines go. */
-  readonly stdout: NodeJS.WritableStream;
-  /** Where the processes' error output goes. */
-  readonly stderr: NodeJS.WritableStream;
-  /**
-   * The `kv` script the processes run (`kv coordinator ...`, `kv node ...`).
-   * @default this package's dist/bin.js
-   */
-  readonly binPath?: string;
-  /** Environment of the processes. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
-  /**
-   * How long to wait for every node to join the ring and serve reads.
-   * @default 30000
-   */
-  readonly readyTimeoutMs?: number;
-  /**
-   * How long a process may take to stop after SIGTERM before it gets SIGKILL.
-   * @default 5000
-   */
-  readonly stopTimeoutMs?: number;
-  /**
-   * Once the cluster is ready, restart a process that dies (exits other than with code 0,
-   * or is killed) after {@link RESTART_DELAY_MS}, with the same port and data directory;
-   * after {@link MAX_RESTARTS_PER_MINUTE} restarts within a minute, one that dies again is left down.
-   * Without it, a dead process stays down until {@link LocalCluster.restartDead}.
-   * @default false
-   */
-  readonly restartDead?: boolean;
-  /**
-   * What to tell the user when a process dies and is not restarted automatically, e.g.
-   * `kill -USR2 4242`: appended to the report line as "restart it with ...".
-   */
-  readonly restartHint?: string;
-  /**
-   * Aborting it while starting stops what was started and rejects with
-   * {@link StartInterruptedError}.
-   */
-  readonly signal?: AbortSignal;
-}
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** How long `restartDead` waits after a death before restarting the process. */
-export const RESTART_DELAY_MS = 1000;
-
-/** Automatic restarts of one process within a minute, after which `restartDead` gives up on it. */
-export const MAX_RESTARTS_PER_MINUTE = 3;
-
-/**
- * A process of the cluster: the same command line each time it is started, and the child
- * running it now.
- */
-interface Managed {
-  /** `coordinator 127.0.0.1:5000` or `node 127.0.0.1:5001`. */
-  readonly label: string;
-  readonly role: 'coordinator' | 'node';
-  /** `host:port`, its id. */
-  readonly address: string;
-  /** The tag of its output lines, `[Node 5001]`. */
-  readonly tag: string;
-  /** Its arguments after the `kv` script: the same on every start. */
-  readonly args: readonly string[];
-  child: ChildProcess;
-  exited: Promise<Exit>;
-  done: boolean;
-  /** When it was restarted automatically, within the last minute. */
-  restarts: number[];
-  /** A pending automatic restart. */
-  restartTimer?: NodeJS.Timeout;
-}
+export {
+  CLUSTER_HOST,
+  HTTP_PORT_OFFSET,
+  MAX_CLUSTER_NODES,
+  MAX_RESTARTS_PER_MINUTE,
+  RESTART_DELAY_MS,
+  type LocalClusterOptions,
+} from './cluster-options';
 
 /**
  * A coordinator and storage nodes on this machine, each its own child process running
@@ -167,13 +54,7 @@ export class LocalCluster {
   /** Settles with the first process that exits while the cluster starts. */
   private readonly startFailure: Promise<ProcessExitedError>;
 
-  private readonly options: Required<
-    Omit<LocalClusterOptions, 'dataDir' | 'signal' | 'clusterSecretFile' | 'restartHint'>
-  > & {
-    dataDir: string | undefined;
-    clusterSecretFile: string | undefined;
-    restartHint: string | undefined;
-  };
+  private readonly options: ResolvedClusterOptions;
   /** What the processes authenticate each other with, for this process's own client. */
   private readonly clusterSecret: Buffer | undefined;
   /** The certificates every process uses, when the cluster runs with TLS. */
@@ -192,39 +73,8 @@ export class LocalCluster {
   private readonly killOnExit = (): void => this.kill();
 
   private constructor(options: LocalClusterOptions) {
-    const nodes = options.nodes ?? 3;
-    const basePort = options.basePort ?? 5000;
-    if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_CLUSTER_NODES) {
-      throw new UsageError(
-        `--nodes must be an integer from 1 to ${MAX_CLUSTER_NODES}, got ${nodes}`,
-      );
-    }
-    if (
-      !Number.isInteger(basePort) ||
-      basePort < 1 ||
-      basePort + HTTP_PORT_OFFSET + nodes > 65535
-    ) {
-      throw new UsageError(
-        `--base-port must be an integer from 1 to ${65535 - HTTP_PORT_OFFSET - nodes} for ${nodes} ` +
-          `node(s), got ${basePort}`,
-      );
-    }
-    this.options = {
-      nodes,
-      basePort,
-      dataDir: options.dataDir === undefined ? undefined : resolve(options.dataDir),
-      clusterSecretFile:
-        options.clusterSecretFile === undefined ? undefined : resolve(options.clusterSecretFile),
-      tls: options.tls ?? false,
-      stdout: options.stdout,
-      stderr: options.stderr,
-      binPath: options.binPath ?? join(__dirname, 'bin.js'),
-      env: options.env ?? process.env,
-      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
-      stopTimeoutMs: options.stopTimeoutMs ?? 5000,
-      restartDead: options.restartDead ?? false,
-      restartHint: options.restartHint,
-    };
+    this.options = resolveClusterOptions(options);
+    const { basePort, nodes } = this.options;
     const secretFile = this.options.clusterSecretFile;
     this.secretCreated = secretFile !== undefined && ensureSecretFile(secretFile);
     const fromEnv = this.options.env['KV_CLUSTER_SECRET'];
@@ -342,19 +192,7 @@ export class LocalCluster {
     } else {
       dir = join(dataDir, 'tls');
     }
-    const files = devCertificatePaths(dir);
-    const kept = Object.values(files).every((path) => existsSync(path)) && !expiresSoon(files);
-    this.certificates = kept ? files : await createDevCertificates(dir);
-    this.options.stdout.write(
-      `[Cluster] TLS: ${kept ? 'using the' : 'made a'} development CA and certificates in ${dir}\n`,
-    );
-  }
-
-  /** The flags that give a server the cluster's certificates. */
-  private tlsArgs(): string[] {
-    const files = this.certificates;
-    if (!files) return [];
-    return ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca];
+    this.certificates = await devCertificatesIn(dir, this.options.stdout);
   }
 
   private async launch(): Promise<void> {
@@ -368,7 +206,7 @@ export class LocalCluster {
       ...['--metrics-port', String(basePort + HTTP_PORT_OFFSET)],
       ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, 'coordinator')]),
       ...secret,
-      ...this.tlsArgs(),
+      ...tlsArgs(this.certificates),
     ]);
     const client = this.client();
     try {
@@ -384,7 +222,7 @@ export class LocalCluster {
           ...['--coordinator', this.coordinator],
           ...['--write-quorum', String(this.writeQuorum)],
           ...secret,
-          ...this.tlsArgs(),
+          ...tlsArgs(this.certificates),
           ...(dataDir === undefined ? [] : ['--data-dir', join(dataDir, `node-${port}`)]),
         ]);
       });
@@ -416,20 +254,7 @@ export class LocalCluster {
 
   /** Starts `kv <args>` with its output passed on, tagged. */
   private run(args: readonly string[], tag: string): Pick<Managed, 'child' | 'exited'> {
-    const child = spawn(process.execPath, [this.options.binPath, ...args], {
-      env: this.options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group: Ctrl-C in the terminal reaches only this process, which
-      // then stops the children in order (nodes before the coordinator).
-      detached: true,
-    });
-    const exited = new Promise<Exit>((resolveExit) => {
-      child.once('error', () => resolveExit({ code: null, signal: null }));
-      child.once('close', (code, signal) => resolveExit({ code, signal }));
-    });
-    forwardLines(child.stdout, this.options.stdout, tag);
-    forwardLines(child.stderr, this.options.stderr, tag);
-    return { child, exited };
+    return runKv(this.options, args, tag);
   }
 
   /** Follows one run of a process: a death while starting fails the start; later, it is reported. */
@@ -575,63 +400,7 @@ export class LocalCluster {
     await Promise.race([serving, failed, interrupted]);
   }
 
-  private async terminate(group: readonly Managed[]): Promise<void> {
-    const running = group.filter((p) => !p.done);
-    if (running.length === 0) return;
-    for (const p of running) p.child.kill('SIGTERM');
-    const all = Promise.all(running.map((p) => p.exited));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      all.then(() => false),
-      new Promise<boolean>((r) => {
-        timer = setTimeout(() => r(true), this.options.stopTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      for (const p of running.filter((q) => !q.done)) {
-        this.options.stderr.write(
-          `[Cluster] ${p.label} did not stop within ${this.options.stopTimeoutMs} ms: killing it\n`,
-        );
-        p.child.kill('SIGKILL');
-      }
-      await all;
-    }
+  private terminate(group: readonly Managed[]): Promise<void> {
+    return terminateGroup(group, this.options);
   }
-}
-
-/** Whether the member or client certificate of `files` expires within a day (or cannot be read). */
-function expiresSoon(files: DevCertificates): boolean {
-  try {
-    const dayFromNow = Date.now() + 86_400_000;
-    return [files.cert, files.clientCert, files.ca].some(
-      (path) => Date.parse(new X509Certificate(readFileSync(path)).validTo) < dayFromNow,
-    );
-  } catch {
-    return true;
-  }
-}
-
-/**
- * Copies a child's output to `out` line by line, tagging each line with the process
- * (servers tag their own log lines; this covers the rest, such as startup errors), and
- * pauses the child's stream while `out` is full.
- */
-function forwardLines(
-  from: NodeJS.ReadableStream | null,
-  out: NodeJS.WritableStream,
-  tag: string,
-): void {
-  if (!from) return;
-  const splitter = new LineSplitter();
-  const write = (lines: string[]): void => {
-    if (lines.length === 0) return;
-    const text = lines.map((l) => `${l.startsWith(tag) ? l : `${tag} ${l}`}\n`).join('');
-    if (!out.write(text)) {
-      from.pause();
-      out.once('drain', () => from.resume());
-    }
-  };
-  from.on('data', (chunk: Buffer) => write(splitter.push(chunk)));
-  from.on('end', () => write(splitter.end()));
 }
