@@ -1,25 +1,25 @@
 import { EventEmitter } from 'node:events';
-import {
-  ConnectionPool,
-  connectTls,
-  ReplyError,
-  handshakeFor,
-  UnreachableError,
-  type CommandArg,
-  type RespValue,
-} from '@kv/protocol';
-import {
-  ClientClosedError,
-  CoordinatorUnreachableError,
-  InvalidClientOptionError,
-  PartialWriteError,
-  type KeysFailure,
-} from './errors';
+import { ConnectionPool, connectTls, handshakeFor, type CommandArg } from '@kv/protocol';
+import { ClientClosedError, InvalidClientOptionError } from './errors';
 import type { ClientEvents } from './events';
 import { parseInfo, parseNodeInfo, type NodeInfo } from './info';
 import { batchByPrimary } from './key-batches';
-import { KeyRouter, keyText, type Key, type Routed } from './key-router';
-import { parseNodeList, type NodeStatus } from './node-status';
+import { KeyRouter, type Key, type Routed } from './key-router';
+import {
+  changeExpiry,
+  del,
+  exists,
+  getEntry,
+  mget,
+  mset,
+  ttl,
+  write,
+  type KeyCommandClient,
+  type Value,
+} from './key-commands';
+import { adminCommand, listNodes, type AdminClient } from './node-admin';
+import type { Entry, KeyPlacement } from './key-results';
+import type { NodeStatus } from './node-status';
 import {
   checkCount,
   resolveClientOptions,
@@ -30,37 +30,8 @@ import {
   type RequestOptions,
   type WriteOptions,
 } from './options';
-import { isAuthRefusal, RingSource, type RingSnapshot } from './ring-source';
-import { SourceRole, type SourceAttempt } from './source-attempt';
+import { RingSource, type RingSnapshot } from './ring-source';
 import { waitUntilServing, type WaitOptions } from './serving';
-
-type Value = string | Buffer;
-
-function byteLength(data: Value): number {
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
-
-/** A value and where it came from. */
-export interface Entry {
-  /** The value, or null when the key does not exist. */
-  readonly value: Buffer | null;
-  /** The node (`host:port`) that answered. */
-  readonly node: string;
-  /** The key's primary node. */
-  readonly primary: string;
-  /** True when a node other than the primary answered (the primary failed). */
-  readonly fromReplica: boolean;
-}
-
-/** Where a key lives: its preference list in the ring reads are routed by. */
-export interface KeyPlacement {
-  readonly primary: string;
-  /** The other nodes holding copies, in preference order. */
-  readonly replicas: string[];
-}
-
-/** @deprecated the earlier name of {@link KeyPlacement}. */
-export type Placement = KeyPlacement;
 
 /**
  * A ring-aware kv client. It fetches the ring once and sends each request straight to the
@@ -153,7 +124,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    *   {@link ClusterUnavailableError} when no node could be reached
    */
   async put(key: Key, value: Value, options: PutOptions = {}): Promise<void> {
-    await this.write(key, value, options);
+    await write(this.keyCommands(), key, value, options);
   }
 
   /**
@@ -178,25 +149,8 @@ export class KvClient extends EventEmitter<ClientEvents> {
       throw new InvalidClientOptionError(
         `condition must be 'absent' or 'exists', got ${String(condition)}`,
       );
-    return (await this.write(key, value, options, condition === 'absent' ? 'NX' : 'XX')) !== null;
-  }
-
-  private async write(
-    key: Key,
-    value: Value,
-    options: PutOptions,
-    condition?: 'NX' | 'XX',
-  ): Promise<RespValue> {
-    checkCount(options.ttlMs, 'ttlMs', 1);
-    checkCount(options.writeQuorum, 'writeQuorum', 1);
-    if (options.keepTtl && options.ttlMs !== undefined)
-      throw new InvalidClientOptionError('keepTtl and ttlMs cannot be given together');
-    const args: CommandArg[] = ['PUT', key, value];
-    if (options.ttlMs !== undefined) args.push('PX', String(options.ttlMs));
-    if (options.keepTtl) args.push('KEEPTTL');
-    if (condition) args.push(condition);
-    if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
-    return (await this.execute('PUT', key, args, options)).reply;
+    const nxOrXx = condition === 'absent' ? 'NX' : 'XX';
+    return (await write(this.keyCommands(), key, value, options, nxOrXx)) !== null;
   }
 
   /** The value of `key`, or null. See {@link KvClient.getEntry} for errors. */
@@ -216,31 +170,17 @@ export class KvClient extends EventEmitter<ClientEvents> {
    *   `UNAVAILABLE` when fewer than the read quorum of replicas answered
    */
   async getEntry(key: Key, options: GetOptions = {}): Promise<Entry> {
-    checkCount(options.readQuorum, 'readQuorum', 1);
-    const args: CommandArg[] = ['GET', key];
-    if (options.readQuorum !== undefined) args.push('R', String(options.readQuorum));
-    const { reply, node, primary } = await this.execute('GET', key, args, options);
-    if (reply !== null && !Buffer.isBuffer(reply))
-      throw new ReplyError(`ERR unexpected reply to GET from ${node}`);
-    return { value: reply, node, primary, fromReplica: node !== primary };
+    return getEntry(this.keyCommands(), key, options);
   }
 
   /** Deletes `key`; true if it existed. Errors as for {@link KvClient.put}. */
   async delete(key: Key, options: DeleteOptions = {}): Promise<boolean> {
-    checkCount(options.writeQuorum, 'writeQuorum', 1);
-    const args: CommandArg[] = ['DELETE', key];
-    if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
-    const { reply } = await this.execute('DELETE', key, args, options);
-    return typeof reply === 'number' && reply > 0;
+    return del(this.keyCommands(), key, options);
   }
 
   /** True if `key` exists. Errors as for {@link KvClient.getEntry}. */
   async exists(key: Key, options: GetOptions = {}): Promise<boolean> {
-    checkCount(options.readQuorum, 'readQuorum', 1);
-    const args: CommandArg[] = ['EXISTS', key];
-    if (options.readQuorum !== undefined) args.push('R', String(options.readQuorum));
-    const { reply } = await this.execute('EXISTS', key, args, options);
-    return typeof reply === 'number' && reply > 0;
+    return exists(this.keyCommands(), key, options);
   }
 
   /**
@@ -254,29 +194,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    */
   async mget(keys: readonly Key[], options: GetOptions = {}): Promise<(Buffer | null)[]> {
     checkCount(options.readQuorum, 'readQuorum', 1);
-    // MGET takes every argument for a key: another read quorum goes through GET, per key.
-    if (options.readQuorum !== undefined)
-      return Promise.all(keys.map(async (key) => await this.get(key, options)));
-    const values: (Buffer | null)[] = new Array<Buffer | null>(keys.length).fill(null);
-    const batches = await this.batches(keys);
-    await Promise.all(
-      batches.map(async (batch) => {
-        const args: CommandArg[] = ['MGET', ...batch.map((i) => keys[i] as Key)];
-        const { reply, node } = await this.execute(
-          'MGET',
-          keys[batch[0] as number] as Key,
-          args,
-          options,
-        );
-        if (!Array.isArray(reply) || reply.length !== batch.length)
-          throw new ReplyError(`ERR unexpected reply to MGET from ${node}`);
-        batch.forEach((position, j) => {
-          const value = reply[j];
-          values[position] = Buffer.isBuffer(value) ? value : null;
-        });
-      }),
-    );
-    return values;
+    return mget(this.keyCommands(), keys, options);
   }
 
   /**
@@ -291,38 +209,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    */
   async mset(entries: Iterable<readonly [Key, Value]>, options: WriteOptions = {}): Promise<void> {
     checkCount(options.writeQuorum, 'writeQuorum', 1);
-    const pairs = [...entries];
-    if (pairs.length === 0) return;
-    // MSET takes every argument for a key or a value: another write quorum goes through
-    // PUT, per key (a trailing `W n` would be a key named W).
-    const batches =
-      options.writeQuorum === undefined
-        ? await this.batches(
-            pairs.map(([key]) => key),
-            (i) =>
-              byteLength((pairs[i] as [Key, Value])[0]) + byteLength((pairs[i] as [Key, Value])[1]),
-          )
-        : pairs.map((_, i) => [i]);
-    const results = await Promise.allSettled(
-      batches.map(async (batch) => {
-        const first = pairs[batch[0] as number] as [Key, Value];
-        if (options.writeQuorum !== undefined) return this.put(first[0], first[1], options);
-        const args: CommandArg[] = ['MSET', ...batch.flatMap((i) => pairs[i] as [Key, Value])];
-        await this.execute('MSET', first[0], args, options);
-      }),
-    );
-    const failures: KeysFailure[] = [];
-    let written = 0;
-    results.forEach((result, b) => {
-      const batch = batches[b] as number[];
-      if (result.status === 'fulfilled') written += batch.length;
-      else
-        failures.push({
-          keys: batch.map((i) => keyText((pairs[i] as [Key, Value])[0])),
-          error: result.reason as Error,
-        });
-    });
-    if (failures.length > 0) throw new PartialWriteError('MSET', written, failures);
+    return mset(this.keyCommands(), entries, options);
   }
 
   /**
@@ -330,13 +217,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    * a missing (or expired) one. Errors as for {@link KvClient.getEntry}.
    */
   async ttl(key: Key, options: GetOptions = {}): Promise<number | null> {
-    checkCount(options.readQuorum, 'readQuorum', 1);
-    const args: CommandArg[] = ['PTTL', key];
-    if (options.readQuorum !== undefined) args.push('R', String(options.readQuorum));
-    const { reply } = await this.execute('PTTL', key, args, options);
-    if (typeof reply !== 'number') throw new ReplyError('ERR unexpected reply to PTTL');
-    if (reply === -2) return null;
-    return reply === -1 ? Infinity : reply;
+    return ttl(this.keyCommands(), key, options);
   }
 
   /**
@@ -346,23 +227,12 @@ export class KvClient extends EventEmitter<ClientEvents> {
    */
   async expire(key: Key, ttlMs: number, options: WriteOptions = {}): Promise<boolean> {
     checkCount(ttlMs, 'ttlMs', 1);
-    return this.changeExpiry(key, ['PEXPIRE', key, String(ttlMs)], options);
+    return changeExpiry(this.keyCommands(), key, ['PEXPIRE', key, String(ttlMs)], options);
   }
 
   /** Removes the expiry of `key`; false if it does not exist or has none. As {@link KvClient.expire}. */
   async persist(key: Key, options: WriteOptions = {}): Promise<boolean> {
-    return this.changeExpiry(key, ['PERSIST', key], options);
-  }
-
-  private async changeExpiry(
-    key: Key,
-    args: CommandArg[],
-    options: WriteOptions,
-  ): Promise<boolean> {
-    checkCount(options.writeQuorum, 'writeQuorum', 1);
-    if (options.writeQuorum !== undefined) args.push('W', String(options.writeQuorum));
-    const { reply } = await this.execute(String(args[0]), key, args, options);
-    return reply === 1;
+    return changeExpiry(this.keyCommands(), key, ['PERSIST', key], options);
   }
 
   /** Where `key` lives, computed from the ring the client holds. */
@@ -394,26 +264,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    *   answered; a `ReplyError` a coordinator answered with
    */
   async listNodes(options: { all?: boolean } & RequestOptions = {}): Promise<NodeStatus[]> {
-    this.checkOpen();
-    const args = options.all ? ['LIST_NODES', 'ALL'] : ['LIST_NODES'];
-    const attempts: SourceAttempt[] = [];
-    const asked: [string, SourceRole][] = [
-      ...this.coordinators.map((c): [string, SourceRole] => [c, SourceRole.coordinator]),
-      ...this.seeds.map((s): [string, SourceRole] => [s, SourceRole.seed]),
-    ];
-    for (const [address, role] of asked) {
-      try {
-        return parseNodeList(await this.pool.send(address, args, options));
-      } catch (err) {
-        this.checkOpen();
-        if (err instanceof UnreachableError) attempts.push({ address, role, reason: err.reason });
-        else if (role === SourceRole.seed && err instanceof ReplyError && !isAuthRefusal(err))
-          attempts.push({ address, role, reason: notACoordinator(err) });
-        else throw err;
-      }
-    }
-    const [first] = attempts as [SourceAttempt];
-    throw new CoordinatorUnreachableError(first.address, first.reason, { attempts });
+    return listNodes(this.admin(), options);
   }
 
   /**
@@ -424,7 +275,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    * @throws `UnreachableError` (from @kv/protocol) when the node cannot be reached
    */
   async nodeInfo(node: string, options: RequestOptions = {}): Promise<Record<string, string>> {
-    return parseInfo(await this.infoText(node, options));
+    return parseInfo(await adminCommand(this.admin(), node, ['INFO'], options));
   }
 
   /**
@@ -434,7 +285,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    * @throws `UnreachableError` (from @kv/protocol) when the node cannot be reached
    */
   async inspectNode(node: string, options: RequestOptions = {}): Promise<NodeInfo> {
-    return parseNodeInfo(await this.infoText(node, options));
+    return parseNodeInfo(await adminCommand(this.admin(), node, ['INFO'], options));
   }
 
   /**
@@ -446,7 +297,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    *   `UnreachableError` (from @kv/protocol) when it cannot be reached
    */
   async decommission(node: string, options: RequestOptions = {}): Promise<string> {
-    return this.adminCommand(node, ['DECOMMISSION'], options);
+    return adminCommand(this.admin(), node, ['DECOMMISSION'], options);
   }
 
   /**
@@ -458,17 +309,7 @@ export class KvClient extends EventEmitter<ClientEvents> {
    *   path); `UnreachableError` (from @kv/protocol) when it cannot be reached
    */
   async backup(node: string, dir: string, options: RequestOptions = {}): Promise<string> {
-    return this.adminCommand(node, ['BACKUP', dir], options);
-  }
-
-  private async adminCommand(
-    node: string,
-    args: string[],
-    options: RequestOptions,
-  ): Promise<string> {
-    this.checkOpen();
-    const reply = await this.pool.send(node, args, options);
-    return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+    return adminCommand(this.admin(), node, ['BACKUP', dir], options);
   }
 
   /**
@@ -499,10 +340,24 @@ export class KvClient extends EventEmitter<ClientEvents> {
     if (this.closed) throw new ClientClosedError();
   }
 
-  private async infoText(node: string, options: RequestOptions): Promise<string> {
-    this.checkOpen();
-    const reply = await this.pool.send(node, ['INFO'], options);
-    return Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+  /** The client as the operator commands see it (see ./node-admin). */
+  private admin(): AdminClient {
+    return {
+      pool: this.pool,
+      coordinators: this.coordinators,
+      seeds: this.seeds,
+      checkOpen: () => this.checkOpen(),
+    };
+  }
+
+  /** The client as the key commands see it (see ./key-commands). */
+  private keyCommands(): KeyCommandClient {
+    return {
+      batches: (keys, bytesOf) => this.batches(keys, bytesOf),
+      execute: (command, key, args, options) => this.execute(command, key, args, options),
+      get: (key, options) => this.get(key, options),
+      put: (key, value, options) => this.put(key, value, options),
+    };
   }
 
   /** `keys` in batches for one node each (see {@link batchByPrimary}). */
@@ -523,13 +378,6 @@ export class KvClient extends EventEmitter<ClientEvents> {
     this.checkOpen();
     return this.router.execute(command, key, args, options);
   }
-}
-
-/** Why a seed that refused `LIST_NODES` was passed over: a node does not know the command. */
-function notACoordinator(err: ReplyError): string {
-  return /^unknown command/.test(err.message.replace(/^ERR /, ''))
-    ? 'not a coordinator'
-    : `not a coordinator (${err.message})`;
 }
 
 /**

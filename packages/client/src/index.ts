@@ -19,7 +19,8 @@
  * await client.close();
  * ```
  */
-export { KvClient, createClient, type Entry, type KeyPlacement, type Placement } from './client';
+export { KvClient, createClient } from './client';
+export type { Entry, KeyPlacement, Placement } from './key-results';
 export {
   DEFAULT_CLIENT_OPTIONS,
   type ClientOptions,
