@@ -1,6 +1,5 @@
 import {
   AccessControl,
-  accessSettingsProblem,
   connectTls,
   handshakeFor,
   createHttpEndpoint,
@@ -11,14 +10,12 @@ import {
   handshakeFailureLevel,
   listenTcp,
   listenTls,
-  type ProtocolLimits,
   type ServerTls,
   type RespServer,
   type ServerConnection,
-  lockDataDir,
   type DataDirLock,
 } from '@kv/protocol';
-import type { Ring, RingOptions } from '@kv/ring';
+import type { Ring } from '@kv/ring';
 import type { Logger } from 'winston';
 import { describeChange } from './change-log';
 import { HostSpread } from './host-spread';
@@ -26,89 +23,27 @@ import { ClusterViewBuilder } from './cluster-view';
 import { CoordinatorMetrics } from './coordinator-metrics';
 import { dashboardRoutes } from './dashboard';
 import { createCoordinatorRouter, type CommandContext } from './coordinator-commands';
-import { loadAccess, protectedModeRefusal } from './access-config';
-import { resolveConfig, type CoordinatorConfig } from './config';
-import { createFailureDetector, readTls, warnOnRingOptions } from './coordinator-setup';
+import type { CoordinatorConfig } from './config';
+import { createFailureDetector, openCoordinator, type CoordinatorParts } from './coordinator-setup';
 import { EtcdCoordination } from './etcd-coordination';
-import { EtcdStore } from './etcd-store';
-import { ConfigError, ListenError } from './errors';
+import { ListenError } from './errors';
 import type { FailureDetector } from './failure-detector';
 import { membershipFigures, renderInfo } from './info';
 import { Role } from './leader-election';
 import { LeaderForwarder } from './leader-forwarder';
-import { createLogger } from './logger';
 import type { MemberStatus } from './member-state';
-import { Membership, type MembershipChange } from './membership';
+import type { Membership, MembershipChange } from './membership';
 import { NodeProbe } from './node-probe';
 import { RebalanceProgress } from './rebalance-progress';
-import { StateStore } from './state-store';
+import type { StateStore } from './state-store';
 import { version } from './version';
-
-/** Options of {@link startCoordinator}: any {@link CoordinatorConfig} setting, and more. */
-export interface CoordinatorOptions extends Partial<CoordinatorConfig> {
-  /**
-   * Logger to write to; the coordinator logs through `logger.child({ component:
-   * 'Coordinator' })`. When given, `logLevel`, `logFormat` and `silent` are not applied.
-   * @default a {@link createLogger} logger with `logLevel` and `logFormat`, on stdout
-   */
-  readonly logger?: Logger;
-  /**
-   * Log nothing (for tests).
-   * @default false
-   */
-  readonly silent?: boolean;
-  /**
-   * Clock in milliseconds for heartbeat ages and failure detection; only differences
-   * matter.
-   * @default performance.now (monotonic)
-   */
-  readonly now?: () => number;
-  /**
-   * The cluster secret members authenticate with.
-   * @default read from `clusterSecretFile`, else none
-   */
-  readonly clusterSecret?: Buffer;
-  /**
-   * The users clients authenticate as.
-   * @default read from `usersFile`, else none
-   */
-  readonly users?: UserTable;
-  /**
-   * Protocol limits of the listener.
-   * @default {@link COORDINATOR_LIMITS}
-   */
-  readonly limits?: Partial<ProtocolLimits>;
-}
-
-/**
- * The coordinator's protocol limits, tighter than the @kv/protocol defaults because no
- * coordinator command needs a large argument: 64 KiB per argument (longer ones get
- * `-TOOLARGE`), 1,024 arguments per command and 1 MiB held for one unfinished command.
- */
-export const COORDINATOR_LIMITS: Readonly<Partial<ProtocolLimits>> = Object.freeze({
-  maxBulkLength: 64 * 1024,
-  maxArrayLength: 1024,
-  maxBufferedBytes: 1024 * 1024,
-});
 
 /** How long {@link Coordinator.close} lets open connections finish before cutting them. */
 const CLOSE_GRACE_MS = 2000;
 
-interface Parts {
-  readonly config: CoordinatorConfig;
-  readonly logger: Logger;
-  readonly membership: Membership;
-  readonly store: StateStore | undefined;
-  /** The shared store of several coordinators (`--store etcd://...`). */
-  readonly etcd: EtcdStore | undefined;
-  /** Held while the coordinator runs on its data directory. */
-  readonly lock: DataDirLock | undefined;
-  readonly now: () => number;
-  readonly limits: Partial<ProtocolLimits> | undefined;
-  readonly clusterSecret: Buffer | undefined;
-  readonly users: UserTable | undefined;
-  readonly tls: ServerTls | undefined;
-}
+import { COORDINATOR_LIMITS, type CoordinatorOptions } from './coordinator-options';
+
+export { COORDINATOR_LIMITS, type CoordinatorOptions } from './coordinator-options';
 
 /**
  * A running coordinator: the membership registry, its failure detector, the optional state
@@ -141,7 +76,7 @@ export class Coordinator {
   private authFailures = 0;
   private closing: Promise<void> | undefined;
 
-  private constructor(parts: Parts) {
+  private constructor(parts: CoordinatorParts) {
     this.config = parts.config;
     this.tls = parts.tls;
     this.users = parts.users;
@@ -243,69 +178,11 @@ export class Coordinator {
    *   writable, {@link ListenError} if the address cannot be bound
    */
   static async start(options: CoordinatorOptions = {}): Promise<Coordinator> {
-    const config = resolveConfig(options);
-    const { clusterSecret, users } =
-      options.clusterSecret !== undefined || options.users !== undefined
-        ? options
-        : loadAccess(config);
-    const refusal = protectedModeRefusal({ ...config, clusterSecret });
-    if (refusal !== undefined) throw new ConfigError(refusal, 'host');
-    const problem = accessSettingsProblem({ clusterSecret, users });
-    if (problem !== undefined) throw new ConfigError(problem, 'users');
-    const tls = readTls(config);
-    const logger = (
-      options.logger ??
-      createLogger({
-        level: config.logLevel,
-        format: config.logFormat,
-        silent: options.silent ?? false,
-      })
-    ).child({ component: 'Coordinator' });
-    const now = options.now ?? (() => performance.now());
-    const ringOptions: RingOptions = {
-      replicationFactor: config.replicationFactor,
-      vnodesPerWeight: config.vnodesPerWeight,
-    };
-    // One process per data directory: two coordinators saving one state file would each
-    // overwrite the other's membership.
-    const lock = config.dataDir === undefined ? undefined : lockDataDir(config.dataDir);
-    const etcd = config.store.kind === 'etcd' ? new EtcdStore(config.store) : undefined;
-    try {
-      const store = config.dataDir === undefined ? undefined : new StateStore(config.dataDir);
-      const saved = await store?.load();
-      let membership: Membership;
-      if (store && saved) {
-        membership = Membership.restore(saved, { now });
-        logger.info(
-          `Loaded membership from ${store.file}: epoch ${saved.epoch}, ` +
-            `${saved.ring.members.length} member(s) on probation until they heartbeat`,
-        );
-        warnOnRingOptions(logger, store.file, saved.ring, ringOptions);
-      } else {
-        membership = new Membership({ ring: ringOptions, now });
-      }
-      // Writing at once proves the directory is writable before any node relies on it.
-      await store?.save(membership.toState());
-      const coordinator = new Coordinator({
-        config,
-        logger,
-        membership,
-        store,
-        etcd,
-        lock,
-        now,
-        limits: options.limits,
-        clusterSecret,
-        users,
-        tls,
-      });
+    return openCoordinator(options, async (parts) => {
+      const coordinator = new Coordinator(parts);
       await coordinator.listen();
       return coordinator;
-    } catch (err) {
-      lock?.release();
-      await etcd?.close();
-      throw err;
-    }
+    });
   }
 
   /** The address it listens on, as configured. */
