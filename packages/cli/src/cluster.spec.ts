@@ -52,6 +52,9 @@ function isRunning(pid: number): boolean {
   }
 }
 
+// Each test runs whole clusters of real processes, and waits up to 30 s for one to be ready.
+jest.setTimeout(90_000);
+
 describe('kv cluster', () => {
   let running: Running | undefined;
   let blocker: Server | undefined;
