@@ -480,8 +480,10 @@ class ConnectionLoop implements ServerConnection {
   wake(): void {
     this.held = false;
     if (this.socket.destroyed) return;
-    if (!this.paused && !this.ending && !this.protocolError) this.socket.resume();
+    // What was parsed first: at the bound that is one request per slot freed, and the
+    // socket stays paused rather than flip on and off with each.
     this.process();
+    if (!this.held && !this.paused && !this.ending && !this.protocolError) this.socket.resume();
   }
 }
 
