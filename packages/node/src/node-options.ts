@@ -36,6 +36,20 @@ export const NODE_DEFAULTS = {
   /** Long enough for an 8 MiB value over a slow link; short enough that a trickle frees its slot. */
   requestTimeoutMs: 30_000,
   maxConnections: 10_000,
+  /**
+   * Enough client requests in flight for a node to reach its peak throughput several times
+   * over (the overload suite of docs/benchmarks.md finds the peak of 3 nodes near a few
+   * hundred requests in all), and few enough that the work queued behind a replica request
+   * on a loaded machine stays well under the replica timeout.
+   */
+  maxInFlight: 256,
+  /**
+   * Several times what `maxInFlight` client requests put on one replica's connection, so
+   * only a replica that falls far behind (with writes it is sent after the quorum answered)
+   * reaches it; each request past it fails at once and becomes a hint, instead of waiting
+   * out the replica timeout.
+   */
+  maxReplicaQueue: 2048,
   /** How long in-flight requests get to finish once a stopping node closes its listener. */
   shutdownGraceMs: 5_000,
   streamRate: 32 * 1024 * 1024,
@@ -150,6 +164,21 @@ export interface NodeOptions {
    * @default 10000
    */
   maxConnections?: number;
+  /**
+   * Most client requests this node serves at once (dispatched, reply not ready), over all
+   * connections. At the bound it stops reading from client connections until requests
+   * finish, so TCP backpressure reaches the clients instead of queues growing inside the
+   * node; members' connections (replication, sync) are never held. 0: no bound.
+   * @default 256
+   */
+  maxInFlight?: number;
+  /**
+   * Most requests (replica writes, reads, hint deliveries) waiting on this node's
+   * connection to another member. Past it a replica request fails at once (the write is
+   * kept as a hint for that replica) instead of queueing past the replica timeout.
+   * @default 2048
+   */
+  maxReplicaQueue?: number;
   /**
    * When the node stops (after a leave's hand-off): how long its clients' in-flight
    * requests get before their connections are cut, whatever the clients do.
