@@ -37,12 +37,13 @@ export const NODE_DEFAULTS = {
   requestTimeoutMs: 30_000,
   maxConnections: 10_000,
   /**
-   * Enough client requests in flight for a node to reach its peak throughput several times
-   * over (the overload suite of docs/benchmarks.md finds the peak of 3 nodes near a few
-   * hundred requests in all), and few enough that the work queued behind a replica request
-   * on a loaded machine stays well under the replica timeout.
+   * Enough client requests in flight for a node to reach its peak: the overload suite of
+   * docs/benchmarks.md finds 3 nodes at their peak with 128 to 512 requests in flight in
+   * all, so 40 to 170 per node. Few enough that the work queued ahead of a replica request
+   * stays far under the replica timeout even on a loaded machine; with 4,096 in flight, 64
+   * and 128 kept 0.9× the throughput of 256 in flight where 256 kept 0.7×.
    */
-  maxInFlight: 256,
+  maxInFlight: 128,
   /**
    * Several times what `maxInFlight` client requests put on one replica's connection, so
    * only a replica that falls far behind (with writes it is sent after the quorum answered)
@@ -169,7 +170,7 @@ export interface NodeOptions {
    * connections. At the bound it stops reading from client connections until requests
    * finish, so TCP backpressure reaches the clients instead of queues growing inside the
    * node; members' connections (replication, sync) are never held. 0: no bound.
-   * @default 256
+   * @default 128
    */
   maxInFlight?: number;
   /**

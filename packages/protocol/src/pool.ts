@@ -116,8 +116,8 @@ export class ConnectionPool {
    * @throws {@link UnreachableError} when the server cannot be reached or did not answer in
    *   time ({@link OverloadedError}, without dropping the connection, when too many requests
    *   already wait on it or it answered others meanwhile); {@link AuthenticationError} when
-   *   it refused the handshake (the server then backs off as an unreachable one); {@link ReplyError} for an error reply;
-   *   {@link RequestAbortedError} when aborted
+   *   it refused the handshake (the server then backs off as an unreachable one);
+   *   {@link ReplyError} for an error reply; {@link RequestAbortedError} when aborted
    */
   async send(
     address: string,
@@ -125,9 +125,11 @@ export class ConnectionPool {
     options: RequestOptions = {},
   ): Promise<RespValue> {
     const connection = await this.connection(address);
-    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
     try {
-      return await connection.send(args, { timeoutMs, signal: options.signal });
+      return await connection.send(args, {
+        timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs,
+        signal: options.signal,
+      });
     } catch (err) {
       if (err instanceof ReplyError || err instanceof RequestAbortedError) throw err;
       if (err instanceof QueueFullError)
