@@ -78,7 +78,7 @@ module.exports = {
   title: 'Three replicated nodes past their peak',
   description:
     'A coordinator and 3 `kv-node`s (replication factor 3, write quorum 2, default flags) as child processes, ' +
-    `and beside it a second such cluster started with \`${SETUPS.unbounded.label}\` (no admission control), ` +
+    `and beside it a second such cluster started with \`${SETUPS.unbounded.label}\` (no admission control; a busy member's connection is still kept, as always now), ` +
     `${KEYS.toLocaleString('en-US')} keys loaded first, driven by \`kv bench -w w\` (writes only, zipfian, ` +
     '100-byte values; one connection per node, every worker keeps one request in flight). First the peak: ' +
     `in-flight counts ${SCAN.join(', ')} for ${SCAN_SECONDS} s each, ${SCAN_PASSES} passes; the peak is the ` +
