@@ -122,6 +122,20 @@ const FLAGS = {
     min: 1,
     describe: 'most client connections',
   },
+  'max-in-flight': {
+    type: 'number',
+    default: NODE_DEFAULTS.maxInFlight,
+    min: 0,
+    describe:
+      'most client requests served at once; past it client connections are not read until some finish (0: no bound)',
+  },
+  'max-replica-queue': {
+    type: 'number',
+    default: NODE_DEFAULTS.maxReplicaQueue,
+    min: 1,
+    describe:
+      'most requests waiting on the connection to another member; past it a replica request fails at once and becomes a hint',
+  },
   'stream-rate': {
     type: 'number',
     default: NODE_DEFAULTS.streamRate,
@@ -393,6 +407,8 @@ export async function parseNodeConfig(
       idleTimeoutMs: num('idle-timeout'),
       requestTimeoutMs: num('request-timeout'),
       maxConnections: num('max-connections'),
+      maxInFlight: num('max-in-flight'),
+      maxReplicaQueue: num('max-replica-queue'),
       shutdownGraceMs: num('shutdown-grace'),
       streamRate: num('stream-rate'),
       antiEntropyIntervalMs: num('anti-entropy-interval'),

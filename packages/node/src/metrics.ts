@@ -34,6 +34,14 @@ export const COUNTERS = {
     name: 'kv_replica_failures_total',
     help: 'Replica requests that failed or could not be sent.',
   },
+  replicaOverloaded: {
+    name: 'kv_replica_overloaded_total',
+    help: 'Replica requests that failed on a busy replica (--max-replica-queue requests already waiting, or no reply in time while it answered others); its connection was kept.',
+  },
+  connectionsHeld: {
+    name: 'kv_connections_held_total',
+    help: 'Times a client connection stopped reading because this node had --max-in-flight requests in flight.',
+  },
   readRepairs: {
     name: 'kv_read_repairs_total',
     help: 'Stale replicas sent the newest record after a read.',
@@ -146,6 +154,14 @@ export const LIVE_GAUGES = {
   ringEpoch: { name: 'kv_ring_epoch', help: 'Ring epoch this node routes with (-1: none yet).' },
   ringMembers: { name: 'kv_ring_members', help: 'Members of the ring this node reads with.' },
   connectedClients: { name: 'kv_connected_clients', help: 'Open client connections.' },
+  requestsInFlight: {
+    name: 'kv_requests_in_flight',
+    help: 'Client requests this node is serving (what --max-in-flight bounds).',
+  },
+  heldConnections: {
+    name: 'kv_connections_held',
+    help: 'Client connections not read right now because this node is at --max-in-flight.',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 /** Calls per command, labelled by command name (known commands only). */

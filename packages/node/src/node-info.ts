@@ -16,6 +16,9 @@ export interface NodeInfoSources {
   readonly memory: MemoryLimit;
   readonly placement: RingEpoch | undefined;
   readonly connectedClients: number;
+  /** Client requests being served, and connections held back at the bound. */
+  readonly requestsInFlight: number;
+  readonly heldConnections: number;
   readonly coordinatorConnected: boolean;
   /** The coordinator the node talks to now (`host:port`), one of those it was given. */
   readonly coordinator: string;
@@ -52,7 +55,14 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
     },
     {
       name: 'Clients',
-      fields: { connected_clients: s.connectedClients, maxclients: options.maxConnections },
+      fields: {
+        connected_clients: s.connectedClients,
+        maxclients: options.maxConnections,
+        requests_in_flight: s.requestsInFlight,
+        max_in_flight: options.maxInFlight,
+        held_clients: s.heldConnections,
+        connections_held: counters.connectionsHeld.value,
+      },
     },
     {
       name: 'Memory',
@@ -94,6 +104,8 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         writes_unavailable: counters.writesUnavailable.value,
         reads_unavailable: counters.readsUnavailable.value,
         replica_failures: counters.replicaFailures.value,
+        replica_overloaded: counters.replicaOverloaded.value,
+        max_replica_queue: options.maxReplicaQueue,
         read_repairs: counters.readRepairs.value,
         version_retries: counters.versionRetries.value,
         max_clock_offset_ms: options.maxClockOffsetMs,

@@ -37,6 +37,21 @@ export const NODE_DEFAULTS = {
   /** Long enough for an 8 MiB value over a slow link; short enough that a trickle frees its slot. */
   requestTimeoutMs: 30_000,
   maxConnections: 10_000,
+  /**
+   * Enough client requests in flight for a node to reach its peak: the overload suite of
+   * docs/benchmarks.md finds 3 nodes at their peak with 128 to 512 requests in flight in
+   * all, so 40 to 170 per node. Few enough that the work queued ahead of a replica request
+   * stays far under the replica timeout even on a loaded machine; with 4,096 in flight, 64
+   * and 128 kept 0.9× the throughput of 256 in flight where 256 kept 0.7×.
+   */
+  maxInFlight: 128,
+  /**
+   * Several times what `maxInFlight` client requests put on one replica's connection, so
+   * only a replica that falls far behind (with writes it is sent after the quorum answered)
+   * reaches it; each request past it fails at once and becomes a hint, instead of waiting
+   * out the replica timeout.
+   */
+  maxReplicaQueue: 2048,
   /** How long in-flight requests get to finish once a stopping node closes its listener. */
   shutdownGraceMs: 5_000,
   streamRate: 32 * 1024 * 1024,
@@ -154,6 +169,21 @@ export interface NodeOptions {
    * @default 10000
    */
   maxConnections?: number;
+  /**
+   * Most client requests this node serves at once (dispatched, reply not ready), over all
+   * connections. At the bound it stops reading from client connections until requests
+   * finish, so TCP backpressure reaches the clients instead of queues growing inside the
+   * node; members' connections (replication, sync) are never held. 0: no bound.
+   * @default 128
+   */
+  maxInFlight?: number;
+  /**
+   * Most requests (replica writes, reads, hint deliveries) waiting on this node's
+   * connection to another member. Past it a replica request fails at once (the write is
+   * kept as a hint for that replica) instead of queueing past the replica timeout.
+   * @default 2048
+   */
+  maxReplicaQueue?: number;
   /**
    * When the node stops (after a leave's hand-off): how long its clients' in-flight
    * requests get before their connections are cut, whatever the clients do.

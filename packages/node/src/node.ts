@@ -18,6 +18,7 @@ import {
 } from '@kv/protocol';
 import { type Ring, Phase, RingEpoch, token } from '@kv/ring';
 import type { Logger } from 'winston';
+import { admitsMemberRequests, prioritizeMembers } from './admission';
 import { MAX_KEYS_PER_COMMAND } from './command-args';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
@@ -165,6 +166,7 @@ export class StorageNode implements KvNode {
     this.peers = new ConnectionPool({
       requestTimeoutMs: options.replicaTimeoutMs,
       connectTimeoutMs: options.replicaTimeoutMs,
+      maxPending: options.maxReplicaQueue,
       handshake,
       connect,
       // A member this node cannot reach may not reach it either: the writes it coordinates
@@ -320,6 +322,8 @@ export class StorageNode implements KvNode {
       ringEpoch: () => this.current?.epoch ?? -1,
       ringMembers: () => this.current?.read.size ?? 0,
       connectedClients: () => this.server.connectionCount,
+      requestsInFlight: () => this.server.inFlight,
+      heldConnections: () => this.server.heldConnections,
     });
   }
 
@@ -350,6 +354,9 @@ export class StorageNode implements KvNode {
       idleTimeoutMs: resolved.idleTimeoutMs,
       requestTimeoutMs: resolved.requestTimeoutMs,
       maxConnections: resolved.maxConnections,
+      maxInFlight: resolved.maxInFlight,
+      admitsAtBound: (args) => built.node?.admitsAtBound(args) ?? true,
+      onHeld: () => built.node?.metrics.counters.connectionsHeld.inc(),
       listen: resolved.tls
         ? listenTls({
             ...resolved.tls,
@@ -450,12 +457,14 @@ export class StorageNode implements KvNode {
     this.fence.gate.markStale();
   });
   // Timed and counted first, so refused commands count too; then the access check; then
-  // connections that passed it with member traffic are noted.
+  // connections that passed it with member traffic are noted, and never held at the bound.
   private readonly router = createNodeRouter([
     this.timer.hook,
     (command, args, connection): void => this.access.hook(command, args, connection),
     this.memberConnections.hook,
+    prioritizeMembers,
   ]);
+  private readonly admitsAtBound = admitsMemberRequests(this.router);
 
   private handle(args: Buffer[], connection: ServerConnection): Reply | Promise<Reply> {
     const startedAt = this.timer.start();
@@ -565,7 +574,8 @@ export class StorageNode implements KvNode {
   }
 
   private configValues(): Record<string, string> {
-    const { maxValueBytes, maxKeyBytes, writeQuorum, readQuorum } = this.options;
+    const { maxValueBytes, maxKeyBytes, writeQuorum, readQuorum, maxInFlight, maxReplicaQueue } =
+      this.options;
     return {
       save: '',
       appendonly: 'no',
@@ -574,6 +584,8 @@ export class StorageNode implements KvNode {
       'kv-max-key-bytes': String(maxKeyBytes),
       'kv-write-quorum': String(writeQuorum),
       'kv-read-quorum': String(readQuorum),
+      'kv-max-in-flight': String(maxInFlight),
+      'kv-max-replica-queue': String(maxReplicaQueue),
     };
   }
 
@@ -587,6 +599,8 @@ export class StorageNode implements KvNode {
       memory: this.memory,
       placement: this.current,
       connectedClients: this.server.connectionCount,
+      requestsInFlight: this.server.inFlight,
+      heldConnections: this.server.heldConnections,
       coordinatorConnected: this.link.connected,
       coordinator: this.link.address,
       metrics: this.metrics,

@@ -1,4 +1,5 @@
 import {
+  OverloadedError,
   ReplyError,
   RespParser,
   type ServerConnection,
@@ -45,12 +46,14 @@ function overTheWire<T extends RespValue>(bytes: Buffer, mode: 'request' | 'repl
 
 /**
  * A pool that serves REPLICATE, and FETCH through its declaration, from in-process stores;
- * `down` ids are unreachable, `stale` ones refuse to answer a read alone.
+ * `down` ids are unreachable, `stale` ones refuse to answer a read alone, `busy` ones have
+ * a full queue.
  */
 function poolOf(
   stores: Map<string, Store>,
   down: ReadonlySet<string> = new Set(),
   stale: ReadonlySet<string> = new Set(),
+  busy: ReadonlySet<string> = new Set(),
 ): ConnectionPool {
   const serve = async (id: string, store: Store, args: Buffer[]): Promise<Reply> => {
     const name = args[0]?.toString();
@@ -67,6 +70,7 @@ function poolOf(
   const send = async (id: string, args: CommandArg[]): Promise<RespValue> => {
     const store = stores.get(id);
     if (!store || down.has(id)) throw new Error(`connect ECONNREFUSED ${id}`);
+    if (busy.has(id)) throw new OverloadedError(id, '2 requests already pending; not sent');
     const request = overTheWire<Buffer[]>(encodeCommand(args), 'request');
     const reply = await Promise.resolve()
       .then(() => serve(id, store, request))
@@ -86,6 +90,8 @@ function coordinatorAt(
     writeQuorum?: number;
     down?: ReadonlySet<string>;
     stale?: ReadonlySet<string>;
+    busy?: ReadonlySet<string>;
+    hints?: HintStore;
     metrics?: NodeMetrics;
     gate?: WriteGate;
     clock?: HybridLogicalClock;
@@ -96,13 +102,13 @@ function coordinatorAt(
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const placement = options.placement ?? new RingEpoch(1, ring, ring);
   const clock = options.clock ?? new HybridLogicalClock(() => WALL_MS);
-  const peers = new PeerClient(poolOf(stores, options.down, options.stale));
+  const peers = new PeerClient(poolOf(stores, options.down, options.stale, options.busy));
   return new QuorumOperations({
     selfId,
     replicas: new Replicas(selfId, stores.get(selfId) as Store, peers, clock),
     clock,
     placement: () => placement,
-    hints: new HintStore({}),
+    hints: options.hints ?? new HintStore({}),
     writeQuorum: options.writeQuorum ?? 2,
     readQuorum: 1,
     metrics: options.metrics ?? new NodeMetrics(),
@@ -208,6 +214,23 @@ describe('QuorumOperations writes', () => {
     const coordinator = coordinatorAt(ids[0], stores, [ids[0]], { writeQuorum: 1 });
     await coordinator.write(key, Buffer.from('v'), 0);
     expect((stores.get(ids[0]) as Store).value(key)?.toString()).toBe('v');
+  });
+
+  it('acknowledges W=2 past a busy replica, keeping its write as a hint and counting it apart', async () => {
+    const stores = replicaStores();
+    const metrics = new NodeMetrics();
+    const hints = new HintStore({});
+    const coordinator = coordinatorAt(ids[0], stores, ids, {
+      busy: new Set([ids[2]]),
+      metrics,
+      hints,
+    });
+    await coordinator.write(key, Buffer.from('v'), 0);
+    expect((stores.get(ids[1]) as Store).value(key)?.toString()).toBe('v');
+    expect((stores.get(ids[2]) as Store).value(key)).toBeUndefined();
+    expect(hints.pending).toBe(1);
+    expect(metrics.counters.replicaFailures.value).toBe(1);
+    expect(metrics.counters.replicaOverloaded.value).toBe(1);
   });
 
   it('fails W=2 when only this node of three answers', async () => {

@@ -1,4 +1,4 @@
-import { ReplyError } from '@kv/protocol';
+import { OverloadedError, ReplyError } from '@kv/protocol';
 import { Phase, token, type RingEpoch } from '@kv/ring';
 import { unavailable, wrongArgs } from './errors';
 import type { HintStore } from './hints';
@@ -187,7 +187,7 @@ export class QuorumOperations {
         (err: unknown) => {
           // A refusal is an answer; a replica that could not be reached gets the write later.
           if (!(err instanceof ReplyError)) this.options.hints.add(replica.id, key, record);
-          this.counters.replicaFailures.inc();
+          this.replicaFailed(err);
           round.failed();
         },
       );
@@ -317,9 +317,9 @@ export class QuorumOperations {
             }
             settled();
           },
-          () => {
+          (err: unknown) => {
             // Unreachable, or a refusal (another epoch, a version from the future).
-            this.counters.replicaFailures.inc();
+            this.replicaFailed(err);
             settled();
           },
         );
@@ -359,8 +359,8 @@ export class QuorumOperations {
               counter.ack();
               done();
             },
-            () => {
-              this.counters.replicaFailures.inc();
+            (err: unknown) => {
+              this.replicaFailed(err);
               counter.fail();
               done();
             },
@@ -378,9 +378,13 @@ export class QuorumOperations {
       this.counters.readRepairs.inc();
       Promise.resolve()
         .then(() => replica.apply(key, best))
-        .catch(() => {
-          this.counters.replicaFailures.inc();
-        });
+        .catch((err: unknown) => this.replicaFailed(err));
     }
+  }
+
+  /** Counts a failed replica request; a busy replica's apart as well. */
+  private replicaFailed(err: unknown): void {
+    this.counters.replicaFailures.inc();
+    if (err instanceof OverloadedError) this.counters.replicaOverloaded.inc();
   }
 }

@@ -111,6 +111,7 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
   private closing = false;
   private closedWith: Error | null | undefined = undefined;
   private answered = false;
+  private lastReplyAt = -Infinity;
 
   private constructor(socket: Socket, address: string, options: ConnectionOptions) {
     super();
@@ -262,6 +263,7 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
       this.parser.feed(chunk, (reply) => {
         const pending = this.inflight.shift();
         if (!pending) throw new ProtocolError('reply received with no request waiting for it');
+        this.lastReplyAt = now();
         if (reply instanceof ReplyError) this.settle(pending, reply);
         else this.settle(pending, undefined, reply);
       });
@@ -296,7 +298,11 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
     for (const pending of this.inflight) {
       if (pending.settled) continue;
       if (pending.deadline <= t) {
-        this.settle(pending, new RequestTimeoutError(pending.timeoutMs));
+        const sentAt = pending.deadline - pending.timeoutMs;
+        this.settle(
+          pending,
+          new RequestTimeoutError(pending.timeoutMs, this.lastReplyAt >= sentAt),
+        );
       } else if (pending.deadline < next) {
         next = pending.deadline;
       }

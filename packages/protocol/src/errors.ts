@@ -186,10 +186,16 @@ export class ConnectionClosedError extends RespError {
 export class RequestTimeoutError extends RespError {
   /** The timeout that elapsed, in milliseconds. */
   readonly timeoutMs: number;
-  constructor(timeoutMs: number) {
+  /**
+   * Whether replies to earlier requests arrived while this one waited: the peer is alive
+   * and working through a queue, rather than gone.
+   */
+  readonly peerAnswered: boolean;
+  constructor(timeoutMs: number, peerAnswered = false) {
     super(`no reply within ${timeoutMs} ms`);
     this.name = 'RequestTimeoutError';
     this.timeoutMs = timeoutMs;
+    this.peerAnswered = peerAnswered;
   }
 }
 
@@ -223,6 +229,21 @@ export class UnreachableError extends RespError {
     this.name = 'UnreachableError';
     this.address = address;
     this.reason = reason;
+  }
+}
+
+/**
+ * A server that is reachable but busy: too many requests already wait on the connection to
+ * it (the request was not sent), or it went on answering earlier requests but not this one
+ * within the timeout. Unlike other {@link UnreachableError}s, the connection stays open
+ * and the server is not backed off: dropping a busy server's connection would fail every
+ * request waiting on it, and dialling again adds work.
+ */
+export class OverloadedError extends UnreachableError {
+  constructor(address: string, reason: string, options?: ErrorOptions) {
+    super(address, reason, options);
+    this.name = 'OverloadedError';
+    this.message = `${address} is overloaded (${reason})`;
   }
 }
 

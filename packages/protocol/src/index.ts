@@ -21,6 +21,7 @@ export {
   RequestAbortedError,
   QueueFullError,
   UnreachableError,
+  OverloadedError,
   AuthenticationError,
   InvalidUsersError,
   InvalidSecretError,

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { ReplyError, UnreachableError } from './errors';
+import { OverloadedError, ReplyError, UnreachableError } from './errors';
 import { ConnectionPool, parseAddress } from './pool';
 import { createRespServer, type RespServer } from './server';
 import { OK, SimpleString } from './types';
@@ -134,6 +134,64 @@ describe('ConnectionPool', () => {
     expect(err?.address).toBe(address);
     expect(p.isAvailable(address)).toBe(false);
     expect(p.size).toBe(0);
+  });
+
+  it('fails a request past maxPending at once with OverloadedError, keeping the connection and the requests on it', async () => {
+    const release: (() => void)[] = [];
+    const server = createRespServer({
+      handler: () => new Promise((resolve) => release.push(() => resolve(OK))),
+    });
+    servers.push(server);
+    const address = `127.0.0.1:${(await server.listen(0, '127.0.0.1')).port}`;
+    const p = pool({ maxPending: 3, requestTimeoutMs: 0 });
+    const waiting = [1, 2, 3].map(() => p.send(address, ['WORK']));
+    const err = (await p.send(address, ['WORK']).catch((e: unknown) => e)) as OverloadedError;
+    expect(err).toBeInstanceOf(OverloadedError);
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect(err.message).toBe(
+      `${address} is overloaded (3 requests already pending on this connection; not sent)`,
+    );
+    expect(p.isAvailable(address)).toBe(true);
+    expect(p.size).toBe(1);
+    while (release.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const finish of release) finish();
+    expect(await Promise.all(waiting)).toEqual([OK, OK, OK]);
+    // The same connection takes requests again.
+    const next = p.send(address, ['WORK']);
+    while (release.length < 4) await new Promise((resolve) => setTimeout(resolve, 5));
+    release[3]?.();
+    expect(await next).toEqual(OK);
+  });
+
+  it('keeps the connection of a server that times a request out while answering earlier ones', async () => {
+    // FIRST is answered only once SECOND has arrived; SECOND is never answered: the server
+    // is alive and answering, and SECOND merely waits behind work.
+    let answerFirst: (() => void) | undefined;
+    let secondArrived = false;
+    const server = createRespServer({
+      handler: (args) => {
+        if (args[0]?.toString() === 'FIRST')
+          return new Promise((resolve) => (answerFirst = () => resolve(OK)));
+        secondArrived = true;
+        answerFirst?.();
+        return new Promise(() => undefined);
+      },
+    });
+    servers.push(server);
+    const address = `127.0.0.1:${(await server.listen(0, '127.0.0.1')).port}`;
+    const p = pool({ minBackoffMs: 60_000 });
+    const first = p.send(address, ['FIRST'], { timeoutMs: 0 });
+    // Long enough that FIRST's reply always arrives before SECOND times out.
+    const second = p.send(address, ['SECOND'], { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(await first).toEqual(OK);
+    const err = (await second) as OverloadedError;
+    expect(secondArrived).toBe(true);
+    expect(err).toBeInstanceOf(OverloadedError);
+    expect(err.message).toBe(
+      `${address} is overloaded (no reply within 1000 ms, while it answered earlier ones)`,
+    );
+    expect(p.isAvailable(address)).toBe(true);
+    expect(p.size).toBe(1);
   });
 
   it('refuses requests after close', async () => {

@@ -3,8 +3,11 @@ import { RespConnection, type RequestOptions } from './connection';
 import {
   AuthenticationError,
   ConnectError,
+  OverloadedError,
+  QueueFullError,
   ReplyError,
   RequestAbortedError,
+  RequestTimeoutError,
   UnreachableError,
 } from './errors';
 import { connectTcp, type ConnectFactory } from './transport';
@@ -31,7 +34,7 @@ export interface ConnectionPoolOptions {
   /** @default 2000 */
   maxBackoffMs?: number;
   /**
-   * Most requests waiting on one connection.
+   * Most requests waiting on one connection; more fail at once with {@link OverloadedError}.
    * @default 10000
    */
   maxPending?: number;
@@ -80,10 +83,13 @@ function reasonOf(err: unknown): string {
 
 /**
  * One long-lived, pipelined {@link RespConnection} per server, dialled on first use. A
- * connection that fails (cannot connect, breaks, or a request on it times out) is dropped
- * and the server is backed off: until the backoff passes, requests to it fail at once with
- * {@link UnreachableError}, so a dead server costs no waiting. Error replies from a live
- * server are passed through as {@link ReplyError} and do not count as failures.
+ * connection that fails (cannot connect, breaks, or a request on it times out with no
+ * reply at all meanwhile) is dropped and the server is backed off: until the backoff passes,
+ * requests to it fail at once with {@link UnreachableError}, so a dead server costs no
+ * waiting. A busy server is not a failed one: a request that finds `maxPending` requests
+ * already waiting, or times out while replies to earlier ones still arrive, fails alone
+ * with {@link OverloadedError}. Error replies from a live server are passed through as
+ * {@link ReplyError} and do not count as failures.
  */
 export class ConnectionPool {
   private readonly entries = new Map<string, Entry>();
@@ -108,9 +114,10 @@ export class ConnectionPool {
    * Sends a command to `address` (`host:port`).
    *
    * @throws {@link UnreachableError} when the server cannot be reached or did not answer in
-   *   time; {@link AuthenticationError} when it refused the handshake (the server then backs
-   *   off as an unreachable one); {@link ReplyError} for an error reply;
-   *   {@link RequestAbortedError} when aborted
+   *   time ({@link OverloadedError}, without dropping the connection, when too many requests
+   *   already wait on it or it answered others meanwhile); {@link AuthenticationError} when
+   *   it refused the handshake (the server then backs off as an unreachable one);
+   *   {@link ReplyError} for an error reply; {@link RequestAbortedError} when aborted
    */
   async send(
     address: string,
@@ -125,6 +132,13 @@ export class ConnectionPool {
       });
     } catch (err) {
       if (err instanceof ReplyError || err instanceof RequestAbortedError) throw err;
+      if (err instanceof QueueFullError)
+        throw new OverloadedError(address, `${err.message}; not sent`, { cause: err });
+      // A server that answered other requests meanwhile is busy, not gone.
+      if (err instanceof RequestTimeoutError && err.peerAnswered)
+        throw new OverloadedError(address, `${err.message}, while it answered earlier ones`, {
+          cause: err,
+        });
       this.markFailed(address, reasonOf(err));
       throw new UnreachableError(address, reasonOf(err), { cause: err });
     }

@@ -45,6 +45,8 @@ const connection: ServerConnection = {
   remoteAddress: '127.0.0.1:1',
   locals: {},
   close: () => undefined,
+  priority: false,
+  prioritize: () => undefined,
 };
 
 function call(router: CommandRouter<Context>, ...args: string[]): Reply | Promise<Reply> {

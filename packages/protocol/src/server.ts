@@ -23,6 +23,17 @@ export interface ServerConnection {
   readonly locals: Record<string, unknown>;
   /** Closes the connection once the replies already due have been written. */
   close(): void;
+  /**
+   * Whether the connection carries the cluster's own traffic (see {@link prioritize}):
+   * {@link RespServerOptions.maxInFlight} neither holds it back nor counts its commands.
+   */
+  readonly priority: boolean;
+  /**
+   * Marks the connection as carrying the cluster's own traffic (replication, data movement)
+   * for good: its commands are served whatever the server's load, as work clients are
+   * waiting on elsewhere depends on them.
+   */
+  prioritize(): void;
 }
 
 /**
@@ -80,6 +91,24 @@ export interface RespServerOptions {
    * @default 1024
    */
   maxPendingReplies?: number;
+  /**
+   * Most commands, over all connections, whose asynchronous replies are unfinished: the
+   * work the server has taken on. At the bound a connection stops dispatching and reading
+   * (so TCP backpressure reaches its peer) until commands finish; held connections resume
+   * in the order they were held. Connections marked {@link ServerConnection.prioritize}
+   * are neither held nor counted. 0: no bound.
+   * @default 0
+   */
+  maxInFlight?: number;
+  /**
+   * Asked, only while the server is at `maxInFlight`, of each request of a connection not
+   * marked priority: true serves it all the same (the first request of a member's new
+   * connection, which marks it priority when served).
+   * @default nothing is
+   */
+  admitsAtBound?: (args: Buffer[], connection: ServerConnection) => boolean;
+  /** Called each time `maxInFlight` holds a connection back. */
+  onHeld?: (connection: ServerConnection) => void;
   /** Called with an unexpected handler exception (the peer got `-ERR internal error`). */
   onError?: (err: unknown, connection: ServerConnection) => void;
   /**
@@ -99,6 +128,8 @@ export interface RespServerOptions {
 interface Slot {
   done: boolean;
   value: Reply;
+  /** Whether it counts towards the server's commands in flight. */
+  counted: boolean;
 }
 
 /** The first byte of a TLS record carrying a handshake (a ClientHello). */
@@ -110,7 +141,61 @@ const DEFAULTS = {
   maxConnections: 10_000,
   maxOutputBytes: 8 * 1024 * 1024,
   maxPendingReplies: 1024,
+  maxInFlight: 0,
 };
+
+/**
+ * The server-wide bound on commands in flight ({@link RespServerOptions.maxInFlight}),
+ * shared by its connections: the count, and the connections held back at the bound.
+ */
+class Admission {
+  inFlight = 0;
+  /** Held connections, in the order they were held (a Set keeps insertion order). */
+  private readonly held = new Set<ConnectionLoop>();
+
+  constructor(
+    readonly max: number,
+    private readonly admits: RespServerOptions['admitsAtBound'],
+    private readonly onHeld: RespServerOptions['onHeld'],
+  ) {}
+
+  get full(): boolean {
+    return this.max > 0 && this.inFlight >= this.max;
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** Whether `request` of a connection not marked priority may be dispatched now. */
+  admit(request: ParsedRequest, loop: ConnectionLoop): boolean {
+    return (
+      !this.full ||
+      (this.admits !== undefined &&
+        !(request instanceof TooLargeError) &&
+        this.admits(request, loop))
+    );
+  }
+
+  hold(loop: ConnectionLoop): void {
+    this.held.add(loop);
+    this.onHeld?.(loop);
+  }
+
+  forget(loop: ConnectionLoop): void {
+    this.held.delete(loop);
+  }
+
+  /** A counted command finished: wakes held connections while there is room. */
+  release(): void {
+    this.inFlight--;
+    for (const loop of this.held) {
+      if (this.full) return;
+      this.held.delete(loop);
+      loop.wake();
+    }
+  }
+}
 
 function isPromise(value: unknown): value is Promise<Reply> {
   return typeof (value as Promise<Reply> | null)?.then === 'function';
@@ -127,7 +212,11 @@ class ConnectionLoop implements ServerConnection {
   private inboxPos = 0;
   private readonly slots = new Deque<Slot>();
   private flushScheduled = false;
+  /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
   private paused = false;
+  /** Reading stopped because the server is at its bound of commands in flight. */
+  private held = false;
+  priority = false;
   private ending = false;
   private protocolError: ProtocolError | null = null;
   /** Requests received whole, and reply bytes handed to the socket, so far: progress. */
@@ -149,6 +238,7 @@ class ConnectionLoop implements ServerConnection {
     private readonly socket: Socket,
     private readonly options: RespServerOptions & typeof DEFAULTS,
     limits: ProtocolLimits,
+    private readonly admission: Admission,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.parser = new RespParser('request', limits);
@@ -164,6 +254,7 @@ class ConnectionLoop implements ServerConnection {
     socket.on('drain', () => this.resume());
     // Errors (ECONNRESET, EPIPE) end the connection; 'close' follows and cleans up.
     socket.on('error', () => undefined);
+    socket.once('close', () => admission.forget(this));
     if (options.onClose) socket.once('close', () => options.onClose?.(this, this.ending));
   }
 
@@ -187,9 +278,9 @@ class ConnectionLoop implements ServerConnection {
     const progressed = this.received !== this.seenReceived || taken > this.seenTaken;
     this.seenReceived = this.received;
     this.seenTaken = taken;
-    // While reading is paused the rest of a request waits on this server, not on the peer;
-    // but replies it does not read are on the peer.
-    const owing = this.paused ? unsent > 0 : this.parser.midMessage;
+    // While reading is paused or held the rest of a request waits on this server, not on
+    // the peer; but replies it does not read are on the peer.
+    const owing = this.paused || this.held ? unsent > 0 : this.parser.midMessage;
     if (!owing) this.owingSince = 0;
     else if (progressed || this.owingSince === 0) this.owingSince = now;
     else if (now - this.owingSince >= timeoutMs) {
@@ -199,6 +290,10 @@ class ConnectionLoop implements ServerConnection {
       );
       socket.destroy();
     }
+  }
+
+  prioritize(): void {
+    this.priority = true;
   }
 
   close(): void {
@@ -245,6 +340,7 @@ class ConnectionLoop implements ServerConnection {
 
   private process(): void {
     const { maxOutputBytes, maxPendingReplies } = this.options;
+    const admission = this.admission;
     while (this.inboxPos < this.inbox.length) {
       if (
         this.slots.length >= maxPendingReplies ||
@@ -254,6 +350,10 @@ class ConnectionLoop implements ServerConnection {
         break;
       }
       const request = this.inbox[this.inboxPos] as ParsedRequest;
+      if (admission.full && !this.priority && !admission.admit(request, this)) {
+        this.hold();
+        break;
+      }
       this.inbox[this.inboxPos++] = undefined as unknown as ParsedRequest;
       this.dispatch(request);
     }
@@ -276,14 +376,17 @@ class ConnectionLoop implements ServerConnection {
       }
     }
     if (isPromise(result)) {
-      const slot: Slot = { done: false, value: null };
+      // Counted once dispatched: serving the command may have marked the connection priority.
+      const counted = this.admission.max > 0 && !this.priority;
+      if (counted) this.admission.inFlight++;
+      const slot: Slot = { done: false, value: null, counted };
       this.slots.push(slot);
       result.then(
         (value) => this.complete(slot, value),
         (err: unknown) => this.complete(slot, this.errorReply(err)),
       );
     } else if (this.slots.length > 0) {
-      this.slots.push({ done: true, value: result });
+      this.slots.push({ done: true, value: result, counted: false });
     } else {
       this.writer.reply(result);
     }
@@ -293,6 +396,7 @@ class ConnectionLoop implements ServerConnection {
     slot.done = true;
     slot.value = value;
     while (this.slots.peek()?.done) this.writer.reply((this.slots.shift() as Slot).value);
+    if (slot.counted) this.admission.release();
     if (this.paused && this.slots.length < this.options.maxPendingReplies) {
       this.resume();
       return;
@@ -360,8 +464,26 @@ class ConnectionLoop implements ServerConnection {
   private resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.ending && !this.protocolError) this.socket.resume();
+    if (!this.held && !this.ending && !this.protocolError) this.socket.resume();
     this.process();
+  }
+
+  /** Stops reading until the server has room for another command in flight. */
+  private hold(): void {
+    if (this.held) return;
+    this.held = true;
+    this.socket.pause();
+    this.admission.hold(this);
+  }
+
+  /** The server has room again: dispatches what was held, reading again once it can. */
+  wake(): void {
+    this.held = false;
+    if (this.socket.destroyed) return;
+    // What was parsed first: at the bound that is one request per slot freed, and the
+    // socket stays paused rather than flip on and off with each.
+    this.process();
+    if (!this.held && !this.paused && !this.ending && !this.protocolError) this.socket.resume();
   }
 }
 
@@ -374,10 +496,13 @@ export class RespServer {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private readonly sweep: NodeJS.Timeout | undefined;
+  private readonly admission: Admission;
 
   constructor(options: RespServerOptions) {
     const resolved = { ...DEFAULTS, ...options };
     const limits = resolveLimits(options.limits);
+    const admission = new Admission(resolved.maxInFlight, options.admitsAtBound, options.onHeld);
+    this.admission = admission;
     this.server = (options.listen ?? listenTcp)((socket) => {
       if (this.loops.size >= resolved.maxConnections) {
         socket.on('error', () => undefined);
@@ -385,7 +510,7 @@ export class RespServer {
         socket.end(`-${ErrorCode.ERR} max number of clients reached\r\n`, () => socket.destroy());
         return;
       }
-      const loop = new ConnectionLoop(this.nextId++, socket, resolved, limits);
+      const loop = new ConnectionLoop(this.nextId++, socket, resolved, limits, admission);
       this.loops.set(socket, loop);
       socket.once('close', () => this.loops.delete(socket));
     });
@@ -410,6 +535,19 @@ export class RespServer {
   /** Number of open client connections. */
   get connectionCount(): number {
     return this.loops.size;
+  }
+
+  /**
+   * Commands of connections not marked priority whose asynchronous replies are unfinished
+   * (counted only while {@link RespServerOptions.maxInFlight} bounds them).
+   */
+  get inFlight(): number {
+    return this.admission.inFlight;
+  }
+
+  /** Connections held back at {@link RespServerOptions.maxInFlight} right now. */
+  get heldConnections(): number {
+    return this.admission.heldCount;
   }
 
   /** Starts listening; resolves with the bound address (use port 0 for any free port). */

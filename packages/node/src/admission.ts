@@ -1,0 +1,34 @@
+import { Scope, type CommandHook, type CommandRouter } from '@kv/protocol';
+
+/**
+ * The member challenge: a member's new connection sends these before any peer command, so
+ * they are served at the bound too (they answer at once and cost next to nothing).
+ */
+const MEMBER_HANDSHAKE = new Set(['AUTH_CHALLENGE', 'AUTH_MEMBER']);
+
+/**
+ * Router hook, after the access check: a connection that ran a `peer` or `admin` command
+ * carries the cluster's own traffic, and `--max-in-flight` never holds it back. A slow node
+ * that stopped reading its members' replication would time their writes out into hints:
+ * more work for the whole cluster when it has the least room.
+ */
+export const prioritizeMembers: CommandHook = (command, _args, connection) => {
+  if (command.spec.scope !== Scope.client && !connection.priority) connection.prioritize();
+};
+
+/**
+ * The server's `admitsAtBound`: whether a request of a connection not yet marked priority
+ * is a member's (a peer or admin command, or the member challenge), served at the bound so
+ * a member's first request on a new connection is never held behind clients'.
+ */
+export function admitsMemberRequests(
+  router: Pick<CommandRouter<unknown>, 'lookup'>,
+): (args: Buffer[]) => boolean {
+  return (args) => {
+    const command = router.lookup((args[0] as Buffer).toString('latin1'));
+    return (
+      command !== undefined &&
+      (command.spec.scope !== Scope.client || MEMBER_HANDSHAKE.has(command.canonical))
+    );
+  };
+}
