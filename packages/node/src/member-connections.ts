@@ -28,7 +28,7 @@ function marksOf(connection: ServerConnection): Marks {
  * tells it so when it is reachable and merely slow. Such a close makes the node stale
  * (see `WriteGate.markStale`) until a sync round, which collects those hints, completes.
  *
- * Counted: connections that carried `REPLICATE`, and connections that began the member
+ * Counted: connections that carried `REPLICATE` or `REPLICATE_BATCH`, and connections that began the member
  * challenge without completing it (a member whose handshake timed out hints its writes
  * too). Not counted: connections this node's server closed itself (shutdown, idle or
  * request timeout), clients' connections, and members' tools (status, dashboard) that
@@ -46,8 +46,10 @@ export class MemberConnections {
 
   /** The router hook, run after the access check. */
   readonly hook: CommandHook = (command, _args, connection) => {
-    if (command.name === NodeCommand.replicate) marksOf(connection).replicated = true;
-    else if (command.name === AUTH_CHALLENGE) marksOf(connection).challenged = true;
+    const name = command.name;
+    if (name === NodeCommand.replicate || name === NodeCommand.replicateBatch)
+      marksOf(connection).replicated = true;
+    else if (name === AUTH_CHALLENGE) marksOf(connection).challenged = true;
   };
 
   /** The server's `onClose`. */
