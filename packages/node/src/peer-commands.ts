@@ -81,21 +81,25 @@ function refusal(err: unknown): ReplyError {
  * of one turn in one transaction (and one sync). Each record's answer, or its refusal.
  */
 function applyBatch(store: Store, entries: readonly KeyedRecord[]): Reply | Promise<Reply> {
-  const answers: (Reply | Promise<Reply>)[] = new Array(entries.length);
-  let waiting = false;
+  const answers: Reply[] = new Array(entries.length);
+  const writes: Promise<void>[] = [];
   for (let i = 0; i < entries.length; i++) {
     const { key, record } = entries[i] as KeyedRecord;
     try {
       const result = store.apply(key, record);
-      if (result instanceof Promise) {
-        waiting = true;
-        answers[i] = result.then(encodeApplyResult, refusal);
-      } else answers[i] = encodeApplyResult(result);
+      if (!(result instanceof Promise)) answers[i] = encodeApplyResult(result);
+      else
+        writes.push(
+          result.then(
+            (applied) => void (answers[i] = encodeApplyResult(applied)),
+            (err: unknown) => void (answers[i] = refusal(err)),
+          ),
+        );
     } catch (err) {
       answers[i] = refusal(err);
     }
   }
-  return waiting ? Promise.all(answers) : (answers as Reply[]);
+  return writes.length === 0 ? answers : Promise.all(writes).then(() => answers);
 }
 
 const RECORD =
