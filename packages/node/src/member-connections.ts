@@ -28,9 +28,9 @@ function marksOf(connection: ServerConnection): Marks {
  * tells it so when it is reachable and merely slow. Such a close makes the node stale
  * (see `WriteGate.markStale`) until a sync round, which collects those hints, completes.
  *
- * Counted: connections that carried `REPLICATE` or `REPLICATE_BATCH`, and connections that began the member
- * challenge without completing it (a member whose handshake timed out hints its writes
- * too). Not counted: connections this node's server closed itself (shutdown, idle or
+ * Counted: connections that carried `REPLICATE` or `REPLICATE_BATCH`, and connections
+ * that began the member challenge without completing it (a member whose handshake timed
+ * out hints its writes too). Not counted: connections this node's server closed itself (shutdown, idle or
  * request timeout), clients' connections, and members' tools (status, dashboard) that
  * authenticated and replicated nothing.
  */

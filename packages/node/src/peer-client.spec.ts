@@ -176,6 +176,26 @@ describe('PeerClient replication', () => {
     expect(store.size).toBe(3);
   });
 
+  it('fails every record of a batch when the replica’s engine fails, not only the one it failed on', async () => {
+    class FailingEngine extends MemoryEngine {
+      override put(key: Buffer, record: StoredRecord): void {
+        if (String(key) === 'bad') throw new Error('disk full');
+        super.put(key, record);
+      }
+    }
+    const store = new Store(new FailingEngine(), new HybridLogicalClock(() => WALL_MS));
+    const { address } = await replica((args) => serveAsReplica(store, args));
+    const peers = new PeerClient(pool);
+    const answers = await Promise.allSettled(
+      ['a', 'bad', 'c'].map((k) => peers.replicate(address, Buffer.from(k), rec(1))),
+    );
+    for (const answer of answers)
+      expect(answer).toMatchObject({
+        status: 'rejected',
+        reason: { message: 'ERR internal error' },
+      });
+  });
+
   it('fails every record of a batch whose reply is malformed', async () => {
     const { address } = await replica(() => [[1, 0, 5, Buffer.from('a:1')]]);
     const peers = new PeerClient(pool);

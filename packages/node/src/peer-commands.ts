@@ -78,11 +78,13 @@ function refusal(err: unknown): ReplyError {
 
 /**
  * Applies the records of a batch in order, in one turn: a durable engine commits the writes
- * of one turn in one transaction (and one sync). Each record's answer, or its refusal.
+ * of one turn in one transaction (and one sync). Each record's answer, or its refusal; an
+ * error that is no refusal (an engine failing) fails the batch once every write settled.
  */
 function applyBatch(store: Store, entries: readonly KeyedRecord[]): Reply | Promise<Reply> {
   const answers: Reply[] = new Array(entries.length);
   const writes: Promise<void>[] = [];
+  let failure: { err: unknown } | undefined;
   for (let i = 0; i < entries.length; i++) {
     const { key, record } = entries[i] as KeyedRecord;
     try {
@@ -96,10 +98,15 @@ function applyBatch(store: Store, entries: readonly KeyedRecord[]): Reply | Prom
           ),
         );
     } catch (err) {
-      answers[i] = refusal(err);
+      if (err instanceof ReplyError) answers[i] = err;
+      else failure ??= { err };
     }
   }
-  return writes.length === 0 ? answers : Promise.all(writes).then(() => answers);
+  const done = (): Reply => {
+    if (failure) throw failure.err;
+    return answers;
+  };
+  return writes.length === 0 ? done() : Promise.all(writes).then(done);
 }
 
 const RECORD =

@@ -1,4 +1,5 @@
 import { ReplyError, RespParser, encodeCommand, encodeReply, type RespValue } from '@kv/protocol';
+import { MAX_KEYS_PER_COMMAND } from './command-args';
 import { MAX_EXPIRES_AT, type StoredRecord } from './record';
 import {
   MAX_BATCH_RECORDS,
@@ -73,6 +74,14 @@ describe('REPLICATE_BATCH', () => {
       expect(decoded[2]).toEqual({ applied: false, existed: true, ts: 8, origin: 'b:1' });
     });
   }
+
+  it('fits a full batch within the arguments a node’s server takes in one request', () => {
+    // node.ts bounds a request at 4 × MAX_KEYS_PER_COMMAND arguments, the command included.
+    const full = replicateBatchArgs(
+      Array.from({ length: MAX_BATCH_RECORDS }, () => entries[0] as KeyedRecord),
+    );
+    expect(full.length).toBeLessThanOrEqual(4 * MAX_KEYS_PER_COMMAND);
+  });
 
   it('refuses a count that does not match the records that follow', () => {
     const count = (n: string) => (a: Buffer[]) => [a[0] as Buffer, Buffer.from(n), ...a.slice(2)];
