@@ -139,10 +139,10 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
   [NodeCommand.replicateBatch]: {
     scope: Scope.peer,
     arity: [7, 1 + 6 * MAX_BATCH_RECORDS],
-    usage: 'REPLICATE_BATCH n (key ts origin expiresAt hasValue value) ...',
-    reply: `array of n answers, one per record in order: REPLICATE's \`[applied 0/1, existed 0/1, ts, origin]\`, or the error refusing that record. hasValue 0 (with an empty value) stores a tombstone; at most ${MAX_BATCH_RECORDS} records`,
+    usage: 'REPLICATE_BATCH n record [record ...]',
+    reply: `n answers in order, each REPLICATE's or the error refusing that record. A record is \`key ts origin expiresAt hasValue value\`; hasValue 0 (empty value) stores a tombstone; n ≤ ${MAX_BATCH_RECORDS}`,
     errors:
-      "`-WRONGARGS` for a count that does not match the records, or a field that does not parse (nothing is applied); `-CLOCKSKEW` while this node's own clock is out of bounds (the whole batch is refused)",
+      "`-WRONGARGS` for a count that does not match the records or a field that does not parse (nothing applied); `-CLOCKSKEW` while this node's own clock is out of bounds (all refused)",
     run: (args, ctx) => {
       const entries = parseReplicateBatch(args);
       ctx.beforeReplicaWrite(entries.length);
