@@ -12,9 +12,11 @@ import {
 } from '@kv/protocol';
 import Redis from 'ioredis';
 import { main } from './cli';
+import { LOGICAL_BITS } from './hlc';
 import type { KvNode } from './node';
 import { createNodeRouter } from './node-commands';
 import { protectedModeRefusal } from './node-options';
+import { replicateArgs, replicateBatchArgs } from './replication';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 const run = promisify(execFile);
@@ -151,6 +153,24 @@ describe('node with a cluster secret', () => {
     stranger.destroy();
     await waitFor(async () => (await clients()) === before);
     expect(node.metrics.counters.memberConnectionsLost.value).toBe(0);
+    // A member's connection that carried replicated writes, batched or not: while it dials
+    // again the member keeps what it coordinates as hints, so this node's copy is suspect.
+    const lost = (): number => node.metrics.counters.memberConnectionsLost.value;
+    const record = { ts: Date.now() * 2 ** LOGICAL_BITS, origin: 'm:1', expiresAt: 0 };
+    const writes = [
+      replicateArgs(Buffer.from('a'), { ...record, value: Buffer.from('v') }),
+      replicateBatchArgs([
+        { key: Buffer.from('b'), record: { ...record, value: Buffer.from('v') } },
+        { key: Buffer.from('c'), record: { ...record, value: null } },
+      ]),
+    ];
+    for (const [i, args] of writes.entries()) {
+      const member = await connect(node.port, SECRET);
+      expect(Array.isArray(await member.send(args))).toBe(true);
+      member.destroy();
+      await waitFor(() => lost() === 1 + i);
+    }
+    expect(node.store.size).toBe(3);
   });
 
   it('keeps a node with a wrong secret out of the ring', async () => {

@@ -1,7 +1,11 @@
 import { ConnectionPool, ReplyError, createRespServer, type RespServer } from '@kv/protocol';
 import { HintStore, type HintStoreOptions } from './hints';
 import { NodeMetrics } from './metrics';
+import { HybridLogicalClock } from './hlc';
+import { MemoryEngine } from './memory-engine';
 import { PeerClient } from './peer-client';
+import { Store } from './store';
+import { serveAsReplica } from './test-support/replica-server';
 
 const rec = (ts: number, value = 'v') => ({
   ts,
@@ -82,11 +86,12 @@ describe('HintStore', () => {
     });
 
     it('delivers a replica its hints when it asks, a few batches at a time, and says how many are left', async () => {
-      let received = 0;
+      const store = new Store(new MemoryEngine(), new HybridLogicalClock());
+      const commands: string[] = [];
       server = createRespServer({
         handler: (args) => {
-          received++;
-          return [1, 0, Number(args[2]), args[3] as Buffer];
+          commands.push(String(args[0]));
+          return serveAsReplica(store, args);
         },
       });
       const { port } = await server.listen(0, '127.0.0.1');
@@ -96,9 +101,11 @@ describe('HintStore', () => {
       hints.add('other:1', Buffer.from('k'), rec(9));
       const peers = new PeerClient(pool);
       expect(await hints.deliverTo(peers, replica)).toBe(1500 - 1024);
-      expect(received).toBe(1024);
+      expect(store.size).toBe(1024);
+      // Each batch of hints is sent at once, so it travels as one request.
+      expect(commands).toEqual(Array(4).fill('REPLICATE_BATCH'));
       expect(await hints.deliverTo(peers, replica)).toBe(0);
-      expect(received).toBe(1500);
+      expect(store.size).toBe(1500);
       expect(stats()).toMatchObject({ pending: 1, delivered: 1500 });
       expect(hints.replicas()).toEqual(['other:1']);
     });

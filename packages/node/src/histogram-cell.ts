@@ -24,13 +24,14 @@ export class HistogramCell {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
-  observe(value: number): void {
+  /** Records `value`, `times` times (the round trip of a batch, once per record in it). */
+  observe(value: number, times = 1): void {
     const bounds = this.bounds;
     let i = 0;
     while (i < bounds.length && value > (bounds[i] as number)) i++;
-    this.counts[i] = (this.counts[i] as number) + 1;
-    this.sum += value;
-    this.count++;
+    this.counts[i] = (this.counts[i] as number) + times;
+    this.sum += value * times;
+    this.count += times;
   }
 
   /** Adds the observations of `other` (same bounds) to this one. */

@@ -2,6 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { open } from 'lmdb';
+import { RespParser, encodeCommand } from '@kv/protocol';
 import { token } from '@kv/ring';
 import { EngineClosedError } from './errors';
 import { HintStore } from './hints';
@@ -10,8 +12,10 @@ import { FSYNC_MODES } from './engine';
 import { LmdbEngine } from './lmdb-engine';
 import { MemoryEngine } from './memory-engine';
 import type { StoredRecord } from './record';
+import { replicateBatchArgs } from './replication';
 import { Store } from './store';
 import { describeEngineContract } from './test-support/engine-contract';
+import { serveAsReplica } from './test-support/replica-server';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -371,3 +375,36 @@ describe('LmdbEngine hint journal', () => {
     }
   });
 });
+
+describe('REPLICATE_BATCH on the LMDB engine', () => {
+  it('stores the records of a batch in one transaction', async () => {
+    const path = freshDir();
+    const engine = LmdbEngine.open({ path });
+    // A second handle on the same environment, to read how many transactions committed.
+    const observer = open({ path, maxDbs: 2, readOnly: true });
+    const committed = (): number => (observer.getStats() as { lastTxnId: number }).lastTxnId;
+    try {
+      const store = new Store(engine, new HybridLogicalClock());
+      const entries = Array.from({ length: 50 }, (_, i) => ({
+        key: Buffer.from(`k${i}`),
+        record: rec(i % 5 === 0 ? null : `v${i}`, 2 ** LOGICAL_BITS * (i + 1)),
+      }));
+      const args = overTheWire(encodeCommand(replicateBatchArgs(entries)));
+      const before = committed();
+      const reply = (await serveAsReplica(store, args)) as number[][];
+      expect(reply.map((answer) => answer[0])).toEqual(entries.map(() => 1));
+      expect(committed() - before).toBe(1);
+      expect([engine.size, engine.tombstones]).toEqual([50, 10]);
+    } finally {
+      await observer.close();
+      await engine.close();
+    }
+  });
+});
+
+/** The arguments a server parses from `bytes`. */
+function overTheWire(bytes: Buffer): Buffer[] {
+  let args: Buffer[] = [];
+  new RespParser('request').feed(bytes, (m) => (args = m as Buffer[]));
+  return args;
+}

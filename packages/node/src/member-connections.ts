@@ -12,10 +12,11 @@ const REPLICATED = 'replicated';
  * tells it so when it is reachable and merely slow. Such a close makes the node stale
  * (see `WriteGate.markStale`) until a sync round, which collects those hints, completes.
  *
- * Counted: connections that carried `REPLICATE` (a peer command: with a cluster secret,
- * only members get to send it, so no stranger can make a node stale). Not counted:
- * connections this node's server closed itself (shutdown, idle or request timeout),
- * clients' connections, and members' tools (status, dashboard) that replicate nothing.
+ * Counted: connections that carried `REPLICATE` or `REPLICATE_BATCH` (peer commands: with
+ * a cluster secret, only members get to send them, so no stranger can make a node stale).
+ * Not counted: connections this node's server closed itself (shutdown, idle or request
+ * timeout), clients' connections, and members' tools (status, dashboard) that replicate
+ * nothing.
  */
 export class MemberConnections {
   /** @param onLost - told of each counted close, with the peer's address */
@@ -23,7 +24,9 @@ export class MemberConnections {
 
   /** The router hook, run after the access check. */
   readonly hook: CommandHook = (command, _args, connection) => {
-    if (command.name === NodeCommand.replicate) connection.locals[REPLICATED] = true;
+    const name = command.name;
+    if (name === NodeCommand.replicate || name === NodeCommand.replicateBatch)
+      connection.locals[REPLICATED] = true;
   };
 
   /** The server's `onClose`. */

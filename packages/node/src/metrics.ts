@@ -32,7 +32,15 @@ export const COUNTERS = {
   },
   replicaFailures: {
     name: 'kv_replica_failures_total',
-    help: 'Replica requests that failed or could not be sent.',
+    help: 'Replica requests that failed or could not be sent; each record of a failed batch counts.',
+  },
+  replicaRecordsSent: {
+    name: 'kv_replica_records_sent_total',
+    help: 'Records sent to replicas (writes, read repairs, hints), alone or in batches.',
+  },
+  replicaBatchesSent: {
+    name: 'kv_replica_batches_sent_total',
+    help: 'REPLICATE_BATCH requests sent: the records bound for one replica in one event-loop turn.',
   },
   replicaOverloaded: {
     name: 'kv_replica_overloaded_total',
@@ -185,7 +193,7 @@ export const COMMAND_LATENCY_METRIC: MetricSpec = {
 /** Latency of requests to other nodes (replica writes and reads, hint deliveries). */
 export const REPLICA_LATENCY_METRIC: MetricSpec = {
   name: 'kv_replica_request_duration_seconds',
-  help: 'Round trip of requests to replicas (REPLICATE, FETCH), failures included.',
+  help: 'Round trip of requests to replicas (REPLICATE, FETCH), failures included; a batch counts once per record.',
 };
 
 export type CounterName = keyof typeof COUNTERS;

@@ -19,6 +19,7 @@ describe('node commands', () => {
         .map(([name]) => name);
     expect(byScope(Scope.peer)).toEqual([
       'REPLICATE',
+      'REPLICATE_BATCH',
       'FETCH',
       'SYNC_DIGEST',
       'SYNC_KEYS',

@@ -226,7 +226,7 @@ export class StorageNode implements KvNode {
       journal: storage.engine.hintJournal?.(),
     });
     const digests = new CoOwnedDigests(this.store, this.id);
-    const replicationPeers = new PeerClient(this.peers, this.metrics.replicaLatency);
+    const replicationPeers = new PeerClient(this.peers, this.metrics);
     const unsynced = new UnsyncedRanges(this.id, storage.engine.syncProgressJournal?.());
     this.requests = new QuorumOperations({
       selfId: this.id,
@@ -281,7 +281,7 @@ export class StorageNode implements KvNode {
       memory: this.memory,
       maxKeyBytes: options.maxKeyBytes,
       now: options.wallClock ?? Date.now,
-      beforeReplicaWrite: () => this.fence.gate.beforeReplicaWrite(),
+      beforeReplicaWrite: (records) => this.fence.gate.beforeReplicaWrite(records),
       answersAlone: (key) => {
         // A node that does not own the key in its own ring (it lost the range, or has not
         // learnt that it gained it) may hold an old copy or none: it is not read alone.

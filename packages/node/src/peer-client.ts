@@ -1,15 +1,18 @@
 import { ReplyError, type ConnectionPool } from '@kv/protocol';
 import { Digest, encodeBuckets } from './digest';
-import type { HistogramCell } from './histogram-cell';
+import type { NodeMetrics } from './metrics';
+import { ReplicaBatcher, settleAll, type Waiting } from './replica-batcher';
 import type { StoredRecord } from './record';
 import {
   FETCH_ALONE,
   NodeCommand,
   decodeAloneAnswer,
   decodeApplyResult,
+  decodeBatchReply,
   type AloneAnswer,
   decodeRecord,
   replicateArgs,
+  replicateBatchArgs,
   type ApplyResult,
 } from './replication';
 import {
@@ -27,16 +30,28 @@ export interface KeyVersionPage {
   readonly entries: KeyVersion[];
 }
 
+/** A peer's answer to a command it does not know: a node of an older version. */
+const UNKNOWN_COMMAND = 'ERR unknown command';
+
 /**
  * The node-to-node commands as typed calls over a connection pool: each request is
  * encoded and its reply decoded here, and only here. A malformed reply rejects with a
  * `ReplyError`; an unreachable peer rejects with the pool's error.
+ *
+ * Records replicated to one peer during one event-loop turn leave together, in one
+ * `REPLICATE_BATCH` (a record alone goes as `REPLICATE`); each call still settles with its
+ * own record's answer, or with the error that failed the whole batch.
  */
 export class PeerClient {
-  /** @param latency - where the round trips of REPLICATE and FETCH are recorded */
+  private readonly batcher = new ReplicaBatcher((peer, batch) => this.sendBatch(peer, batch));
+
+  /**
+   * @param metrics - where the round trips of REPLICATE and FETCH, and the batches sent,
+   *   are recorded
+   */
   constructor(
     private readonly pool: ConnectionPool,
-    private readonly latency?: HistogramCell,
+    private readonly metrics?: NodeMetrics,
   ) {}
 
   /** False while the pool knows `peer` to be unreachable. */
@@ -44,9 +59,36 @@ export class PeerClient {
     return this.pool.isAvailable(peer);
   }
 
-  /** `REPLICATE`: merges `record` on `peer`; what the peer holds afterwards. */
-  async replicate(peer: string, key: Buffer, record: StoredRecord): Promise<ApplyResult> {
-    return decodeApplyResult(await this.timed(peer, replicateArgs(key, record)));
+  /**
+   * `REPLICATE`: merges `record` on `peer`; what the peer holds afterwards. Sent at the end
+   * of the turn, with the other records for `peer` (see {@link PeerClient}).
+   */
+  replicate(peer: string, key: Buffer, record: StoredRecord): Promise<ApplyResult> {
+    return this.batcher.add(peer, key, record);
+  }
+
+  private sendBatch(peer: string, batch: Waiting[]): void {
+    const counters = this.metrics?.counters;
+    counters?.replicaRecordsSent.inc(batch.length);
+    if (batch.length === 1) {
+      const { key, record, resolve, reject } = batch[0] as Waiting;
+      this.timed(peer, replicateArgs(key, record)).then(decodeApplyResult).then(resolve, reject);
+      return;
+    }
+    counters?.replicaBatchesSent.inc();
+    this.timed(peer, replicateBatchArgs(batch), batch.length)
+      .then((reply) => decodeBatchReply(reply, batch.length))
+      .then(
+        (answers) => settleAll(batch, answers),
+        (err: Error) => {
+          // A node of an older version knows only REPLICATE: each record goes on its own.
+          if (err instanceof ReplyError && err.message.startsWith(UNKNOWN_COMMAND)) {
+            for (const waiting of batch) this.sendBatch(peer, [waiting]);
+            return;
+          }
+          for (const waiting of batch) waiting.reject(err);
+        },
+      );
   }
 
   /** `FETCH`: the record `peer` holds for `key`, tombstones included. */
@@ -59,16 +101,20 @@ export class PeerClient {
     return decodeAloneAnswer(await this.timed(peer, [NodeCommand.fetch, key, FETCH_ALONE]));
   }
 
-  /** A request on the replica path, its round trip recorded whatever its outcome. */
+  /**
+   * A request on the replica path, its round trip recorded whatever its outcome, once per
+   * record it carries.
+   */
   private async timed(
     peer: string,
     args: Parameters<ConnectionPool['send']>[1],
+    records = 1,
   ): ReturnType<ConnectionPool['send']> {
     const startedAt = performance.now();
     try {
       return await this.pool.send(peer, args);
     } finally {
-      this.latency?.observe((performance.now() - startedAt) / 1000);
+      this.metrics?.replicaLatency.observe((performance.now() - startedAt) / 1000, records);
     }
   }
 

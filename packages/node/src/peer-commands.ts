@@ -1,14 +1,17 @@
-import { ErrorCode, ReplyError, Scope, type CommandTable } from '@kv/protocol';
+import { ErrorCode, ReplyError, Scope, type CommandTable, type Reply } from '@kv/protocol';
 import type { RingEpoch } from '@kv/ring';
 import { decodeBuckets } from './digest';
 import { wrongArgs } from './errors';
 import {
   FETCH_ALONE,
+  MAX_BATCH_RECORDS,
   NodeCommand,
   encodeAloneAnswer,
   encodeApplyResult,
   encodeRecord,
   parseReplicate,
+  parseReplicateBatch,
+  type KeyedRecord,
 } from './replication';
 import type { Store } from './store';
 import {
@@ -28,8 +31,11 @@ export interface PeerContext {
   placement(): RingEpoch | undefined;
   /** This node's co-owned digests, shared with its own sync rounds. */
   readonly digests: CoOwnedDigests;
-  /** Throws a `CLOCKSKEW` reply while this node's clock is out of bounds. */
-  beforeReplicaWrite(): void;
+  /**
+   * Throws a `CLOCKSKEW` reply while this node's clock is out of bounds, refusing the
+   * `records` of one request (1 unless given).
+   */
+  beforeReplicaWrite(records?: number): void;
   /**
    * False while this node's copy of `key` may lack acknowledged writes: it was fenced, cut
    * off or paused and has not synced since, or has not synced the key's range since it
@@ -64,12 +70,52 @@ function keyBatch(args: Buffer[], command: string): Buffer[] {
   return keys;
 }
 
+/** An error refusing one record of a batch is that record's answer; any other fails the batch. */
+function refusal(err: unknown): ReplyError {
+  if (err instanceof ReplyError) return err;
+  throw err;
+}
+
+/**
+ * Applies the records of a batch in order, in one turn: a durable engine commits the writes
+ * of one turn in one transaction (and one sync). Each record's answer, or its refusal; an
+ * error that is no refusal (an engine failing) fails the batch once every write settled.
+ */
+function applyBatch(store: Store, entries: readonly KeyedRecord[]): Reply | Promise<Reply> {
+  const answers: Reply[] = new Array(entries.length);
+  const writes: Promise<void>[] = [];
+  let failure: { err: unknown } | undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const { key, record } = entries[i] as KeyedRecord;
+    try {
+      const result = store.apply(key, record);
+      if (!(result instanceof Promise)) answers[i] = encodeApplyResult(result);
+      else
+        writes.push(
+          result.then(
+            (applied) => void (answers[i] = encodeApplyResult(applied)),
+            (err: unknown) => void (answers[i] = refusal(err)),
+          ),
+        );
+    } catch (err) {
+      if (err instanceof ReplyError) answers[i] = err;
+      else failure ??= { err };
+    }
+  }
+  const done = (): Reply => {
+    if (failure) throw failure.err;
+    return answers;
+  };
+  return writes.length === 0 ? done() : Promise.all(writes).then(done);
+}
+
 const RECORD =
   'null, or `[ts, origin, expiresAt, value or null]`; an expired record comes without its value';
 const EPOCH_MISMATCH = '`-UNAVAILABLE ring epoch N asked, this node is at M: try again`';
 
 /**
- * The commands only nodes send each other: replication of a write (REPLICATE), a replica's
+ * The commands only nodes send each other: replication of a write (REPLICATE, or the
+ * writes of one turn to one replica together: REPLICATE_BATCH), a replica's
  * record for reads and read repair (FETCH), the SYNC_* commands that move data when
  * placement changes (see sync-protocol.ts for their shapes), and SYNC_HINTS, by which a node
  * that missed writes has them delivered before it answers reads alone again.
@@ -88,6 +134,19 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
       ctx.beforeReplicaWrite();
       const result = ctx.store.apply(key, record);
       return result instanceof Promise ? result.then(encodeApplyResult) : encodeApplyResult(result);
+    },
+  },
+  [NodeCommand.replicateBatch]: {
+    scope: Scope.peer,
+    arity: [7, 1 + 6 * MAX_BATCH_RECORDS],
+    usage: 'REPLICATE_BATCH n record [record ...]',
+    reply: `n answers in order, each REPLICATE's or the error refusing that record. A record is \`key ts origin expiresAt hasValue value\`; hasValue 0 (empty value) stores a tombstone; n ≤ ${MAX_BATCH_RECORDS}`,
+    errors:
+      "`-WRONGARGS` for a count that does not match the records or a field that does not parse (nothing applied); `-CLOCKSKEW` while this node's own clock is out of bounds (all refused)",
+    run: (args, ctx) => {
+      const entries = parseReplicateBatch(args);
+      ctx.beforeReplicaWrite(entries.length);
+      return applyBatch(ctx.store, entries);
     },
   },
   [NodeCommand.fetch]: {

@@ -15,7 +15,7 @@ import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
 import { NodeMetrics } from './metrics';
-import { NodeCommand, encodeApplyResult, parseReplicate } from './replication';
+import { NodeCommand, replicateBatchArgs } from './replication';
 import { PeerClient } from './peer-client';
 import { PEER_COMMANDS, type PeerContext } from './peer-commands';
 import { ClockOffsetMonitor } from './clock-offset';
@@ -25,6 +25,7 @@ import { Replicas } from './replica';
 import type { StoredRecord } from './record';
 import { Store } from './store';
 import { UnsyncedRanges } from './unsynced-ranges';
+import { serveAsReplica } from './test-support/replica-server';
 
 // Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
 // through a pool that calls it directly (no sockets, no timers).
@@ -44,28 +45,47 @@ function overTheWire<T extends RespValue>(bytes: Buffer, mode: 'request' | 'repl
   return message as T;
 }
 
+/** How the replicas of {@link poolOf} behave, and what they were sent. */
+interface ReplicaFaults {
+  /** Unreachable. */
+  down?: ReadonlySet<string>;
+  /** Refuse to answer a read alone. */
+  stale?: ReadonlySet<string>;
+  /** Refuse every replica write, their clock being fenced. */
+  fenced?: ReadonlySet<string>;
+  /** Have a full queue: requests fail as overloaded, unsent. */
+  busy?: ReadonlySet<string>;
+  /** Each request a replica was sent: `id COMMAND` and, for a batch, its record count. */
+  sent?: string[];
+}
+
 /**
- * A pool that serves REPLICATE, and FETCH through its declaration, from in-process stores;
- * `down` ids are unreachable, `stale` ones refuse to answer a read alone, `busy` ones have
- * a full queue.
+/**
+ * A pool that serves REPLICATE, REPLICATE_BATCH and FETCH from in-process stores, through
+ * the commands' declarations and over the wire encoding (no sockets, no timers).
  */
 function poolOf(
   stores: Map<string, Store>,
-  down: ReadonlySet<string> = new Set(),
-  stale: ReadonlySet<string> = new Set(),
-  busy: ReadonlySet<string> = new Set(),
+  {
+    down = new Set(),
+    stale = new Set(),
+    fenced = new Set(),
+    busy = new Set(),
+    sent,
+  }: ReplicaFaults = {},
 ): ConnectionPool {
   const serve = async (id: string, store: Store, args: Buffer[]): Promise<Reply> => {
     const name = args[0]?.toString();
-    if (name === NodeCommand.replicate) {
-      const { key, record } = parseReplicate(args);
-      return encodeApplyResult(await store.apply(key, record));
-    }
+    sent?.push(
+      name === NodeCommand.replicateBatch ? `${id} ${name} ${String(args[1])}` : `${id} ${name}`,
+    );
     if (name === NodeCommand.fetch) {
       const context = { store, answersAlone: () => !stale.has(id) } as unknown as PeerContext;
       return PEER_COMMANDS[NodeCommand.fetch]?.run(args, context, {} as ServerConnection) ?? null;
     }
-    throw new ReplyError(`ERR unexpected ${String(name)}`);
+    return serveAsReplica(store, args, () => {
+      if (fenced.has(id)) throw new ReplyError(`CLOCKSKEW ${id} is fenced`);
+    });
   };
   const send = async (id: string, args: CommandArg[]): Promise<RespValue> => {
     const store = stores.get(id);
@@ -86,11 +106,8 @@ function coordinatorAt(
   selfId: string,
   stores: Map<string, Store>,
   members: readonly string[],
-  options: {
+  options: ReplicaFaults & {
     writeQuorum?: number;
-    down?: ReadonlySet<string>;
-    stale?: ReadonlySet<string>;
-    busy?: ReadonlySet<string>;
     hints?: HintStore;
     metrics?: NodeMetrics;
     gate?: WriteGate;
@@ -102,7 +119,7 @@ function coordinatorAt(
   const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const placement = options.placement ?? new RingEpoch(1, ring, ring);
   const clock = options.clock ?? new HybridLogicalClock(() => WALL_MS);
-  const peers = new PeerClient(poolOf(stores, options.down, options.stale, options.busy));
+  const peers = new PeerClient(poolOf(stores, options), options.metrics);
   return new QuorumOperations({
     selfId,
     replicas: new Replicas(selfId, stores.get(selfId) as Store, peers, clock),
@@ -242,6 +259,77 @@ describe('QuorumOperations writes', () => {
   });
 });
 
+describe('QuorumOperations writes of one turn, batched per replica', () => {
+  const keys = Array.from({ length: 10 }, (_, i) => Buffer.from(`user:${i}`));
+  const holding = (stores: Map<string, Store>, id: string, value: string): number =>
+    keys.filter((k) => (stores.get(id) as Store).value(k)?.toString() === value).length;
+
+  it('sends each replica one batch, and acknowledges every write on its own', async () => {
+    const stores = replicaStores();
+    const sent: string[] = [];
+    const metrics = new NodeMetrics();
+    const coordinator = coordinatorAt(ids[0], stores, ids, { writeQuorum: 3, sent, metrics });
+    const answers = await Promise.all(
+      keys.map(async (k) => coordinator.write(k, Buffer.from('v'), 0)),
+    );
+    expect(answers).toEqual(keys.map(() => ({ existed: false })));
+    expect(sent.sort()).toEqual([`${ids[1]} REPLICATE_BATCH 10`, `${ids[2]} REPLICATE_BATCH 10`]);
+    for (const id of ids) expect(holding(stores, id, 'v')).toBe(keys.length);
+    expect(metrics.counters.replicaRecordsSent.value).toBe(20);
+    expect(metrics.counters.replicaBatchesSent.value).toBe(2);
+    expect(metrics.replicaLatency.count).toBe(20);
+  });
+
+  it('keeps every record of a batch that got no answer as a hint for its replica', async () => {
+    const stores = replicaStores();
+    const hints = new HintStore({});
+    const metrics = new NodeMetrics();
+    const down = new Set([ids[2]]);
+    const coordinator = coordinatorAt(ids[0], stores, ids, { down, hints, metrics });
+    await Promise.all(keys.map(async (k) => coordinator.write(k, Buffer.from('v'), 0)));
+    expect(hints.replicas()).toEqual([ids[2]]);
+    expect(hints.pending).toBe(keys.length);
+    expect(metrics.counters.replicaFailures.value).toBe(keys.length);
+    expect(holding(stores, ids[1], 'v')).toBe(keys.length);
+  });
+
+  it('takes a batch a replica refused whole (its clock fenced) as its answer, hinting nothing', async () => {
+    const stores = replicaStores();
+    const hints = new HintStore({});
+    const fenced = new Set([ids[2]]);
+    const coordinator = coordinatorAt(ids[0], stores, ids, { fenced, hints, writeQuorum: 3 });
+    const outcomes = await Promise.allSettled(
+      keys.map((k) => Promise.resolve().then(() => coordinator.write(k, Buffer.from('v'), 0))),
+    );
+    expect(outcomes.map((o) => o.status === 'rejected' && String(o.reason))).toEqual(
+      keys.map(() => 'ReplyError: UNAVAILABLE 2 of 3 replicas acknowledged'),
+    );
+    expect(hints.pending).toBe(0);
+    expect(holding(stores, ids[2], 'v')).toBe(0);
+  });
+
+  it('re-versions only the write a replica answered with a newer version, the rest of its batch acknowledged', async () => {
+    // The rival is stamped at exactly this node's next timestamp: the turn's first write.
+    const stores = await storesWithRival(keys[0] as Buffer);
+    const metrics = new NodeMetrics();
+    const sent: string[] = [];
+    const coordinator = coordinatorAt(ids[0], stores, ids, { metrics, sent });
+    await Promise.all(keys.map(async (k) => coordinator.write(k, Buffer.from('mine'), 0)));
+    expect(metrics.counters.versionRetries.value).toBe(1);
+    for (const id of [ids[1], ids[2]]) {
+      expect(holding(stores, id, 'mine')).toBe(keys.length);
+      expect((stores.get(id) as Store).read(keys[0] as Buffer)?.origin).toBe(ids[0]);
+    }
+    // The turn's writes in one batch per replica; the retried one alone, later.
+    expect(sent.sort()).toEqual([
+      `${ids[1]} REPLICATE`,
+      `${ids[1]} REPLICATE_BATCH 10`,
+      `${ids[2]} REPLICATE`,
+      `${ids[2]} REPLICATE_BATCH 10`,
+    ]);
+  });
+});
+
 describe('QuorumOperations reads for a write (EXPIRE, SET NX)', () => {
   const key = Buffer.from('user:1');
 
@@ -313,6 +401,26 @@ describe('QuorumOperations under clock and deadline faults', () => {
     expect(gate.metrics.counters.writesFenced.value).toBe(1);
     expect(gate.metrics.gauges.clockFenced.value).toBe(1);
     expect(gate.metrics.gauges.clockOffset.value).toBe(120);
+  });
+
+  it('refuses a replica batch whole while fenced, counting each of its records', () => {
+    const store = replicaStores().get(ids[1]) as Store;
+    const gate = gateOf({ offsetMs: 120_000, maxOffsetMs: 500 });
+    const entries = ['a', 'b', 'c'].map((k, i) => ({
+      key: Buffer.from(k),
+      record: {
+        value: Buffer.from('v'),
+        ts: (WALL_MS + i) * 2 ** LOGICAL_BITS,
+        origin: ids[0],
+        expiresAt: 0,
+      },
+    }));
+    const args = overTheWire<Buffer[]>(encodeCommand(replicateBatchArgs(entries)), 'request');
+    expect(() => serveAsReplica(store, args, (n) => gate.beforeReplicaWrite(n))).toThrow(
+      /^CLOCKSKEW this replica's clock is \+120000 ms off the cluster's \(bound 500 ms\)$/,
+    );
+    expect(store.size).toBe(0);
+    expect(gate.metrics.counters.writesFenced.value).toBe(3);
   });
 
   it('refuses a write that may have waited past the deadline, writing nothing', () => {

@@ -62,3 +62,8 @@ export function newest(records: readonly (StoredRecord | undefined)[]): StoredRe
   for (const r of records) if (r && supersedes(r, best)) best = r;
   return best;
 }
+
+/** Bytes a record of `key` takes on the wire, roughly: key, value, origin and its numbers. */
+export function sizeOf(key: Buffer, record: StoredRecord): number {
+  return key.length + (record.value?.length ?? 0) + record.origin.length + 24;
+}

@@ -9,10 +9,40 @@ import { MAX_EXPIRES_AT, type StoredRecord } from './record';
  * - `REPLICATE key ts origin expiresAt [value]` → `[applied, existed, ts, origin]`: 1 if
  *   the record was stored; 1 if the key held a live value before; the version (timestamp
  *   and origin) the replica holds afterwards.
+ * - `REPLICATE_BATCH n key ts origin expiresAt hasValue value ...` → an array of n answers:
+ *   the records a node sends one replica in one event-loop turn, in one request. Each
+ *   record is six arguments (a tombstone has hasValue 0 and an empty value); each answer is
+ *   REPLICATE's, or the error refusing that record.
  * - `FETCH key` → null, or `[ts, origin, expiresAt, value-or-null]`; with `ALONE`,
  *   `[alone 0/1, that record]`: whether the holder may answer an R=1 read alone.
  */
-export const NodeCommand = { replicate: 'REPLICATE', fetch: 'FETCH' } as const;
+export const NodeCommand = {
+  replicate: 'REPLICATE',
+  replicateBatch: 'REPLICATE_BATCH',
+  fetch: 'FETCH',
+} as const;
+
+/**
+ * Most records in one REPLICATE_BATCH: 2 + 6 × 512 arguments stay within the argument
+ * bound of a node's server (4,096), with room to spare.
+ */
+export const MAX_BATCH_RECORDS = 512;
+
+/**
+ * Bytes of records past which a batch is sent and the next record starts another: a batch
+ * stays far below the bytes a server buffers for one request (a record larger than this
+ * travels alone).
+ */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** Arguments each record takes in a REPLICATE_BATCH. */
+const BATCH_FIELDS = 6;
+
+/** A record on its way to (or arrived at) a replica, with its key. */
+export interface KeyedRecord {
+  readonly key: Buffer;
+  readonly record: StoredRecord;
+}
 
 /** FETCH's flag for an R=1 read: the reply also says whether the copy may lack writes. */
 export const FETCH_ALONE = 'ALONE';
@@ -51,6 +81,25 @@ export function replicateArgs(key: Buffer, record: StoredRecord): CommandArg[] {
   return args;
 }
 
+/** The arguments of a REPLICATE_BATCH command carrying `entries` (1 to {@link MAX_BATCH_RECORDS}). */
+export function replicateBatchArgs(entries: readonly KeyedRecord[]): CommandArg[] {
+  const args: CommandArg[] = new Array(2 + BATCH_FIELDS * entries.length);
+  args[0] = NodeCommand.replicateBatch;
+  args[1] = entries.length;
+  let i = 2;
+  for (const { key, record } of entries) {
+    args[i++] = key;
+    args[i++] = record.ts;
+    args[i++] = record.origin;
+    args[i++] = record.expiresAt;
+    args[i++] = record.value === null ? 0 : 1;
+    args[i++] = record.value ?? EMPTY;
+  }
+  return args;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 function parseCount(arg: Buffer | undefined, what: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(arg?.toString('latin1'));
   if (!Number.isSafeInteger(n) || n < 0 || n > max)
@@ -71,6 +120,38 @@ export function parseReplicate(args: Buffer[]): { key: Buffer; record: StoredRec
   return { key: args[1] as Buffer, record };
 }
 
+/**
+ * Reads a REPLICATE_BATCH command back into its records (keys and values still views).
+ * @throws ReplyError `WRONGARGS` for a count that does not match the arguments, or a field
+ *   that does not parse: the whole batch is refused, nothing of it applied
+ */
+export function parseReplicateBatch(args: Buffer[]): KeyedRecord[] {
+  const n = parseCount(args[1], 'REPLICATE_BATCH record count', MAX_BATCH_RECORDS);
+  if (n === 0 || args.length !== 2 + BATCH_FIELDS * n)
+    throw wrongArgs(
+      `REPLICATE_BATCH takes n (1 to ${MAX_BATCH_RECORDS}) then n × (key ts origin expiresAt hasValue value): ${args.length - 2} arguments follow a count of ${n}`,
+    );
+  const entries: KeyedRecord[] = new Array(n);
+  for (let r = 0, i = 2; r < n; r++, i += BATCH_FIELDS) {
+    const hasValue = (args[i + 4] as Buffer).toString('latin1');
+    const value = args[i + 5] as Buffer;
+    if (hasValue !== '1' && !(hasValue === '0' && value.length === 0))
+      throw wrongArgs(
+        `record ${r + 1} of REPLICATE_BATCH: hasValue must be 1, or 0 with an empty value`,
+      );
+    entries[r] = {
+      key: args[i] as Buffer,
+      record: {
+        ts: parseCount(args[i + 1], 'ts'),
+        origin: (args[i + 2] as Buffer).toString(),
+        expiresAt: parseCount(args[i + 3], 'expiresAt', MAX_EXPIRES_AT),
+        value: hasValue === '1' ? value : null,
+      },
+    };
+  }
+  return entries;
+}
+
 export function encodeApplyResult(result: ApplyResult): Reply {
   return [result.applied ? 1 : 0, result.existed ? 1 : 0, result.ts, result.origin];
 }
@@ -84,6 +165,17 @@ export function decodeApplyResult(reply: RespValue): ApplyResult {
     ts: Number(reply[2]),
     origin: reply[3].toString(),
   };
+}
+
+/**
+ * REPLICATE_BATCH's reply decoded: per record, in order, what the replica holds afterwards
+ * or the error that refused it.
+ * @throws ReplyError for a reply that is not an array of `n` answers
+ */
+export function decodeBatchReply(reply: RespValue, n: number): (ApplyResult | ReplyError)[] {
+  if (!Array.isArray(reply) || reply.length !== n)
+    throw new ReplyError(`ERR malformed REPLICATE_BATCH reply: expected ${n} answers`);
+  return reply.map((answer) => (answer instanceof ReplyError ? answer : decodeApplyResult(answer)));
 }
 
 /** FETCH's reply for a record (or its absence). */

@@ -2,7 +2,7 @@ import type { TokenRange, RingEpoch } from '@kv/ring';
 import type { Digest } from './digest';
 import type { NodeMetrics } from './metrics';
 import type { PeerClient } from './peer-client';
-import { compareVersions, type StoredRecord } from './record';
+import { compareVersions, sizeOf, type StoredRecord } from './record';
 import { FutureVersionError, type Store } from './store';
 import { MAX_KEYS_PER_REQUEST } from './sync-protocol';
 import type { Throttle } from './throttle';
@@ -28,10 +28,6 @@ interface Handoff {
   readonly owners: readonly string[];
   /** Drop it here once every owner has it (this node no longer serves it). */
   readonly drop: boolean;
-}
-
-function sizeOf(key: Buffer, record: StoredRecord): number {
-  return key.length + (record.value?.length ?? 0) + record.origin.length + 24;
 }
 
 /**

@@ -127,12 +127,13 @@ export class WriteGate {
   }
 
   /**
-   * Before this node stores a replica write it was sent (REPLICATE).
+   * Before this node stores the replica writes it was sent (REPLICATE, or the `records` of
+   * a REPLICATE_BATCH, refused together).
    * @throws ReplyError `CLOCKSKEW` while fenced
    */
-  beforeReplicaWrite(): void {
+  beforeReplicaWrite(records = 1): void {
     if (this.fencedBy) {
-      this.options.metrics?.counters.writesFenced.inc();
+      this.options.metrics?.counters.writesFenced.inc(records);
       throw new ReplyError(
         `${ErrorCode.CLOCKSKEW} this replica's clock is ${describeOffset(this.fencedBy)} off the cluster's (bound ${this.maxOffsetMs} ms)`,
       );

@@ -18,6 +18,8 @@ const SECONDS = 5;
 const ROUNDS = 2;
 const SET_REQUESTS = 100_000;
 const TARGET = 0.3;
+/** Cluster writes ÷ one unreplicated node's writes, both through `kv bench` at CONCURRENCY. */
+const SAME_DRIVER_TARGET = 0.6;
 
 const WORKLOADS = {
   a: '50% read / 50% update',
@@ -51,7 +53,8 @@ module.exports = {
     `quorum 1) under \`redis-benchmark -t set -n ${SET_REQUESTS.toLocaleString('en-US')} -c ${CONCURRENCY} -P 1\`, as ` +
     'in the node-vs-redis suite, and under `kv bench -w w`. Both set-ups run side by side and are measured in turn, ' +
     `${ROUNDS} rounds in alternating order; each row is the faster round, with that round's latencies. ` +
-    `Target: cluster write throughput (workload w) ≥ ${TARGET}× the single node's redis-benchmark SET rate. ` +
+    `Targets: cluster write throughput (workload w) ≥ ${SAME_DRIVER_TARGET}× the single node's under \`kv bench -w w\` ` +
+    `(same driver, same ${CONCURRENCY} requests in flight, same run), and ≥ ${TARGET}× its redis-benchmark SET rate. ` +
     'Servers and client share the same cores, so the cluster figures are a floor.',
   async run({ log }) {
     requireRedisTools();
@@ -150,15 +153,15 @@ module.exports = {
       headers: ['workload', 'servers', 'throughput', 'p50', 'p99', 'errors'],
       rows,
       summary: [
+        `cluster writes ÷ single-node writes, both through kv bench -w w with ${CONCURRENCY} in flight: ${sameDriver.toFixed(2)}× (target ≥ ${SAME_DRIVER_TARGET}×): ${sameDriver >= SAME_DRIVER_TARGET ? 'met' : 'NOT met'}`,
         `cluster writes ÷ single-node redis-benchmark SET: ${ratio.toFixed(2)}× (target ≥ ${TARGET}×): ${ratio >= TARGET ? 'met' : 'NOT met'}`,
-        `cluster writes ÷ single-node writes, both through kv bench: ${sameDriver.toFixed(2)}×`,
         `loading ${load.keys.toLocaleString('en-US')} keys into the cluster (64 writes in flight): ${opsPerSec(load.opsPerSec)}`,
       ],
       notes:
         '`kv bench` keeps 50 requests in flight over one connection per node, and the client writes requests issued ' +
         'together in one batch; redis-benchmark -P 1 has 50 connections with one request each. That is why the ' +
-        'single node is faster under `kv bench` than under redis-benchmark, and why the like-for-like ratio is the ' +
-        'second line.\n\n![kv bench throughput and p99 per workload](bench-cluster.svg)',
+        'single node is faster under `kv bench` than under redis-benchmark, and why the like-for-like ratio (the first ' +
+        'line) is the one to read.\n\n![kv bench throughput and p99 per workload](bench-cluster.svg)',
     };
   },
 };

@@ -1,0 +1,211 @@
+import {
+  ConnectionPool,
+  ReplyError,
+  UnreachableError,
+  createRespServer,
+  type Reply,
+  type RespServer,
+} from '@kv/protocol';
+import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
+import { MemoryEngine } from './memory-engine';
+import { NodeMetrics } from './metrics';
+import { PeerClient } from './peer-client';
+import type { StoredRecord } from './record';
+import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, acknowledges } from './replication';
+import { Store } from './store';
+import { serveAsReplica } from './test-support/replica-server';
+
+const WALL_MS = 1_700_000_000_000;
+const stamp = (ms: number): number => ms * 2 ** LOGICAL_BITS;
+const rec = (ts: number, value: string | null = 'v'): StoredRecord => ({
+  ts,
+  origin: 'a:1',
+  expiresAt: 0,
+  value: value === null ? null : Buffer.from(value),
+});
+
+describe('PeerClient replication', () => {
+  let server: RespServer | undefined;
+  const pool = new ConnectionPool({ requestTimeoutMs: 2000, connectTimeoutMs: 2000 });
+  afterEach(async () => {
+    await server?.close(10);
+    server = undefined;
+  });
+  afterAll(() => pool.close());
+
+  /**
+   * A replica on 127.0.0.1:0 serving `handle` (by default: the peer commands over its own
+   * store); `requests` holds each request's command name and, for a batch, its count.
+   */
+  async function replica(
+    handle?: (args: Buffer[]) => Reply | Promise<Reply>,
+  ): Promise<{ address: string; store: Store; requests: string[] }> {
+    // Versions more than a second ahead of the replica's clock are refused.
+    const store = new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS, 1000));
+    const requests: string[] = [];
+    server = createRespServer({
+      handler: (args) => {
+        const name = String(args[0]);
+        requests.push(name === 'REPLICATE_BATCH' ? `${name} ${String(args[1])}` : name);
+        return handle ? handle(args) : serveAsReplica(store, args);
+      },
+    });
+    const { port } = await server.listen(0, '127.0.0.1');
+    return { address: `127.0.0.1:${port}`, store, requests };
+  }
+
+  it('sends the records of one turn in one REPLICATE_BATCH, each answered on its own', async () => {
+    const { address, store, requests } = await replica();
+    await store.apply(Buffer.from('held'), rec(stamp(WALL_MS), 'newer'));
+    const metrics = new NodeMetrics();
+    const peers = new PeerClient(pool, metrics);
+    const sent: [string, StoredRecord][] = [
+      ['a', rec(stamp(WALL_MS - 10))],
+      ['gone', rec(stamp(WALL_MS - 9), null)],
+      ['held', rec(stamp(WALL_MS - 8), 'older')],
+      // A version from an hour ahead: refused, this record alone.
+      ['future', rec(stamp(WALL_MS + 3_600_000))],
+      ['b', rec(stamp(WALL_MS - 7))],
+    ];
+    const answers = await Promise.allSettled(
+      sent.map(([key, record]) => peers.replicate(address, Buffer.from(key), record)),
+    );
+    expect(requests).toEqual(['REPLICATE_BATCH 5']);
+    const acked = answers.map((a, i) =>
+      a.status === 'fulfilled'
+        ? acknowledges(a.value, (sent[i] as [string, StoredRecord])[1])
+        : a.reason,
+    );
+    expect(acked.slice(0, 3)).toEqual([true, true, false]);
+    expect(acked[4]).toBe(true);
+    expect(acked[3]).toBeInstanceOf(ReplyError);
+    expect(String((acked[3] as ReplyError).message)).toMatch(
+      /^CLOCKSKEW version \d+ is 3600000 ms ahead/,
+    );
+    expect(answers[2]).toMatchObject({
+      value: { applied: false, ts: stamp(WALL_MS), origin: 'a:1' },
+    });
+    expect(store.read(Buffer.from('gone'))).toMatchObject({ value: null });
+    expect(store.value(Buffer.from('b'))?.toString()).toBe('v');
+    expect(metrics.counters.replicaRecordsSent.value).toBe(5);
+    expect(metrics.counters.replicaBatchesSent.value).toBe(1);
+    expect(metrics.replicaLatency.count).toBe(5);
+  });
+
+  it('sends a record alone as REPLICATE, and the next turn starts another batch', async () => {
+    const { address, requests } = await replica();
+    const peers = new PeerClient(pool);
+    await peers.replicate(address, Buffer.from('a'), rec(1));
+    await Promise.all(['b', 'c'].map((k) => peers.replicate(address, Buffer.from(k), rec(2))));
+    expect(requests).toEqual(['REPLICATE', 'REPLICATE_BATCH 2']);
+  });
+
+  it('starts a new batch past its bounds in records and in bytes', async () => {
+    const { address, store, requests } = await replica();
+    const peers = new PeerClient(pool);
+    const many = Array.from({ length: 2 * MAX_BATCH_RECORDS + 1 }, (_, i) =>
+      peers.replicate(address, Buffer.from(`k${i}`), rec(1)),
+    );
+    await Promise.all(many);
+    expect(requests).toEqual([
+      `REPLICATE_BATCH ${MAX_BATCH_RECORDS}`,
+      `REPLICATE_BATCH ${MAX_BATCH_RECORDS}`,
+      'REPLICATE',
+    ]);
+    requests.length = 0;
+    // Two fit in a batch, the third starts another (sent alone).
+    const big = 'x'.repeat(MAX_BATCH_BYTES / 2 - 100);
+    await Promise.all(
+      ['b1', 'b2', 'b3'].map((k) => peers.replicate(address, Buffer.from(k), rec(2, big))),
+    );
+    expect(requests).toEqual(['REPLICATE_BATCH 2', 'REPLICATE']);
+    expect(store.value(Buffer.from('b3'))?.length).toBe(big.length);
+  });
+
+  it('fails every record of a batch the replica refused whole, with its error', async () => {
+    const { address, store } = await replica();
+    await server?.close(10);
+    const fenced = await replica((args) =>
+      serveAsReplica(store, args, () => {
+        throw new ReplyError("CLOCKSKEW this replica's clock is +900 ms off the cluster's");
+      }),
+    );
+    expect(fenced.address).not.toBe(address);
+    const peers = new PeerClient(pool);
+    const answers = await Promise.allSettled(
+      ['a', 'b', 'c'].map((k) => peers.replicate(fenced.address, Buffer.from(k), rec(1))),
+    );
+    for (const answer of answers)
+      expect(answer).toMatchObject({
+        status: 'rejected',
+        reason: { message: "CLOCKSKEW this replica's clock is +900 ms off the cluster's" },
+      });
+    expect(answers.every((a) => a.status === 'rejected' && a.reason instanceof ReplyError)).toBe(
+      true,
+    );
+    expect(store.size).toBe(0);
+  });
+
+  it('fails every record of a batch that could not be sent with the pool error, as unreachable', async () => {
+    const { address } = await replica();
+    await server?.close(10);
+    server = undefined;
+    const peers = new PeerClient(pool);
+    const answers = await Promise.allSettled(
+      ['a', 'b', 'c'].map((k) => peers.replicate(address, Buffer.from(k), rec(1))),
+    );
+    for (const answer of answers) {
+      expect(answer.status).toBe('rejected');
+      expect((answer as PromiseRejectedResult).reason).toBeInstanceOf(UnreachableError);
+    }
+  });
+
+  it('sends each record as REPLICATE to a node that does not know REPLICATE_BATCH', async () => {
+    const store = new Store(new MemoryEngine(), new HybridLogicalClock(() => WALL_MS));
+    const { address, requests } = await replica((args) =>
+      String(args[0]) === 'REPLICATE_BATCH'
+        ? new ReplyError("ERR unknown command 'REPLICATE_BATCH'")
+        : serveAsReplica(store, args),
+    );
+    const peers = new PeerClient(pool);
+    const answers = await Promise.all(
+      ['a', 'b', 'c'].map((k) => peers.replicate(address, Buffer.from(k), rec(1))),
+    );
+    expect(answers.map((a) => a.applied)).toEqual([true, true, true]);
+    expect(requests).toEqual(['REPLICATE_BATCH 3', 'REPLICATE', 'REPLICATE', 'REPLICATE']);
+    expect(store.size).toBe(3);
+  });
+
+  it('fails every record of a batch when the replica’s engine fails, not only the one it failed on', async () => {
+    class FailingEngine extends MemoryEngine {
+      override put(key: Buffer, record: StoredRecord): void {
+        if (String(key) === 'bad') throw new Error('disk full');
+        super.put(key, record);
+      }
+    }
+    const store = new Store(new FailingEngine(), new HybridLogicalClock(() => WALL_MS));
+    const { address } = await replica((args) => serveAsReplica(store, args));
+    const peers = new PeerClient(pool);
+    const answers = await Promise.allSettled(
+      ['a', 'bad', 'c'].map((k) => peers.replicate(address, Buffer.from(k), rec(1))),
+    );
+    for (const answer of answers)
+      expect(answer).toMatchObject({
+        status: 'rejected',
+        reason: { message: 'ERR internal error' },
+      });
+  });
+
+  it('fails every record of a batch whose reply is malformed', async () => {
+    const { address } = await replica(() => [[1, 0, 5, Buffer.from('a:1')]]);
+    const peers = new PeerClient(pool);
+    const answers = await Promise.allSettled(
+      ['a', 'b'].map((k) => peers.replicate(address, Buffer.from(k), rec(1))),
+    );
+    for (const answer of answers)
+      expect(answer).toMatchObject({
+        status: 'rejected',
+        reason: { message: 'ERR malformed REPLICATE_BATCH reply: expected 2 answers' },
+      });
+  });
+});
