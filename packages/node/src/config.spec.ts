@@ -1,5 +1,10 @@
 import { envVarOf, parseNodeConfig } from './config';
-import { NODE_DEFAULTS, type NodeOptions } from './node-options';
+import {
+  DURABLE_MAX_IN_FLIGHT,
+  NODE_DEFAULTS,
+  resolveNodeOptions,
+  type NodeOptions,
+} from './node-options';
 import { startNode } from './node';
 
 describe('parseNodeConfig', () => {
@@ -29,7 +34,10 @@ describe('parseNodeConfig', () => {
     const parsed = await parseNodeConfig([], {});
     const options = (parsed as { options: NodeOptions }).options;
     const defaults: Record<string, unknown> = NODE_DEFAULTS;
-    const shared = Object.entries(options).filter(([name]) => name in defaults);
+    // The bound on requests in flight depends on the storage: see the test below.
+    const shared = Object.entries(options).filter(
+      ([name]) => name in defaults && name !== 'maxInFlight',
+    );
     expect(shared.length).toBeGreaterThanOrEqual(20);
     for (const [name, value] of shared) expect([name, value]).toEqual([name, defaults[name]]);
   });
@@ -93,6 +101,20 @@ describe('parseNodeConfig', () => {
       kind: 'exit',
       code: 2,
     });
+  });
+
+  it('bounds requests in flight higher where they mostly wait for a sync, unless told', async () => {
+    const bound = async (argv: string[]): Promise<number> => {
+      const parsed = (await parseNodeConfig(argv, {})) as { options: NodeOptions };
+      return resolveNodeOptions(parsed.options).maxInFlight;
+    };
+    expect(await bound([])).toBe(NODE_DEFAULTS.maxInFlight);
+    expect(await bound(['--data-dir', '/var/lib/kv'])).toBe(DURABLE_MAX_IN_FLIGHT);
+    expect(await bound(['--data-dir', '/var/lib/kv', '--fsync', 'periodic'])).toBe(
+      NODE_DEFAULTS.maxInFlight,
+    );
+    expect(await bound(['--data-dir', '/var/lib/kv', '--max-in-flight', '64'])).toBe(64);
+    expect(await bound(['--data-dir', '/var/lib/kv', '--max-in-flight', '0'])).toBe(0);
   });
 
   it('reads the fsync interval of periodic mode, a second by default', async () => {

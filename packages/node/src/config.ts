@@ -4,7 +4,13 @@ import { MAX_WEIGHT } from '@kv/ring';
 import { parseByteSize } from './byte-size';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger';
 import { FSYNC_MODES, type FsyncMode } from './engine';
-import { ENGINE_NAMES, NODE_DEFAULTS, type EngineName, type NodeOptions } from './node-options';
+import {
+  DURABLE_MAX_IN_FLIGHT,
+  ENGINE_NAMES,
+  NODE_DEFAULTS,
+  type EngineName,
+  type NodeOptions,
+} from './node-options';
 
 /** The result of reading the command line: options to start with, or text to print and an exit code. */
 export type ParsedConfig =
@@ -124,10 +130,8 @@ const FLAGS = {
   },
   'max-in-flight': {
     type: 'number',
-    default: NODE_DEFAULTS.maxInFlight,
     min: 0,
-    describe:
-      'most client requests served at once; past it client connections are not read until some finish (0: no bound)',
+    describe: `most client requests served at once; past it client connections are not read until some finish (0: no bound) [default: ${NODE_DEFAULTS.maxInFlight}; ${DURABLE_MAX_IN_FLIGHT} with --data-dir and --fsync always]`,
   },
   'max-replica-queue': {
     type: 'number',
@@ -407,7 +411,7 @@ export async function parseNodeConfig(
       idleTimeoutMs: num('idle-timeout'),
       requestTimeoutMs: num('request-timeout'),
       maxConnections: num('max-connections'),
-      maxInFlight: num('max-in-flight'),
+      maxInFlight: values['max-in-flight'] === undefined ? undefined : num('max-in-flight'),
       maxReplicaQueue: num('max-replica-queue'),
       shutdownGraceMs: num('shutdown-grace'),
       streamRate: num('stream-rate'),
