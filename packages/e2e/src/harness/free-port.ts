@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** The only address the suite listens on or connects to. */
@@ -30,16 +31,35 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 /**
+ * The first port the kernel hands out to outgoing connections and to port 0 (Linux's
+ * `ip_local_port_range`; 32768 where it cannot be read).
+ */
+export function ephemeralStart(): number {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 1024 ? first : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
  * A port P such that P..P+count-1 and P+80..P+80+count-1 are all free, for commands that
  * take a base port (`kv cluster --base-port P` uses P for the coordinator, P+1.. for the
- * nodes and the same plus 80 for their HTTP listeners).
+ * nodes and the same plus 80 for their HTTP listeners). P is taken below the ephemeral
+ * range, so that no outgoing connection of any process on the machine can take one of
+ * these ports between this check and the command's start, or while a test stops the
+ * command and starts it again on the same ports.
  */
 export async function freePortRange(count: number): Promise<number> {
+  const top = Math.min(ephemeralStart(), 65536) - 80 - count;
+  const bottom = Math.min(10_000, top - 1);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort();
-    if (base + 80 + count - 1 > 65535) continue;
+    const base = bottom + Math.floor(Math.random() * (top - bottom));
     let free = true;
-    for (let port = base + 1; port < base + count && free; port++) {
+    for (let port = base; port < base + count && free; port++) {
       free = (await tryListen(port)) === port;
     }
     // `kv cluster` also listens 80 ports above, for /metrics and the dashboard.
