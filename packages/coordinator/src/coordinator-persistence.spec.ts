@@ -93,7 +93,7 @@ describe('coordinator persistence', () => {
     expect(lines).toContain(
       `[Coordinator] Using the ring options saved in ${join(dataDir, STATE_FILE_NAME)}: ` +
         'replicationFactor 2 (configured: 3), vnodesPerWeight 64 (configured: 2048). ' +
-        'Changing them would move every key; to change them, start with an empty data directory',
+        'Changing them would move every key; to change them, start a new cluster (an empty data directory, or a new etcd key prefix)',
     );
   });
 

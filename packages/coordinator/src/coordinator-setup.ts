@@ -18,24 +18,8 @@ import { EtcdStore } from './etcd-store';
 import { checkIntervalFor, FailureDetector, type FailureDetectorOptions } from './failure-detector';
 import { createLogger } from './logger';
 import { Membership } from './membership';
+import { warnOnRingOptions } from './ring-options';
 import { StateStore } from './state-store';
-
-/** Warns when the ring options saved in `file` differ from the configured ones (the saved win). */
-export function warnOnRingOptions(
-  logger: Logger,
-  file: string,
-  saved: Required<RingOptions>,
-  configured: RingOptions,
-): void {
-  const differences = (['replicationFactor', 'vnodesPerWeight'] as const)
-    .filter((option) => saved[option] !== configured[option])
-    .map((option) => `${option} ${saved[option]} (configured: ${configured[option]})`);
-  if (differences.length === 0) return;
-  logger.warn(
-    `Using the ring options saved in ${file}: ${differences.join(', ')}. ` +
-      'Changing them would move every key; to change them, start with an empty data directory',
-  );
-}
 
 /** The TLS files of `config`, read now: a file that cannot be read is a configuration error. */
 export function readTls(config: CoordinatorConfig): ServerTls | undefined {

@@ -1,4 +1,5 @@
 import { ReplyError, type RespValue } from '@kv/protocol';
+import type { RingOptions } from '@kv/ring';
 import { EtcdCoordination } from './etcd-coordination';
 import { NotLeaderError } from './errors';
 import { FailureDetector } from './failure-detector';
@@ -116,9 +117,14 @@ describe('LeaderElection', () => {
 });
 
 describe('EtcdCoordination', () => {
-  function coordinator(etcd: MemoryEtcd, name: string, forward = jest.fn()) {
+  function coordinator(
+    etcd: MemoryEtcd,
+    name: string,
+    forward = jest.fn(),
+    ring: RingOptions = {},
+  ) {
     const { logger, lines } = capturingLogger();
-    const membership = new Membership({ now });
+    const membership = new Membership({ now, ring });
     const detector = new FailureDetector(membership, { failureTimeoutMs: FAILURE_MS });
     const store = etcd.view();
     const coordination = new EtcdCoordination({
@@ -271,6 +277,24 @@ describe('EtcdCoordination', () => {
     await b.register('n3:1');
     expect(etcd.history.map((s) => s.epoch)).toEqual([1, 1001, 1002]);
     expect(etcd.state?.ring.members.map((m) => m.id)).toEqual(['n1:1', 'n3:1']);
+  });
+
+  it('a coordinator whose ring flags differ from the ring in etcd warns, and leads with the ring in etcd', async () => {
+    const etcd = new MemoryEtcd(now);
+    const a = coordinator(etcd, 'a:1', jest.fn(), { replicationFactor: 3 });
+    await a.coordination.start();
+    await settle();
+    await a.register('n1:1');
+    await a.coordination.close();
+    const b = coordinator(etcd, 'b:1', jest.fn(), { replicationFactor: 2 });
+    await b.coordination.start();
+    await failOver(b);
+    expect(b.membership.toState().ring.replicationFactor).toBe(3);
+    expect(b.lines.join('\n')).toMatch(
+      /Using the ring options saved in .*: replicationFactor 3 \(configured: 2\)\. Changing them would move every key/,
+    );
+    expect(a.lines.join('\n')).not.toMatch(/Using the ring options/);
+    await b.coordination.close();
   });
 
   it('a follower forwards membership changes to the leader and catches up with the epoch it answers', async () => {

@@ -7,6 +7,7 @@ import type { LeaderForwarder } from './leader-forwarder';
 import { describeChange } from './change-log';
 import type { Membership, MembershipChange, MembershipState } from './membership';
 import type { MembershipStore } from './membership-store';
+import { warnOnRingOptions } from './ring-options';
 
 /** What commands that change membership need from a coordinator among several. */
 export interface Leadership {
@@ -129,7 +130,11 @@ export class EtcdCoordination implements Leadership {
   async start(): Promise<void> {
     try {
       const state = await this.store.load();
-      if (state) this.adopt(state);
+      if (state) {
+        // The ring in etcd stands whatever this coordinator's flags say.
+        warnOnRingOptions(this.logger, this.location, state.ring, this.membership.toState().ring);
+        this.adopt(state);
+      }
       await this.store.watch(
         (watched) => this.follow(watched),
         (err) => this.logger.warn(`Watching the membership in etcd failed: ${describe(err)}`),
