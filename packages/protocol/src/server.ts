@@ -197,6 +197,34 @@ class Admission {
   }
 }
 
+/**
+ * The connections with replies waiting to be written, written together once the event loop
+ * has handled every socket that had input ready (`setImmediate` runs right after that poll
+ * phase), as Redis writes its replies before it waits for input again. Each connection
+ * still gets one write for all the replies it has due, but its peer (often one process
+ * driving many connections) is woken once for the whole round of writes rather than
+ * between reads, and replies completed asynchronously meanwhile leave in the same write.
+ */
+class ReplyFlusher {
+  private due: ConnectionLoop[] = [];
+  private scheduled = false;
+
+  /** Writes `loop`'s replies after this round of input. */
+  add(loop: ConnectionLoop): void {
+    this.due.push(loop);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.run);
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    const due = this.due;
+    this.due = [];
+    for (let i = 0; i < due.length; i++) (due[i] as ConnectionLoop).flush();
+  };
+}
+
 function isPromise(value: unknown): value is Promise<Reply> {
   return typeof (value as Promise<Reply> | null)?.then === 'function';
 }
@@ -211,7 +239,8 @@ class ConnectionLoop implements ServerConnection {
   private inbox: ParsedRequest[] = [];
   private inboxPos = 0;
   private readonly slots = new Deque<Slot>();
-  private flushScheduled = false;
+  /** Whether this connection waits in the {@link ReplyFlusher} to write its replies. */
+  private flushQueued = false;
   /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
   private paused = false;
   /** Reading stopped because the server is at its bound of commands in flight. */
@@ -239,6 +268,7 @@ class ConnectionLoop implements ServerConnection {
     private readonly options: RespServerOptions & typeof DEFAULTS,
     limits: ProtocolLimits,
     private readonly admission: Admission,
+    private readonly flusher: ReplyFlusher,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.parser = new RespParser('request', limits);
@@ -361,7 +391,7 @@ class ConnectionLoop implements ServerConnection {
       this.inbox = [];
       this.inboxPos = 0;
     }
-    this.flush();
+    this.queueFlush();
   }
 
   private dispatch(request: ParsedRequest): void {
@@ -401,14 +431,7 @@ class ConnectionLoop implements ServerConnection {
       this.resume();
       return;
     }
-    if (!this.flushScheduled) {
-      // Replies completed in the same tick leave in one write.
-      this.flushScheduled = true;
-      process.nextTick(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.queueFlush();
   }
 
   private errorReply(err: unknown): ReplyError {
@@ -417,7 +440,19 @@ class ConnectionLoop implements ServerConnection {
     return new ReplyError(`${ErrorCode.ERR} internal error`);
   }
 
-  private flush(): void {
+  /** Has the replies due written after this round of input (see {@link ReplyFlusher}). */
+  private queueFlush(): void {
+    if (this.writer.length === 0) {
+      this.maybeEnd();
+    } else if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.flusher.add(this);
+    }
+  }
+
+  /** Writes the replies due, in one write (or a corked series), then ends if it should. */
+  flush(): void {
+    this.flushQueued = false;
     const socket = this.socket;
     if (this.writer.length > 0) {
       const chunks = this.writer.take();
@@ -440,7 +475,8 @@ class ConnectionLoop implements ServerConnection {
   }
 
   private maybeEnd(): void {
-    if (!this.idle || this.socket.destroyed) return;
+    // Replies still to be written first: their flush comes back here.
+    if (!this.idle || this.writer.length > 0 || this.socket.destroyed) return;
     if (this.protocolError) {
       const err = this.protocolError;
       this.protocolError = null;
@@ -497,6 +533,7 @@ export class RespServer {
   private nextId = 1;
   private readonly sweep: NodeJS.Timeout | undefined;
   private readonly admission: Admission;
+  private readonly flusher = new ReplyFlusher();
 
   constructor(options: RespServerOptions) {
     const resolved = { ...DEFAULTS, ...options };
@@ -510,7 +547,14 @@ export class RespServer {
         socket.end(`-${ErrorCode.ERR} max number of clients reached\r\n`, () => socket.destroy());
         return;
       }
-      const loop = new ConnectionLoop(this.nextId++, socket, resolved, limits, admission);
+      const loop = new ConnectionLoop(
+        this.nextId++,
+        socket,
+        resolved,
+        limits,
+        admission,
+        this.flusher,
+      );
       this.loops.set(socket, loop);
       socket.once('close', () => this.loops.delete(socket));
     });
