@@ -225,6 +225,20 @@ class ReplyFlusher {
   };
 }
 
+/**
+ * About how many bytes `reply` takes on the wire: its bulk strings' bytes (strings counted
+ * by length) plus a few for each item's framing.
+ */
+function replyBytes(reply: Reply): number {
+  if (reply === null || typeof reply !== 'object')
+    return typeof reply === 'string' ? reply.length + 16 : 16;
+  if (reply instanceof Uint8Array) return reply.length + 16;
+  if (!Array.isArray(reply)) return 16;
+  let bytes = 16;
+  for (const item of reply as readonly Reply[]) bytes += replyBytes(item);
+  return bytes;
+}
+
 function isPromise(value: unknown): value is Promise<Reply> {
   return typeof (value as Promise<Reply> | null)?.then === 'function';
 }
@@ -239,6 +253,11 @@ class ConnectionLoop implements ServerConnection {
   private inbox: ParsedRequest[] = [];
   private inboxPos = 0;
   private readonly slots = new Deque<Slot>();
+  /**
+   * About how many bytes the replies finished but held in {@link slots} (behind one not
+   * finished yet) will take: they count towards `maxOutputBytes` like replies unsent.
+   */
+  private heldBytes = 0;
   /** Whether this connection waits in the {@link ReplyFlusher} to write its replies. */
   private flushQueued = false;
   /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
@@ -368,14 +387,18 @@ class ConnectionLoop implements ServerConnection {
     );
   }
 
+  /** Whether replies unfinished, held or unsent are past the connection's bounds. */
+  private get backedUp(): boolean {
+    return (
+      this.slots.length >= this.options.maxPendingReplies ||
+      this.socket.writableLength + this.writer.length + this.heldBytes > this.options.maxOutputBytes
+    );
+  }
+
   private process(): void {
-    const { maxOutputBytes, maxPendingReplies } = this.options;
     const admission = this.admission;
     while (this.inboxPos < this.inbox.length) {
-      if (
-        this.slots.length >= maxPendingReplies ||
-        this.socket.writableLength + this.writer.length > maxOutputBytes
-      ) {
+      if (this.backedUp) {
         this.pause();
         break;
       }
@@ -416,6 +439,7 @@ class ConnectionLoop implements ServerConnection {
         (err: unknown) => this.complete(slot, this.errorReply(err)),
       );
     } else if (this.slots.length > 0) {
+      this.heldBytes += replyBytes(result);
       this.slots.push({ done: true, value: result, counted: false });
     } else {
       this.writer.reply(result);
@@ -425,9 +449,19 @@ class ConnectionLoop implements ServerConnection {
   private complete(slot: Slot, value: Reply): void {
     slot.done = true;
     slot.value = value;
-    while (this.slots.peek()?.done) this.writer.reply((this.slots.shift() as Slot).value);
+    if (this.slots.peek() === slot) {
+      this.writer.reply(value);
+      this.slots.shift();
+      for (let next = this.slots.peek(); next?.done; next = this.slots.peek()) {
+        this.heldBytes -= replyBytes(next.value);
+        this.writer.reply(next.value);
+        this.slots.shift();
+      }
+    } else {
+      this.heldBytes += replyBytes(value);
+    }
     if (slot.counted) this.admission.release();
-    if (this.paused && this.slots.length < this.options.maxPendingReplies) {
+    if (this.paused && !this.backedUp) {
       this.resume();
       return;
     }
@@ -469,6 +503,11 @@ class ConnectionLoop implements ServerConnection {
           }
           socket.uncork();
         }
+      }
+      // Written at once (the peer keeps up): no 'drain' is coming to resume reading.
+      if (this.paused && !this.backedUp) {
+        this.resume();
+        return;
       }
     }
     this.maybeEnd();
