@@ -41,6 +41,9 @@ export class MemoryEngine implements StorageEngine {
   private scratch = Buffer.allocUnsafe(4096);
   /** Reads a packed version without copying the value. */
   private readonly header = new DataView(new ArrayBuffer(VERSION_BYTES));
+  /** The key last made a string, and that string: a write peeks, then puts, the same key. */
+  private lastKey: Buffer | undefined;
+  private lastK = '';
 
   get size(): number {
     return this.map.size;
@@ -60,12 +63,12 @@ export class MemoryEngine implements StorageEngine {
   }
 
   peek(key: Buffer): RecordVersion | undefined {
-    const packed = this.map.get(key.toString('latin1'));
+    const packed = this.map.get(this.keyString(key));
     return packed === undefined ? undefined : this.versionOf(packed);
   }
 
   put(key: Buffer, record: StoredRecord): void {
-    const k = key.toString('latin1');
+    const k = this.keyString(key);
     const old = this.map.get(k);
     let t: number;
     if (old === undefined) {
@@ -102,6 +105,7 @@ export class MemoryEngine implements StorageEngine {
   }
 
   close(): void {
+    this.lastKey = undefined;
     this.map.clear();
     this.slices = new Array<Set<string> | undefined>(SLICES);
     this.heldBytes = 0;
@@ -129,6 +133,20 @@ export class MemoryEngine implements StorageEngine {
       records.sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       yield records;
     }
+  }
+
+  /** `key` as latin1; the string made last time when it is the same Buffer, unchanged. */
+  private keyString(key: Buffer): string {
+    const last = this.lastK;
+    if (key === this.lastKey && key.length === last.length) {
+      let i = 0;
+      while (i < key.length && key[i] === last.charCodeAt(i)) i++;
+      if (i === key.length) return last;
+    }
+    const k = key.toString('latin1');
+    this.lastKey = key;
+    this.lastK = k;
+    return k;
   }
 
   private versionOf(packed: string): RecordVersion {

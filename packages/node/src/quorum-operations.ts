@@ -12,6 +12,10 @@ import type { UnsyncedRanges } from './unsynced-ranges';
 import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
 
+/** What a write answers, one shared object each: writes answered at once allocate neither. */
+const EXISTED: { readonly existed: boolean } = Object.freeze({ existed: true });
+const NOT_EXISTED: { readonly existed: boolean } = Object.freeze({ existed: false });
+
 /** Options of {@link QuorumOperations}. */
 export interface QuorumOperationsOptions {
   /** This node's id (`host:port`): the origin of the versions it makes. */
@@ -94,7 +98,7 @@ export class QuorumOperations {
     }
     const first = this.replicate(key, this.version(value, expiresAt), ids, required);
     if (!(first instanceof Promise) && first.staleTs === 0 && first.reached)
-      return { existed: first.existed };
+      return first.existed ? EXISTED : NOT_EXISTED;
     return this.retryIfStale(first, key, value, expiresAt, ids, required);
   }
 
