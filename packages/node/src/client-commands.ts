@@ -17,7 +17,7 @@ import { wrongArgs } from './errors';
 import { EXPIRY_COMMANDS } from './expiry-commands';
 import { MULTI_KEY_COMMANDS } from './multi-key-commands';
 import { parsePutOptions, type PutOptions } from './put-options';
-import { isLive } from './record';
+import { isLive, type StoredRecord } from './record';
 import { REFUSED_COMMANDS } from './refused-commands';
 import { globMatcher } from './scan';
 
@@ -67,8 +67,15 @@ function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   }
   checkKey(key, ctx);
   const found = ctx.quorum.read(key, quorum);
-  if (!(found instanceof Promise)) return isLive(found, ctx.now()) ? found.value : null;
-  return found.then((record) => (isLive(record, ctx.now()) ? record.value : null));
+  return found instanceof Promise
+    ? found.then((record) => liveValue(record, ctx))
+    : liveValue(found, ctx);
+}
+
+/** The value of `record` if it is live; the clock is read only for a record that expires. */
+function liveValue(record: StoredRecord | undefined, ctx: CommandContext): Buffer | null {
+  if (record === undefined || record.value === null) return null;
+  return record.expiresAt === 0 || record.expiresAt > ctx.now() ? record.value : null;
 }
 
 async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {

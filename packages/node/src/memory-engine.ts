@@ -41,8 +41,7 @@ export class MemoryEngine implements StorageEngine {
   private scratch = Buffer.allocUnsafe(4096);
   /** Reads a packed version without copying the value. */
   private readonly header = new DataView(new ArrayBuffer(VERSION_BYTES));
-  /** The key last made a string, and that string: a write peeks, then puts, the same key. */
-  private lastKey: Buffer | undefined;
+  /** The key last made a string: a write peeks, then puts, the same key. */
   private lastK = '';
 
   get size(): number {
@@ -67,12 +66,12 @@ export class MemoryEngine implements StorageEngine {
     return packed === undefined ? undefined : this.versionOf(packed);
   }
 
-  put(key: Buffer, record: StoredRecord): void {
+  put(key: Buffer, record: StoredRecord, knownToken?: number): void {
     const k = this.keyString(key);
     const old = this.map.get(k);
     let t: number;
     if (old === undefined) {
-      t = token(key);
+      t = knownToken ?? token(key);
       (this.slices[sliceOf(t)] ??= new Set()).add(k);
     } else {
       t = tokenOf(old);
@@ -105,7 +104,6 @@ export class MemoryEngine implements StorageEngine {
   }
 
   close(): void {
-    this.lastKey = undefined;
     this.map.clear();
     this.slices = new Array<Set<string> | undefined>(SLICES);
     this.heldBytes = 0;
@@ -135,16 +133,18 @@ export class MemoryEngine implements StorageEngine {
     }
   }
 
-  /** `key` as latin1; the string made last time when it is the same Buffer, unchanged. */
+  /**
+   * `key` as latin1: the string made last time when it holds the same bytes (compared, not
+   * kept: no reference to the caller's Buffer outlives the call).
+   */
   private keyString(key: Buffer): string {
     const last = this.lastK;
-    if (key === this.lastKey && key.length === last.length) {
+    if (key.length === last.length) {
       let i = 0;
       while (i < key.length && key[i] === last.charCodeAt(i)) i++;
       if (i === key.length) return last;
     }
     const k = key.toString('latin1');
-    this.lastKey = key;
     this.lastK = k;
     return k;
   }

@@ -80,7 +80,9 @@ export class QuorumOperations {
     expiresAt: number,
     requested?: number,
   ): { existed: boolean } | Promise<{ existed: boolean }> {
-    const { replicas: ids, pending } = this.currentPlacement().writeReplicas(key);
+    // Hashed once: the placement and this node's own store both need the key's token.
+    const t = token(key);
+    const { replicas: ids, pending } = this.currentPlacement().writeReplicasOfToken(t);
     const w = this.quorum(requested, this.options.writeQuorum, 'write');
     // A joining owner must get the write too, on top of the quorum of current owners
     // (counted, as owners are interchangeable for the count).
@@ -96,7 +98,7 @@ export class QuorumOperations {
         `0 of ${required} replicas acknowledged: the ring has ${ids.length} replica(s) for this key`,
       );
     }
-    const first = this.replicate(key, this.version(value, expiresAt), ids, required);
+    const first = this.replicate(key, this.version(value, expiresAt), ids, required, t);
     if (!(first instanceof Promise) && first.staleTs === 0 && first.reached)
       return first.existed ? EXISTED : NOT_EXISTED;
     return this.retryIfStale(first, key, value, expiresAt, ids, required);
@@ -170,18 +172,19 @@ export class QuorumOperations {
 
   /**
    * Sends `record` to every replica; the round once its quorum is decided, at once when
-   * replicas that answer at once decide it.
+   * replicas that answer at once decide it. `t` is the key's token, when already computed.
    */
   private replicate(
     key: Buffer,
     record: StoredRecord,
     ids: readonly string[],
     required: number,
+    t?: number,
   ): WriteRound | Promise<WriteRound> {
     const round = new WriteRound(record, ids.length, required);
     for (const id of ids) {
       const replica = this.options.replicas.of(id);
-      const result = replica.apply(key, record);
+      const result = replica.apply(key, record, t);
       if (!(result instanceof Promise)) {
         round.answered(result);
         continue;

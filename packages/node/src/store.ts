@@ -97,7 +97,7 @@ export class Store {
    *   InvalidExpiryError; OutOfMemoryError for a newer record carrying a value while the
    *   node is past its memory bound (tombstones are always taken: they free memory)
    */
-  apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
+  apply(key: Buffer, record: StoredRecord, token?: number): ApplyResult | Promise<ApplyResult> {
     // A version from a clock out of bounds (or a forged one) would beat every write for as
     // long as it is ahead, and drag this node's clock with it: refused, whatever brought it.
     this.checkVersion(record.ts);
@@ -115,7 +115,7 @@ export class Store {
     }
     if (record.value !== null) this.memory?.check();
     const result: ApplyResult = { applied: true, existed, ts: record.ts, origin: record.origin };
-    const done = this.engine.put(key, record);
+    const done = this.engine.put(key, record, token);
     return done ? done.then(() => result) : result;
   }
 
