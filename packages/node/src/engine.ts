@@ -47,6 +47,11 @@ export interface StorageEngine {
    * computed it already (an engine may use it rather than hash the key again).
    */
   put(key: Buffer, record: StoredRecord, token?: number): void | Promise<void>;
+  /**
+   * The token kept with `key`'s record, when the engine keeps one (undefined for a key it
+   * does not hold): cheaper than hashing the key again.
+   */
+  tokenOf?(key: Buffer): number | undefined;
   /** Forgets a key entirely (purging a tombstone or an expired record). */
   remove(key: Buffer): void | Promise<void>;
   /** Key and version of every record whose token lies in `range`, in token order. */

@@ -1,3 +1,4 @@
+import { token } from '@kv/ring';
 import { MemoryEngine } from './memory-engine';
 import { describeEngineContract } from './test-support/engine-contract';
 
@@ -23,5 +24,22 @@ describe('MemoryEngine keys', () => {
     expect(engine.get(Buffer.from('key:a'))?.value?.toString()).toBe('first');
     expect(engine.get(Buffer.from('key:b'))?.value?.toString()).toBe('second');
     expect(engine.size).toBe(2);
+  });
+
+  it('answers the token of a key it holds, and nothing for one it does not', () => {
+    const engine = new MemoryEngine();
+    const key = Buffer.from('user:42');
+    expect(engine.tokenOf(key)).toBeUndefined();
+    engine.put(key, record('v', 1));
+    expect(engine.tokenOf(key)).toBe(token(key));
+    expect(engine.tokenOf(Buffer.from('user:43'))).toBeUndefined();
+    // A token the writer computed already is the one kept.
+    const other = Buffer.from('user:44');
+    engine.put(other, record('w', 2), token(other));
+    expect(engine.tokenOf(other)).toBe(token(other));
+    expect([...engine.entries()].map(([k, , t]) => [k.toString(), t])).toContainEqual([
+      'user:44',
+      token(other),
+    ]);
   });
 });

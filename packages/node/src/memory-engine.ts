@@ -41,7 +41,7 @@ export class MemoryEngine implements StorageEngine {
   private scratch = Buffer.allocUnsafe(4096);
   /** Reads a packed version without copying the value. */
   private readonly header = new DataView(new ArrayBuffer(VERSION_BYTES));
-  /** The key last made a string: a write peeks, then puts, the same key. */
+  /** The key last made a string: a request asks for its token, then peeks, puts or gets it. */
   private lastK = '';
 
   get size(): number {
@@ -57,13 +57,18 @@ export class MemoryEngine implements StorageEngine {
   }
 
   get(key: Buffer): StoredRecord | undefined {
-    const packed = this.map.get(key.toString('latin1'));
+    const packed = this.map.get(this.keyString(key));
     return packed === undefined ? undefined : this.unpack(packed);
   }
 
   peek(key: Buffer): RecordVersion | undefined {
     const packed = this.map.get(this.keyString(key));
     return packed === undefined ? undefined : this.versionOf(packed);
+  }
+
+  tokenOf(key: Buffer): number | undefined {
+    const packed = this.map.get(this.keyString(key));
+    return packed === undefined ? undefined : tokenOf(packed);
   }
 
   put(key: Buffer, record: StoredRecord, knownToken?: number): void {

@@ -37,6 +37,11 @@ export interface QuorumOperationsOptions {
   gate: WriteGate;
   /** The ranges this node owns without a synced copy yet, for the current placement. */
   unsynced: UnsyncedRanges;
+  /**
+   * The token of a key (see `token` of @kv/ring), possibly remembered rather than hashed.
+   * @default token
+   */
+  tokenOf?: (key: Buffer) => number;
 }
 
 /**
@@ -48,9 +53,11 @@ export interface QuorumOperationsOptions {
  */
 export class QuorumOperations {
   private readonly counters: NodeMetrics['counters'];
+  private readonly tokenOf: (key: Buffer) => number;
 
   constructor(private readonly options: QuorumOperationsOptions) {
     this.counters = options.metrics.counters;
+    this.tokenOf = options.tokenOf ?? token;
   }
 
   private currentPlacement(): RingEpoch {
@@ -80,8 +87,8 @@ export class QuorumOperations {
     expiresAt: number,
     requested?: number,
   ): { existed: boolean } | Promise<{ existed: boolean }> {
-    // Hashed once: the placement and this node's own store both need the key's token.
-    const t = token(key);
+    // Found once: the placement and this node's own store both need the key's token.
+    const t = this.tokenOf(key);
     const { replicas: ids, pending } = this.currentPlacement().writeReplicasOfToken(t);
     const w = this.quorum(requested, this.options.writeQuorum, 'write');
     // A joining owner must get the write too, on top of the quorum of current owners
@@ -213,7 +220,7 @@ export class QuorumOperations {
    */
   read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
     const placement = this.currentPlacement();
-    const t = token(key);
+    const t = this.tokenOf(key);
     const ids = placement.readOwnersOfToken(t);
     const required = this.quorum(r, this.options.readQuorum, 'read');
     this.counters.quorumReads.inc();
@@ -241,7 +248,7 @@ export class QuorumOperations {
     key: Buffer,
     requestedW?: number,
   ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
-    const owners = this.currentPlacement().readOwnersOfToken(token(key)).length;
+    const owners = this.currentPlacement().readOwnersOfToken(this.tokenOf(key)).length;
     const w = Math.min(
       this.quorum(requestedW, this.options.writeQuorum, 'write'),
       this.options.writeQuorum,

@@ -1,5 +1,5 @@
 import { ErrorCode, ReplyError } from '@kv/protocol';
-import type { TokenRange } from '@kv/ring';
+import { token, type TokenRange } from '@kv/ring';
 import { join } from 'node:path';
 import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
 import { NodeError } from './errors';
@@ -64,6 +64,11 @@ export class Store {
     if (this.clock.admits(ts)) return;
     this.onRefused();
     throw new FutureVersionError(this.clock, ts);
+  }
+
+  /** The token of `key`: the one kept with its record when the engine has it, else hashed. */
+  tokenOf(key: Buffer): number {
+    return this.engine.tokenOf?.(key) ?? token(key);
   }
 
   /** The record of a key, tombstones and expired records included. */
