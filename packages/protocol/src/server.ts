@@ -307,8 +307,11 @@ class ConnectionLoop implements ServerConnection {
     if (options.onClose) socket.once('close', () => options.onClose?.(this, this.ending));
   }
 
+  /** Nothing received is unanswered, and no reply waits to be written. */
   get idle(): boolean {
-    return this.slots.length === 0 && this.inboxPos === this.inbox.length;
+    return (
+      this.slots.length === 0 && this.inboxPos === this.inbox.length && this.writer.length === 0
+    );
   }
 
   /**
@@ -514,8 +517,8 @@ class ConnectionLoop implements ServerConnection {
   }
 
   private maybeEnd(): void {
-    // Replies still to be written first: their flush comes back here.
-    if (!this.idle || this.writer.length > 0 || this.socket.destroyed) return;
+    // Replies still to be written go first: their flush comes back here.
+    if (!this.idle || this.socket.destroyed) return;
     if (this.protocolError) {
       const err = this.protocolError;
       this.protocolError = null;
