@@ -7,6 +7,8 @@ const connection: ServerConnection = {
   remoteAddress: '127.0.0.1:40000',
   locals: {},
   close: () => undefined,
+  priority: false,
+  prioritize: () => undefined,
 };
 
 /**
