@@ -81,8 +81,9 @@ export interface RespServerOptions {
    */
   maxConnections?: number;
   /**
-   * While more reply bytes than this wait to be sent, the connection stops reading, so a
-   * peer that does not read cannot make the server buffer without bound.
+   * While more reply bytes than this wait to be sent (finished replies held behind one not
+   * finished yet included), the connection stops reading, so a peer that does not read
+   * cannot make the server buffer without bound.
    * @default 8388608
    */
   maxOutputBytes?: number;
