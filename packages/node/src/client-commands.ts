@@ -27,7 +27,7 @@ function put(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
   const key = args[1] as Buffer;
   const value = args[2] as Buffer;
   checkKey(key, ctx);
-  const options = parsePutOptions(args, ctx.now());
+  const options = parsePutOptions(args, ctx);
   ctx.memory.check();
   if (options.condition !== undefined || options.keepTtl)
     return conditionalPut(key, value, options, ctx);
@@ -55,14 +55,27 @@ async function conditionalPut(
 }
 
 function get(args: Buffer[], ctx: CommandContext): Reply | Promise<Reply> {
-  const { keys, quorum } = trailingQuorum(args, 1, 'R');
-  if (keys.length !== 1) throw wrongArgs('GET key [R n]');
-  const key = keys[0] as Buffer;
+  let key: Buffer;
+  let quorum: number | undefined;
+  if (args.length === 2) {
+    key = args[1] as Buffer;
+  } else {
+    const { keys, quorum: r } = trailingQuorum(args, 1, 'R');
+    if (keys.length !== 1) throw wrongArgs('GET key [R n]');
+    key = keys[0] as Buffer;
+    quorum = r;
+  }
   checkKey(key, ctx);
   const found = ctx.quorum.read(key, quorum);
-  const live = (record: StoredRecord | undefined): Reply =>
-    isLive(record, ctx.now()) ? record.value : null;
-  return found instanceof Promise ? found.then(live) : live(found);
+  return found instanceof Promise
+    ? found.then((record) => liveValue(record, ctx))
+    : liveValue(found, ctx);
+}
+
+/** The value of `record` if it is live; the clock is read only for a record that expires. */
+function liveValue(record: StoredRecord | undefined, ctx: CommandContext): Buffer | null {
+  if (record === undefined || record.value === null) return null;
+  return record.expiresAt === 0 || record.expiresAt > ctx.now() ? record.value : null;
 }
 
 async function del(args: Buffer[], ctx: CommandContext): Promise<Reply> {

@@ -43,9 +43,15 @@ export interface StorageEngine {
   /**
    * Stores a record as it is (last-writer-wins is decided by the caller). The key and value
    * may be views into a network buffer that is reused afterwards: the engine copies what it
-   * keeps and holds no reference to either.
+   * keeps and holds no reference to either. `token` is the key's token when the caller has
+   * computed it already (an engine may use it rather than hash the key again).
    */
-  put(key: Buffer, record: StoredRecord): void | Promise<void>;
+  put(key: Buffer, record: StoredRecord, token?: number): void | Promise<void>;
+  /**
+   * The token kept with `key`'s record, when the engine keeps one (undefined for a key it
+   * does not hold): cheaper than hashing the key again.
+   */
+  tokenOf?(key: Buffer): number | undefined;
   /** Forgets a key entirely (purging a tombstone or an expired record). */
   remove(key: Buffer): void | Promise<void>;
   /** Key and version of every record whose token lies in `range`, in token order. */

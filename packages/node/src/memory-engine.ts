@@ -41,6 +41,8 @@ export class MemoryEngine implements StorageEngine {
   private scratch = Buffer.allocUnsafe(4096);
   /** Reads a packed version without copying the value. */
   private readonly header = new DataView(new ArrayBuffer(VERSION_BYTES));
+  /** The key last made a string: a request asks for its token, then peeks, puts or gets it. */
+  private lastK = '';
 
   get size(): number {
     return this.map.size;
@@ -55,21 +57,26 @@ export class MemoryEngine implements StorageEngine {
   }
 
   get(key: Buffer): StoredRecord | undefined {
-    const packed = this.map.get(key.toString('latin1'));
+    const packed = this.map.get(this.keyString(key));
     return packed === undefined ? undefined : this.unpack(packed);
   }
 
   peek(key: Buffer): RecordVersion | undefined {
-    const packed = this.map.get(key.toString('latin1'));
+    const packed = this.map.get(this.keyString(key));
     return packed === undefined ? undefined : this.versionOf(packed);
   }
 
-  put(key: Buffer, record: StoredRecord): void {
-    const k = key.toString('latin1');
+  tokenOf(key: Buffer): number | undefined {
+    const packed = this.map.get(this.keyString(key));
+    return packed === undefined ? undefined : tokenOf(packed);
+  }
+
+  put(key: Buffer, record: StoredRecord, knownToken?: number): void {
+    const k = this.keyString(key);
     const old = this.map.get(k);
     let t: number;
     if (old === undefined) {
-      t = token(key);
+      t = knownToken ?? token(key);
       (this.slices[sliceOf(t)] ??= new Set()).add(k);
     } else {
       t = tokenOf(old);
@@ -129,6 +136,22 @@ export class MemoryEngine implements StorageEngine {
       records.sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       yield records;
     }
+  }
+
+  /**
+   * `key` as latin1: the string made last time when it holds the same bytes (compared, not
+   * kept: no reference to the caller's Buffer outlives the call).
+   */
+  private keyString(key: Buffer): string {
+    const last = this.lastK;
+    if (key.length === last.length) {
+      let i = 0;
+      while (i < key.length && key[i] === last.charCodeAt(i)) i++;
+      if (i === key.length) return last;
+    }
+    const k = key.toString('latin1');
+    this.lastK = k;
+    return k;
   }
 
   private versionOf(packed: string): RecordVersion {

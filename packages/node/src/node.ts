@@ -239,6 +239,8 @@ export class StorageNode implements KvNode {
       metrics: this.metrics,
       gate: this.fence.gate,
       unsynced,
+      // The memory engine keeps each key's token: a key it holds is not hashed again.
+      tokenOf: (key) => this.store.tokenOf(key),
     });
     this.rebalancer = new Rebalancer({
       selfId: this.id,

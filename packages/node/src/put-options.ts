@@ -20,12 +20,21 @@ const USAGE = 'PUT key value [EX seconds|PX milliseconds|KEEPTTL] [NX|XX] [W n]'
 const GET_REFUSED =
   "SET's GET option is not supported: it returns the old value and replaces it as one atomic step, which last-writer-wins replication cannot give (two concurrent SET ... GET could both get the same old value); GET, then SET, where that race is acceptable";
 
+/** A PUT with no option: one shared answer, as most writes are. */
+const NO_OPTIONS: PutOptions = Object.freeze({
+  expiresAt: 0,
+  keepTtl: false,
+  condition: undefined,
+  w: undefined,
+});
+
 /**
  * Reads the options of `PUT key value ...` (from `args[3]`), as Redis's SET takes them.
- * @param now - the time EX and PX count from
+ * @param clock - what EX and PX count from (asked only when one of them is given)
  * @throws ReplyError `WRONGARGS` for an unknown, repeated or conflicting option or a bad value
  */
-export function parsePutOptions(args: Buffer[], now: number): PutOptions {
+export function parsePutOptions(args: Buffer[], clock: { now(): number }): PutOptions {
+  if (args.length <= 3) return NO_OPTIONS;
   let expiry: string | undefined;
   let expiresAt = 0;
   let condition: 'NX' | 'XX' | undefined;
@@ -58,8 +67,8 @@ export function parsePutOptions(args: Buffer[], now: number): PutOptions {
     expiry = option;
     expiresAt =
       option === 'EX'
-        ? now + integerArg(value, 'EX seconds', 1) * 1000
-        : now + integerArg(value, 'PX milliseconds', 1);
+        ? clock.now() + integerArg(value, 'EX seconds', 1) * 1000
+        : clock.now() + integerArg(value, 'PX milliseconds', 1);
     if (!(expiresAt <= MAX_EXPIRES_AT)) throw wrongArgs(`invalid expire time in '${option}'`);
   }
   return { expiresAt, keepTtl: expiry === 'KEEPTTL', condition, w };

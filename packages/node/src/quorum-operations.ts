@@ -12,6 +12,10 @@ import type { UnsyncedRanges } from './unsynced-ranges';
 import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
 
+/** What a write answers, one shared object each: writes answered at once allocate neither. */
+const EXISTED: { readonly existed: boolean } = Object.freeze({ existed: true });
+const NOT_EXISTED: { readonly existed: boolean } = Object.freeze({ existed: false });
+
 /** Options of {@link QuorumOperations}. */
 export interface QuorumOperationsOptions {
   /** This node's id (`host:port`): the origin of the versions it makes. */
@@ -33,6 +37,11 @@ export interface QuorumOperationsOptions {
   gate: WriteGate;
   /** The ranges this node owns without a synced copy yet, for the current placement. */
   unsynced: UnsyncedRanges;
+  /**
+   * The token of a key (see `token` of @kv/ring), possibly remembered rather than hashed.
+   * @default token
+   */
+  tokenOf?: (key: Buffer) => number;
 }
 
 /**
@@ -44,9 +53,11 @@ export interface QuorumOperationsOptions {
  */
 export class QuorumOperations {
   private readonly counters: NodeMetrics['counters'];
+  private readonly tokenOf: (key: Buffer) => number;
 
   constructor(private readonly options: QuorumOperationsOptions) {
     this.counters = options.metrics.counters;
+    this.tokenOf = options.tokenOf ?? token;
   }
 
   private currentPlacement(): RingEpoch {
@@ -76,7 +87,9 @@ export class QuorumOperations {
     expiresAt: number,
     requested?: number,
   ): { existed: boolean } | Promise<{ existed: boolean }> {
-    const { replicas: ids, pending } = this.currentPlacement().writeReplicas(key);
+    // Found once: the placement and this node's own store both need the key's token.
+    const t = this.tokenOf(key);
+    const { replicas: ids, pending } = this.currentPlacement().writeReplicasOfToken(t);
     const w = this.quorum(requested, this.options.writeQuorum, 'write');
     // A joining owner must get the write too, on top of the quorum of current owners
     // (counted, as owners are interchangeable for the count).
@@ -92,9 +105,9 @@ export class QuorumOperations {
         `0 of ${required} replicas acknowledged: the ring has ${ids.length} replica(s) for this key`,
       );
     }
-    const first = this.replicate(key, this.version(value, expiresAt), ids, required);
+    const first = this.replicate(key, this.version(value, expiresAt), ids, required, t);
     if (!(first instanceof Promise) && first.staleTs === 0 && first.reached)
-      return { existed: first.existed };
+      return first.existed ? EXISTED : NOT_EXISTED;
     return this.retryIfStale(first, key, value, expiresAt, ids, required);
   }
 
@@ -166,18 +179,19 @@ export class QuorumOperations {
 
   /**
    * Sends `record` to every replica; the round once its quorum is decided, at once when
-   * replicas that answer at once decide it.
+   * replicas that answer at once decide it. `t` is the key's token, when already computed.
    */
   private replicate(
     key: Buffer,
     record: StoredRecord,
     ids: readonly string[],
     required: number,
+    t?: number,
   ): WriteRound | Promise<WriteRound> {
     const round = new WriteRound(record, ids.length, required);
     for (const id of ids) {
       const replica = this.options.replicas.of(id);
-      const result = replica.apply(key, record);
+      const result = replica.apply(key, record, t);
       if (!(result instanceof Promise)) {
         round.answered(result);
         continue;
@@ -206,7 +220,7 @@ export class QuorumOperations {
    */
   read(key: Buffer, r?: number): StoredRecord | undefined | Promise<StoredRecord | undefined> {
     const placement = this.currentPlacement();
-    const t = token(key);
+    const t = this.tokenOf(key);
     const ids = placement.readOwnersOfToken(t);
     const required = this.quorum(r, this.options.readQuorum, 'read');
     this.counters.quorumReads.inc();
@@ -234,7 +248,7 @@ export class QuorumOperations {
     key: Buffer,
     requestedW?: number,
   ): StoredRecord | undefined | Promise<StoredRecord | undefined> {
-    const owners = this.currentPlacement().readOwnersOfToken(token(key)).length;
+    const owners = this.currentPlacement().readOwnersOfToken(this.tokenOf(key)).length;
     const w = Math.min(
       this.quorum(requestedW, this.options.writeQuorum, 'write'),
       this.options.writeQuorum,

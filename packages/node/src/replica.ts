@@ -15,8 +15,11 @@ export interface Replica {
   readonly id: string;
   /** False while the replica is known to be unreachable. */
   readonly available: boolean;
-  /** Merges `record` (last writer wins); what the replica holds afterwards. */
-  apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult>;
+  /**
+   * Merges `record` (last writer wins); what the replica holds afterwards. `token`, the
+   * key's token when the caller has it, saves this node's own store hashing the key again.
+   */
+  apply(key: Buffer, record: StoredRecord, token?: number): ApplyResult | Promise<ApplyResult>;
   /** The replica's record of `key`, tombstones and expired records included. */
   fetch(key: Buffer): StoredRecord | undefined | Promise<StoredRecord | undefined>;
   /**
@@ -35,9 +38,9 @@ export class LocalReplica implements Replica {
     private readonly store: Store,
   ) {}
 
-  apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
+  apply(key: Buffer, record: StoredRecord, token?: number): ApplyResult | Promise<ApplyResult> {
     try {
-      return this.store.apply(key, record);
+      return this.store.apply(key, record, token);
     } catch (err) {
       // A refusal (memory bound) is this replica's answer, as a remote one's would be:
       // the other replicas of the round still get the write.

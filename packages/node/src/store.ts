@@ -1,5 +1,5 @@
 import { ErrorCode, ReplyError } from '@kv/protocol';
-import type { TokenRange } from '@kv/ring';
+import { token, type TokenRange } from '@kv/ring';
 import { join } from 'node:path';
 import type { EngineEntry, EngineVersion, StorageEngine } from './engine';
 import { NodeError } from './errors';
@@ -66,6 +66,11 @@ export class Store {
     throw new FutureVersionError(this.clock, ts);
   }
 
+  /** The token of `key`: the one kept with its record when the engine has it, else hashed. */
+  tokenOf(key: Buffer): number {
+    return this.engine.tokenOf?.(key) ?? token(key);
+  }
+
   /** The record of a key, tombstones and expired records included. */
   read(key: Buffer): StoredRecord | undefined {
     return this.engine.get(key);
@@ -91,13 +96,13 @@ export class Store {
 
   /**
    * Merges a record: stores it if it is newer than the one held. The key and value may be
-   * views into network input: engines copy what they keep. Resolves once a durable engine
-   * has the change.
+   * views into network input: engines copy what they keep. `keyToken` is the key's token
+   * when the caller has it. Resolves once a durable engine has the change.
    * @throws FutureVersionError for a version too far ahead (see {@link checkVersion});
    *   InvalidExpiryError; OutOfMemoryError for a newer record carrying a value while the
    *   node is past its memory bound (tombstones are always taken: they free memory)
    */
-  apply(key: Buffer, record: StoredRecord): ApplyResult | Promise<ApplyResult> {
+  apply(key: Buffer, record: StoredRecord, keyToken?: number): ApplyResult | Promise<ApplyResult> {
     // A version from a clock out of bounds (or a forged one) would beat every write for as
     // long as it is ahead, and drag this node's clock with it: refused, whatever brought it.
     this.checkVersion(record.ts);
@@ -115,7 +120,7 @@ export class Store {
     }
     if (record.value !== null) this.memory?.check();
     const result: ApplyResult = { applied: true, existed, ts: record.ts, origin: record.origin };
-    const done = this.engine.put(key, record);
+    const done = this.engine.put(key, record, keyToken);
     return done ? done.then(() => result) : result;
   }
 

@@ -78,16 +78,20 @@ export class LoopWatch {
    * and two ticks have passed.
    */
   arrival(): number {
+    return this.arrivalBefore(this.now());
+  }
+
+  /** How long bytes read now may have waited, in milliseconds (0 when the loop ran on time). */
+  waited(): number {
     const now = this.now();
+    return now - this.arrivalBefore(now);
+  }
+
+  private arrivalBefore(now: number): number {
     const arrival = earliestArrival(now, this.lastAlive, this.tickMs);
     const stall = this.stall;
     return stall !== undefined && (!stall.polled || now - stall.seenAt <= 2 * this.tickMs)
       ? Math.min(arrival, stall.from)
       : arrival;
-  }
-
-  /** How long bytes read now may have waited, in milliseconds (0 when the loop ran on time). */
-  waited(): number {
-    return this.now() - this.arrival();
   }
 }

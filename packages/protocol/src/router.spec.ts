@@ -72,6 +72,19 @@ describe('CommandRouter', () => {
     expect(router.names).toEqual(['PUT', 'SET', 'GET', 'REPLICATE', 'HELP', 'COMMAND']);
   });
 
+  it('tells apart names that differ only inside, however often each was routed', () => {
+    const router = new CommandRouter(TABLE);
+    for (let i = 0; i < 3; i++) {
+      expect(call(router, 'SET', 'k', 'v')).toBe(OK);
+      // Same length, same first and last bytes as a name routed just before.
+      expect(errorOf(router, 'SAT', 'k', 'v')).toBe("ERR unknown command 'SAT'");
+      expect(call(router, 'GET', 'k')).toBeNull();
+      expect(errorOf(router, 'GXT', 'k')).toBe("ERR unknown command 'GXT'");
+      expect(call(router, 'gEt', 'k')).toBeNull();
+    }
+    expect(errorOf(router, '', 'k')).toBe("ERR unknown command ''");
+  });
+
   it('answers a name no command has, Object.prototype names included, as unknown', () => {
     const router = new CommandRouter(TABLE);
     expect(errorOf(router, 'FLY', 'me')).toBe("ERR unknown command 'FLY'");

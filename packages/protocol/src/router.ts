@@ -10,6 +10,11 @@ import { introspectionCommands } from './introspection';
 import type { ServerConnection } from './server';
 import type { Reply } from './types';
 
+/** Slots of a router's cache of names as sent (a power of two). */
+const RECENT_SLOTS = 64;
+/** Longer names are not cached: no command's name is this long. */
+const MAX_RECENT_NAME = 32;
+
 /** Options of {@link CommandRouter}. */
 export interface CommandRouterOptions {
   /** Hooks run before every command; more can be added with {@link CommandRouter.addHook}. */
@@ -41,6 +46,13 @@ export class CommandRouter<C> {
   readonly names: readonly string[];
   private readonly routes = new Map<string, RoutedCommand<C>>();
   private readonly hooks: CommandHook[];
+  /**
+   * Names looked up lately, as the bytes sent, by a hash of their length and ends: a
+   * request whose name is there is routed without making a string of it.
+   */
+  private readonly recent = new Array<{ name: Buffer; command: RoutedCommand<C> } | undefined>(
+    RECENT_SLOTS,
+  );
   private readonly usagePrefix: string;
 
   /** @throws Error when a name or alias is declared twice or is not upper case */
@@ -78,7 +90,7 @@ export class CommandRouter<C> {
    */
   dispatch(args: Buffer[], context: C, connection: ServerConnection): Reply | Promise<Reply> {
     const nameArg = args[0] as Buffer;
-    const command = this.lookup(nameArg.toString('latin1'));
+    const command = this.lookupBytes(nameArg);
     if (command === undefined) {
       return new ReplyError(`${ErrorCode.ERR} unknown command ${quoteArg(nameArg)}`);
     }
@@ -92,6 +104,25 @@ export class CommandRouter<C> {
     const hooks = this.hooks;
     for (let i = 0; i < hooks.length; i++) (hooks[i] as CommandHook)(command, args, connection);
     return spec.run(args, context, connection);
+  }
+
+  /** {@link lookup} of a name as sent, through {@link recent}. */
+  private lookupBytes(name: Buffer): RoutedCommand<C> | undefined {
+    const length = name.length;
+    if (length === 0 || length > MAX_RECENT_NAME) return this.lookup(name.toString('latin1'));
+    const slot =
+      (length * 31 + (name[0] as number) * 7 + (name[length - 1] as number)) & (RECENT_SLOTS - 1);
+    const hit = this.recent[slot];
+    if (hit !== undefined && hit.name.length === length) {
+      const known = hit.name;
+      let i = 0;
+      while (i < length && known[i] === name[i]) i++;
+      if (i === length) return hit.command;
+    }
+    const command = this.lookup(name.toString('latin1'));
+    // Only names that route are kept: unknown ones cannot crowd out the ones in use.
+    if (command !== undefined) this.recent[slot] = { name: Buffer.from(name), command };
+    return command;
   }
 
   private add(command: RoutedCommand<C>): void {

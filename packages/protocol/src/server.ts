@@ -81,8 +81,9 @@ export interface RespServerOptions {
    */
   maxConnections?: number;
   /**
-   * While more reply bytes than this wait to be sent, the connection stops reading, so a
-   * peer that does not read cannot make the server buffer without bound.
+   * While more reply bytes than this wait to be sent (finished replies held behind one not
+   * finished yet included), the connection stops reading, so a peer that does not read
+   * cannot make the server buffer without bound.
    * @default 8388608
    */
   maxOutputBytes?: number;
@@ -197,6 +198,48 @@ class Admission {
   }
 }
 
+/**
+ * The connections with replies waiting to be written, written together once the event loop
+ * has handled every socket that had input ready (`setImmediate` runs right after that poll
+ * phase), as Redis writes its replies before it waits for input again. Each connection
+ * still gets one write for all the replies it has due, but its peer (often one process
+ * driving many connections) is woken once for the whole round of writes rather than
+ * between reads, and replies completed asynchronously meanwhile leave in the same write.
+ */
+class ReplyFlusher {
+  private due: ConnectionLoop[] = [];
+  private scheduled = false;
+
+  /** Writes `loop`'s replies after this round of input. */
+  add(loop: ConnectionLoop): void {
+    this.due.push(loop);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.run);
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    const due = this.due;
+    this.due = [];
+    for (let i = 0; i < due.length; i++) (due[i] as ConnectionLoop).flush();
+  };
+}
+
+/**
+ * About how many bytes `reply` takes on the wire: its bulk strings' bytes (strings counted
+ * by length) plus a few for each item's framing.
+ */
+function replyBytes(reply: Reply): number {
+  if (reply === null || typeof reply !== 'object')
+    return typeof reply === 'string' ? reply.length + 16 : 16;
+  if (reply instanceof Uint8Array) return reply.length + 16;
+  if (!Array.isArray(reply)) return 16;
+  let bytes = 16;
+  for (const item of reply as readonly Reply[]) bytes += replyBytes(item);
+  return bytes;
+}
+
 function isPromise(value: unknown): value is Promise<Reply> {
   return typeof (value as Promise<Reply> | null)?.then === 'function';
 }
@@ -211,7 +254,13 @@ class ConnectionLoop implements ServerConnection {
   private inbox: ParsedRequest[] = [];
   private inboxPos = 0;
   private readonly slots = new Deque<Slot>();
-  private flushScheduled = false;
+  /**
+   * About how many bytes the replies finished but held in {@link slots} (behind one not
+   * finished yet) will take: they count towards `maxOutputBytes` like replies unsent.
+   */
+  private heldBytes = 0;
+  /** Whether this connection waits in the {@link ReplyFlusher} to write its replies. */
+  private flushQueued = false;
   /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
   private paused = false;
   /** Reading stopped because the server is at its bound of commands in flight. */
@@ -239,6 +288,7 @@ class ConnectionLoop implements ServerConnection {
     private readonly options: RespServerOptions & typeof DEFAULTS,
     limits: ProtocolLimits,
     private readonly admission: Admission,
+    private readonly flusher: ReplyFlusher,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.parser = new RespParser('request', limits);
@@ -258,8 +308,11 @@ class ConnectionLoop implements ServerConnection {
     if (options.onClose) socket.once('close', () => options.onClose?.(this, this.ending));
   }
 
+  /** Nothing received is unanswered, and no reply waits to be written. */
   get idle(): boolean {
-    return this.slots.length === 0 && this.inboxPos === this.inbox.length;
+    return (
+      this.slots.length === 0 && this.inboxPos === this.inbox.length && this.writer.length === 0
+    );
   }
 
   /**
@@ -338,14 +391,18 @@ class ConnectionLoop implements ServerConnection {
     );
   }
 
+  /** Whether replies unfinished, held or unsent are past the connection's bounds. */
+  private get backedUp(): boolean {
+    return (
+      this.slots.length >= this.options.maxPendingReplies ||
+      this.socket.writableLength + this.writer.length + this.heldBytes > this.options.maxOutputBytes
+    );
+  }
+
   private process(): void {
-    const { maxOutputBytes, maxPendingReplies } = this.options;
     const admission = this.admission;
     while (this.inboxPos < this.inbox.length) {
-      if (
-        this.slots.length >= maxPendingReplies ||
-        this.socket.writableLength + this.writer.length > maxOutputBytes
-      ) {
+      if (this.backedUp) {
         this.pause();
         break;
       }
@@ -361,7 +418,7 @@ class ConnectionLoop implements ServerConnection {
       this.inbox = [];
       this.inboxPos = 0;
     }
-    this.flush();
+    this.queueFlush();
   }
 
   private dispatch(request: ParsedRequest): void {
@@ -386,6 +443,7 @@ class ConnectionLoop implements ServerConnection {
         (err: unknown) => this.complete(slot, this.errorReply(err)),
       );
     } else if (this.slots.length > 0) {
+      this.heldBytes += replyBytes(result);
       this.slots.push({ done: true, value: result, counted: false });
     } else {
       this.writer.reply(result);
@@ -395,20 +453,23 @@ class ConnectionLoop implements ServerConnection {
   private complete(slot: Slot, value: Reply): void {
     slot.done = true;
     slot.value = value;
-    while (this.slots.peek()?.done) this.writer.reply((this.slots.shift() as Slot).value);
+    if (this.slots.peek() === slot) {
+      this.writer.reply(value);
+      this.slots.shift();
+      for (let next = this.slots.peek(); next?.done; next = this.slots.peek()) {
+        this.heldBytes -= replyBytes(next.value);
+        this.writer.reply(next.value);
+        this.slots.shift();
+      }
+    } else {
+      this.heldBytes += replyBytes(value);
+    }
     if (slot.counted) this.admission.release();
-    if (this.paused && this.slots.length < this.options.maxPendingReplies) {
+    if (this.paused && !this.backedUp) {
       this.resume();
       return;
     }
-    if (!this.flushScheduled) {
-      // Replies completed in the same tick leave in one write.
-      this.flushScheduled = true;
-      process.nextTick(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    this.queueFlush();
   }
 
   private errorReply(err: unknown): ReplyError {
@@ -417,7 +478,19 @@ class ConnectionLoop implements ServerConnection {
     return new ReplyError(`${ErrorCode.ERR} internal error`);
   }
 
-  private flush(): void {
+  /** Has the replies due written after this round of input (see {@link ReplyFlusher}). */
+  private queueFlush(): void {
+    if (this.writer.length === 0) {
+      this.maybeEnd();
+    } else if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.flusher.add(this);
+    }
+  }
+
+  /** Writes the replies due, in one write (or a corked series), then ends if it should. */
+  flush(): void {
+    this.flushQueued = false;
     const socket = this.socket;
     if (this.writer.length > 0) {
       const chunks = this.writer.take();
@@ -435,11 +508,17 @@ class ConnectionLoop implements ServerConnection {
           socket.uncork();
         }
       }
+      // Written at once (the peer keeps up): no 'drain' is coming to resume reading.
+      if (this.paused && !this.backedUp) {
+        this.resume();
+        return;
+      }
     }
     this.maybeEnd();
   }
 
   private maybeEnd(): void {
+    // Replies still to be written go first: their flush comes back here.
     if (!this.idle || this.socket.destroyed) return;
     if (this.protocolError) {
       const err = this.protocolError;
@@ -497,6 +576,7 @@ export class RespServer {
   private nextId = 1;
   private readonly sweep: NodeJS.Timeout | undefined;
   private readonly admission: Admission;
+  private readonly flusher = new ReplyFlusher();
 
   constructor(options: RespServerOptions) {
     const resolved = { ...DEFAULTS, ...options };
@@ -510,7 +590,14 @@ export class RespServer {
         socket.end(`-${ErrorCode.ERR} max number of clients reached\r\n`, () => socket.destroy());
         return;
       }
-      const loop = new ConnectionLoop(this.nextId++, socket, resolved, limits, admission);
+      const loop = new ConnectionLoop(
+        this.nextId++,
+        socket,
+        resolved,
+        limits,
+        admission,
+        this.flusher,
+      );
       this.loops.set(socket, loop);
       socket.once('close', () => this.loops.delete(socket));
     });

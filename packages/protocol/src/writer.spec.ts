@@ -25,6 +25,16 @@ describe('encodeReply', () => {
     expect(text(encodeReply(new ReplyError('ERR x\ny')))).toBe('-ERR x y\r\n');
   });
 
+  it('writes status and error lines of any length and any characters as UTF-8', () => {
+    expect(text(encodeReply(new SimpleString('')))).toBe('+\r\n');
+    expect(text(encodeReply(new SimpleString('café')))).toBe('+caf\xc3\xa9\r\n');
+    expect(text(encodeReply(new ReplyError(`ERR é\r${'x'.repeat(70)}`)))).toBe(
+      `-ERR \xc3\xa9 ${'x'.repeat(70)}\r\n`,
+    );
+    const long = 'y'.repeat(200);
+    expect(text(encodeReply([new SimpleString(long), OK]))).toBe(`*2\r\n+${long}\r\n+OK\r\n`);
+  });
+
   it('rejects a non-integer number and leaves the shared writer clean', () => {
     expect(() => encodeReply([1, 1.5])).toThrow(RangeError);
     expect(text(encodeReply(1))).toBe(':1\r\n');

@@ -5,6 +5,8 @@ const CRLF = 0x0a0d; // little-endian "\r\n" for writeUInt16LE
 const SLAB_SIZE = 64 * 1024;
 /** Bulk strings at least this long are passed through as their own chunk instead of copied. */
 const ZERO_COPY_MIN = 16 * 1024;
+/** Status and error lines up to this many chars are tried as plain ASCII first. */
+const SHORT_LINE = 64;
 
 /**
  * Encodes RESP2 into a list of Buffers with as few allocations and copies as possible:
@@ -140,6 +142,27 @@ export class RespWriter {
   }
 
   private line(type: number, text: string): this {
+    // Status lines and most errors are short ASCII (`+OK`): copied a char at a time.
+    if (text.length <= SHORT_LINE) {
+      this.ensure(text.length + 3);
+      const slab = this.slab;
+      const start = this.pos;
+      let pos = start + 1;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80 || c === 0x0d || c === 0x0a) {
+          pos = -1;
+          break;
+        }
+        slab[pos++] = c;
+      }
+      if (pos !== -1) {
+        slab[start] = type;
+        this.pos = pos;
+        this.crlf();
+        return this;
+      }
+    }
     const safe = /[\r\n]/.test(text) ? text.replace(/[\r\n]/g, ' ') : text;
     const length = Buffer.byteLength(safe);
     this.ensure(length + 3);

@@ -123,7 +123,11 @@ export class RingEpoch {
    * copy, so a writer waits for them on top of its quorum.
    */
   writeReplicas(key: string | Uint8Array): WriteReplicas {
-    const t = token(key);
+    return this.writeReplicasOfToken(token(key));
+  }
+
+  /** {@link RingEpoch.writeReplicas} of a key given its {@link token}. */
+  writeReplicasOfToken(t: number): WriteReplicas {
     const replicas = this.readOwnersOfToken(t);
     if (this.settled) return { replicas, pending: 0 };
     const before = replicas.length;
