@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
 import type { KvNode } from './node';
+import { admitsMemberRequests } from './admission';
+import { createNodeRouter } from './node-commands';
 import { infoFields, startCluster, type TestCluster } from './test-support/cluster';
 
 const SECRET = Buffer.from('a cluster secret for the admission tests, 32+ bytes');
@@ -94,5 +96,25 @@ describe('--max-in-flight on a node', () => {
       'kv_replica_overloaded_total 0',
     ])
       expect(scraped.split('\n')).toContain(line);
+  });
+});
+
+describe('admitsMemberRequests', () => {
+  it("serves at the bound what a member's connection may send first, and no other client command", () => {
+    const admits = admitsMemberRequests(createNodeRouter());
+    const admitted = (name: string): boolean => admits([Buffer.from(name), Buffer.from('k')]);
+    for (const name of [
+      'REPLICATE',
+      'replicate_batch',
+      'FETCH',
+      'SYNC_HINTS',
+      'AUTH_CHALLENGE',
+      'AUTH_MEMBER',
+      'TIME',
+      'BACKUP',
+    ])
+      expect([name, admitted(name)]).toEqual([name, true]);
+    for (const name of ['GET', 'SET', 'DEL', 'AUTH', 'PING', 'NO_SUCH_COMMAND'])
+      expect([name, admitted(name)]).toEqual([name, false]);
   });
 });

@@ -1,10 +1,12 @@
 import { Scope, type CommandHook, type CommandRouter } from '@kv/protocol';
 
 /**
- * The member challenge: a member's new connection sends these before any peer command, so
- * they are served at the bound too (they answer at once and cost next to nothing).
+ * Client-scope commands a member's new connection may send before any peer command, so
+ * they are served at the bound too (they answer at once and cost next to nothing): the
+ * member challenge, and TIME, which members sample each other's clocks with. Held, they
+ * would hold the replication requests pipelined behind them on the same connection.
  */
-const MEMBER_HANDSHAKE = new Set(['AUTH_CHALLENGE', 'AUTH_MEMBER']);
+const MEMBER_PREAMBLE = new Set(['AUTH_CHALLENGE', 'AUTH_MEMBER', 'TIME']);
 
 /**
  * Router hook, after the access check: a connection that ran a `peer` or `admin` command
@@ -18,7 +20,7 @@ export const prioritizeMembers: CommandHook = (command, _args, connection) => {
 
 /**
  * The server's `admitsAtBound`: whether a request of a connection not yet marked priority
- * is a member's (a peer or admin command, or the member challenge), served at the bound so
+ * is a member's (a peer or admin command, the member challenge or TIME), served at the bound so
  * a member's first request on a new connection is never held behind clients'.
  */
 export function admitsMemberRequests(
@@ -28,7 +30,7 @@ export function admitsMemberRequests(
     const command = router.lookup((args[0] as Buffer).toString('latin1'));
     return (
       command !== undefined &&
-      (command.spec.scope !== Scope.client || MEMBER_HANDSHAKE.has(command.canonical))
+      (command.spec.scope !== Scope.client || MEMBER_PREAMBLE.has(command.canonical))
     );
   };
 }

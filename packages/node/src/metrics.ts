@@ -30,6 +30,10 @@ export const COUNTERS = {
     name: 'kv_member_connections_lost_total',
     help: "Members' connections to this node that they closed or that broke; each makes the node's copy suspect until a sync round with every member.",
   },
+  missedWriteNotices: {
+    name: 'kv_missed_write_notices_total',
+    help: "REPLICA_MISSED notices received: a member kept writes for this node as hints because its queue to this node was full; each makes the node's copy suspect until a sync round.",
+  },
   replicaFailures: {
     name: 'kv_replica_failures_total',
     help: 'Replica requests that failed or could not be sent; each record of a failed batch counts.',

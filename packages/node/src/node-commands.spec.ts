@@ -23,6 +23,7 @@ describe('node commands', () => {
       'FETCH',
       'SYNC_DIGEST',
       'SYNC_KEYS',
+      'REPLICA_MISSED',
       'SYNC_HINTS',
       'SYNC_GET',
       'SYNC_VERSIONS',

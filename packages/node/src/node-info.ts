@@ -127,6 +127,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         unsynced_reads: counters.unsyncedReads.value,
         stale_read_answers: counters.staleAnswers.value,
         member_connections_lost: counters.memberConnectionsLost.value,
+        missed_write_notices: counters.missedWriteNotices.value,
         keys_received: counters.recordsReceived.value,
         bytes_received: counters.bytesReceived.value,
         keys_sent: counters.recordsSent.value,

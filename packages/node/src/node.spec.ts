@@ -287,6 +287,34 @@ describe('storage node in a cluster', () => {
     });
   });
 
+  it('told by a member that writes for it became hints, reads with another replica until a round', async () => {
+    cluster = await startCluster(3, { antiEntropyIntervalMs: 0 });
+    const c = cluster;
+    const alone = async (): Promise<boolean> => {
+      const reply = await c.send(0, [NodeCommand.fetch, 'k', 'ALONE']).catch(() => null);
+      return Array.isArray(reply) && reply[0] === 1;
+    };
+    await waitFor(alone);
+    const member = await RespConnection.connect({ port: c.nodes[0]?.port as number });
+    try {
+      // Sent together: the read is served in the same turn as the notice, before any round.
+      const [notice, read] = await Promise.all([
+        member.send([NodeCommand.replicaMissed]),
+        member.send([NodeCommand.fetch, 'k', 'ALONE']),
+      ]);
+      expect(notice).toEqual(new SimpleString('OK'));
+      expect((read as unknown[])[0]).toBe(0);
+      await expect(member.send([NodeCommand.replicaMissed, 'extra'])).rejects.toThrow(/^WRONGARGS/);
+    } finally {
+      member.destroy();
+    }
+    const info = ((await c.send(0, ['INFO', 'rebalance'])) as Buffer).toString();
+    expect(/missed_write_notices:(\d+)/.exec(info)?.[1]).toBe('1');
+    expect(c.nodes[0]?.metrics.counters.missedWriteNotices.value).toBe(1);
+    // The sync round the notice started collects the hints; then it answers alone again.
+    await waitFor(alone);
+  });
+
   it('does not answer reads alone for a key it does not own', async () => {
     cluster = await startCluster(4, { antiEntropyIntervalMs: 0 });
     const node = cluster.nodes[0] as KvNode;

@@ -21,6 +21,7 @@ import type { Logger } from 'winston';
 import { admitsMemberRequests, prioritizeMembers } from './admission';
 import { MAX_KEYS_PER_COMMAND } from './command-args';
 import type { CommandContext } from './command-context';
+import { inSequence } from './command-sequence';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
 import { ClockFence } from './clock-fence';
 import { unavailable } from './errors';
@@ -296,6 +297,13 @@ export class StorageNode implements KvNode {
         return alone;
       },
       heardFrom: (id) => replicationPeers.heardFrom(id),
+      missedWrites: (remote) => {
+        this.metrics.counters.missedWriteNotices.inc();
+        this.logger.info(
+          `A member at ${remote} kept writes for this node as hints (its queue to this node was full): reads ask another replica too until a sync round with every member`,
+        );
+        this.fence.gate.markStale();
+      },
       deliverHints: (replica) =>
         this.hints.deliverTo(replicationPeers, replica).catch((err: unknown) => {
           throw unavailable(
@@ -472,7 +480,9 @@ export class StorageNode implements KvNode {
     const startedAt = this.timer.start();
     let reply: Reply | Promise<Reply>;
     try {
-      reply = this.router.dispatch(args, this.context, connection);
+      reply = inSequence(args, connection, () =>
+        this.router.dispatch(args, this.context, connection),
+      );
     } catch (err) {
       this.timer.threw(startedAt);
       throw err;

@@ -1,5 +1,6 @@
 import {
   ConnectionPool,
+  OverloadedError,
   ReplyError,
   UnreachableError,
   createRespServer,
@@ -207,5 +208,84 @@ describe('PeerClient replication', () => {
         status: 'rejected',
         reason: { message: 'ERR malformed REPLICATE_BATCH reply: expected 2 answers' },
       });
+  });
+});
+
+describe('PeerClient order and notices', () => {
+  /**
+   * A pool that records each request as `peer COMMAND` and answers from `answer` (by
+   * default: an applied REPLICATE, OK to the rest).
+   */
+  function fakePool(answer: (peer: string, name: string) => Promise<Reply> | undefined) {
+    const sent: string[] = [];
+    const pool = {
+      send: (peer: string, args: (string | Buffer | number)[]): Promise<Reply> => {
+        const name = String(args[0]);
+        sent.push(`${peer} ${name}`);
+        const given = answer(peer, name);
+        if (given) return given;
+        if (name === 'REPLICATE') return Promise.resolve([1, 0, 1, Buffer.from('a:1')]);
+        return Promise.resolve(name === 'FETCH' ? null : 'OK');
+      },
+      isAvailable: () => true,
+      forgive: () => undefined,
+    };
+    return { sent, peers: new PeerClient(pool as unknown as ConnectionPool) };
+  }
+
+  it('sends a read after the records queued before it for the same peer, not ahead of them', async () => {
+    const { sent, peers } = fakePool(() => undefined);
+    const write = peers.replicate('p:1', Buffer.from('k'), rec(stamp(WALL_MS)));
+    void peers.replicate('p:2', Buffer.from('k'), rec(stamp(WALL_MS)));
+    await peers.fetch('p:1', Buffer.from('k'));
+    await write;
+    expect(sent.slice(0, 2)).toEqual(['p:1 REPLICATE', 'p:1 FETCH']);
+  });
+
+  it('tells a busy replica, once and ahead of the next request to it, that writes for it became hints', async () => {
+    let busy = true;
+    const { sent, peers } = fakePool((_peer, name) =>
+      name === 'REPLICATE' && busy
+        ? Promise.reject(new OverloadedError('p:1', '2048 requests already pending; not sent'))
+        : undefined,
+    );
+    await expect(peers.replicate('p:1', Buffer.from('k'), rec(1))).rejects.toBeInstanceOf(
+      OverloadedError,
+    );
+    busy = false;
+    await peers.fetch('p:1', Buffer.from('k'));
+    await peers.fetch('p:1', Buffer.from('k'));
+    expect(sent).toEqual(['p:1 REPLICATE', 'p:1 REPLICA_MISSED', 'p:1 FETCH', 'p:1 FETCH']);
+  });
+
+  it('owes no notice for a replica that could not be reached, and owes it again if it could not be sent', async () => {
+    let missedFails = true;
+    const { sent, peers } = fakePool((peer, name) => {
+      if (peer === 'gone:1' && name === 'REPLICATE')
+        return Promise.reject(new UnreachableError('gone:1', 'connection refused'));
+      if (peer === 'busy:1' && name === 'REPLICATE')
+        return Promise.reject(new OverloadedError('busy:1', 'full'));
+      if (name === 'REPLICA_MISSED' && missedFails) {
+        missedFails = false;
+        return Promise.reject(new UnreachableError(peer, 'connection reset'));
+      }
+      return undefined;
+    });
+    await expect(peers.replicate('gone:1', Buffer.from('k'), rec(1))).rejects.toThrow();
+    await peers.fetch('gone:1', Buffer.from('k'));
+    await expect(peers.replicate('busy:1', Buffer.from('k'), rec(1))).rejects.toThrow();
+    await peers.fetch('busy:1', Buffer.from('k'));
+    await peers.fetch('busy:1', Buffer.from('k'));
+    await peers.fetch('busy:1', Buffer.from('k'));
+    expect(sent).toEqual([
+      'gone:1 REPLICATE',
+      'gone:1 FETCH',
+      'busy:1 REPLICATE',
+      'busy:1 REPLICA_MISSED',
+      'busy:1 FETCH',
+      'busy:1 REPLICA_MISSED',
+      'busy:1 FETCH',
+      'busy:1 FETCH',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { ReplyError, type ConnectionPool } from '@kv/protocol';
+import { OverloadedError, ReplyError, type ConnectionPool } from '@kv/protocol';
 import { Digest, encodeBuckets } from './digest';
 import type { NodeMetrics } from './metrics';
 import { ReplicaBatcher, settleAll, type Waiting } from './replica-batcher';
@@ -40,10 +40,19 @@ const UNKNOWN_COMMAND = 'ERR unknown command';
  *
  * Records replicated to one peer during one event-loop turn leave together, in one
  * `REPLICATE_BATCH` (a record alone goes as `REPLICATE`); each call still settles with its
- * own record's answer, or with the error that failed the whole batch.
+ * own record's answer, or with the error that failed the whole batch. Requests to a peer
+ * leave in the order they were made: any other request sends the records queued for that
+ * peer first, so a read issued after a write reaches the replica after it.
+ *
+ * A replica write that fails because the peer is busy (`OverloadedError`: too many
+ * requests already wait on its connection, so it was not sent) becomes a hint, and the
+ * peer is told with `REPLICA_MISSED` ahead of the next request to it: without the notice it
+ * would go on answering R=1 reads alone without that write.
  */
 export class PeerClient {
   private readonly batcher = new ReplicaBatcher((peer, batch) => this.sendBatch(peer, batch));
+  /** Peers owed a `REPLICA_MISSED`. */
+  private readonly missed = new Set<string>();
 
   /**
    * @param metrics - where the round trips of REPLICATE and FETCH, and the batches sent,
@@ -72,7 +81,12 @@ export class PeerClient {
     counters?.replicaRecordsSent.inc(batch.length);
     if (batch.length === 1) {
       const { key, record, resolve, reject } = batch[0] as Waiting;
-      this.timed(peer, replicateArgs(key, record)).then(decodeApplyResult).then(resolve, reject);
+      this.timed(peer, replicateArgs(key, record))
+        .then(decodeApplyResult)
+        .then(resolve, (err: Error) => {
+          this.noteOverload(peer, err);
+          reject(err);
+        });
       return;
     }
     counters?.replicaBatchesSent.inc();
@@ -86,6 +100,7 @@ export class PeerClient {
             for (const waiting of batch) this.sendBatch(peer, [waiting]);
             return;
           }
+          this.noteOverload(peer, err);
           for (const waiting of batch) waiting.reject(err);
         },
       );
@@ -112,15 +127,37 @@ export class PeerClient {
   ): ReturnType<ConnectionPool['send']> {
     const startedAt = performance.now();
     try {
-      return await this.pool.send(peer, args);
+      return await this.send(peer, args);
     } finally {
       this.metrics?.replicaLatency.observe((performance.now() - startedAt) / 1000, records);
     }
   }
 
+  /**
+   * Sends a request to `peer` after the records queued for it, and after the notice of
+   * writes it missed, if it is owed one (see {@link PeerClient}).
+   */
+  private send(
+    peer: string,
+    args: Parameters<ConnectionPool['send']>[1],
+  ): ReturnType<ConnectionPool['send']> {
+    this.batcher.flushPeer(peer);
+    if (this.missed.delete(peer))
+      // Owed again if it could not be sent (a peer that answered, even with an error, heard it).
+      this.pool.send(peer, [NodeCommand.replicaMissed]).catch((err: unknown) => {
+        if (!(err instanceof ReplyError)) this.missed.add(peer);
+      });
+    return this.pool.send(peer, args);
+  }
+
+  /** A replica write to `peer` failed with `err`: if the peer was busy, it is owed a notice. */
+  private noteOverload(peer: string, err: unknown): void {
+    if (err instanceof OverloadedError) this.missed.add(peer);
+  }
+
   /** `SYNC_HINTS`: asks `peer` to deliver the writes it keeps for `requester`; how many are left. */
   async hints(peer: string, requester: string): Promise<number> {
-    const reply = await this.pool.send(peer, [SyncCommand.hints, requester]);
+    const reply = await this.send(peer, [SyncCommand.hints, requester]);
     if (typeof reply !== 'number')
       throw new ReplyError(`ERR malformed SYNC_HINTS reply from ${peer}`);
     return reply;
@@ -133,7 +170,7 @@ export class PeerClient {
 
   /** `SYNC_DIGEST`: the digest of what `peer` holds that `requester` co-owns at `epoch`. */
   async digest(peer: string, requester: string, epoch: number): Promise<Digest> {
-    const reply = await this.pool.send(peer, [SyncCommand.digest, requester, epoch]);
+    const reply = await this.send(peer, [SyncCommand.digest, requester, epoch]);
     const digest = Buffer.isBuffer(reply) ? Digest.decode(reply) : undefined;
     if (!digest) throw new ReplyError(`ERR malformed SYNC_DIGEST reply from ${peer}`);
     return digest;
@@ -147,17 +184,17 @@ export class PeerClient {
     buckets: readonly number[],
   ): Promise<KeyVersionPage> {
     return decodeKeyVersions(
-      await this.pool.send(peer, [SyncCommand.keys, requester, epoch, encodeBuckets(buckets)]),
+      await this.send(peer, [SyncCommand.keys, requester, epoch, encodeBuckets(buckets)]),
     );
   }
 
   /** `SYNC_GET`: the records `peer` holds for `keys`, in order (undefined for none). */
   async get(peer: string, keys: readonly Buffer[]): Promise<(StoredRecord | undefined)[]> {
-    return decodeRecords(await this.pool.send(peer, [SyncCommand.get, ...keys]), keys.length);
+    return decodeRecords(await this.send(peer, [SyncCommand.get, ...keys]), keys.length);
   }
 
   /** `SYNC_VERSIONS`: the versions `peer` holds for `keys`, in order (undefined for none). */
   async versions(peer: string, keys: readonly Buffer[]): Promise<(RecordVersionOf | undefined)[]> {
-    return decodeVersions(await this.pool.send(peer, [SyncCommand.versions, ...keys]), keys.length);
+    return decodeVersions(await this.send(peer, [SyncCommand.versions, ...keys]), keys.length);
   }
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, ReplyError, Scope, type CommandTable, type Reply } from '@kv/protocol';
+import { ErrorCode, OK, ReplyError, Scope, type CommandTable, type Reply } from '@kv/protocol';
 import type { RingEpoch } from '@kv/ring';
 import { decodeBuckets } from './digest';
 import { wrongArgs } from './errors';
@@ -46,6 +46,11 @@ export interface PeerContext {
   heardFrom(id: string): void;
   /** Delivers (some of) the hints kept for `replica`; how many are left for it. */
   deliverHints(replica: string): Promise<number>;
+  /**
+   * The member at `remote` kept a write for this node as a hint instead of sending it: this
+   * node's copy may lack it until a sync round collects the hints.
+   */
+  missedWrites(remote: string): void;
 }
 
 /** The placement at `epoch`, or `-UNAVAILABLE` naming this node's epoch. */
@@ -200,6 +205,17 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
       );
       stillAt(ctx, placement);
       return encodeKeyVersions(next, entries);
+    },
+  },
+  [NodeCommand.replicaMissed]: {
+    scope: Scope.peer,
+    arity: [0, 0],
+    usage: 'REPLICA_MISSED',
+    reply:
+      "`+OK`. Sent by a member that kept writes for this node as hints instead of sending them (its queue of requests to this node was full): this node's copy may lack acknowledged writes, so it does not answer R=1 reads alone until a sync round, which collects those hints, completes",
+    run: (_args, ctx, connection) => {
+      ctx.missedWrites(connection.remoteAddress);
+      return OK;
     },
   },
   [SyncCommand.hints]: {

@@ -365,20 +365,20 @@ export class QuorumOperations {
         if (--pending === 0) this.repair(key, answers);
       };
       for (const replica of replicas) {
-        Promise.resolve()
-          .then(() => replica.fetch(key))
-          .then(
-            (record) => {
-              answers.set(replica, record);
-              counter.ack();
-              done();
-            },
-            (err: unknown) => {
-              this.replicaFailed(err);
-              counter.fail();
-              done();
-            },
-          );
+        // Asked now, not in a later microtask: a request pipelined after this one must not
+        // reach a replica first (a write after it would be read here).
+        new Promise<StoredRecord | undefined>((ask) => ask(replica.fetch(key))).then(
+          (record) => {
+            answers.set(replica, record);
+            counter.ack();
+            done();
+          },
+          (err: unknown) => {
+            this.replicaFailed(err);
+            counter.fail();
+            done();
+          },
+        );
       }
     });
   }

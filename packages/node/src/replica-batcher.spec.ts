@@ -35,6 +35,21 @@ describe('ReplicaBatcher', () => {
     expect(sent.map(([, batch]) => batch.length)).toEqual([5, 1, 1]);
   });
 
+  it("sends one peer's batch at once when asked, before a request that must not overtake it", () => {
+    const { batcher: b, sent, endTurn } = batcher();
+    void b.add('p:1', Buffer.from('a'), rec(1));
+    void b.add('p:2', Buffer.from('b'), rec(2));
+    b.flushPeer('p:1');
+    expect(sent.map(([peer, batch]) => [peer, batch.map((w) => String(w.key))])).toEqual([
+      ['p:1', ['a']],
+    ]);
+    b.flushPeer('p:1');
+    b.flushPeer('p:3');
+    expect(sent).toHaveLength(1);
+    endTurn();
+    expect(sent.map(([peer]) => peer)).toEqual(['p:1', 'p:2']);
+  });
+
   it('sends a full batch at once and starts another', () => {
     const { batcher: b, sent, endTurn } = batcher();
     for (let i = 0; i <= MAX_BATCH_RECORDS; i++) void b.add('p:1', Buffer.from(`k${i}`), rec(i));

@@ -66,6 +66,17 @@ export class ReplicaBatcher {
     });
   }
 
+  /**
+   * Sends what fills for `peer` now: a request to `peer` that is not a record must not
+   * overtake records queued before it (a read would miss a write issued earlier).
+   */
+  flushPeer(peer: string): void {
+    const batch = this.filling.get(peer);
+    if (batch === undefined) return;
+    this.filling.delete(peer);
+    this.send(peer, batch.records);
+  }
+
   private readonly flush = (): void => {
     this.scheduled = false;
     const batches = [...this.filling];

@@ -20,6 +20,7 @@ export const NodeCommand = {
   replicate: 'REPLICATE',
   replicateBatch: 'REPLICATE_BATCH',
   fetch: 'FETCH',
+  replicaMissed: 'REPLICA_MISSED',
 } as const;
 
 /**
