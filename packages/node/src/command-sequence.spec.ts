@@ -1,18 +1,10 @@
-import type { Reply, ServerConnection } from '@kv/protocol';
+import type { Reply } from '@kv/protocol';
 import { inSequence, readsThenWrites } from './command-sequence';
+import { fakeConnection } from './test-support/fake-connection';
 
 const args = (...parts: string[]): Buffer[] => parts.map((p) => Buffer.from(p));
 
-function connection(): ServerConnection {
-  return {
-    id: 1,
-    remoteAddress: '127.0.0.1:40000',
-    locals: {},
-    close: () => undefined,
-    priority: false,
-    prioritize: () => undefined,
-  };
-}
+const connection = fakeConnection;
 
 /** A command whose reply the test settles, and whether it ran yet. */
 function slow(): { run: () => Promise<Reply>; ran: () => boolean; settle: (ok: boolean) => void } {

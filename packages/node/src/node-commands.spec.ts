@@ -1,15 +1,9 @@
-import { Scope, type ServerConnection } from '@kv/protocol';
+import { Scope } from '@kv/protocol';
 import type { CommandContext } from './command-context';
 import { NODE_COMMANDS, createNodeRouter } from './node-commands';
+import { fakeConnection } from './test-support/fake-connection';
 
-const connection: ServerConnection = {
-  id: 1,
-  remoteAddress: '127.0.0.1:40000',
-  locals: {},
-  close: () => undefined,
-  priority: false,
-  prioritize: () => undefined,
-};
+const connection = fakeConnection();
 
 describe('node commands', () => {
   it('keeps what only nodes send each other apart from what clients and operators send', () => {

@@ -1,8 +1,9 @@
-import type { Reply, ServerConnection } from '@kv/protocol';
+import type { Reply } from '@kv/protocol';
 import type { CommandContext } from '../command-context';
 import { unavailable } from '../errors';
 import { createNodeRouter } from '../node-commands';
 import type { StoredRecord } from '../record';
+import { fakeConnection } from './fake-connection';
 
 /** The wall clock of {@link FakeNode}, frozen unless a test moves it. */
 export const NOW = 1_700_000_000_000;
@@ -13,14 +14,7 @@ export type QuorumCall =
   | { op: 'readForWrite'; key: string; w: number | undefined }
   | { op: 'write'; key: string; value: string | null; expiresAt: number; w: number | undefined };
 
-const connection: ServerConnection = {
-  id: 1,
-  remoteAddress: '127.0.0.1:40000',
-  locals: {},
-  close: () => undefined,
-  priority: false,
-  prioritize: () => undefined,
-};
+const connection = fakeConnection();
 
 /**
  * A node's client commands over an in-memory key space standing in for the replicas: each

@@ -1,15 +1,9 @@
-import type { Reply, ServerConnection } from '@kv/protocol';
+import type { Reply } from '@kv/protocol';
 import { PEER_COMMANDS, type PeerContext } from '../peer-commands';
 import type { Store } from '../store';
+import { fakeConnection } from './fake-connection';
 
-const connection: ServerConnection = {
-  id: 1,
-  remoteAddress: '127.0.0.1:40000',
-  locals: {},
-  close: () => undefined,
-  priority: false,
-  prioritize: () => undefined,
-};
+const connection = fakeConnection();
 
 /**
  * Serves a node-to-node request as a replica holding `store` would, through the commands'
