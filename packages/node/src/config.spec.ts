@@ -115,6 +115,14 @@ describe('parseNodeConfig', () => {
     );
     expect(await bound(['--data-dir', '/var/lib/kv', '--max-in-flight', '64'])).toBe(64);
     expect(await bound(['--data-dir', '/var/lib/kv', '--max-in-flight', '0'])).toBe(0);
+    // Started from code, without the flags' checks: the same bounds hold.
+    expect(() => resolveNodeOptions({ port: 0, maxInFlight: -1 })).toThrow(
+      'max in flight must be a whole number of requests (0 for no bound), got -1',
+    );
+    expect(() => resolveNodeOptions({ port: 0, maxInFlight: 1.5 })).toThrow(/max in flight/);
+    expect(() => resolveNodeOptions({ port: 0, maxReplicaQueue: 0 })).toThrow(
+      'max replica queue must be a whole number of requests from 1, got 0',
+    );
   });
 
   it('reads the fsync interval of periodic mode, a second by default', async () => {

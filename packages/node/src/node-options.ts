@@ -494,5 +494,13 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     throw new InvalidNodeOptionError(
       `max memory must be a whole number of bytes (0 for no bound), got ${resolved.maxMemory}`,
     );
+  if (!Number.isSafeInteger(resolved.maxInFlight) || resolved.maxInFlight < 0)
+    throw new InvalidNodeOptionError(
+      `max in flight must be a whole number of requests (0 for no bound), got ${resolved.maxInFlight}`,
+    );
+  if (!Number.isSafeInteger(resolved.maxReplicaQueue) || resolved.maxReplicaQueue < 1)
+    throw new InvalidNodeOptionError(
+      `max replica queue must be a whole number of requests from 1, got ${resolved.maxReplicaQueue}`,
+    );
   return { ...resolved, engine };
 }
