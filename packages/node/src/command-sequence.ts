@@ -3,21 +3,28 @@ import type { Reply, ServerConnection } from '@kv/protocol';
 /** Set in a connection's `locals` while a command that reads, then writes, runs on it. */
 const TAIL = 'readThenWriteTail';
 
-const ALWAYS = new Set(['EXPIRE', 'PEXPIRE', 'PERSIST']);
-const PUT_CONDITIONS = new Set(['NX', 'XX', 'KEEPTTL']);
+/** Whether `arg` spells `upper` (upper case, ASCII) in any case, without making a string. */
+function is(arg: Buffer | undefined, upper: string): boolean {
+  if (arg === undefined || arg.length !== upper.length) return false;
+  for (let i = 0; i < upper.length; i++)
+    if (((arg[i] as number) & 0xdf) !== upper.charCodeAt(i)) return false;
+  return true;
+}
 
 /**
  * Whether `args` is a command that reads the key, then writes what it read decided: EXPIRE,
  * PEXPIRE, PERSIST, and PUT/SET with NX, XX or KEEPTTL. Its write is stamped only once its
  * read came back, later than a command pipelined after it that was dispatched meanwhile.
+ * Checked on every command, so it compares bytes and makes no string.
  */
 export function readsThenWrites(args: readonly Buffer[]): boolean {
-  const name = args[0]?.toString('latin1').toUpperCase();
-  if (name === undefined) return false;
-  if (ALWAYS.has(name)) return true;
-  if (name !== 'SET' && name !== 'PUT') return false;
-  for (let i = 3; i < args.length; i++)
-    if (PUT_CONDITIONS.has((args[i] as Buffer).toString('latin1').toUpperCase())) return true;
+  const name = args[0];
+  if (is(name, 'EXPIRE') || is(name, 'PEXPIRE') || is(name, 'PERSIST')) return true;
+  if (args.length <= 3 || !(is(name, 'SET') || is(name, 'PUT'))) return false;
+  for (let i = 3; i < args.length; i++) {
+    const arg = args[i];
+    if (is(arg, 'NX') || is(arg, 'XX') || is(arg, 'KEEPTTL')) return true;
+  }
   return false;
 }
 
