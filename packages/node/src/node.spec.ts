@@ -315,6 +315,23 @@ describe('storage node in a cluster', () => {
     await waitFor(alone);
   });
 
+  it('does not answer a read alone for an asker at a newer ring epoch than its own', async () => {
+    cluster = await startCluster(1, { antiEntropyIntervalMs: 0 });
+    const c = cluster;
+    const fetch = async (...extra: string[]): Promise<unknown> =>
+      c.send(0, [NodeCommand.fetch, 'k', 'ALONE', ...extra]);
+    await waitFor(async () => {
+      const reply = await fetch().catch(() => null);
+      return Array.isArray(reply) && reply[0] === 1;
+    });
+    const epoch = c.nodes[0]?.placement?.epoch as number;
+    expect(((await fetch(String(epoch))) as unknown[])[0]).toBe(1);
+    expect(((await fetch(String(epoch - 1))) as unknown[])[0]).toBe(1);
+    expect(((await fetch(String(epoch + 1))) as unknown[])[0]).toBe(0);
+    for (const bad of ['-1', '1.5', 'x', '9'.repeat(16)])
+      await expect(fetch(bad)).rejects.toThrow(/^WRONGARGS the epoch of FETCH/);
+  });
+
   it('does not answer reads alone for a key it does not own', async () => {
     cluster = await startCluster(4, { antiEntropyIntervalMs: 0 });
     const node = cluster.nodes[0] as KvNode;

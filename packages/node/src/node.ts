@@ -285,12 +285,15 @@ export class StorageNode implements KvNode {
       maxKeyBytes: options.maxKeyBytes,
       now: options.wallClock ?? Date.now,
       beforeReplicaWrite: (records) => this.fence.gate.beforeReplicaWrite(records),
-      answersAlone: (key) => {
+      answersAlone: (key, askerEpoch) => {
         // A node that does not own the key in its own ring (it lost the range, or has not
         // learnt that it gained it) may hold an old copy or none: it is not read alone.
+        // Nor is one whose ring is older than the asker's: writes made at the newer epoch
+        // went to the newer ring's owners, maybe not here.
         const t = token(key);
         const alone =
           this.fence.gate.readsAlone &&
+          (askerEpoch === undefined || (this.current?.epoch ?? 0) >= askerEpoch) &&
           this.current?.readOwnersOfToken(t).includes(this.id) === true &&
           !(unsynced.any && unsynced.previousOwners(t));
         if (!alone) this.metrics.counters.staleAnswers.inc();

@@ -112,8 +112,9 @@ export class PeerClient {
   }
 
   /** `FETCH key ALONE`: the record, and whether `peer` may answer an R=1 read alone. */
-  async fetchAlone(peer: string, key: Buffer): Promise<AloneAnswer> {
-    return decodeAloneAnswer(await this.timed(peer, [NodeCommand.fetch, key, FETCH_ALONE]));
+  async fetchAlone(peer: string, key: Buffer, epoch?: number): Promise<AloneAnswer> {
+    const args = [NodeCommand.fetch, key, FETCH_ALONE, ...(epoch === undefined ? [] : [epoch])];
+    return decodeAloneAnswer(await this.timed(peer, args));
   }
 
   /**

@@ -41,7 +41,7 @@ export interface PeerContext {
    * off or paused and has not synced since, or has not synced the key's range since it
    * gained it.
    */
-  answersAlone(key: Buffer): boolean;
+  answersAlone(key: Buffer, askerEpoch?: number): boolean;
   /** Peer `id` just sent a request: it is reachable, whatever backoff it was under. */
   heardFrom(id: string): void;
   /** Delivers (some of) the hints kept for `replica`; how many are left for it. */
@@ -156,16 +156,25 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
   },
   [NodeCommand.fetch]: {
     scope: Scope.peer,
-    arity: [1, 2],
-    usage: `FETCH key [${FETCH_ALONE}]`,
-    reply: `${RECORD}. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, or syncing the key's range), so the asker reads another copy too`,
-    errors: `\`-WRONGARGS\` for a flag other than ${FETCH_ALONE}`,
+    arity: [1, 3],
+    usage: `FETCH key [${FETCH_ALONE} [epoch]]`,
+    reply: `${RECORD}. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, syncing the key's range, or still at a ring epoch older than the asker's \`epoch\`, so writes made at the newer one may not have come here), so the asker reads another copy too`,
+    errors: `\`-WRONGARGS\` for a flag other than ${FETCH_ALONE}, or an epoch that is not a whole number`,
     run: (args, ctx) => {
       const key = args[1] as Buffer;
       if (args.length === 2) return encodeRecord(ctx.store.forPeer(key));
       if ((args[2] as Buffer).toString('latin1').toUpperCase() !== FETCH_ALONE)
         throw wrongArgs(`the only flag of FETCH is ${FETCH_ALONE}`);
-      return encodeAloneAnswer(ctx.answersAlone(key), ctx.store.forPeer(key));
+      let epoch: number | undefined;
+      if (args.length === 4) {
+        const text = (args[3] as Buffer).toString('latin1');
+        epoch = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+        if (!Number.isSafeInteger(epoch))
+          throw wrongArgs(
+            `the epoch of FETCH ... ${FETCH_ALONE} must be a whole number, got '${text}'`,
+          );
+      }
+      return encodeAloneAnswer(ctx.answersAlone(key, epoch), ctx.store.forPeer(key));
     },
   },
   [SyncCommand.digest]: {

@@ -55,11 +55,12 @@ interface ReplicaFaults {
   fenced?: ReadonlySet<string>;
   /** Have a full queue: requests fail as overloaded, unsent. */
   busy?: ReadonlySet<string>;
+  /** Still at ring epoch 0: they answer alone only to an asker that gives no newer epoch. */
+  behind?: ReadonlySet<string>;
   /** Each request a replica was sent: `id COMMAND` and, for a batch, its record count. */
   sent?: string[];
 }
 
-/**
 /**
  * A pool that serves REPLICATE, REPLICATE_BATCH and FETCH from in-process stores, through
  * the commands' declarations and over the wire encoding (no sockets, no timers).
@@ -71,6 +72,7 @@ function poolOf(
     stale = new Set(),
     fenced = new Set(),
     busy = new Set(),
+    behind = new Set(),
     sent,
   }: ReplicaFaults = {},
 ): ConnectionPool {
@@ -80,7 +82,11 @@ function poolOf(
       name === NodeCommand.replicateBatch ? `${id} ${name} ${String(args[1])}` : `${id} ${name}`,
     );
     if (name === NodeCommand.fetch) {
-      const context = { store, answersAlone: () => !stale.has(id) } as unknown as PeerContext;
+      const context = {
+        store,
+        answersAlone: (_key: Buffer, askerEpoch?: number) =>
+          !stale.has(id) && !(behind.has(id) && askerEpoch !== undefined && askerEpoch > 0),
+      } as unknown as PeerContext;
       return PEER_COMMANDS[NodeCommand.fetch]?.run(args, context, {} as ServerConnection) ?? null;
     }
     return serveAsReplica(store, args, () => {
@@ -615,6 +621,12 @@ describe('QuorumOperations R=1 reads from other replicas that may have missed wr
     // Without the refusal the first replica's older copy would have answered.
     const trusting = coordinatorAt(self, stores, members, { placement });
     expect((await trusting.read(key))?.value?.toString()).toBe('old');
+  });
+
+  it('skips a replica still at an older ring epoch than its own: writes of the newer one may miss it', async () => {
+    const stores = await storesHolding({ [first]: older, [second]: newer, [third]: newer });
+    const quorum = coordinatorAt(self, stores, members, { placement, behind: new Set([first]) });
+    expect((await quorum.read(key))?.value?.toString()).toBe('new');
   });
 
   it('asks every replica at once: a write dispatched after the read never shows in it', async () => {

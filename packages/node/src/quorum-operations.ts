@@ -227,9 +227,10 @@ export class QuorumOperations {
     if (required === 1) {
       const { unsynced, selfId, gate, replicas } = this.options;
       const previous = unsynced.any ? unsynced.previousOwners(t) : undefined;
-      if (!ids.includes(selfId)) return this.readRemote(key, replicas.nearestFirst(ids));
+      if (!ids.includes(selfId))
+        return this.readRemote(key, replicas.nearestFirst(ids), placement.epoch);
       if (previous === undefined && gate.readsAlone) return replicas.of(selfId).fetch(key);
-      return this.readUnsynced(key, this.askOrder(placement, ids, previous ?? []));
+      return this.readUnsynced(key, this.askOrder(placement, ids, previous ?? []), placement.epoch);
     }
     return this.readMany(key, this.options.replicas.nearestFirst(ids), required);
   }
@@ -260,8 +261,9 @@ export class QuorumOperations {
   private async readRemote(
     key: Buffer,
     replicas: readonly Replica[],
+    epoch: number,
   ): Promise<StoredRecord | undefined> {
-    const answer = await this.firstAnswer(key, replicas);
+    const answer = await this.firstAnswer(key, replicas, epoch);
     if (answer) return answer.record;
     this.counters.readsUnavailable.inc();
     throw unavailable(`0 of 1 replicas answered`);
@@ -290,12 +292,16 @@ export class QuorumOperations {
    * answer of `others`. When none answers, its own copy alone: a read that may miss a write
    * is better than no read while every other replica is down.
    */
-  private readUnsynced(key: Buffer, others: readonly Replica[]): Promise<StoredRecord | undefined> {
+  private readUnsynced(
+    key: Buffer,
+    others: readonly Replica[],
+    epoch: number,
+  ): Promise<StoredRecord | undefined> {
     this.counters.unsyncedReads.inc();
     // Both copies are asked now, before the next request of a pipeline is dispatched: a
     // write the client sent after this read must not show in its answer.
     const own = this.options.replicas.of(this.options.selfId).fetch(key);
-    return Promise.all([own, this.firstAnswer(key, others)]).then(([mine, theirs]) =>
+    return Promise.all([own, this.firstAnswer(key, others, epoch)]).then(([mine, theirs]) =>
       theirs === undefined ? mine : newest([mine, theirs.record]),
     );
   }
@@ -310,6 +316,7 @@ export class QuorumOperations {
   private firstAnswer(
     key: Buffer,
     replicas: readonly Replica[],
+    epoch: number,
   ): Promise<{ record: StoredRecord | undefined } | undefined> {
     if (replicas.length === 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
@@ -322,7 +329,7 @@ export class QuorumOperations {
       };
       for (const replica of replicas) {
         // The executor runs now: every request is on its way before this returns.
-        new Promise<AloneAnswer>((ask) => ask(replica.fetchAlone(key))).then(
+        new Promise<AloneAnswer>((ask) => ask(replica.fetchAlone(key, epoch))).then(
           ({ alone, record }) => {
             if (!alone) stale.push(record);
             else if (!answered) {

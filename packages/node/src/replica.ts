@@ -25,8 +25,10 @@ export interface Replica {
   /**
    * The record, for an R=1 read, and whether its holder may answer that read alone (its
    * copy has not missed writes). This node's own standing is its caller's to judge.
+   * @param epoch - the asker's ring epoch: a holder still at an older one does not answer
+   *   alone (writes made at the newer epoch may not have gone to it)
    */
-  fetchAlone(key: Buffer): AloneAnswer | Promise<AloneAnswer>;
+  fetchAlone(key: Buffer, epoch?: number): AloneAnswer | Promise<AloneAnswer>;
 }
 
 /** This node's own copy: its store. */
@@ -85,8 +87,8 @@ export class RemoteReplica implements Replica {
     return this.observed(await this.peers.fetch(this.id, key));
   }
 
-  async fetchAlone(key: Buffer): Promise<AloneAnswer> {
-    const answer = await this.peers.fetchAlone(this.id, key);
+  async fetchAlone(key: Buffer, epoch?: number): Promise<AloneAnswer> {
+    const answer = await this.peers.fetchAlone(this.id, key, epoch);
     this.observed(answer.record);
     return answer;
   }
