@@ -66,8 +66,10 @@ describe('kv cluster when a node dies', () => {
       ),
       10_000,
     );
-    expect(running.lines.map((l) => l.text)).toContain(
-      `[Cluster] Restart it with: kill -USR2 ${running.pid as number}`,
+    // Its own line, which may reach the pipe a moment after the one above.
+    await running.waitForLine(
+      new RegExp(`^\\[Cluster\\] Restart it with: kill -USR2 ${running.pid as number}$`),
+      10_000,
     );
 
     // The others keep serving: every key reads, and writes reach their two live replicas.
