@@ -12,7 +12,7 @@ import {
 import { createClient, type KvClient } from '@kv/client';
 import { parseAddress } from '@kv/protocol';
 import { runBenchCommand } from './bench/bench-command';
-import { MAX_CLUSTER_NODES } from './cluster';
+import { MAX_CLUSTER_NODES } from './cluster-options';
 import { runClusterCommand } from './cluster-command';
 import { defaultSecretFile } from './credentials';
 import { UsageError } from './errors';

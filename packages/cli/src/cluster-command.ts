@@ -1,4 +1,5 @@
-import { HTTP_PORT_OFFSET, LocalCluster, type LocalClusterOptions } from './cluster';
+import { LocalCluster } from './cluster';
+import { HTTP_PORT_OFFSET, type LocalClusterOptions } from './cluster-options';
 import { StartInterruptedError } from './errors';
 import { ExitCode } from './exit-codes';
 import type { Printer } from './printer';

@@ -18,15 +18,6 @@ import { ensureSecretFile } from './credentials';
 import { ClusterStartTimeoutError, ProcessExitedError, StartInterruptedError } from './errors';
 import { assertPortsFree } from './ports';
 
-export {
-  CLUSTER_HOST,
-  HTTP_PORT_OFFSET,
-  MAX_CLUSTER_NODES,
-  MAX_RESTARTS_PER_MINUTE,
-  RESTART_DELAY_MS,
-  type LocalClusterOptions,
-} from './cluster-options';
-
 /**
  * A coordinator and storage nodes on this machine, each its own child process running
  * this package's `kv coordinator` / `kv node`, for development. Their output is passed on

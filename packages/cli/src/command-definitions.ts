@@ -1,6 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { benchCommandBuilder } from './bench/bench-flags';
-import { MAX_RESTARTS_PER_MINUTE } from './cluster';
+import { MAX_RESTARTS_PER_MINUTE } from './cluster-options';
 import { DEFAULT_COORDINATOR } from './global-options';
 import { version } from './version';
 

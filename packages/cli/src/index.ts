@@ -72,7 +72,8 @@ export {
   type InfoSample,
 } from './status';
 export { formatStatusTable, formatPercent, formatRate } from './status-table';
-export { LocalCluster, CLUSTER_HOST, MAX_CLUSTER_NODES, type LocalClusterOptions } from './cluster';
+export { LocalCluster } from './cluster';
+export { CLUSTER_HOST, MAX_CLUSTER_NODES, type LocalClusterOptions } from './cluster-options';
 export { runClusterCommand } from './cluster-command';
 export { LineSplitter, MAX_LINE_LENGTH } from './line-splitter';
 export { assertPortsFree, tryListen } from './ports';

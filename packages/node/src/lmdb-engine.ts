@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOKEN_SPACE, token, type TokenRange } from '@kv/ring';
+import { TOKEN_SPACE, type TokenRange } from '@kv/ring';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './engine';
 import type { HintJournal } from './hints';
 import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
+import {
+  TOKEN_BYTES,
+  decode,
+  encode,
+  isTombstone,
+  storedKey,
+  tokenBytes,
+  versionOf,
+} from './lmdb-records';
 import type { SyncProgressJournal, UnsyncedRange } from './unsynced-ranges';
 
 /** Options of {@link LmdbEngine.open}. */
@@ -26,19 +35,6 @@ export interface LmdbEngineOptions {
 /** The default of {@link LmdbEngineOptions.fsyncIntervalMs}, as Redis's `appendfsync everysec`. */
 export const DEFAULT_FSYNC_INTERVAL_MS = 1000;
 
-/** Bytes of the token that prefixes every stored key, so keys sort in token order. */
-const TOKEN_BYTES = 6;
-/**
- * Longest key stored as it is. LMDB keys are at most 1978 bytes with 4 KiB pages; a longer
- * key is stored as its first bytes plus its SHA-256, and the whole key goes in the value.
- */
-const INLINE_KEY_MAX = 1900;
-const DIGEST_BYTES = 32;
-/** Value layout: ts (float64), expiresAt (48 bits), flags, origin length (16 bits). */
-const ORIGIN_AT = 17;
-const TOMBSTONE = 1;
-/** The value carries the whole key (16-bit length, then the key) after the origin. */
-const LONG_KEY = 2;
 /** Bytes charged per record on top of its key and value, like MemoryEngine's estimate. */
 const RECORD_OVERHEAD = 64;
 /** Records read per step of an iteration: no LMDB read transaction outlives a step. */
@@ -396,101 +392,7 @@ export class LmdbEngine implements StorageEngine {
   private count(stored: Buffer, value: Buffer, sign: 1 | -1): void {
     this.totalsDirty = true;
     this.records += sign;
-    if ((value[14] as number) & TOMBSTONE) this.tombstoneCount += sign;
+    if (isTombstone(value)) this.tombstoneCount += sign;
     this.heldBytes += sign * (stored.length + value.length + RECORD_OVERHEAD);
   }
-}
-
-/** The 48-bit big-endian form of a token: stored keys start with it. */
-function tokenBytes(t: number): Buffer {
-  const b = Buffer.allocUnsafe(TOKEN_BYTES);
-  b.writeUIntBE(t, 0, TOKEN_BYTES);
-  return b;
-}
-
-/** Where a key is stored: its token, then the key (long keys shortened, see INLINE_KEY_MAX). */
-function storedKey(key: Buffer): Buffer {
-  const long = key.length > INLINE_KEY_MAX;
-  const stored = Buffer.allocUnsafe(
-    TOKEN_BYTES + (long ? INLINE_KEY_MAX + DIGEST_BYTES : key.length),
-  );
-  stored.writeUIntBE(token(key), 0, TOKEN_BYTES);
-  if (!long) {
-    key.copy(stored, TOKEN_BYTES);
-    return stored;
-  }
-  key.copy(stored, TOKEN_BYTES, 0, INLINE_KEY_MAX);
-  createHash('sha256')
-    .update(key)
-    .digest()
-    .copy(stored, TOKEN_BYTES + INLINE_KEY_MAX);
-  return stored;
-}
-
-/**
- * Origins as bytes: a record's origin is a node id, and a cluster has few, so each is
- * encoded once rather than per write. Bounded: past this many, it starts again.
- */
-const ORIGINS = new Map<string, Buffer>();
-const MAX_ORIGINS = 1024;
-
-function originBytes(origin: string): Buffer {
-  let bytes = ORIGINS.get(origin);
-  if (bytes === undefined) {
-    if (ORIGINS.size >= MAX_ORIGINS) ORIGINS.clear();
-    bytes = Buffer.from(origin);
-    ORIGINS.set(origin, bytes);
-  }
-  return bytes;
-}
-
-/** The stored value of a record: its version, the whole key when long, then the value. */
-function encode(key: Buffer, record: StoredRecord): Buffer {
-  const origin = originBytes(record.origin);
-  const long = key.length > INLINE_KEY_MAX;
-  const keyAt = ORIGIN_AT + origin.length;
-  const valueAt = keyAt + (long ? 2 + key.length : 0);
-  const b = Buffer.allocUnsafe(valueAt + (record.value?.length ?? 0));
-  b.writeDoubleLE(record.ts, 0);
-  b.writeUIntLE(record.expiresAt, 8, 6);
-  b[14] = (record.value === null ? TOMBSTONE : 0) | (long ? LONG_KEY : 0);
-  b.writeUInt16LE(origin.length, 15);
-  origin.copy(b, ORIGIN_AT);
-  if (long) {
-    b.writeUInt16LE(key.length, keyAt);
-    key.copy(b, keyAt + 2);
-  }
-  record.value?.copy(b, valueAt);
-  return b;
-}
-
-/** A record from its stored value (the value bytes are a view, not a copy); and its key. */
-function decode(value: Buffer, stored?: Buffer): { key: Buffer; record: StoredRecord } {
-  const flags = value[14] as number;
-  const originEnd = ORIGIN_AT + value.readUInt16LE(15);
-  let valueAt = originEnd;
-  let key = stored?.subarray(TOKEN_BYTES) ?? Buffer.alloc(0);
-  if (flags & LONG_KEY) {
-    const length = value.readUInt16LE(originEnd);
-    key = value.subarray(originEnd + 2, originEnd + 2 + length);
-    valueAt = originEnd + 2 + length;
-  }
-  return {
-    key,
-    record: {
-      ts: value.readDoubleLE(0),
-      expiresAt: value.readUIntLE(8, 6),
-      origin: value.toString('utf8', ORIGIN_AT, originEnd),
-      value: flags & TOMBSTONE ? null : value.subarray(valueAt),
-    },
-  };
-}
-
-function versionOf(record: StoredRecord): RecordVersion {
-  return {
-    ts: record.ts,
-    origin: record.origin,
-    expiresAt: record.expiresAt,
-    deleted: record.value === null,
-  };
 }

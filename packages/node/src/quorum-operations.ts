@@ -7,7 +7,7 @@ import type { NodeMetrics } from './metrics';
 import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
-import type { AloneAnswer } from './replication';
+import { firstAnswer } from './first-answer';
 import type { UnsyncedRanges } from './unsynced-ranges';
 import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
@@ -263,7 +263,7 @@ export class QuorumOperations {
     replicas: readonly Replica[],
     epoch: number,
   ): Promise<StoredRecord | undefined> {
-    const answer = await this.firstAnswer(key, replicas, epoch);
+    const answer = await firstAnswer(key, replicas, epoch, this.failed);
     if (answer) return answer.record;
     this.counters.readsUnavailable.inc();
     throw unavailable(`0 of 1 replicas answered`);
@@ -301,51 +301,9 @@ export class QuorumOperations {
     // Both copies are asked now, before the next request of a pipeline is dispatched: a
     // write the client sent after this read must not show in its answer.
     const own = this.options.replicas.of(this.options.selfId).fetch(key);
-    return Promise.all([own, this.firstAnswer(key, others, epoch)]).then(([mine, theirs]) =>
-      theirs === undefined ? mine : newest([mine, theirs.record]),
+    return Promise.all([own, firstAnswer(key, others, epoch, this.failed)]).then(
+      ([mine, theirs]) => (theirs === undefined ? mine : newest([mine, theirs.record])),
     );
-  }
-
-  /**
-   * What the first of `replicas` able to answer alone holds. All are asked at once, before
-   * the next request of a pipeline is dispatched, so no answer shows a write the client
-   * sent after this read; any that answers alone will do. When every one that answered may
-   * lack writes, the newest of their copies is the best there is. Undefined if none
-   * answers at all.
-   */
-  private firstAnswer(
-    key: Buffer,
-    replicas: readonly Replica[],
-    epoch: number,
-  ): Promise<{ record: StoredRecord | undefined } | undefined> {
-    if (replicas.length === 0) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const stale: (StoredRecord | undefined)[] = [];
-      let left = replicas.length;
-      let answered = false;
-      const settled = (): void => {
-        if (--left > 0 || answered) return;
-        resolve(stale.length === 0 ? undefined : { record: newest(stale) });
-      };
-      for (const replica of replicas) {
-        // The executor runs now: every request is on its way before this returns.
-        new Promise<AloneAnswer>((ask) => ask(replica.fetchAlone(key, epoch))).then(
-          ({ alone, record }) => {
-            if (!alone) stale.push(record);
-            else if (!answered) {
-              answered = true;
-              resolve({ record });
-            }
-            settled();
-          },
-          (err: unknown) => {
-            // Unreachable, or a refusal (another epoch, a version from the future).
-            this.replicaFailed(err);
-            settled();
-          },
-        );
-      }
-    });
   }
 
   /** R>1: ask every replica, answer with the newest of the first R, repair the stale. */
@@ -404,6 +362,8 @@ export class QuorumOperations {
   }
 
   /** Counts a failed replica request; a busy replica's apart as well. */
+  private readonly failed = (err: unknown): void => this.replicaFailed(err);
+
   private replicaFailed(err: unknown): void {
     this.counters.replicaFailures.inc();
     if (err instanceof OverloadedError) this.counters.replicaOverloaded.inc();
