@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import fs, { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -126,6 +126,122 @@ describe('LmdbEngine', () => {
     } finally {
       await copy.close();
     }
+  });
+});
+
+describe('LmdbEngine --fsync always: the write-ahead log', () => {
+  const opened: LmdbEngine[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((e) => e.close()));
+    jest.restoreAllMocks();
+  });
+  const openAt = (path: string, options: { maxPendingBytes?: number } = {}): LmdbEngine => {
+    const engine = LmdbEngine.open({ path, fsync: 'always', ...options });
+    opened.push(engine);
+    return engine;
+  };
+  const observers: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(observers.splice(0).map((o) => o.close()));
+  });
+  /** Transactions LMDB has committed in the database at `path`, read from a second handle. */
+  const commitsAt = (path: string): (() => number) => {
+    const observer = open({ path, maxDbs: 3, readOnly: true });
+    observers.push(observer);
+    return () => (observer.getStats() as { lastTxnId: number }).lastTxnId;
+  };
+
+  it('acknowledges from the log: a copy of the directory taken then, opened, holds every write', async () => {
+    const path = freshDir();
+    const engine = openAt(path);
+    await engine.put(Buffer.from('before'), rec('0', 1));
+    const keys = Array.from({ length: 300 }, (_, i) => Buffer.from(`crash:${i}`));
+    await Promise.all(keys.map((k, i) => engine.put(k, rec(`v${i}`, 10 + i))));
+    await engine.remove(Buffer.from('before'));
+    await engine.put(Buffer.from('gone'), rec(null, 5));
+    // What a SIGKILL right now leaves on disk: LMDB as committed so far, and the log.
+    const image = freshDir();
+    cpSync(path, image, { recursive: true, filter: (src) => !src.endsWith('lock.mdb') });
+    const totals = [engine.size, engine.tombstones, engine.bytes];
+    const again = openAt(image);
+    for (const [i, k] of keys.entries()) expect(again.get(k)).toEqual(rec(`v${i}`, 10 + i));
+    expect(again.get(Buffer.from('before'))).toBeUndefined();
+    expect(again.get(Buffer.from('gone'))).toEqual(rec(null, 5));
+    expect([again.size, again.tombstones, again.bytes]).toEqual(totals);
+    // Replayed once: a clean close and a reopen count the same.
+    await again.close();
+    const third = openAt(image);
+    expect([third.size, third.tombstones, third.bytes]).toEqual(totals);
+    expect(readdirSync(join(image, 'log'))).toHaveLength(1);
+  });
+
+  it('iterates keys the log holds and LMDB does not yet, in token order, with LMDB’s own', async () => {
+    const path = freshDir();
+    const engine = openAt(path);
+    const memory = new MemoryEngine();
+    const early = Array.from({ length: 40 }, (_, i) => Buffer.from(`early:${i}`));
+    for (const k of early) {
+      await engine.put(k, rec('e'));
+      memory.put(k, rec('e'));
+    }
+    await engine.close();
+    const reopened = openAt(path);
+    // These are acknowledged, and no application to LMDB has run yet.
+    const late = Array.from({ length: 1200 }, (_, i) => Buffer.from(`late:${i}`));
+    await Promise.all(late.map((k) => reopened.put(k, rec('l'))));
+    for (const k of late) memory.put(k, rec('l'));
+    await reopened.remove(early[3] as Buffer);
+    memory.remove(early[3] as Buffer);
+    const listed = (e: LmdbEngine | MemoryEngine, range?: { start: number; end: number }) =>
+      [...e.entries(range)].map(([k, r, t]) => [k.toString(), r.value?.toString(), t]);
+    expect(listed(reopened)).toEqual(listed(memory));
+    const half = { start: 2 ** 47, end: 2 ** 48 };
+    expect(listed(reopened, half)).toEqual(listed(memory, half));
+    expect(listed(reopened, half).length).toBeGreaterThan(0);
+  });
+
+  it('applies logged writes to LMDB in one transaction per interval, not one per write', async () => {
+    const path = freshDir();
+    const engine = openAt(path);
+    await engine.put(Buffer.from('first'), rec('1'));
+    const commits = commitsAt(path);
+    const before = commits();
+    for (let i = 0; i < 20; i++) await engine.put(Buffer.from(`one-by-one:${i}`), rec('v'));
+    expect(commits() - before).toBeLessThanOrEqual(1);
+    await engine.close();
+    expect(readdirSync(join(path, 'log'))).toEqual([]);
+  });
+
+  it('past its bound of pending bytes, acknowledges a write only once LMDB has it', async () => {
+    const path = freshDir();
+    const engine = openAt(path, { maxPendingBytes: 1024 });
+    await engine.put(Buffer.from('first'), rec('1'));
+    const commits = commitsAt(path);
+    const before = commits();
+    // 2 KB waiting: over the bound, so the write waits for an application.
+    await engine.put(Buffer.from('big'), rec('x'.repeat(2048)));
+    expect(commits()).toBeGreaterThan(before);
+  });
+
+  it('keeps writes pending and logged when applying them to LMDB fails, and applies them later', async () => {
+    const path = freshDir();
+    const engine = openAt(path, { maxPendingBytes: 1024 });
+    const db = (engine as unknown as { db: { put: (...a: unknown[]) => Promise<boolean> } }).db;
+    const put = jest
+      .spyOn(db, 'put')
+      .mockImplementationOnce(() => Promise.reject(new Error('MDB_MAP_FULL')));
+    await expect(engine.put(Buffer.from('k'), rec('y'.repeat(2048)))).rejects.toThrow(
+      'MDB_MAP_FULL',
+    );
+    // Still readable, counted once, and the next application stores it.
+    expect(engine.get(Buffer.from('k'))?.value?.toString()).toBe('y'.repeat(2048));
+    expect(engine.size).toBe(1);
+    put.mockRestore();
+    await engine.put(Buffer.from('k2'), rec('z'.repeat(2048)));
+    await engine.close();
+    const again = openAt(path);
+    expect(again.get(Buffer.from('k'))?.value?.length).toBe(2048);
+    expect([again.size, again.get(Buffer.from('k2'))?.value?.length]).toEqual([2, 2048]);
   });
 });
 
@@ -377,9 +493,10 @@ describe('LmdbEngine hint journal', () => {
 });
 
 describe('REPLICATE_BATCH on the LMDB engine', () => {
-  it('stores the records of a batch in one transaction', async () => {
+  it('stores the records of a batch with one sync of the log, then in one transaction', async () => {
     const path = freshDir();
     const engine = LmdbEngine.open({ path });
+    const syncs = jest.spyOn(fs, 'fdatasync');
     // A second handle on the same environment, to read how many transactions committed.
     const observer = open({ path, maxDbs: 2, readOnly: true });
     const committed = (): number => (observer.getStats() as { lastTxnId: number }).lastTxnId;
@@ -390,12 +507,17 @@ describe('REPLICATE_BATCH on the LMDB engine', () => {
         record: rec(i % 5 === 0 ? null : `v${i}`, 2 ** LOGICAL_BITS * (i + 1)),
       }));
       const args = overTheWire(encodeCommand(replicateBatchArgs(entries)));
+      // Opening a new database saves its totals: that commit is not the batch's.
+      await (engine as unknown as { root: { committed: Promise<void> } }).root.committed;
       const before = committed();
       const reply = (await serveAsReplica(store, args)) as number[][];
       expect(reply.map((answer) => answer[0])).toEqual(entries.map(() => 1));
-      expect(committed() - before).toBe(1);
+      expect(syncs).toHaveBeenCalledTimes(1);
       expect([engine.size, engine.tombstones]).toEqual([50, 10]);
+      await engine.close();
+      expect(committed() - before).toBe(1);
     } finally {
+      syncs.mockRestore();
       await observer.close();
       await engine.close();
     }

@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { WriteAheadLog, WriteAheadLogError } from './write-ahead-log';
+
+const dirs: string[] = [];
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kv-wal-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+afterEach(() => jest.restoreAllMocks());
+
+const b = (s: string): Buffer => Buffer.from(s);
+const segments = (dir: string): string[] => readdirSync(dir).sort();
+const read = (entries: { key: Buffer; value: Buffer | undefined }[]): [string, string | null][] =>
+  entries.map(({ key, value }) => [key.toString(), value === undefined ? null : value.toString()]);
+
+describe('WriteAheadLog', () => {
+  it('gives back every synced put and removal, in order, when opened again', async () => {
+    const dir = freshDir();
+    const { log, recovery } = WriteAheadLog.open(dir);
+    expect(recovery).toEqual({ entries: [], tornBytes: 0 });
+    await Promise.all([
+      log.append(b('a'), b('1')),
+      log.append(b('b'), b('')),
+      log.append(b('a'), undefined),
+      log.append(b('c'), Buffer.alloc(70_000, 7)),
+    ]);
+    await log.close(false);
+    const again = WriteAheadLog.open(dir);
+    expect(read(again.recovery.entries)).toEqual([
+      ['a', '1'],
+      ['b', ''],
+      ['a', null],
+      ['c', Buffer.alloc(70_000, 7).toString()],
+    ]);
+    expect(again.recovery.tornBytes).toBe(0);
+    await again.log.close(false);
+  });
+
+  it('drops a frame a crash cut short, and whatever follows a damaged one, reporting the bytes', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir);
+    // Two syncs, two frames: 8 bytes of length and CRC, then 7 bytes of entry header.
+    await log.append(b('kept'), b('value'));
+    await log.append(b('cut'), b('short value'));
+    await log.close(false);
+    const [file] = segments(dir);
+    const path = join(dir, file as string);
+    const second = 8 + 7 + 3 + 11;
+    truncateSync(path, statSync(path).size - 3);
+    let opened = WriteAheadLog.open(dir);
+    expect(read(opened.recovery.entries)).toEqual([['kept', 'value']]);
+    expect(opened.recovery.tornBytes).toBe(second - 3);
+    await opened.log.close(false);
+
+    // One flipped byte in the first frame's value: its CRC no longer matches, and the
+    // second frame, whole as it is, is not read past the damage either.
+    truncateSync(path, 0);
+    const data = Buffer.concat([frame([['kept', 'value']]), frame([['next', 'one']])]);
+    const flipped = 8 + 7 + 4 + 1;
+    data.writeUInt8(data.readUInt8(flipped) ^ 0xff, flipped);
+    writeFileSync(path, data);
+    opened = WriteAheadLog.open(dir);
+    expect(opened.recovery.entries).toEqual([]);
+    expect(opened.recovery.tornBytes).toBe(data.length);
+    await opened.log.close(false);
+  });
+
+  it('refuses a frame whose entries do not fill it exactly, even with a matching CRC', async () => {
+    const dir = freshDir();
+    const good = frame([['a', '1']]);
+    // A frame of 3 bytes (too short for an entry header) with its own correct CRC.
+    const body = Buffer.from([1, 0, 0]);
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(body.length, 0);
+    header.writeUInt32LE(crc32(body), 4);
+    writeFileSync(join(dir, '000000000001.wal'), Buffer.concat([good, header, body]));
+    const { log, recovery } = WriteAheadLog.open(dir);
+    expect(read(recovery.entries)).toEqual([['a', '1']]);
+    expect(recovery.tornBytes).toBe(11);
+    await log.close(false);
+  });
+
+  it('keeps every entry of a frame larger than its staging buffer, small and large values mixed', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir);
+    const big = Buffer.alloc(10_000, 9);
+    const writes = Array.from({ length: 3000 }, (_, i) =>
+      log.append(b(`key:${i}`), i % 500 === 0 ? big : b(`value ${i} `.repeat(5))),
+    );
+    // One turn: one frame, whose writes share one promise.
+    expect(new Set(writes).size).toBe(1);
+    await Promise.all(writes);
+    await log.close(false);
+    const again = WriteAheadLog.open(dir);
+    expect(read(again.recovery.entries)).toEqual(
+      Array.from({ length: 3000 }, (_, i) => [
+        `key:${i}`,
+        (i % 500 === 0 ? big : b(`value ${i} `.repeat(5))).toString(),
+      ]),
+    );
+    await again.log.close(true);
+  });
+
+  it('syncs all the appends of one turn with one fdatasync', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir);
+    const syncs = jest.spyOn(fs, 'fdatasync');
+    await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(b(`k${i}`), b('v'))));
+    expect(syncs).toHaveBeenCalledTimes(1);
+    await log.close(false);
+  });
+
+  it('begins a new segment past its bound; retired segments are gone and not replayed', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir, 64);
+    await log.append(b('old'), Buffer.alloc(100, 1));
+    expect(log.bytes).toBeGreaterThanOrEqual(log.segmentLimit);
+    const retirable = log.retirable();
+    expect(retirable).toEqual([1]);
+    expect(log.bytes).toBe(0);
+    await log.append(b('new'), b('2'));
+    expect(segments(dir)).toEqual(['000000000001.wal', '000000000002.wal']);
+    log.retire(retirable);
+    expect(segments(dir)).toEqual(['000000000002.wal']);
+    await log.close(false);
+    const again = WriteAheadLog.open(dir);
+    expect(read(again.recovery.entries)).toEqual([['new', '2']]);
+    // The segments read on open are retired with the next ones.
+    expect(again.log.retirable()).toEqual([2]);
+    await again.log.close(true);
+    expect(segments(dir)).toEqual([]);
+  });
+
+  it('fails the writes waiting on a failed sync and every write after it', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir);
+    await log.append(b('before'), b('1'));
+    jest
+      .spyOn(fs, 'fdatasync')
+      .mockImplementation((_fd: number, done: fs.NoParamCallback) =>
+        done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })),
+      );
+    const failed = log.append(b('during'), b('2'));
+    await expect(failed).rejects.toBeInstanceOf(WriteAheadLogError);
+    await expect(failed).rejects.toThrow(
+      'the write-ahead log failed (EIO: i/o error, fdatasync); writes are refused until the node restarts',
+    );
+    jest.restoreAllMocks();
+    await expect(log.append(b('after'), b('3'))).rejects.toBeInstanceOf(WriteAheadLogError);
+    await log.close(true);
+    // A failed log deletes nothing on close: what it holds is replayed.
+    expect(read(WriteAheadLog.open(dir).recovery.entries)[0]).toEqual(['before', '1']);
+  });
+});
+
+/** A frame as the log writes it, holding puts of `entries`. */
+function frame(entries: [string, string][]): Buffer {
+  const body = Buffer.concat(
+    entries.map(([key, value]) => {
+      const header = Buffer.alloc(7);
+      header[0] = 1;
+      header.writeUInt16LE(key.length, 1);
+      header.writeUInt32LE(value.length, 3);
+      return Buffer.concat([header, b(key), b(value)]);
+    }),
+  );
+  const header = Buffer.alloc(8);
+  header.writeUInt32LE(body.length, 0);
+  header.writeUInt32LE(crc32(body), 4);
+  return Buffer.concat([header, body]);
+}
