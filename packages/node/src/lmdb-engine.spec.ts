@@ -1,4 +1,4 @@
-import fs, { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import fs, { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -172,7 +172,30 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     await again.close();
     const third = openAt(image);
     expect([third.size, third.tombstones, third.bytes]).toEqual(totals);
-    expect(readdirSync(join(image, 'log'))).toHaveLength(1);
+    // The replayed segments went with the clean close; the reopened engine began one.
+    expect(readdirSync(join(image, 'log')).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
+  });
+
+  it('replays a log left by a crash under always when the directory opens under periodic, then deletes it', async () => {
+    const path = freshDir();
+    const engine = openAt(path);
+    const keys = Array.from({ length: 50 }, (_, i) => Buffer.from(`switch:${i}`));
+    await Promise.all(keys.map((k, i) => engine.put(k, rec(`v${i}`, 1 + i))));
+    const image = freshDir();
+    cpSync(path, image, { recursive: true, filter: (src) => !src.endsWith('lock.mdb') });
+    const periodic = LmdbEngine.open({ path: image, fsync: 'periodic' });
+    opened.push(periodic);
+    for (const [i, k] of keys.entries()) expect(periodic.get(k)).toEqual(rec(`v${i}`, 1 + i));
+    expect(periodic.size).toBe(50);
+    // Deleted once LMDB has synced the replay.
+    for (let waited = 0; existsSync(join(image, 'log')); waited += 10) {
+      if (waited > 5000) throw new Error('the replayed log was not deleted');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await periodic.close();
+    const again = LmdbEngine.open({ path: image, fsync: 'never' });
+    opened.push(again);
+    expect([again.size, again.get(keys[7] as Buffer)]).toEqual([50, rec('v7', 8)]);
   });
 
   it('iterates keys the log holds and LMDB does not yet, in token order, with LMDB’s own', async () => {

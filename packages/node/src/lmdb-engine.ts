@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_SPACE, type TokenRange } from '@kv/ring';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -187,12 +187,23 @@ export class LmdbEngine implements StorageEngine {
       separateFlushed: fsync === 'always',
       noSync: fsync !== 'always',
     });
-    if (fsync !== 'always') return new LmdbEngine(db, fsync, interval, undefined, undefined);
+    const logDir = join(options.path, LOG_DIR);
+    if (fsync !== 'always') {
+      // A log left by a run under `always` holds acknowledged writes: replayed, and deleted
+      // once LMDB has synced them.
+      let leftover: LogRecovery | undefined;
+      try {
+        leftover = WriteAheadLog.recover(logDir);
+      } catch (err) {
+        void db.close();
+        throw err;
+      }
+      const engine = new LmdbEngine(db, fsync, interval, undefined, leftover);
+      if (leftover) engine.dropLog(logDir);
+      return engine;
+    }
     try {
-      const { log, recovery } = WriteAheadLog.open(
-        join(options.path, LOG_DIR),
-        options.logSegmentBytes,
-      );
+      const { log, recovery } = WriteAheadLog.open(logDir, options.logSegmentBytes);
       return new LmdbEngine(db, fsync, interval, log, recovery, options.maxPendingBytes);
     } catch (err) {
       void db.close();
@@ -374,6 +385,15 @@ export class LmdbEngine implements StorageEngine {
       this.pending.clear();
     })();
     return this.closing;
+  }
+
+  /** Deletes the log at `dir` once LMDB has synced what was replayed from it. */
+  private dropLog(dir: string): void {
+    this.unflushed = true;
+    void this.flush()
+      .then(() => rmSync(dir, { recursive: true, force: true }))
+      // Kept: replayed again at the next open, which changes nothing.
+      .catch(() => undefined);
   }
 
   /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -17,7 +17,10 @@ afterAll(() => {
 afterEach(() => jest.restoreAllMocks());
 
 const b = (s: string): Buffer => Buffer.from(s);
-const segments = (dir: string): string[] => readdirSync(dir).sort();
+const segments = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((name) => name.endsWith('.wal'))
+    .sort();
 const read = (entries: { key: Buffer; value: Buffer | undefined }[]): [string, string | null][] =>
   entries.map(({ key, value }) => [key.toString(), value === undefined ? null : value.toString()]);
 
@@ -53,8 +56,13 @@ describe('WriteAheadLog', () => {
     await log.close(false);
     const [file] = segments(dir);
     const path = join(dir, file as string);
+    // The segment was zero-filled ahead: a write cut short leaves zeros where its last
+    // bytes should be.
+    const first = 8 + 7 + 4 + 5;
     const second = 8 + 7 + 3 + 11;
-    truncateSync(path, statSync(path).size - 3);
+    const written = fs.readFileSync(path);
+    written.fill(0, first + second - 3, first + second);
+    writeFileSync(path, written);
     let opened = WriteAheadLog.open(dir);
     expect(read(opened.recovery.entries)).toEqual([['kept', 'value']]);
     expect(opened.recovery.tornBytes).toBe(second - 3);
@@ -77,7 +85,7 @@ describe('WriteAheadLog', () => {
     const dir = freshDir();
     const good = frame([['a', '1']]);
     // A frame of 3 bytes (too short for an entry header) with its own correct CRC.
-    const body = Buffer.from([1, 0, 0]);
+    const body = Buffer.from([1, 0, 9]);
     const header = Buffer.alloc(8);
     header.writeUInt32LE(body.length, 0);
     header.writeUInt32LE(crc32(body), 4);

@@ -92,7 +92,7 @@ module.exports = {
   name: 'durable',
   title: 'Durable writes: kv --fsync always vs Redis AOF',
   description:
-    'One `kv-node --data-dir DIR --fsync always` (LMDB, writes of one event turn committed and synced together; ' +
+    'One `kv-node --data-dir DIR --fsync always` (the writes of one event turn synced together in a write-ahead log, LMDB taking them every 50 ms; ' +
     'replication factor 1, write quorum 1) against `redis-server --appendonly yes --appendfsync always` and ' +
     '`--appendfsync everysec`, each with its files in a fresh temporary directory of the same disk, all driven by ' +
     `\`redis-benchmark -t set -c ${CLIENTS} -P <1|16>\` (${REQUESTS[1].toLocaleString('en-US')} requests at -P 1, ` +
