@@ -176,7 +176,8 @@ module.exports = {
           dataBytes: VALUE_BYTES,
         });
         const keys = await keysOf(port);
-        disk[name] = { keys, bytes: diskBytes(dir) };
+        const log = path.join(dir, 'lmdb', 'log');
+        disk[name] = { keys, bytes: diskBytes(dir), log: fs.existsSync(log) ? diskBytes(log) : 0 };
       }
       await processes.stopAll();
 
@@ -218,7 +219,9 @@ module.exports = {
           `3 nodes, RF 3, W 2, --fsync always, kv bench -w w: ${opsPerSec(clusterRun.opsPerSec)} ` +
             `(p50 ${ms(clusterRun.latencyMs.p50)}, p99 ${ms(clusterRun.latencyMs.p99)}, errors ${clusterRun.errors})`,
           `disk after ${SIZE_KEYS.toLocaleString('en-US')} SETs of ${VALUE_BYTES} B on random keys: ` +
-            `kv ${perKey(disk.kv)}, Redis AOF ${perKey(disk.redis)}`,
+            `kv ${perKey(disk.kv)}, of which the write-ahead log's segments (zero-filled ahead, ` +
+            `${(disk.kv.log / 2 ** 20).toFixed(1)} MiB whatever the keys) ${Math.round(disk.kv.log / disk.kv.keys)} B/key; ` +
+            `Redis AOF ${perKey(disk.redis)}`,
           `restart of a node holding ${restart.keys.toLocaleString('en-US')} keys of ${VALUE_BYTES} B ` +
             `(${(restart.bytes / 2 ** 20).toFixed(0)} MiB on disk), SIGKILLed, from process start to serving ` +
             `a GET of its data: ${(restart.ms / 1000).toFixed(2)} s (target ≤ ${RESTART_TARGET_MS / 1000} s ` +
