@@ -104,6 +104,13 @@ describe('a node with a data directory', () => {
     expect(await c.send(['SET', 'a', '1', 'W', '1'])).toEqual(OK);
     const info = String(await c.send(['INFO', 'persistence']));
     expect(info).toContain(`storage_engine:lmdb\r\ndata_dir:${dir}\r\nfsync:always\r\n`);
+    // Acknowledged from the log; LMDB takes it at the next application, 50 ms later at most.
+    expect(info).toMatch(/log_pending_writes:[01]\r\nlog_pending_bytes:\d+\r\n/);
+    await waitFor(async () =>
+      String(await c.send(['INFO', 'persistence'])).includes(
+        'log_pending_writes:0\r\nlog_pending_bytes:0\r\n',
+      ),
+    );
     await node.close({ leave: false });
     const engine = LmdbEngine.open({ path: join(dir, LMDB_SUBDIR) });
     try {

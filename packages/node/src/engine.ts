@@ -71,6 +71,11 @@ export interface StorageEngine {
    * while writes go on. Absent on engines with nothing on disk to copy.
    */
   backup?(path: string): Promise<void>;
+  /**
+   * Writes accepted and not yet in the engine's main store, with their bytes (a durable
+   * engine's write-ahead log not yet applied); absent on engines without such a stage.
+   */
+  readonly backlog?: { readonly writes: number; readonly bytes: number };
   /** Where hints survive a restart; absent on engines with nothing on disk. */
   hintJournal?(): HintJournal;
   /**

@@ -223,6 +223,13 @@ export class LmdbEngine implements StorageEngine {
     return this.live.bytes;
   }
 
+  /** Writes logged and not yet applied to LMDB (under `--fsync always`), and their bytes. */
+  get backlog(): { writes: number; bytes: number } {
+    return this.log
+      ? { writes: this.pending.size, bytes: this.pending.bytes }
+      : { writes: 0, bytes: 0 };
+  }
+
   /** The key's token, from where it is stored. */
   tokenOf(key: Buffer): number {
     return this.where(key).readUIntBE(0, TOKEN_BYTES);

@@ -154,6 +154,8 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
             ? options.fsyncIntervalMs
             : '',
         tombstones: s.store.tombstones,
+        log_pending_writes: s.store.backlog.writes,
+        log_pending_bytes: s.store.backlog.bytes,
       },
     },
     {

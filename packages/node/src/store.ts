@@ -171,6 +171,11 @@ export class Store {
     return this.engine.bytes;
   }
 
+  /** Writes the engine has accepted and not yet stored in its main store (see StorageEngine). */
+  get backlog(): { readonly writes: number; readonly bytes: number } {
+    return this.engine.backlog ?? { writes: 0, bytes: 0 };
+  }
+
   /**
    * Writes a consistent copy of the records into `dir`, laid out as a data directory: a
    * node started with `--data-dir dir` comes back with them.
