@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { closeClients } from '../harness/clients';
 import { Cluster } from '../harness/cluster';
 import { stopAll } from '../harness/process-registry';
@@ -13,7 +16,7 @@ import { firstKeys } from './keys';
 import { namespacePlacement } from './namespace-placement';
 import { NamespaceNetwork, type Host } from './network';
 import type { RunReport } from './report';
-import { scheduleOf, type ScenarioName } from './scenarios';
+import { isDurable, scheduleOf, type ScenarioName } from './scenarios';
 import { describeSchedule, NODE_HOSTS } from './schedule';
 import type { SubnetLease } from './subnet-lease';
 import { runSync } from './system-command';
@@ -81,6 +84,7 @@ export async function runNemesis(
   );
   const { skew } = schedule;
   const network = NamespaceNetwork.create(lease);
+  const dataRoot = isDurable(scenario) ? mkdtempSync(join(tmpdir(), 'kv-nemesis-')) : undefined;
   try {
     const cluster = await Cluster.start({
       nodes: NODE_HOSTS.length,
@@ -90,7 +94,11 @@ export async function runNemesis(
       heartbeatIntervalMs: timings.heartbeatIntervalMs,
       failureTimeoutMs: timings.failureTimeoutMs,
       replicaTimeoutMs: timings.replicaTimeoutMs,
-      nodeArgs: ['--anti-entropy-interval', String(timings.antiEntropyIntervalMs)],
+      nodeArgs: [
+        ...['--anti-entropy-interval', String(timings.antiEntropyIntervalMs)],
+        ...(dataRoot === undefined ? [] : ['--fsync', 'always']),
+      ],
+      ...(dataRoot !== undefined && { nodeDataRoot: dataRoot }),
       readyTimeoutMs: 30_000,
     });
     const target: FaultTarget = {
@@ -199,5 +207,6 @@ export async function runNemesis(
     await closeClients();
     await stopAll('test');
     network.destroy();
+    if (dataRoot !== undefined) rmSync(dataRoot, { recursive: true, force: true });
   }
 }

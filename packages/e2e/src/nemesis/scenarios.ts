@@ -53,6 +53,12 @@ export const SCENARIOS = {
     description: 'a node killed (kill -9), then restarted on the same address',
     episode: (pick) => [{ kind: 'kill', host: pick.one(NODE_HOSTS) }],
   },
+  'kill-restart-durable': {
+    description:
+      'nodes with data directories; a node killed (kill -9), then restarted on the same address and directory',
+    durable: true,
+    episode: (pick) => [{ kind: 'kill', host: pick.one(NODE_HOSTS) }],
+  },
   pause: {
     description: 'a node paused (SIGSTOP), then resumed (SIGCONT)',
     episode: (pick) => [{ kind: 'pause', host: pick.one(NODE_HOSTS) }],
@@ -81,6 +87,12 @@ export function isScenarioName(name: string): name is ScenarioName {
 }
 
 /** The schedule of a scenario for a seed (see {@link makeSchedule}). */
+/** Whether the nodes of `scenario` keep their records on disk. */
+export function isDurable(scenario: ScenarioName): boolean {
+  const spec: ScenarioSpec = SCENARIOS[scenario];
+  return spec.durable === true;
+}
+
 export function scheduleOf(
   scenario: ScenarioName,
   seed: number,

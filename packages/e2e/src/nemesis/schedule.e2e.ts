@@ -1,7 +1,7 @@
 import { blockedPeers, filterRules } from './firewall';
 import { firstKeys } from './keys';
 import { planFromEnv, parseSeeds, PROFILES } from './plan';
-import { SCENARIO_NAMES, SCENARIOS, scheduleOf, type ScenarioName } from './scenarios';
+import { isDurable, SCENARIO_NAMES, SCENARIOS, scheduleOf, type ScenarioName } from './scenarios';
 import { describeSchedule, NODE_HOSTS, picker, type Fault, type ScenarioSpec } from './schedule';
 import { seededRandom } from '../harness/seeded-random';
 
@@ -56,6 +56,14 @@ describe('nemesis schedules (pure)', () => {
         expect(episodes.length).toBeGreaterThanOrEqual(3);
       }
     }
+  });
+
+  it('put nodes on data directories in the durable scenario alone, which kills as kill-restart does', () => {
+    expect(SCENARIO_NAMES.filter(isDurable)).toEqual(['kill-restart-durable']);
+    for (let seed = 1; seed <= 5; seed++)
+      expect(schedule('kill-restart-durable', seed).episodes.map((e) => e.faults[0]?.kind)).toEqual(
+        schedule('kill-restart-durable', seed).episodes.map(() => 'kill'),
+      );
   });
 
   it('cut off minorities: one or two nodes, the coordinator always on the majority side', () => {

@@ -89,6 +89,11 @@ export interface ScenarioSpec {
   readonly episode?: (pick: Picker, context: EpisodeContext) => Fault[];
   /** Shortest and longest episode, when the scenario needs other than the run's. */
   readonly durationMs?: readonly [number, number];
+  /**
+   * The nodes keep their records on disk (`--data-dir`, `--fsync always`), so a node killed
+   * and restarted comes back with what it acknowledged rather than empty.
+   */
+  readonly durable?: boolean;
 }
 
 /** Timings of episodes. */
