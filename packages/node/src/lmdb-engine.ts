@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_SPACE, type TokenRange } from '@kv/ring';
@@ -16,8 +15,9 @@ import {
   tokenBytes,
   versionOf,
 } from './lmdb-records';
+import { hintJournalIn, syncProgressJournalIn } from './lmdb-journals';
 import { PendingWrites, type Pending } from './lmdb-pending';
-import type { SyncProgressJournal, UnsyncedRange } from './unsynced-ranges';
+import type { SyncProgressJournal } from './unsynced-ranges';
 import { WriteAheadLog, type LogRecovery } from './write-ahead-log';
 
 /** Options of {@link LmdbEngine.open}. */
@@ -409,35 +409,7 @@ export class LmdbEngine implements StorageEngine {
    * power cut is repaired by anti-entropy).
    */
   hintJournal(): HintJournal {
-    const hintKey = (replica: string, key: Buffer): Buffer => {
-      const id = Buffer.from(replica);
-      const length = Buffer.allocUnsafe(2);
-      length.writeUInt16BE(id.length);
-      return Buffer.concat([length, id, createHash('sha256').update(key).digest()]);
-    };
-    const quietly = (write: () => Promise<boolean>): void => {
-      if (this.closing) return;
-      this.unflushed = true;
-      write().catch(() => undefined);
-    };
-    return {
-      load: () =>
-        [...this.hints.getRange({})].map(({ key, value }) => {
-          const keyLength = value.readUInt16LE(0);
-          return {
-            replica: key.toString('utf8', 2, 2 + key.readUInt16BE(0)),
-            key: value.subarray(2, 2 + keyLength),
-            record: decode(value.subarray(2 + keyLength)).record,
-          };
-        }),
-      save: (replica, key, record) => {
-        const length = Buffer.allocUnsafe(2);
-        length.writeUInt16LE(key.length);
-        const value = Buffer.concat([length, key, encode(Buffer.alloc(0), record)]);
-        quietly(() => this.hints.put(hintKey(replica, key), value));
-      },
-      remove: (replica, key) => quietly(() => this.hints.remove(hintKey(replica, key))),
-    };
+    return hintJournalIn(this.hints, () => this.mayWrite());
   }
 
   /**
@@ -446,18 +418,14 @@ export class LmdbEngine implements StorageEngine {
    * them from. Saves join the next transaction; nobody waits for them.
    */
   syncProgressJournal(): SyncProgressJournal {
-    const key = Buffer.from('unsynced-ranges');
-    return {
-      load: () => {
-        const saved = this.meta.getBinary(key);
-        return saved === undefined ? [] : (JSON.parse(saved.toString('utf8')) as UnsyncedRange[]);
-      },
-      save: (ranges) => {
-        if (this.closing) return;
-        this.unflushed = true;
-        this.meta.put(key, Buffer.from(JSON.stringify(ranges))).catch(() => undefined);
-      },
-    };
+    return syncProgressJournalIn(this.meta, () => this.mayWrite());
+  }
+
+  /** Whether a journal may still write (not once closing); if so, a flush is due. */
+  private mayWrite(): boolean {
+    if (this.closing) return false;
+    this.unflushed = true;
+    return true;
   }
 
   /**

@@ -10,46 +10,34 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
-  readdirSync,
   unlinkSync,
   writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import {
+  ENTRY_HEADER,
+  FRAME_HEADER,
+  PUT,
+  REMOVE,
+  readLog,
+  segmentName,
+  type LogRecovery,
+} from './write-ahead-log-format';
 import { NodeError } from './errors';
 
-/** Bytes before a frame's entries: their length (u32) and their CRC-32 (u32). */
-const FRAME_HEADER = 8;
-/** Bytes before an entry's key: op, key length (u16), value length (u32). */
-const ENTRY_HEADER = 7;
-const PUT = 1;
-const REMOVE = 2;
+export type { LogEntry, LogRecovery } from './write-ahead-log-format';
+
 /** Values up to this size are copied into the frame; larger ones are written from where they are. */
 const COPY_MAX = 4096;
 /** A segment past this size is closed and a new one begun at the next sync. */
 export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
-const SEGMENT_NAME = /^(\d{12})\.wal$/;
 /** The next segment's file while it is being zero-filled (not a segment: never read). */
 const SPARE = 'spare.wal.tmp';
 const ZERO_CHUNK = 1024 * 1024;
 /** The staging buffer's size, and the most it keeps after a frame made it grow. */
 const STAGING_BYTES = 64 * 1024;
 const STAGING_KEPT = 1024 * 1024;
-
-/** One write found in the log: a put of `value` under `key`, or a removal (`value` undefined). */
-export interface LogEntry {
-  readonly key: Buffer;
-  readonly value: Buffer | undefined;
-}
-
-/** What reading the log on open found. */
-export interface LogRecovery {
-  /** Every whole entry, oldest first. */
-  readonly entries: LogEntry[];
-  /** Bytes past the last whole entry of a segment (a write cut short by a crash), summed. */
-  readonly tornBytes: number;
-}
 
 /** The log failed to write or sync: what it acknowledged is safe, nothing after it is. */
 export class WriteAheadLogError extends NodeError {
@@ -387,20 +375,6 @@ export class WriteAheadLog {
   }
 }
 
-/** The segments in `dir`, oldest first, and every whole entry they hold. */
-function readLog(dir: string): { segments: number[]; recovery: LogRecovery } {
-  const segments = readdirSync(dir)
-    .map((name) => SEGMENT_NAME.exec(name)?.[1])
-    .filter((n): n is string => n !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-  const entries: LogEntry[] = [];
-  let tornBytes = 0;
-  for (const segment of segments)
-    tornBytes += readSegment(readFileSync(join(dir, segmentName(segment))), entries);
-  return { segments, recovery: { entries, tornBytes } };
-}
-
 /** Fills the first `size` bytes of `fd` with zeros and syncs them. */
 function preallocate(fd: number, size: number): void {
   const zeros = Buffer.alloc(Math.min(size, ZERO_CHUNK));
@@ -421,56 +395,4 @@ function writeAll(fd: number, buffers: Buffer[], position: number): void {
     if (i === rest.length) return;
     rest = [(rest[i] as Buffer).subarray(written), ...rest.slice(i + 1)];
   }
-}
-
-function segmentName(segment: number): string {
-  return `${String(segment).padStart(12, '0')}.wal`;
-}
-
-/**
- * Reads a segment's whole frames into `entries`; returns the bytes written after the last
- * whole one (a frame cut short or damaged ends the segment: none of its writes, nor any after
- * it, was acknowledged before the crash unless the disk itself lost data).
- */
-function readSegment(data: Buffer, entries: LogEntry[]): number {
-  let at = 0;
-  while (at + FRAME_HEADER <= data.length) {
-    const length = data.readUInt32LE(at);
-    // Zeros where a frame would begin: the end of what was written in a preallocated
-    // segment (a frame always holds an entry), unless bytes other than zeros follow (a
-    // frame whose first block a crash lost).
-    if (length === 0) break;
-    const end = at + FRAME_HEADER + length;
-    if (end > data.length) break;
-    const body = data.subarray(at + FRAME_HEADER, end);
-    if (crc32(body) !== data.readUInt32LE(at + 4)) break;
-    const found = readEntries(body);
-    if (!found) break;
-    for (const entry of found) entries.push(entry);
-    at = end;
-  }
-  // What follows, up to the last byte that is not zero (a preallocated segment ends in
-  // zeros never written), is what a crash cut short.
-  let end = data.length;
-  while (end > at && data[end - 1] === 0) end--;
-  return end - at;
-}
-
-/** The entries of a frame whose CRC matched; undefined if they do not fill it exactly. */
-function readEntries(body: Buffer): LogEntry[] | undefined {
-  const entries: LogEntry[] = [];
-  let at = 0;
-  while (at < body.length) {
-    if (at + ENTRY_HEADER > body.length) return undefined;
-    const op = body[at];
-    const keyLength = body.readUInt16LE(at + 1);
-    const valueLength = op === PUT ? body.readUInt32LE(at + 3) : 0;
-    const keyAt = at + ENTRY_HEADER;
-    const end = keyAt + keyLength + valueLength;
-    if ((op !== PUT && op !== REMOVE) || end > body.length) return undefined;
-    const key = body.subarray(keyAt, keyAt + keyLength);
-    entries.push({ key, value: op === PUT ? body.subarray(keyAt + keyLength, end) : undefined });
-    at = end;
-  }
-  return entries;
 }
