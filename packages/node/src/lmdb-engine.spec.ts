@@ -164,6 +164,8 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     cpSync(path, image, { recursive: true, filter: (src) => !src.endsWith('lock.mdb') });
     const totals = [engine.size, engine.tombstones, engine.bytes];
     const again = openAt(image);
+    // Every write the log held, whether LMDB had it yet or not: 1 + 300 + 1 + 1.
+    expect(again.replayed).toBe(303);
     for (const [i, k] of keys.entries()) expect(again.get(k)).toEqual(rec(`v${i}`, 10 + i));
     expect(again.get(Buffer.from('before'))).toBeUndefined();
     expect(again.get(Buffer.from('gone'))).toEqual(rec(null, 5));
@@ -172,6 +174,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     await again.close();
     const third = openAt(image);
     expect([third.size, third.tombstones, third.bytes]).toEqual(totals);
+    expect(third.replayed).toBe(0);
     // The replayed segments went with the clean close; the reopened engine began one.
     expect(readdirSync(join(image, 'log')).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
   });

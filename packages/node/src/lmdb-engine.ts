@@ -98,6 +98,8 @@ interface Totals {
  * saved with each transaction that changes them.
  */
 export class LmdbEngine implements StorageEngine {
+  /** Writes replayed from the write-ahead log when the engine opened (after a crash). */
+  readonly replayed: number;
   private readonly pending = new PendingWrites();
   /** The key last asked about, where it is stored, and that as a string (see where()). */
   private lastKey: Buffer | undefined;
@@ -150,6 +152,7 @@ export class LmdbEngine implements StorageEngine {
       void this.saveTotals();
     }
     if (recovery) this.replay(recovery);
+    this.replayed = recovery?.entries.length ?? 0;
     this.live = log ? { ...this.stored } : this.stored;
     // lmdb-js calls this as it closes the batch of an event turn: the totals join the
     // transaction of the writes that changed them.

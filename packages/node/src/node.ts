@@ -501,6 +501,7 @@ export class StorageNode implements KvNode {
     }, this.options.purgeIntervalMs);
     this.purgeTimer.unref();
     this.logger.info(`Started on ${this.host}:${this.port}${describeServerTls(this.options.tls)}`);
+    if (this.storage.description) this.logger.info(this.storage.description);
     if (this.options.maxMemory === 0)
       this.logger.warn(
         'No --max-memory set: this node takes writes until the process runs out of memory; set one (e.g. --max-memory 1gb) to answer writes with -OOM past it',

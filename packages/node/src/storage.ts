@@ -13,6 +13,8 @@ export interface NodeStorage {
   readonly engine: StorageEngine;
   /** Closes the engine, then gives the data directory up. */
   close(): Promise<void>;
+  /** One line for the log at start: where the records are and what opening found. */
+  readonly description?: string;
 }
 
 /**
@@ -35,9 +37,12 @@ export function openStorage(options: ResolvedNodeOptions): NodeStorage {
       fsync: options.fsync,
       fsyncIntervalMs: options.fsyncIntervalMs,
     });
+    const replayed =
+      lmdb.replayed > 0 ? `; ${lmdb.replayed} write(s) replayed from the write-ahead log` : '';
     return {
       engine: lmdb,
       close: () => lmdb.close().finally(() => lock.release()),
+      description: `Data directory ${lock.dir} (fsync ${options.fsync}): ${lmdb.size} record(s)${replayed}`,
     };
   } catch (err) {
     lock.release();

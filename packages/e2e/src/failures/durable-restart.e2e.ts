@@ -77,11 +77,18 @@ describe('durable nodes (--data-dir, --fsync always) SIGKILLed', () => {
     const acknowledged = recorder.outcomes().ok;
     expect(acknowledged).toBeGreaterThan(KILL_AFTER / 2);
 
-    for (const node of [...cluster.nodes]) cluster.restartNode(node.id);
+    const restarted = [...cluster.nodes].map((node) => cluster.restartNode(node.id));
     await cluster.waitForMembers(
       cluster.nodes.map((n) => n.id),
       30_000,
     );
+    // Each came back through its write-ahead log (every write since it started is there:
+    // a log this small has not begun a second segment).
+    for (const node of restarted)
+      await node.process.waitForLine(
+        /: \d+ record\(s\); \d+ write\(s\) replayed from the write-ahead log/,
+        10_000,
+      );
 
     const histories = recorder.histories();
     const reader = openClient({ coordinator: cluster.coordinatorAddress });
