@@ -19,6 +19,7 @@ export const PROFILES = {
       'isolated-coordinator',
       'coordinator-minority-lone-crash',
       'kill-restart',
+      'kill-restart-durable',
       'pause',
       'skew-120s',
     ] as ScenarioName[],
