@@ -556,8 +556,8 @@ export class LmdbEngine implements StorageEngine {
         this.scheduleApply(this.pending.size >= APPLY_ENTRIES ? 0 : APPLY_INTERVAL_MS);
       // Once LMDB has synced them, the log need not keep them (a failed sync or deletion
       // keeps the segments, replayed in vain after a crash: harmless).
-      void Promise.resolve(last?.flushed)
-        .then(() => this.dbClosed || log.retire(covered))
+      void last?.flushed
+        ?.then(() => this.dbClosed || log.retire(covered))
         .catch(() => undefined);
     })();
     return this.applying;
