@@ -17,8 +17,6 @@ export interface Pending {
  */
 export class PendingWrites {
   private readonly byKey = new Map<string, Pending>();
-  /** The keys in byte order, built when a range is asked for after a key came or went. */
-  private sorted: string[] | undefined;
   private held = 0;
 
   get size(): number {
@@ -38,7 +36,6 @@ export class PendingWrites {
   set(write: Pending): void {
     const earlier = this.byKey.get(write.k);
     if (earlier) this.held -= weight(earlier);
-    else this.sorted = undefined;
     this.byKey.set(write.k, write);
     this.held += weight(write);
   }
@@ -47,7 +44,6 @@ export class PendingWrites {
   settle(write: Pending): void {
     if (this.byKey.get(write.k) !== write) return;
     this.byKey.delete(write.k);
-    this.sorted = undefined;
     this.held -= weight(write);
   }
 
@@ -57,7 +53,6 @@ export class PendingWrites {
 
   clear(): void {
     this.byKey.clear();
-    this.sorted = undefined;
     this.held = 0;
   }
 
@@ -73,32 +68,20 @@ export class PendingWrites {
     toInclusive: boolean,
   ): Pending[] {
     if (this.byKey.size === 0) return [];
-    const sorted = (this.sorted ??= [...this.byKey.keys()].sort());
-    let i = from === undefined ? 0 : firstAtLeast(sorted, from);
-    if (fromExclusive && sorted[i] === from) i++;
+    // One pass over the pending writes, sorting only those in the stretch: a page of an
+    // iteration covers a sliver of the keys, and writes come and go between pages, so a
+    // sorted index of them all would be rebuilt at every page.
     const found: Pending[] = [];
-    for (; i < sorted.length; i++) {
-      const k = sorted[i] as string;
-      if (to !== undefined && (k > to || (k === to && !toInclusive))) break;
-      const write = this.byKey.get(k);
-      if (write) found.push(write);
+    for (const write of this.byKey.values()) {
+      const k = write.k;
+      if (from !== undefined && (k < from || (k === from && fromExclusive))) continue;
+      if (to !== undefined && (k > to || (k === to && !toInclusive))) continue;
+      found.push(write);
     }
-    return found;
+    return found.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
   }
 }
 
 function weight(write: Pending): number {
   return write.stored.length + (write.value?.length ?? 0);
-}
-
-/** Index of the first of `sorted` not below `k` (its length if none). */
-function firstAtLeast(sorted: readonly string[], k: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as string) < k) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
