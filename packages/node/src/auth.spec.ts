@@ -15,7 +15,7 @@ import { main } from './cli';
 import { LOGICAL_BITS } from './hlc';
 import type { KvNode } from './node';
 import { createNodeRouter } from './node-commands';
-import { protectedModeRefusal } from './node-options';
+import { protectedModeRefusal } from './resolve-node-options';
 import { replicateArgs, replicateBatchArgs } from './replication';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 

@@ -1,6 +1,6 @@
 import { parseNodeConfig } from './config';
 import { startNode } from './node';
-import { resolveNodeOptions } from './node-options';
+import { resolveNodeOptions } from './resolve-node-options';
 
 /**
  * Past the hand-off and the shutdown grace, what a stop may take on top (unregistering, a

@@ -1,10 +1,6 @@
 import { envVarOf, parseNodeConfig } from './config';
-import {
-  DURABLE_MAX_IN_FLIGHT,
-  NODE_DEFAULTS,
-  resolveNodeOptions,
-  type NodeOptions,
-} from './node-options';
+import { DURABLE_MAX_IN_FLIGHT, NODE_DEFAULTS, type NodeOptions } from './node-options';
+import { resolveNodeOptions } from './resolve-node-options';
 import { startNode } from './node';
 
 describe('parseNodeConfig', () => {

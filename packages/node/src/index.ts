@@ -6,14 +6,8 @@
  * so redis-cli, redis-benchmark and Redis clients work against it.
  */
 export { startNode, StorageNode, type KvNode } from './node';
-export {
-  NODE_DEFAULTS,
-  ENGINE_NAMES,
-  type EngineName,
-  resolveNodeOptions,
-  type NodeOptions,
-  type ResolvedNodeOptions,
-} from './node-options';
+export { NODE_DEFAULTS, ENGINE_NAMES, type EngineName, type NodeOptions } from './node-options';
+export { resolveNodeOptions, type ResolvedNodeOptions } from './resolve-node-options';
 export { Store } from './store';
 export { MemoryEngine } from './memory-engine';
 export { LmdbEngine, type LmdbEngineOptions } from './lmdb-engine';

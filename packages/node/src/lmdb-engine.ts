@@ -1,81 +1,25 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOKEN_SPACE, type TokenRange } from '@kv/ring';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { TokenRange } from '@kv/ring';
+import type { Database, RootDatabase } from 'lmdb';
 import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './engine';
 import type { HintJournal } from './hints';
 import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
-import {
-  TOKEN_BYTES,
-  decode,
-  encode,
-  isTombstone,
-  storedKey,
-  tokenBytes,
-  versionOf,
-} from './lmdb-records';
+import { TOKEN_BYTES, decode, encode, storedKey, versionOf } from './lmdb-records';
 import { hintJournalIn, syncProgressJournalIn } from './lmdb-journals';
+import { openEnvironment, type LmdbEngineOptions } from './lmdb-environment';
+import { pagesOf } from './lmdb-iteration';
+import { LogApplier, replayLog } from './lmdb-log-applier';
 import { PendingWrites, type Pending } from './lmdb-pending';
+import { TOTALS_KEY, count, savedTotals, totalsBytes, type Totals } from './lmdb-totals';
 import type { SyncProgressJournal } from './unsynced-ranges';
 import { WriteAheadLog, type LogRecovery } from './write-ahead-log';
 
-/** Options of {@link LmdbEngine.open}. */
-export interface LmdbEngineOptions {
-  /** Directory holding the database files (created if missing). */
-  readonly path: string;
-  /** @default 'always' */
-  readonly fsync?: FsyncMode;
-  /**
-   * Under `fsync: 'periodic'`, the longest a committed write waits for its flush: every
-   * this many milliseconds, what was committed since the last flush is synced to disk.
-   * @default 1000
-   */
-  readonly fsyncIntervalMs?: number;
-  /**
-   * Under `fsync: 'always'`, the size past which the write-ahead log begins a new segment
-   * (the older ones are deleted once LMDB holds what they hold on disk).
-   * @default DEFAULT_SEGMENT_BYTES (4 MiB)
-   */
-  readonly logSegmentBytes?: number;
-  /**
-   * Under `fsync: 'always'`, the bytes of logged writes that may wait to be applied to
-   * LMDB; past them, a write is acknowledged only once applied.
-   * @default 64 MiB
-   */
-  readonly maxPendingBytes?: number;
-}
+export { DEFAULT_FSYNC_INTERVAL_MS, type LmdbEngineOptions } from './lmdb-environment';
 
-/** The default of {@link LmdbEngineOptions.fsyncIntervalMs}, as Redis's `appendfsync everysec`. */
-export const DEFAULT_FSYNC_INTERVAL_MS = 1000;
-
-/** Bytes charged per record on top of its key and value, like MemoryEngine's estimate. */
-const RECORD_OVERHEAD = 64;
-/** Records read per step of an iteration: no LMDB read transaction outlives a step. */
-const PAGE = 512;
-/** Where the meta database keeps the totals: records, tombstones, bytes (float64 each). */
-const TOTALS_KEY = Buffer.from('totals');
-const TOTALS_BYTES = 24;
 /** The write-ahead log's directory inside the data directory. */
 const LOG_DIR = 'log';
-/** A generous initial map; LMDB grows the file only as data arrives. */
-const MAP_SIZE = 1024 ** 3;
-
-/**
- * Under `--fsync always`, how often writes already safe in the log are applied to LMDB in
- * one transaction (and one LMDB sync), unless {@link APPLY_ENTRIES} are waiting first.
- */
-const APPLY_INTERVAL_MS = 50;
-const APPLY_ENTRIES = 8192;
-/** The default of {@link LmdbEngineOptions.maxPendingBytes}. */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
-
-/** Record count, tombstone count and bytes, as the meta database keeps them. */
-interface Totals {
-  records: number;
-  tombstones: number;
-  bytes: number;
-}
 
 /**
  * A durable engine on LMDB (a memory-mapped, copy-on-write B-tree: a crash at any moment
@@ -86,7 +30,7 @@ interface Totals {
  * Under `--fsync always` a write is durable, and acknowledged, once it is in the
  * write-ahead log: one append and one `fdatasync` for all the writes of an event turn (and
  * all that arrive while the previous sync runs), as Redis syncs its append-only file. What
- * the log holds is applied to LMDB every {@link APPLY_INTERVAL_MS} in one transaction and
+ * the log holds is applied to LMDB every 50 ms in one transaction and
  * one LMDB sync, so LMDB's syncs, which write every B-tree page a commit touched, are few
  * and do not slow the log's. A log segment is deleted once LMDB holds its writes on disk;
  * opening replays what is left. Under `periodic` and `never` there is no log: writes of
@@ -117,9 +61,8 @@ export class LmdbEngine implements StorageEngine {
   private flushTimer: NodeJS.Timeout | undefined;
   private unflushed = false;
   private flushChain: Promise<void> = Promise.resolve();
-  /** Under `always`: the next application of the log to LMDB, and the one under way. */
-  private applyTimer: NodeJS.Timeout | undefined;
-  private applying: Promise<void> | undefined;
+  /** Under `always`: the write-ahead log, and its application to LMDB. */
+  private readonly applier: LogApplier | undefined;
 
   /** The records, in a database of their own beside the hints. */
   private readonly db: Database<Buffer, Buffer>;
@@ -131,9 +74,9 @@ export class LmdbEngine implements StorageEngine {
     private readonly root: RootDatabase<Buffer, Buffer>,
     private readonly fsync: FsyncMode,
     fsyncIntervalMs: number,
-    private readonly log: WriteAheadLog | undefined,
+    log: WriteAheadLog | undefined,
     recovery: LogRecovery | undefined,
-    private readonly maxPendingBytes = MAX_PENDING_BYTES,
+    maxPendingBytes?: number,
   ) {
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
@@ -141,19 +84,33 @@ export class LmdbEngine implements StorageEngine {
     // The totals are written by every transaction that changes them, so a restart reads
     // them instead of walking every record (seconds for millions); a database without them
     // (written before they were kept) is counted once.
-    const totals = this.meta.getBinary(TOTALS_KEY);
-    if (totals?.length === TOTALS_BYTES) {
-      this.stored.records = totals.readDoubleLE(0);
-      this.stored.tombstones = totals.readDoubleLE(8);
-      this.stored.bytes = totals.readDoubleLE(16);
-    } else {
+    const totals = savedTotals(this.meta);
+    if (totals) Object.assign(this.stored, totals);
+    else {
       for (const { key, value } of this.db.getRange({})) count(this.stored, key, value, 1);
       this.totalsDirty = true;
       void this.saveTotals();
     }
-    if (recovery) this.replay(recovery);
+    if (recovery) replayLog(root, this.db, this.meta, this.stored, recovery.entries);
     this.replayed = recovery?.entries.length ?? 0;
     this.live = log ? { ...this.stored } : this.stored;
+    this.applier =
+      log &&
+      new LogApplier(
+        log,
+        {
+          db: this.db,
+          pending: this.pending,
+          stored: this.stored,
+          saveTotals: () => {
+            this.totalsDirty = true;
+            return this.saveTotals();
+          },
+          closing: () => this.closing !== undefined,
+          closed: () => this.dbClosed,
+        },
+        maxPendingBytes,
+      );
     // lmdb-js calls this as it closes the batch of an event turn: the totals join the
     // transaction of the writes that changed them.
     root.on('beforecommit', () => void this.saveTotals());
@@ -170,48 +127,24 @@ export class LmdbEngine implements StorageEngine {
 
   /** Opens (or creates) the database in `options.path`. */
   static open(options: LmdbEngineOptions): LmdbEngine {
-    const fsync = options.fsync ?? 'always';
-    const interval = options.fsyncIntervalMs ?? DEFAULT_FSYNC_INTERVAL_MS;
-    if (!Number.isInteger(interval) || interval < 1)
-      throw new NodeError(
-        `the fsync interval must be a whole number of ms from 1, got ${interval}`,
-      );
-    const db = open<Buffer, Buffer>({
-      path: options.path,
-      keyEncoding: 'binary',
-      encoding: 'binary',
-      mapSize: MAP_SIZE,
-      maxDbs: 3,
-      // Under `always`, commit then sync without holding the write lock (and without
-      // letting a crash of the machine tear the database), so the log can tell when LMDB
-      // holds its writes on disk. The other modes commit without syncing: `periodic`
-      // syncs on its own timer.
-      overlappingSync: fsync === 'always',
-      separateFlushed: fsync === 'always',
-      noSync: fsync !== 'always',
-    });
+    const { db, fsync, interval } = openEnvironment(options);
     const logDir = join(options.path, LOG_DIR);
-    if (fsync !== 'always') {
-      // A log left by a run under `always` holds acknowledged writes: replayed, and deleted
-      // once LMDB has synced them.
-      let leftover: LogRecovery | undefined;
-      try {
-        leftover = WriteAheadLog.recover(logDir);
-      } catch (err) {
-        void db.close();
-        throw err;
-      }
-      const engine = new LmdbEngine(db, fsync, interval, undefined, leftover);
-      if (leftover) engine.dropLog(logDir);
-      return engine;
-    }
+    // Without `always` there is no log, but one left by a run under `always` holds
+    // acknowledged writes: replayed, and deleted once LMDB has synced them.
+    let opened: { log?: WriteAheadLog; recovery: LogRecovery | undefined };
     try {
-      const { log, recovery } = WriteAheadLog.open(logDir, options.logSegmentBytes);
-      return new LmdbEngine(db, fsync, interval, log, recovery, options.maxPendingBytes);
+      opened =
+        fsync === 'always'
+          ? WriteAheadLog.open(logDir, options.logSegmentBytes)
+          : { recovery: WriteAheadLog.recover(logDir) };
     } catch (err) {
       void db.close();
       throw err;
     }
+    const { log, recovery } = opened;
+    const engine = new LmdbEngine(db, fsync, interval, log, recovery, options.maxPendingBytes);
+    if (!log && recovery) engine.dropLog(logDir);
+    return engine;
   }
 
   get size(): number {
@@ -228,7 +161,7 @@ export class LmdbEngine implements StorageEngine {
 
   /** Writes logged and not yet applied to LMDB (under `--fsync always`), and their bytes. */
   get backlog(): { writes: number; bytes: number } {
-    return this.log
+    return this.applier
       ? { writes: this.pending.size, bytes: this.pending.bytes }
       : { writes: 0, bytes: 0 };
   }
@@ -300,44 +233,7 @@ export class LmdbEngine implements StorageEngine {
    * they hold are yielded in their place in key order.
    */
   *entries(range?: TokenRange): IterableIterator<EngineEntry> {
-    if (range && range.end <= range.start) return;
-    let start = range ? tokenBytes(range.start) : undefined;
-    const end = range && range.end < TOKEN_SPACE ? tokenBytes(range.end) : undefined;
-    let exclusiveStart = false;
-    for (;;) {
-      if (this.closing) return;
-      const page = [...this.db.getRange({ start, end, exclusiveStart, limit: PAGE })];
-      const last = page.length === PAGE ? page[PAGE - 1]?.key : undefined;
-      // The pending writes in the stretch of keys this page covers: up to its last key if
-      // it is full, else to the end of the range.
-      const waiting = this.pending.within(
-        start?.toString('latin1'),
-        exclusiveStart,
-        (last ?? end)?.toString('latin1'),
-        last !== undefined,
-      );
-      let next = 0;
-      for (const { key: stored, value } of page) {
-        let record: StoredRecord | undefined;
-        if (waiting.length > next) {
-          const k = stored.toString('latin1');
-          for (; next < waiting.length && (waiting[next] as Pending).k < k; next++)
-            yield* pendingEntry(waiting[next] as Pending);
-          const mine = waiting[next];
-          if (mine?.k === k) {
-            next++;
-            if (!mine.record) continue;
-            record = mine.record;
-          }
-        }
-        const decoded = decode(value, stored);
-        yield [decoded.key, record ?? decoded.record, stored.readUIntBE(0, TOKEN_BYTES)];
-      }
-      for (; next < waiting.length; next++) yield* pendingEntry(waiting[next] as Pending);
-      if (last === undefined) return;
-      start = last;
-      exclusiveStart = true;
-    }
+    yield* pagesOf(this.db, this.pending, range, () => this.closing !== undefined);
   }
 
   /**
@@ -350,7 +246,7 @@ export class LmdbEngine implements StorageEngine {
     mkdirSync(path, { recursive: true });
     if (existsSync(join(path, 'data.mdb')))
       throw new NodeError(`${path} already holds a database: back up into a new directory`);
-    await this.applyPending();
+    await this.applier?.applyPending();
     await this.root.committed;
     await this.root.backup(path, false);
   }
@@ -380,8 +276,8 @@ export class LmdbEngine implements StorageEngine {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.flushTimer);
-      await this.applyPending().catch(() => undefined);
-      clearTimeout(this.applyTimer);
+      await this.applier?.applyPending().catch(() => undefined);
+      this.applier?.stop();
       await this.root.committed;
       if (this.fsync === 'periodic') {
         this.unflushed = true;
@@ -389,7 +285,7 @@ export class LmdbEngine implements StorageEngine {
       }
       await this.root.flushed;
       // LMDB holds every write on disk now, unless applying failed: then the log keeps them.
-      await this.log?.close(this.pending.size === 0);
+      await this.applier?.log.close(this.pending.size === 0);
       this.dbClosed = true;
       await this.root.close();
       this.pending.clear();
@@ -466,15 +362,7 @@ export class LmdbEngine implements StorageEngine {
   private write(mine: Pending): Promise<void> {
     this.pending.set(mine);
     this.unflushed = true;
-    if (!this.log) return this.commit(mine);
-    const logged = this.log.append(mine.stored, mine.value);
-    if (this.pending.bytes < this.maxPendingBytes) {
-      this.scheduleApply(this.pending.size >= APPLY_ENTRIES ? 0 : APPLY_INTERVAL_MS);
-      return logged;
-    }
-    // LMDB is behind by more than the bound: the write waits for it too, which holds the
-    // writer (and, through admission control, its connection) until LMDB catches up.
-    return Promise.all([logged, this.applyPending()]).then(() => undefined);
+    return this.applier ? this.applier.write(mine) : this.commit(mine);
   }
 
   /** Without a log: commits the write in this turn's transaction. */
@@ -488,105 +376,6 @@ export class LmdbEngine implements StorageEngine {
     }
   }
 
-  /** Applies what the log holds to LMDB in `ms` (sooner if already due). */
-  private scheduleApply(ms: number): void {
-    if (this.applying) return;
-    if (this.applyTimer) {
-      if (ms > 0) return;
-      clearTimeout(this.applyTimer);
-    }
-    this.applyTimer = setTimeout(() => {
-      this.applyTimer = undefined;
-      void this.apply().catch(() => undefined);
-    }, ms);
-  }
-
-  /**
-   * Waits for the application under way, then applies every write pending by then:
-   * resolves once LMDB holds them, or rejects.
-   */
-  private async applyPending(): Promise<void> {
-    await this.applying?.catch(() => undefined);
-    await this.apply();
-  }
-
-  /**
-   * One application: every pending write in one LMDB transaction with the totals of what
-   * LMDB then holds. Once committed, reads find them in LMDB; once synced, the log segments
-   * they covered are deleted.
-   */
-  private apply(): Promise<void> {
-    if (this.applying) return this.applying;
-    const log = this.log;
-    if (!log || this.pending.size === 0 || this.dbClosed) return Promise.resolve();
-    clearTimeout(this.applyTimer);
-    this.applyTimer = undefined;
-    const batch = [...this.pending.values()];
-    // Every write in the older segments is in this batch or was in an earlier one.
-    const covered = log.retirable();
-    const before = { ...this.stored };
-    // lmdb-js gives the writes of one transaction one promise: the set is small.
-    const written = new Set<Promise<boolean>>();
-    for (const write of batch) {
-      const old = this.db.getBinaryFast(write.stored);
-      if (old) count(this.stored, write.stored, old, -1);
-      if (write.value) {
-        count(this.stored, write.stored, write.value, 1);
-        written.add(this.db.put(write.stored, write.value));
-      } else if (old) written.add(this.db.remove(write.stored));
-    }
-    this.totalsDirty = true;
-    const totals = this.saveTotals();
-    if (totals) written.add(totals);
-    const last = totals as (Promise<boolean> & { flushed?: Promise<boolean> }) | undefined;
-    this.applying = (async () => {
-      try {
-        await Promise.all(written);
-      } catch (err) {
-        // Nothing of the batch is in LMDB: its writes stay pending and in the log, and the
-        // next application tries them again.
-        Object.assign(this.stored, before);
-        this.applying = undefined;
-        if (!this.closing) this.scheduleApply(APPLY_INTERVAL_MS);
-        throw err;
-      }
-      this.applying = undefined;
-      for (const write of batch) this.pending.settle(write);
-      if (this.pending.size > 0 && !this.closing)
-        this.scheduleApply(this.pending.size >= APPLY_ENTRIES ? 0 : APPLY_INTERVAL_MS);
-      // Once LMDB has synced them, the log need not keep them (a failed sync or deletion
-      // keeps the segments, replayed in vain after a crash: harmless).
-      void last?.flushed
-        ?.then(() => this.dbClosed || log.retire(covered))
-        .catch(() => undefined);
-    })();
-    return this.applying;
-  }
-
-  /**
-   * Applies what the log holds beyond LMDB's state (after a crash: the writes not yet
-   * applied, or applied and not yet synced), in one transaction with the totals. LMDB holds
-   * the writes of the log up to some point, and entries replay in the order they were
-   * written, so the result is the state of the last write logged.
-   */
-  private replay({ entries }: LogRecovery): void {
-    if (entries.length === 0) return;
-    this.root.transactionSync(() => {
-      for (const { key: stored, value } of entries) {
-        const old = this.db.getBinary(stored);
-        if (old) count(this.stored, stored, old, -1);
-        if (value === undefined) {
-          if (old) this.db.removeSync(stored);
-          continue;
-        }
-        count(this.stored, stored, value, 1);
-        this.db.putSync(stored, value);
-      }
-      this.totalsDirty = false;
-      this.meta.putSync(TOTALS_KEY, totalsBytes(this.stored));
-    });
-  }
-
   /** Writes the stored totals if they changed (joining the batch being written). */
   private saveTotals(): Promise<boolean> | undefined {
     // Closing waits for the batches under way, whose totals must still be written.
@@ -596,29 +385,4 @@ export class LmdbEngine implements StorageEngine {
     saved.catch(() => undefined);
     return saved;
   }
-}
-
-/** Adds (`sign` 1) or takes back (-1) a stored record's share of `totals`. */
-function count(totals: Totals, stored: Buffer, value: Buffer, sign: 1 | -1): void {
-  totals.records += sign;
-  if (isTombstone(value)) totals.tombstones += sign;
-  totals.bytes += sign * (stored.length + value.length + RECORD_OVERHEAD);
-}
-
-function totalsBytes(totals: Totals): Buffer {
-  const bytes = Buffer.allocUnsafe(TOTALS_BYTES);
-  bytes.writeDoubleLE(totals.records, 0);
-  bytes.writeDoubleLE(totals.tombstones, 8);
-  bytes.writeDoubleLE(totals.bytes, 16);
-  return bytes;
-}
-
-/** A pending write as iteration yields it (nothing for a removal). */
-function* pendingEntry(write: Pending): IterableIterator<EngineEntry> {
-  if (!write.record || !write.value) return;
-  yield [
-    decode(write.value, write.stored).key,
-    write.record,
-    write.stored.readUIntBE(0, TOKEN_BYTES),
-  ];
 }

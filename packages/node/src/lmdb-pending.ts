@@ -1,3 +1,5 @@
+import type { EngineEntry } from './engine';
+import { TOKEN_BYTES, decode } from './lmdb-records';
 import type { StoredRecord } from './record';
 
 /** A write not yet in LMDB: what reads see for its key meanwhile. */
@@ -84,4 +86,14 @@ export class PendingWrites {
 
 function weight(write: Pending): number {
   return write.stored.length + (write.value?.length ?? 0);
+}
+
+/** A pending write as iteration yields it (nothing for a removal). */
+export function* pendingEntry(write: Pending): IterableIterator<EngineEntry> {
+  if (!write.record || !write.value) return;
+  yield [
+    decode(write.value, write.stored).key,
+    write.record,
+    write.stored.readUIntBE(0, TOKEN_BYTES),
+  ];
 }

@@ -3,7 +3,7 @@ import type { InfoSection } from './info';
 import type { Phase, RingEpoch } from '@kv/ring';
 import type { MemoryLimit } from './memory-limit';
 import type { NodeMetrics } from './metrics';
-import type { ResolvedNodeOptions } from './node-options';
+import type { ResolvedNodeOptions } from './resolve-node-options';
 import type { Store } from './store';
 
 /** What INFO reports on, read when INFO is asked. */

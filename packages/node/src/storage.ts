@@ -3,7 +3,7 @@ import { lockDataDir } from '@kv/protocol';
 import type { StorageEngine } from './engine';
 import { LmdbEngine } from './lmdb-engine';
 import { MemoryEngine } from './memory-engine';
-import type { ResolvedNodeOptions } from './node-options';
+import type { ResolvedNodeOptions } from './resolve-node-options';
 
 /** Where, inside a node's data directory, the LMDB engine keeps its files. */
 export const LMDB_SUBDIR = 'lmdb';

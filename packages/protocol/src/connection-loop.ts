@@ -1,0 +1,349 @@
+import { Deque } from './deque';
+import { ErrorCode, ProtocolError, ReplyError, TooLargeError } from './errors';
+import type { ProtocolLimits } from './limits';
+import { RespParser, type ParsedRequest } from './parser';
+import type { ReplyFlusher } from './reply-flusher';
+import { replyBytes } from './reply-size';
+import type { Admission } from './server-admission';
+import type { DEFAULTS, RespServerOptions, ServerConnection } from './server-options';
+import type { Socket } from './transport';
+import type { TLSSocket } from 'node:tls';
+import type { Reply } from './types';
+import { RespWriter } from './writer';
+
+/** A command whose asynchronous reply is not known yet, held to keep replies in order. */
+interface Slot {
+  done: boolean;
+  value: Reply;
+  /** Whether it counts towards the server's commands in flight. */
+  counted: boolean;
+}
+
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+const TLS_HANDSHAKE = 0x16;
+
+function isPromise(value: unknown): value is Promise<Reply> {
+  return typeof (value as Promise<Reply> | null)?.then === 'function';
+}
+
+/** Runs the parse–dispatch–reply loop of one socket. */
+export class ConnectionLoop implements ServerConnection {
+  readonly locals: Record<string, unknown> = {};
+  readonly remoteAddress: string;
+  private readonly parser: RespParser<'request'>;
+  private readonly writer = new RespWriter();
+  /** Parsed requests not yet dispatched (reading pauses while replies are backed up). */
+  private inbox: ParsedRequest[] = [];
+  private inboxPos = 0;
+  private readonly slots = new Deque<Slot>();
+  /**
+   * About how many bytes the replies finished but held in {@link slots} (behind one not
+   * finished yet) will take: they count towards `maxOutputBytes` like replies unsent.
+   */
+  private heldBytes = 0;
+  /** Whether this connection waits in the {@link ReplyFlusher} to write its replies. */
+  private flushQueued = false;
+  /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
+  private paused = false;
+  /** Reading stopped because the server is at its bound of commands in flight. */
+  private held = false;
+  priority = false;
+  private ending = false;
+  private protocolError: ProtocolError | null = null;
+  /** Requests received whole, and reply bytes handed to the socket, so far: progress. */
+  private received = 0;
+  private handed = 0;
+  /** What {@link checkProgress} saw last: requests received, reply bytes taken by the peer. */
+  private seenReceived = 0;
+  private seenTaken = 0;
+  /** Since when (ms) the peer owes the rest of a request or the reading of replies; 0: it does not. */
+  private owingSince = 0;
+  private started = false;
+  private readonly enqueue = (request: ParsedRequest): void => {
+    this.received++;
+    this.inbox.push(request);
+  };
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly options: RespServerOptions & typeof DEFAULTS,
+    limits: ProtocolLimits,
+    private readonly admission: Admission,
+    private readonly flusher: ReplyFlusher,
+  ) {
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.parser = new RespParser('request', limits);
+    socket.setNoDelay(true);
+    if (options.idleTimeoutMs > 0) {
+      socket.setTimeout(options.idleTimeoutMs, () => {
+        if (!this.idle) return;
+        this.ending = true;
+        socket.destroy();
+      });
+    }
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.resume());
+    // Errors (ECONNRESET, EPIPE) end the connection; 'close' follows and cleans up.
+    socket.on('error', () => undefined);
+    socket.once('close', () => admission.forget(this));
+    if (options.onClose) socket.once('close', () => options.onClose?.(this, this.ending));
+  }
+
+  /** Nothing received is unanswered, and no reply waits to be written. */
+  get idle(): boolean {
+    return (
+      this.slots.length === 0 && this.inboxPos === this.inbox.length && this.writer.length === 0
+    );
+  }
+
+  /**
+   * Called a few times per request timeout: closes the connection if its peer has owed
+   * the rest of a request, or the reading of its replies, for `timeoutMs` without any
+   * progress (a request completed, reply bytes taken).
+   */
+  checkProgress(now: number, timeoutMs: number): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    const unsent = socket.writableLength;
+    // Bytes written out of the socket's buffer: grows as the peer reads, however much more
+    // the server wrote meanwhile (a reply counts once all of it is out, so a peer must take
+    // each reply, at most a value's size, within the timeout).
+    const taken = this.handed - unsent;
+    const progressed = this.received !== this.seenReceived || taken > this.seenTaken;
+    this.seenReceived = this.received;
+    this.seenTaken = taken;
+    // While reading is paused or held the rest of a request waits on this server, not on
+    // the peer; but replies it does not read are on the peer.
+    const owing = this.paused || this.held ? unsent > 0 : this.parser.midMessage;
+    if (!owing) this.owingSince = 0;
+    else if (progressed || this.owingSince === 0) this.owingSince = now;
+    else if (now - this.owingSince >= timeoutMs) {
+      this.ending = true;
+      socket.write(
+        `-${ErrorCode.TIMEOUT} request not completed in ${timeoutMs} ms: connection closed\r\n`,
+      );
+      socket.destroy();
+    }
+  }
+
+  prioritize(): void {
+    this.priority = true;
+  }
+
+  close(): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.socket.pause();
+    this.maybeEnd();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ending || this.protocolError) return;
+    if (!this.started) {
+      this.started = true;
+      if (chunk[0] === TLS_HANDSHAKE && !(this.socket as TLSSocket).encrypted) {
+        this.refuseTls();
+        return;
+      }
+    }
+    try {
+      this.parser.feed(chunk, this.enqueue);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.protocolError = err;
+      this.socket.pause();
+    }
+    this.process();
+  }
+
+  /**
+   * A TLS client on a plain port: a `-PROTO` reply would reach it as garbage, so the socket
+   * is cut at once, which the client reports as a failed handshake rather than waiting out
+   * its connect timeout.
+   */
+  private refuseTls(): void {
+    this.ending = true;
+    this.socket.destroy();
+    this.options.onProtocolError?.(
+      new ProtocolError(
+        'a TLS handshake arrived on a port that speaks plain RESP (connect without TLS, or give the server a certificate)',
+      ),
+      this,
+    );
+  }
+
+  /** Whether replies unfinished, held or unsent are past the connection's bounds. */
+  private get backedUp(): boolean {
+    return (
+      this.slots.length >= this.options.maxPendingReplies ||
+      this.socket.writableLength + this.writer.length + this.heldBytes > this.options.maxOutputBytes
+    );
+  }
+
+  private process(): void {
+    const admission = this.admission;
+    while (this.inboxPos < this.inbox.length) {
+      if (this.backedUp) {
+        this.pause();
+        break;
+      }
+      const request = this.inbox[this.inboxPos] as ParsedRequest;
+      if (admission.full && !this.priority && !admission.admit(request, this)) {
+        this.hold();
+        break;
+      }
+      this.inbox[this.inboxPos++] = undefined as unknown as ParsedRequest;
+      this.dispatch(request);
+    }
+    if (this.inboxPos === this.inbox.length) {
+      this.inbox = [];
+      this.inboxPos = 0;
+    }
+    this.queueFlush();
+  }
+
+  private dispatch(request: ParsedRequest): void {
+    let result: Reply | Promise<Reply>;
+    if (request instanceof TooLargeError) {
+      result = new ReplyError(`${ErrorCode.TOOLARGE} ${request.message}`);
+    } else {
+      try {
+        result = this.options.handler(request, this);
+      } catch (err) {
+        result = this.errorReply(err);
+      }
+    }
+    if (isPromise(result)) {
+      // Counted once dispatched: serving the command may have marked the connection priority.
+      const counted = this.admission.max > 0 && !this.priority;
+      if (counted) this.admission.inFlight++;
+      const slot: Slot = { done: false, value: null, counted };
+      this.slots.push(slot);
+      result.then(
+        (value) => this.complete(slot, value),
+        (err: unknown) => this.complete(slot, this.errorReply(err)),
+      );
+    } else if (this.slots.length > 0) {
+      this.heldBytes += replyBytes(result);
+      this.slots.push({ done: true, value: result, counted: false });
+    } else {
+      this.writer.reply(result);
+    }
+  }
+
+  private complete(slot: Slot, value: Reply): void {
+    slot.done = true;
+    slot.value = value;
+    if (this.slots.peek() === slot) {
+      this.writer.reply(value);
+      this.slots.shift();
+      for (let next = this.slots.peek(); next?.done; next = this.slots.peek()) {
+        this.heldBytes -= replyBytes(next.value);
+        this.writer.reply(next.value);
+        this.slots.shift();
+      }
+    } else {
+      this.heldBytes += replyBytes(value);
+    }
+    if (slot.counted) this.admission.release();
+    if (this.paused && !this.backedUp) {
+      this.resume();
+      return;
+    }
+    this.queueFlush();
+  }
+
+  private errorReply(err: unknown): ReplyError {
+    if (err instanceof ReplyError) return err;
+    this.options.onError?.(err, this);
+    return new ReplyError(`${ErrorCode.ERR} internal error`);
+  }
+
+  /** Has the replies due written after this round of input (see {@link ReplyFlusher}). */
+  private queueFlush(): void {
+    if (this.writer.length === 0) {
+      this.maybeEnd();
+    } else if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.flusher.add(this);
+    }
+  }
+
+  /** Writes the replies due, in one write (or a corked series), then ends if it should. */
+  flush(): void {
+    this.flushQueued = false;
+    const socket = this.socket;
+    if (this.writer.length > 0) {
+      const chunks = this.writer.take();
+      if (!socket.destroyed) {
+        if (chunks.length === 1) {
+          const chunk = chunks[0] as Buffer;
+          this.handed += chunk.length;
+          socket.write(chunk);
+        } else {
+          socket.cork();
+          for (const chunk of chunks) {
+            this.handed += chunk.length;
+            socket.write(chunk);
+          }
+          socket.uncork();
+        }
+      }
+      // Written at once (the peer keeps up): no 'drain' is coming to resume reading.
+      if (this.paused && !this.backedUp) {
+        this.resume();
+        return;
+      }
+    }
+    this.maybeEnd();
+  }
+
+  private maybeEnd(): void {
+    // Replies still to be written go first: their flush comes back here.
+    if (!this.idle || this.socket.destroyed) return;
+    if (this.protocolError) {
+      const err = this.protocolError;
+      this.protocolError = null;
+      this.ending = true;
+      this.socket.end(`-${ErrorCode.PROTO} ${err.message.replace(/[\r\n]/g, ' ')}\r\n`);
+      // Keep reading (and ignoring) so the peer's FIN is seen and the socket closes.
+      this.socket.resume();
+      this.options.onProtocolError?.(err, this);
+    } else if (this.ending) {
+      this.socket.end();
+      this.socket.resume();
+    }
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.held && !this.ending && !this.protocolError) this.socket.resume();
+    this.process();
+  }
+
+  /** Stops reading until the server has room for another command in flight. */
+  private hold(): void {
+    if (this.held) return;
+    this.held = true;
+    this.socket.pause();
+    this.admission.hold(this);
+  }
+
+  /** The server has room again: dispatches what was held, reading again once it can. */
+  wake(): void {
+    this.held = false;
+    if (this.socket.destroyed) return;
+    // What was parsed first: at the bound that is one request per slot freed, and the
+    // socket stays paused rather than flip on and off with each.
+    this.process();
+    if (!this.held && !this.paused && !this.ending && !this.protocolError) this.socket.resume();
+  }
+}
