@@ -1,6 +1,7 @@
 import { ErrorCode, OK, ReplyError, Scope, type CommandTable, type Reply } from '@kv/protocol';
 import type { RingEpoch } from '@kv/ring';
 import { decodeBuckets } from './digest';
+import { integerArg } from './command-args';
 import { wrongArgs } from './errors';
 import {
   FETCH_ALONE,
@@ -165,15 +166,10 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
       if (args.length === 2) return encodeRecord(ctx.store.forPeer(key));
       if ((args[2] as Buffer).toString('latin1').toUpperCase() !== FETCH_ALONE)
         throw wrongArgs(`the only flag of FETCH is ${FETCH_ALONE}`);
-      let epoch: number | undefined;
-      if (args.length === 4) {
-        const text = (args[3] as Buffer).toString('latin1');
-        epoch = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-        if (!Number.isSafeInteger(epoch))
-          throw wrongArgs(
-            `the epoch of FETCH ... ${FETCH_ALONE} must be a whole number, got '${text}'`,
-          );
-      }
+      const epoch =
+        args.length === 4
+          ? integerArg(args[3], `the epoch of FETCH ... ${FETCH_ALONE}`)
+          : undefined;
       return encodeAloneAnswer(ctx.answersAlone(key, epoch), ctx.store.forPeer(key));
     },
   },

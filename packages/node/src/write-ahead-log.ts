@@ -95,7 +95,6 @@ export class WriteAheadLog {
   private staging = Buffer.allocUnsafe(STAGING_BYTES);
   private stagedFrom = 0;
   private staged = 0;
-  private syncing = false;
   /** The frame being synced. */
   private inFlight: Frame | undefined;
   private scheduled = false;
@@ -219,7 +218,7 @@ export class WriteAheadLog {
    * (the database made everything durable), deletes every segment: nothing is replayed.
    */
   async close(empty: boolean): Promise<void> {
-    while (this.syncing || this.next) await this.synced();
+    while (this.inFlight || this.next) await this.synced();
     closeSync(this.fd);
     this.closed = true;
     await this.preparing;
@@ -229,7 +228,7 @@ export class WriteAheadLog {
 
   /** Resolves once what is appended so far is synced (or the log failed). */
   private async synced(): Promise<void> {
-    const waiting = this.next ?? (this.syncing ? this.inFlight : undefined);
+    const waiting = this.next ?? this.inFlight;
     await waiting?.done.catch(() => undefined);
   }
 
@@ -255,7 +254,7 @@ export class WriteAheadLog {
 
   /** Syncs the next frame at the end of this turn, or after the sync under way. */
   private schedule(): void {
-    if (this.scheduled || this.syncing) return;
+    if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -265,13 +264,11 @@ export class WriteAheadLog {
 
   private sync(): void {
     const frame = this.next;
-    if (this.syncing || !frame) return;
+    if (this.inFlight || !frame) return;
     this.cut();
     this.next = undefined;
-    this.syncing = true;
     this.inFlight = frame;
     const done = (err: Error | null): void => {
-      this.syncing = false;
       this.inFlight = undefined;
       if (err) this.failure ??= new WriteAheadLogError(err);
       if (this.failure) frame.reject(this.failure);
