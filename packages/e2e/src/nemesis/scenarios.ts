@@ -49,6 +49,15 @@ export const SCENARIOS = {
       return [cutOff(['coord', lone]), { kind: 'kill', host: lone, afterMs }];
     },
   },
+  'coordinator-minority-crash-durable': {
+    description:
+      'nodes with data directories; the coordinator and one node cut off from the other four, one of which is killed (kill -9) and restarted on its directory after',
+    durable: true,
+    episode: (pick) => {
+      const [withCoordinator, crashed] = pick.some(NODE_HOSTS, 2) as [Host, Host];
+      return [cutOff(['coord', withCoordinator]), { kind: 'kill', host: crashed }];
+    },
+  },
   'kill-restart': {
     description: 'a node killed (kill -9), then restarted on the same address',
     episode: (pick) => [{ kind: 'kill', host: pick.one(NODE_HOSTS) }],
@@ -86,13 +95,13 @@ export function isScenarioName(name: string): name is ScenarioName {
   return Object.hasOwn(SCENARIOS, name);
 }
 
-/** The schedule of a scenario for a seed (see {@link makeSchedule}). */
 /** Whether the nodes of `scenario` keep their records on disk. */
 export function isDurable(scenario: ScenarioName): boolean {
   const spec: ScenarioSpec = SCENARIOS[scenario];
   return spec.durable === true;
 }
 
+/** The schedule of a scenario for a seed (see {@link makeSchedule}). */
 export function scheduleOf(
   scenario: ScenarioName,
   seed: number,

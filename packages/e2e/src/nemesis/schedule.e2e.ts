@@ -58,12 +58,27 @@ describe('nemesis schedules (pure)', () => {
     }
   });
 
-  it('put nodes on data directories in the durable scenario alone, which kills as kill-restart does', () => {
-    expect(SCENARIO_NAMES.filter(isDurable)).toEqual(['kill-restart-durable']);
-    for (let seed = 1; seed <= 5; seed++)
+  it('put nodes on data directories in the durable scenarios alone, which fault as their memory twins do', () => {
+    expect(SCENARIO_NAMES.filter(isDurable)).toEqual([
+      'coordinator-minority-crash-durable',
+      'kill-restart-durable',
+    ]);
+    for (let seed = 1; seed <= 5; seed++) {
       expect(schedule('kill-restart-durable', seed).episodes.map((e) => e.faults[0]?.kind)).toEqual(
         schedule('kill-restart-durable', seed).episodes.map(() => 'kill'),
       );
+      for (const { faults } of schedule('coordinator-minority-crash-durable', seed).episodes) {
+        expect(faults.map((f) => f.kind)).toEqual(['partition', 'kill']);
+        const [cut, kill] = faults;
+        if (cut?.kind !== 'partition' || kill?.kind !== 'kill')
+          throw new Error('unexpected faults');
+        const [withCoordinator = [], rest = []] = cut.groups;
+        expect(withCoordinator).toContain('coord');
+        expect(withCoordinator).toHaveLength(2);
+        // The node killed is on the far side of the cut.
+        expect(rest).toContain(kill.host);
+      }
+    }
   });
 
   it('cut off minorities: one or two nodes, the coordinator always on the majority side', () => {
