@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ReplyError, parseExposition, sampleValue, type MetricFamily } from '@kv/protocol';
 import { startNode, type KvNode } from './node';
+import { listenNode } from './node-listeners';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 
 /** Every metric name docs/metrics.md lists in its tables. */
@@ -38,6 +40,57 @@ describe('metrics over HTTP', () => {
     await expect(startNode({ port: 0, metricsPort: taken, silent: true })).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });
+  });
+
+  it('listen for metrics before commands, so nothing is awaited between the command port opening and the node existing', async () => {
+    // The node's parts before the node: the metrics port answers (with no series yet),
+    // while the command port is open and nothing has been built to serve it.
+    const parts = await listenNode(
+      { port: 0, host: '127.0.0.1', metricsPort: 0, silent: true },
+      {
+        handle: () => {
+          throw new Error('no node yet');
+        },
+        onClose: () => undefined,
+        admitsAtBound: () => true,
+        metrics: () => undefined,
+        logger: () => undefined,
+      },
+    );
+    try {
+      const res = await fetch(`http://127.0.0.1:${parts.metricsEndpoint?.port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('');
+      expect(parts.bound.port).toBeGreaterThan(0);
+    } finally {
+      await parts.metricsEndpoint?.close();
+      await parts.server.close();
+      await parts.storage.close();
+    }
+  });
+
+  it('close the metrics port again when the command port cannot be had', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    const spare = createServer();
+    await new Promise<void>((resolve) => spare.listen(0, '127.0.0.1', resolve));
+    const metricsPort = (spare.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => spare.close(() => resolve()));
+    try {
+      await expect(
+        startNode({ port: taken, host: '127.0.0.1', metricsPort, silent: true }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      // The metrics port it had opened is free again.
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.listen(metricsPort, '127.0.0.1', resolve);
+      });
+      await new Promise<void>((resolve) => again.close(() => resolve()));
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
   });
 
   it('exposes every metric docs/metrics.md lists after a representative workload, and only those', async () => {

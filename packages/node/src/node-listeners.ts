@@ -61,7 +61,8 @@ export async function listenNode(
   // The data directory is held (or refused) before the port is taken.
   const storage = openStorage(resolved);
   // The node id is the bound address, so the node is built once listening; no request
-  // can arrive before the synchronous continuation of listen() that builds it has run.
+  // can arrive before the synchronous continuation of listen() that builds it has run
+  // (the command port is the last thing awaited).
   const server = createRespServer({
     handler: hooks.handle,
     onClose: hooks.onClose,
@@ -97,9 +98,12 @@ export async function listenNode(
   let bound;
   let metricsEndpoint: HttpEndpoint | undefined;
   try {
-    bound = await server.listen(resolved.port, resolved.host);
+    // The metrics endpoint first: once the command port listens, nothing may be awaited
+    // before the node is built (a command arriving in between would find no node).
     metricsEndpoint = await serveMetrics(resolved, hooks);
+    bound = await server.listen(resolved.port, resolved.host);
   } catch (err) {
+    await metricsEndpoint?.close();
     await server.close();
     await storage.close();
     throw err;
@@ -117,7 +121,7 @@ export async function listenNode(
  * Listens for `/metrics` when a metrics port is set, on the node's own interface (so
  * protected mode binds it as it binds the RESP port), over TLS when the node speaks it,
  * for the users of the users file when there is one. The registry is read through
- * `hooks` once the node exists (no scrape comes before).
+ * `hooks` once the node exists; a scrape before then gets an empty exposition.
  */
 async function serveMetrics(
   options: ResolvedNodeOptions,
@@ -127,7 +131,8 @@ async function serveMetrics(
   return createHttpEndpoint(options.metricsPort, options.host, {
     metrics: {
       contentType: NodeMetrics.contentType,
-      metrics: () => (hooks.metrics() as NodeMetrics).registry.metrics(),
+      // A scrape before the node is built (it listens first) finds no series yet.
+      metrics: () => hooks.metrics()?.registry.metrics() ?? Promise.resolve(''),
     },
     onError: (err) => hooks.logger()?.error(`Serving /metrics failed: ${String(err)}`),
     ...(options.tls && {
