@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLockedError, OK, RespConnection, SimpleString } from '@kv/protocol';
@@ -85,6 +85,62 @@ describe('a node with a data directory', () => {
     cluster.nodes.splice(cluster.nodes.indexOf(a), 1);
     const back = await start(dirs[0] as string, { port });
     expect(await pending(back)).toBe(20);
+  });
+
+  it('answers a write, and a read of it, only once the write-ahead log has synced it; never when that sync fails', async () => {
+    const node = await start(join(root, 'gated'), { fsync: 'always' });
+    await waitFor(() => node.ring?.size === 1);
+    const writer = await connect(node);
+    const reader = await connect(node);
+    expect(await writer.send(['PUT', 'warm', '1', 'W', '1'])).toEqual(OK);
+    // The log's next sync is held until the test lets it run.
+    const real = fs.fdatasync;
+    const held: (() => void)[] = [];
+    const sync = jest
+      .spyOn(fs, 'fdatasync')
+      .mockImplementation(
+        ((fd: number, done: (err: NodeJS.ErrnoException | null) => void) =>
+          void held.push(() => real(fd, done))) as typeof fs.fdatasync,
+      );
+    const answered: string[] = [];
+    const written = writer.send(['PUT', 'k', 'v', 'W', '1']).then((r) => answered.push('PUT') && r);
+    await waitFor(() => held.length > 0);
+    const read = reader.send(['GET', 'k']).then((r) => answered.push('GET') && r);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Stored and readable inside the node, but nothing said so to anyone yet.
+    expect(node.store.read(Buffer.from('k'))?.value?.toString()).toBe('v');
+    expect(answered).toEqual([]);
+    sync.mockRestore();
+    for (const go of held.splice(0)) go();
+    expect(await written).toEqual(OK);
+    expect(await read).toEqual(Buffer.from('v'));
+
+    // A sync of the log that fails (others in this process, the coordinator's, go on): the
+    // write is never acknowledged (its connection is closed unanswered), and from then on
+    // the node acknowledges nothing: a write taken before the failure may be answered in
+    // any later round (after another replica's acknowledgement), so every later round is
+    // dropped, its connections closed.
+    const failing = jest.spyOn(fs, 'fdatasync').mockImplementation(((
+      fd: number,
+      done: (err: NodeJS.ErrnoException | null) => void,
+    ) => {
+      if (!new Error().stack?.includes('write-ahead-log')) return real(fd, done);
+      process.nextTick(done, new Error('EIO: i/o error, fdatasync'));
+    }) as typeof fs.fdatasync);
+    await expect(writer.send(['PUT', 'lost', 'x', 'W', '1'])).rejects.toThrow();
+    await expect(reader.send(['GET', 'k'])).rejects.toThrow();
+    // Inside, the node refuses writes, and says why.
+    expect(() =>
+      node.store.apply(Buffer.from('after'), {
+        value: Buffer.from('y'),
+        ts: (node.store.read(Buffer.from('k'))?.ts ?? 0) + 1,
+        origin: 'x',
+        expiresAt: 0,
+      }),
+    ).toThrow(
+      'the write-ahead log failed (EIO: i/o error, fdatasync); it acknowledges nothing more until the node restarts',
+    );
+    failing.mockRestore();
   });
 
   it('refuses a second node on a data directory in use, naming the process', async () => {

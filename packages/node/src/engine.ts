@@ -28,8 +28,10 @@ export type EngineVersion = [key: Buffer, version: RecordVersion, token: number]
  * change. Keys are raw bytes.
  *
  * Reads are synchronous: an in-memory map and a memory-mapped B-tree both answer at once.
- * `put` and `remove` return a promise when the engine is durable: it resolves once the
- * change would survive a crash, and a write is acknowledged only then.
+ * A durable engine either returns a promise from `put` and `remove`, resolved once the
+ * change would survive a crash, or returns nothing and offers {@link durable}: a promise
+ * for every change accepted so far, which whoever acknowledges the change waits for first.
+ * Either way a write is acknowledged only once it would survive a crash.
  *
  * Records are kept in token order: iteration walks a token range (the whole token space
  * when none is given) in ascending token order, keys of equal tokens by their bytes, so
@@ -76,6 +78,13 @@ export interface StorageEngine {
    * engine's write-ahead log not yet applied); absent on engines without such a stage.
    */
   readonly backlog?: { readonly writes: number; readonly bytes: number };
+  /**
+   * Resolves once every change accepted so far would survive a crash; undefined when all
+   * of them already would. Absent on engines whose `put` and `remove` return that promise
+   * themselves (or keep nothing on disk). Rejects if the engine failed to make them
+   * durable: they must not be acknowledged.
+   */
+  durable?(): Promise<void> | undefined;
   /** Where hints survive a restart; absent on engines with nothing on disk. */
   hintJournal?(): HintJournal;
   /**

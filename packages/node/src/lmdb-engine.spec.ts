@@ -10,12 +10,14 @@ import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { FSYNC_MODES } from './engine';
 import { LmdbEngine } from './lmdb-engine';
+import { LogBacklogError } from './lmdb-log-applier';
 import { MemoryEngine } from './memory-engine';
 import type { StoredRecord } from './record';
 import { replicateBatchArgs } from './replication';
 import { Store } from './store';
 import { describeEngineContract } from './test-support/engine-contract';
 import { serveAsReplica } from './test-support/replica-server';
+import { WriteAheadLogError } from './write-ahead-log';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -74,12 +76,16 @@ describe('LmdbEngine', () => {
     expect(engine.get(Buffer.from('k'))).toBeUndefined();
   });
 
-  it('group-commits concurrent writes: all of them resolve and all are stored', async () => {
+  it('group-commits concurrent writes: one sync covers them all, and all are stored', async () => {
     const path = freshDir();
     const writer = LmdbEngine.open({ path, fsync: 'always' });
     engine = writer;
+    const syncs = jest.spyOn(fs, 'fdatasync');
     const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(`concurrent:${i}`));
-    await Promise.all(keys.map((k, i) => writer.put(k, rec(`v${i}`))));
+    for (const [i, k] of keys.entries()) void writer.put(k, rec(`v${i}`));
+    await writer.durable();
+    expect(syncs).toHaveBeenCalledTimes(1);
+    syncs.mockRestore();
     await engine.close();
     engine = LmdbEngine.open({ path });
     expect(engine.size).toBe(500);
@@ -156,9 +162,11 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const engine = openAt(path);
     await engine.put(Buffer.from('before'), rec('0', 1));
     const keys = Array.from({ length: 300 }, (_, i) => Buffer.from(`crash:${i}`));
-    await Promise.all(keys.map((k, i) => engine.put(k, rec(`v${i}`, 10 + i))));
-    await engine.remove(Buffer.from('before'));
-    await engine.put(Buffer.from('gone'), rec(null, 5));
+    for (const [i, k] of keys.entries()) void engine.put(k, rec(`v${i}`, 10 + i));
+    void engine.remove(Buffer.from('before'));
+    void engine.put(Buffer.from('gone'), rec(null, 5));
+    // Accepted at once; acknowledged once the log has them.
+    await engine.durable();
     // What a SIGKILL right now leaves on disk: LMDB as committed so far, and the log.
     const image = freshDir();
     cpSync(path, image, { recursive: true, filter: (src) => !src.endsWith('lock.mdb') });
@@ -183,7 +191,8 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const path = freshDir();
     const engine = openAt(path);
     const keys = Array.from({ length: 50 }, (_, i) => Buffer.from(`switch:${i}`));
-    await Promise.all(keys.map((k, i) => engine.put(k, rec(`v${i}`, 1 + i))));
+    for (const [i, k] of keys.entries()) void engine.put(k, rec(`v${i}`, 1 + i));
+    await engine.durable();
     const image = freshDir();
     cpSync(path, image, { recursive: true, filter: (src) => !src.endsWith('lock.mdb') });
     const periodic = LmdbEngine.open({ path: image, fsync: 'periodic' });
@@ -214,9 +223,11 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const reopened = openAt(path);
     // These are acknowledged, and no application to LMDB has run yet.
     const late = Array.from({ length: 1200 }, (_, i) => Buffer.from(`late:${i}`));
-    await Promise.all(late.map((k) => reopened.put(k, rec('l'))));
+    for (const k of late) void reopened.put(k, rec('l'));
+    await reopened.durable();
     for (const k of late) memory.put(k, rec('l'));
-    await reopened.remove(early[3] as Buffer);
+    void reopened.remove(early[3] as Buffer);
+    await reopened.durable();
     memory.remove(early[3] as Buffer);
     const listed = (e: LmdbEngine | MemoryEngine, range?: { start: number; end: number }) =>
       [...e.entries(range)].map(([k, r, t]) => [k.toString(), r.value?.toString(), t]);
@@ -232,7 +243,11 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     await engine.put(Buffer.from('first'), rec('1'));
     const commits = commitsAt(path);
     const before = commits();
-    for (let i = 0; i < 20; i++) await engine.put(Buffer.from(`one-by-one:${i}`), rec('v'));
+    for (let i = 0; i < 20; i++) {
+      void engine.put(Buffer.from(`one-by-one:${i}`), rec('v'));
+      // Acknowledged one by one: each waits for its own sync of the log.
+      await engine.durable();
+    }
     expect(commits() - before).toBeLessThanOrEqual(1);
     await engine.close();
     expect(readdirSync(join(path, 'log'))).toEqual([]);
@@ -245,29 +260,66 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const commits = commitsAt(path);
     const before = commits();
     // 2 KB waiting: over the bound, so the write waits for an application.
-    await engine.put(Buffer.from('big'), rec('x'.repeat(2048)));
+    void engine.put(Buffer.from('big'), rec('x'.repeat(2048)));
+    await engine.durable();
     expect(commits()).toBeGreaterThan(before);
+    // Under the bound again: the log's sync is all a write waits for.
+    expect(engine.backlog).toEqual({ writes: 0, bytes: 0 });
   });
 
-  it('keeps writes pending and logged when applying them to LMDB fails, and applies them later', async () => {
+  it('keeps writes pending and logged when applying them to LMDB fails, refuses more past the bound meanwhile, and applies them later', async () => {
     const path = freshDir();
     const engine = openAt(path, { maxPendingBytes: 1024 });
     const db = (engine as unknown as { db: { put: (...a: unknown[]) => Promise<boolean> } }).db;
     const put = jest
       .spyOn(db, 'put')
       .mockImplementationOnce(() => Promise.reject(new Error('MDB_MAP_FULL')));
-    await expect(engine.put(Buffer.from('k'), rec('y'.repeat(2048)))).rejects.toThrow(
-      'MDB_MAP_FULL',
-    );
-    // Still readable, counted once, and the next application stores it.
+    void engine.put(Buffer.from('k'), rec('y'.repeat(2048)));
+    // Durable in the log all the same: what its reply waits for resolves.
+    await engine.durable();
+    expect(put).toHaveBeenCalledTimes(1);
+    // Still readable, counted once, and still waiting for LMDB.
     expect(engine.get(Buffer.from('k'))?.value?.toString()).toBe('y'.repeat(2048));
     expect(engine.size).toBe(1);
-    put.mockRestore();
-    await engine.put(Buffer.from('k2'), rec('z'.repeat(2048)));
+    expect(engine.backlog.writes).toBe(1);
+    // Past the bound with LMDB failing, the next write is refused before it is accepted.
+    expect(() => engine.put(Buffer.from('refused'), rec('r'))).toThrow(LogBacklogError);
+    expect(() => engine.put(Buffer.from('refused'), rec('r'))).toThrow(/MDB_MAP_FULL/);
+    expect(engine.get(Buffer.from('refused'))).toBeUndefined();
+    expect(engine.size).toBe(1);
+    // The next application (retried on its own) stores it, and writes are taken again.
+    for (let waited = 0; engine.backlog.writes > 0; waited += 10) {
+      if (waited > 5000) throw new Error('the failed application was not retried');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    void engine.put(Buffer.from('k2'), rec('z'.repeat(2048)));
+    await engine.durable();
     await engine.close();
     const again = openAt(path);
     expect(again.get(Buffer.from('k'))?.value?.length).toBe(2048);
     expect([again.size, again.get(Buffer.from('k2'))?.value?.length]).toEqual([2, 2048]);
+  });
+
+  it('refuses every write once its log has failed, and says why', async () => {
+    const path = freshDir();
+    const engine = openAt(path);
+    const sync = jest.spyOn(fs, 'fdatasync').mockImplementationOnce(((
+      _fd: number,
+      done: (err: NodeJS.ErrnoException | null) => void,
+    ) => {
+      const err: NodeJS.ErrnoException = new Error('EIO: i/o error, fdatasync');
+      err.code = 'EIO';
+      process.nextTick(done, err);
+    }) as typeof fs.fdatasync);
+    void engine.put(Buffer.from('lost'), rec('v'));
+    // What a reply to that write waits for rejects: it is never acknowledged.
+    await expect(engine.durable()).rejects.toThrow(WriteAheadLogError);
+    sync.mockRestore();
+    expect(() => engine.put(Buffer.from('after'), rec('v'))).toThrow(
+      /the write-ahead log failed \(EIO: i\/o error, fdatasync\); it acknowledges nothing more until the node restarts/,
+    );
+    expect(() => engine.remove(Buffer.from('lost'))).toThrow(WriteAheadLogError);
+    expect(engine.get(Buffer.from('after'))).toBeUndefined();
   });
 });
 
@@ -538,6 +590,8 @@ describe('REPLICATE_BATCH on the LMDB engine', () => {
       const before = committed();
       const reply = (await serveAsReplica(store, args)) as number[][];
       expect(reply.map((answer) => answer[0])).toEqual(entries.map(() => 1));
+      // Answered at once; what the reply waits for (the server's durability gate) is one sync.
+      await store.durable();
       expect(syncs).toHaveBeenCalledTimes(1);
       expect([engine.size, engine.tombstones]).toEqual([50, 10]);
       await engine.close();

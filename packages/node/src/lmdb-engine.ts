@@ -166,6 +166,15 @@ export class LmdbEngine implements StorageEngine {
       : { writes: 0, bytes: 0 };
   }
 
+  /**
+   * Under a log: resolves once every write accepted so far is synced in it (undefined if
+   * all are), rejects if the log failed. Without a log, each write's own promise says so,
+   * and this is undefined.
+   */
+  durable(): Promise<void> | undefined {
+    return this.applier?.durable();
+  }
+
   /** The key's token, from where it is stored. */
   tokenOf(key: Buffer): number {
     return this.where(key).readUIntBE(0, TOKEN_BYTES);
@@ -188,8 +197,13 @@ export class LmdbEngine implements StorageEngine {
     return value === undefined ? undefined : versionOf(decode(value).record);
   }
 
-  put(key: Buffer, record: StoredRecord): Promise<void> {
+  /**
+   * Under a log, the write is accepted here and durable once {@link durable} resolves;
+   * otherwise the promise returned resolves once it is committed.
+   */
+  put(key: Buffer, record: StoredRecord): Promise<void> | undefined {
     this.checkOpen();
+    this.applier?.admit();
     const stored = this.where(key);
     const k = this.lastK;
     const value = encode(key, record);
@@ -211,8 +225,9 @@ export class LmdbEngine implements StorageEngine {
     });
   }
 
-  remove(key: Buffer): Promise<void> | void {
+  remove(key: Buffer): Promise<void> | undefined {
     this.checkOpen();
+    this.applier?.admit();
     const stored = this.where(key);
     const k = this.lastK;
     const old = this.current(stored, k);
@@ -356,13 +371,16 @@ export class LmdbEngine implements StorageEngine {
   }
 
   /**
-   * Makes a write visible to reads at once; resolves once it is durable (in the log, under
-   * `--fsync always`) or, without a log, committed.
+   * Makes a write visible to reads at once. Under a log (`--fsync always`) it is durable
+   * once {@link durable} resolves; without one, the promise returned resolves once it is
+   * committed.
    */
-  private write(mine: Pending): Promise<void> {
+  private write(mine: Pending): Promise<void> | undefined {
     this.pending.set(mine);
     this.unflushed = true;
-    return this.applier ? this.applier.write(mine) : this.commit(mine);
+    if (!this.applier) return this.commit(mine);
+    this.applier.write(mine);
+    return undefined;
   }
 
   /** Without a log: commits the write in this turn's transaction. */

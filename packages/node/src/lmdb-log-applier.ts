@@ -2,6 +2,17 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { Pending, PendingWrites } from './lmdb-pending';
 import { TOTALS_KEY, count, totalsBytes, type Totals } from './lmdb-totals';
 import type { LogEntry, WriteAheadLog } from './write-ahead-log';
+import { NodeError } from './errors';
+
+/** Writes refused while LMDB, failing, is too far behind the log. */
+export class LogBacklogError extends NodeError {
+  constructor(cause: Error) {
+    super(
+      `writes are refused while the database is too far behind its write-ahead log: applying the log failed (${cause.message})`,
+    );
+    this.name = 'LogBacklogError';
+  }
+}
 
 /**
  * Under `--fsync always`, how often writes already safe in the log are applied to LMDB in
@@ -38,6 +49,8 @@ export class LogApplier {
   /** The next application, and the one under way. */
   private timer: NodeJS.Timeout | undefined;
   private applying: Promise<void> | undefined;
+  /** Why the last application failed, until one succeeds. */
+  private applyFailure: Error | undefined;
 
   constructor(
     readonly log: WriteAheadLog,
@@ -46,18 +59,44 @@ export class LogApplier {
   ) {}
 
   /**
-   * Logs a write already among the pending ones; resolves once it is durable. Past the
-   * bound of pending bytes (LMDB behind), it waits for its application too, which holds
-   * the writer (and, through admission control, its connection) until LMDB catches up.
+   * Refuses a write before it is accepted: once the log has failed, or while the writes
+   * waiting for LMDB are past their bound and LMDB's last application failed.
+   * @throws WriteAheadLogError; LogBacklogError
    */
-  write(mine: Pending): Promise<void> {
-    const logged = this.log.append(mine.stored, mine.value);
+  admit(): void {
+    const failed = this.log.failure;
+    if (failed) throw failed;
+    if (this.applyFailure && this.target.pending.bytes >= this.maxPendingBytes)
+      throw new LogBacklogError(this.applyFailure);
+  }
+
+  /**
+   * Logs a write already among the pending ones (see {@link admit}): it is durable once
+   * {@link durable} resolves.
+   */
+  write(mine: Pending): void {
+    // The frame's promise, shared by its writes, is what durable() hands out.
+    void this.log.append(mine.stored, mine.value);
     const { pending } = this.target;
-    if (pending.bytes < this.maxPendingBytes) {
-      this.schedule(pending.size >= APPLY_ENTRIES ? 0 : APPLY_INTERVAL_MS);
-      return logged;
-    }
-    return Promise.all([logged, this.applyPending()]).then(() => undefined);
+    this.schedule(
+      pending.size >= APPLY_ENTRIES || pending.bytes >= this.maxPendingBytes
+        ? 0
+        : APPLY_INTERVAL_MS,
+    );
+  }
+
+  /**
+   * Resolves once every write logged so far is synced in the log (undefined if it is);
+   * rejects if the log failed. Past the bound of pending bytes (LMDB behind), it waits for
+   * their application too, which holds the writers (their replies, and through them their
+   * connections) until LMDB catches up. A failed application does not fail them: they are
+   * safe in the log; {@link admit} refuses the next ones.
+   */
+  durable(): Promise<void> | undefined {
+    const logged = this.log.synced();
+    if (this.target.pending.bytes < this.maxPendingBytes) return logged;
+    const applied = this.applyPending().catch(() => undefined);
+    return logged ? Promise.all([logged, applied]).then(() => undefined) : applied;
   }
 
   /**
@@ -118,11 +157,13 @@ export class LogApplier {
         // Nothing of the batch is in LMDB: its writes stay pending and in the log, and the
         // next application tries them again.
         Object.assign(stored, before);
+        this.applyFailure = err as Error;
         this.applying = undefined;
         if (!this.target.closing()) this.schedule(APPLY_INTERVAL_MS);
         throw err;
       }
       this.applying = undefined;
+      this.applyFailure = undefined;
       for (const write of batch) pending.settle(write);
       if (pending.size > 0 && !this.target.closing())
         this.schedule(pending.size >= APPLY_ENTRIES ? 0 : APPLY_INTERVAL_MS);

@@ -94,6 +94,9 @@ export async function listenNode(
         ?.error(
           `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
         ),
+    // A durable engine that accepts writes at once (its log synced once per round) holds
+    // each round of replies until what they follow is on disk.
+    durability: storage.engine.durable?.bind(storage.engine),
   });
   let bound;
   let metricsEndpoint: HttpEndpoint | undefined;

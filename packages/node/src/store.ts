@@ -97,7 +97,8 @@ export class Store {
   /**
    * Merges a record: stores it if it is newer than the one held. The key and value may be
    * views into network input: engines copy what they keep. `keyToken` is the key's token
-   * when the caller has it. Resolves once a durable engine has the change.
+   * when the caller has it. Resolves once a durable engine has the change, or answers at
+   * once and leaves it to {@link durable}.
    * @throws FutureVersionError for a version too far ahead (see {@link checkVersion});
    *   InvalidExpiryError; OutOfMemoryError for a newer record carrying a value while the
    *   node is past its memory bound (tombstones are always taken: they free memory)
@@ -124,7 +125,16 @@ export class Store {
     return done ? done.then(() => result) : result;
   }
 
-  /** Forgets a key entirely; resolves once a durable engine has the change. */
+  /**
+   * Resolves once every change accepted so far would survive a crash (undefined if all
+   * would already): what a reply acknowledging a change waits for, when `apply` and
+   * `remove` answered at once on a durable engine (see StorageEngine.durable).
+   */
+  durable(): Promise<void> | undefined {
+    return this.engine.durable?.();
+  }
+
+  /** Forgets a key entirely; resolves once a durable engine has the change (or see {@link durable}). */
   remove(key: Buffer): void | Promise<void> {
     return this.engine.remove(key);
   }

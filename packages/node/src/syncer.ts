@@ -101,6 +101,8 @@ export class Syncer {
       }
     }
     for (const applied of await Promise.all(pending)) if (applied) stored++;
+    // A range counts as synced only once what it brought would survive a crash.
+    await this.options.store.durable();
     this.options.metrics.counters.recordsReceived.inc(stored);
     this.options.metrics.counters.bytesReceived.inc(bytes);
     await this.options.throttle.take(bytes);
@@ -193,6 +195,7 @@ export class Syncer {
       }
     }
     await Promise.all(removals);
+    await this.options.store.durable();
     return unconfirmed;
   }
 

@@ -159,7 +159,7 @@ describe('WriteAheadLog', () => {
     const failed = log.append(b('during'), b('2'));
     await expect(failed).rejects.toBeInstanceOf(WriteAheadLogError);
     await expect(failed).rejects.toThrow(
-      'the write-ahead log failed (EIO: i/o error, fdatasync); writes are refused until the node restarts',
+      'the write-ahead log failed (EIO: i/o error, fdatasync); it acknowledges nothing more until the node restarts',
     );
     jest.restoreAllMocks();
     await expect(log.append(b('after'), b('3'))).rejects.toBeInstanceOf(WriteAheadLogError);

@@ -43,7 +43,7 @@ const STAGING_KEPT = 1024 * 1024;
 export class WriteAheadLogError extends NodeError {
   constructor(cause: Error) {
     super(
-      `the write-ahead log failed (${cause.message}); writes are refused until the node restarts`,
+      `the write-ahead log failed (${cause.message}); it acknowledges nothing more until the node restarts`,
     );
     this.name = 'WriteAheadLogError';
   }
@@ -98,7 +98,9 @@ export class WriteAheadLog {
   /** The frame being synced. */
   private inFlight: Frame | undefined;
   private scheduled = false;
-  private failure: WriteAheadLogError | undefined;
+  private failedWith: WriteAheadLogError | undefined;
+  /** What {@link synced} answers once the log has failed. */
+  private failed: Promise<void> | undefined;
   /** Segments written before the current one, not yet retired. */
   private older: number[];
   /** The spare file is zero-filled and synced, ready to be the next segment. */
@@ -156,6 +158,21 @@ export class WriteAheadLog {
   /** The size past which {@link retirable} begins a new segment. */
   get segmentLimit(): number {
     return this.maxSegmentBytes;
+  }
+
+  /** Why the log fails every write, once it has failed. */
+  get failure(): WriteAheadLogError | undefined {
+    return this.failedWith;
+  }
+
+  /**
+   * Resolves once everything appended so far is synced (undefined if it is); rejects if
+   * the log failed first, and from then on: a write appended before the failure may be
+   * answered later (after another replica's acknowledgement), and must never be.
+   */
+  synced(): Promise<void> | undefined {
+    if (this.failure) return (this.failed ??= rejected(this.failure));
+    return (this.next ?? this.inFlight)?.done;
   }
 
   /**
@@ -218,18 +235,12 @@ export class WriteAheadLog {
    * (the database made everything durable), deletes every segment: nothing is replayed.
    */
   async close(empty: boolean): Promise<void> {
-    while (this.inFlight || this.next) await this.synced();
+    while (this.inFlight || this.next) await this.synced()?.catch(() => undefined);
     closeSync(this.fd);
     this.closed = true;
     await this.preparing;
     rmSync(join(this.dir, SPARE), { force: true });
     if (empty && !this.failure) this.retire([...this.older, this.segment]);
-  }
-
-  /** Resolves once what is appended so far is synced (or the log failed). */
-  private async synced(): Promise<void> {
-    const waiting = this.next ?? this.inFlight;
-    await waiting?.done.catch(() => undefined);
   }
 
   /** Makes room for `bytes` more in the staging buffer, keeping what is staged. */
@@ -270,7 +281,7 @@ export class WriteAheadLog {
     this.inFlight = frame;
     const done = (err: Error | null): void => {
       this.inFlight = undefined;
-      if (err) this.failure ??= new WriteAheadLogError(err);
+      if (err) this.failedWith ??= new WriteAheadLogError(err);
       if (this.failure) frame.reject(this.failure);
       else frame.resolve();
       if (this.failure) {
@@ -392,4 +403,11 @@ function writeAll(fd: number, buffers: Buffer[], position: number): void {
     if (i === rest.length) return;
     rest = [(rest[i] as Buffer).subarray(written), ...rest.slice(i + 1)];
   }
+}
+
+/** A promise rejected with `err` that is not an unhandled rejection if nobody waits on it. */
+function rejected(err: Error): Promise<void> {
+  const promise = Promise.reject(err);
+  promise.catch(() => undefined);
+  return promise;
 }

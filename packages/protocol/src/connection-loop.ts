@@ -41,6 +41,8 @@ export class ConnectionLoop implements ServerConnection {
    * finished yet) will take: they count towards `maxOutputBytes` like replies unsent.
    */
   private heldBytes = 0;
+  /** Bytes of replies taken for the durability gate and not yet written. */
+  private gatedBytes = 0;
   /** Whether this connection waits in the {@link ReplyFlusher} to write its replies. */
   private flushQueued = false;
   /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
@@ -93,7 +95,10 @@ export class ConnectionLoop implements ServerConnection {
   /** Nothing received is unanswered, and no reply waits to be written. */
   get idle(): boolean {
     return (
-      this.slots.length === 0 && this.inboxPos === this.inbox.length && this.writer.length === 0
+      this.slots.length === 0 &&
+      this.inboxPos === this.inbox.length &&
+      this.writer.length === 0 &&
+      this.gatedBytes === 0
     );
   }
 
@@ -177,7 +182,8 @@ export class ConnectionLoop implements ServerConnection {
   private get backedUp(): boolean {
     return (
       this.slots.length >= this.options.maxPendingReplies ||
-      this.socket.writableLength + this.writer.length + this.heldBytes > this.options.maxOutputBytes
+      this.socket.writableLength + this.writer.length + this.heldBytes + this.gatedBytes >
+        this.options.maxOutputBytes
     );
   }
 
@@ -273,28 +279,59 @@ export class ConnectionLoop implements ServerConnection {
   /** Writes the replies due, in one write (or a corked series), then ends if it should. */
   flush(): void {
     this.flushQueued = false;
+    if (this.writer.length === 0) this.maybeEnd();
+    else this.write(this.writer.take());
+  }
+
+  /**
+   * Takes the replies due, to be written by {@link send} once the server's durability gate
+   * opens (see ReplyFlusher); they count towards the connection's output meanwhile.
+   */
+  takeReplies(): Buffer[] {
+    this.flushQueued = false;
+    if (this.writer.length === 0) return [];
+    const chunks = this.writer.take();
+    for (const chunk of chunks) this.gatedBytes += chunk.length;
+    return chunks;
+  }
+
+  /** Writes replies taken by {@link takeReplies}. */
+  send(chunks: Buffer[]): void {
+    if (chunks.length === 0) {
+      this.maybeEnd();
+      return;
+    }
+    for (const chunk of chunks) this.gatedBytes -= chunk.length;
+    this.write(chunks);
+  }
+
+  /** Replies taken by {@link takeReplies} cannot be sent: the connection is closed. */
+  abandon(): void {
+    this.gatedBytes = 0;
+    this.ending = true;
+    this.socket.destroy();
+  }
+
+  private write(chunks: Buffer[]): void {
     const socket = this.socket;
-    if (this.writer.length > 0) {
-      const chunks = this.writer.take();
-      if (!socket.destroyed) {
-        if (chunks.length === 1) {
-          const chunk = chunks[0] as Buffer;
+    if (!socket.destroyed) {
+      if (chunks.length === 1) {
+        const chunk = chunks[0] as Buffer;
+        this.handed += chunk.length;
+        socket.write(chunk);
+      } else {
+        socket.cork();
+        for (const chunk of chunks) {
           this.handed += chunk.length;
           socket.write(chunk);
-        } else {
-          socket.cork();
-          for (const chunk of chunks) {
-            this.handed += chunk.length;
-            socket.write(chunk);
-          }
-          socket.uncork();
         }
+        socket.uncork();
       }
-      // Written at once (the peer keeps up): no 'drain' is coming to resume reading.
-      if (this.paused && !this.backedUp) {
-        this.resume();
-        return;
-      }
+    }
+    // Written at once (the peer keeps up): no 'drain' is coming to resume reading.
+    if (this.paused && !this.backedUp) {
+      this.resume();
+      return;
     }
     this.maybeEnd();
   }

@@ -7,10 +7,25 @@ import type { ConnectionLoop } from './connection-loop';
  * still gets one write for all the replies it has due, but its peer (often one process
  * driving many connections) is woken once for the whole round of writes rather than
  * between reads, and replies completed asynchronously meanwhile leave in the same write.
+ *
+ * With a `durability` gate (see RespServerOptions.durability), a round's replies are taken
+ * from their connections and written once the gate resolves, as Redis with `appendfsync
+ * always` writes its replies after the append-only file's sync: no reply leaves before the
+ * writes accepted ahead of it are durable. Rounds are written in the order they were
+ * taken, so each connection's replies keep their order.
  */
 export class ReplyFlusher {
   private due: ConnectionLoop[] = [];
   private scheduled = false;
+  /** The last round held for the gate, until it is written. */
+  private tail: Promise<void> | undefined;
+  /** The last failure of the gate reported. */
+  private reported: unknown;
+
+  constructor(
+    private readonly durability?: () => Promise<void> | undefined,
+    private readonly onError?: (err: unknown, connection: ConnectionLoop) => void,
+  ) {}
 
   /** Writes `loop`'s replies after this round of input. */
   add(loop: ConnectionLoop): void {
@@ -24,6 +39,35 @@ export class ReplyFlusher {
     this.scheduled = false;
     const due = this.due;
     this.due = [];
-    for (let i = 0; i < due.length; i++) (due[i] as ConnectionLoop).flush();
+    const gate = this.durability?.();
+    const before = this.tail;
+    const wait = gate && before ? Promise.all([gate, before]) : (gate ?? before);
+    if (wait === undefined) {
+      for (let i = 0; i < due.length; i++) (due[i] as ConnectionLoop).flush();
+      return;
+    }
+    const rounds = due.map((loop) => loop.takeReplies());
+    const written = wait
+      .then(
+        () => {
+          for (let i = 0; i < due.length; i++)
+            (due[i] as ConnectionLoop).send(rounds[i] as Buffer[]);
+        },
+        (err: unknown) => {
+          // What the replies acknowledge may not survive a crash: none is sent, and their
+          // connections are closed, so their clients learn nothing they could rely on.
+          // Reported once, however many rounds it fails.
+          if (due.length > 0 && err !== this.reported)
+            this.onError?.(err, due[0] as ConnectionLoop);
+          this.reported = err;
+          for (const loop of due) loop.abandon();
+        },
+      )
+      // Writing to a socket does not throw; were it to, the next rounds still go.
+      .catch(() => undefined);
+    this.tail = written;
+    void written.then(() => {
+      if (this.tail === written) this.tail = undefined;
+    });
   };
 }

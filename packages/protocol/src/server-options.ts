@@ -103,6 +103,17 @@ export interface RespServerOptions {
   /** Called with an unexpected handler exception (the peer got `-ERR internal error`). */
   onError?: (err: unknown, connection: ServerConnection) => void;
   /**
+   * What replies wait for: asked once per round of replies (after each round of input), a
+   * promise holds the round until it resolves; undefined lets it go at once. A store that
+   * accepts a write at once and makes it durable a moment later (a write-ahead log synced
+   * once per round) gives here the promise of that sync, so no reply, whether it
+   * acknowledges a write or reads one, leaves before the writes accepted ahead of it are
+   * durable. A rejection closes the round's connections unanswered (their outcome is
+   * unknown) and is reported to `onError`.
+   * @default replies go at once
+   */
+  durability?: () => Promise<void> | undefined;
+  /**
    * Called when a connection closes its socket on a protocol error: after `-PROTO` was sent,
    * or at once for a TLS handshake on a plain port.
    */

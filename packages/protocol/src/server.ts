@@ -18,13 +18,14 @@ export class RespServer {
   private nextId = 1;
   private readonly sweep: NodeJS.Timeout | undefined;
   private readonly admission: Admission;
-  private readonly flusher = new ReplyFlusher();
+  private readonly flusher: ReplyFlusher;
 
   constructor(options: RespServerOptions) {
     const resolved = { ...DEFAULTS, ...options };
     const limits = resolveLimits(options.limits);
     const admission = new Admission(resolved.maxInFlight, options.admitsAtBound, options.onHeld);
     this.admission = admission;
+    this.flusher = new ReplyFlusher(options.durability, options.onError);
     this.server = (options.listen ?? listenTcp)((socket) => {
       if (this.loops.size >= resolved.maxConnections) {
         socket.on('error', () => undefined);
