@@ -348,7 +348,7 @@ export class LmdbEngine implements StorageEngine {
    * last answer is kept, so the key is hashed once.
    */
   private where(key: Buffer): Buffer {
-    if (this.lastKey?.equals(key)) return this.lastStored;
+    if (this.lastKey !== undefined && sameBytes(this.lastKey, key)) return this.lastStored;
     // A copy: the key may be a view into network input, reused once the request is done.
     this.lastKey = Buffer.from(key);
     this.lastStored = storedKey(key);
@@ -403,4 +403,16 @@ export class LmdbEngine implements StorageEngine {
     saved.catch(() => undefined);
     return saved;
   }
+}
+
+/**
+ * Whether two keys hold the same bytes: for the short keys of most commands a loop here
+ * costs less than the call into `Buffer.equals`, which this asks several times a command.
+ */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 64) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
