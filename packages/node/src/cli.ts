@@ -13,7 +13,7 @@ export const STOP_MARGIN_MS = 10_000;
  * stops it gracefully on SIGINT or SIGTERM (leaving the ring, unless it has a data
  * directory to come back with). Expected failures are one line on stderr, never a stack
  * trace. Sets `process.exitCode`: 0 stopped cleanly or printed help, 1 could not start or
- * stop, 2 usage error.
+ * stop, or stopped on a failure of its write-ahead log, 2 usage error.
  *
  * @param argv - the arguments after the command name
  * @param scriptName - how the command is named in messages and `--help`
@@ -72,8 +72,14 @@ export async function main(
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  // A DECOMMISSION command stops the node from within: the process goes with it.
+  // A DECOMMISSION command stops the node from within: the process goes with it; so does
+  // a failure that stops it (its log could not sync), with code 1.
   void node.closed.then(() => {
-    if (!stopping) process.exit(0);
+    if (stopping) return;
+    if (node.failure) {
+      process.stderr.write(`${scriptName}: stopped: ${node.failure.message}\n`);
+      process.exit(1);
+    }
+    process.exit(0);
   });
 }

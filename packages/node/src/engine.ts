@@ -79,6 +79,11 @@ export interface StorageEngine {
    */
   readonly backlog?: { readonly writes: number; readonly bytes: number };
   /**
+   * Resolves if the engine fails so that it can make no further write durable (a failed
+   * sync of its log): what it acknowledged is safe, nothing after is, and its node stops.
+   */
+  readonly failed?: Promise<Error>;
+  /**
    * Resolves once every change accepted so far would survive a crash; undefined when all
    * of them already would. Absent on engines whose `put` and `remove` return that promise
    * themselves (or keep nothing on disk). Rejects if the engine failed to make them

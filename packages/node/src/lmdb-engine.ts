@@ -63,6 +63,8 @@ export class LmdbEngine implements StorageEngine {
   private flushChain: Promise<void> = Promise.resolve();
   /** Under `always`: the write-ahead log, and its application to LMDB. */
   private readonly applier: LogApplier | undefined;
+  /** Resolves if the write-ahead log fails (under `always`; see StorageEngine.failed). */
+  readonly failed: Promise<Error> | undefined;
 
   /** The records, in a database of their own beside the hints. */
   private readonly db: Database<Buffer, Buffer>;
@@ -111,6 +113,7 @@ export class LmdbEngine implements StorageEngine {
         },
         maxPendingBytes,
       );
+    this.failed = log?.failed;
     // lmdb-js calls this as it closes the batch of an event turn: the totals join the
     // transaction of the writes that changed them.
     root.on('beforecommit', () => void this.saveTotals());

@@ -59,6 +59,11 @@ export interface KvNode {
   readonly metricsPort: number | undefined;
   /** Settles when the node has stopped, however the stop began (close(), DECOMMISSION). */
   readonly closed: Promise<void>;
+  /**
+   * What stopped the node on its own, if anything did: a write-ahead log that failed to
+   * sync (the node can make no further write durable, so it acknowledges nothing more).
+   */
+  readonly failure: Error | undefined;
   /** Stops accepting, finishes in-flight requests, leaves the ring if `leave` (default true). */
   close(options?: { leave?: boolean }): Promise<void>;
 }
@@ -75,6 +80,7 @@ export class StorageNode implements KvNode {
   readonly port: number;
   readonly store: Store;
   readonly closed: Promise<void>;
+  failure: Error | undefined;
   private readonly options: ResolvedNodeOptions;
   private readonly metricsEndpoint: HttpEndpoint | undefined;
   private readonly logger: Logger;
@@ -271,6 +277,16 @@ export class StorageNode implements KvNode {
         return true;
       },
     };
+    // A log that cannot sync makes every later acknowledgement a lie: the node stops, as
+    // Redis exits when its append-only file cannot be synced under `appendfsync always`.
+    // What it acknowledged is in the log, replayed when it starts again on the directory.
+    void storage.engine.failed?.then((err) => {
+      this.failure = err;
+      this.logger.error(
+        `${err.message}: stopping. Started again on its data directory, the node replays what its log holds`,
+      );
+      void this.close({ leave: false });
+    });
     this.context = createNodeContext(parts);
     readNodeMetrics(parts);
     this.lifecycle = new NodeLifecycle(parts);

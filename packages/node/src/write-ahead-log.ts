@@ -100,7 +100,7 @@ export class WriteAheadLog {
   private scheduled = false;
   private failedWith: WriteAheadLogError | undefined;
   /** What {@link synced} answers once the log has failed. */
-  private failed: Promise<void> | undefined;
+  private failedSync: Promise<void> | undefined;
   /** Segments written before the current one, not yet retired. */
   private older: number[];
   /** The spare file is zero-filled and synced, ready to be the next segment. */
@@ -165,13 +165,19 @@ export class WriteAheadLog {
     return this.failedWith;
   }
 
+  private onFailure: (err: WriteAheadLogError) => void = () => undefined;
+  /** Resolves with the log's failure, if it ever fails (it never rejects). */
+  readonly failed: Promise<WriteAheadLogError> = new Promise((resolve) => {
+    this.onFailure = resolve;
+  });
+
   /**
    * Resolves once everything appended so far is synced (undefined if it is); rejects if
    * the log failed first, and from then on: a write appended before the failure may be
    * answered later (after another replica's acknowledgement), and must never be.
    */
   synced(): Promise<void> | undefined {
-    if (this.failure) return (this.failed ??= rejected(this.failure));
+    if (this.failure) return (this.failedSync ??= rejected(this.failure));
     return (this.next ?? this.inFlight)?.done;
   }
 
@@ -281,7 +287,10 @@ export class WriteAheadLog {
     this.inFlight = frame;
     const done = (err: Error | null): void => {
       this.inFlight = undefined;
-      if (err) this.failedWith ??= new WriteAheadLogError(err);
+      if (err && !this.failedWith) {
+        this.failedWith = new WriteAheadLogError(err);
+        this.onFailure(this.failedWith);
+      }
       if (this.failure) frame.reject(this.failure);
       else frame.resolve();
       if (this.failure) {
