@@ -7,6 +7,7 @@ import { LmdbEngine } from './lmdb-engine';
 import { startNode, type KvNode, type NodeOptions } from './node';
 import { LMDB_SUBDIR } from './storage';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
+import { INLINE_SYNC_BYTES } from './write-ahead-log';
 
 describe('a node with a data directory', () => {
   let root: string;
@@ -93,7 +94,9 @@ describe('a node with a data directory', () => {
     const writer = await connect(node);
     const reader = await connect(node);
     expect(await writer.send(['PUT', 'warm', '1', 'W', '1'])).toEqual(OK);
-    // The log's next sync is held until the test lets it run.
+    // The log's next sync is held until the test lets it run: a frame this large is synced
+    // on the thread pool (a small one, on the event loop, holds everything by itself).
+    const large = 'v'.repeat(INLINE_SYNC_BYTES + 1);
     const real = fs.fdatasync;
     const held: (() => void)[] = [];
     const sync = jest
@@ -103,17 +106,19 @@ describe('a node with a data directory', () => {
           void held.push(() => real(fd, done))) as typeof fs.fdatasync,
       );
     const answered: string[] = [];
-    const written = writer.send(['PUT', 'k', 'v', 'W', '1']).then((r) => answered.push('PUT') && r);
+    const written = writer
+      .send(['PUT', 'k', large, 'W', '1'])
+      .then((r) => answered.push('PUT') && r);
     await waitFor(() => held.length > 0);
     const read = reader.send(['GET', 'k']).then((r) => answered.push('GET') && r);
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Stored and readable inside the node, but nothing said so to anyone yet.
-    expect(node.store.read(Buffer.from('k'))?.value?.toString()).toBe('v');
+    expect(node.store.read(Buffer.from('k'))?.value?.toString()).toBe(large);
     expect(answered).toEqual([]);
     sync.mockRestore();
     for (const go of held.splice(0)) go();
     expect(await written).toEqual(OK);
-    expect(await read).toEqual(Buffer.from('v'));
+    expect(await read).toEqual(Buffer.from(large));
 
     // A sync of the log that fails (others in this process, the coordinator's, go on): the
     // write is never acknowledged (its connection is closed unanswered), and the node,
@@ -125,7 +130,7 @@ describe('a node with a data directory', () => {
       if (!new Error().stack?.includes('write-ahead-log')) return real(fd, done);
       process.nextTick(done, new Error('EIO: i/o error, fdatasync'));
     }) as typeof fs.fdatasync);
-    await expect(writer.send(['PUT', 'lost', 'x', 'W', '1'])).rejects.toThrow();
+    await expect(writer.send(['PUT', 'lost', large, 'W', '1'])).rejects.toThrow();
     await node.closed;
     failing.mockRestore();
     expect(node.failure?.message).toBe(
@@ -134,7 +139,7 @@ describe('a node with a data directory', () => {
     await expect(reader.send(['GET', 'k'])).rejects.toThrow();
     // Started again on its directory, it has what it acknowledged.
     const back = await start(join(root, 'gated'), { fsync: 'always' });
-    expect(back.store.read(Buffer.from('k'))?.value?.toString()).toBe('v');
+    expect(back.store.read(Buffer.from('k'))?.value?.toString()).toBe(large);
     expect(back.store.read(Buffer.from('warm'))?.value?.toString()).toBe('1');
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { WriteAheadLog, WriteAheadLogError } from './write-ahead-log';
+import { INLINE_SYNC_BYTES, WriteAheadLog, WriteAheadLogError } from './write-ahead-log';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -117,13 +117,37 @@ describe('WriteAheadLog', () => {
     await again.log.close(true);
   });
 
-  it('syncs all the appends of one turn with one fdatasync', async () => {
+  it('syncs all the appends of one turn with one fdatasync, a small frame on the event loop and a large one on the thread pool', async () => {
     const dir = freshDir();
     const { log } = WriteAheadLog.open(dir);
-    const syncs = jest.spyOn(fs, 'fdatasync');
+    const onPool = jest.spyOn(fs, 'fdatasync');
+    const inline = jest.spyOn(fs, 'fdatasyncSync');
+    // 100 small entries: about 1 KB, synced where it is written.
     await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(b(`k${i}`), b('v'))));
-    expect(syncs).toHaveBeenCalledTimes(1);
+    expect([inline.mock.calls.length, onPool.mock.calls.length]).toEqual([1, 0]);
+    // Past INLINE_SYNC_BYTES: one sync on the thread pool.
+    const big = Buffer.alloc(INLINE_SYNC_BYTES / 8, 7);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => log.append(b(`big${i}`), big)));
+    expect([inline.mock.calls.length, onPool.mock.calls.length]).toEqual([1, 1]);
     await log.close(false);
+    expect(read(WriteAheadLog.open(dir).recovery.entries)).toHaveLength(110);
+  });
+
+  it('fails the writes of a small frame whose sync on the event loop failed, and every write after it', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir);
+    await log.append(b('before'), b('1'));
+    jest.spyOn(fs, 'fdatasyncSync').mockImplementation(() => {
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    });
+    const failed = log.append(b('during'), b('2'));
+    await expect(failed).rejects.toBeInstanceOf(WriteAheadLogError);
+    await expect(log.synced()).rejects.toBeInstanceOf(WriteAheadLogError);
+    await expect(log.failed).resolves.toBeInstanceOf(WriteAheadLogError);
+    jest.restoreAllMocks();
+    await expect(log.append(b('after'), b('3'))).rejects.toBeInstanceOf(WriteAheadLogError);
+    await log.close(true);
+    expect(read(WriteAheadLog.open(dir).recovery.entries)[0]).toEqual(['before', '1']);
   });
 
   it('begins a new segment past its bound; retired segments are gone and not replayed', async () => {
@@ -147,9 +171,10 @@ describe('WriteAheadLog', () => {
     expect(segments(dir)).toEqual([]);
   });
 
-  it('fails the writes waiting on a failed sync and every write after it', async () => {
+  it('fails the writes waiting on a failed sync on the thread pool and every write after it', async () => {
     const dir = freshDir();
-    const { log } = WriteAheadLog.open(dir);
+    // Every frame synced on the thread pool.
+    const { log } = WriteAheadLog.open(dir, undefined, 0);
     await log.append(b('before'), b('1'));
     jest
       .spyOn(fs, 'fdatasync')

@@ -38,6 +38,11 @@ const ZERO_CHUNK = 1024 * 1024;
 /** The staging buffer's size, and the most it keeps after a frame made it grow. */
 const STAGING_BYTES = 64 * 1024;
 const STAGING_KEPT = 1024 * 1024;
+/**
+ * Frames up to this size are synced on the event loop, larger ones on the thread pool (see
+ * {@link WriteAheadLog}).
+ */
+export const INLINE_SYNC_BYTES = 8 * 1024;
 
 /** The log failed to write or sync: what it acknowledged is safe, nothing after it is. */
 export class WriteAheadLogError extends NodeError {
@@ -70,6 +75,11 @@ class Frame {
  * a write is durable once its entry is synced here, one write and one `fdatasync` for all
  * the writes of an event-loop turn (and all that arrive while the previous sync runs), the
  * way Redis's `appendfsync always` syncs its append-only file.
+ *
+ * A frame up to {@link INLINE_SYNC_BYTES} is synced on the event loop, as Redis syncs; a
+ * larger one on the thread pool, while the loop takes the next requests into the frame
+ * after it: with many writers that overlap pays, with few the hand-over costs more than
+ * the sync. Measured in docs/benchmarks.md.
  *
  * Each sync writes one frame: its length and CRC-32, then its entries. A frame a crash cut
  * short, or one damaged, is recognised and dropped on open, with everything after it; none
@@ -113,6 +123,7 @@ export class WriteAheadLog {
     private readonly dir: string,
     segments: number[],
     private readonly maxSegmentBytes: number,
+    private readonly inlineSyncBytes: number,
   ) {
     this.older = segments;
     this.segment = (segments[segments.length - 1] ?? 0) + 1;
@@ -136,10 +147,14 @@ export class WriteAheadLog {
   static open(
     dir: string,
     maxSegmentBytes = DEFAULT_SEGMENT_BYTES,
+    inlineSyncBytes = INLINE_SYNC_BYTES,
   ): { log: WriteAheadLog; recovery: LogRecovery } {
     mkdirSync(dir, { recursive: true });
     const { segments, recovery } = readLog(dir);
-    return { log: new WriteAheadLog(dir, segments, maxSegmentBytes), recovery };
+    return {
+      log: new WriteAheadLog(dir, segments, maxSegmentBytes, inlineSyncBytes),
+      recovery,
+    };
   }
 
   /**
@@ -309,7 +324,7 @@ export class WriteAheadLog {
     header.writeUInt32LE(crc, 4);
     this.segmentBytes += FRAME_HEADER;
     // The write only copies into the page cache: done here, it saves a trip to the thread
-    // pool; the sync, which waits for the disk, goes there.
+    // pool.
     try {
       writeAll(this.fd, [header, ...frame.parts], this.written);
     } catch (err) {
@@ -320,7 +335,18 @@ export class WriteAheadLog {
     // burst made it large).
     this.staged = this.stagedFrom = 0;
     if (this.staging.length > STAGING_KEPT) this.staging = Buffer.allocUnsafe(STAGING_BYTES);
-    fdatasync(this.fd, done);
+    if (length > this.inlineSyncBytes) return fdatasync(this.fd, done);
+    // A small frame (few writers waiting, as with one request per client at a time) is
+    // synced here, blocking the loop as Redis blocks in its AOF's fsync: the replies it
+    // holds wait for it anyway, and handing it to the thread pool costs more than the sync
+    // (a thread woken, then the loop, on machines whose cores are busy).
+    let error: Error | null = null;
+    try {
+      fdatasyncSync(this.fd);
+    } catch (err) {
+      error = err as Error;
+    }
+    done(error);
   }
 
   private startSegment(): void {
