@@ -155,4 +155,15 @@ function rssBytes(pid) {
   return Number(match[1]) * 1024;
 }
 
-module.exports = { Processes, freePort, waitFor, rssBytes, tail };
+/**
+ * CPU seconds (user + system) a process has used, from /proc: busy time, so CPU per
+ * request does not depend on what else the machine runs, unlike a rate.
+ */
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+module.exports = { Processes, cpuSeconds, freePort, waitFor, rssBytes, tail };

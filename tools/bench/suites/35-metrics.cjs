@@ -4,7 +4,7 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const { startKv } = require('../kv-servers.cjs');
-const { Processes, freePort } = require('../processes.cjs');
+const { Processes, cpuSeconds, freePort } = require('../processes.cjs');
 const { redisBenchmark, requireRedisTools } = require('../redis-tools.cjs');
 const { opsPerSec } = require('../report.cjs');
 
@@ -13,17 +13,6 @@ const CLIENTS = 50;
 const ROUNDS = 3;
 const SCRAPE_MS = 1000;
 const TARGET = 0.95;
-
-/**
- * CPU seconds (user + system) a process has used, from /proc: busy time, so CPU per
- * request does not depend on what else the machine runs, unlike a rate.
- */
-function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at field 3.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** GETs /metrics every SCRAPE_MS until stopped; resolves with the number of scrapes. */
 function scrapeEvery(port) {

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { ask, kvBench, startKv, BINS } = require('../kv-servers.cjs');
-const { Processes } = require('../processes.cjs');
+const { Processes, cpuSeconds } = require('../processes.cjs');
 const { loadKeys } = require('../resp-loader.cjs');
 const {
   redisBenchmark,
@@ -98,12 +98,13 @@ module.exports = {
   name: 'durable',
   title: 'Durable writes: kv --fsync always vs Redis AOF',
   description:
-    'One `kv-node --data-dir DIR --fsync always` (the writes of one event turn synced together in a write-ahead log, LMDB taking them every 50 ms; ' +
+    'One `kv-node --data-dir DIR --fsync always` (the writes of one event turn synced together in a write-ahead log, each round of replies sent once that sync is done, LMDB taking the writes every 50 ms; ' +
     'replication factor 1, write quorum 1) against `redis-server --appendonly yes --appendfsync always` and ' +
     '`--appendfsync everysec`, each with its files in a fresh temporary directory of the same disk, all driven by ' +
     `\`redis-benchmark -t set -c ${CLIENTS} -P <1|16>\` (${REQUESTS[1].toLocaleString('en-US')} requests at -P 1, ` +
     `${REQUESTS[16].toLocaleString('en-US')} at -P 16; one key, as redis-benchmark uses without \`-r\`). ` +
-    `${ROUNDS} rounds in alternating order; the best rate of each is kept. Then 3 durable nodes (replication ` +
+    `${ROUNDS} rounds in alternating order; the best rate of each is kept, and each server's CPU time (from /proc) ` +
+    'is summed over the rounds; a kv node in memory runs the same rounds for reference. Then 3 durable nodes (replication ' +
     `factor 3, write quorum 2, \`--fsync always\`) under \`kv bench -w w\` (${CLIENTS} workers, ${CLUSTER_SECONDS} s), ` +
     `and disk use after \`redis-benchmark -t set -n ${SIZE_KEYS.toLocaleString('en-US')} -r ${SIZE_KEYS.toLocaleString('en-US')} ` +
     `-d ${VALUE_BYTES}\` into a fresh kv node and a fresh Redis (appendfsync always). ` +
@@ -115,32 +116,46 @@ module.exports = {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kv-bench-durable-'));
     const processes = new Processes();
     try {
-      log('starting a durable kv node and redis-server with appendfsync always and everysec');
+      log(
+        'starting a durable kv node, a memory kv node, and redis-server with appendfsync always and everysec',
+      );
       const kv = await startKv(processes, {
         dataRoot: path.join(root, 'kv'),
         nodeArgs: ['--fsync', 'always'],
       });
+      const memory = await startKv(processes, {});
+      const always = await startRedis(processes, {
+        appendfsync: 'always',
+        dir: mkdir(root, 'always'),
+      });
+      const everysec = await startRedis(processes, {
+        appendfsync: 'everysec',
+        dir: mkdir(root, 'everysec'),
+      });
       const servers = {
-        kv: kv.nodePorts[0],
-        always: (await startRedis(processes, { appendfsync: 'always', dir: mkdir(root, 'always') }))
-          .port,
-        everysec: (
-          await startRedis(processes, { appendfsync: 'everysec', dir: mkdir(root, 'everysec') })
-        ).port,
+        kv: { port: kv.nodePorts[0], pid: kv.nodes[0].pid },
+        memory: { port: memory.nodePorts[0], pid: memory.nodes[0].pid },
+        always: { port: always.port, pid: always.proc.pid },
+        everysec: { port: everysec.port, pid: everysec.proc.pid },
       };
       const best = { 1: {}, 16: {} };
+      // CPU seconds each server spent, over every round, and the requests they served.
+      const cpu = { 1: {}, 16: {} };
       for (let round = 0; round < ROUNDS; round++) {
         const names = Object.keys(servers);
         const order = round % 2 === 0 ? names : [...names].reverse();
         for (const pipeline of [1, 16]) {
           for (const name of order) {
             log(`round ${round + 1}/${ROUNDS}: ${name}, -P ${pipeline}`);
-            const { SET } = await redisBenchmark(processes, servers[name], {
+            const before = cpuSeconds(servers[name].pid);
+            const { SET } = await redisBenchmark(processes, servers[name].port, {
               tests: 'set',
               n: REQUESTS[pipeline],
               clients: CLIENTS,
               pipeline,
             });
+            cpu[pipeline][name] =
+              (cpu[pipeline][name] ?? 0) + cpuSeconds(servers[name].pid) - before;
             if (!best[pipeline][name] || SET.rps > best[pipeline][name].rps)
               best[pipeline][name] = SET;
           }
@@ -217,6 +232,14 @@ module.exports = {
           ok ? 'met' : 'NOT met',
         ]);
       }
+      // Microseconds of the server's CPU per request, over every round.
+      const perRequest = (pipeline, name) =>
+        `${((cpu[pipeline][name] / (ROUNDS * REQUESTS[pipeline])) * 1e6).toFixed(1)} µs`;
+      const cpuLine = (pipeline) =>
+        `server CPU per SET at -P ${pipeline} (user + system, all rounds): kv --fsync always ` +
+        `${perRequest(pipeline, 'kv')}, kv in memory ${perRequest(pipeline, 'memory')} ` +
+        `(${opsPerSec(best[pipeline].memory.rps)}), Redis always ${perRequest(pipeline, 'always')}, ` +
+        `Redis everysec ${perRequest(pipeline, 'everysec')}`;
       const perKey = (d) =>
         `${Math.round(d.bytes / d.keys)} B/key (${d.keys.toLocaleString('en-US')} keys)`;
       return {
@@ -232,6 +255,8 @@ module.exports = {
         rows,
         summary: [
           met === 2 ? 'both targets met' : `${2 - met} of 2 targets NOT met`,
+          cpuLine(1),
+          cpuLine(16),
           `3 nodes, RF 3, W 2, --fsync always, kv bench -w w: ${opsPerSec(clusterRun.opsPerSec)} ` +
             `(p50 ${ms(clusterRun.latencyMs.p50)}, p99 ${ms(clusterRun.latencyMs.p99)}, errors ${clusterRun.errors})`,
           `disk after ${SIZE_KEYS.toLocaleString('en-US')} SETs of ${VALUE_BYTES} B on random keys: ` +
