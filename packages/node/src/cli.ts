@@ -61,7 +61,11 @@ export async function main(
     // its ranges back when it returns. A memory node's records go with the process, so it
     // hands them to the next owners first.
     node.close({ leave: config.options.dataDir === undefined }).then(
-      () => process.exit(0),
+      () => {
+        // A failure that stopped the node first (its log could not sync) still exits 1.
+        if (node.failure) process.stderr.write(`${scriptName}: stopped: ${node.failure.message}\n`);
+        process.exit(node.failure ? 1 : 0);
+      },
       (err: unknown) => {
         process.stderr.write(
           `${scriptName}: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`,

@@ -113,7 +113,8 @@ export class LmdbEngine implements StorageEngine {
         },
         maxPendingBytes,
       );
-    this.failed = log?.failed;
+    // The reason alone (the error refusing writes carries the reply's code too).
+    this.failed = log?.failed.then((err) => new NodeError(err.reason, { cause: err }));
     // lmdb-js calls this as it closes the batch of an event turn: the totals join the
     // transaction of the writes that changed them.
     root.on('beforecommit', () => void this.saveTotals());
@@ -201,8 +202,9 @@ export class LmdbEngine implements StorageEngine {
   }
 
   /**
-   * Under a log, the write is accepted here and durable once {@link durable} resolves;
-   * otherwise the promise returned resolves once it is committed.
+   * Under a log, the write is accepted here and durable once {@link durable} resolves
+   * (past the bound of writes waiting for LMDB, it returns a promise for its application
+   * too); otherwise the promise returned resolves once it is committed.
    */
   put(key: Buffer, record: StoredRecord): Promise<void> | undefined {
     this.checkOpen();
@@ -375,15 +377,15 @@ export class LmdbEngine implements StorageEngine {
 
   /**
    * Makes a write visible to reads at once. Under a log (`--fsync always`) it is durable
-   * once {@link durable} resolves; without one, the promise returned resolves once it is
-   * committed.
+   * once {@link durable} resolves (past the bound of writes waiting for LMDB, the promise
+   * returned resolves once it is applied too); without one, the promise returned resolves
+   * once it is committed.
    */
   private write(mine: Pending): Promise<void> | undefined {
     this.pending.set(mine);
     this.unflushed = true;
     if (!this.applier) return this.commit(mine);
-    this.applier.write(mine);
-    return undefined;
+    return this.applier.write(mine);
   }
 
   /** Without a log: commits the write in this turn's transaction. */

@@ -2,13 +2,13 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { Pending, PendingWrites } from './lmdb-pending';
 import { TOTALS_KEY, count, totalsBytes, type Totals } from './lmdb-totals';
 import type { LogEntry, WriteAheadLog } from './write-ahead-log';
-import { NodeError } from './errors';
+import { ErrorCode, ReplyError } from '@kv/protocol';
 
-/** Writes refused while LMDB, failing, is too far behind the log. */
-export class LogBacklogError extends NodeError {
+/** Writes refused (`-UNAVAILABLE`) while LMDB, failing, is too far behind the log. */
+export class LogBacklogError extends ReplyError {
   constructor(cause: Error) {
     super(
-      `writes are refused while the database is too far behind its write-ahead log: applying the log failed (${cause.message})`,
+      `${ErrorCode.UNAVAILABLE} writes are refused while the database is too far behind its write-ahead log: applying the log failed (${cause.message})`,
     );
     this.name = 'LogBacklogError';
   }
@@ -72,31 +72,29 @@ export class LogApplier {
 
   /**
    * Logs a write already among the pending ones (see {@link admit}): it is durable once
-   * {@link durable} resolves.
+   * {@link durable} resolves. Past the bound of pending bytes (LMDB behind), the write
+   * waits for its application too: the promise returned resolves then, which holds its
+   * writer (an unfinished reply, counted by admission control and the connection's bound
+   * of pending replies) until LMDB catches up. A failed application does not fail it (it
+   * is safe in the log); {@link admit} refuses the next ones while LMDB keeps failing.
    */
-  write(mine: Pending): void {
+  write(mine: Pending): Promise<void> | undefined {
     // The frame's promise, shared by its writes, is what durable() hands out.
     void this.log.append(mine.stored, mine.value);
     const { pending } = this.target;
-    this.schedule(
-      pending.size >= APPLY_ENTRIES || pending.bytes >= this.maxPendingBytes
-        ? 0
-        : APPLY_INTERVAL_MS,
-    );
+    if (pending.bytes < this.maxPendingBytes) {
+      this.schedule(pending.size >= APPLY_ENTRIES ? 0 : APPLY_INTERVAL_MS);
+      return undefined;
+    }
+    return this.applyPending().catch(() => undefined);
   }
 
   /**
    * Resolves once every write logged so far is synced in the log (undefined if it is);
-   * rejects if the log failed. Past the bound of pending bytes (LMDB behind), it waits for
-   * their application too, which holds the writers (their replies, and through them their
-   * connections) until LMDB catches up. A failed application does not fail them: they are
-   * safe in the log; {@link admit} refuses the next ones.
+   * rejects if the log failed.
    */
   durable(): Promise<void> | undefined {
-    const logged = this.log.synced();
-    if (this.target.pending.bytes < this.maxPendingBytes) return logged;
-    const applied = this.applyPending().catch(() => undefined);
-    return logged ? Promise.all([logged, applied]).then(() => undefined) : applied;
+    return this.log.synced();
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'winston';
 import { MAX_KEYS_PER_COMMAND } from './command-args';
 import { NodeMetrics } from './metrics';
+import { WriteAheadLogError } from './write-ahead-log';
 import type { NodeOptions } from './node-options';
 import { resolveNodeOptions, type Address, type ResolvedNodeOptions } from './resolve-node-options';
 import { openStorage, type NodeStorage } from './storage';
@@ -88,12 +89,15 @@ export async function listenNode(
               ),
         })
       : listenTcp,
-    onError: (err) =>
+    onError: (err) => {
+      // A failed log drops the replies waiting on it; the node says so as it stops.
+      if (err instanceof WriteAheadLogError) return;
       hooks
         .logger()
         ?.error(
           `Internal error serving a command: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        ),
+        );
+    },
     // A durable engine that accepts writes at once (its log synced once per round) holds
     // each round of replies until what they follow is on disk.
     durability: storage.engine.durable?.bind(storage.engine),

@@ -285,7 +285,9 @@ export class StorageNode implements KvNode {
       this.logger.error(
         `${err.message}: stopping. Started again on its data directory, the node replays what its log holds`,
       );
-      void this.close({ leave: false });
+      this.close({ leave: false }).catch((closing: unknown) =>
+        this.logger.error(`Stopping after that failure failed too: ${String(closing)}`),
+      );
     });
     this.context = createNodeContext(parts);
     readNodeMetrics(parts);

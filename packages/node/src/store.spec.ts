@@ -63,4 +63,22 @@ describe('Store', () => {
     expect(store.read(Buffer.from('deleted'))).toBeUndefined();
     expect(store.value(Buffer.from('kept'))?.toString()).toBe('v');
   });
+
+  it('stops a purge pass at a removal its engine refuses, leaving the rest to the next pass', async () => {
+    const engine = new MemoryEngine();
+    let wall = 1_000_000;
+    const store = new Store(engine, new HybridLogicalClock(() => wall), () => wall);
+    for (const k of ['a', 'b', 'c'])
+      await store.apply(Buffer.from(k), rec(null, wall * 2 ** LOGICAL_BITS));
+    wall += 20_000;
+    // The engine refuses writes (a failed log): the timer's pass must not throw.
+    const remove = jest.spyOn(engine, 'remove').mockImplementation(() => {
+      throw new Error('refused');
+    });
+    expect(store.purge(10_000)).toBe(0);
+    expect(store.size).toBe(3);
+    remove.mockRestore();
+    expect(store.purge(10_000)).toBe(3);
+    expect(store.size).toBe(0);
+  });
 });

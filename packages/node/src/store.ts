@@ -216,11 +216,19 @@ export class Store {
       const deletedAt = record.value === null ? wallOf(record.ts) : record.expiresAt;
       if (deletedAt !== 0 && deletedAt <= cutoff) doomed.push(key);
     }
+    let purged = 0;
     for (const key of doomed) {
-      // A purge that fails to reach the disk is retried by the next one.
-      const done = this.engine.remove(key);
+      // A purge that fails to reach the disk, or that the engine refuses (its log failed,
+      // or it is too far behind), is left to the next pass.
+      let done: void | Promise<void>;
+      try {
+        done = this.engine.remove(key);
+      } catch {
+        break;
+      }
       if (done) done.catch(() => undefined);
+      purged++;
     }
-    return doomed.length;
+    return purged;
   }
 }

@@ -24,7 +24,7 @@ import {
   segmentName,
   type LogRecovery,
 } from './write-ahead-log-format';
-import { NodeError } from './errors';
+import { ErrorCode, ReplyError } from '@kv/protocol';
 
 export type { LogEntry, LogRecovery } from './write-ahead-log-format';
 
@@ -44,12 +44,17 @@ const STAGING_KEPT = 1024 * 1024;
  */
 export const INLINE_SYNC_BYTES = 8 * 1024;
 
-/** The log failed to write or sync: what it acknowledged is safe, nothing after it is. */
-export class WriteAheadLogError extends NodeError {
+/**
+ * The log failed to write or sync: what it acknowledged is safe, nothing after it is. A
+ * write refused for it is answered `-UNAVAILABLE` (the client or peer tries a replica).
+ */
+export class WriteAheadLogError extends ReplyError {
+  /** What failed, without the reply's code. */
+  readonly reason: string;
   constructor(cause: Error) {
-    super(
-      `the write-ahead log failed (${cause.message}); it acknowledges nothing more until the node restarts`,
-    );
+    const reason = `the write-ahead log failed (${cause.message}); it acknowledges nothing more until the node restarts`;
+    super(`${ErrorCode.UNAVAILABLE} ${reason}`);
+    this.reason = reason;
     this.name = 'WriteAheadLogError';
   }
 }
@@ -203,7 +208,7 @@ export class WriteAheadLog {
    * @throws WriteAheadLogError (rejects) once the log has failed
    */
   append(key: Buffer, value: Buffer | undefined): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) return (this.failedSync ??= rejected(this.failure));
     const frame = (this.next ??= new Frame());
     const valueBytes = value?.length ?? 0;
     const copied = valueBytes <= COPY_MAX ? valueBytes : 0;

@@ -306,8 +306,8 @@ export class ConnectionLoop implements ServerConnection {
   }
 
   /** Replies taken by {@link takeReplies} cannot be sent: the connection is closed. */
-  abandon(): void {
-    this.gatedBytes = 0;
+  abandon(chunks: Buffer[]): void {
+    for (const chunk of chunks) this.gatedBytes -= chunk.length;
     this.ending = true;
     this.socket.destroy();
   }

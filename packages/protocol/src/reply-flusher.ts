@@ -41,7 +41,8 @@ export class ReplyFlusher {
     this.due = [];
     const gate = this.durability?.();
     const before = this.tail;
-    const wait = gate && before ? Promise.all([gate, before]) : (gate ?? before);
+    // After the round before it, whatever becomes of either (`before` never rejects).
+    const wait = gate && before ? before.then(() => gate) : (gate ?? before);
     if (wait === undefined) {
       for (let i = 0; i < due.length; i++) (due[i] as ConnectionLoop).flush();
       return;
@@ -60,7 +61,8 @@ export class ReplyFlusher {
           if (due.length > 0 && err !== this.reported)
             this.onError?.(err, due[0] as ConnectionLoop);
           this.reported = err;
-          for (const loop of due) loop.abandon();
+          for (let i = 0; i < due.length; i++)
+            (due[i] as ConnectionLoop).abandon(rounds[i] as Buffer[]);
         },
       )
       // Writing to a socket does not throw; were it to, the next rounds still go.
