@@ -1,7 +1,8 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { ReplyError } from './errors';
 import { createRespServer, type CommandHandler, type RespServer } from './server';
 import type { RespServerOptions } from './server-options';
+import { rawPeer, waitFor, type RawPeer } from './test-support/raw-peer';
 import { encodeCommand } from './writer';
 
 const servers: RespServer[] = [];
@@ -61,24 +62,7 @@ async function start(
   return (await server.listen(0, '127.0.0.1')).port;
 }
 
-/** A raw socket that collects what the server sends until it closes. */
-function raw(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
-  const socket = connect({ port, host: '127.0.0.1' });
-  sockets.push(socket);
-  let data = '';
-  socket.on('data', (d: Buffer) => (data += d.toString('latin1')));
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  return { socket, received: () => data, closed };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const raw = (port: number): RawPeer => rawPeer(port, sockets);
 
 /** A few turns of the event loop, time enough for a reply the server wrote to arrive. */
 const turns = (): Promise<void> => new Promise((r) => setTimeout(r, 30));

@@ -8,6 +8,7 @@ import {
   type RespServerOptions,
 } from './server';
 import { OK } from './types';
+import { rawPeer, waitFor, type RawPeer } from './test-support/raw-peer';
 import { encodeCommand } from './writer';
 
 const servers: RespServer[] = [];
@@ -36,16 +37,7 @@ async function client(port: number): Promise<RespConnection> {
   return c;
 }
 
-/** A raw socket that collects everything the server sends until it closes. */
-function raw(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
-  const socket = connect({ port, host: '127.0.0.1' });
-  sockets.push(socket);
-  let data = '';
-  socket.on('data', (d: Buffer) => (data += d.toString('latin1')));
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  return { socket, received: () => data, closed };
-}
+const raw = (port: number): RawPeer => rawPeer(port, sockets);
 
 const echoHandler: CommandHandler = (args) => {
   const name = args[0]?.toString().toUpperCase();
@@ -343,11 +335,3 @@ describe('RespServer', () => {
     expect(String(await reply)).toBe('done');
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
