@@ -20,6 +20,7 @@ export const PROFILES = {
       'coordinator-minority-lone-crash',
       'kill-restart',
       'kill-restart-durable',
+      'coordinator-minority-crash-durable',
       'pause',
       'skew-120s',
     ] as ScenarioName[],
