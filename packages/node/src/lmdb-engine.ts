@@ -6,7 +6,7 @@ import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './eng
 import type { HintJournal } from './hints';
 import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
-import { TOKEN_BYTES, decode, encode, storedKey, versionOf } from './lmdb-records';
+import { LastStoredKey, TOKEN_BYTES, decode, encode, versionOf } from './lmdb-records';
 import { hintJournalIn, syncProgressJournalIn } from './lmdb-journals';
 import { openEnvironment, type LmdbEngineOptions } from './lmdb-environment';
 import { pagesOf } from './lmdb-iteration';
@@ -45,10 +45,8 @@ export class LmdbEngine implements StorageEngine {
   /** Writes replayed from the write-ahead log when the engine opened (after a crash). */
   readonly replayed: number;
   private readonly pending = new PendingWrites();
-  /** The key last asked about, where it is stored, and that as a string (see where()). */
-  private lastKey: Buffer | undefined;
-  private lastStored: Buffer = Buffer.alloc(0);
-  private lastK = '';
+  /** Where keys are stored, the last one kept (a command asks about its key several times). */
+  private readonly keys = new LastStoredKey();
   /** The totals of every write accepted; `stored` those of what LMDB holds. */
   private readonly stored: Totals = { records: 0, tombstones: 0, bytes: 0 };
   /** Without a log, writes reach LMDB in the turn they are made: the same totals. */
@@ -181,20 +179,20 @@ export class LmdbEngine implements StorageEngine {
 
   /** The key's token, from where it is stored. */
   tokenOf(key: Buffer): number {
-    return this.where(key).readUIntBE(0, TOKEN_BYTES);
+    return this.keys.of(key).readUIntBE(0, TOKEN_BYTES);
   }
 
   get(key: Buffer): StoredRecord | undefined {
-    const stored = this.where(key);
-    const pending = this.pending.get(this.lastK);
+    const stored = this.keys.of(key);
+    const pending = this.pending.get(this.keys.k);
     if (pending) return pending.record;
     const value = this.db.getBinary(stored);
     return value === undefined ? undefined : decode(value).record;
   }
 
   peek(key: Buffer): RecordVersion | undefined {
-    const stored = this.where(key);
-    const pending = this.pending.get(this.lastK);
+    const stored = this.keys.of(key);
+    const pending = this.pending.get(this.keys.k);
     if (pending) return pending.record && versionOf(pending.record);
     // Read in place: only the header is decoded (the origin copied), never the value.
     const value = this.db.getBinaryFast(stored);
@@ -209,8 +207,8 @@ export class LmdbEngine implements StorageEngine {
   put(key: Buffer, record: StoredRecord): Promise<void> | undefined {
     this.checkOpen();
     this.applier?.admit();
-    const stored = this.where(key);
-    const k = this.lastK;
+    const stored = this.keys.of(key);
+    const k = this.keys.k;
     const value = encode(key, record);
     const old = this.current(stored, k);
     if (old) count(this.live, stored, old, -1);
@@ -233,8 +231,8 @@ export class LmdbEngine implements StorageEngine {
   remove(key: Buffer): Promise<void> | undefined {
     this.checkOpen();
     this.applier?.admit();
-    const stored = this.where(key);
-    const k = this.lastK;
+    const stored = this.keys.of(key);
+    const k = this.keys.k;
     const old = this.current(stored, k);
     if (!old) return;
     count(this.live, stored, old, -1);
@@ -347,20 +345,6 @@ export class LmdbEngine implements StorageEngine {
     return true;
   }
 
-  /**
-   * Where `key` is stored (its token, then the key), and as a string in `lastK`. A command
-   * asks about its key several times in a row (its token, its version, its write): the
-   * last answer is kept, so the key is hashed once.
-   */
-  private where(key: Buffer): Buffer {
-    if (this.lastKey !== undefined && sameBytes(this.lastKey, key)) return this.lastStored;
-    // A copy: the key may be a view into network input, reused once the request is done.
-    this.lastKey = Buffer.from(key);
-    this.lastStored = storedKey(key);
-    this.lastK = this.lastStored.toString('latin1');
-    return this.lastStored;
-  }
-
   private checkOpen(): void {
     if (this.closing) throw new EngineClosedError();
   }
@@ -408,16 +392,4 @@ export class LmdbEngine implements StorageEngine {
     saved.catch(() => undefined);
     return saved;
   }
-}
-
-/**
- * Whether two keys hold the same bytes: for the short keys of most commands a loop here
- * costs less than the call into `Buffer.equals`, which this asks several times a command.
- */
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  if (n > 64) return a.equals(b);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -48,6 +48,38 @@ export function storedKey(key: Buffer): Buffer {
 }
 
 /**
+ * Where keys are stored ({@link storedKey}), the last answer kept: a command asks about its
+ * key several times in a row (its token, its version, its write), so the key is hashed
+ * once. `k` is the last stored key as a latin1 string (one character per byte).
+ */
+export class LastStoredKey {
+  k = '';
+  private key: Buffer | undefined;
+  private stored: Buffer = Buffer.alloc(0);
+
+  of(key: Buffer): Buffer {
+    if (this.key !== undefined && sameBytes(this.key, key)) return this.stored;
+    // A copy: the key may be a view into network input, reused once the request is done.
+    this.key = Buffer.from(key);
+    this.stored = storedKey(key);
+    this.k = this.stored.toString('latin1');
+    return this.stored;
+  }
+}
+
+/**
+ * Whether two keys hold the same bytes: for the short keys of most commands a loop here
+ * costs less than the call into `Buffer.equals`.
+ */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 64) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
  * Origins as bytes: a record's origin is a node id, and a cluster has few, so each is
  * encoded once rather than per write. Bounded: past this many, it starts again.
  */

@@ -7,28 +7,20 @@ import type { CoordinatorLink } from './coordinator-link';
 import { unavailable } from './errors';
 import type { HintStore } from './hints';
 import { renderInfo } from './info';
-import type { MemoryLimit } from './memory-limit';
-import type { NodeMetrics } from './metrics';
-import { nodeInfoSections } from './node-info';
+import { nodeInfoSections, type NodeInfoSources } from './node-info';
 import type { PeerClient } from './peer-client';
 import type { QuorumOperations } from './quorum-operations';
 import type { Rebalancer } from './rebalancer';
 import type { ResolvedNodeOptions } from './resolve-node-options';
 import { ScanCursors } from './scan';
-import type { Store } from './store';
 import type { CoOwnedDigests } from './sync-source';
 import type { UnsyncedRanges } from './unsynced-ranges';
 
 /** The parts of a node its commands reach, and INFO and the metrics report on. */
-export interface NodeContextParts {
-  /** This node's id, its advertised `host:port`. */
-  readonly id: string;
-  /** The bound port. */
-  readonly port: number;
-  readonly startedAt: number;
-  readonly options: ResolvedNodeOptions;
-  readonly store: Store;
-  readonly memory: MemoryLimit;
+export interface NodeContextParts extends Pick<
+  NodeInfoSources,
+  'id' | 'port' | 'startedAt' | 'options' | 'store' | 'memory' | 'metrics'
+> {
   readonly requests: QuorumOperations;
   readonly hints: HintStore;
   readonly replicationPeers: PeerClient;
@@ -39,7 +31,6 @@ export interface NodeContextParts {
   readonly server: RespServer;
   readonly link: CoordinatorLink;
   readonly rebalancer: Rebalancer;
-  readonly metrics: NodeMetrics;
   readonly logger: Logger;
   /** The current placement, once the node has one. */
   placement(): RingEpoch | undefined;

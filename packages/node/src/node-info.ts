@@ -8,7 +8,9 @@ import type { Store } from './store';
 
 /** What INFO reports on, read when INFO is asked. */
 export interface NodeInfoSources {
+  /** This node's id, its advertised `host:port`. */
   readonly id: string;
+  /** The bound port. */
   readonly port: number;
   readonly startedAt: number;
   readonly options: ResolvedNodeOptions;

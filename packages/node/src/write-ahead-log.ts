@@ -1,30 +1,15 @@
-import {
-  closeSync,
-  existsSync,
-  promises as fsp,
-  renameSync,
-  rmSync,
-  writeSync,
-  fdatasyncSync,
-  fdatasync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  unlinkSync,
-  writevSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, fdatasync, fdatasyncSync, mkdirSync, writevSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { ErrorCode, ReplyError } from '@kv/protocol';
 import {
   ENTRY_HEADER,
   FRAME_HEADER,
   PUT,
   REMOVE,
   readLog,
-  segmentName,
   type LogRecovery,
 } from './write-ahead-log-format';
-import { ErrorCode, ReplyError } from '@kv/protocol';
+import { LogSegments } from './write-ahead-log-segments';
 
 export type { LogEntry, LogRecovery } from './write-ahead-log-format';
 
@@ -32,9 +17,6 @@ export type { LogEntry, LogRecovery } from './write-ahead-log-format';
 const COPY_MAX = 4096;
 /** A segment past this size is closed and a new one begun at the next sync. */
 export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
-/** The next segment's file while it is being zero-filled (not a segment: never read). */
-const SPARE = 'spare.wal.tmp';
-const ZERO_CHUNK = 1024 * 1024;
 /** The staging buffer's size, and the most it keeps after a frame made it grow. */
 const STAGING_BYTES = 64 * 1024;
 const STAGING_KEPT = 1024 * 1024;
@@ -99,8 +81,7 @@ class Frame {
  * PostgreSQL does after a failed fsync, a retry cannot tell what reached the disk).
  */
 export class WriteAheadLog {
-  private fd: number;
-  private segment: number;
+  private readonly segments: LogSegments;
   private segmentBytes = 0;
   /** Bytes of frames written to the current segment's file: where the next one goes. */
   private written = 0;
@@ -116,33 +97,14 @@ export class WriteAheadLog {
   private failedWith: WriteAheadLogError | undefined;
   /** What {@link synced} answers once the log has failed. */
   private failedSync: Promise<void> | undefined;
-  /** Segments written before the current one, not yet retired. */
-  private older: number[];
-  /** The spare file is zero-filled and synced, ready to be the next segment. */
-  private spareReady = false;
-  /** Its filling, while it runs. */
-  private preparing: Promise<void> | undefined;
-  private closed = false;
 
   private constructor(
-    private readonly dir: string,
+    dir: string,
     segments: number[],
     private readonly maxSegmentBytes: number,
     private readonly inlineSyncBytes: number,
   ) {
-    this.older = segments;
-    this.segment = (segments[segments.length - 1] ?? 0) + 1;
-    // A spare left by an earlier run may be half written: begun again.
-    rmSync(join(dir, SPARE), { force: true });
-    const first = join(dir, SPARE);
-    const fd = openSync(first, 'wx');
-    try {
-      preallocate(fd, maxSegmentBytes);
-    } finally {
-      closeSync(fd);
-    }
-    this.fd = this.create(this.segment, first);
-    this.prepareSpare();
+    this.segments = new LogSegments(dir, segments, maxSegmentBytes);
   }
 
   /**
@@ -238,22 +200,17 @@ export class WriteAheadLog {
    * bound. Pass them to {@link retire} then.
    */
   retirable(): number[] {
-    if (this.segmentBytes >= this.maxSegmentBytes && !this.failure) this.startSegment();
-    return [...this.older];
+    if (this.segmentBytes >= this.maxSegmentBytes && !this.failure) {
+      this.segments.begin(this.inFlight?.done);
+      this.segmentBytes = 0;
+      this.written = 0;
+    }
+    return this.segments.retained;
   }
 
   /** Deletes `segments` (from {@link retirable}): the database's durable state covers them. */
   retire(segments: readonly number[]): void {
-    const gone = new Set(segments);
-    for (const segment of segments) {
-      try {
-        unlinkSync(join(this.dir, segmentName(segment)));
-      } catch (err) {
-        // Retired already, by an earlier call covering it too.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-    this.older = this.older.filter((s) => !gone.has(s));
+    this.segments.retire(segments);
   }
 
   /**
@@ -262,11 +219,7 @@ export class WriteAheadLog {
    */
   async close(empty: boolean): Promise<void> {
     while (this.inFlight || this.next) await this.synced()?.catch(() => undefined);
-    closeSync(this.fd);
-    this.closed = true;
-    await this.preparing;
-    rmSync(join(this.dir, SPARE), { force: true });
-    if (empty && !this.failure) this.retire([...this.older, this.segment]);
+    await this.segments.close(empty && !this.failure);
   }
 
   /** Makes room for `bytes` more in the staging buffer, keeping what is staged. */
@@ -331,7 +284,7 @@ export class WriteAheadLog {
     // The write only copies into the page cache: done here, it saves a trip to the thread
     // pool.
     try {
-      writeAll(this.fd, [header, ...frame.parts], this.written);
+      writeAll(this.segments.fd, [header, ...frame.parts], this.written);
     } catch (err) {
       return void process.nextTick(done, err as Error);
     }
@@ -340,95 +293,20 @@ export class WriteAheadLog {
     // burst made it large).
     this.staged = this.stagedFrom = 0;
     if (this.staging.length > STAGING_KEPT) this.staging = Buffer.allocUnsafe(STAGING_BYTES);
-    if (length > this.inlineSyncBytes) return fdatasync(this.fd, done);
+    const fd = this.segments.fd;
+    if (length > this.inlineSyncBytes) return fdatasync(fd, done);
     // A small frame (few writers waiting, as with one request per client at a time) is
     // synced here, blocking the loop as Redis blocks in its AOF's fsync: the replies it
     // holds wait for it anyway, and handing it to the thread pool costs more than the sync
     // (a thread woken, then the loop, on machines whose cores are busy).
     let error: Error | null = null;
     try {
-      fdatasyncSync(this.fd);
+      fdatasyncSync(fd);
     } catch (err) {
       error = err as Error;
     }
     done(error);
   }
-
-  private startSegment(): void {
-    // Frames already written stay in the old file: the next ones go to the new segment.
-    this.older.push(this.segment);
-    const previous = this.fd;
-    this.segment += 1;
-    const spare = this.spareReady ? join(this.dir, SPARE) : undefined;
-    this.spareReady = false;
-    this.fd = this.create(this.segment, spare);
-    this.prepareSpare();
-    this.segmentBytes = 0;
-    this.written = 0;
-    const inFlight = this.inFlight;
-    // The previous segment's file closes once its sync ends.
-    if (inFlight) void inFlight.done.catch(() => undefined).then(() => closeSync(previous));
-    else closeSync(previous);
-  }
-
-  /**
-   * Opens segment `segment` for writing: the spare file at `spare` (already zero-filled and
-   * synced) renamed, or a new empty file if there is none ready.
-   */
-  private create(segment: number, spare: string | undefined): number {
-    const path = join(this.dir, segmentName(segment));
-    let fd: number;
-    if (spare) {
-      renameSync(spare, path);
-      fd = openSync(path, 'r+');
-    } else fd = openSync(path, 'wx');
-    // The file's name must survive a crash as well as its entries.
-    const dirFd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-    return fd;
-  }
-
-  /**
-   * Fills the next segment's file with zeros and syncs it, off the event loop, so frames
-   * are written over blocks the file already has: an `fdatasync` then need not also commit
-   * the file's growth to the file system's journal (about a third less time here). If the
-   * log fills a segment before the spare is ready, the next one is an empty file.
-   */
-  private prepareSpare(): void {
-    if (this.preparing || this.spareReady || this.closed) return;
-    const path = join(this.dir, SPARE);
-    const size = this.maxSegmentBytes;
-    this.preparing = (async () => {
-      const file = await fsp.open(path, 'wx');
-      try {
-        const zeros = Buffer.alloc(Math.min(size, ZERO_CHUNK));
-        for (let at = 0; at < size; at += zeros.length)
-          await file.write(zeros, 0, Math.min(zeros.length, size - at), at);
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
-      if (this.closed) rmSync(path, { force: true });
-      else this.spareReady = true;
-    })()
-      // Without a spare, the next segment is an empty file: slower syncs, nothing lost.
-      .catch(() => rmSync(path, { force: true }))
-      .finally(() => {
-        this.preparing = undefined;
-      });
-  }
-}
-
-/** Fills the first `size` bytes of `fd` with zeros and syncs them. */
-function preallocate(fd: number, size: number): void {
-  const zeros = Buffer.alloc(Math.min(size, ZERO_CHUNK));
-  for (let at = 0; at < size; at += zeros.length)
-    writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);
-  fdatasyncSync(fd);
 }
 
 /** Writes every byte of `buffers` at `position` (a short write is continued). */
