@@ -85,8 +85,8 @@ export interface StorageEngine {
   readonly failed?: Promise<Error>;
   /**
    * Resolves once every change accepted so far would survive a crash; undefined when all
-   * of them already would. Absent on engines whose `put` and `remove` return that promise
-   * themselves (or keep nothing on disk). Rejects if the engine failed to make them
+   * of them already would. Absent, or always undefined, on engines whose `put` and `remove`
+   * return that promise themselves (or keep nothing on disk). Rejects if the engine failed to make them
    * durable: they must not be acknowledged.
    */
   durable?(): Promise<void> | undefined;

@@ -72,10 +72,11 @@ class Frame {
  * short, or one damaged, is recognised and dropped on open, with everything after it; none
  * of its writes had been acknowledged.
  *
- * The log lives in numbered segment files. The database's owner {@link retire}s the
- * segments its own durable state already covers; until then they are replayed on open, so
- * a replay must be idempotent: each entry sets its key outright, and entries replay in the
- * order they were written, which is the order the database applied them.
+ * The log lives in numbered segment files ({@link LogSegments}). The database's owner
+ * {@link retire}s the segments its own durable state already covers; until then they are
+ * replayed on open, so a replay must be idempotent: each entry sets its key outright, and
+ * entries replay in the order they were written, which is the order the database applied
+ * them.
  *
  * A failed write or sync fails every write waiting on it and every one after (as
  * PostgreSQL does after a failed fsync, a retry cannot tell what reached the disk).
