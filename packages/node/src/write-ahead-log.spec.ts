@@ -3,7 +3,12 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { INLINE_SYNC_BYTES, WriteAheadLog, WriteAheadLogError } from './write-ahead-log';
+import {
+  GATHER_TURNS,
+  INLINE_SYNC_BYTES,
+  WriteAheadLog,
+  WriteAheadLogError,
+} from './write-ahead-log';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -131,6 +136,49 @@ describe('WriteAheadLog', () => {
     expect([inline.mock.calls.length, onPool.mock.calls.length]).toEqual([1, 1]);
     await log.close(false);
     expect(read(WriteAheadLog.open(dir).recovery.entries)).toHaveLength(110);
+  });
+
+  it('waits for writers that keep coming turn after turn, up to GATHER_TURNS, then syncs them in one frame', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir);
+    const inline = jest.spyOn(fs, 'fdatasyncSync');
+    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    // A writer in each of the turns after the first, as clients answered one after another
+    // send again: all in the frame the first began.
+    const writes = [log.append(b('w0'), b('v'))];
+    for (let turn = 1; turn <= GATHER_TURNS; turn++) {
+      await nextTurn();
+      expect(inline).not.toHaveBeenCalled();
+      writes.push(log.append(b(`w${turn}`), b('v')));
+    }
+    await Promise.all(writes);
+    expect(inline).toHaveBeenCalledTimes(1);
+
+    // Writers that never stop coming do not hold a frame past its bound of turns.
+    let synced = false;
+    const first = log.append(b('x0'), b('v')).then(() => (synced = true));
+    let turns = 0;
+    while (!synced) {
+      await nextTurn();
+      turns++;
+      void log.append(b(`x${turns}`), b('v'));
+    }
+    await first;
+    expect(turns).toBeLessThanOrEqual(GATHER_TURNS + 1);
+    expect(inline).toHaveBeenCalledTimes(2);
+
+    // A lone writer waits one turn that brings nothing, then its frame syncs.
+    await log.synced();
+    const lone = log.append(b('lone'), b('v'));
+    await nextTurn();
+    await nextTurn();
+    await expect(
+      Promise.race([lone.then(() => 'synced'), nextTurn().then(() => 'waiting')]),
+    ).resolves.toBe('synced');
+    await log.close(false);
+    expect(read(WriteAheadLog.open(dir).recovery.entries).map(([key]) => key)).toEqual(
+      expect.arrayContaining(['w0', `w${GATHER_TURNS}`, 'x0', 'lone']),
+    );
   });
 
   it('fails the writes of a small frame whose sync on the event loop failed, and every write after it', async () => {

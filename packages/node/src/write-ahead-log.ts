@@ -25,6 +25,11 @@ const STAGING_KEPT = 1024 * 1024;
  * {@link WriteAheadLog}).
  */
 export const INLINE_SYNC_BYTES = 8 * 1024;
+/**
+ * At most this many event-loop turns after the one that began it a frame waits for more
+ * writers, while each turn brings some (see {@link WriteAheadLog}).
+ */
+export const GATHER_TURNS = 4;
 
 /**
  * The log failed to write or sync: what it acknowledged is safe, nothing after it is. A
@@ -61,7 +66,10 @@ class Frame {
  * An append-only log of record writes in front of a database that syncs in its own time:
  * a write is durable once its entry is synced here, one write and one `fdatasync` for all
  * the writes of an event-loop turn (and all that arrive while the previous sync runs), the
- * way Redis's `appendfsync always` syncs its append-only file.
+ * way Redis's `appendfsync always` syncs its append-only file. While writes keep arriving
+ * turn after turn, a frame waits a few turns for them ({@link GATHER_TURNS}): writers
+ * answered one after another come back one after another, and one sync for all of them
+ * costs less than one per straggler.
  *
  * A frame up to {@link INLINE_SYNC_BYTES} is synced on the event loop, as Redis syncs; a
  * larger one on the thread pool, while the loop takes the next requests into the frame
@@ -95,6 +103,10 @@ export class WriteAheadLog {
   /** The frame being synced. */
   private inFlight: Frame | undefined;
   private scheduled = false;
+  /** Appends so far, as many as the next frame's last look saw, and the turns it waited. */
+  private appended = 0;
+  private seen = 0;
+  private turns = 0;
   private failedWith: WriteAheadLogError | undefined;
   /** What {@link synced} answers once the log has failed. */
   private failedSync: Promise<void> | undefined;
@@ -243,15 +255,32 @@ export class WriteAheadLog {
     this.stagedFrom = this.staged;
   }
 
-  /** Syncs the next frame at the end of this turn, or after the sync under way. */
+  /** Syncs the next frame once its writers are gathered, or after the sync under way. */
   private schedule(): void {
+    this.appended++;
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.sync();
-    });
+    this.turns = 0;
+    setImmediate(this.gather);
   }
+
+  /**
+   * Runs once the turn that began the next frame has handled its input: while the last
+   * turn brought more writes (writers answered a moment ago sending their next ones), the
+   * frame waits one more turn, up to {@link GATHER_TURNS}, so one sync covers them all
+   * rather than one now and another for the stragglers right after. A turn that brings
+   * nothing costs one poll of the sockets.
+   */
+  private readonly gather = (): void => {
+    if (this.appended !== this.seen && this.turns < GATHER_TURNS) {
+      this.seen = this.appended;
+      this.turns++;
+      setImmediate(this.gather);
+      return;
+    }
+    this.scheduled = false;
+    this.sync();
+  };
 
   private sync(): void {
     const frame = this.next;
