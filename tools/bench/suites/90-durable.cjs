@@ -17,7 +17,7 @@ const {
 const { opsPerSec } = require('../report.cjs');
 
 const CLIENTS = 50;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const REQUESTS = { 1: 50_000, 16: 200_000 };
 const TARGETS = { 1: 0.9, 16: 0.5 };
 const SIZE_KEYS = 100_000;
