@@ -90,7 +90,8 @@ module.exports = {
         notes:
           'Reproduce with `npm run bench -- tls` (or, with the packages built, `node tools/bench/run.cjs tls`). ' +
           'At -P 1 every request is a round trip of its own, so the encryption of each small record and ' +
-          'the extra system calls weigh most; with -P 16 they are shared by sixteen requests.',
+          'the extra system calls are its own; with -P 16 they are shared by sixteen requests. Rates at -P 1 ' +
+          'also move most from run to run on a shared machine, so one run can show a smaller cost there.',
       };
     } finally {
       await processes.stopAll();
