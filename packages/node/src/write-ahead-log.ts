@@ -103,9 +103,13 @@ export class WriteAheadLog {
   /** The frame being synced. */
   private inFlight: Frame | undefined;
   private scheduled = false;
-  /** Appends so far, as many as the next frame's last look saw, and the turns it waited. */
+  /**
+   * Appends so far; as many as the next frame's last look saw, and as its first write
+   * found; and the turns it waited.
+   */
   private appended = 0;
   private seen = 0;
+  private began = 0;
   private turns = 0;
   private failedWith: WriteAheadLogError | undefined;
   /** What {@link synced} answers once the log has failed. */
@@ -261,6 +265,7 @@ export class WriteAheadLog {
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     this.turns = 0;
+    this.began = this.appended;
     setImmediate(this.gather);
   }
 
@@ -269,10 +274,13 @@ export class WriteAheadLog {
    * turn brought more writes (writers answered a moment ago sending their next ones), the
    * frame waits one more turn, up to {@link GATHER_TURNS}, so one sync covers them all
    * rather than one now and another for the stragglers right after. A turn that brings
-   * nothing costs one poll of the sockets.
+   * nothing costs one poll of the sockets; a frame whose first turn brought one write
+   * alone (a lone writer) does not wait at all.
    */
   private readonly gather = (): void => {
-    if (this.appended !== this.seen && this.turns < GATHER_TURNS) {
+    // A frame that began with one write alone has no other writer to wait for.
+    const alone = this.turns === 0 && this.appended === this.began;
+    if (!alone && this.appended !== this.seen && this.turns < GATHER_TURNS) {
       this.seen = this.appended;
       this.turns++;
       setImmediate(this.gather);
