@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const prettier = require('prettier');
 const { renderTable, renderMarkdown } = require('./report.cjs');
 
 const suitesDir = path.join(__dirname, 'suites');
@@ -47,16 +48,21 @@ function replaceSection(doc, name, markdown) {
     : `${doc.trimEnd()}\n\n${block}\n`;
 }
 
-/** A suite may name more pages of docs/ (`docs: ['scaling.md']`) that carry its section. */
-function updateOtherDocs(suites, sections) {
-  suites.forEach((suite, i) => {
+/**
+ * A suite may name more pages of docs/ (`docs: ['scaling.md']`) that carry its section.
+ * Unlike benchmarks.md, those pages are held to the repository's format check
+ * (`nx format:check`), so each is written formatted.
+ */
+async function updateOtherDocs(suites, sections) {
+  for (const [i, suite] of suites.entries()) {
     for (const page of suite.docs ?? []) {
       const file = path.join(path.dirname(docPath), page);
       const doc = replaceSection(fs.readFileSync(file, 'utf8'), suite.name, sections[i].markdown);
-      fs.writeFileSync(file, doc.endsWith('\n') ? doc : `${doc}\n`);
+      const options = { ...(await prettier.resolveConfig(file)), filepath: file };
+      fs.writeFileSync(file, await prettier.format(doc, options));
       console.log(`wrote ${path.relative(process.cwd(), file)}`);
     }
-  });
+  }
 }
 
 function updateDoc(sections) {
@@ -87,7 +93,7 @@ async function main() {
   }
   updateDoc(sections);
   console.log(`wrote ${path.relative(process.cwd(), docPath)}`);
-  updateOtherDocs(suites, sections);
+  await updateOtherDocs(suites, sections);
 }
 
 main().catch((err) => {
