@@ -46,6 +46,11 @@ export async function main(
     return;
   }
   let stopping = false;
+  /** Exits once the node has stopped: 1 if a failure stopped it (its log could not sync). */
+  const exitStopped = (): never => {
+    if (node.failure) process.stderr.write(`${scriptName}: stopped: ${node.failure.message}\n`);
+    process.exit(node.failure ? 1 : 0);
+  };
   const stop = (): void => {
     // A second signal means "now": do not wait for in-flight requests.
     if (stopping) process.exit(1);
@@ -59,31 +64,22 @@ export async function main(
     }, limitMs).unref();
     // A node with a data directory stops in place: its records wait on disk and it takes
     // its ranges back when it returns. A memory node's records go with the process, so it
-    // hands them to the next owners first.
-    node.close({ leave: config.options.dataDir === undefined }).then(
-      () => {
-        // A failure that stopped the node first (its log could not sync) still exits 1.
-        if (node.failure) process.stderr.write(`${scriptName}: stopped: ${node.failure.message}\n`);
-        process.exit(node.failure ? 1 : 0);
-      },
-      (err: unknown) => {
+    // hands them to the next owners first. A failure that stopped the node first still
+    // exits 1.
+    node
+      .close({ leave: config.options.dataDir === undefined })
+      .then(exitStopped, (err: unknown) => {
         process.stderr.write(
           `${scriptName}: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`,
         );
         process.exit(1);
-      },
-    );
+      });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   // A DECOMMISSION command stops the node from within: the process goes with it; so does
   // a failure that stops it (its log could not sync), with code 1.
   void node.closed.then(() => {
-    if (stopping) return;
-    if (node.failure) {
-      process.stderr.write(`${scriptName}: stopped: ${node.failure.message}\n`);
-      process.exit(1);
-    }
-    process.exit(0);
+    if (!stopping) exitStopped();
   });
 }

@@ -368,8 +368,7 @@ export class LmdbEngine implements StorageEngine {
   private write(mine: Pending): Promise<void> | undefined {
     this.pending.set(mine);
     this.unflushed = true;
-    if (!this.applier) return this.commit(mine);
-    return this.applier.write(mine);
+    return this.applier ? this.applier.write(mine) : this.commit(mine);
   }
 
   /** Without a log: commits the write in this turn's transaction. */

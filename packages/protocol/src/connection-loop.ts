@@ -301,15 +301,20 @@ export class ConnectionLoop implements ServerConnection {
       this.maybeEnd();
       return;
     }
-    for (const chunk of chunks) this.gatedBytes -= chunk.length;
+    this.ungate(chunks);
     this.write(chunks);
   }
 
   /** Replies taken by {@link takeReplies} cannot be sent: the connection is closed. */
   abandon(chunks: Buffer[]): void {
-    for (const chunk of chunks) this.gatedBytes -= chunk.length;
+    this.ungate(chunks);
     this.ending = true;
     this.socket.destroy();
+  }
+
+  /** Replies taken by {@link takeReplies} no longer count as held for the gate. */
+  private ungate(chunks: Buffer[]): void {
+    for (const chunk of chunks) this.gatedBytes -= chunk.length;
   }
 
   private write(chunks: Buffer[]): void {

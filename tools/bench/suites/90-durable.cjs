@@ -139,17 +139,20 @@ module.exports = {
         always: { port: always.port, pid: always.proc.pid },
         everysec: { port: everysec.port, pid: everysec.proc.pid },
       };
+      /** One redis-benchmark SET run against server `name` at depth `pipeline`. */
+      const setRun = (name, pipeline) =>
+        redisBenchmark(processes, servers[name].port, {
+          tests: 'set',
+          n: REQUESTS[pipeline],
+          clients: CLIENTS,
+          pipeline,
+        });
       // Each server warmed first at each depth, not counted: a JIT compiler settling in
       // (and files and caches growing to their working size) is not what is measured.
       for (const pipeline of [1, 16]) {
         for (const name of Object.keys(servers)) {
           log(`warm-up: ${name}, -P ${pipeline}`);
-          await redisBenchmark(processes, servers[name].port, {
-            tests: 'set',
-            n: REQUESTS[pipeline],
-            clients: CLIENTS,
-            pipeline,
-          });
+          await setRun(name, pipeline);
         }
       }
       const best = { 1: {}, 16: {} };
@@ -162,12 +165,7 @@ module.exports = {
           for (const name of order) {
             log(`round ${round + 1}/${ROUNDS}: ${name}, -P ${pipeline}`);
             const before = cpuSeconds(servers[name].pid);
-            const { SET } = await redisBenchmark(processes, servers[name].port, {
-              tests: 'set',
-              n: REQUESTS[pipeline],
-              clients: CLIENTS,
-              pipeline,
-            });
+            const { SET } = await setRun(name, pipeline);
             cpu[pipeline][name] =
               (cpu[pipeline][name] ?? 0) + cpuSeconds(servers[name].pid) - before;
             if (!best[pipeline][name] || SET.rps > best[pipeline][name].rps)
