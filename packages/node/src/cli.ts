@@ -1,4 +1,5 @@
 import { parseNodeConfig } from './config';
+import { survivePendingCommitFailures } from './lmdb-commit-failures';
 import { startNode } from './node';
 import { resolveNodeOptions } from './resolve-node-options';
 
@@ -45,6 +46,9 @@ export async function main(
     process.exitCode = 1;
     return;
   }
+  // lmdb-js leaves some of its own promises unhandled when a commit fails (a full disk):
+  // the engine deals with the failure, so they must not end the process.
+  survivePendingCommitFailures();
   let stopping = false;
   /** Exits once the node has stopped: 1 if a failure stopped it (its log could not sync). */
   const exitStopped = (): never => {

@@ -12,6 +12,11 @@ export { Store } from './store';
 export { MemoryEngine } from './memory-engine';
 export { LmdbEngine, type LmdbEngineOptions } from './lmdb-engine';
 export {
+  CommitFailedError,
+  isCommitFailure,
+  survivePendingCommitFailures,
+} from './lmdb-commit-failures';
+export {
   inRange,
   FSYNC_MODES,
   type FsyncMode,

@@ -9,7 +9,7 @@ import { EngineClosedError } from './errors';
 import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { FSYNC_MODES } from './engine';
-import { LmdbEngine } from './lmdb-engine';
+import { LmdbEngine, type LmdbEngineOptions } from './lmdb-engine';
 import { LogBacklogError } from './lmdb-log-applier';
 import { MemoryEngine } from './memory-engine';
 import type { StoredRecord } from './record';
@@ -142,7 +142,10 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     await Promise.all(opened.splice(0).map((e) => e.close()));
     jest.restoreAllMocks();
   });
-  const openAt = (path: string, options: { maxPendingBytes?: number } = {}): LmdbEngine => {
+  const openAt = (
+    path: string,
+    options: Pick<LmdbEngineOptions, 'maxPendingBytes' | 'onTrouble'> = {},
+  ): LmdbEngine => {
     const engine = LmdbEngine.open({ path, fsync: 'always', ...options });
     opened.push(engine);
     return engine;
@@ -274,7 +277,11 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
 
   it('keeps writes pending and logged when applying them to LMDB fails, refuses more past the bound meanwhile, and applies them later', async () => {
     const path = freshDir();
-    const engine = openAt(path, { maxPendingBytes: 1024 });
+    const told: (string | undefined)[] = [];
+    const engine = openAt(path, {
+      maxPendingBytes: 1024,
+      onTrouble: (cause) => told.push(cause?.message),
+    });
     const db = (engine as unknown as { db: { put: (...a: unknown[]) => Promise<boolean> } }).db;
     const put = jest
       .spyOn(db, 'put')
@@ -297,6 +304,8 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
       if (waited > 5000) throw new Error('the failed application was not retried');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    // Told once that applying failed, and once that it succeeds again.
+    expect(told).toEqual(['MDB_MAP_FULL', undefined]);
     void engine.put(Buffer.from('k2'), rec('z'.repeat(2048)));
     await engine.durable();
     await engine.close();
@@ -377,6 +386,37 @@ describe('LmdbEngine --fsync periodic', () => {
     await engine.put(Buffer.from('k'), rec('v'));
     await engine.close();
     expect(syncs()).toBe(1);
+  });
+
+  it('refuses a write whose commit fails with -UNAVAILABLE and its cause, says so once, and says when commits succeed again', async () => {
+    const told: (string | undefined)[] = [];
+    const engine = LmdbEngine.open({
+      path: freshDir(),
+      fsync: 'periodic',
+      onTrouble: (cause) => told.push(cause?.message),
+    });
+    opened.push(engine);
+    const db = (engine as unknown as { db: { put: (...a: unknown[]) => Promise<boolean> } }).db;
+    // As lmdb-js rejects a write when its transaction fails to commit (a full disk).
+    const failure = (): Promise<boolean> => {
+      const cause = Promise.reject(new Error('Input/output error'));
+      return Promise.reject(
+        Object.assign(new Error('Commit failed (see commitError for details)'), {
+          commitError: cause,
+        }),
+      );
+    };
+    jest.spyOn(db, 'put').mockImplementationOnce(failure).mockImplementationOnce(failure);
+    const refused = /^UNAVAILABLE the database could not commit the write \(Input\/output error\)/;
+    await expect(engine.put(Buffer.from('a'), rec('1'))).rejects.toThrow(refused);
+    await expect(engine.put(Buffer.from('b'), rec('2'))).rejects.toThrow(refused);
+    // Nothing of them stays: not read, not counted.
+    expect(engine.get(Buffer.from('a'))).toBeUndefined();
+    expect(engine.size).toBe(0);
+    expect(told).toEqual(['Input/output error']);
+    await engine.put(Buffer.from('c'), rec('3'));
+    expect(engine.get(Buffer.from('c'))).toEqual(rec('3'));
+    expect(told).toEqual(['Input/output error', undefined]);
   });
 
   it('refuses an interval that is not a whole number of ms from 1', () => {

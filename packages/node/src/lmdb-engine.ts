@@ -8,11 +8,20 @@ import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
 import { LastStoredKey, TOKEN_BYTES, decode, encode, versionOf } from './lmdb-records';
 import { hintJournalIn, syncProgressJournalIn } from './lmdb-journals';
+import { CommitFailedError, CommitTrouble, commitFailureCause } from './lmdb-commit-failures';
 import { openEnvironment, type LmdbEngineOptions } from './lmdb-environment';
 import { pagesOf } from './lmdb-iteration';
 import { LogApplier, replayLog } from './lmdb-log-applier';
 import { PendingWrites, type Pending } from './lmdb-pending';
-import { TOTALS_KEY, count, savedTotals, totalsBytes, type Totals } from './lmdb-totals';
+import {
+  TOTALS_KEY,
+  addTotals,
+  count,
+  emptyTotals,
+  savedTotals,
+  totalsBytes,
+  type Totals,
+} from './lmdb-totals';
 import type { SyncProgressJournal } from './unsynced-ranges';
 import { WriteAheadLog, type LogRecovery } from './write-ahead-log';
 
@@ -59,6 +68,8 @@ export class LmdbEngine implements StorageEngine {
   private flushTimer: NodeJS.Timeout | undefined;
   private unflushed = false;
   private flushChain: Promise<void> = Promise.resolve();
+  /** Hears when commits begin to fail, and when one succeeds again. */
+  private readonly trouble: CommitTrouble;
   /** Under `always`: the write-ahead log, and its application to LMDB. */
   private readonly applier: LogApplier | undefined;
   /** Resolves if the write-ahead log fails (under `always`; see StorageEngine.failed). */
@@ -77,7 +88,9 @@ export class LmdbEngine implements StorageEngine {
     log: WriteAheadLog | undefined,
     recovery: LogRecovery | undefined,
     maxPendingBytes?: number,
+    onTrouble?: (cause: Error | undefined) => void,
   ) {
+    this.trouble = new CommitTrouble(onTrouble);
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
     this.meta = root.openDB({ name: 'meta', keyEncoding: 'binary', encoding: 'binary' });
@@ -110,6 +123,7 @@ export class LmdbEngine implements StorageEngine {
           closed: () => this.dbClosed,
         },
         maxPendingBytes,
+        this.trouble,
       );
     // The reason alone (the error refusing writes carries the reply's code too).
     this.failed = log?.failed.then((err) => new NodeError(err.reason, { cause: err }));
@@ -119,8 +133,9 @@ export class LmdbEngine implements StorageEngine {
     if (fsync === 'periodic') {
       // A failed sync is tried again at the next tick.
       const tick = (): void =>
-        void this.flush().catch(() => {
+        void this.flush().catch((err: unknown) => {
           this.unflushed = true;
+          void commitFailureCause(err);
         });
       this.flushTimer = setInterval(tick, fsyncIntervalMs);
       this.flushTimer.unref();
@@ -144,7 +159,15 @@ export class LmdbEngine implements StorageEngine {
       throw err;
     }
     const { log, recovery } = opened;
-    const engine = new LmdbEngine(db, fsync, interval, log, recovery, options.maxPendingBytes);
+    const engine = new LmdbEngine(
+      db,
+      fsync,
+      interval,
+      log,
+      recovery,
+      options.maxPendingBytes,
+      options.onTrouble,
+    );
     if (!log && recovery) engine.dropLog(logDir);
     return engine;
   }
@@ -211,21 +234,24 @@ export class LmdbEngine implements StorageEngine {
     const k = this.keys.k;
     const value = encode(key, record);
     const old = this.current(stored, k);
-    if (old) count(this.live, stored, old, -1);
-    count(this.live, stored, value, 1);
-    this.totalsDirty = true;
+    const change = emptyTotals();
+    if (old) count(change, stored, old, -1);
+    count(change, stored, value, 1);
     // What reads see until LMDB holds it: the record as given, its value a view of the copy.
-    return this.write({
-      k,
-      stored,
-      value,
-      record: {
-        ts: record.ts,
-        origin: record.origin,
-        expiresAt: record.expiresAt,
-        value: record.value === null ? null : value.subarray(value.length - record.value.length),
+    return this.write(
+      {
+        k,
+        stored,
+        value,
+        record: {
+          ts: record.ts,
+          origin: record.origin,
+          expiresAt: record.expiresAt,
+          value: record.value === null ? null : value.subarray(value.length - record.value.length),
+        },
       },
-    });
+      change,
+    );
   }
 
   remove(key: Buffer): Promise<void> | undefined {
@@ -235,9 +261,9 @@ export class LmdbEngine implements StorageEngine {
     const k = this.keys.k;
     const old = this.current(stored, k);
     if (!old) return;
-    count(this.live, stored, old, -1);
-    this.totalsDirty = true;
-    return this.write({ k, stored, value: undefined, record: undefined });
+    const change = emptyTotals();
+    count(change, stored, old, -1);
+    return this.write({ k, stored, value: undefined, record: undefined }, change);
   }
 
   *versions(range?: TokenRange): IterableIterator<EngineVersion> {
@@ -317,7 +343,7 @@ export class LmdbEngine implements StorageEngine {
     void this.flush()
       .then(() => rmSync(dir, { recursive: true, force: true }))
       // Kept: replayed again at the next open, which changes nothing.
-      .catch(() => undefined);
+      .catch(commitFailureCause);
   }
 
   /**
@@ -365,21 +391,37 @@ export class LmdbEngine implements StorageEngine {
    * returned resolves once it is applied too); without one, the promise returned resolves
    * once it is committed.
    */
-  private write(mine: Pending): Promise<void> | undefined {
+  private write(mine: Pending, change: Totals): Promise<void> | undefined {
+    addTotals(this.live, change, 1);
+    this.totalsDirty = true;
     this.pending.set(mine);
     this.unflushed = true;
-    return this.applier ? this.applier.write(mine) : this.commit(mine);
+    return this.applier ? this.applier.write(mine) : this.commit(mine, change);
   }
 
-  /** Without a log: commits the write in this turn's transaction. */
-  private async commit(mine: Pending): Promise<void> {
+  /**
+   * Without a log: commits the write in this turn's transaction.
+   * @throws CommitFailedError (rejects) if the transaction could not be committed
+   */
+  private async commit(mine: Pending, change: Totals): Promise<void> {
+    let failure: { err: unknown } | undefined;
     try {
       await (mine.value === undefined
         ? this.db.remove(mine.stored)
         : this.db.put(mine.stored, mine.value));
-    } finally {
-      this.pending.settle(mine);
+    } catch (err) {
+      failure = { err };
     }
+    this.pending.settle(mine);
+    if (!failure) return this.trouble.succeeded();
+    // Nothing of the transaction is in LMDB (reads no longer see the write, settled above):
+    // what the write changed of the totals is taken back (each write of it takes back its
+    // own share).
+    addTotals(this.live, change, -1);
+    this.totalsDirty = true;
+    const cause = await commitFailureCause(failure.err);
+    this.trouble.failed(cause);
+    throw new CommitFailedError(cause);
   }
 
   /** Writes the stored totals if they changed (joining the batch being written). */
@@ -388,7 +430,7 @@ export class LmdbEngine implements StorageEngine {
     if (!this.totalsDirty || this.dbClosed) return undefined;
     this.totalsDirty = false;
     const saved = this.meta.put(TOTALS_KEY, totalsBytes(this.stored));
-    saved.catch(() => undefined);
+    saved.catch(commitFailureCause);
     return saved;
   }
 }

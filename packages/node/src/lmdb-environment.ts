@@ -26,6 +26,13 @@ export interface LmdbEngineOptions {
    * @default 64 MiB
    */
   readonly maxPendingBytes?: number;
+  /**
+   * Told the cause when commits begin to fail (a full disk), and `undefined` once one
+   * succeeds again. Under `fsync: 'always'` the writes stay in the log meanwhile and are
+   * applied again, up to a second apart; under the other modes the writes are refused
+   * (CommitFailedError).
+   */
+  readonly onTrouble?: (cause: Error | undefined) => void;
 }
 
 /** The default of {@link LmdbEngineOptions.fsyncIntervalMs}, as Redis's `appendfsync everysec`. */

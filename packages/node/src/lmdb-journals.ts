@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { HintJournal } from './hints';
+import { commitFailureCause } from './lmdb-commit-failures';
 import { decode, encode } from './lmdb-records';
 import type { SyncProgressJournal, UnsyncedRange } from './unsynced-ranges';
 
@@ -23,7 +24,7 @@ export function hintJournalIn(
     return Buffer.concat([length, id, createHash('sha256').update(key).digest()]);
   };
   const quietly = (write: () => Promise<boolean>): void => {
-    if (mayWrite()) write().catch(() => undefined);
+    if (mayWrite()) write().catch(commitFailureCause);
   };
   return {
     load: () =>
@@ -57,7 +58,7 @@ export function syncProgressJournalIn(
       return saved === undefined ? [] : (JSON.parse(saved.toString('utf8')) as UnsyncedRange[]);
     },
     save: (ranges) => {
-      if (mayWrite()) meta.put(key, Buffer.from(JSON.stringify(ranges))).catch(() => undefined);
+      if (mayWrite()) meta.put(key, Buffer.from(JSON.stringify(ranges))).catch(commitFailureCause);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Pending, PendingWrites } from './lmdb-pending';
 import { TOTALS_KEY, count, totalsBytes, type Totals } from './lmdb-totals';
 import type { LogEntry, WriteAheadLog } from './write-ahead-log';
 import { ErrorCode, ReplyError } from '@kv/protocol';
+import { CommitTrouble, commitFailureCause } from './lmdb-commit-failures';
 
 /** Writes refused (`-UNAVAILABLE`) while LMDB, failing, is too far behind the log. */
 export class LogBacklogError extends ReplyError {
@@ -20,6 +21,8 @@ export class LogBacklogError extends ReplyError {
  */
 const APPLY_INTERVAL_MS = 50;
 const APPLY_ENTRIES = 8192;
+/** The longest wait before a failed application is tried again. */
+const MAX_RETRY_MS = 1000;
 /** The default bound of the bytes of logged writes waiting for LMDB. */
 export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
@@ -51,11 +54,18 @@ export class LogApplier {
   private applying: Promise<void> | undefined;
   /** Why the last application failed, until one succeeds. */
   private applyFailure: Error | undefined;
+  /** Applications failed in a row. */
+  private failures = 0;
 
+  /**
+   * @param trouble - hears when applications begin to fail (a full disk, an I/O error), and
+   *   when one succeeds again
+   */
   constructor(
     readonly log: WriteAheadLog,
     private readonly target: ApplyTarget,
     private readonly maxPendingBytes = MAX_PENDING_BYTES,
+    private readonly trouble = new CommitTrouble(),
   ) {}
 
   /**
@@ -157,11 +167,22 @@ export class LogApplier {
         Object.assign(stored, before);
         this.applyFailure = err as Error;
         this.applying = undefined;
-        if (!this.target.closing()) this.schedule(APPLY_INTERVAL_MS);
+        // Tried again, less often while it keeps failing (a full disk stays full a while).
+        this.failures++;
+        const wait = Math.min(APPLY_INTERVAL_MS * 2 ** this.failures, MAX_RETRY_MS);
+        if (!this.target.closing()) this.schedule(wait);
+        // lmdb-js says only that the commit failed; why (a full disk) comes a moment later.
+        void commitFailureCause(err).then((cause) => {
+          if (this.applyFailure !== err) return;
+          this.applyFailure = cause;
+          this.trouble.failed(cause);
+        });
         throw err;
       }
       this.applying = undefined;
       this.applyFailure = undefined;
+      this.failures = 0;
+      this.trouble.succeeded();
       for (const write of batch) pending.settle(write);
       if (pending.size > 0 && !this.target.closing())
         this.schedule(pending.size >= APPLY_ENTRIES ? 0 : APPLY_INTERVAL_MS);

@@ -11,6 +11,7 @@ import {
 } from '@kv/protocol';
 import type { Logger } from 'winston';
 import { MAX_KEYS_PER_COMMAND } from './command-args';
+import { MAX_PENDING_BYTES } from './lmdb-log-applier';
 import { NodeMetrics } from './metrics';
 import { WriteAheadLogError } from './write-ahead-log';
 import type { NodeOptions } from './node-options';
@@ -60,7 +61,18 @@ export async function listenNode(
 ): Promise<NodeParts> {
   const resolved = resolveNodeOptions(options);
   // The data directory is held (or refused) before the port is taken.
-  const storage = openStorage(resolved);
+  const storage = openStorage(resolved, (cause) => {
+    const logger = hooks.logger();
+    if (cause === undefined) logger?.info('The database commits writes again');
+    else
+      logger?.error(
+        `The database could not commit writes (${cause.message}): ${
+          resolved.fsync === 'always'
+            ? `they stay in the write-ahead log and are tried again, and past ${MAX_PENDING_BYTES / 1024 / 1024} MiB of them this node refuses writes`
+            : 'this node refuses writes until it can'
+        }. Free space on ${resolved.dataDir ?? 'its disk'}`,
+      );
+  });
   // The node id is the bound address, so the node is built once listening; no request
   // can arrive before the synchronous continuation of listen() that builds it has run
   // (the command port is the last thing awaited).

@@ -20,10 +20,14 @@ export interface NodeStorage {
 /**
  * Opens the engine the options name. A data directory is locked first (one process per
  * directory: two would each overwrite what the other acknowledged), then its LMDB files
- * (`<dataDir>/lmdb`) are opened.
+ * (`<dataDir>/lmdb`) are opened. `onTrouble` hears when LMDB fails to take the write-ahead
+ * log's writes, and when it takes them again (see LmdbEngineOptions.onTrouble).
  * @throws DataDirLockedError while another process holds the directory
  */
-export function openStorage(options: ResolvedNodeOptions): NodeStorage {
+export function openStorage(
+  options: ResolvedNodeOptions,
+  onTrouble?: (cause: Error | undefined) => void,
+): NodeStorage {
   const { engine, dataDir } = options;
   if (typeof engine !== 'string') return { engine, close: async () => void (await engine.close()) };
   if (engine === 'memory' || dataDir === undefined) {
@@ -36,6 +40,7 @@ export function openStorage(options: ResolvedNodeOptions): NodeStorage {
       path: join(lock.dir, LMDB_SUBDIR),
       fsync: options.fsync,
       fsyncIntervalMs: options.fsyncIntervalMs,
+      onTrouble,
     });
     const replayed =
       lmdb.replayed > 0 ? `; ${lmdb.replayed} write(s) replayed from the write-ahead log` : '';
