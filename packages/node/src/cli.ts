@@ -30,10 +30,14 @@ export async function main(
     process.exitCode = config.code;
     return;
   }
+  // lmdb-js leaves some of its own promises unhandled when a commit fails (a full disk),
+  // starting included: the engine deals with the failure, so they must not end the process.
+  const survival = survivePendingCommitFailures();
   let node;
   try {
     node = await startNode(config.options);
   } catch (err) {
+    survival();
     const code = (err as NodeJS.ErrnoException).code;
     const what =
       code === 'EADDRINUSE'
@@ -46,9 +50,6 @@ export async function main(
     process.exitCode = 1;
     return;
   }
-  // lmdb-js leaves some of its own promises unhandled when a commit fails (a full disk):
-  // the engine deals with the failure, so they must not end the process.
-  survivePendingCommitFailures();
   let stopping = false;
   /** Exits once the node has stopped: 1 if a failure stopped it (its log could not sync). */
   const exitStopped = (): never => {
@@ -85,5 +86,10 @@ export async function main(
   // a failure that stops it (its log could not sync), with code 1.
   void node.closed.then(() => {
     if (!stopping) exitStopped();
+  });
+  // Nothing left to run before the node said it stopped (a stop that hung on a failed
+  // disk): the process must not end with code 0 all the same.
+  process.once('beforeExit', () => {
+    if (node.failure) exitStopped();
   });
 }

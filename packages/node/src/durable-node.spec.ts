@@ -152,6 +152,29 @@ describe('a node with a data directory', () => {
     );
   });
 
+  it('says which directory it could not open, and asks about the disk when it is full or failing', async () => {
+    const dir = join(root, 'full');
+    // As LMDB fails a transaction on a full disk (replaying the log on open, say).
+    const io = Object.assign(new Error('Input/output error'), { code: 5 });
+    jest.spyOn(LmdbEngine, 'open').mockImplementationOnce(() => {
+      throw io;
+    });
+    await expect(start(dir)).rejects.toThrow(
+      `opening the data directory ${dir} failed (Input/output error): is its disk full or failing?`,
+    );
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    jest.spyOn(LmdbEngine, 'open').mockImplementationOnce(() => {
+      throw denied;
+    });
+    await expect(start(dir)).rejects.toHaveProperty(
+      'message',
+      `opening the data directory ${dir} failed (EACCES: permission denied)`,
+    );
+    // The directory is given up each time: the node starts on it once the disk is sound.
+    const node = await start(dir);
+    expect(node.port).toBeGreaterThan(0);
+  });
+
   it('keeps its files under <dir>/lmdb, released when it stops', async () => {
     const dir = join(root, 'files');
     const node = await start(dir);

@@ -32,12 +32,28 @@ describe('lmdb-js commit failures', () => {
     await expect(commitFailureCause(commitFailure(rejectedWith(io)))).resolves.toBe(io);
     const resolved = commitFailure(Promise.resolve(true));
     await expect(commitFailureCause(resolved)).resolves.toBe(resolved);
-    // A cause that never comes: the failure stands for it after a turn.
-    const pending = commitFailure(new Promise(() => undefined));
-    await expect(commitFailureCause(pending)).resolves.toBe(pending);
     const plain = new Error('MDB_MAP_FULL');
     await expect(commitFailureCause(plain)).resolves.toBe(plain);
     await expect(commitFailureCause('disk')).resolves.toEqual(new Error('disk'));
+  });
+
+  it('waits up to a second for a cause that comes late, then lets the failure stand for it', async () => {
+    jest.useFakeTimers();
+    try {
+      let reject!: (err: Error) => void;
+      const late = commitFailure(new Promise((_, r) => (reject = r)));
+      const found = commitFailureCause(late);
+      await jest.advanceTimersByTimeAsync(500);
+      const io = new Error('Input/output error');
+      reject(io);
+      await expect(found).resolves.toBe(io);
+      const never = commitFailure(new Promise(() => undefined));
+      const standIn = commitFailureCause(never);
+      await jest.advanceTimersByTimeAsync(1000);
+      await expect(standIn).resolves.toBe(never);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('answers a refused write -UNAVAILABLE with the cause', () => {
@@ -47,32 +63,56 @@ describe('lmdb-js commit failures', () => {
     );
   });
 
-  it('tells its listener once when commits begin to fail and once when one succeeds again', () => {
+  it('tells its listener once when commits begin to fail and once when one succeeds again', async () => {
     const told: (string | undefined)[] = [];
     const trouble = new CommitTrouble((cause) => told.push(cause?.message));
     trouble.succeeded();
-    trouble.failed(new Error('EIO'));
-    trouble.failed(new Error('ENOSPC'));
+    trouble.failed(Promise.resolve(new Error('EIO')));
+    trouble.failed(Promise.resolve(new Error('ENOSPC')));
+    await new Promise(setImmediate);
     trouble.succeeded();
     trouble.succeeded();
-    trouble.failed(new Error('ENOSPC'));
+    trouble.failed(Promise.resolve(new Error('ENOSPC')));
+    await new Promise(setImmediate);
     expect(told).toEqual(['EIO', undefined, 'ENOSPC']);
   });
 
+  it('says nothing of a failure whose cause comes after a commit succeeded: what it said last is the state now', async () => {
+    const told: (string | undefined)[] = [];
+    const trouble = new CommitTrouble((cause) => told.push(cause?.message));
+    let cause!: (err: Error) => void;
+    trouble.failed(new Promise((resolve) => (cause = resolve)));
+    trouble.succeeded();
+    cause(new Error('EIO'));
+    await new Promise(setImmediate);
+    expect(told).toEqual([]);
+  });
+
   describe('survivePendingCommitFailures', () => {
-    const target = (): EventEmitter & NodeJS.Process =>
-      new EventEmitter() as EventEmitter & NodeJS.Process;
+    const target = (): EventEmitter & NodeJS.Process => {
+      const proc = new EventEmitter() as EventEmitter & NodeJS.Process;
+      proc.emitWarning = jest.fn();
+      return proc;
+    };
+    const promise = (): Promise<never> => rejectedWith(new Error('x'));
 
     it('drops an unhandled commit failure and handles its cause, so neither ends the process', async () => {
       const proc = target();
       const remove = survivePendingCommitFailures(proc);
       const cause = { then: jest.fn() };
-      expect(() => proc.emit('unhandledRejection', commitFailure(cause), undefined)).not.toThrow();
+      const dropped = promise();
+      expect(() => proc.emit('unhandledRejection', commitFailure(cause), dropped)).not.toThrow();
       // A thenable is asked a microtask later (lmdb-js's own promise, at once).
       await new Promise(setImmediate);
       expect(cause.then).toHaveBeenCalledTimes(1);
-      // A commit failure handled late needs no warning.
-      expect(proc.emit('rejectionHandled', undefined)).toBe(true);
+      // Handled late (lmdb-js hands it out again): no warning for it, one for any other.
+      proc.emit('rejectionHandled', dropped);
+      expect(proc.emitWarning).not.toHaveBeenCalled();
+      proc.emit('rejectionHandled', promise());
+      expect(proc.emitWarning).toHaveBeenCalledWith(
+        'Promise rejection was handled asynchronously',
+        'PromiseRejectionHandledWarning',
+      );
       remove();
       expect(proc.listenerCount('unhandledRejection')).toBe(0);
       expect(proc.listenerCount('rejectionHandled')).toBe(0);
@@ -82,8 +122,31 @@ describe('lmdb-js commit failures', () => {
       const proc = target();
       survivePendingCommitFailures(proc);
       const bug = new TypeError('x is undefined');
-      expect(() => proc.emit('unhandledRejection', bug, undefined)).toThrow(bug);
-      expect(() => proc.emit('unhandledRejection', 'reason', undefined)).toThrow('reason');
+      expect(() => proc.emit('unhandledRejection', bug, promise())).toThrow(bug);
+      expect(() => proc.emit('unhandledRejection', 'reason', promise())).toThrow('reason');
+    });
+
+    it('follows --unhandled-rejections for any other rejection', () => {
+      const saved = process.env['NODE_OPTIONS'];
+      try {
+        process.env['NODE_OPTIONS'] = '--unhandled-rejections=warn-with-error-code';
+        const warned = target();
+        survivePendingCommitFailures(warned);
+        expect(() => warned.emit('unhandledRejection', new Error('bug'), promise())).not.toThrow();
+        expect(warned.emitWarning).toHaveBeenCalledWith(
+          expect.stringMatching(/^Unhandled promise rejection: Error: bug/),
+          'UnhandledPromiseRejectionWarning',
+        );
+        expect(warned.exitCode).toBe(1);
+        process.env['NODE_OPTIONS'] = '--unhandled-rejections=none';
+        const quiet = target();
+        survivePendingCommitFailures(quiet);
+        expect(() => quiet.emit('unhandledRejection', new Error('bug'), promise())).not.toThrow();
+        expect(quiet.emitWarning).not.toHaveBeenCalled();
+      } finally {
+        if (saved === undefined) delete process.env['NODE_OPTIONS'];
+        else process.env['NODE_OPTIONS'] = saved;
+      }
     });
   });
 });

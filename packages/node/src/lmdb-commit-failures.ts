@@ -6,6 +6,9 @@ import { ErrorCode, ReplyError } from '@kv/protocol';
  */
 export type CommitFailure = Error & { readonly commitError: PromiseLike<unknown> };
 
+/** How long {@link commitFailureCause} waits for lmdb-js to say why a commit failed. */
+const CAUSE_WAIT_MS = 1000;
+
 /** Whether `reason` is lmdb-js's rejection of a write whose transaction failed to commit. */
 export function isCommitFailure(reason: unknown): reason is CommitFailure {
   const commitError = (reason as { commitError?: unknown } | null)?.commitError;
@@ -17,39 +20,59 @@ export function isCommitFailure(reason: unknown): reason is CommitFailure {
 
 /**
  * The cause of a failed commit (`err` itself if it is not lmdb-js's commit failure). The
- * cause's promise is handled here, so its rejection is never reported as unhandled. lmdb-js
- * rejects it in the same callback as the writes, so it is settled by the time a write's
- * rejection is handled; if not, `err` stands for it after one turn.
+ * cause's promise is handled here, so its rejection is never reported as unhandled.
+ * lmdb-js rejects the writes of a failed transaction as soon as it sees the failure (on a
+ * later write, or another transaction's end) and the cause only once its writer thread
+ * reports back, usually within the same callback but not always: this waits for it, up to
+ * a second (then `err` stands for it).
  */
 export function commitFailureCause(err: unknown): Promise<Error> {
   const failure = err instanceof Error ? err : new Error(String(err));
   if (!isCommitFailure(failure)) return Promise.resolve(failure);
+  let timer: NodeJS.Timeout | undefined;
   const cause = Promise.resolve(failure.commitError).then(
     () => failure,
     (cause: unknown) => (cause instanceof Error ? cause : new Error(String(cause))),
   );
-  const turn = new Promise<Error>((resolve) => setImmediate(resolve, failure));
-  return Promise.race([cause, turn]);
+  const late = new Promise<Error>((resolve) => {
+    timer = setTimeout(resolve, CAUSE_WAIT_MS, failure);
+    timer.unref();
+  });
+  return Promise.race([cause, late]).finally(() => clearTimeout(timer));
 }
 
 /**
  * Tells its listener once when commits begin to fail (with the cause) and once when one
- * succeeds again (with `undefined`), however many fail in between.
+ * succeeds again (with `undefined`), however many fail in between. A failure is known at
+ * once, its cause a moment later: a success meanwhile cancels the report, so what was
+ * said last is always the state now.
  */
 export class CommitTrouble {
   private troubled = false;
+  /** Whether the listener was told of the failure under way. */
+  private told = false;
+  private generation = 0;
   constructor(private readonly tell: (cause: Error | undefined) => void = () => undefined) {}
 
-  failed(cause: Error): void {
+  /** A commit failed; `cause` says why once known. */
+  failed(cause: Promise<Error>): void {
     if (this.troubled) return;
     this.troubled = true;
-    this.tell(cause);
+    const generation = ++this.generation;
+    void cause.then((why) => {
+      if (generation !== this.generation) return;
+      this.told = true;
+      this.tell(why);
+    });
   }
 
+  /** A commit succeeded. */
   succeeded(): void {
     if (!this.troubled) return;
     this.troubled = false;
-    this.tell(undefined);
+    this.generation++;
+    if (this.told) this.tell(undefined);
+    this.told = false;
   }
 }
 
@@ -63,26 +86,58 @@ export class CommitFailedError extends ReplyError {
   }
 }
 
+/** Node's `--unhandled-rejections` mode for this process (`throw` unless given). */
+function unhandledRejectionsMode(): string {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  let mode = 'throw';
+  for (const flag of flags) {
+    const match = /^--unhandled-rejections=(.+)$/.exec(flag);
+    if (match) mode = match[1] as string;
+  }
+  return mode;
+}
+
 /**
- * Keeps lmdb-js's own promises from crashing the process when a commit fails. lmdb-js makes
+ * Keeps lmdb-js's own promises from ending the process when a commit fails. lmdb-js makes
  * a promise for each transaction it begins, some of which nobody can reach (one begun for
  * the next batch of writes, for instance); when that transaction fails to commit, the
  * promise is rejected with nobody to handle it, and Node's default for an unhandled
  * rejection is to end the process. The engine handles every failure it can reach (the
  * write-ahead log keeps what LMDB did not take; see LogApplier), so these rejections are
- * dropped here; any other unhandled rejection still ends the process, as by default.
+ * dropped here. Any other unhandled rejection is treated as Node's `--unhandled-rejections`
+ * mode says (by default it ends the process), and a promise dropped here that is handled
+ * later draws no warning.
  *
  * Installed by `kv-node`; a program that runs an LMDB engine in its own process installs it
  * (or its own handler) the same way. Returns what removes it.
  */
 export function survivePendingCommitFailures(target: NodeJS.Process = process): () => void {
-  const listener = (reason: unknown): void => {
-    if (!isCommitFailure(reason)) throw reason;
-    void commitFailureCause(reason);
+  const mode = unhandledRejectionsMode();
+  const dropped = new WeakSet<Promise<unknown>>();
+  const listener = (reason: unknown, promise: Promise<unknown>): void => {
+    if (isCommitFailure(reason)) {
+      dropped.add(promise);
+      void commitFailureCause(reason);
+      return;
+    }
+    if (mode === 'none') return;
+    if (mode === 'warn' || mode === 'warn-with-error-code') {
+      target.emitWarning(
+        `Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+        'UnhandledPromiseRejectionWarning',
+      );
+      if (mode === 'warn-with-error-code') target.exitCode = 1;
+      return;
+    }
+    throw reason;
   };
-  // Such a promise may be handled later (lmdb-js's `committed` hands out the last one):
-  // only a promise whose rejection was let through can be, so nothing needs saying then.
-  const handledLate = (): void => undefined;
+  const handledLate = (promise: Promise<unknown>): void => {
+    if (dropped.has(promise)) return;
+    target.emitWarning(
+      'Promise rejection was handled asynchronously',
+      'PromiseRejectionHandledWarning',
+    );
+  };
   target.on('unhandledRejection', listener);
   target.on('rejectionHandled', handledLate);
   return () => {

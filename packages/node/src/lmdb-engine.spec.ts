@@ -419,6 +419,51 @@ describe('LmdbEngine --fsync periodic', () => {
     expect(told).toEqual(['Input/output error', undefined]);
   });
 
+  it('keeps its totals right when a refused write of a key was followed by another of it', async () => {
+    const path = freshDir();
+    const engine = LmdbEngine.open({ path, fsync: 'periodic' });
+    opened.push(engine);
+    const db = (engine as unknown as { db: { put: (...a: unknown[]) => Promise<boolean> } }).db;
+    const refuse = (): Promise<boolean> =>
+      Promise.reject(
+        Object.assign(new Error('Commit failed (see commitError for details)'), {
+          commitError: Promise.reject(new Error('Input/output error')),
+        }),
+      );
+    const put = jest.spyOn(db, 'put');
+    const k = Buffer.from('k');
+    // The first write of a new key refused, the next one (counted from it) committed.
+    put.mockImplementationOnce(refuse);
+    const [first, second] = await Promise.allSettled([
+      engine.put(k, rec('first', 1)),
+      engine.put(k, rec('second', 2)),
+    ]);
+    expect([first.status, second.status]).toEqual(['rejected', 'fulfilled']);
+    expect(engine.get(k)).toEqual(rec('second', 2));
+    expect([engine.size, engine.bytes]).toEqual([1, expect.any(Number) as number]);
+    const held = engine.bytes;
+    // Both refused, over a committed copy: the key holds that copy, counted once.
+    put.mockImplementationOnce(refuse).mockImplementationOnce(refuse);
+    const both = await Promise.allSettled([
+      engine.put(k, rec('third-longer', 3)),
+      engine.put(k, rec('fourth-even-longer', 4)),
+    ]);
+    expect(both.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(engine.get(k)).toEqual(rec('second', 2));
+    expect([engine.size, engine.bytes]).toEqual([1, held]);
+    // A removal refused: still there.
+    const remove = jest.spyOn(db as unknown as { remove: () => Promise<boolean> }, 'remove');
+    remove.mockImplementationOnce(refuse);
+    await expect(engine.remove(k)).rejects.toThrow(/^UNAVAILABLE the database could not commit/);
+    expect([engine.size, engine.bytes]).toEqual([1, held]);
+    // What was saved agrees: reopened, the same totals.
+    await engine.close();
+    opened.splice(opened.indexOf(engine), 1);
+    const again = LmdbEngine.open({ path, fsync: 'periodic' });
+    opened.push(again);
+    expect([again.size, again.bytes, again.get(k)]).toEqual([1, held, rec('second', 2)]);
+  });
+
   it('refuses an interval that is not a whole number of ms from 1', () => {
     for (const bad of [0, -5, 1.5, Number.NaN])
       expect(() =>

@@ -13,15 +13,7 @@ import { openEnvironment, type LmdbEngineOptions } from './lmdb-environment';
 import { pagesOf } from './lmdb-iteration';
 import { LogApplier, replayLog } from './lmdb-log-applier';
 import { PendingWrites, type Pending } from './lmdb-pending';
-import {
-  TOTALS_KEY,
-  addTotals,
-  count,
-  emptyTotals,
-  savedTotals,
-  totalsBytes,
-  type Totals,
-} from './lmdb-totals';
+import { TOTALS_KEY, count, savedTotals, totalsBytes, type Totals } from './lmdb-totals';
 import type { SyncProgressJournal } from './unsynced-ranges';
 import { WriteAheadLog, type LogRecovery } from './write-ahead-log';
 
@@ -234,24 +226,21 @@ export class LmdbEngine implements StorageEngine {
     const k = this.keys.k;
     const value = encode(key, record);
     const old = this.current(stored, k);
-    const change = emptyTotals();
-    if (old) count(change, stored, old, -1);
-    count(change, stored, value, 1);
+    if (old) count(this.live, stored, old, -1);
+    count(this.live, stored, value, 1);
+    this.totalsDirty = true;
     // What reads see until LMDB holds it: the record as given, its value a view of the copy.
-    return this.write(
-      {
-        k,
-        stored,
-        value,
-        record: {
-          ts: record.ts,
-          origin: record.origin,
-          expiresAt: record.expiresAt,
-          value: record.value === null ? null : value.subarray(value.length - record.value.length),
-        },
+    return this.write({
+      k,
+      stored,
+      value,
+      record: {
+        ts: record.ts,
+        origin: record.origin,
+        expiresAt: record.expiresAt,
+        value: record.value === null ? null : value.subarray(value.length - record.value.length),
       },
-      change,
-    );
+    });
   }
 
   remove(key: Buffer): Promise<void> | undefined {
@@ -261,9 +250,9 @@ export class LmdbEngine implements StorageEngine {
     const k = this.keys.k;
     const old = this.current(stored, k);
     if (!old) return;
-    const change = emptyTotals();
-    count(change, stored, old, -1);
-    return this.write({ k, stored, value: undefined, record: undefined }, change);
+    count(this.live, stored, old, -1);
+    this.totalsDirty = true;
+    return this.write({ k, stored, value: undefined, record: undefined });
   }
 
   *versions(range?: TokenRange): IterableIterator<EngineVersion> {
@@ -290,8 +279,14 @@ export class LmdbEngine implements StorageEngine {
     mkdirSync(path, { recursive: true });
     if (existsSync(join(path, 'data.mdb')))
       throw new NodeError(`${path} already holds a database: back up into a new directory`);
-    await this.applier?.applyPending();
-    await this.root.committed;
+    await this.applier?.applyPending().catch(async (err: unknown) => {
+      const cause = await commitFailureCause(err);
+      throw new NodeError(
+        `the database cannot take the write-ahead log's writes (${cause.message}): no backup until it can`,
+        { cause },
+      );
+    });
+    await this.commitsSettled();
     await this.root.backup(path, false);
   }
 
@@ -305,7 +300,7 @@ export class LmdbEngine implements StorageEngine {
       this.flushChain = this.flushChain
         .catch(() => undefined)
         .then(async () => {
-          await this.root.committed;
+          await this.commitsSettled();
           // lmdb-js syncs on a worker thread (mdb_env_sync, forced) and calls back.
           const env = this.root as unknown as { sync(done: (err?: Error) => void): void };
           await new Promise<void>((resolve, reject) =>
@@ -322,12 +317,15 @@ export class LmdbEngine implements StorageEngine {
       clearInterval(this.flushTimer);
       await this.applier?.applyPending().catch(() => undefined);
       this.applier?.stop();
-      await this.root.committed;
-      if (this.fsync === 'periodic') {
-        this.unflushed = true;
-        await this.flush();
+      // After a failed commit lmdb-js never says its last transaction is flushed: there is
+      // nothing of it to flush, and waiting would never end.
+      if (await this.commitsSettled()) {
+        if (this.fsync === 'periodic') {
+          this.unflushed = true;
+          await this.flush();
+        }
+        await this.root.flushed;
       }
-      await this.root.flushed;
       // LMDB holds every write on disk now, unless applying failed: then the log keeps them.
       await this.applier?.log.close(this.pending.size === 0);
       this.dbClosed = true;
@@ -391,19 +389,17 @@ export class LmdbEngine implements StorageEngine {
    * returned resolves once it is applied too); without one, the promise returned resolves
    * once it is committed.
    */
-  private write(mine: Pending, change: Totals): Promise<void> | undefined {
-    addTotals(this.live, change, 1);
-    this.totalsDirty = true;
+  private write(mine: Pending): Promise<void> | undefined {
     this.pending.set(mine);
     this.unflushed = true;
-    return this.applier ? this.applier.write(mine) : this.commit(mine, change);
+    return this.applier ? this.applier.write(mine) : this.commit(mine);
   }
 
   /**
    * Without a log: commits the write in this turn's transaction.
    * @throws CommitFailedError (rejects) if the transaction could not be committed
    */
-  private async commit(mine: Pending, change: Totals): Promise<void> {
+  private async commit(mine: Pending): Promise<void> {
     let failure: { err: unknown } | undefined;
     try {
       await (mine.value === undefined
@@ -412,16 +408,41 @@ export class LmdbEngine implements StorageEngine {
     } catch (err) {
       failure = { err };
     }
-    this.pending.settle(mine);
-    if (!failure) return this.trouble.succeeded();
-    // Nothing of the transaction is in LMDB (reads no longer see the write, settled above):
-    // what the write changed of the totals is taken back (each write of it takes back its
-    // own share).
-    addTotals(this.live, change, -1);
-    this.totalsDirty = true;
-    const cause = await commitFailureCause(failure.err);
+    if (!failure) {
+      this.pending.settle(mine);
+      return this.trouble.succeeded();
+    }
+    // Nothing of the transaction is in LMDB. If this write is still what reads see of its
+    // key, they see LMDB's copy from now on: the totals follow (a later write of the key
+    // counted from this one, and stays counted so: its outcome decides what the key holds).
+    if (this.pending.get(mine.k) === mine) {
+      if (mine.value) count(this.live, mine.stored, mine.value, -1);
+      const stored = this.db.getBinaryFast(mine.stored);
+      if (stored) count(this.live, mine.stored, stored, 1);
+      this.pending.settle(mine);
+      // Saved at once: a transaction built while this one was under way saved totals that
+      // counted it.
+      this.totalsDirty = true;
+      void this.saveTotals();
+    }
+    const cause = commitFailureCause(failure.err);
     this.trouble.failed(cause);
-    throw new CommitFailedError(cause);
+    throw new CommitFailedError(await cause);
+  }
+
+  /**
+   * Resolves once the transactions under way have ended: true if the last committed, false
+   * if it failed (it refused its writes, or left them in the log: nothing is left to wait
+   * for).
+   */
+  private commitsSettled(): Promise<boolean> {
+    return Promise.resolve(this.root.committed).then(
+      () => true,
+      (err: unknown) => {
+        void commitFailureCause(err);
+        return false;
+      },
+    );
   }
 
   /** Writes the stored totals if they changed (joining the batch being written). */

@@ -121,11 +121,14 @@ export class LogApplier {
     clearTimeout(this.timer);
   }
 
-  /** Applies what the log holds to LMDB in `ms` (sooner if already due). */
+  /**
+   * Applies what the log holds to LMDB in `ms` (sooner if already due; never sooner than a
+   * retry waits while applications keep failing).
+   */
   private schedule(ms: number): void {
     if (this.applying) return;
     if (this.timer) {
-      if (ms > 0) return;
+      if (ms > 0 || this.failures > 0) return;
       clearTimeout(this.timer);
     }
     this.timer = setTimeout(() => {
@@ -172,10 +175,10 @@ export class LogApplier {
         const wait = Math.min(APPLY_INTERVAL_MS * 2 ** this.failures, MAX_RETRY_MS);
         if (!this.target.closing()) this.schedule(wait);
         // lmdb-js says only that the commit failed; why (a full disk) comes a moment later.
-        void commitFailureCause(err).then((cause) => {
-          if (this.applyFailure !== err) return;
-          this.applyFailure = cause;
-          this.trouble.failed(cause);
+        const cause = commitFailureCause(err);
+        this.trouble.failed(cause);
+        void cause.then((why) => {
+          if (this.applyFailure === err) this.applyFailure = why;
         });
         throw err;
       }

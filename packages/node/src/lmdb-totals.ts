@@ -21,18 +21,6 @@ export function count(totals: Totals, stored: Buffer, value: Buffer, sign: 1 | -
   totals.bytes += sign * (stored.length + value.length + RECORD_OVERHEAD);
 }
 
-/** Totals of nothing. */
-export function emptyTotals(): Totals {
-  return { records: 0, tombstones: 0, bytes: 0 };
-}
-
-/** Adds (`sign` 1) or takes back (-1) `change` to `totals`. */
-export function addTotals(totals: Totals, change: Totals, sign: 1 | -1): void {
-  totals.records += sign * change.records;
-  totals.tombstones += sign * change.tombstones;
-  totals.bytes += sign * change.bytes;
-}
-
 /** The totals as `meta` keeps them. */
 export function totalsBytes(totals: Totals): Buffer {
   const bytes = Buffer.allocUnsafe(TOTALS_BYTES);

@@ -308,7 +308,10 @@ describe('QuorumOperations writes of one turn, batched per replica', () => {
       keys.map((k) => Promise.resolve().then(() => coordinator.write(k, Buffer.from('v'), 0))),
     );
     expect(outcomes.map((o) => o.status === 'rejected' && String(o.reason))).toEqual(
-      keys.map(() => 'ReplyError: UNAVAILABLE 2 of 3 replicas acknowledged'),
+      keys.map(
+        () =>
+          `ReplyError: UNAVAILABLE 2 of 3 replicas acknowledged (${ids[2]} refused: ${ids[2]} is fenced)`,
+      ),
     );
     expect(hints.pending).toBe(0);
     expect(holding(stores, ids[2], 'v')).toBe(0);

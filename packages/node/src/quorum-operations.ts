@@ -79,7 +79,8 @@ export class QuorumOperations {
   /**
    * Writes a value (null deletes) to every replica of `key`; answers after `w`
    * acknowledgements with whether any replica held a live value before.
-   * @throws ReplyError `UNAVAILABLE k of w replicas acknowledged`
+   * @throws ReplyError `UNAVAILABLE k of w replicas acknowledged`, then the first refusal
+   *   a replica answered with, if any (`(host:port refused: why)`)
    */
   write(
     key: Buffer,
@@ -174,7 +175,8 @@ export class QuorumOperations {
     this.counters.writesUnavailable.inc();
     // Even with no acknowledgement the write may live on as a hint for an unreachable replica.
     await this.failureWait(round.record.ts);
-    throw unavailable(`${round.acknowledged} of ${round.required} replicas acknowledged`);
+    const refusal = round.refusal === undefined ? '' : ` (${round.refusal})`;
+    throw unavailable(`${round.acknowledged} of ${round.required} replicas acknowledged${refusal}`);
   }
 
   /**
@@ -200,9 +202,10 @@ export class QuorumOperations {
         (answer) => round.answered(answer),
         (err: unknown) => {
           // A refusal is an answer; a replica that could not be reached gets the write later.
-          if (!(err instanceof ReplyError)) this.options.hints.add(replica.id, key, record);
+          const refused = err instanceof ReplyError;
+          if (!refused) this.options.hints.add(replica.id, key, record);
           this.replicaFailed(err);
-          round.failed();
+          round.failed(refused ? `${replica.id} refused: ${refusalReason(err)}` : undefined);
         },
       );
     }
@@ -368,4 +371,9 @@ export class QuorumOperations {
     this.counters.replicaFailures.inc();
     if (err instanceof OverloadedError) this.counters.replicaOverloaded.inc();
   }
+}
+
+/** A replica's refusal without its code: `UNAVAILABLE why` is `why`. */
+function refusalReason(err: ReplyError): string {
+  return err.message.slice(err.code.length).trim() || err.message;
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { lockDataDir } from '@kv/protocol';
 import type { StorageEngine } from './engine';
+import { NodeError } from './errors';
 import { LmdbEngine } from './lmdb-engine';
 import { MemoryEngine } from './memory-engine';
 import type { ResolvedNodeOptions } from './resolve-node-options';
@@ -51,6 +52,23 @@ export function openStorage(
     };
   } catch (err) {
     lock.release();
-    throw err;
+    throw openFailure(err, lock.dir);
   }
+}
+
+/** Codes of a disk that is full or failing: ENOSPC and EIO, by name or (from LMDB) number. */
+const DISK_TROUBLE = new Set<unknown>(['ENOSPC', 'EIO', 28, 5]);
+
+/**
+ * Why a data directory could not be opened, saying where, and asking about the disk when
+ * the error is a full or failing one (reopening replays the write-ahead log into LMDB,
+ * which needs room). The engine's own refusals (an invalid option) pass unchanged.
+ */
+function openFailure(err: unknown, dir: string): unknown {
+  if (err instanceof NodeError || !(err instanceof Error)) return err;
+  const disk = DISK_TROUBLE.has((err as NodeJS.ErrnoException | { code?: unknown }).code);
+  return new NodeError(
+    `opening the data directory ${dir} failed (${err.message})${disk ? ': is its disk full or failing?' : ''}`,
+    { cause: err },
+  );
 }

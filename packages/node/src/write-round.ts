@@ -14,6 +14,7 @@ export class WriteRound {
   private newestStale = 0;
   private settle: ((round: WriteRound) => void) | undefined;
   private done = false;
+  private firstRefusal: string | undefined;
 
   constructor(
     readonly record: StoredRecord,
@@ -60,10 +61,19 @@ export class WriteRound {
     this.check();
   }
 
-  /** A replica that refused or could not be reached. */
-  failed(): void {
+  /**
+   * A replica that refused (`refusal`: which, and why) or could not be reached. The first
+   * refusal is kept for the answer to a write that fails.
+   */
+  failed(refusal?: string): void {
+    this.firstRefusal ??= refusal;
     this.counter.fail();
     this.check();
+  }
+
+  /** The first refusal {@link failed} was told of, if any. */
+  get refusal(): string | undefined {
+    return this.firstRefusal;
   }
 
   /** Resolves with this round once it is decided. */

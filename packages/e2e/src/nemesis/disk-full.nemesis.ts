@@ -8,15 +8,10 @@ import {
   type ClusterPlacement,
 } from '../harness/cluster';
 import { ManagedProcess } from '../harness/managed-process';
-import { send, text, withConnection } from '../harness/resp';
+import { CRASH_BANNER, FILL_VALUE, fill, missing, serving } from '../harness/fill';
+import { send, text } from '../harness/resp';
 import { waitFor } from '../harness/wait';
 import { runSync } from './system-command';
-
-/** Values written until the disk is full: a 12 MiB file system takes a few thousand. */
-const VALUE = Buffer.alloc(2000, 0x61);
-const MOST_WRITES = 20_000;
-/** What Node prints when an error ends the process (an unhandled rejection, say). */
-const CRASH_BANNER = /^Node\.js v\d+/m;
 
 /**
  * A file system of its own for a node: a small tmpfs, mounted in a mount namespace that a
@@ -37,15 +32,20 @@ class SmallDisk {
       args: ['--mount', '--propagation', 'private', 'sleep', '600'],
     });
     const disk = new SmallDisk(holder, dir);
-    // Mounted only once the holder is in a namespace of its own, never in this one.
-    const own = readlinkSync('/proc/self/ns/mnt');
-    await waitFor(
-      'the mount namespace',
-      () => (readlinkSync(`/proc/${holder.pid}/ns/mnt`) !== own ? true : undefined),
-      { timeoutMs: 10_000 },
-    );
-    disk.mount(size);
-    return disk;
+    try {
+      // Mounted only once the holder is in a namespace of its own, never in this one.
+      const own = readlinkSync('/proc/self/ns/mnt');
+      await waitFor(
+        'the mount namespace',
+        () => (readlinkSync(`/proc/${holder.pid}/ns/mnt`) !== own ? true : undefined),
+        { timeoutMs: 10_000 },
+      );
+      disk.mount(size);
+      return disk;
+    } catch (err) {
+      await disk.destroy();
+      throw err;
+    }
   }
 
   /** `nsenter` arguments that run `command` in the namespace. */
@@ -84,58 +84,6 @@ class SmallDisk {
   }
 }
 
-/**
- * Writes distinct keys, 20 at a time, until a write is refused, the node goes, or
- * {@link MOST_WRITES}; returns the keys acknowledged and the first refusal.
- */
-async function fill(port: number): Promise<{ acknowledged: string[]; refusal?: string }> {
-  const acknowledged: string[] = [];
-  let refusal: string | undefined;
-  await withConnection(
-    port,
-    async (c) => {
-      for (let i = 0; i < MOST_WRITES && refusal === undefined; i += 20) {
-        const batch = Array.from({ length: 20 }, (_, j) => `fill:${i + j}`);
-        await Promise.all(
-          batch.map((key) =>
-            c.send(['SET', key, VALUE]).then(
-              () => void acknowledged.push(key),
-              (err: unknown) => void (refusal ??= (err as Error).message),
-            ),
-          ),
-        );
-      }
-    },
-    { timeoutMs: 10_000 },
-  ).catch((err: unknown) => void (refusal ??= (err as Error).message));
-  return { acknowledged, refusal };
-}
-
-/** Every key of `keys` read back from the node holds {@link VALUE}; the ones that do not. */
-async function missing(port: number, keys: readonly string[]): Promise<string[]> {
-  return withConnection(
-    port,
-    async (c) => {
-      const lost: string[] = [];
-      for (const key of keys) {
-        const value = await c.send(['GET', key]);
-        if (!Buffer.isBuffer(value) || !value.equals(VALUE)) lost.push(key);
-      }
-      return lost;
-    },
-    { timeoutMs: 10_000 },
-  );
-}
-
-/** Waits until the node at `port` answers a read. */
-function serving(port: number): Promise<true> {
-  return waitFor(
-    'the node to serve again',
-    async () => ((await send(port, ['GET', 'fill:0']).catch(() => undefined)) ? true : undefined),
-    { timeoutMs: 60_000 },
-  );
-}
-
 /** One node with `--fsync fsync` on `disk`, written to until full (see {@link fill}). */
 async function fillNode(
   disk: SmallDisk,
@@ -154,16 +102,21 @@ async function fillNode(
 }
 
 describe('a durable node whose disk fills up', () => {
-  let disk: SmallDisk;
+  let disk: SmallDisk | undefined;
   beforeEach(async () => {
     disk = await SmallDisk.create('12m');
   });
   afterEach(async () => {
-    await disk.destroy();
+    await disk?.destroy();
+    disk = undefined;
   });
+  const theDisk = (): SmallDisk => {
+    if (!disk) throw new Error('no disk: its creation failed');
+    return disk;
+  };
 
-  it('--fsync always: LMDB failing is reported and survived; once the log cannot grow the node stops with code 1, and restarted on a larger disk it holds every acknowledged write', async () => {
-    const { cluster, node, acknowledged } = await fillNode(disk, 'always');
+  it('--fsync always: LMDB failing is reported and survived; once the log cannot grow the node stops with code 1, cannot start on the full disk, and restarted on a larger one it holds every acknowledged write', async () => {
+    const { cluster, node, acknowledged } = await fillNode(theDisk(), 'always');
 
     const status = await node.process.waitForExit(30_000);
     expect(status.code).toBe(1);
@@ -179,7 +132,15 @@ describe('a durable node whose disk fills up', () => {
     expect(output).not.toMatch(CRASH_BANNER);
     expect(output).not.toMatch(/Commit failed \(see commitError/);
 
-    disk.grow('256m');
+    // On the disk still full it cannot replay its log: it says so, and where.
+    const stuck = cluster.restartNode(0);
+    expect((await stuck.process.waitForExit(30_000)).code).toBe(1);
+    expect(stuck.process.output()).toMatch(
+      /kv-node: cannot start: opening the data directory .+ failed \(.+\): is its disk full or failing\?/,
+    );
+    expect(stuck.process.output()).not.toMatch(CRASH_BANNER);
+
+    theDisk().grow('256m');
     const again = cluster.restartNode(0);
     await serving(again.port);
     expect(await missing(again.port, acknowledged)).toEqual([]);
@@ -187,17 +148,19 @@ describe('a durable node whose disk fills up', () => {
   });
 
   it('--fsync periodic: writes are refused while the disk is full, reads go on, and writes are taken again once there is room', async () => {
-    const { cluster, node, acknowledged, refusal } = await fillNode(disk, 'periodic');
-    expect(refusal).toMatch(/^UNAVAILABLE /);
+    const { cluster, node, acknowledged, refusal } = await fillNode(theDisk(), 'periodic');
+    expect(refusal).toMatch(
+      /^UNAVAILABLE 0 of 1 replicas acknowledged \(127\.0\.0\.1:\d+ refused: the database could not commit the write \(.+\): is its disk full\?\)$/,
+    );
     expect(node.process.running).toBe(true);
     const first = acknowledged[0] as string;
-    expect(text(await send(node.port, ['GET', first]))).toBe(VALUE.toString());
+    expect(text(await send(node.port, ['GET', first]))).toBe(FILL_VALUE.toString());
     await node.process.waitForLine(
       /The database could not commit writes \(.+\): this node refuses writes until it can/,
       10_000,
     );
 
-    disk.grow('256m');
+    theDisk().grow('256m');
     // The next write after a failed one may still meet the old transaction's end.
     await waitFor(
       'a write to be taken again',
