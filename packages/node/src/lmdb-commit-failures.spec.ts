@@ -118,12 +118,16 @@ describe('lmdb-js commit failures', () => {
       expect(proc.listenerCount('rejectionHandled')).toBe(0);
     });
 
-    it('lets any other unhandled rejection end the process, as by default', () => {
+    it('lets any other unhandled rejection end the process, as by default, unless another listener takes it', () => {
       const proc = target();
       survivePendingCommitFailures(proc);
       const bug = new TypeError('x is undefined');
       expect(() => proc.emit('unhandledRejection', bug, promise())).toThrow(bug);
       expect(() => proc.emit('unhandledRejection', 'reason', promise())).toThrow('reason');
+      const theirs = jest.fn();
+      proc.on('unhandledRejection', theirs);
+      expect(() => proc.emit('unhandledRejection', bug, promise())).not.toThrow();
+      expect(theirs).toHaveBeenCalledWith(bug, expect.any(Promise));
     });
 
     it('follows --unhandled-rejections for any other rejection', () => {

@@ -104,9 +104,9 @@ function unhandledRejectionsMode(): string {
  * promise is rejected with nobody to handle it, and Node's default for an unhandled
  * rejection is to end the process. The engine handles every failure it can reach (the
  * write-ahead log keeps what LMDB did not take; see LogApplier), so these rejections are
- * dropped here. Any other unhandled rejection is treated as Node's `--unhandled-rejections`
- * mode says (by default it ends the process), and a promise dropped here that is handled
- * later draws no warning.
+ * dropped here. Any other unhandled rejection is left to the process's other listeners if it
+ * has some, else treated as Node's `--unhandled-rejections` mode says (by default it ends
+ * the process); a promise dropped here that is handled later draws no warning.
  *
  * Installed by `kv-node`; a program that runs an LMDB engine in its own process installs it
  * (or its own handler) the same way. Returns what removes it.
@@ -120,7 +120,8 @@ export function survivePendingCommitFailures(target: NodeJS.Process = process): 
       void commitFailureCause(reason);
       return;
     }
-    if (mode === 'none') return;
+    // With other listeners, the rejection is theirs, as it is with Node's own handling.
+    if (mode === 'none' || target.listenerCount('unhandledRejection') > 1) return;
     if (mode === 'warn' || mode === 'warn-with-error-code') {
       target.emitWarning(
         `Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,

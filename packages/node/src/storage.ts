@@ -21,8 +21,8 @@ export interface NodeStorage {
 /**
  * Opens the engine the options name. A data directory is locked first (one process per
  * directory: two would each overwrite what the other acknowledged), then its LMDB files
- * (`<dataDir>/lmdb`) are opened. `onTrouble` hears when LMDB fails to take the write-ahead
- * log's writes, and when it takes them again (see LmdbEngineOptions.onTrouble).
+ * (`<dataDir>/lmdb`) are opened. `onTrouble` hears when LMDB's commits begin to fail (a full
+ * disk), and when one succeeds again (see LmdbEngineOptions.onTrouble).
  * @throws DataDirLockedError while another process holds the directory
  */
 export function openStorage(
