@@ -87,9 +87,12 @@ export async function main(
   void node.closed.then(() => {
     if (!stopping) exitStopped();
   });
-  // Nothing left to run before the node said it stopped (a stop that hung on a failed
-  // disk): the process must not end with code 0 all the same.
+  // Nothing left to run, and the node never said it stopped (its stop hung, on a failing
+  // disk say): the process must not end with code 0 as if it had.
   process.once('beforeExit', () => {
-    if (node.failure) exitStopped();
+    process.stderr.write(
+      `${scriptName}: the node did not finish stopping${node.failure ? ` (${node.failure.message})` : ''}\n`,
+    );
+    process.exit(1);
   });
 }

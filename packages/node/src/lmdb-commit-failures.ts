@@ -86,13 +86,17 @@ export class CommitFailedError extends ReplyError {
   }
 }
 
-/** Node's `--unhandled-rejections` mode for this process (`throw` unless given). */
+/**
+ * Node's `--unhandled-rejections` mode for this process (`throw` unless given): the command
+ * line's over `NODE_OPTIONS`'s, as Node takes them.
+ */
 function unhandledRejectionsMode(): string {
-  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  const flags = [...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/), ...process.execArgv];
   let mode = 'throw';
-  for (const flag of flags) {
-    const match = /^--unhandled-rejections=(.+)$/.exec(flag);
-    if (match) mode = match[1] as string;
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i] as string;
+    if (flag.startsWith('--unhandled-rejections=')) mode = flag.slice(flag.indexOf('=') + 1);
+    else if (flag === '--unhandled-rejections' && flags[i + 1]) mode = flags[++i] as string;
   }
   return mode;
 }
@@ -108,6 +112,9 @@ function unhandledRejectionsMode(): string {
  * has some, else treated as Node's `--unhandled-rejections` mode says (by default it ends
  * the process); a promise dropped here that is handled later draws no warning.
  *
+ * Under `--unhandled-rejections=strict` Node ends the process before any listener hears of
+ * a rejection, lmdb-js's included: that mode cannot be used with an LMDB engine.
+ *
  * Installed by `kv-node`; a program that runs an LMDB engine in its own process installs it
  * (or its own handler) the same way. Returns what removes it.
  */
@@ -120,14 +127,16 @@ export function survivePendingCommitFailures(target: NodeJS.Process = process): 
       void commitFailureCause(reason);
       return;
     }
-    // With other listeners, the rejection is theirs, as it is with Node's own handling.
-    if (mode === 'none' || target.listenerCount('unhandledRejection') > 1) return;
-    if (mode === 'warn' || mode === 'warn-with-error-code') {
+    // With other listeners, the rejection is theirs, as it is with Node's own handling;
+    // under `warn`, Node has warned already.
+    if (mode === 'none' || mode === 'warn') return;
+    if (target.listenerCount('unhandledRejection') > 1) return;
+    if (mode === 'warn-with-error-code') {
       target.emitWarning(
         `Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
         'UnhandledPromiseRejectionWarning',
       );
-      if (mode === 'warn-with-error-code') target.exitCode = 1;
+      target.exitCode = 1;
       return;
     }
     throw reason;

@@ -248,9 +248,21 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     await (engine as unknown as { root: { committed: Promise<void> } }).root.committed;
     const commits = commitsAt(path);
     const before = commits();
-    // The interval is the test's to end, however long the syncs take on this machine (the
-    // log's turns and lmdb-js's batching keep their own clocks).
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    // The interval (a timeout) is the test's to end, however long the syncs take on this
+    // machine; the log's turns and lmdb-js's batching keep their own clocks.
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+      ],
+    });
     try {
       for (let i = 0; i < 20; i++) {
         void engine.put(Buffer.from(`one-by-one:${i}`), rec('v'));
@@ -327,6 +339,38 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const again = openAt(path);
     expect(again.get(Buffer.from('k'))?.value?.length).toBe(2048);
     expect([again.size, again.get(Buffer.from('k2'))?.value?.length]).toEqual([2, 2048]);
+  });
+
+  it('closes after a failed commit without waiting for lmdb-js, and keeps its log', async () => {
+    const path = freshDir();
+    const engine = openAt(path);
+    void engine.put(Buffer.from('k'), rec('v'));
+    await engine.durable();
+    // As lmdb-js is once a transaction failed: `committed` rejects, and its close (which
+    // waits for that transaction's flush) never finishes.
+    type Root = { committed: PromiseLike<void>; close(): Promise<void> };
+    const root = (engine as unknown as { root: Root }).root;
+    const db = (engine as unknown as { db: { put: (...a: unknown[]) => Promise<boolean> } }).db;
+    const failure = Object.assign(new Error('Commit failed (see commitError for details)'), {
+      commitError: Promise.reject(new Error('Input/output error')),
+    });
+    failure.commitError.catch(() => undefined);
+    jest.spyOn(db, 'put').mockImplementation(() => Promise.reject(failure));
+    const committed = root.committed;
+    root.committed = { then: (_: unknown, fail?: (e: unknown) => unknown) => fail?.(failure) };
+    const close = jest.spyOn(root, 'close').mockReturnValue(new Promise(() => undefined));
+    await engine.close();
+    expect(close).toHaveBeenCalledTimes(1);
+    // LMDB may not hold the write: its log segments stay, replayed at the next open.
+    expect(readdirSync(join(path, 'log')).filter((f) => f.endsWith('.wal')).length).toBeGreaterThan(
+      0,
+    );
+    jest.restoreAllMocks();
+    root.committed = committed;
+    await root.close();
+    opened.splice(opened.indexOf(engine), 1);
+    const again = openAt(path);
+    expect(again.get(Buffer.from('k'))).toEqual(rec('v'));
   });
 
   it('refuses every write once its log has failed, and says why', async () => {

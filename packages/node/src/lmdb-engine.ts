@@ -151,15 +151,23 @@ export class LmdbEngine implements StorageEngine {
       throw err;
     }
     const { log, recovery } = opened;
-    const engine = new LmdbEngine(
-      db,
-      fsync,
-      interval,
-      log,
-      recovery,
-      options.maxPendingBytes,
-      options.onTrouble,
-    );
+    let engine: LmdbEngine;
+    try {
+      engine = new LmdbEngine(
+        db,
+        fsync,
+        interval,
+        log,
+        recovery,
+        options.maxPendingBytes,
+        options.onTrouble,
+      );
+    } catch (err) {
+      // Replaying the log failed (a full disk): the environment is given up too.
+      void log?.close(false).catch(() => undefined);
+      void Promise.resolve(db.close()).catch(() => undefined);
+      throw err;
+    }
     if (!log && recovery) engine.dropLog(logDir);
     return engine;
   }
@@ -317,19 +325,22 @@ export class LmdbEngine implements StorageEngine {
       clearInterval(this.flushTimer);
       await this.applier?.applyPending().catch(() => undefined);
       this.applier?.stop();
-      // After a failed commit lmdb-js never says its last transaction is flushed: there is
-      // nothing of it to flush, and waiting would never end.
-      if (await this.commitsSettled()) {
-        if (this.fsync === 'periodic') {
-          this.unflushed = true;
-          await this.flush();
-        }
-        await this.root.flushed;
+      if (this.totalsDirty) void this.saveTotals();
+      const settled = await this.commitsSettled();
+      // What the transactions before a failed one committed is synced all the same.
+      if (this.fsync === 'periodic') {
+        this.unflushed = true;
+        await this.flush().catch(commitFailureCause);
       }
-      // LMDB holds every write on disk now, unless applying failed: then the log keeps them.
-      await this.applier?.log.close(this.pending.size === 0);
+      // After a failed commit lmdb-js never says its last transaction is flushed, nor
+      // finishes closing (it waits for that flush): neither is waited for. The log keeps
+      // whatever LMDB may not hold.
+      if (settled) await this.root.flushed;
+      await this.applier?.log.close(settled && this.pending.size === 0);
       this.dbClosed = true;
-      await this.root.close();
+      const closed = Promise.resolve(this.root.close());
+      if (settled) await closed;
+      else void closed.catch(commitFailureCause);
       this.pending.clear();
     })();
     return this.closing;
@@ -451,7 +462,11 @@ export class LmdbEngine implements StorageEngine {
     if (!this.totalsDirty || this.dbClosed) return undefined;
     this.totalsDirty = false;
     const saved = this.meta.put(TOTALS_KEY, totalsBytes(this.stored));
-    saved.catch(commitFailureCause);
+    saved.catch((err: unknown) => {
+      // Saved again with the next transaction (or when closing).
+      this.totalsDirty = true;
+      void commitFailureCause(err);
+    });
     return saved;
   }
 }
