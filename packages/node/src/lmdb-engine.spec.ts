@@ -357,7 +357,8 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     failure.commitError.catch(() => undefined);
     jest.spyOn(db, 'put').mockImplementation(() => Promise.reject(failure));
     const committed = root.committed;
-    root.committed = { then: (_: unknown, fail?: (e: unknown) => unknown) => fail?.(failure) };
+    const rejecting = (_: unknown, fail?: (e: unknown) => unknown): unknown => fail?.(failure);
+    root.committed = { then: rejecting as PromiseLike<void>['then'] };
     const close = jest.spyOn(root, 'close').mockReturnValue(new Promise(() => undefined));
     await engine.close();
     expect(close).toHaveBeenCalledTimes(1);

@@ -66,12 +66,16 @@ export class LogSegments {
    * `written` (the sync under way of its last frame, if any) settles.
    */
   begin(written: Promise<void> | undefined): void {
+    const spare = this.spareReady ? join(this.dir, SPARE) : undefined;
+    // Taken whatever comes of it: a failure may leave it renamed.
+    this.spareReady = false;
+    // The next file first: if it cannot be had (no inode left, too many open files),
+    // this throws with nothing else changed, and frames go on into the current segment.
+    const fd = this.create(this.current + 1, spare);
     this.older.push(this.current);
     const previous = this.fd;
     this.current += 1;
-    const spare = this.spareReady ? join(this.dir, SPARE) : undefined;
-    this.spareReady = false;
-    this.fd = this.create(this.current, spare);
+    this.fd = fd;
     this.prepareSpare();
     if (written) void written.catch(() => undefined).then(() => closeSync(previous));
     else closeSync(previous);
@@ -106,17 +110,20 @@ export class LogSegments {
    */
   private create(segment: number, spare: string | undefined): number {
     const path = join(this.dir, segmentName(segment));
-    let fd: number;
-    if (spare) {
-      renameSync(spare, path);
-      fd = openSync(path, 'r+');
-    } else fd = openSync(path, 'wx');
-    // The file's name must survive a crash as well as its entries.
-    const dirFd = openSync(this.dir, 'r');
+    if (spare) renameSync(spare, path);
+    // Without a spare, a file an attempt that failed left under this name holds no frame.
+    const fd = openSync(path, spare ? 'r+' : 'w');
     try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
+      // The file's name must survive a crash as well as its entries.
+      const dirFd = openSync(this.dir, 'r');
+      try {
+        fsyncSync(dirFd);
+      } finally {
+        closeSync(dirFd);
+      }
+    } catch (err) {
+      closeSync(fd);
+      throw err;
     }
     return fd;
   }

@@ -219,6 +219,32 @@ describe('WriteAheadLog', () => {
     expect(segments(dir)).toEqual([]);
   });
 
+  it('goes on in its current segment when the next cannot be had, and begins it at the next try', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir, 64);
+    await log.append(b('old'), Buffer.alloc(100, 1));
+    // Whether the spare is ready (renamed) or not (created): either fails, as with no inode
+    // left.
+    const refuse = (): never => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    const rename = jest.spyOn(fs, 'renameSync').mockImplementationOnce(refuse);
+    const open = jest.spyOn(fs, 'openSync').mockImplementationOnce(refuse);
+    expect(log.retirable()).toEqual([]);
+    expect(rename.mock.calls.length + open.mock.calls.length).toBeGreaterThan(0);
+    jest.restoreAllMocks();
+    // Nothing changed: the write after it goes into the same segment and is synced.
+    await log.append(b('more'), b('2'));
+    expect(segments(dir)).toEqual(['000000000001.wal']);
+    expect(log.retirable()).toEqual([1]);
+    await log.append(b('new'), b('3'));
+    expect(segments(dir)).toEqual(['000000000001.wal', '000000000002.wal']);
+    await log.close(false);
+    const again = WriteAheadLog.open(dir);
+    expect(read(again.recovery.entries).map(([k]) => k)).toEqual(['old', 'more', 'new']);
+    await again.log.close(true);
+  });
+
   it('fails the writes waiting on a failed sync on the thread pool and every write after it', async () => {
     const dir = freshDir();
     // Every frame synced on the thread pool.

@@ -218,9 +218,14 @@ export class WriteAheadLog {
    */
   retirable(): number[] {
     if (this.segmentBytes >= this.maxSegmentBytes && !this.failure) {
-      this.segments.begin(this.inFlight?.done);
-      this.segmentBytes = 0;
-      this.written = 0;
+      try {
+        this.segments.begin(this.inFlight?.done);
+        this.segmentBytes = 0;
+        this.written = 0;
+      } catch {
+        // No new segment could be had: the current one goes on past its bound, and the
+        // next call tries again.
+      }
     }
     return this.segments.retained;
   }
