@@ -265,8 +265,14 @@ describe('kv cluster', () => {
       'the death report',
       10_000,
     );
-    expect(cluster.stdout).toContain(
-      `[Cluster] Restart it with: kill -USR2 ${cluster.child.pid as number}`,
+    // The hint is a line of its own, which may reach the pipe a moment later.
+    await waitFor(
+      () =>
+        cluster.stdout.includes(
+          `[Cluster] Restart it with: kill -USR2 ${cluster.child.pid as number}`,
+        ),
+      'the restart hint',
+      10_000,
     );
     const get = await runKv([...coordinator, 'get', 'user:1']);
     // From a replica when the dead node was the key's primary.
