@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenRange } from '@kv/ring';
 import type { Database, RootDatabase } from 'lmdb';
@@ -8,12 +8,14 @@ import { EngineClosedError, NodeError } from './errors';
 import type { RecordVersion, StoredRecord } from './record';
 import { LastStoredKey, TOKEN_BYTES, decode, encode, versionOf } from './lmdb-records';
 import { hintJournalIn, syncProgressJournalIn } from './lmdb-journals';
-import { CommitFailedError, CommitTrouble, commitFailureCause } from './lmdb-commit-failures';
+import { CommitTrouble, commitFailureCause } from './lmdb-commit-failures';
+import { backupInto, commitDirectly, type DirectWrites } from './lmdb-direct-writes';
 import { openEnvironment, type LmdbEngineOptions } from './lmdb-environment';
 import { pagesOf } from './lmdb-iteration';
+import { LmdbFlusher } from './lmdb-flusher';
 import { LogApplier, replayLog } from './lmdb-log-applier';
 import { PendingWrites, type Pending } from './lmdb-pending';
-import { TOTALS_KEY, count, savedTotals, totalsBytes, type Totals } from './lmdb-totals';
+import { TOTALS_KEY, count, loadTotals, totalsBytes, type Totals } from './lmdb-totals';
 import type { SyncProgressJournal } from './unsynced-ranges';
 import { WriteAheadLog, type LogRecovery } from './write-ahead-log';
 
@@ -29,14 +31,10 @@ const LOG_DIR = 'log';
  * is one cursor walk; the value is the record's version, then its value bytes.
  *
  * Under `--fsync always` a write is durable, and acknowledged, once it is in the
- * write-ahead log: one append and one `fdatasync` for all the writes of an event turn (and
- * all that arrive while the previous sync runs), as Redis syncs its append-only file. What
- * the log holds is applied to LMDB every 50 ms in one transaction and
- * one LMDB sync, so LMDB's syncs, which write every B-tree page a commit touched, are few
- * and do not slow the log's. A log segment is deleted once LMDB holds its writes on disk;
- * opening replays what is left. Under `periodic` and `never` there is no log: writes of
- * one event turn are committed together (lmdb-js batches them on its own thread) and
- * acknowledged at commit.
+ * write-ahead log ({@link WriteAheadLog}), which {@link LogApplier} applies to LMDB every
+ * 50 ms; opening replays what it still holds. Under `periodic` and `never` there is no log:
+ * the writes of one event turn are committed together and acknowledged at commit
+ * ({@link commitDirectly}).
  *
  * Until a write is in LMDB, reads of its key are answered from the pending writes, and
  * iteration merges them in key order. Counts and byte totals are kept in memory, and
@@ -56,10 +54,10 @@ export class LmdbEngine implements StorageEngine {
   /** The stored totals changed since they were last written. */
   private totalsDirty = false;
   private dbClosed = false;
-  /** Under `periodic`: the timer that flushes, and whether anything awaits a flush. */
-  private flushTimer: NodeJS.Timeout | undefined;
-  private unflushed = false;
-  private flushChain: Promise<void> = Promise.resolve();
+  /** Syncs LMDB's commits: on its timer under `periodic`, and on demand. */
+  private readonly flusher: LmdbFlusher;
+  /** What a write committed without the log works on. */
+  private readonly direct: DirectWrites;
   /** Hears when commits begin to fail, and when one succeeds again. */
   private readonly trouble: CommitTrouble;
   /** Under `always`: the write-ahead log, and its application to LMDB. */
@@ -83,22 +81,27 @@ export class LmdbEngine implements StorageEngine {
     onTrouble?: (cause: Error | undefined) => void,
   ) {
     this.trouble = new CommitTrouble(onTrouble);
+    this.flusher = new LmdbFlusher(root);
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
     this.meta = root.openDB({ name: 'meta', keyEncoding: 'binary', encoding: 'binary' });
-    // The totals are written by every transaction that changes them, so a restart reads
-    // them instead of walking every record (seconds for millions); a database without them
-    // (written before they were kept) is counted once.
-    const totals = savedTotals(this.meta);
-    if (totals) Object.assign(this.stored, totals);
-    else {
-      for (const { key, value } of this.db.getRange({})) count(this.stored, key, value, 1);
+    if (!loadTotals(this.meta, this.db, this.stored)) {
       this.totalsDirty = true;
       void this.saveTotals();
     }
     if (recovery) replayLog(root, this.db, this.meta, this.stored, recovery.entries);
     this.replayed = recovery?.entries.length ?? 0;
     this.live = log ? { ...this.stored } : this.stored;
+    this.direct = {
+      db: this.db,
+      pending: this.pending,
+      live: this.live,
+      trouble: this.trouble,
+      totalsTakenBack: () => {
+        this.totalsDirty = true;
+        void this.saveTotals();
+      },
+    };
     this.applier =
       log &&
       new LogApplier(
@@ -122,16 +125,7 @@ export class LmdbEngine implements StorageEngine {
     // lmdb-js calls this as it closes the batch of an event turn: the totals join the
     // transaction of the writes that changed them.
     root.on('beforecommit', () => void this.saveTotals());
-    if (fsync === 'periodic') {
-      // A failed sync is tried again at the next tick.
-      const tick = (): void =>
-        void this.flush().catch((err: unknown) => {
-          this.unflushed = true;
-          void commitFailureCause(err);
-        });
-      this.flushTimer = setInterval(tick, fsyncIntervalMs);
-      this.flushTimer.unref();
-    }
+    if (fsync === 'periodic') this.flusher.start(fsyncIntervalMs);
   }
 
   /** Opens (or creates) the database in `options.path`. */
@@ -278,24 +272,12 @@ export class LmdbEngine implements StorageEngine {
   }
 
   /**
-   * Writes a consistent copy of the database, as of now, into the directory `path`
-   * (created if missing; it must hold no database yet). Writes go on meanwhile: the copy is
-   * read from one snapshot, taken once every write acknowledged before the call is in it.
+   * Writes a consistent copy of the database, as of now, into the directory `path` (see
+   * {@link backupInto}).
    */
   async backup(path: string): Promise<void> {
     this.checkOpen();
-    mkdirSync(path, { recursive: true });
-    if (existsSync(join(path, 'data.mdb')))
-      throw new NodeError(`${path} already holds a database: back up into a new directory`);
-    await this.applier?.applyPending().catch(async (err: unknown) => {
-      const cause = await commitFailureCause(err);
-      throw new NodeError(
-        `the database cannot take the write-ahead log's writes (${cause.message}): no backup until it can`,
-        { cause },
-      );
-    });
-    await this.commitsSettled();
-    await this.root.backup(path, false);
+    await backupInto(path, this.root, this.flusher, this.applier);
   }
 
   /**
@@ -303,33 +285,20 @@ export class LmdbEngine implements StorageEngine {
    * it every interval). Resolves once it is on disk.
    */
   flush(): Promise<void> {
-    if (this.unflushed) {
-      this.unflushed = false;
-      this.flushChain = this.flushChain
-        .catch(() => undefined)
-        .then(async () => {
-          await this.commitsSettled();
-          // lmdb-js syncs on a worker thread (mdb_env_sync, forced) and calls back.
-          const env = this.root as unknown as { sync(done: (err?: Error) => void): void };
-          await new Promise<void>((resolve, reject) =>
-            env.sync((err) => (err ? reject(err) : resolve())),
-          );
-        });
-    }
-    return this.flushChain;
+    return this.flusher.flush();
   }
 
   /** Waits for every write made so far to be durable, then closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      clearInterval(this.flushTimer);
+      this.flusher.stop();
       await this.applier?.applyPending().catch(() => undefined);
       this.applier?.stop();
       if (this.totalsDirty) void this.saveTotals();
-      const settled = await this.commitsSettled();
+      const settled = await this.flusher.settled();
       // What the transactions before a failed one committed is synced all the same.
       if (this.fsync === 'periodic') {
-        this.unflushed = true;
+        this.flusher.mark();
         await this.flush().catch(commitFailureCause);
       }
       // After a failed commit lmdb-js never says its last transaction is flushed, nor
@@ -348,7 +317,7 @@ export class LmdbEngine implements StorageEngine {
 
   /** Deletes the log at `dir` once LMDB has synced what was replayed from it. */
   private dropLog(dir: string): void {
-    this.unflushed = true;
+    this.flusher.mark();
     void this.flush()
       .then(() => rmSync(dir, { recursive: true, force: true }))
       // Kept: replayed again at the next open, which changes nothing.
@@ -376,7 +345,7 @@ export class LmdbEngine implements StorageEngine {
   /** Whether a journal may still write (not once closing); if so, a flush is due. */
   private mayWrite(): boolean {
     if (this.closing) return false;
-    this.unflushed = true;
+    this.flusher.mark();
     return true;
   }
 
@@ -402,7 +371,7 @@ export class LmdbEngine implements StorageEngine {
    */
   private write(mine: Pending): Promise<void> | undefined {
     this.pending.set(mine);
-    this.unflushed = true;
+    this.flusher.mark();
     return this.applier ? this.applier.write(mine) : this.commit(mine);
   }
 
@@ -410,50 +379,8 @@ export class LmdbEngine implements StorageEngine {
    * Without a log: commits the write in this turn's transaction.
    * @throws CommitFailedError (rejects) if the transaction could not be committed
    */
-  private async commit(mine: Pending): Promise<void> {
-    let failure: { err: unknown } | undefined;
-    try {
-      await (mine.value === undefined
-        ? this.db.remove(mine.stored)
-        : this.db.put(mine.stored, mine.value));
-    } catch (err) {
-      failure = { err };
-    }
-    if (!failure) {
-      this.pending.settle(mine);
-      return this.trouble.succeeded();
-    }
-    // Nothing of the transaction is in LMDB. If this write is still what reads see of its
-    // key, they see LMDB's copy from now on: the totals follow (a later write of the key
-    // counted from this one, and stays counted so: its outcome decides what the key holds).
-    if (this.pending.get(mine.k) === mine) {
-      if (mine.value) count(this.live, mine.stored, mine.value, -1);
-      const stored = this.db.getBinaryFast(mine.stored);
-      if (stored) count(this.live, mine.stored, stored, 1);
-      this.pending.settle(mine);
-      // Saved at once: a transaction built while this one was under way saved totals that
-      // counted it.
-      this.totalsDirty = true;
-      void this.saveTotals();
-    }
-    const cause = commitFailureCause(failure.err);
-    this.trouble.failed(cause);
-    throw new CommitFailedError(await cause);
-  }
-
-  /**
-   * Resolves once the transactions under way have ended: true if the last committed, false
-   * if it failed (it refused its writes, or left them in the log: nothing is left to wait
-   * for).
-   */
-  private commitsSettled(): Promise<boolean> {
-    return Promise.resolve(this.root.committed).then(
-      () => true,
-      (err: unknown) => {
-        void commitFailureCause(err);
-        return false;
-      },
-    );
+  private commit(mine: Pending): Promise<void> {
+    return commitDirectly(mine, this.direct);
   }
 
   /** Writes the stored totals if they changed (joining the batch being written). */

@@ -40,3 +40,23 @@ export function savedTotals(meta: Database<Buffer, Buffer>): Totals | undefined 
     bytes: saved.readDoubleLE(16),
   };
 }
+
+/**
+ * Reads the totals saved in `meta` into `into`. They are written by every transaction that
+ * changes them, so a restart reads them instead of walking every record (seconds for
+ * millions); a database without them (written before they were kept) is counted once
+ * instead, and false returned: they are to be saved.
+ */
+export function loadTotals(
+  meta: Database<Buffer, Buffer>,
+  db: Database<Buffer, Buffer>,
+  into: Totals,
+): boolean {
+  const totals = savedTotals(meta);
+  if (totals) {
+    Object.assign(into, totals);
+    return true;
+  }
+  for (const { key, value } of db.getRange({})) count(into, key, value, 1);
+  return false;
+}
