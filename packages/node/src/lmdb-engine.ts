@@ -85,10 +85,7 @@ export class LmdbEngine implements StorageEngine {
     this.db = root.openDB({ name: 'records', keyEncoding: 'binary', encoding: 'binary' });
     this.hints = root.openDB({ name: 'hints', keyEncoding: 'binary', encoding: 'binary' });
     this.meta = root.openDB({ name: 'meta', keyEncoding: 'binary', encoding: 'binary' });
-    if (!loadTotals(this.meta, this.db, this.stored)) {
-      this.totalsDirty = true;
-      void this.saveTotals();
-    }
+    if (!loadTotals(this.meta, this.db, this.stored)) void this.saveTotalsNow();
     if (recovery) replayLog(root, this.db, this.meta, this.stored, recovery.entries);
     this.replayed = recovery?.entries.length ?? 0;
     this.live = log ? { ...this.stored } : this.stored;
@@ -97,10 +94,7 @@ export class LmdbEngine implements StorageEngine {
       pending: this.pending,
       live: this.live,
       trouble: this.trouble,
-      totalsTakenBack: () => {
-        this.totalsDirty = true;
-        void this.saveTotals();
-      },
+      totalsTakenBack: () => void this.saveTotalsNow(),
     };
     this.applier =
       log &&
@@ -110,10 +104,7 @@ export class LmdbEngine implements StorageEngine {
           db: this.db,
           pending: this.pending,
           stored: this.stored,
-          saveTotals: () => {
-            this.totalsDirty = true;
-            return this.saveTotals();
-          },
+          saveTotals: () => this.saveTotalsNow(),
           closing: () => this.closing !== undefined,
           closed: () => this.dbClosed,
         },
@@ -294,7 +285,7 @@ export class LmdbEngine implements StorageEngine {
       this.flusher.stop();
       await this.applier?.applyPending().catch(() => undefined);
       this.applier?.stop();
-      if (this.totalsDirty) void this.saveTotals();
+      void this.saveTotals();
       const settled = await this.flusher.settled();
       // What the transactions before a failed one committed is synced all the same.
       if (this.fsync === 'periodic') {
@@ -381,6 +372,12 @@ export class LmdbEngine implements StorageEngine {
    */
   private commit(mine: Pending): Promise<void> {
     return commitDirectly(mine, this.direct);
+  }
+
+  /** Writes the stored totals, changed or not (joining the batch being written). */
+  private saveTotalsNow(): Promise<boolean> | undefined {
+    this.totalsDirty = true;
+    return this.saveTotals();
   }
 
   /** Writes the stored totals if they changed (joining the batch being written). */
