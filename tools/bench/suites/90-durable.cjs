@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { ask, kvBench, startKv, BINS } = require('../kv-servers.cjs');
-const { Processes, cpuSeconds } = require('../processes.cjs');
+const { Processes, cpuSeconds, freePort, waitFor } = require('../processes.cjs');
 const { loadKeys } = require('../resp-loader.cjs');
 const {
   redisBenchmark,
@@ -29,6 +29,23 @@ const RESTART_TARGET_MS = 2000;
 const REPLAY_KEYS = 200_000;
 
 const ms = (x) => `${x.toFixed(2)} ms`;
+
+/**
+ * Starts node-aof-server.cjs (the least a Node.js server does per durable SET: see there)
+ * with its file in `dir`.
+ */
+async function startNodeAof(processes, dir) {
+  const port = await freePort();
+  const proc = processes.start('node-aof-server', process.execPath, [
+    path.join(__dirname, '..', 'node-aof-server.cjs'),
+    String(port),
+    path.join(dir, 'appendonly.log'),
+  ]);
+  await waitFor(async () => (await ask(port, ['PING'])) !== undefined, 'node-aof-server', {
+    watch: [proc],
+  });
+  return { port, proc };
+}
 
 /** Bytes a directory's files take on disk (allocated blocks, so sparse files count as used). */
 function diskBytes(dir) {
@@ -105,7 +122,11 @@ module.exports = {
     `${REQUESTS[16].toLocaleString('en-US')} at -P 16; one key, as redis-benchmark uses without \`-r\`). ` +
     `Each server first runs the same load once at each depth, not counted (a warm-up, as the JIT compiler of a kv ` +
     `node settles in); then ${ROUNDS} rounds in alternating order; the best rate of each is kept, and each server's CPU time (from /proc) ` +
-    'is summed over the rounds; a kv node in memory runs the same rounds for reference. Then 3 durable nodes (replication ' +
+    'is summed over the rounds; a kv node in memory runs the same rounds for reference, and so does ' +
+    '`tools/bench/node-aof-server.cjs`, the least a Node.js server does per SET under `appendfsync always` ' +
+    "(each command's bytes appended to a file, synced in frames gathered as a kv node's write-ahead log gathers " +
+    'them, replies after the sync, no store), ' +
+    'to show what the runtime itself costs. Then 3 durable nodes (replication ' +
     `factor 3, write quorum 2, \`--fsync always\`) under \`kv bench -w w\` (${CLIENTS} workers, ${CLUSTER_SECONDS} s), ` +
     `and disk use after \`redis-benchmark -t set -n ${SIZE_KEYS.toLocaleString('en-US')} -r ${SIZE_KEYS.toLocaleString('en-US')} ` +
     `-d ${VALUE_BYTES}\` into a fresh kv node and a fresh Redis (appendfsync always). ` +
@@ -133,11 +154,13 @@ module.exports = {
         appendfsync: 'everysec',
         dir: mkdir(root, 'everysec'),
       });
+      const nodeAof = await startNodeAof(processes, mkdir(root, 'node-aof'));
       const servers = {
         kv: { port: kv.nodePorts[0], pid: kv.nodes[0].pid },
         memory: { port: memory.nodePorts[0], pid: memory.nodes[0].pid },
         always: { port: always.port, pid: always.proc.pid },
         everysec: { port: everysec.port, pid: everysec.proc.pid },
+        nodeAof: { port: nodeAof.port, pid: nodeAof.proc.pid },
       };
       /** One redis-benchmark SET run against server `name` at depth `pipeline`. */
       const setRun = (name, pipeline) =>
@@ -251,7 +274,13 @@ module.exports = {
         `server CPU per SET at -P ${pipeline} (user + system, all rounds): kv --fsync always ` +
         `${perRequest(pipeline, 'kv')}, kv in memory ${perRequest(pipeline, 'memory')} ` +
         `(${opsPerSec(best[pipeline].memory.rps)}), Redis always ${perRequest(pipeline, 'always')}, ` +
-        `Redis everysec ${perRequest(pipeline, 'everysec')}`;
+        `Redis everysec ${perRequest(pipeline, 'everysec')}, node-aof-server ${perRequest(pipeline, 'nodeAof')}`;
+      // The reference: what a Node.js server doing no more than Redis's AOF work reaches.
+      const nodeAofLine = (pipeline) =>
+        `node-aof-server (no store) at -P ${pipeline}: ${opsPerSec(best[pipeline].nodeAof.rps)} ` +
+        `(p50 ${ms(best[pipeline].nodeAof.p50Ms)}), ÷ Redis always ` +
+        `${(best[pipeline].nodeAof.rps / best[pipeline].always.rps).toFixed(2)}×; kv ÷ it ` +
+        `${(best[pipeline].kv.rps / best[pipeline].nodeAof.rps).toFixed(2)}×`;
       const perKey = (d) =>
         `${Math.round(d.bytes / d.keys)} B/key (${d.keys.toLocaleString('en-US')} keys)`;
       return {
@@ -267,6 +296,8 @@ module.exports = {
         rows,
         summary: [
           met === 2 ? 'both targets met' : `${2 - met} of 2 targets NOT met`,
+          nodeAofLine(1),
+          nodeAofLine(16),
           cpuLine(1),
           cpuLine(16),
           `3 nodes, RF 3, W 2, --fsync always, kv bench -w w: ${opsPerSec(clusterRun.opsPerSec)} ` +
