@@ -1,7 +1,14 @@
 import fs, { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataDirLockedError, OK, RespConnection, SimpleString } from '@kv/protocol';
+import {
+  DataDirLockedError,
+  OK,
+  RespConnection,
+  SimpleString,
+  parseExposition,
+  sampleValue,
+} from '@kv/protocol';
 import { InvalidNodeOptionError } from './errors';
 import { LmdbEngine } from './lmdb-engine';
 import { startNode, type KvNode, type NodeOptions } from './node';
@@ -141,6 +148,43 @@ describe('a node with a data directory', () => {
     const back = await start(join(root, 'gated'), { fsync: 'always' });
     expect(back.store.read(Buffer.from('k'))?.value?.toString()).toBe(large);
     expect(back.store.read(Buffer.from('warm'))?.value?.toString()).toBe('1');
+  });
+
+  it('reports the syncs of its write-ahead log, and the writes waiting for LMDB, in /metrics and INFO', async () => {
+    const node = await start(join(root, 'observed'), { fsync: 'always', metricsPort: 0 });
+    await waitFor(() => node.ring?.size === 1);
+    const clients = await Promise.all([0, 1, 2, 3].map(() => connect(node)));
+    // Four writers at once, five times: up to four writes per sync.
+    for (let round = 0; round < 5; round++)
+      await Promise.all(clients.map((c, i) => c.send(['PUT', `k:${round}:${i}`, 'v', 'W', '1'])));
+    const scraped = parseExposition(
+      await (await fetch(`http://127.0.0.1:${node.metricsPort}/metrics`)).text(),
+    );
+    const value = (name: string): number | undefined => sampleValue(scraped, name);
+    const synced = value('kv_log_synced_writes_total') ?? 0;
+    const syncs = value('kv_log_sync_duration_seconds_count') ?? 0;
+    expect(synced).toBeGreaterThanOrEqual(20);
+    expect(syncs).toBeGreaterThanOrEqual(5);
+    expect(syncs).toBeLessThanOrEqual(synced);
+    expect(value('kv_log_synced_bytes_total')).toBeGreaterThan(20 * 'k:0:0v'.length);
+    expect(value('kv_log_sync_duration_seconds_sum')).toBeGreaterThan(0);
+    // LMDB takes the log's writes every 50 ms: until then they are pending.
+    expect(value('kv_log_pending_writes')).toBeLessThanOrEqual(synced);
+    expect(value('kv_log_pending_bytes')).toBeDefined();
+    expect(value('kv_storage_commits_failing')).toBe(0);
+    const info = String(await clients[0]?.send(['INFO', 'persistence']));
+    const field = (name: string): number =>
+      Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
+    expect(field('log_synced_writes')).toBe(synced);
+    expect(field('log_syncs')).toBe(syncs);
+    expect(field('commits_failing')).toBe(0);
+    await waitFor(() => node.store.backlog.writes === 0);
+    expect(
+      sampleValue(
+        parseExposition(await (await fetch(`http://127.0.0.1:${node.metricsPort}/metrics`)).text()),
+        'kv_log_pending_writes',
+      ),
+    ).toBe(0);
   });
 
   it('refuses a second node on a data directory in use, naming the process', async () => {

@@ -11,6 +11,7 @@ export { resolveNodeOptions, type ResolvedNodeOptions } from './resolve-node-opt
 export { Store } from './store';
 export { MemoryEngine } from './memory-engine';
 export { LmdbEngine, type LmdbEngineOptions } from './lmdb-engine';
+export type { LogSync } from './write-ahead-log';
 export {
   CommitFailedError,
   isCommitFailure,

@@ -136,6 +136,7 @@ export class LmdbEngine implements StorageEngine {
       throw err;
     }
     const { log, recovery } = opened;
+    if (log) log.onSynced = options.onLogSync;
     let engine: LmdbEngine;
     try {
       engine = new LmdbEngine(

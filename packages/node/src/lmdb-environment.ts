@@ -1,6 +1,7 @@
 import { open, type RootDatabase } from 'lmdb';
 import type { FsyncMode } from './engine';
 import { NodeError } from './errors';
+import type { LogSync } from './write-ahead-log';
 
 /** Options of {@link LmdbEngine.open}. */
 export interface LmdbEngineOptions {
@@ -33,6 +34,11 @@ export interface LmdbEngineOptions {
    * (CommitFailedError).
    */
   readonly onTrouble?: (cause: Error | undefined) => void;
+  /**
+   * Under `fsync: 'always'`, told of every sync of the write-ahead log: the writes it made
+   * durable, its bytes, and how long its write and `fdatasync` took (for metrics).
+   */
+  readonly onLogSync?: (sync: LogSync) => void;
 }
 
 /** The default of {@link LmdbEngineOptions.fsyncIntervalMs}, as Redis's `appendfsync everysec`. */

@@ -32,6 +32,21 @@ describe('NodeMetrics', () => {
     expect(metrics.p99(['SET'])).toBe(0);
   });
 
+  it('counts the syncs of the write-ahead log: their time, the writes and bytes they made durable', async () => {
+    const metrics = new NodeMetrics();
+    metrics.logSynced({ writes: 46, bytes: 3000, seconds: 0.0002 });
+    metrics.logSynced({ writes: 4, bytes: 300, seconds: 0.03 });
+    metrics.gauges.commitsFailing.set(1);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kv_log_sync_duration_seconds_bucket{le="0.00025"} 1');
+    expect(text).toContain('kv_log_sync_duration_seconds_bucket{le="0.05"} 2');
+    expect(text).toContain('kv_log_sync_duration_seconds_count 2');
+    expect(text).toContain('kv_log_synced_writes_total 50');
+    expect(text).toContain('kv_log_synced_bytes_total 3300');
+    expect(text).toContain('kv_storage_commits_failing 1');
+    expect(metrics.logSyncs.quantile(0.99)).toBeGreaterThan(0.025);
+  });
+
   it('reads live gauges from their sources when scraped', async () => {
     const metrics = new NodeMetrics();
     let keys = 1;

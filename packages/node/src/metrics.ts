@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HistogramCell, LATENCY_BUCKETS, registerHistograms } from './histogram-cell';
+import type { LogSync } from './write-ahead-log';
 
 interface MetricSpec {
   readonly name: string;
@@ -111,6 +112,14 @@ export const COUNTERS = {
     name: 'kv_writes_refused_oom_total',
     help: 'Writes and records refused because this node held more than --max-memory.',
   },
+  logSyncedWrites: {
+    name: 'kv_log_synced_writes_total',
+    help: 'Writes the write-ahead log made durable (--fsync always); divided by kv_log_sync_duration_seconds_count, the writes per sync.',
+  },
+  logSyncedBytes: {
+    name: 'kv_log_synced_bytes_total',
+    help: 'Bytes the write-ahead log wrote and synced (--fsync always).',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 /** Every gauge a node keeps: Prometheus name (`kv_` prefix, base units). */
@@ -156,6 +165,10 @@ export const GAUGES = {
     name: 'kv_max_memory_bytes',
     help: 'The --max-memory bound (0: none).',
   },
+  commitsFailing: {
+    name: 'kv_storage_commits_failing',
+    help: '1 while the database cannot commit writes (a full or failing disk; see docs/operations.md).',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 /** Gauges read from the node's state when scraped, by what they read. */
@@ -173,6 +186,14 @@ export const LIVE_GAUGES = {
   heldConnections: {
     name: 'kv_connections_held',
     help: 'Client connections not read right now because this node is at --max-in-flight.',
+  },
+  logPendingWrites: {
+    name: 'kv_log_pending_writes',
+    help: 'Writes in the write-ahead log not yet applied to the database (--fsync always); they pile up while it cannot commit.',
+  },
+  logPendingBytes: {
+    name: 'kv_log_pending_bytes',
+    help: 'Bytes of the writes in kv_log_pending_writes.',
   },
 } as const satisfies Record<string, MetricSpec>;
 
@@ -192,6 +213,12 @@ export const REJECTED_METRIC: MetricSpec = {
 export const COMMAND_LATENCY_METRIC: MetricSpec = {
   name: 'kv_command_duration_seconds',
   help: 'Time from a command being dispatched to its reply being ready, by command.',
+};
+
+/** Syncs of the write-ahead log: the disk's own latency, as the durable writes wait for it. */
+export const LOG_SYNC_METRIC: MetricSpec = {
+  name: 'kv_log_sync_duration_seconds',
+  help: 'Syncs of the write-ahead log (--fsync always), from the write of a frame to the end of its fdatasync.',
 };
 
 /** Latency of requests to other nodes (replica writes and reads, hint deliveries). */
@@ -264,6 +291,8 @@ export class NodeMetrics {
   readonly rejected = new CounterCell();
   /** Round trips of replica requests. */
   readonly replicaLatency = new HistogramCell(LATENCY_BUCKETS);
+  /** Syncs of the write-ahead log. */
+  readonly logSyncs = new HistogramCell(LATENCY_BUCKETS);
   private readonly calls = new Map<string, CommandCells>();
   private readonly sources: { [K in LiveGaugeName]: () => number };
   private defaultMetrics = false;
@@ -333,6 +362,14 @@ export class NodeMetrics {
     registerHistograms(this.registry, REPLICA_LATENCY_METRIC, undefined, () => [
       ['', this.replicaLatency],
     ]);
+    registerHistograms(this.registry, LOG_SYNC_METRIC, undefined, () => [['', this.logSyncs]]);
+  }
+
+  /** Counts one sync of the write-ahead log. */
+  logSynced(sync: LogSync): void {
+    this.logSyncs.observe(sync.seconds);
+    this.counters.logSyncedWrites.inc(sync.writes);
+    this.counters.logSyncedBytes.inc(sync.bytes);
   }
 
   /** The cells of command `name`, or undefined for a name not given to the constructor. */

@@ -101,6 +101,8 @@ export function readNodeMetrics(parts: NodeContextParts): void {
     connectedClients: () => server.connectionCount,
     requestsInFlight: () => server.inFlight,
     heldConnections: () => server.heldConnections,
+    logPendingWrites: () => store.backlog.writes,
+    logPendingBytes: () => store.backlog.bytes,
   });
 }
 

@@ -158,6 +158,10 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         tombstones: s.store.tombstones,
         log_pending_writes: s.store.backlog.writes,
         log_pending_bytes: s.store.backlog.bytes,
+        log_syncs: s.metrics.logSyncs.count,
+        log_synced_writes: counters.logSyncedWrites.value,
+        log_sync_p99_usec: Math.round(s.metrics.logSyncs.quantile(0.99) * 1e6),
+        commits_failing: gauges.commitsFailing.value,
       },
     },
     {

@@ -61,17 +61,21 @@ export async function listenNode(
 ): Promise<NodeParts> {
   const resolved = resolveNodeOptions(options);
   // The data directory is held (or refused) before the port is taken.
-  const storage = openStorage(resolved, (cause) => {
-    const logger = hooks.logger();
-    if (cause === undefined) logger?.info('The database commits writes again');
-    else
-      logger?.error(
-        `The database could not commit writes (${cause.message}): ${
-          resolved.fsync === 'always'
-            ? `they stay in the write-ahead log and are tried again, and past ${MAX_PENDING_BYTES / 1024 / 1024} MiB of them this node refuses writes`
-            : 'this node refuses writes until it can'
-        }. Free space on ${resolved.dataDir ?? 'its disk'}`,
-      );
+  const storage = openStorage(resolved, {
+    onTrouble: (cause) => {
+      hooks.metrics()?.gauges.commitsFailing.set(cause === undefined ? 0 : 1);
+      const logger = hooks.logger();
+      if (cause === undefined) logger?.info('The database commits writes again');
+      else
+        logger?.error(
+          `The database could not commit writes (${cause.message}): ${
+            resolved.fsync === 'always'
+              ? `they stay in the write-ahead log and are tried again, and past ${MAX_PENDING_BYTES / 1024 / 1024} MiB of them this node refuses writes`
+              : 'this node refuses writes until it can'
+          }. Free space on ${resolved.dataDir ?? 'its disk'}`,
+        );
+    },
+    onLogSync: (sync) => hooks.metrics()?.logSynced(sync),
   });
   // The node id is the bound address, so the node is built once listening; no request
   // can arrive before the synchronous continuation of listen() that builds it has run

@@ -5,6 +5,7 @@ import { NodeError } from './errors';
 import { LmdbEngine } from './lmdb-engine';
 import { MemoryEngine } from './memory-engine';
 import type { ResolvedNodeOptions } from './resolve-node-options';
+import type { LogSync } from './write-ahead-log';
 
 /** Where, inside a node's data directory, the LMDB engine keeps its files. */
 export const LMDB_SUBDIR = 'lmdb';
@@ -18,16 +19,23 @@ export interface NodeStorage {
   readonly description?: string;
 }
 
+/** What a node hears from its LMDB engine (see LmdbEngineOptions). */
+export interface StorageObservers {
+  /** LMDB's commits began to fail (a full disk), with the cause; `undefined`: one succeeded again. */
+  readonly onTrouble?: (cause: Error | undefined) => void;
+  /** The write-ahead log synced (under `--fsync always`). */
+  readonly onLogSync?: (sync: LogSync) => void;
+}
+
 /**
  * Opens the engine the options name. A data directory is locked first (one process per
  * directory: two would each overwrite what the other acknowledged), then its LMDB files
- * (`<dataDir>/lmdb`) are opened. `onTrouble` hears when LMDB's commits begin to fail (a full
- * disk), and when one succeeds again (see LmdbEngineOptions.onTrouble).
+ * (`<dataDir>/lmdb`) are opened.
  * @throws DataDirLockedError while another process holds the directory
  */
 export function openStorage(
   options: ResolvedNodeOptions,
-  onTrouble?: (cause: Error | undefined) => void,
+  { onTrouble, onLogSync }: StorageObservers = {},
 ): NodeStorage {
   const { engine, dataDir } = options;
   if (typeof engine !== 'string') return { engine, close: async () => void (await engine.close()) };
@@ -42,6 +50,7 @@ export function openStorage(
       fsync: options.fsync,
       fsyncIntervalMs: options.fsyncIntervalMs,
       onTrouble,
+      onLogSync,
     });
     const replayed =
       lmdb.replayed > 0 ? `; ${lmdb.replayed} write(s) replayed from the write-ahead log` : '';

@@ -8,7 +8,9 @@ import {
   INLINE_SYNC_BYTES,
   WriteAheadLog,
   WriteAheadLogError,
+  type LogSync,
 } from './write-ahead-log';
+import { ENTRY_HEADER, FRAME_HEADER } from './write-ahead-log-format';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -136,6 +138,46 @@ describe('WriteAheadLog', () => {
     expect([inline.mock.calls.length, onPool.mock.calls.length]).toEqual([1, 1]);
     await log.close(false);
     expect(read(WriteAheadLog.open(dir).recovery.entries)).toHaveLength(110);
+  });
+
+  it('tells its observer of each sync that succeeded: the writes it made durable, its bytes, its time', async () => {
+    const dir = freshDir();
+    const { log } = WriteAheadLog.open(dir);
+    const syncs: LogSync[] = [];
+    log.onSynced = (sync) => syncs.push(sync);
+    // The clock moves only inside the sync: 12.5 ms per fdatasync.
+    let now = 1000;
+    jest.spyOn(performance, 'now').mockImplementation(() => now);
+    const sync = fs.fdatasyncSync;
+    const slow = jest.spyOn(fs, 'fdatasyncSync').mockImplementation((fd) => {
+      now += 12.5;
+      sync(fd);
+    });
+    await Promise.all([log.append(b('k1'), b('one')), log.append(b('k22'), b('two'))]);
+    await log.append(b('k1'), undefined);
+    const entry = (key: string, value = ''): number => ENTRY_HEADER + key.length + value.length;
+    expect(syncs).toEqual([
+      {
+        writes: 2,
+        bytes: FRAME_HEADER + entry('k1', 'one') + entry('k22', 'two'),
+        seconds: 0.0125,
+      },
+      { writes: 1, bytes: FRAME_HEADER + entry('k1'), seconds: 0.0125 },
+    ]);
+    // A frame synced on the thread pool is heard of too, its writes counted once.
+    const big = Buffer.alloc(INLINE_SYNC_BYTES, 7);
+    await Promise.all([log.append(b('big1'), big), log.append(b('big2'), big)]);
+    expect(syncs[2]).toMatchObject({
+      writes: 2,
+      bytes: FRAME_HEADER + 2 * entry('big1', big.toString()),
+    });
+    // A failed sync is not: the log has failed, and the node stops.
+    slow.mockImplementation(() => {
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    });
+    await expect(log.append(b('lost'), b('x'))).rejects.toBeInstanceOf(WriteAheadLogError);
+    expect(syncs).toHaveLength(3);
+    await log.close(false);
   });
 
   it('waits for writers that keep coming turn after turn, up to GATHER_TURNS, then syncs them in one frame', async () => {

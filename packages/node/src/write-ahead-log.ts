@@ -46,9 +46,20 @@ export class WriteAheadLogError extends ReplyError {
   }
 }
 
+/** One sync of the log, as {@link WriteAheadLog.onSynced} hears of it. */
+export interface LogSync {
+  /** Writes it made durable. */
+  readonly writes: number;
+  /** Bytes it wrote, the frame's header included. */
+  readonly bytes: number;
+  /** From the frame's write to the end of its `fdatasync`. */
+  readonly seconds: number;
+}
+
 /** The writes of one frame: their bytes (in pieces) and the promise they share. */
 class Frame {
   readonly parts: Buffer[] = [];
+  writes = 0;
   readonly done: Promise<void>;
   resolve!: () => void;
   reject!: (err: Error) => void;
@@ -114,6 +125,8 @@ export class WriteAheadLog {
   private failedWith: WriteAheadLogError | undefined;
   /** What {@link synced} answers once the log has failed. */
   private failedSync: Promise<void> | undefined;
+  /** Hears of every sync that succeeded (for the node's metrics). */
+  onSynced: ((sync: LogSync) => void) | undefined;
 
   private constructor(
     dir: string,
@@ -207,6 +220,7 @@ export class WriteAheadLog {
       frame.parts.push(value);
     }
     this.segmentBytes += ENTRY_HEADER + key.length + valueBytes;
+    frame.writes++;
     this.schedule();
     return frame.done;
   }
@@ -301,7 +315,10 @@ export class WriteAheadLog {
     this.cut();
     this.next = undefined;
     this.inFlight = frame;
+    let started = 0;
+    let length = 0;
     const done = (err: Error | null): void => {
+      const seconds = (performance.now() - started) / 1000;
       this.inFlight = undefined;
       if (err && !this.failedWith) {
         this.failedWith = new WriteAheadLogError(err);
@@ -313,9 +330,10 @@ export class WriteAheadLog {
         this.next?.reject(this.failure);
         this.next = undefined;
       } else if (this.next) this.sync();
+      // Last: an observer cannot keep the frames from going on.
+      if (!err) this.onSynced?.({ writes: frame.writes, bytes: FRAME_HEADER + length, seconds });
     };
     const header = Buffer.allocUnsafe(FRAME_HEADER);
-    let length = 0;
     let crc = 0;
     for (const part of frame.parts) {
       length += part.length;
@@ -326,6 +344,7 @@ export class WriteAheadLog {
     this.segmentBytes += FRAME_HEADER;
     // The write only copies into the page cache: done here, it saves a trip to the thread
     // pool.
+    started = performance.now();
     try {
       writeAll(this.segments.fd, [header, ...frame.parts], this.written);
     } catch (err) {

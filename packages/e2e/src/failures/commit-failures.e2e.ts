@@ -67,6 +67,8 @@ async function failingNode(
     FILL_VALUE.toString(),
   );
   await node.process.waitForLine(logged, 10_000);
+  // What an operator sees meanwhile (kv_storage_commits_failing on /metrics).
+  expect(text(await send(node.port, ['INFO', 'persistence']))).toMatch(/^commits_failing:1\r?$/m);
   return { cluster, node, acknowledged, lift: files.lift };
 }
 
