@@ -17,8 +17,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   header { background: #1d2330; color: #fff; padding: 10px 20px; display: flex; gap: 24px; align-items: baseline; }
   header h1 { font-size: 18px; margin: 0; }
   #status.stale { color: #ff8a80; }
-  main { display: grid; grid-template-columns: 380px 1fr; gap: 20px; padding: 20px; }
-  section { background: #fff; border-radius: 6px; padding: 14px 16px; box-shadow: 0 1px 2px #0002; }
+  main { display: grid; grid-template-columns: 380px minmax(0, 1fr); gap: 20px; padding: 20px; }
+  section { background: #fff; border-radius: 6px; padding: 14px 16px; box-shadow: 0 1px 2px #0002; overflow-x: auto; }
   section + section { margin-top: 20px; }
   h2 { font-size: 14px; margin: 0 0 10px; text-transform: uppercase; letter-spacing: .04em; color: #5a6372; }
   table { border-collapse: collapse; width: 100%; }
@@ -33,6 +33,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   #replicas li { margin: 2px 0; }
   input { font: inherit; padding: 4px 8px; width: 100%; box-sizing: border-box; }
   .muted { color: #8a93a3; }
+  td.alert { color: #c62828; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -54,7 +55,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <section>
       <h2>Nodes</h2>
       <table id="nodes">
-        <thead><tr><th>node</th><th class="state">state</th><th>share</th><th>keys</th><th>ops/s</th><th>p99 ms</th><th>memory</th><th>sync</th><th>heartbeat</th></tr></thead>
+        <thead><tr><th>node</th><th class="state">state</th><th>share</th><th>keys</th><th>ops/s</th><th>p99 ms</th><th>memory</th><th title="storage: memory, or the fsync mode and the p99 of the write-ahead log's syncs">disk</th><th>sync</th><th>heartbeat</th></tr></thead>
         <tbody></tbody>
       </table>
     </section>
@@ -155,10 +156,21 @@ function drawNodes() {
       el("td", {}, s ? num(s.opsPerSec) : "–"),
       el("td", {}, s ? num(s.p99Ms, 2) : "–"),
       el("td", {}, s ? bytes(s.memoryBytes) : "–"),
+      disk(s),
       el("td", {}, sync),
       el("td", {}, (m.heartbeatAgeMs / 1000).toFixed(1) + " s"));
     return tr;
   }));
+}
+
+// "memory", or the fsync mode of a node with a data directory and, under always, its
+// write-ahead log's sync p99; "cannot commit" for a full or failing disk.
+function disk(s) {
+  if (!s || !s.engine) return el("td", {}, "–");
+  if (s.commitsFailing) return el("td", { class: "alert", "data-commits-failing": "true" }, "cannot commit");
+  if (!s.fsync) return el("td", {}, s.engine);
+  const p99 = s.logSyncP99Ms === null ? "" : " · " + num(s.logSyncP99Ms, 2) + " ms";
+  return el("td", { title: s.engine + ", fsync " + s.fsync + (p99 && ", write-ahead log sync p99" + p99) }, s.fsync + p99);
 }
 
 function drawRebalance() {

@@ -19,6 +19,14 @@ export interface NodeStats {
   readonly unsyncedRanges: number;
   readonly handoffPending: number;
   readonly hintsPending: number;
+  /** Its storage engine (`memory`, `lmdb`); null when INFO does not say. */
+  readonly engine: string | null;
+  /** With a data directory, its `--fsync` mode (`always`, `periodic`, `never`). */
+  readonly fsync: string | null;
+  /** 99th percentile of the write-ahead log's syncs (`--fsync always`), in milliseconds. */
+  readonly logSyncP99Ms: number | null;
+  /** The node's database cannot commit writes (a full or failing disk). */
+  readonly commitsFailing: boolean;
 }
 
 interface Reading {
@@ -37,7 +45,8 @@ const PROBE_TIMEOUT_MS = 1000;
 export class NodeProbe {
   private readonly pool: ConnectionPool;
   private readonly previous = new Map<string, Reading>();
-  private latest: { at: number; stats: Promise<Map<string, NodeStats>> } | undefined;
+  private latest:
+    { at: number; ids: ReadonlySet<string>; stats: Promise<Map<string, NodeStats>> } | undefined;
 
   /**
    * @param connection - how to reach the nodes: their TLS dialler, and the member handshake
@@ -61,14 +70,17 @@ export class NodeProbe {
   read(ids: readonly string[]): Promise<Map<string, NodeStats>> {
     const at = this.now();
     const latest = this.latest;
-    if (latest && at - latest.at < this.minIntervalMs) return latest.stats;
+    // A member the last reading did not ask (it just registered) is read at once, rather
+    // than shown as unreachable until the next reading.
+    if (latest && at - latest.at < this.minIntervalMs && ids.every((id) => latest.ids.has(id)))
+      return latest.stats;
     const stats = Promise.all(ids.map(async (id) => [id, await this.probe(id, at)] as const)).then(
       (entries) => {
         for (const id of this.previous.keys()) if (!ids.includes(id)) this.previous.delete(id);
         return new Map(entries);
       },
     );
-    this.latest = { at, stats };
+    this.latest = { at, ids: new Set(ids), stats };
     return stats;
   }
 
@@ -114,8 +126,23 @@ export class NodeProbe {
       unsyncedRanges: field('unsynced_ranges') ?? 0,
       handoffPending: field('handoff_pending') ?? 0,
       hintsPending: field('hints_pending') ?? 0,
+      ...storageOf(text, field),
     };
   }
+}
+
+/** What the Persistence section of INFO says of the node's disk. */
+function storageOf(
+  text: string,
+  field: (name: string) => number | null,
+): Pick<NodeStats, 'engine' | 'fsync' | 'logSyncP99Ms' | 'commitsFailing'> {
+  const p99 = field('log_sync_p99_usec');
+  return {
+    engine: /^storage_engine:(\w+)/m.exec(text)?.[1] ?? null,
+    fsync: /^fsync:(\w+)/m.exec(text)?.[1] ?? null,
+    logSyncP99Ms: p99 === null || (field('log_syncs') ?? 0) === 0 ? null : p99 / 1000,
+    commitsFailing: field('commits_failing') === 1,
+  };
 }
 
 function unreachable(error: string): NodeStats {
@@ -132,5 +159,9 @@ function unreachable(error: string): NodeStats {
     unsyncedRanges: 0,
     handoffPending: 0,
     hintsPending: 0,
+    engine: null,
+    fsync: null,
+    logSyncP99Ms: null,
+    commitsFailing: false,
   };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -26,9 +26,11 @@ const SCREENSHOT =
     : join(mkdtempSync(join(tmpdir(), 'kv-dashboard-')), 'dashboard.png');
 
 let browser: Browser | undefined;
+const dataDirs: string[] = [];
 afterEach(async () => {
   await browser?.close();
   browser = undefined;
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('dashboard in a real browser', () => {
@@ -40,7 +42,7 @@ describe('dashboard in a real browser', () => {
     }
 
     browser = await launchBrowser();
-    const page = await browser.newPage({ viewport: { width: 1240, height: 800 } });
+    const page = await browser.newPage({ viewport: { width: 1320, height: 800 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`http://${addressOf(cluster.coordinatorMetrics ?? 0)}/`);
@@ -73,8 +75,13 @@ describe('dashboard in a real browser', () => {
       .waitFor({ timeout: FAILURE_TIMEOUT_MS + MARGIN_MS });
     expect(await page.locator('#nodes tbody tr[data-state="up"]').count()).toBe(2);
 
-    // A fourth node joins: its progress bar appears, then completes.
-    const joining = await cluster.startNode(['--stream-rate', String(JOIN_STREAM_RATE)]);
+    // A fourth node, durable, joins: its progress bar appears, then completes.
+    const dataDir = mkdtempSync(join(tmpdir(), 'kv-dashboard-node-'));
+    dataDirs.push(dataDir);
+    const joining = await cluster.startNode([
+      ...['--stream-rate', String(JOIN_STREAM_RATE)],
+      ...['--data-dir', dataDir],
+    ]);
     const bar = page.locator(`#rebalance .progress[data-id="${joining.id}"]`);
     await bar.and(page.locator('[data-active="true"]')).waitFor({ timeout: JOIN_MS });
     await page.locator(`#nodes tbody tr[data-id="${joining.id}"][data-state="joining"]`).waitFor();
@@ -83,6 +90,14 @@ describe('dashboard in a real browser', () => {
     expect(await bar.getAttribute('data-percent')).toBe('100');
     await page.locator(`#nodes tbody tr[data-id="${joining.id}"][data-state="up"]`).waitFor();
     expect(await page.locator('#nodes tbody tr[data-state="up"]').count()).toBe(3);
+    // The disk column: the nodes in memory say so; the durable one took what it was sent
+    // through its write-ahead log, whose sync p99 it shows.
+    const disk = (id: string) => page.locator(`#nodes tbody tr[data-id="${id}"] td:nth-child(8)`);
+    await disk(joining.id)
+      .and(page.locator('td', { hasText: /^always · \d+\.\d\d ms$/ }))
+      .waitFor();
+    expect(await disk(ids[0] as string).textContent()).toBe('memory');
+    expect(await disk(victim.id).textContent()).toBe('–');
     expect(pageErrors).toEqual([]);
   });
 });

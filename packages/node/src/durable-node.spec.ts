@@ -178,6 +178,10 @@ describe('a node with a data directory', () => {
     expect(field('log_synced_writes')).toBe(synced);
     expect(field('log_syncs')).toBe(syncs);
     expect(field('commits_failing')).toBe(0);
+    // What the coordinator's dashboard reads of the node's disk.
+    expect(field('log_sync_p99_usec')).toBeGreaterThan(0);
+    expect(info).toMatch(/^storage_engine:lmdb\r?$/m);
+    expect(info).toMatch(/^fsync:always\r?$/m);
     await waitFor(() => node.store.backlog.writes === 0);
     expect(
       sampleValue(
