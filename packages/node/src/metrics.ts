@@ -215,10 +215,10 @@ export const COMMAND_LATENCY_METRIC: MetricSpec = {
   help: 'Time from a command being dispatched to its reply being ready, by command.',
 };
 
-/** Syncs of the write-ahead log: the disk's own latency, as the durable writes wait for it. */
+/** Syncs of the write-ahead log, which every durable write waits for (with its gathering). */
 export const LOG_SYNC_METRIC: MetricSpec = {
   name: 'kv_log_sync_duration_seconds',
-  help: 'Syncs of the write-ahead log (--fsync always), from the write of a frame to the end of its fdatasync.',
+  help: 'Syncs of the write-ahead log (--fsync always), from the write of a frame to the end of its fdatasync as the event loop learns it.',
 };
 
 /** Latency of requests to other nodes (replica writes and reads, hint deliveries). */

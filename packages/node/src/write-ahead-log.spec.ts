@@ -171,6 +171,12 @@ describe('WriteAheadLog', () => {
       writes: 2,
       bytes: FRAME_HEADER + 2 * entry('big1', big.toString()),
     });
+    // An observer that throws does not stop the log.
+    log.onSynced = () => {
+      throw new Error('observer failed');
+    };
+    await expect(log.append(b('k3'), b('three'))).resolves.toBeUndefined();
+    log.onSynced = (sync) => syncs.push(sync);
     // A failed sync is not: the log has failed, and the node stops.
     slow.mockImplementation(() => {
       throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });

@@ -125,7 +125,10 @@ export class WriteAheadLog {
   private failedWith: WriteAheadLogError | undefined;
   /** What {@link synced} answers once the log has failed. */
   private failedSync: Promise<void> | undefined;
-  /** Hears of every sync that succeeded (for the node's metrics). */
+  /**
+   * Hears of every sync that succeeded, in order (for the node's metrics). One that throws
+   * is ignored: what it observes must not stop the log.
+   */
   onSynced: ((sync: LogSync) => void) | undefined;
 
   private constructor(
@@ -309,6 +312,14 @@ export class WriteAheadLog {
     this.sync();
   };
 
+  private observe(sync: LogSync): void {
+    try {
+      this.onSynced?.(sync);
+    } catch {
+      // See onSynced.
+    }
+  }
+
   private sync(): void {
     const frame = this.next;
     if (this.inFlight || !frame) return;
@@ -319,6 +330,7 @@ export class WriteAheadLog {
     let length = 0;
     const done = (err: Error | null): void => {
       const seconds = (performance.now() - started) / 1000;
+      const sync: LogSync = { writes: frame.writes, bytes: FRAME_HEADER + length, seconds };
       this.inFlight = undefined;
       if (err && !this.failedWith) {
         this.failedWith = new WriteAheadLogError(err);
@@ -326,12 +338,11 @@ export class WriteAheadLog {
       }
       if (this.failure) frame.reject(this.failure);
       else frame.resolve();
+      if (!err) this.observe(sync);
       if (this.failure) {
         this.next?.reject(this.failure);
         this.next = undefined;
       } else if (this.next) this.sync();
-      // Last: an observer cannot keep the frames from going on.
-      if (!err) this.onSynced?.({ writes: frame.writes, bytes: FRAME_HEADER + length, seconds });
     };
     const header = Buffer.allocUnsafe(FRAME_HEADER);
     let crc = 0;
