@@ -79,6 +79,11 @@ export interface StorageEngine {
    */
   readonly backlog?: { readonly writes: number; readonly bytes: number };
   /**
+   * Whether the engine cannot commit writes now (a full or failing disk), as it last
+   * reported (see LmdbEngineOptions.onTrouble); absent on engines with nothing on disk.
+   */
+  readonly commitsFailing?: boolean;
+  /**
    * Resolves if the engine fails so that it can make no further write durable (a failed
    * sync of its log): what it acknowledged is safe, nothing after is, and its node stops.
    */

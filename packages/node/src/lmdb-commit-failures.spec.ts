@@ -69,12 +69,17 @@ describe('lmdb-js commit failures', () => {
     trouble.succeeded();
     trouble.failed(Promise.resolve(new Error('EIO')));
     trouble.failed(Promise.resolve(new Error('ENOSPC')));
+    // What it reports (the node's gauge) follows what it told, not the failure itself.
+    expect(trouble.reported).toBe(false);
     await new Promise(setImmediate);
+    expect(trouble.reported).toBe(true);
     trouble.succeeded();
+    expect(trouble.reported).toBe(false);
     trouble.succeeded();
     trouble.failed(Promise.resolve(new Error('ENOSPC')));
     await new Promise(setImmediate);
     expect(told).toEqual(['EIO', undefined, 'ENOSPC']);
+    expect(trouble.reported).toBe(true);
   });
 
   it('says nothing of a failure whose cause comes after a commit succeeded: what it said last is the state now', async () => {
@@ -86,6 +91,7 @@ describe('lmdb-js commit failures', () => {
     cause(new Error('EIO'));
     await new Promise(setImmediate);
     expect(told).toEqual([]);
+    expect(trouble.reported).toBe(false);
   });
 
   describe('survivePendingCommitFailures', () => {

@@ -66,6 +66,14 @@ export class CommitTrouble {
     });
   }
 
+  /**
+   * Whether the listener was last told of a failure (and not yet of a success): what the
+   * node's log last said, read by its `kv_storage_commits_failing` gauge.
+   */
+  get reported(): boolean {
+    return this.told;
+  }
+
   /** A commit succeeded. */
   succeeded(): void {
     if (!this.troubled) return;

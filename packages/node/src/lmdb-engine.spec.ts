@@ -333,6 +333,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     }
     // Told once that applying failed, and once that it succeeds again.
     expect(told).toEqual(['MDB_MAP_FULL', undefined]);
+    expect(engine.commitsFailing).toBe(false);
     void engine.put(Buffer.from('k2'), rec('z'.repeat(2048)));
     await engine.durable();
     await engine.close();
@@ -474,9 +475,11 @@ describe('LmdbEngine --fsync periodic', () => {
     expect(engine.get(Buffer.from('a'))).toBeUndefined();
     expect(engine.size).toBe(0);
     expect(told).toEqual(['Input/output error']);
+    expect(engine.commitsFailing).toBe(true);
     await engine.put(Buffer.from('c'), rec('3'));
     expect(engine.get(Buffer.from('c'))).toEqual(rec('3'));
     expect(told).toEqual(['Input/output error', undefined]);
+    expect(engine.commitsFailing).toBe(false);
   });
 
   it('keeps its totals right when a refused write of a key was followed by another of it', async () => {

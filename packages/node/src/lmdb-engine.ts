@@ -186,6 +186,11 @@ export class LmdbEngine implements StorageEngine {
     return this.applier?.durable();
   }
 
+  /** Whether commits fail now, as last reported to `onTrouble`. */
+  get commitsFailing(): boolean {
+    return this.trouble.reported;
+  }
+
   /** The key's token, from where it is stored. */
   tokenOf(key: Buffer): number {
     return this.keys.of(key).readUIntBE(0, TOKEN_BYTES);

@@ -36,7 +36,7 @@ describe('NodeMetrics', () => {
     const metrics = new NodeMetrics();
     metrics.logSynced({ writes: 46, bytes: 3000, seconds: 0.0002 });
     metrics.logSynced({ writes: 4, bytes: 300, seconds: 0.03 });
-    metrics.gauges.commitsFailing.set(1);
+    metrics.readFrom({ commitsFailing: () => 1 });
     const text = await metrics.registry.metrics();
     expect(text).toContain('kv_log_sync_duration_seconds_bucket{le="0.00025"} 1');
     expect(text).toContain('kv_log_sync_duration_seconds_bucket{le="0.05"} 2');

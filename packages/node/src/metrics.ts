@@ -165,10 +165,6 @@ export const GAUGES = {
     name: 'kv_max_memory_bytes',
     help: 'The --max-memory bound (0: none).',
   },
-  commitsFailing: {
-    name: 'kv_storage_commits_failing',
-    help: '1 while the database cannot commit writes (a full or failing disk; see docs/operations.md).',
-  },
 } as const satisfies Record<string, MetricSpec>;
 
 /** Gauges read from the node's state when scraped, by what they read. */
@@ -194,6 +190,10 @@ export const LIVE_GAUGES = {
   logPendingBytes: {
     name: 'kv_log_pending_bytes',
     help: 'Bytes of the writes in kv_log_pending_writes.',
+  },
+  commitsFailing: {
+    name: 'kv_storage_commits_failing',
+    help: '1 while the database cannot commit writes (a full or failing disk; see docs/operations.md).',
   },
 } as const satisfies Record<string, MetricSpec>;
 

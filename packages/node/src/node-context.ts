@@ -103,6 +103,7 @@ export function readNodeMetrics(parts: NodeContextParts): void {
     heldConnections: () => server.heldConnections,
     logPendingWrites: () => store.backlog.writes,
     logPendingBytes: () => store.backlog.bytes,
+    commitsFailing: () => (store.commitsFailing ? 1 : 0),
   });
 }
 

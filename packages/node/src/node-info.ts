@@ -161,7 +161,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         log_syncs: s.metrics.logSyncs.count,
         log_synced_writes: counters.logSyncedWrites.value,
         log_sync_p99_usec: Math.round(s.metrics.logSyncs.quantile(0.99) * 1e6),
-        commits_failing: gauges.commitsFailing.value,
+        commits_failing: s.store.commitsFailing ? 1 : 0,
       },
     },
     {

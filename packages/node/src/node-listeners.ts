@@ -63,7 +63,6 @@ export async function listenNode(
   // The data directory is held (or refused) before the port is taken.
   const storage = openStorage(resolved, {
     onTrouble: (cause) => {
-      hooks.metrics()?.gauges.commitsFailing.set(cause === undefined ? 0 : 1);
       const logger = hooks.logger();
       if (cause === undefined) logger?.info('The database commits writes again');
       else

@@ -182,6 +182,11 @@ export class Store {
   }
 
   /** Writes the engine has accepted and not yet stored in its main store (see StorageEngine). */
+  /** Whether the engine cannot commit writes now (a full or failing disk). */
+  get commitsFailing(): boolean {
+    return this.engine.commitsFailing ?? false;
+  }
+
   get backlog(): { readonly writes: number; readonly bytes: number } {
     return this.engine.backlog ?? { writes: 0, bytes: 0 };
   }
