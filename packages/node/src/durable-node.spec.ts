@@ -150,6 +150,39 @@ describe('a node with a data directory', () => {
     expect(back.store.read(Buffer.from('warm'))?.value?.toString()).toBe('1');
   });
 
+  it('holds clients at --max-in-flight while its log is slow to sync, so writes do not pile up', async () => {
+    const node = await start(join(root, 'bounded'), { fsync: 'always', maxInFlight: 8 });
+    await waitFor(() => node.ring?.size === 1);
+    const c = await connect(node);
+    expect(await c.send(['PUT', 'warm', '1', 'W', '1'])).toEqual(OK);
+    // Frames this large are synced on the thread pool, where the test holds them.
+    const large = 'v'.repeat(INLINE_SYNC_BYTES + 1);
+    const real = fs.fdatasync;
+    const held: (() => void)[] = [];
+    const sync = jest
+      .spyOn(fs, 'fdatasync')
+      .mockImplementation(
+        ((fd: number, done: (err: NodeJS.ErrnoException | null) => void) =>
+          void held.push(() => real(fd, done))) as typeof fs.fdatasync,
+      );
+    const writes = Array.from({ length: 100 }, (_, i) => c.send(['PUT', `k${i}`, large, 'W', '1']));
+    let taken = 0;
+    try {
+      await waitFor(() => held.length > 0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      taken = node.store.size - 1;
+    } finally {
+      // Released whatever happened, so that the node can stop.
+      sync.mockRestore();
+      for (const go of held.splice(0)) go();
+    }
+    // Eight taken while the sync was held, their replies waiting for it; the rest unread.
+    expect(taken).toBe(8);
+    expect(node.metrics.counters.connectionsHeld.value).toBeGreaterThan(0);
+    expect(await Promise.all(writes)).toEqual(Array.from({ length: 100 }, () => OK));
+    expect(node.store.size).toBe(101);
+  });
+
   it('reports the syncs of its write-ahead log, and the writes waiting for LMDB, in /metrics and INFO', async () => {
     const node = await start(join(root, 'observed'), { fsync: 'always', metricsPort: 0 });
     await waitFor(() => node.ring?.size === 1);

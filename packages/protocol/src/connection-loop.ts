@@ -43,6 +43,13 @@ export class ConnectionLoop implements ServerConnection {
   private heldBytes = 0;
   /** Bytes of replies taken for the durability gate and not yet written. */
   private gatedBytes = 0;
+  /**
+   * Replies made at once but counted in flight until written, because the server's
+   * durability gate may hold them (see {@link dispatch}): those not taken yet, and those of
+   * each round taken for the gate, in order.
+   */
+  private countedUnsent = 0;
+  private readonly countedRounds: number[] = [];
   /** Whether this connection waits in the {@link ReplyFlusher} to write its replies. */
   private flushQueued = false;
   /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
@@ -235,6 +242,13 @@ export class ConnectionLoop implements ServerConnection {
       this.slots.push({ done: true, value: result, counted: false });
     } else {
       this.writer.reply(result);
+      // A reply the durability gate may hold answers a command still in flight (a durable
+      // write acknowledged once synced): counted, so that --max-in-flight bounds what a
+      // slow disk lets clients pile up, as it bounds replies still being worked out.
+      if (this.flusher.gated && this.admission.max > 0 && !this.priority) {
+        this.admission.inFlight++;
+        this.countedUnsent++;
+      }
     }
   }
 
@@ -279,8 +293,11 @@ export class ConnectionLoop implements ServerConnection {
   /** Writes the replies due, in one write (or a corked series), then ends if it should. */
   flush(): void {
     this.flushQueued = false;
+    const counted = this.countedUnsent;
+    this.countedUnsent = 0;
     if (this.writer.length === 0) this.maybeEnd();
     else this.write(this.writer.take());
+    if (counted > 0) this.admission.release(counted);
   }
 
   /**
@@ -289,6 +306,8 @@ export class ConnectionLoop implements ServerConnection {
    */
   takeReplies(): Buffer[] {
     this.flushQueued = false;
+    this.countedRounds.push(this.countedUnsent);
+    this.countedUnsent = 0;
     if (this.writer.length === 0) return [];
     const chunks = this.writer.take();
     for (const chunk of chunks) this.gatedBytes += chunk.length;
@@ -297,19 +316,22 @@ export class ConnectionLoop implements ServerConnection {
 
   /** Writes replies taken by {@link takeReplies}. */
   send(chunks: Buffer[]): void {
-    if (chunks.length === 0) {
-      this.maybeEnd();
-      return;
+    const counted = this.countedRounds.shift() ?? 0;
+    if (chunks.length === 0) this.maybeEnd();
+    else {
+      this.ungate(chunks);
+      this.write(chunks);
     }
-    this.ungate(chunks);
-    this.write(chunks);
+    if (counted > 0) this.admission.release(counted);
   }
 
   /** Replies taken by {@link takeReplies} cannot be sent: the connection is closed. */
   abandon(chunks: Buffer[]): void {
+    const counted = this.countedRounds.shift() ?? 0;
     this.ungate(chunks);
     this.ending = true;
     this.socket.destroy();
+    if (counted > 0) this.admission.release(counted);
   }
 
   /** Replies taken by {@link takeReplies} no longer count as held for the gate. */

@@ -27,6 +27,11 @@ export class ReplyFlusher {
     private readonly onError?: (err: unknown, connection: ConnectionLoop) => void,
   ) {}
 
+  /** Whether replies may wait for a durability gate before they are written. */
+  get gated(): boolean {
+    return this.durability !== undefined;
+  }
+
   /** Writes `loop`'s replies after this round of input. */
   add(loop: ConnectionLoop): void {
     this.due.push(loop);

@@ -45,9 +45,9 @@ export class Admission {
     this.held.delete(loop);
   }
 
-  /** A counted command finished: wakes held connections while there is room. */
-  release(): void {
-    this.inFlight--;
+  /** `count` counted commands finished: wakes held connections while there is room. */
+  release(count = 1): void {
+    this.inFlight -= count;
     for (const loop of this.held) {
       if (this.full) return;
       this.held.delete(loop);

@@ -129,6 +129,56 @@ describe('RespServer with a durability gate', () => {
     await waitFor(() => c.received() === '$1\r\nc\r\n');
   });
 
+  it('counts the replies it holds as commands in flight: at maxInFlight connections are held until the gate opens', async () => {
+    const gate = new Gate();
+    let served = 0;
+    let heldTimes = 0;
+    const port = await start(gate, { maxInFlight: 3, onHeld: () => heldTimes++ }, (args) => {
+      served++;
+      return args[1] ?? null;
+    });
+    const peer = raw(port);
+    const other = raw(port);
+    peer.socket.write(Buffer.concat(['1', '2', '3', '4', '5'].map(echo)));
+    await waitFor(() => heldTimes > 0);
+    // Three answered at once and held for the gate: the bound is reached, nothing more runs.
+    other.socket.write(echo('x'));
+    await turns();
+    expect(served).toBe(3);
+    expect([peer.received(), other.received()]).toEqual(['', '']);
+    gate.open();
+    await waitFor(
+      () => peer.received() === '$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n',
+    );
+    await waitFor(() => other.received() === '$1\r\nx\r\n');
+    expect(served).toBe(6);
+  });
+
+  it('releases what it counted once replies go at once, so a small bound still serves a long pipeline', async () => {
+    const gate = new Gate();
+    gate.holding = false;
+    const port = await start(gate, { maxInFlight: 1 });
+    const peer = raw(port);
+    const texts = Array.from({ length: 50 }, (_, i) => `v${i}`);
+    peer.socket.write(Buffer.concat(texts.map(echo)));
+    const expected = texts.map((t) => `$${t.length}\r\n${t}\r\n`).join('');
+    await waitFor(() => peer.received() === expected);
+  });
+
+  it('releases what it counted for a round whose gate rejects', async () => {
+    const gate = new Gate();
+    const port = await start(gate, { maxInFlight: 2, onError: () => undefined });
+    const a = raw(port);
+    a.socket.write(Buffer.concat([echo('a'), echo('b')]));
+    await waitFor(() => gate.calls > 0);
+    gate.fail(new Error('sync failed'));
+    await a.closed;
+    // Had the two stayed counted, the bound would hold every connection from now on.
+    const b = raw(port);
+    b.socket.write(Buffer.concat([echo('c'), echo('d')]));
+    await waitFor(() => b.received() === '$1\r\nc\r\n$1\r\nd\r\n');
+  });
+
   it('counts held replies towards the output bound: a connection stops being read', async () => {
     const gate = new Gate();
     let served = 0;
