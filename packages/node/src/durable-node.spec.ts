@@ -16,6 +16,29 @@ import { LMDB_SUBDIR } from './storage';
 import { startCluster, waitFor, type TestCluster } from './test-support/cluster';
 import { INLINE_SYNC_BYTES } from './write-ahead-log';
 
+/**
+ * Holds every sync the thread pool is asked for (a frame over INLINE_SYNC_BYTES is synced
+ * there; a small one, on the event loop, would hold everything by itself) until `release`,
+ * which also lets later syncs run at once. `held` counts those waiting.
+ */
+function holdPoolSyncs(): { held: () => number; release: () => void } {
+  const real = fs.fdatasync;
+  const waiting: (() => void)[] = [];
+  const sync = jest
+    .spyOn(fs, 'fdatasync')
+    .mockImplementation(
+      ((fd: number, done: (err: NodeJS.ErrnoException | null) => void) =>
+        void waiting.push(() => real(fd, done))) as typeof fs.fdatasync,
+    );
+  return {
+    held: () => waiting.length,
+    release: () => {
+      sync.mockRestore();
+      for (const go of waiting.splice(0)) go();
+    },
+  };
+}
+
 describe('a node with a data directory', () => {
   let root: string;
   let cluster: TestCluster;
@@ -101,35 +124,27 @@ describe('a node with a data directory', () => {
     const writer = await connect(node);
     const reader = await connect(node);
     expect(await writer.send(['PUT', 'warm', '1', 'W', '1'])).toEqual(OK);
-    // The log's next sync is held until the test lets it run: a frame this large is synced
-    // on the thread pool (a small one, on the event loop, holds everything by itself).
+    // The log's next sync is held until the test lets it run.
     const large = 'v'.repeat(INLINE_SYNC_BYTES + 1);
-    const real = fs.fdatasync;
-    const held: (() => void)[] = [];
-    const sync = jest
-      .spyOn(fs, 'fdatasync')
-      .mockImplementation(
-        ((fd: number, done: (err: NodeJS.ErrnoException | null) => void) =>
-          void held.push(() => real(fd, done))) as typeof fs.fdatasync,
-      );
+    const syncs = holdPoolSyncs();
     const answered: string[] = [];
     const written = writer
       .send(['PUT', 'k', large, 'W', '1'])
       .then((r) => answered.push('PUT') && r);
-    await waitFor(() => held.length > 0);
+    await waitFor(() => syncs.held() > 0);
     const read = reader.send(['GET', 'k']).then((r) => answered.push('GET') && r);
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Stored and readable inside the node, but nothing said so to anyone yet.
     expect(node.store.read(Buffer.from('k'))?.value?.toString()).toBe(large);
     expect(answered).toEqual([]);
-    sync.mockRestore();
-    for (const go of held.splice(0)) go();
+    syncs.release();
     expect(await written).toEqual(OK);
     expect(await read).toEqual(Buffer.from(large));
 
     // A sync of the log that fails (others in this process, the coordinator's, go on): the
     // write is never acknowledged (its connection is closed unanswered), and the node,
     // which can make no further write durable, stops.
+    const real = fs.fdatasync;
     const failing = jest.spyOn(fs, 'fdatasync').mockImplementation(((
       fd: number,
       done: (err: NodeJS.ErrnoException | null) => void,
@@ -155,26 +170,17 @@ describe('a node with a data directory', () => {
     await waitFor(() => node.ring?.size === 1);
     const c = await connect(node);
     expect(await c.send(['PUT', 'warm', '1', 'W', '1'])).toEqual(OK);
-    // Frames this large are synced on the thread pool, where the test holds them.
     const large = 'v'.repeat(INLINE_SYNC_BYTES + 1);
-    const real = fs.fdatasync;
-    const held: (() => void)[] = [];
-    const sync = jest
-      .spyOn(fs, 'fdatasync')
-      .mockImplementation(
-        ((fd: number, done: (err: NodeJS.ErrnoException | null) => void) =>
-          void held.push(() => real(fd, done))) as typeof fs.fdatasync,
-      );
+    const syncs = holdPoolSyncs();
     const writes = Array.from({ length: 100 }, (_, i) => c.send(['PUT', `k${i}`, large, 'W', '1']));
     let taken = 0;
     try {
-      await waitFor(() => held.length > 0);
+      await waitFor(() => syncs.held() > 0);
       await new Promise((resolve) => setTimeout(resolve, 50));
       taken = node.store.size - 1;
     } finally {
       // Released whatever happened, so that the node can stop.
-      sync.mockRestore();
-      for (const go of held.splice(0)) go();
+      syncs.release();
     }
     // Eight taken while the sync was held, their replies waiting for it; the rest unread.
     expect(taken).toBe(8);
