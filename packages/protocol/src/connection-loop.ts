@@ -237,17 +237,18 @@ export class ConnectionLoop implements ServerConnection {
         (value) => this.complete(slot, value),
         (err: unknown) => this.complete(slot, this.errorReply(err)),
       );
-    } else if (this.slots.length > 0) {
-      this.heldBytes += replyBytes(result);
-      this.slots.push({ done: true, value: result, counted: false });
     } else {
-      this.writer.reply(result);
       // A reply the durability gate may hold answers a command still in flight (a durable
-      // write acknowledged once synced): counted, so that --max-in-flight bounds what a
-      // slow disk lets clients pile up, as it bounds replies still being worked out.
-      if (this.flusher.gated && this.admission.max > 0 && !this.priority) {
-        this.admission.inFlight++;
-        this.countedUnsent++;
+      // write acknowledged once synced): counted until written, so that --max-in-flight
+      // bounds what a slow disk lets clients pile up, as it bounds replies being worked out.
+      const counted = this.flusher.gated && this.admission.max > 0 && !this.priority;
+      if (counted) this.admission.inFlight++;
+      if (this.slots.length > 0) {
+        this.heldBytes += replyBytes(result);
+        this.slots.push({ done: true, value: result, counted });
+      } else {
+        this.writer.reply(result);
+        if (counted) this.countedUnsent++;
       }
     }
   }
@@ -262,11 +263,17 @@ export class ConnectionLoop implements ServerConnection {
         this.heldBytes -= replyBytes(next.value);
         this.writer.reply(next.value);
         this.slots.shift();
+        // A reply made at once behind this one: counted until written (see dispatch).
+        if (next.counted) this.countedUnsent++;
       }
     } else {
       this.heldBytes += replyBytes(value);
     }
-    if (slot.counted) this.admission.release();
+    if (slot.counted) {
+      // Its own count ends here, as before the gate: it is not counted again above.
+      slot.counted = false;
+      this.admission.release();
+    }
     if (this.paused && !this.backedUp) {
       this.resume();
       return;
@@ -295,9 +302,11 @@ export class ConnectionLoop implements ServerConnection {
     this.flushQueued = false;
     const counted = this.countedUnsent;
     this.countedUnsent = 0;
-    if (this.writer.length === 0) this.maybeEnd();
-    else this.write(this.writer.take());
+    const chunks = this.writer.length === 0 ? undefined : this.writer.take();
+    // Released first: reading resumed by the write must not find its own replies in flight.
     if (counted > 0) this.admission.release(counted);
+    if (chunks) this.write(chunks);
+    else this.maybeEnd();
   }
 
   /**
@@ -317,12 +326,12 @@ export class ConnectionLoop implements ServerConnection {
   /** Writes replies taken by {@link takeReplies}. */
   send(chunks: Buffer[]): void {
     const counted = this.countedRounds.shift() ?? 0;
+    if (counted > 0) this.admission.release(counted);
     if (chunks.length === 0) this.maybeEnd();
     else {
       this.ungate(chunks);
       this.write(chunks);
     }
-    if (counted > 0) this.admission.release(counted);
   }
 
   /** Replies taken by {@link takeReplies} cannot be sent: the connection is closed. */

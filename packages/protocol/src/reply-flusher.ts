@@ -57,7 +57,7 @@ export class ReplyFlusher {
       .then(
         () => {
           for (let i = 0; i < due.length; i++)
-            (due[i] as ConnectionLoop).send(rounds[i] as Buffer[]);
+            sendEach(due[i] as ConnectionLoop, rounds[i] as Buffer[]);
         },
         (err: unknown) => {
           // What the replies acknowledge may not survive a crash: none is sent, and their
@@ -67,14 +67,36 @@ export class ReplyFlusher {
             this.onError?.(err, due[0] as ConnectionLoop);
           this.reported = err;
           for (let i = 0; i < due.length; i++)
-            (due[i] as ConnectionLoop).abandon(rounds[i] as Buffer[]);
+            abandonEach(due[i] as ConnectionLoop, rounds[i] as Buffer[]);
         },
       )
-      // Writing to a socket does not throw; were it to, the next rounds still go.
+      // The next rounds go whatever becomes of this one.
       .catch(() => undefined);
     this.tail = written;
     void written.then(() => {
       if (this.tail === written) this.tail = undefined;
     });
   };
+}
+
+/**
+ * Sends one connection's round. Writing to a socket does not throw; were it (or a hook it
+ * calls) to, the other connections of the round are still sent, so that each releases what
+ * it counts in flight.
+ */
+function sendEach(loop: ConnectionLoop, round: Buffer[]): void {
+  try {
+    loop.send(round);
+  } catch {
+    // See above.
+  }
+}
+
+/** Abandons one connection's round, as {@link sendEach} sends it. */
+function abandonEach(loop: ConnectionLoop, round: Buffer[]): void {
+  try {
+    loop.abandon(round);
+  } catch {
+    // See sendEach.
+  }
 }

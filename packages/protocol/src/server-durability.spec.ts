@@ -141,8 +141,10 @@ describe('RespServer with a durability gate', () => {
     const other = raw(port);
     peer.socket.write(Buffer.concat(['1', '2', '3', '4', '5'].map(echo)));
     await waitFor(() => heldTimes > 0);
-    // Three answered at once and held for the gate: the bound is reached, nothing more runs.
+    // Three answered at once and held for the gate: the bound is reached, nothing more runs,
+    // from this connection or another.
     other.socket.write(echo('x'));
+    await waitFor(() => heldTimes === 2);
     await turns();
     expect(served).toBe(3);
     expect([peer.received(), other.received()]).toEqual(['', '']);
@@ -152,6 +154,31 @@ describe('RespServer with a durability gate', () => {
     );
     await waitFor(() => other.received() === '$1\r\nx\r\n');
     expect(served).toBe(6);
+  });
+
+  it('counts a reply made at once behind one still being worked out, until it is written', async () => {
+    const gate = new Gate();
+    let served = 0;
+    let heldTimes = 0;
+    let finish!: (reply: Buffer) => void;
+    const port = await start(gate, { maxInFlight: 2, onHeld: () => heldTimes++ }, (args) => {
+      served++;
+      if (args[0]?.toString() === 'SLOW')
+        return new Promise<Buffer>((resolve) => (finish = resolve));
+      return args[1] ?? null;
+    });
+    const peer = raw(port);
+    peer.socket.write(Buffer.concat([encodeCommand(['SLOW']), echo('a'), echo('b'), echo('c')]));
+    // SLOW in flight, and `a`, answered at once but waiting behind it: the bound is reached.
+    await waitFor(() => heldTimes === 1);
+    expect(served).toBe(2);
+    finish(Buffer.from('s'));
+    // SLOW's reply is made, `a` still waits for the gate: one more is taken, then held again.
+    await waitFor(() => heldTimes === 2);
+    expect(served).toBe(3);
+    gate.open();
+    await waitFor(() => peer.received() === '$1\r\ns\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n');
+    expect(served).toBe(4);
   });
 
   it('releases what it counted once replies go at once, so a small bound still serves a long pipeline', async () => {

@@ -83,8 +83,9 @@ export interface RespServerOptions {
    */
   maxPendingReplies?: number;
   /**
-   * Most commands, over all connections, whose asynchronous replies are unfinished: the
-   * work the server has taken on. At the bound a connection stops dispatching and reading
+   * Most commands, over all connections, whose asynchronous replies are unfinished, or
+   * whose replies, made at once, wait for the {@link durability} gate: the work the server
+   * has taken on. At the bound a connection stops dispatching and reading
    * (so TCP backpressure reaches its peer) until commands finish; held connections resume
    * in the order they were held. Connections marked {@link ServerConnection.prioritize}
    * are neither held nor counted. 0: no bound.

@@ -68,8 +68,9 @@ export class RespServer {
   }
 
   /**
-   * Commands of connections not marked priority whose asynchronous replies are unfinished
-   * (counted only while {@link RespServerOptions.maxInFlight} bounds them).
+   * Commands of connections not marked priority whose asynchronous replies are unfinished,
+   * or whose replies wait for the durability gate (counted only while
+   * {@link RespServerOptions.maxInFlight} bounds them).
    */
   get inFlight(): number {
     return this.admission.inFlight;
