@@ -34,16 +34,14 @@ export { LocalReplica, RemoteReplica, Replicas, type Replica } from './replica';
 export { PeerClient, type KeyVersionPage } from './peer-client';
 export { NODE_COMMANDS, createNodeRouter } from './node-commands';
 export type { CommandContext } from './command-context';
+export { NodeMetrics, CounterCell, GaugeCell } from './metrics';
 export {
-  NodeMetrics,
-  CounterCell,
-  GaugeCell,
   COUNTERS,
   GAUGES,
   COMMANDS_METRIC,
   type CounterName,
   type GaugeName,
-} from './metrics';
+} from './metric-names';
 export { main } from './cli';
 export { parseNodeConfig, type ParsedConfig } from './config';
 export { NodeError, InvalidNodeOptionError, EngineClosedError } from './errors';

@@ -1,5 +1,4 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TokenRange } from '@kv/ring';
 import type { Database, RootDatabase } from 'lmdb';
 import type { EngineEntry, EngineVersion, FsyncMode, StorageEngine } from './engine';
@@ -10,19 +9,16 @@ import { LastStoredKey, TOKEN_BYTES, decode, encode, versionOf } from './lmdb-re
 import { hintJournalIn, syncProgressJournalIn } from './lmdb-journals';
 import { CommitTrouble, commitFailureCause } from './lmdb-commit-failures';
 import { backupInto, commitDirectly, type DirectWrites } from './lmdb-direct-writes';
-import { openEnvironment, type LmdbEngineOptions } from './lmdb-environment';
+import { openEnvironment, openLog, type LmdbEngineOptions } from './lmdb-environment';
 import { pagesOf } from './lmdb-iteration';
 import { LmdbFlusher } from './lmdb-flusher';
 import { LogApplier, replayLog } from './lmdb-log-applier';
 import { PendingWrites, type Pending } from './lmdb-pending';
 import { TOTALS_KEY, count, loadTotals, totalsBytes, type Totals } from './lmdb-totals';
 import type { SyncProgressJournal } from './unsynced-ranges';
-import { WriteAheadLog, type LogRecovery } from './write-ahead-log';
+import type { LogRecovery, WriteAheadLog } from './write-ahead-log';
 
 export { DEFAULT_FSYNC_INTERVAL_MS, type LmdbEngineOptions } from './lmdb-environment';
-
-/** The write-ahead log's directory inside the data directory. */
-const LOG_DIR = 'log';
 
 /**
  * A durable engine on LMDB (a memory-mapped, copy-on-write B-tree: a crash at any moment
@@ -122,21 +118,7 @@ export class LmdbEngine implements StorageEngine {
   /** Opens (or creates) the database in `options.path`. */
   static open(options: LmdbEngineOptions): LmdbEngine {
     const { db, fsync, interval } = openEnvironment(options);
-    const logDir = join(options.path, LOG_DIR);
-    // Without `always` there is no log, but one left by a run under `always` holds
-    // acknowledged writes: replayed, and deleted once LMDB has synced them.
-    let opened: { log?: WriteAheadLog; recovery: LogRecovery | undefined };
-    try {
-      opened =
-        fsync === 'always'
-          ? WriteAheadLog.open(logDir, options.logSegmentBytes)
-          : { recovery: WriteAheadLog.recover(logDir) };
-    } catch (err) {
-      void db.close();
-      throw err;
-    }
-    const { log, recovery } = opened;
-    if (log) log.onSynced = options.onLogSync;
+    const { log, recovery, logDir } = openLog(options, fsync, db);
     let engine: LmdbEngine;
     try {
       engine = new LmdbEngine(

@@ -1,7 +1,11 @@
+import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import type { FsyncMode } from './engine';
 import { NodeError } from './errors';
-import type { LogSync } from './write-ahead-log';
+import { WriteAheadLog, type LogRecovery, type LogSync } from './write-ahead-log';
+
+/** Where, inside the database's directory, the write-ahead log keeps its segments. */
+const LOG_DIR = 'log';
 
 /** Options of {@link LmdbEngine.open}. */
 export interface LmdbEngineOptions {
@@ -75,4 +79,26 @@ export function openEnvironment(options: LmdbEngineOptions): {
     noSync: fsync !== 'always',
   });
   return { db, fsync, interval };
+}
+
+/**
+ * Opens the write-ahead log in `options.path` under `always` (its observer set), or, under
+ * the other modes, reads what one left by a run under `always` holds: acknowledged writes,
+ * to be replayed and then deleted once LMDB has synced them. Closes `db` if it fails.
+ */
+export function openLog(
+  options: LmdbEngineOptions,
+  fsync: FsyncMode,
+  db: RootDatabase<Buffer, Buffer>,
+): { log?: WriteAheadLog; recovery: LogRecovery | undefined; logDir: string } {
+  const logDir = join(options.path, LOG_DIR);
+  try {
+    if (fsync !== 'always') return { recovery: WriteAheadLog.recover(logDir), logDir };
+    const { log, recovery } = WriteAheadLog.open(logDir, options.logSegmentBytes);
+    log.onSynced = options.onLogSync;
+    return { log, recovery, logDir };
+  } catch (err) {
+    void db.close();
+    throw err;
+  }
 }

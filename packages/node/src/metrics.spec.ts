@@ -1,4 +1,5 @@
-import { COUNTERS, GAUGES, NodeMetrics } from './metrics';
+import { COUNTERS, GAUGES } from './metric-names';
+import { NodeMetrics } from './metrics';
 
 describe('NodeMetrics', () => {
   it('exposes every counter and gauge in its own registry, with the values code set', async () => {

@@ -8,6 +8,7 @@ import {
   rmSync,
   unlinkSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { segmentName } from './write-ahead-log-format';
@@ -164,4 +165,18 @@ function preallocate(fd: number, size: number): void {
   for (let at = 0; at < size; at += zeros.length)
     writeSync(fd, zeros, 0, Math.min(zeros.length, size - at), at);
   fdatasyncSync(fd);
+}
+
+/** Writes every byte of `buffers` at `position` (a short write is continued). */
+export function writeAll(fd: number, buffers: Buffer[], position: number): void {
+  let rest = buffers;
+  for (;;) {
+    let written = writevSync(fd, rest, position);
+    position += written;
+    let i = 0;
+    while (i < rest.length && written >= (rest[i] as Buffer).length)
+      written -= (rest[i++] as Buffer).length;
+    if (i === rest.length) return;
+    rest = [(rest[i] as Buffer).subarray(written), ...rest.slice(i + 1)];
+  }
 }

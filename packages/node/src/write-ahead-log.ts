@@ -1,4 +1,4 @@
-import { existsSync, fdatasync, fdatasyncSync, mkdirSync, writevSync } from 'node:fs';
+import { existsSync, fdatasync, fdatasyncSync, mkdirSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { ErrorCode, ReplyError } from '@kv/protocol';
 import {
@@ -9,7 +9,7 @@ import {
   readLog,
   type LogRecovery,
 } from './write-ahead-log-format';
-import { LogSegments } from './write-ahead-log-segments';
+import { LogSegments, writeAll } from './write-ahead-log-segments';
 
 export type { LogEntry, LogRecovery } from './write-ahead-log-format';
 
@@ -379,20 +379,6 @@ export class WriteAheadLog {
       error = err as Error;
     }
     done(error);
-  }
-}
-
-/** Writes every byte of `buffers` at `position` (a short write is continued). */
-function writeAll(fd: number, buffers: Buffer[], position: number): void {
-  let rest = buffers;
-  for (;;) {
-    let written = writevSync(fd, rest, position);
-    position += written;
-    let i = 0;
-    while (i < rest.length && written >= (rest[i] as Buffer).length)
-      written -= (rest[i++] as Buffer).length;
-    if (i === rest.length) return;
-    rest = [(rest[i] as Buffer).subarray(written), ...rest.slice(i + 1)];
   }
 }
 

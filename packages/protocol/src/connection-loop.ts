@@ -2,11 +2,12 @@ import { Deque } from './deque';
 import { ErrorCode, ProtocolError, ReplyError, TooLargeError } from './errors';
 import type { ProtocolLimits } from './limits';
 import { RespParser, type ParsedRequest } from './parser';
+import { PeerProgress } from './peer-progress';
 import type { ReplyFlusher } from './reply-flusher';
 import { replyBytes } from './reply-size';
-import type { Admission } from './server-admission';
+import { CountedReplies, type Admission } from './server-admission';
 import type { DEFAULTS, RespServerOptions, ServerConnection } from './server-options';
-import type { Socket } from './transport';
+import { TLS_HANDSHAKE, type Socket } from './transport';
 import type { TLSSocket } from 'node:tls';
 import type { Reply } from './types';
 import { RespWriter } from './writer';
@@ -18,9 +19,6 @@ interface Slot {
   /** Whether it counts towards the server's commands in flight. */
   counted: boolean;
 }
-
-/** The first byte of a TLS record carrying a handshake (a ClientHello). */
-const TLS_HANDSHAKE = 0x16;
 
 function isPromise(value: unknown): value is Promise<Reply> {
   return typeof (value as Promise<Reply> | null)?.then === 'function';
@@ -43,13 +41,8 @@ export class ConnectionLoop implements ServerConnection {
   private heldBytes = 0;
   /** Bytes of replies taken for the durability gate and not yet written. */
   private gatedBytes = 0;
-  /**
-   * Replies made at once but counted in flight until written, because the server's
-   * durability gate may hold them (see {@link dispatch}): those not taken yet, and those of
-   * each round taken for the gate, in order.
-   */
-  private countedUnsent = 0;
-  private readonly countedRounds: number[] = [];
+  /** Replies made at once but counted in flight until written (see {@link dispatch}). */
+  private readonly counted: CountedReplies;
   /** Whether this connection waits in the {@link ReplyFlusher} to write its replies. */
   private flushQueued = false;
   /** Reading stopped for this connection's own backlog (replies unsent or unfinished). */
@@ -62,11 +55,7 @@ export class ConnectionLoop implements ServerConnection {
   /** Requests received whole, and reply bytes handed to the socket, so far: progress. */
   private received = 0;
   private handed = 0;
-  /** What {@link checkProgress} saw last: requests received, reply bytes taken by the peer. */
-  private seenReceived = 0;
-  private seenTaken = 0;
-  /** Since when (ms) the peer owes the rest of a request or the reading of replies; 0: it does not. */
-  private owingSince = 0;
+  private readonly progress = new PeerProgress();
   private started = false;
   private readonly enqueue = (request: ParsedRequest): void => {
     this.received++;
@@ -82,6 +71,7 @@ export class ConnectionLoop implements ServerConnection {
     private readonly flusher: ReplyFlusher,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.counted = new CountedReplies(admission);
     this.parser = new RespParser('request', limits);
     socket.setNoDelay(true);
     if (options.idleTimeoutMs > 0) {
@@ -118,19 +108,12 @@ export class ConnectionLoop implements ServerConnection {
     const socket = this.socket;
     if (socket.destroyed) return;
     const unsent = socket.writableLength;
-    // Bytes written out of the socket's buffer: grows as the peer reads, however much more
-    // the server wrote meanwhile (a reply counts once all of it is out, so a peer must take
-    // each reply, at most a value's size, within the timeout).
-    const taken = this.handed - unsent;
-    const progressed = this.received !== this.seenReceived || taken > this.seenTaken;
-    this.seenReceived = this.received;
-    this.seenTaken = taken;
     // While reading is paused or held the rest of a request waits on this server, not on
     // the peer; but replies it does not read are on the peer.
     const owing = this.paused || this.held ? unsent > 0 : this.parser.midMessage;
-    if (!owing) this.owingSince = 0;
-    else if (progressed || this.owingSince === 0) this.owingSince = now;
-    else if (now - this.owingSince >= timeoutMs) {
+    // Bytes written out of the socket's buffer grow as the peer reads, however much more
+    // the server wrote meanwhile.
+    if (this.progress.stalled(now, timeoutMs, this.received, this.handed - unsent, owing)) {
       this.ending = true;
       socket.write(
         `-${ErrorCode.TIMEOUT} request not completed in ${timeoutMs} ms: connection closed\r\n`,
@@ -238,9 +221,8 @@ export class ConnectionLoop implements ServerConnection {
         (err: unknown) => this.complete(slot, this.errorReply(err)),
       );
     } else {
-      // A reply the durability gate may hold answers a command still in flight (a durable
-      // write acknowledged once synced): counted until written, so that --max-in-flight
-      // bounds what a slow disk lets clients pile up, as it bounds replies being worked out.
+      // A reply the durability gate may hold is a command still in flight, counted until
+      // written: --max-in-flight then bounds what a slow disk lets clients pile up.
       const counted = this.flusher.gated && this.admission.max > 0 && !this.priority;
       if (counted) this.admission.inFlight++;
       if (this.slots.length > 0) {
@@ -248,7 +230,7 @@ export class ConnectionLoop implements ServerConnection {
         this.slots.push({ done: true, value: result, counted });
       } else {
         this.writer.reply(result);
-        if (counted) this.countedUnsent++;
+        if (counted) this.counted.add();
       }
     }
   }
@@ -264,14 +246,13 @@ export class ConnectionLoop implements ServerConnection {
         this.writer.reply(next.value);
         this.slots.shift();
         // A reply made at once behind this one: counted until written (see dispatch).
-        if (next.counted) this.countedUnsent++;
+        if (next.counted) this.counted.add();
       }
     } else {
       this.heldBytes += replyBytes(value);
     }
     if (slot.counted) {
-      // Its own count ends here, as before the gate: it is not counted again above.
-      slot.counted = false;
+      slot.counted = false; // Its count ends here, not again when it is written.
       this.admission.release();
     }
     if (this.paused && !this.backedUp) {
@@ -300,11 +281,9 @@ export class ConnectionLoop implements ServerConnection {
   /** Writes the replies due, in one write (or a corked series), then ends if it should. */
   flush(): void {
     this.flushQueued = false;
-    const counted = this.countedUnsent;
-    this.countedUnsent = 0;
     const chunks = this.writer.length === 0 ? undefined : this.writer.take();
     // Released first: reading resumed by the write must not find its own replies in flight.
-    if (counted > 0) this.admission.release(counted);
+    this.counted.releaseUntaken();
     if (chunks) this.write(chunks);
     else this.maybeEnd();
   }
@@ -315,8 +294,7 @@ export class ConnectionLoop implements ServerConnection {
    */
   takeReplies(): Buffer[] {
     this.flushQueued = false;
-    this.countedRounds.push(this.countedUnsent);
-    this.countedUnsent = 0;
+    this.counted.takeRound();
     if (this.writer.length === 0) return [];
     const chunks = this.writer.take();
     for (const chunk of chunks) this.gatedBytes += chunk.length;
@@ -325,8 +303,7 @@ export class ConnectionLoop implements ServerConnection {
 
   /** Writes replies taken by {@link takeReplies}. */
   send(chunks: Buffer[]): void {
-    const counted = this.countedRounds.shift() ?? 0;
-    if (counted > 0) this.admission.release(counted);
+    this.counted.releaseRound();
     if (chunks.length === 0) this.maybeEnd();
     else {
       this.ungate(chunks);
@@ -336,11 +313,10 @@ export class ConnectionLoop implements ServerConnection {
 
   /** Replies taken by {@link takeReplies} cannot be sent: the connection is closed. */
   abandon(chunks: Buffer[]): void {
-    const counted = this.countedRounds.shift() ?? 0;
     this.ungate(chunks);
     this.ending = true;
     this.socket.destroy();
-    if (counted > 0) this.admission.release(counted);
+    this.counted.releaseRound();
   }
 
   /** Replies taken by {@link takeReplies} no longer count as held for the gate. */

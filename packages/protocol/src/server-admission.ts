@@ -55,3 +55,39 @@ export class Admission {
     }
   }
 }
+
+/**
+ * One connection's replies made at once that count in flight until written, because the
+ * server's durability gate may hold them: those not taken yet, and those of each round
+ * taken for the gate, in order (the gate writes rounds in the order it took them).
+ */
+export class CountedReplies {
+  private untaken = 0;
+  private readonly rounds: number[] = [];
+
+  constructor(private readonly admission: Admission) {}
+
+  /** One more reply due to be written, already counted in {@link Admission.inFlight}. */
+  add(): void {
+    this.untaken++;
+  }
+
+  /** The replies counted so far go with the round just taken for the gate. */
+  takeRound(): void {
+    this.rounds.push(this.untaken);
+    this.untaken = 0;
+  }
+
+  /** The oldest round taken is written, or dropped: its replies are no longer in flight. */
+  releaseRound(): void {
+    const count = this.rounds.shift() ?? 0;
+    if (count > 0) this.admission.release(count);
+  }
+
+  /** The replies not taken are written without the gate. */
+  releaseUntaken(): void {
+    const count = this.untaken;
+    this.untaken = 0;
+    if (count > 0) this.admission.release(count);
+  }
+}

@@ -10,6 +10,9 @@ import { ClientCertificateError, TlsConfigError } from './errors';
 
 export type { AddressInfo, Server, Socket, TLSSocket };
 
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+export const TLS_HANDSHAKE = 0x16;
+
 /** Where a {@link ConnectFactory} dials. */
 export interface ConnectTarget {
   readonly host: string;
