@@ -71,7 +71,7 @@ export class ConnectionLoop implements ServerConnection {
     private readonly flusher: ReplyFlusher,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.counted = new CountedReplies(admission);
+    this.counted = new CountedReplies(admission, flusher.gated);
     this.parser = new RespParser('request', limits);
     socket.setNoDelay(true);
     if (options.idleTimeoutMs > 0) {
@@ -223,7 +223,7 @@ export class ConnectionLoop implements ServerConnection {
     } else {
       // A reply the durability gate may hold is a command still in flight, counted until
       // written: --max-in-flight then bounds what a slow disk lets clients pile up.
-      const counted = this.flusher.gated && this.admission.max > 0 && !this.priority;
+      const counted = this.counted.active && !this.priority;
       if (counted) this.admission.inFlight++;
       if (this.slots.length > 0) {
         this.heldBytes += replyBytes(result);

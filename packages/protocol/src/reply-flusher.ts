@@ -56,8 +56,7 @@ export class ReplyFlusher {
     const written = wait
       .then(
         () => {
-          for (let i = 0; i < due.length; i++)
-            sendEach(due[i] as ConnectionLoop, rounds[i] as Buffer[]);
+          each(due, rounds, (loop, round) => loop.send(round));
         },
         (err: unknown) => {
           // What the replies acknowledge may not survive a crash: none is sent, and their
@@ -66,8 +65,7 @@ export class ReplyFlusher {
           if (due.length > 0 && err !== this.reported)
             this.onError?.(err, due[0] as ConnectionLoop);
           this.reported = err;
-          for (let i = 0; i < due.length; i++)
-            abandonEach(due[i] as ConnectionLoop, rounds[i] as Buffer[]);
+          each(due, rounds, (loop, round) => loop.abandon(round));
         },
       )
       // The next rounds go whatever becomes of this one.
@@ -80,23 +78,20 @@ export class ReplyFlusher {
 }
 
 /**
- * Sends one connection's round. Writing to a socket does not throw; were it (or a hook it
- * calls) to, the other connections of the round are still sent, so that each releases what
- * it counts in flight.
+ * Settles each connection's round. Writing to a socket does not throw; were it (or a hook
+ * it calls) to, the other connections of the round are still settled, so that each
+ * releases what it counts in flight.
  */
-function sendEach(loop: ConnectionLoop, round: Buffer[]): void {
-  try {
-    loop.send(round);
-  } catch {
-    // See above.
-  }
-}
-
-/** Abandons one connection's round, as {@link sendEach} sends it. */
-function abandonEach(loop: ConnectionLoop, round: Buffer[]): void {
-  try {
-    loop.abandon(round);
-  } catch {
-    // See sendEach.
+function each(
+  due: readonly ConnectionLoop[],
+  rounds: readonly Buffer[][],
+  settle: (loop: ConnectionLoop, round: Buffer[]) => void,
+): void {
+  for (let i = 0; i < due.length; i++) {
+    try {
+      settle(due[i] as ConnectionLoop, rounds[i] as Buffer[]);
+    } catch {
+      // See above.
+    }
   }
 }

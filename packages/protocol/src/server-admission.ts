@@ -62,10 +62,17 @@ export class Admission {
  * taken for the gate, in order (the gate writes rounds in the order it took them).
  */
 export class CountedReplies {
+  /** Whether replies are counted: they may be held for a gate, and in flight is bounded. */
+  readonly active: boolean;
   private untaken = 0;
   private readonly rounds: number[] = [];
 
-  constructor(private readonly admission: Admission) {}
+  constructor(
+    private readonly admission: Admission,
+    gated: boolean,
+  ) {
+    this.active = gated && admission.max > 0;
+  }
 
   /** One more reply due to be written, already counted in {@link Admission.inFlight}. */
   add(): void {
