@@ -2,7 +2,7 @@ import { Deque } from './deque';
 import { ErrorCode, ProtocolError, ReplyError, TooLargeError } from './errors';
 import type { ProtocolLimits } from './limits';
 import { RespParser, type ParsedRequest } from './parser';
-import { PeerProgress } from './peer-progress';
+import { ConnectionTimeouts } from './peer-progress';
 import type { ReplyFlusher } from './reply-flusher';
 import { replyBytes } from './reply-size';
 import { CountedReplies, type Admission } from './server-admission';
@@ -52,10 +52,11 @@ export class ConnectionLoop implements ServerConnection {
   priority = false;
   private ending = false;
   private protocolError: ProtocolError | null = null;
-  /** Requests received whole, and reply bytes handed to the socket, so far: progress. */
+  /** Requests received whole, bytes received, reply bytes handed to the socket: progress. */
   private received = 0;
+  private bytesIn = 0;
   private handed = 0;
-  private readonly progress = new PeerProgress();
+  private readonly timeouts: ConnectionTimeouts;
   private started = false;
   private readonly enqueue = (request: ParsedRequest): void => {
     this.received++;
@@ -72,15 +73,9 @@ export class ConnectionLoop implements ServerConnection {
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.counted = new CountedReplies(admission, flusher.gated);
+    this.timeouts = new ConnectionTimeouts(options.requestTimeoutMs, options.idleTimeoutMs);
     this.parser = new RespParser('request', limits);
     socket.setNoDelay(true);
-    if (options.idleTimeoutMs > 0) {
-      socket.setTimeout(options.idleTimeoutMs, () => {
-        if (!this.idle) return;
-        this.ending = true;
-        socket.destroy();
-      });
-    }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resume());
     // Errors (ECONNRESET, EPIPE) end the connection; 'close' follows and cleans up.
@@ -100,26 +95,32 @@ export class ConnectionLoop implements ServerConnection {
   }
 
   /**
-   * Called a few times per request timeout: closes the connection if its peer has owed
-   * the rest of a request, or the reading of its replies, for `timeoutMs` without any
-   * progress (a request completed, reply bytes taken).
+   * Called a few times per request and idle timeout (see RespServer), off the request
+   * path, which pays only its counters: closes the connection once it is past either (see
+   * {@link ConnectionTimeouts}), with `-TIMEOUT` for the request timeout.
    */
-  checkProgress(now: number, timeoutMs: number): void {
+  check(now: number): void {
     const socket = this.socket;
     if (socket.destroyed) return;
     const unsent = socket.writableLength;
-    // While reading is paused or held the rest of a request waits on this server, not on
-    // the peer; but replies it does not read are on the peer.
-    const owing = this.paused || this.held ? unsent > 0 : this.parser.midMessage;
-    // Bytes written out of the socket's buffer grow as the peer reads, however much more
-    // the server wrote meanwhile.
-    if (this.progress.stalled(now, timeoutMs, this.received, this.handed - unsent, owing)) {
-      this.ending = true;
+    const expired = this.timeouts.expired(now, {
+      received: this.received,
+      bytesIn: this.bytesIn,
+      taken: this.handed - unsent,
+      // While reading is paused or held the rest of a request waits on this server, not on
+      // the peer; but replies it does not read are on the peer.
+      owing: this.paused || this.held ? unsent > 0 : this.parser.midMessage,
+      idle: this.idle,
+    });
+    if (expired === undefined) return;
+    this.ending = true;
+    if (expired === 'request') {
+      const ms = this.options.requestTimeoutMs;
       socket.write(
-        `-${ErrorCode.TIMEOUT} request not completed in ${timeoutMs} ms: connection closed\r\n`,
+        `-${ErrorCode.TIMEOUT} request not completed in ${ms} ms: connection closed\r\n`,
       );
-      socket.destroy();
     }
+    socket.destroy();
   }
 
   prioritize(): void {
@@ -134,6 +135,7 @@ export class ConnectionLoop implements ServerConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
     if (this.ending || this.protocolError) return;
     if (!this.started) {
       this.started = true;

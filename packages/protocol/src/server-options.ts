@@ -50,7 +50,10 @@ export interface RespServerOptions {
    */
   listen?: ListenFactory;
   /**
-   * A connection with no traffic and nothing in flight for this long is closed. 0 disables.
+   * A connection with nothing in flight and no traffic for this long (no byte received, no
+   * reply byte taken: replies left unread are silence too) is closed. Checked with the
+   * request timeout, a few times per period and at least every second, so it closes within
+   * about two such intervals past it. 0 disables.
    * @default 300000
    */
   idleTimeoutMs?: number;

@@ -164,6 +164,62 @@ describe('RespServer', () => {
     expect(peer.received()).toBe('');
   });
 
+  it('counts any byte received as traffic for the idle timeout, however slowly a request completes', async () => {
+    const port = await start(echoHandler, { idleTimeoutMs: 300, requestTimeoutMs: 0 });
+    const peer = raw(port);
+    let closed = false;
+    void peer.closed.then(() => (closed = true));
+    const request = encodeCommand(['ECHO', 'x']);
+    // A byte every 50 ms: the request takes about 1.2 s, four idle periods, with no whole
+    // request among them.
+    for (let i = 0; i < request.length; i++) {
+      peer.socket.write(request.subarray(i, i + 1));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await waitFor(() => peer.received() === '$1\r\nx\r\n');
+    expect(closed).toBe(false);
+    // Silent from here: closed.
+    await peer.closed;
+  });
+
+  it('keeps a connection whose command is in flight past the idle timeout, then closes it once idle', async () => {
+    let finish: (() => void) | undefined;
+    const port = await start(
+      () =>
+        new Promise((resolve) => {
+          finish = () => resolve(OK);
+        }),
+      { idleTimeoutMs: 100, requestTimeoutMs: 0 },
+    );
+    const peer = raw(port);
+    let closed = false;
+    void peer.closed.then(() => (closed = true));
+    peer.socket.write(encodeCommand(['SLOW']));
+    await waitFor(() => finish !== undefined);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(closed).toBe(false);
+    finish?.();
+    await waitFor(() => peer.received() === '+OK\r\n');
+    await peer.closed;
+  });
+
+  it('closes a connection that leaves its replies unread for the idle timeout, below the output bound', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'v');
+    let byServer: boolean | undefined;
+    const port = await start(() => big, {
+      idleTimeoutMs: 100,
+      requestTimeoutMs: 0,
+      onClose: (_connection, server) => (byServer = server),
+    });
+    const peer = raw(port);
+    peer.socket.pause(); // never reads
+    peer.socket.write(encodeCommand(['GET', 'k']));
+    // Well under maxOutputBytes (8 MiB): reading never pauses, so only the idle timeout
+    // can end it. (The peer, not reading, would not see its end.)
+    await waitFor(() => byServer !== undefined);
+    expect(byServer).toBe(true);
+  });
+
   it('tells onClose who ended each connection: the peer, or the server itself', async () => {
     const closes: { id: number; byServer: boolean; marked: unknown }[] = [];
     const port = await start(

@@ -48,15 +48,16 @@ export class RespServer {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    const timeoutMs = resolved.requestTimeoutMs;
-    if (timeoutMs > 0) {
-      // One timer per server, not per request: the request path pays a counter increment.
+    // One timer per server, not per request or per socket: the request path pays counter
+    // increments, and no socket timer is refreshed at each read and write.
+    const periods = [resolved.requestTimeoutMs, resolved.idleTimeoutMs].filter((ms) => ms > 0);
+    if (periods.length > 0) {
       this.sweep = setInterval(
         () => {
           const now = performance.now();
-          for (const loop of this.loops.values()) loop.checkProgress(now, timeoutMs);
+          for (const loop of this.loops.values()) loop.check(now);
         },
-        Math.min(1000, Math.max(10, Math.floor(timeoutMs / 4))),
+        sweepIntervalMs(Math.min(...periods)),
       );
       this.sweep.unref();
     }
@@ -111,6 +112,16 @@ export class RespServer {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * How often connections are checked for the shorter of the request and idle timeouts
+ * (`shortestMs`): a few times per period, from every 10 ms to every second. A connection is
+ * closed within about two intervals past its timeout (its state is first seen at a check,
+ * and judged at later ones).
+ */
+function sweepIntervalMs(shortestMs: number): number {
+  return Math.min(1000, Math.max(10, Math.floor(shortestMs / 4)));
 }
 
 /** Creates a RESP2 server around a command handler; call `listen` to start it. */
