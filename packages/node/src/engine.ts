@@ -90,9 +90,10 @@ export interface StorageEngine {
   readonly failed?: Promise<Error>;
   /**
    * Resolves once every change accepted so far would survive a crash; undefined when all
-   * of them already would. Absent, or always undefined, on engines whose `put` and `remove`
-   * return that promise themselves (or keep nothing on disk). Rejects if the engine failed to make them
-   * durable: they must not be acknowledged.
+   * of them already would. Rejects if the engine failed to make them durable: they must
+   * not be acknowledged. Absent on engines whose `put` and `remove` return that promise
+   * themselves, or that keep nothing on disk: a server holds replies for an engine that
+   * has it, and only for one.
    */
   durable?(): Promise<void> | undefined;
   /** Where hints survive a restart; absent on engines with nothing on disk. */

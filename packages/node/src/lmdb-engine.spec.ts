@@ -29,6 +29,12 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** What a reply waits for on an engine with a write-ahead log, which it must have. */
+function logSynced(engine: LmdbEngine): Promise<void> | undefined {
+  if (!engine.durable) throw new Error('the engine has no write-ahead log');
+  return engine.durable();
+}
+
 const rec = (value: string | null, ts = 1, expiresAt = 0): StoredRecord => ({
   value: value === null ? null : Buffer.from(value),
   ts,
@@ -84,7 +90,7 @@ describe('LmdbEngine', () => {
     const inline = jest.spyOn(fs, 'fdatasyncSync');
     const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(`concurrent:${i}`));
     for (const [i, k] of keys.entries()) void writer.put(k, rec(`v${i}`));
-    await writer.durable();
+    await logSynced(writer);
     expect(onPool.mock.calls.length + inline.mock.calls.length).toBe(1);
     jest.restoreAllMocks();
     await engine.close();
@@ -170,7 +176,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     void engine.remove(Buffer.from('before'));
     void engine.put(Buffer.from('gone'), rec(null, 5));
     // Accepted at once; acknowledged once the log has them.
-    await engine.durable();
+    await logSynced(engine);
     // What a SIGKILL right now leaves on disk: LMDB as committed so far, and the log.
     const image = freshDir();
     cpSync(path, image, { recursive: true, filter: (src) => !src.endsWith('lock.mdb') });
@@ -196,11 +202,13 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const engine = openAt(path);
     const keys = Array.from({ length: 50 }, (_, i) => Buffer.from(`switch:${i}`));
     for (const [i, k] of keys.entries()) void engine.put(k, rec(`v${i}`, 1 + i));
-    await engine.durable();
+    await logSynced(engine);
     const image = freshDir();
     cpSync(path, image, { recursive: true, filter: (src) => !src.endsWith('lock.mdb') });
     const periodic = LmdbEngine.open({ path: image, fsync: 'periodic' });
     opened.push(periodic);
+    // Without a log it has nothing for a server to hold replies on.
+    expect([engine.durable, periodic.durable]).toEqual([expect.any(Function), undefined]);
     for (const [i, k] of keys.entries()) expect(periodic.get(k)).toEqual(rec(`v${i}`, 1 + i));
     expect(periodic.size).toBe(50);
     // Deleted once LMDB has synced the replay.
@@ -211,7 +219,11 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     await periodic.close();
     const again = LmdbEngine.open({ path: image, fsync: 'never' });
     opened.push(again);
-    expect([again.size, again.get(keys[7] as Buffer)]).toEqual([50, rec('v7', 8)]);
+    expect([again.size, again.get(keys[7] as Buffer), again.durable]).toEqual([
+      50,
+      rec('v7', 8),
+      undefined,
+    ]);
   });
 
   it('iterates keys the log holds and LMDB does not yet, in token order, with LMDB’s own', async () => {
@@ -228,10 +240,10 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     // These are acknowledged, and no application to LMDB has run yet.
     const late = Array.from({ length: 1200 }, (_, i) => Buffer.from(`late:${i}`));
     for (const k of late) void reopened.put(k, rec('l'));
-    await reopened.durable();
+    await logSynced(reopened);
     for (const k of late) memory.put(k, rec('l'));
     void reopened.remove(early[3] as Buffer);
-    await reopened.durable();
+    await logSynced(reopened);
     memory.remove(early[3] as Buffer);
     const listed = (e: LmdbEngine | MemoryEngine, range?: { start: number; end: number }) =>
       [...e.entries(range)].map(([k, r, t]) => [k.toString(), r.value?.toString(), t]);
@@ -267,7 +279,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
       for (let i = 0; i < 20; i++) {
         void engine.put(Buffer.from(`one-by-one:${i}`), rec('v'));
         // Acknowledged one by one: each waits for its own sync of the log.
-        await engine.durable();
+        await logSynced(engine);
       }
       expect(commits() - before).toBe(0);
       expect(engine.backlog.writes).toBe(20);
@@ -297,7 +309,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     await applied;
     expect(commits()).toBeGreaterThan(before);
     // What every reply waits for is the log's sync alone: nothing waits now.
-    expect(engine.durable()).toBeUndefined();
+    expect(logSynced(engine)).toBeUndefined();
     // Under the bound again: the log's sync is all a write waits for.
     expect(engine.backlog).toEqual({ writes: 0, bytes: 0 });
   });
@@ -315,7 +327,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
       .mockImplementationOnce(() => Promise.reject(new Error('MDB_MAP_FULL')));
     // Durable in the log all the same: what its reply waits for resolves.
     await engine.put(Buffer.from('k'), rec('y'.repeat(2048)));
-    await engine.durable();
+    await logSynced(engine);
     expect(put).toHaveBeenCalledTimes(1);
     // Still readable, counted once, and still waiting for LMDB.
     expect(engine.get(Buffer.from('k'))?.value?.toString()).toBe('y'.repeat(2048));
@@ -335,7 +347,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     expect(told).toEqual(['MDB_MAP_FULL', undefined]);
     expect(engine.commitsFailing).toBe(false);
     void engine.put(Buffer.from('k2'), rec('z'.repeat(2048)));
-    await engine.durable();
+    await logSynced(engine);
     await engine.close();
     const again = openAt(path);
     expect(again.get(Buffer.from('k'))?.value?.length).toBe(2048);
@@ -346,7 +358,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const path = freshDir();
     const engine = openAt(path);
     void engine.put(Buffer.from('k'), rec('v'));
-    await engine.durable();
+    await logSynced(engine);
     // As lmdb-js is once a transaction failed: `committed` rejects, and its close (which
     // waits for that transaction's flush) never finishes.
     type Root = { committed: PromiseLike<void>; close(): Promise<void> };
@@ -387,7 +399,7 @@ describe('LmdbEngine --fsync always: the write-ahead log', () => {
     const failed = engine.failed;
     void engine.put(Buffer.from('lost'), rec('v'));
     // What a reply to that write waits for rejects: it is never acknowledged.
-    await expect(engine.durable()).rejects.toThrow(WriteAheadLogError);
+    await expect(logSynced(engine)).rejects.toThrow(WriteAheadLogError);
     sync.mockRestore();
     expect(() => engine.put(Buffer.from('after'), rec('v'))).toThrow(
       /the write-ahead log failed \(EIO: i\/o error, fdatasync\); it acknowledges nothing more until the node restarts/,

@@ -58,6 +58,13 @@ export class LmdbEngine implements StorageEngine {
   private readonly trouble: CommitTrouble;
   /** Under `always`: the write-ahead log, and its application to LMDB. */
   private readonly applier: LogApplier | undefined;
+  /**
+   * Under a log (`--fsync always`): resolves once every write accepted so far is synced in
+   * it (undefined if all are), rejects if the log failed. Absent without a log: each
+   * write's own promise says when it is committed, and nothing else is to be waited for
+   * (a server holds no reply for an engine without it).
+   */
+  readonly durable: (() => Promise<void> | undefined) | undefined;
   /** Resolves if the write-ahead log fails (under `always`; see StorageEngine.failed). */
   readonly failed: Promise<Error> | undefined;
 
@@ -107,6 +114,8 @@ export class LmdbEngine implements StorageEngine {
         maxPendingBytes,
         this.trouble,
       );
+    const applier = this.applier;
+    this.durable = applier && (() => applier.durable());
     // The reason alone (the error refusing writes carries the reply's code too).
     this.failed = log?.failed.then((err) => new NodeError(err.reason, { cause: err }));
     // lmdb-js calls this as it closes the batch of an event turn: the totals join the
@@ -157,15 +166,6 @@ export class LmdbEngine implements StorageEngine {
     return this.applier
       ? { writes: this.pending.size, bytes: this.pending.bytes }
       : { writes: 0, bytes: 0 };
-  }
-
-  /**
-   * Under a log: resolves once every write accepted so far is synced in it (undefined if
-   * all are), rejects if the log failed. Without a log, each write's own promise says so,
-   * and this is undefined.
-   */
-  durable(): Promise<void> | undefined {
-    return this.applier?.durable();
   }
 
   /** Whether commits fail now, as last reported to `onTrouble`. */

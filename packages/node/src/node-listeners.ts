@@ -11,7 +11,6 @@ import {
 } from '@kv/protocol';
 import type { Logger } from 'winston';
 import { MAX_KEYS_PER_COMMAND } from './command-args';
-import { LmdbEngine } from './lmdb-engine';
 import { MAX_PENDING_BYTES } from './lmdb-log-applier';
 import { NodeMetrics } from './metrics';
 import { WriteAheadLogError } from './write-ahead-log';
@@ -115,13 +114,10 @@ export async function listenNode(
         );
     },
     // A durable engine that accepts writes at once (its log synced once per round) holds
-    // each round of replies until what they follow is on disk. An LMDB engine has such a
-    // log only under --fsync always: otherwise its writes answer once committed, and no
-    // reply waits (nor counts in flight) for a gate that never closes.
-    durability:
-      storage.engine instanceof LmdbEngine && resolved.fsync !== 'always'
-        ? undefined
-        : storage.engine.durable?.bind(storage.engine),
+    // each round of replies until what they follow is on disk. An engine without one (in
+    // memory; LMDB but for --fsync always) answers its writes once committed, and no reply
+    // waits (nor counts in flight) for a gate.
+    durability: storage.engine.durable?.bind(storage.engine),
   });
   let bound;
   let metricsEndpoint: HttpEndpoint | undefined;
