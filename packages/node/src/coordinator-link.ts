@@ -46,7 +46,13 @@ export interface CoordinatorLinkOptions {
    * also go to (the same object when no node is joining or leaving).
    */
   onRing: (ring: Ring, target: Ring, epoch: number) => void;
-  /** Told when a coordinator answers again after none could be reached. */
+  /**
+   * Told when no coordinator could be reached, or the coordinator no longer knows this node
+   * (it was declared dead): the ring this node has may be outdated, as others may have
+   * been given its ranges meanwhile.
+   */
+  onLost?: () => void;
+  /** Told when a coordinator answers again after `onLost`, once its current ring is here. */
   onReconnect?: () => void;
   /** Awaited before a ring is handed to `onRing` (the node measures its clock first). */
   beforeRing?: () => Promise<void>;
@@ -67,6 +73,8 @@ export class CoordinatorLink {
   private registered = false;
   private stopped = false;
   private failures = 0;
+  /** Between `onLost` and `onReconnect`. */
+  private lost = false;
   private current = 0;
   private readonly interval: number;
 
@@ -122,13 +130,16 @@ export class CoordinatorLink {
     try {
       if (!this.registered) await this.register();
       const reply = await this.send(['HEARTBEAT', this.options.host, this.options.port]);
-      if (this.failures > 0) {
+      if (this.failures > 0)
         this.options.logger.info(`Coordinator at ${this.address} reachable again`);
-        this.options.onReconnect?.();
-      }
       this.failures = 0;
       if (Number(reply) !== this.epoch) await this.refreshRing();
+      if (this.lost) {
+        this.lost = false;
+        this.options.onReconnect?.();
+      }
     } catch (err) {
+      this.loseTouch();
       if (err instanceof ReplyError && err.code === ErrorCode.NOTREGISTERED) {
         this.registered = false;
         this.options.logger.info('Coordinator does not know this node; registering again');
@@ -156,6 +167,12 @@ export class CoordinatorLink {
               this.options.maxBackoffMs ?? this.interval,
             );
     this.schedule(backoff);
+  }
+
+  private loseTouch(): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.options.onLost?.();
   }
 
   /** Moves to the next coordinator, if there are several. */

@@ -1,4 +1,5 @@
 import { ConnectionPool, ReplyError, createRespServer, type RespServer } from '@kv/protocol';
+import type { Logger } from 'winston';
 import { HintStore, type HintStoreOptions } from './hints';
 import { NodeMetrics } from './metrics';
 import { HybridLogicalClock } from './hlc';
@@ -77,12 +78,21 @@ describe('HintStore', () => {
       });
       const { port } = await server.listen(0, '127.0.0.1');
       const replica = `127.0.0.1:${port}`;
-      const { hints, stats } = hintStore();
-      hints.add(replica, Buffer.from('k'), rec(9, 'late'));
+      const logged: string[] = [];
+      const logger = { info: (line: string) => logged.push(line) } as unknown as Logger;
+      const { hints, stats } = hintStore({ logger });
+      hints.add(replica, Buffer.from('k'), rec(8, 'early'), 'connection refused');
+      hints.add(replica, Buffer.from('k'), rec(9, 'late'), 'connection refused');
       hints.add('gone:1', Buffer.from('k'), rec(9));
       await hints.deliver(new PeerClient(pool), (id) => id === replica);
       expect(received).toEqual(['REPLICATE k 9 a:1 0 late']);
       expect(stats()).toMatchObject({ pending: 0, delivered: 1, dropped: 1 });
+      // Told once when a replica's hints start, with why, and once when none are left.
+      expect(logged).toEqual([
+        `Keeping writes for ${replica} as hints until they can be delivered: connection refused`,
+        'Keeping writes for gone:1 as hints until they can be delivered',
+        `Delivered every write kept for ${replica}`,
+      ]);
     });
 
     it('delivers a replica its hints when it asks, a few batches at a time, and says how many are left', async () => {

@@ -1,3 +1,4 @@
+import type { Logger } from 'winston';
 import { NodeMetrics } from './metrics';
 import { NODE_DEFAULTS } from './node-options';
 import type { PeerClient } from './peer-client';
@@ -25,6 +26,8 @@ export interface HintStoreOptions {
    * @default none: hints live in memory only
    */
   readonly journal?: HintJournal;
+  /** Told when hints for a replica start being kept, and when none are left. @default none */
+  readonly logger?: Logger;
 }
 
 /** A hint as a {@link HintJournal} keeps it. */
@@ -72,6 +75,7 @@ export class HintStore {
   private delivering = false;
   private readonly metrics: NodeMetrics;
   private readonly journal: HintJournal | undefined;
+  private readonly logger: Logger | undefined;
 
   constructor(options: HintStoreOptions = {}) {
     this.maxHints = options.maxHints ?? NODE_DEFAULTS.maxHints;
@@ -85,6 +89,7 @@ export class HintStore {
         options.journal?.remove(hint.replica, hint.key);
     }
     this.journal = options.journal;
+    this.logger = options.logger;
   }
 
   /** Hints held. */
@@ -105,8 +110,11 @@ export class HintStore {
     this.metrics.gauges.hintsPendingBytes.set(bytes);
   }
 
-  /** Keeps a write for `replica`; returns false when it had to be dropped. */
-  add(replica: string, key: Buffer, record: StoredRecord): boolean {
+  /**
+   * Keeps a write for `replica`, which missed it because of `reason`; returns false when it
+   * had to be dropped.
+   */
+  add(replica: string, key: Buffer, record: StoredRecord, reason?: string): boolean {
     let hints = this.byReplica.get(replica);
     const k = key.toString('latin1');
     const old = hints?.get(k);
@@ -117,7 +125,12 @@ export class HintStore {
       this.metrics.counters.hintsDropped.inc();
       return false;
     }
-    if (!hints) this.byReplica.set(replica, (hints = new Map()));
+    if (!hints) {
+      this.byReplica.set(replica, (hints = new Map()));
+      this.logger?.info(
+        `Keeping writes for ${replica} as hints until they can be delivered${reason === undefined ? '' : `: ${reason}`}`,
+      );
+    }
     // Copies: the key and value may be views into a network buffer.
     hints.set(k, {
       key: Buffer.from(key),
@@ -205,7 +218,10 @@ export class HintStore {
         }),
       );
     } finally {
-      if (hints.size === 0 && this.byReplica.get(replica) === hints) this.byReplica.delete(replica);
+      if (hints.size === 0 && this.byReplica.get(replica) === hints) {
+        this.byReplica.delete(replica);
+        this.logger?.info(`Delivered every write kept for ${replica}`);
+      }
     }
   }
 

@@ -34,7 +34,7 @@ export const COUNTERS = {
   },
   missedWriteNotices: {
     name: 'kv_missed_write_notices_total',
-    help: "REPLICA_MISSED notices received: a member kept writes for this node as hints because its queue to this node was full; each makes the node's copy suspect until a sync round.",
+    help: "REPLICA_MISSED notices received: a member kept writes for this node as hints because it could not send them (its queue to this node was full, or this node was unreachable); each makes the node's copy suspect until a sync round.",
   },
   replicaFailures: {
     name: 'kv_replica_failures_total',

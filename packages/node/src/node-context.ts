@@ -67,7 +67,7 @@ export function createNodeContext(parts: NodeContextParts): CommandContext {
     missedWrites: (remote) => {
       metrics.counters.missedWriteNotices.inc();
       logger.info(
-        `A member at ${remote} kept writes for this node as hints (its queue to this node was full): reads ask another replica too until a sync round with every member`,
+        `A member at ${remote} kept writes for this node as hints (it could not send them: its queue to this node was full, or this node was unreachable): reads ask another replica too until a sync round with every member`,
       );
       fence.gate.markStale();
     },

@@ -193,6 +193,7 @@ export class StorageNode implements KvNode {
       maxBytes: options.maxHintBytes,
       metrics: this.metrics,
       journal: storage.engine.hintJournal?.(),
+      logger: this.logger,
     });
     const digests = new CoOwnedDigests(this.store, this.id);
     const replicationPeers = new PeerClient(this.peers, this.metrics);
@@ -227,10 +228,14 @@ export class StorageNode implements KvNode {
       unsynced,
       ready: () => this.link.ready(),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      inFlightMs: options.replicaTimeoutMs,
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       logger: this.logger,
       metrics: this.metrics,
-      onRoundComplete: (startedAt) => this.fence.gate.roundCompleted(startedAt),
+      onRoundComplete: (startedAt) => {
+        if (this.fence.gate.roundCompleted(startedAt))
+          this.logger.info('A sync round with every member completed: reads are answered alone');
+      },
     });
     this.link = new CoordinatorLink({
       coordinators: options.coordinators,
@@ -244,7 +249,8 @@ export class StorageNode implements KvNode {
       logger: this.logger,
       onRing: (read, target, epoch) => this.onRing(read, target, epoch),
       beforeRing: () => this.fence.ensureMeasured(),
-      onReconnect: () => this.fence.gate.markStale(),
+      onLost: () => this.fence.gate.lostCoordinator(),
+      onReconnect: () => this.fence.gate.reachedCoordinator(),
     });
     const parts = {
       id: this.id,

@@ -258,11 +258,33 @@ describe('PeerClient order and notices', () => {
     expect(sent).toEqual(['p:1 REPLICATE', 'p:1 REPLICA_MISSED', 'p:1 FETCH', 'p:1 FETCH']);
   });
 
-  it('owes no notice for a replica that could not be reached, and owes it again if it could not be sent', async () => {
+  it('tells a replica that could not be reached that writes for it became hints, but not one that refused the write', async () => {
+    const { sent, peers } = fakePool((peer, name) => {
+      if (name !== 'REPLICATE') return undefined;
+      if (peer === 'gone:1')
+        return Promise.reject(new UnreachableError('gone:1', 'backing off after a failure'));
+      if (peer === 'full:1')
+        return Promise.reject(new ReplyError('OOM the replica is at its memory bound'));
+      return undefined;
+    });
+    await expect(peers.replicate('gone:1', Buffer.from('k'), rec(1))).rejects.toThrow(
+      'backing off',
+    );
+    await expect(peers.replicate('full:1', Buffer.from('k'), rec(1))).rejects.toThrow('OOM');
+    await peers.fetch('gone:1', Buffer.from('k'));
+    await peers.fetch('full:1', Buffer.from('k'));
+    expect(sent).toEqual([
+      'gone:1 REPLICATE',
+      'full:1 REPLICATE',
+      'gone:1 REPLICA_MISSED',
+      'gone:1 FETCH',
+      'full:1 FETCH',
+    ]);
+  });
+
+  it('owes the notice again if it could not be sent', async () => {
     let missedFails = true;
     const { sent, peers } = fakePool((peer, name) => {
-      if (peer === 'gone:1' && name === 'REPLICATE')
-        return Promise.reject(new UnreachableError('gone:1', 'connection refused'));
       if (peer === 'busy:1' && name === 'REPLICATE')
         return Promise.reject(new OverloadedError('busy:1', 'full'));
       if (name === 'REPLICA_MISSED' && missedFails) {
@@ -271,15 +293,11 @@ describe('PeerClient order and notices', () => {
       }
       return undefined;
     });
-    await expect(peers.replicate('gone:1', Buffer.from('k'), rec(1))).rejects.toThrow();
-    await peers.fetch('gone:1', Buffer.from('k'));
     await expect(peers.replicate('busy:1', Buffer.from('k'), rec(1))).rejects.toThrow();
     await peers.fetch('busy:1', Buffer.from('k'));
     await peers.fetch('busy:1', Buffer.from('k'));
     await peers.fetch('busy:1', Buffer.from('k'));
     expect(sent).toEqual([
-      'gone:1 REPLICATE',
-      'gone:1 FETCH',
       'busy:1 REPLICATE',
       'busy:1 REPLICA_MISSED',
       'busy:1 FETCH',

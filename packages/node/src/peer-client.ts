@@ -1,4 +1,4 @@
-import { OverloadedError, ReplyError, type ConnectionPool } from '@kv/protocol';
+import { ReplyError, type ConnectionPool } from '@kv/protocol';
 import { Digest, encodeBuckets } from './digest';
 import type { NodeMetrics } from './metrics';
 import { ReplicaBatcher, settleAll, type Waiting } from './replica-batcher';
@@ -44,10 +44,11 @@ const UNKNOWN_COMMAND = 'ERR unknown command';
  * leave in the order they were made: any other request sends the records queued for that
  * peer first, so a read issued after a write reaches the replica after it.
  *
- * A replica write that fails because the peer is busy (`OverloadedError`: too many
- * requests already wait on its connection, so it was not sent) becomes a hint, and the
- * peer is told with `REPLICA_MISSED` ahead of the next request to it: without the notice it
- * would go on answering R=1 reads alone without that write.
+ * A replica write that fails without an answer from the peer (busy: too many requests
+ * already wait on its connection; or unreachable: it cannot be dialled, is backed off, or
+ * its connection broke) becomes a hint, and the peer is told with `REPLICA_MISSED` ahead of
+ * the next request to it. Without the notice a peer that was busy, or that merely closed
+ * the connection itself, would go on answering R=1 reads alone without that write.
  */
 export class PeerClient {
   private readonly batcher = new ReplicaBatcher((peer, batch) => this.sendBatch(peer, batch));
@@ -84,7 +85,7 @@ export class PeerClient {
       this.timed(peer, replicateArgs(key, record))
         .then(decodeApplyResult)
         .then(resolve, (err: Error) => {
-          this.noteOverload(peer, err);
+          this.noteMissed(peer, err);
           reject(err);
         });
       return;
@@ -100,7 +101,7 @@ export class PeerClient {
             for (const waiting of batch) this.sendBatch(peer, [waiting]);
             return;
           }
-          this.noteOverload(peer, err);
+          this.noteMissed(peer, err);
           for (const waiting of batch) waiting.reject(err);
         },
       );
@@ -151,9 +152,12 @@ export class PeerClient {
     return this.pool.send(peer, args);
   }
 
-  /** A replica write to `peer` failed with `err`: if the peer was busy, it is owed a notice. */
-  private noteOverload(peer: string, err: unknown): void {
-    if (err instanceof OverloadedError) this.missed.add(peer);
+  /**
+   * A replica write to `peer` failed with `err`: unless the peer answered (a refusal is
+   * not kept as a hint), it is owed a notice.
+   */
+  private noteMissed(peer: string, err: unknown): void {
+    if (!(err instanceof ReplyError)) this.missed.add(peer);
   }
 
   /** `SYNC_HINTS`: asks `peer` to deliver the writes it keeps for `requester`; how many are left. */

@@ -217,7 +217,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     arity: [0, 0],
     usage: 'REPLICA_MISSED',
     reply:
-      "`+OK`. Sent by a member that kept writes for this node as hints instead of sending them (its queue of requests to this node was full): this node's copy may lack acknowledged writes, so it does not answer R=1 reads alone until a sync round, which collects those hints, completes",
+      "`+OK`. Sent by a member that kept writes for this node as hints instead of sending them (its queue of requests to this node was full, or it could not reach this node: it could not dial it, was backing off after a failure, or the connection broke): this node's copy may lack acknowledged writes, so it does not answer R=1 reads alone until a sync round, which collects those hints, completes",
     run: (_args, ctx, connection) => {
       ctx.missedWrites(connection.remoteAddress);
       return OK;

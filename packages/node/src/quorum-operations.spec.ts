@@ -521,23 +521,38 @@ describe('QuorumOperations R=1 reads of a copy that may have missed writes', () 
     expiresAt: 0,
   };
 
-  it('asks another replica while stale, and answers alone again after a later round', async () => {
+  /** Replicas where only the two others hold `record`. */
+  async function missedHere(): Promise<Map<string, Store>> {
     const stores = replicaStores();
-    // The write reached the other two replicas while this node was cut off or paused.
     for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(key, record);
-    let t = 1000;
-    const monitor = new ClockOffsetMonitor({ maxOffsetMs: 500, monotonic: () => t });
+    return stores;
+  }
+
+  /** A gate whose clock was measured in bounds, on the monotonic clock `monotonic`. */
+  function measuredGate(monotonic: () => number, onStale?: () => void): WriteGate {
+    const monitor = new ClockOffsetMonitor({ maxOffsetMs: 500, monotonic });
     monitor.record('coordinator', { sentAt: WALL_MS, remoteAt: WALL_MS, receivedAt: WALL_MS });
-    let staleCalls = 0;
     const gate = new WriteGate({
       monitor,
       waited: () => 0,
       writeDeadlineMs: 2000,
       now: () => WALL_MS,
-      monotonic: () => t,
-      onStale: () => staleCalls++,
+      monotonic,
+      onStale,
     });
     gate.update();
+    return gate;
+  }
+
+  it('asks another replica while stale, and answers alone again after a later round', async () => {
+    // The write reached the other two replicas while this node was cut off or paused.
+    const stores = await missedHere();
+    let t = 1000;
+    let staleCalls = 0;
+    const gate = measuredGate(
+      () => t,
+      () => staleCalls++,
+    );
     const quorum = coordinatorAt(ids[0], stores, ids, { gate });
     expect(quorum.read(key)).toBeUndefined();
 
@@ -547,11 +562,39 @@ describe('QuorumOperations R=1 reads of a copy that may have missed writes', () 
     expect(answer instanceof Promise).toBe(true);
     expect((await answer)?.value?.toString()).toBe('v');
 
-    // A round that started before the node went stale does not count; one after does.
-    gate.roundCompleted(t - 1);
+    // A round that started before the node went stale does not count; one after does,
+    // and says it ended the staleness (once).
+    expect(gate.roundCompleted(t - 1)).toBe(false);
     expect(gate.readsAlone).toBe(false);
     t += 10;
-    gate.roundCompleted(t);
+    expect(gate.roundCompleted(t)).toBe(true);
+    expect(gate.readsAlone).toBe(true);
+    expect(gate.roundCompleted(t + 1)).toBe(false);
+    expect(quorum.read(key) instanceof Promise).toBe(false);
+  });
+
+  it('asks another replica while the coordinator is out of reach, and after, until a round completes', async () => {
+    // Written by members that had been given this node's ranges while it was cut off.
+    const stores = await missedHere();
+    let t = 1000;
+    const gate = measuredGate(() => t);
+    const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    gate.lostCoordinator();
+    const answer = quorum.read(key);
+    expect(answer instanceof Promise).toBe(true);
+    expect((await answer)?.value?.toString()).toBe('v');
+    // A round that completes while cut off (every peer still at the old ring) does not
+    // make this copy trustworthy: the coordinator may have moved on without it.
+    t += 10;
+    expect(gate.roundCompleted(t)).toBe(false);
+    expect(gate.readsAlone).toBe(false);
+    // Back in touch: stale until a round that started afterwards completes.
+    t += 10;
+    gate.reachedCoordinator();
+    expect(gate.readsAlone).toBe(false);
+    expect(gate.roundCompleted(t - 1)).toBe(false);
+    t += 10;
+    expect(gate.roundCompleted(t)).toBe(true);
     expect(gate.readsAlone).toBe(true);
     expect(quorum.read(key) instanceof Promise).toBe(false);
   });

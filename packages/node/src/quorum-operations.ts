@@ -203,7 +203,13 @@ export class QuorumOperations {
         (err: unknown) => {
           // A refusal is an answer; a replica that could not be reached gets the write later.
           const refused = err instanceof ReplyError;
-          if (!refused) this.options.hints.add(replica.id, key, record);
+          if (!refused)
+            this.options.hints.add(
+              replica.id,
+              key,
+              record,
+              err instanceof Error ? err.message : String(err),
+            );
           this.replicaFailed(err);
           round.failed(refused ? `${replica.id} refused: ${refusalReason(err)}` : undefined);
         },

@@ -8,6 +8,15 @@ import type { CoOwnedDigests } from './sync-source';
 import type { Syncer } from './syncer';
 import type { UnsyncedRanges } from './unsynced-ranges';
 
+/**
+ * The most heartbeats a round waits, after every peer was found at its epoch, for writes
+ * placed by an older ring to be decided, however long the replica timeout: a write still
+ * in flight past that is the race an R=1 read is not promised to win (a read racing a
+ * replica write in flight), and a long replica timeout (a slow link) does not hold joins
+ * back by as much.
+ */
+const MOST_IN_FLIGHT_HEARTBEATS = 10;
+
 /** Options of {@link Rebalancer}. */
 export interface RebalancerOptions {
   readonly selfId: string;
@@ -21,8 +30,14 @@ export interface RebalancerOptions {
   readonly unsynced: UnsyncedRanges;
   /** Tells the coordinator this joining node has its data (`NODE_READY`). */
   readonly ready: () => Promise<void>;
-  /** Peers learn a new epoch within one heartbeat interval. */
+  /** Peers learn a new epoch within one heartbeat interval, when they reach the coordinator. */
   readonly heartbeatIntervalMs: number;
+  /**
+   * The longest a replica write can take to be decided (the replica timeout): a write a
+   * peer coordinated before some moment has reached its replicas, or failed, this long
+   * after. Counted up to {@link MOST_IN_FLIGHT_HEARTBEATS} heartbeats.
+   */
+  readonly inFlightMs: number;
   /** How often replicas compare digests; 0 turns periodic anti-entropy off. */
   readonly antiEntropyIntervalMs: number;
   readonly logger: Logger;
@@ -36,11 +51,16 @@ export interface RebalancerOptions {
 /**
  * Makes data follow placement. After every ring change (and every anti-entropy interval)
  * it runs a **round**: pull from each co-owner what this node lacks, by digest then key
- * list then values; then hand off records this node no longer owns. A joining node that
- * completes a round it started at least two heartbeats after entering `joining` (so every
- * writer has long since sent it writes) tells the coordinator it is ready. Ranges a serving
- * node gains with a ring change are unsynced (see {@link UnsyncedRanges}) until a round
- * that started as long after that epoch arrived completes. A failed round (a peer
+ * list then values; then hand off records this node no longer owns. A round completes only
+ * if every peer answered at this node's epoch, so once one has, every peer has learnt the
+ * epoch and sends this node the writes it coordinates from then on; writes it coordinated
+ * before are decided within the replica timeout. A joining node tells the coordinator it is
+ * ready after completing a round it started both two heartbeats after entering `joining`
+ * and a replica timeout after an earlier round at the same epoch completed: no writer can
+ * still be placing writes by an older ring then, not even one that reached the coordinator
+ * late (after a cut of the coordinator, members learn the epoch one by one). Ranges a
+ * serving node gains with a ring change are unsynced (see {@link UnsyncedRanges}) until a
+ * round that started as late after that epoch arrived completes. A failed round (a peer
  * unreachable, or still at another epoch) is retried after a short delay.
  */
 export class Rebalancer {
@@ -53,6 +73,8 @@ export class Rebalancer {
   private joiningSince: number | undefined;
   /** When the current placement arrived. */
   private placementSince = 0;
+  /** When the first round at the current placement completed: every peer was at its epoch. */
+  private everyPeerAt: number | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: RebalancerOptions) {
@@ -81,6 +103,7 @@ export class Rebalancer {
   onPlacement(placement: RingEpoch): void {
     const phase = placement.phaseOf(this.options.selfId);
     this.placementSince = this.now();
+    this.everyPeerAt = undefined;
     if (phase !== Phase.JOINING) this.joiningSince = undefined;
     else this.joiningSince ??= this.placementSince;
     this.options.unsynced.update(placement);
@@ -143,21 +166,26 @@ export class Rebalancer {
 
   /**
    * When a round may start to see every write placed by a ring that arrived at `since`:
-   * peers learn an epoch within a heartbeat, so two heartbeats on, every writer has long
-   * since sent this node the writes of the keys it owns in it.
+   * two heartbeats on (peers that reach the coordinator learn an epoch within one), and a
+   * replica timeout after a round at this epoch completed, which shows every peer had
+   * learnt it (`everyPeerAt`; the current time when this round is the first).
    */
-  private settledAfter(since: number): number {
-    return since + 2 * this.options.heartbeatIntervalMs;
+  private settledAfter(since: number, everyPeerAt: number): number {
+    const { heartbeatIntervalMs, inFlightMs } = this.options;
+    return Math.max(
+      since + 2 * heartbeatIntervalMs,
+      everyPeerAt + Math.min(inFlightMs, MOST_IN_FLIGHT_HEARTBEATS * heartbeatIntervalMs),
+    );
   }
 
   /**
    * After a round that completed under `placement`: the unsynced ranges it pulled are
    * synced, if it started late enough; else another round is due when it would.
    */
-  private markSynced(placement: RingEpoch, startedAt: number): void {
+  private markSynced(placement: RingEpoch, startedAt: number, everyPeerAt: number): void {
     const { unsynced } = this.options;
     if (!unsynced.any || this.options.placement() !== placement) return;
-    const after = this.settledAfter(this.placementSince);
+    const after = this.settledAfter(this.placementSince, everyPeerAt);
     if (startedAt < after) {
       this.schedule(after - this.now());
       return;
@@ -223,11 +251,14 @@ export class Rebalancer {
       this.schedule(this.retryMs());
       return;
     }
-    this.markSynced(placement, startedAt);
+    // Every peer answered at this epoch: the first such round dates when all had it.
+    const everyPeerAt = this.everyPeerAt ?? this.now();
+    this.everyPeerAt = everyPeerAt;
+    this.markSynced(placement, startedAt, everyPeerAt);
     if (hintsKept === 0) this.options.onRoundComplete?.(startedAt);
     else this.schedule(this.retryMs());
     if (phase === Phase.JOINING) {
-      const readyAfter = this.settledAfter(this.joiningSince ?? startedAt);
+      const readyAfter = this.settledAfter(this.joiningSince ?? startedAt, everyPeerAt);
       if (startedAt < readyAfter) {
         this.schedule(readyAfter - this.now());
         return;

@@ -35,6 +35,8 @@ export class WriteGate {
   private everMeasured = false;
   /** Since when this node's copy may lack writes (monotonic ms), until a sync round after. */
   private staleSince: number | undefined;
+  /** While the coordinator is out of reach: the node's ring may be outdated. */
+  private cutOff = false;
   private readonly now: () => number;
 
   constructor(private readonly options: WriteGateOptions) {
@@ -47,11 +49,27 @@ export class WriteGate {
   }
 
   /**
-   * True when this node's own copy may answer an R=1 read alone: it is not fenced, and has
-   * not missed writes since a sync round (see {@link markStale}).
+   * True when this node's own copy may answer an R=1 read alone: it is not fenced, is in
+   * touch with the coordinator, and has not missed writes since a sync round (see
+   * {@link markStale}).
    */
   get readsAlone(): boolean {
-    return this.fencedBy === undefined && this.staleSince === undefined;
+    return this.fencedBy === undefined && this.staleSince === undefined && !this.cutOff;
+  }
+
+  /**
+   * The coordinator is out of reach, or no longer knows this node: it may have declared
+   * it dead and given its ranges to others, whose writes then go elsewhere. Its reads ask
+   * another replica too until {@link reachedCoordinator}, and a sync round after that.
+   */
+  lostCoordinator(): void {
+    this.cutOff = true;
+  }
+
+  /** The coordinator answers again and its ring is here: a sync round decides from now. */
+  reachedCoordinator(): void {
+    this.cutOff = false;
+    this.markStale();
   }
 
   /**
@@ -64,10 +82,15 @@ export class WriteGate {
     this.options.onStale?.();
   }
 
-  /** A sync round that started at `startedAt` (monotonic ms) completed with every peer. */
-  roundCompleted(startedAt: number): void {
-    if (this.staleSince !== undefined && !this.fencedBy && startedAt > this.staleSince)
-      this.staleSince = undefined;
+  /**
+   * A sync round that started at `startedAt` (monotonic ms) completed with every peer;
+   * true when that ends a staleness and the node's copy answers alone again.
+   */
+  roundCompleted(startedAt: number): boolean {
+    if (this.staleSince === undefined || this.fencedBy || startedAt <= this.staleSince)
+      return false;
+    this.staleSince = undefined;
+    return !this.cutOff;
   }
 
   private monotonicNow(): number {

@@ -1,0 +1,139 @@
+import { Ring, RingEpoch } from '@kv/ring';
+import type { HintStore } from './hints';
+import { createNodeLogger } from './logger';
+import { NodeMetrics } from './metrics';
+import type { PeerClient } from './peer-client';
+import { Rebalancer } from './rebalancer';
+import type { CoOwnedDigests } from './sync-source';
+import { Digest } from './digest';
+import type { Syncer } from './syncer';
+import { UnsyncedRanges } from './unsynced-ranges';
+
+const HEARTBEAT_MS = 100;
+const IN_FLIGHT_MS = 1000;
+const [a, b, c, self] = ['a:1', 'b:1', 'c:1', 'd:1'] as const;
+const ringOf = (members: readonly string[]): Ring =>
+  new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+
+/** `self` joining a cluster of a, b and c at `epoch`. */
+const joining = (epoch: number): RingEpoch =>
+  new RingEpoch(epoch, ringOf([a, b, c]), ringOf([a, b, c, self]));
+
+/**
+ * A rebalancer for `self` over fakes: `atEpoch(peer)` says whether a peer answers at this
+ * node's epoch yet (a pull from one that does not fails, as SYNC_DIGEST refuses it). Every
+ * pull and the moment the coordinator is told the node is ready are recorded.
+ */
+function rig(atEpoch: (peer: string) => boolean, inFlightMs = IN_FLIGHT_MS) {
+  let placement: RingEpoch | undefined;
+  const pulls: { peer: string; at: number; ok: boolean }[] = [];
+  const readyAt: number[] = [];
+  const syncer = {
+    pull: (peer: string) => {
+      const ok = atEpoch(peer);
+      pulls.push({ peer, at: Date.now(), ok });
+      return ok ? Promise.resolve(0) : Promise.reject(new Error(`${peer} is at another epoch`));
+    },
+    collectHints: () => Promise.resolve(),
+    handOff: () => Promise.resolve(0),
+  };
+  const digests = {
+    pass: () => Promise.resolve({ digests: new Map<string, Digest>(), outsideTarget: 0 }),
+  };
+  const rebalancer = new Rebalancer({
+    selfId: self,
+    syncer: syncer as unknown as Syncer,
+    digests: digests as unknown as CoOwnedDigests,
+    hints: { pending: 0 } as HintStore,
+    replicationPeers: {} as PeerClient,
+    placement: () => placement,
+    unsynced: new UnsyncedRanges(self),
+    ready: () => {
+      readyAt.push(Date.now());
+      return Promise.resolve();
+    },
+    heartbeatIntervalMs: HEARTBEAT_MS,
+    inFlightMs,
+    antiEntropyIntervalMs: 0,
+    logger: createNodeLogger({ label: 'test', silent: true }),
+    metrics: new NodeMetrics(),
+    now: () => Date.now(),
+  });
+  const place = (p: RingEpoch): void => {
+    placement = p;
+    rebalancer.onPlacement(p);
+  };
+  return { rebalancer, pulls, readyAt, place };
+}
+
+describe('Rebalancer: when a joining node is ready', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('waits a replica timeout after a round found every peer at its epoch, then syncs once more', async () => {
+    const { rebalancer, pulls, readyAt, place } = rig(() => true);
+    const start = Date.now();
+    place(joining(5));
+    await jest.advanceTimersByTimeAsync(5000);
+    rebalancer.close();
+    expect(readyAt).toHaveLength(1);
+    const firstRoundEnd = (pulls.find((p) => p.peer === c) as { at: number }).at;
+    // Not after two heartbeats, as when every peer was assumed to learn the epoch in one.
+    expect(readyAt[0]).toBeGreaterThanOrEqual(firstRoundEnd + IN_FLIGHT_MS);
+    expect(readyAt[0]).toBeGreaterThanOrEqual(start + 2 * HEARTBEAT_MS);
+    // And every peer was pulled again after that.
+    for (const peer of [a, b, c]) {
+      const last = pulls.filter((p) => p.peer === peer).at(-1) as { at: number };
+      expect(last.at).toBeGreaterThanOrEqual(firstRoundEnd + IN_FLIGHT_MS);
+      expect(last.at).toBeLessThanOrEqual(readyAt[0] as number);
+    }
+  });
+
+  it('is not decided by a round whose early pulls preceded a peer that learnt the epoch late', async () => {
+    // c reaches the coordinator 3 s late (as after a cut of the coordinator): until then it
+    // places writes by the old ring, to a and b but not to this node.
+    let cLearnt = Infinity;
+    const { rebalancer, pulls, readyAt, place } = rig(
+      (peer) => peer !== c || Date.now() >= cLearnt,
+    );
+    place(joining(5));
+    cLearnt = Date.now() + 3000;
+    await jest.advanceTimersByTimeAsync(8000);
+    rebalancer.close();
+    expect(readyAt).toHaveLength(1);
+    const cFirst = (pulls.find((p) => p.peer === c && p.ok) as { at: number }).at;
+    expect(cFirst).toBeGreaterThanOrEqual(cLearnt);
+    // The pulls of a and b that made the node ready came a replica timeout after c had the
+    // epoch: any write c coordinated by the old ring had reached them by then.
+    const ready = readyAt[0] as number;
+    for (const peer of [a, b]) {
+      const last = pulls.filter((p) => p.peer === peer && p.at <= ready).at(-1) as { at: number };
+      expect(last.at).toBeGreaterThanOrEqual(cFirst + IN_FLIGHT_MS);
+    }
+  });
+
+  it('waits at most ten heartbeats for writes in flight, however long the replica timeout', async () => {
+    const { rebalancer, pulls, readyAt, place } = rig(() => true, 60_000);
+    place(joining(5));
+    await jest.advanceTimersByTimeAsync(5000);
+    rebalancer.close();
+    expect(readyAt).toHaveLength(1);
+    const firstRoundEnd = (pulls.find((p) => p.peer === c) as { at: number }).at;
+    expect(readyAt[0]).toBeGreaterThanOrEqual(firstRoundEnd + 10 * HEARTBEAT_MS);
+    expect(readyAt[0]).toBeLessThan(firstRoundEnd + 10 * HEARTBEAT_MS + 500);
+  });
+
+  it('starts over at a new epoch: a round at the old one does not count', async () => {
+    const { rebalancer, pulls, readyAt, place } = rig(() => true);
+    place(joining(5));
+    await jest.advanceTimersByTimeAsync(600);
+    expect(readyAt).toHaveLength(0);
+    const moved = Date.now();
+    place(joining(6));
+    await jest.advanceTimersByTimeAsync(5000);
+    rebalancer.close();
+    expect(readyAt).toHaveLength(1);
+    const firstAtNew = (pulls.find((p) => p.peer === c && p.at >= moved) as { at: number }).at;
+    expect(readyAt[0]).toBeGreaterThanOrEqual(firstAtNew + IN_FLIGHT_MS);
+  });
+});
