@@ -3,7 +3,7 @@ import { binPath } from './bins';
 import { clusterSecretFile } from './cluster-secret';
 import { addressOf, type Endpoint } from './endpoint';
 import { ManagedProcess } from './managed-process';
-import { listNodes, nodesForKey, ringOf, type MemberRow } from './resp';
+import { infoNumber, listNodes, nodesForKey, ringOf, type MemberRow } from './resp';
 import {
   loopbackPlacement,
   serverTlsArgs,
@@ -330,7 +330,9 @@ export class Cluster {
   /**
    * Waits until `LIST_NODES` shows exactly `ids`, all `up`, no node is joining or leaving
    * (the coordinator's `RING` has no target ring), and each of them answers `RING` with the
-   * coordinator's epoch (so it routes with the current ring).
+   * coordinator's epoch (so it routes with the current ring) and is in touch with the
+   * coordinator (`coordinator_connected:1`: right after a cut of the coordinator, its list
+   * can still show as `up` a node it has not heard from again, and will declare dead).
    */
   async waitForMembers(ids: readonly string[], timeoutMs: number): Promise<void> {
     const expected = [...ids].sort();
@@ -344,7 +346,9 @@ export class Cluster {
         const ring = await ringOf(this.coordinatorEndpoint);
         if (ring.target !== undefined) return undefined;
         for (const id of expected) {
-          if ((await ringOf(this.node(id).endpoint)).epoch !== ring.epoch) return undefined;
+          const { endpoint } = this.node(id);
+          if ((await ringOf(endpoint)).epoch !== ring.epoch) return undefined;
+          if ((await infoNumber(endpoint, 'coordinator_connected')) !== 1) return undefined;
         }
         return true;
       },
@@ -352,10 +356,13 @@ export class Cluster {
     );
   }
 
-  /** Tails of every process's output, for failure messages. */
-  logs(lines = 40): string {
+  /**
+   * Tails of every process's output, for failure messages; with `origin`, each line with
+   * when it was read, in ms after it (see {@link ManagedProcess.tail}).
+   */
+  logs(lines = 40, origin?: number): string {
     return [...this.coordinators, ...this.nodes.map((n) => n.process)]
-      .map((p) => p.tail(lines))
+      .map((p) => p.tail(lines, origin))
       .join('\n');
   }
 }

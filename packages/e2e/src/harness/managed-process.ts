@@ -11,6 +11,8 @@ import { sleep } from './wait';
 export interface OutputLine {
   readonly stream: 'stdout' | 'stderr';
   readonly text: string;
+  /** When the line was read (`performance.now()` of this process). */
+  readonly at: number;
 }
 
 /** How a process ended. */
@@ -88,7 +90,7 @@ export class ManagedProcess {
   /** Spawns the command (again, after an exit: same command, arguments and environment). */
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
-    if (this.child) this.push({ stream: 'stdout', text: `--- ${this.name} restarted ---` });
+    if (this.child) this.push('stdout', `--- ${this.name} restarted ---`);
     else this.scope = currentScope();
     const child = spawn(this.spec.command, this.spec.args, {
       cwd: this.spec.cwd,
@@ -110,19 +112,18 @@ export class ManagedProcess {
       });
     });
     this.outputEnded = new Promise((resolve) => child.once('close', () => resolve()));
-    child.once('error', (err) =>
-      this.push({ stream: 'stderr', text: `spawn error: ${err.message}` }),
-    );
+    child.once('error', (err) => this.push('stderr', `spawn error: ${err.message}`));
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(this.spec.input ?? '');
     for (const stream of ['stdout', 'stderr'] as const) {
       const readable = child[stream];
       if (readable)
-        createInterface({ input: readable }).on('line', (text) => this.push({ stream, text }));
+        createInterface({ input: readable }).on('line', (text) => this.push(stream, text));
     }
   }
 
-  private push(line: OutputLine): void {
+  private push(stream: OutputLine['stream'], text: string): void {
+    const line: OutputLine = { stream, text, at: performance.now() };
     this.lines.push(line);
     if (this.lines.length > MAX_LINES) {
       this.lines.shift();
@@ -249,14 +250,20 @@ export class ManagedProcess {
       .join('\n');
   }
 
-  /** The last `count` lines, labelled, for failure messages. */
-  tail(count = 60): string {
+  /**
+   * The last `count` lines, labelled, for failure messages; with `origin` (a
+   * `performance.now()`), each line starts with when it was read, in ms after it.
+   */
+  tail(count = 60, origin?: number): string {
     const shown = this.lines.slice(-count);
     const skipped = this.lines.length + this.dropped - shown.length;
     const head = `--- ${this.name} (pid ${this.pid ?? '-'}${this.status ? `, ${describeExit(this.status)}` : ''})${skipped > 0 ? `, last ${shown.length} lines` : ''} ---`;
     return [
       head,
-      ...shown.map((l) => (l.stream === 'stderr' ? `! ${l.text}` : `  ${l.text}`)),
+      ...shown.map((l) => {
+        const at = origin === undefined ? '' : `${String(Math.round(l.at - origin)).padStart(6)} `;
+        return `${l.stream === 'stderr' ? '!' : ' '} ${at}${l.text}`;
+      }),
     ].join('\n');
   }
 

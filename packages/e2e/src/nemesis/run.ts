@@ -202,7 +202,7 @@ export async function runNemesis(
       divergent: analysis.divergent.slice(0, QUOTED * 4),
       durationMs: at(performance.now()),
     };
-    return { report, logs: cluster.logs(Infinity) };
+    return { report, logs: cluster.logs(Infinity, origin) };
   } finally {
     await closeClients();
     await stopAll('test');
