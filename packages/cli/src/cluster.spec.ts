@@ -33,6 +33,15 @@ function startCluster(args: string[]): Running {
   return running;
 }
 
+/** Until the cluster says it is ready; if it does not, the error carries what it wrote. */
+function untilReady(cluster: Running): Promise<void> {
+  return waitFor(
+    () => cluster.stdout.includes('[Cluster] Ready'),
+    () => `the ready line; its output so far:\n${cluster.stdout}${cluster.stderr}`,
+    30_000,
+  );
+}
+
 /** Pids of the processes the cluster says it started, by label (`node 127.0.0.1:5001`). */
 function startedPids(stdout: string): Map<string, number> {
   const pids = new Map<string, number>();
@@ -79,7 +88,7 @@ describe('kv cluster', () => {
     const base = await freePortRange(4);
     running = startCluster(['--nodes', '3', '--base-port', String(base)]);
     const cluster = running;
-    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    await untilReady(cluster);
 
     const lines = linesOf(cluster.stdout);
     const nodes = [1, 2, 3].map((i) => `127.0.0.1:${base + i}`);
@@ -143,7 +152,7 @@ describe('kv cluster', () => {
         dataDir,
       ]);
       const cluster = running;
-      await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+      await untilReady(cluster);
       const ca = join(dataDir, 'tls', 'ca.pem');
       const lines = linesOf(cluster.stdout);
       expect(lines).toContain(
@@ -198,7 +207,7 @@ describe('kv cluster', () => {
     const base = await freePortRange(2);
     running = startCluster(['--nodes', '1', '--base-port', String(base)]);
     const cluster = running;
-    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    await untilReady(cluster);
     expect(cluster.stdout).toContain(`node 127.0.0.1:${base + 1}, write quorum 1`);
     const put = await runKv(['--coordinator', `127.0.0.1:${base}`, 'put', 'k', 'v']);
     expect(put).toMatchObject({ code: 0, stderr: '' });
@@ -210,7 +219,7 @@ describe('kv cluster', () => {
     const base = await freePortRange(3);
     running = startCluster(['--nodes', '2', '--base-port', String(base)]);
     const cluster = running;
-    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    await untilReady(cluster);
     const file = testSecretFile();
     expect(cluster.stdout).toContain(`[Cluster] Members authenticate with the secret in ${file}`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -251,7 +260,7 @@ describe('kv cluster', () => {
     const base = await freePortRange(4);
     running = startCluster(['--nodes', '3', '--base-port', String(base)]);
     const cluster = running;
-    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    await untilReady(cluster);
     expect(cluster.stdout).toContain(
       `restart dead ones with: kill -USR2 ${cluster.child.pid as number}`,
     );
@@ -311,7 +320,7 @@ describe('kv cluster', () => {
     const base = await freePortRange(3);
     running = startCluster(['--nodes', '2', '--base-port', String(base), '--restart-dead']);
     const cluster = running;
-    await waitFor(() => cluster.stdout.includes('[Cluster] Ready'), 'the ready line', 30_000);
+    await untilReady(cluster);
     const victim = `node 127.0.0.1:${base + 1}`;
     process.kill(startedPids(cluster.stdout).get(victim) as number, 'SIGKILL');
     await waitFor(
