@@ -52,12 +52,38 @@ describe('HintStore', () => {
   });
 
   it('discards the hints of a replica that left, counting them', () => {
-    const { hints, stats } = hintStore();
+    const logged: string[] = [];
+    const logger = { info: (line: string) => logged.push(line) } as unknown as Logger;
+    const { hints, stats } = hintStore({ logger });
     hints.add('b:1', Buffer.from('k1'), rec(1));
     hints.add('b:1', Buffer.from('k2'), rec(1));
     hints.discard('b:1');
     expect(stats()).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 2 });
     expect(hints.replicas()).toEqual([]);
+    expect(logged.at(-1)).toBe('Dropped 2 hint(s) for b:1: it is no longer a member');
+  });
+
+  it('says how many hints it restored from its journal, per replica, and journals none again', () => {
+    const logged: string[] = [];
+    const logger = { info: (line: string) => logged.push(line) } as unknown as Logger;
+    const saved: string[] = [];
+    const journal = {
+      load: () => [
+        { replica: 'b:1', key: Buffer.from('k1'), record: rec(1) },
+        { replica: 'b:1', key: Buffer.from('k2'), record: rec(1) },
+        { replica: 'c:1', key: Buffer.from('k1'), record: rec(1) },
+      ],
+      save: (replica: string) => saved.push(replica),
+      remove: () => undefined,
+    };
+    const { hints, stats } = hintStore({ logger, journal });
+    expect(stats()).toMatchObject({ pending: 3 });
+    expect(logged).toEqual([
+      'Restored 2 hint(s) for b:1 from the data directory',
+      'Restored 1 hint(s) for c:1 from the data directory',
+    ]);
+    expect(saved).toEqual([]);
+    expect(hints.replicas()).toEqual(['b:1', 'c:1']);
   });
 
   describe('delivery', () => {
@@ -87,11 +113,13 @@ describe('HintStore', () => {
       await hints.deliver(new PeerClient(pool), (id) => id === replica);
       expect(received).toEqual(['REPLICATE k 9 a:1 0 late']);
       expect(stats()).toMatchObject({ pending: 0, delivered: 1, dropped: 1 });
-      // Told once when a replica's hints start, with why, and once when none are left.
+      // Told once when a replica's hints start, with why, and once when none are left; the
+      // hints of a replica that is no longer a member are dropped, and that is told too.
       expect(logged).toEqual([
         `Keeping writes for ${replica} as hints until they can be delivered: connection refused`,
         'Keeping writes for gone:1 as hints until they can be delivered',
         `Delivered every write kept for ${replica}`,
+        'Dropped 1 hint(s) for gone:1: it is no longer a member',
       ]);
     });
 

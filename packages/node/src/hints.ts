@@ -26,7 +26,10 @@ export interface HintStoreOptions {
    * @default none: hints live in memory only
    */
   readonly journal?: HintJournal;
-  /** Told when hints for a replica start being kept, and when none are left. @default none */
+  /**
+   * Told when hints for a replica start being kept (or are restored from the journal), when
+   * none are left, and when a replica's are dropped as it left. @default none
+   */
   readonly logger?: Logger;
 }
 
@@ -90,6 +93,8 @@ export class HintStore {
     }
     this.journal = options.journal;
     this.logger = options.logger;
+    for (const [replica, hints] of this.byReplica)
+      this.logger?.info(`Restored ${hints.size} hint(s) for ${replica} from the data directory`);
   }
 
   /** Hints held. */
@@ -159,6 +164,7 @@ export class HintStore {
     }
     this.held(this.count - hints.size, bytes);
     this.byReplica.delete(replica);
+    this.logger?.info(`Dropped ${hints.size} hint(s) for ${replica}: it is no longer a member`);
   }
 
   /**

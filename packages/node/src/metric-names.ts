@@ -22,7 +22,7 @@ export const COUNTERS = {
   },
   unsyncedReads: {
     name: 'kv_unsynced_reads_total',
-    help: 'R=1 reads of a range this node had not synced yet, also asked of another replica.',
+    help: 'R=1 reads this node also asked of another replica, as its own copy may lack writes: a range not synced yet or being handed to a joining node, or a copy that is fenced, stale or cut off from the coordinator.',
   },
   staleAnswers: {
     name: 'kv_stale_read_answers_total',

@@ -8,6 +8,7 @@ import { unavailable } from './errors';
 import type { HintStore } from './hints';
 import { renderInfo } from './info';
 import { nodeInfoSections, type NodeInfoSources } from './node-info';
+import { ownsAlone } from './owns-alone';
 import type { PeerClient } from './peer-client';
 import type { QuorumOperations } from './quorum-operations';
 import type { Rebalancer } from './rebalancer';
@@ -50,15 +51,17 @@ export function createNodeContext(parts: NodeContextParts): CommandContext {
     now: options.wallClock ?? Date.now,
     beforeReplicaWrite: (records) => fence.gate.beforeReplicaWrite(records),
     answersAlone: (key, askerEpoch) => {
-      // A node that does not own the key in its own ring (it lost the range, or has not
-      // learnt that it gained it) may hold an old copy or none: it is not read alone.
-      // Nor is one whose ring is older than the asker's: writes made at the newer epoch
-      // went to the newer ring's owners, maybe not here.
+      // A node that does not own the key in its own ring (it lost the range, has not
+      // learnt that it gained it, or is handing it to a joining node) may hold an old copy
+      // or none: it is not read alone. Nor is one whose ring is older than the asker's:
+      // writes made at the newer epoch went to the newer ring's owners, maybe not here.
       const t = token(key);
+      const placement = parts.placement();
       const alone =
         fence.gate.readsAlone &&
-        (askerEpoch === undefined || (parts.placement()?.epoch ?? 0) >= askerEpoch) &&
-        parts.placement()?.readOwnersOfToken(t).includes(id) === true &&
+        placement !== undefined &&
+        (askerEpoch === undefined || placement.epoch >= askerEpoch) &&
+        ownsAlone(placement, id, t) &&
         !(unsynced.any && unsynced.previousOwners(t));
       if (!alone) metrics.counters.staleAnswers.inc();
       return alone;

@@ -234,7 +234,7 @@ export class StorageNode implements KvNode {
       metrics: this.metrics,
       onRoundComplete: (startedAt) => {
         if (this.fence.gate.roundCompleted(startedAt))
-          this.logger.info('A sync round with every member completed: reads are answered alone');
+          this.logger.info('Synced with every member: this copy is no longer suspect');
       },
     });
     this.link = new CoordinatorLink({

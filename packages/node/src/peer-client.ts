@@ -44,11 +44,13 @@ const UNKNOWN_COMMAND = 'ERR unknown command';
  * leave in the order they were made: any other request sends the records queued for that
  * peer first, so a read issued after a write reaches the replica after it.
  *
- * A replica write that fails without an answer from the peer (busy: too many requests
- * already wait on its connection; or unreachable: it cannot be dialled, is backed off, or
- * its connection broke) becomes a hint, and the peer is told with `REPLICA_MISSED` ahead of
- * the next request to it. Without the notice a peer that was busy, or that merely closed
- * the connection itself, would go on answering R=1 reads alone without that write.
+ * A record sent with {@link replicate} (a quorum write, a hint delivered, a read repair or a
+ * hand-off) that fails without an answer from the peer (busy: too many requests already
+ * wait on its connection; or unreachable: it cannot be dialled, is backed off, or its
+ * connection broke) is a version the peer should hold and lacks (a quorum write's becomes a
+ * hint), so the peer is told with `REPLICA_MISSED` ahead of the next request to it. Without
+ * the notice a peer that was busy, or that merely closed the connection itself, would go on
+ * answering R=1 reads alone without that write.
  */
 export class PeerClient {
   private readonly batcher = new ReplicaBatcher((peer, batch) => this.sendBatch(peer, batch));

@@ -159,7 +159,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     scope: Scope.peer,
     arity: [1, 3],
     usage: `FETCH key [${FETCH_ALONE} [epoch]]`,
-    reply: `${RECORD}. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, syncing the key's range, or still at a ring epoch older than the asker's \`epoch\`, so writes made at the newer one may not have come here), so the asker reads another copy too`,
+    reply: `${RECORD}. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, syncing the key's range or handing it to a joining node, or still at a ring epoch older than the asker's \`epoch\`, so writes made at the newer one may not have come here), so the asker reads another copy too`,
     errors: `\`-WRONGARGS\` for a flag other than ${FETCH_ALONE}, or an epoch that is not a whole number`,
     run: (args, ctx) => {
       const key = args[1] as Buffer;

@@ -10,7 +10,7 @@ import {
   type Reply,
   type RespValue,
 } from '@kv/protocol';
-import { Ring, RingEpoch } from '@kv/ring';
+import { Ring, RingEpoch, token } from '@kv/ring';
 import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
@@ -579,6 +579,8 @@ describe('QuorumOperations R=1 reads of a copy that may have missed writes', () 
     let t = 1000;
     const gate = measuredGate(() => t);
     const quorum = coordinatorAt(ids[0], stores, ids, { gate });
+    // Stale already (a member's connection closed), then cut off as well.
+    gate.markStale();
     gate.lostCoordinator();
     const answer = quorum.read(key);
     expect(answer instanceof Promise).toBe(true);
@@ -808,6 +810,29 @@ describe('QuorumOperations R=1 reads after a ring change', () => {
     const settled = quorum.read(key);
     expect(settled instanceof Promise).toBe(false);
     expect((settled as StoredRecord | undefined)?.value?.toString()).toBe('v');
+  });
+
+  it('asks another owner for a key on its way to a joining node, and answers the others alone', async () => {
+    // `dead` joins instead: the epoch that makes it serve will send the writes of the keys
+    // it takes to it, not here, maybe before this node has learnt that epoch.
+    const joining = new RingEpoch(3, ringOf(ids), ringOf(all));
+    const keys = Array.from({ length: 100 }, (_, i) => Buffer.from(`moving:${i}`));
+    const keeps = (k: Buffer): boolean => joining.targetOwnersOfToken(token(k)).includes(self);
+    const moving = keys.find((k) => !keeps(k)) as Buffer;
+    const staying = keys.find(keeps) as Buffer;
+    const stores = storesWith([]);
+    const older = { ...record, value: Buffer.from('older'), ts: record.ts - 1 };
+    for (const k of [moving, staying]) {
+      await (stores.get(self) as Store).apply(k, older);
+      for (const id of [ids[1], ids[2]]) await (stores.get(id) as Store).apply(k, record);
+    }
+    const quorum = coordinatorAt(self, stores, ids, { placement: joining });
+    const asked = quorum.read(moving);
+    expect(asked instanceof Promise).toBe(true);
+    expect((await asked)?.value?.toString()).toBe('v');
+    const own = quorum.read(staying);
+    expect(own instanceof Promise).toBe(false);
+    expect((own as StoredRecord | undefined)?.value?.toString()).toBe('older');
   });
 
   it('does not see a write dispatched after it, as in a pipeline', async () => {

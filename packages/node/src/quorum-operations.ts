@@ -8,6 +8,7 @@ import { QuorumCounter } from './quorum';
 import { newest, supersedes, type StoredRecord } from './record';
 import type { Replica, Replicas } from './replica';
 import { firstAnswer } from './first-answer';
+import { ownsAlone } from './owns-alone';
 import type { UnsyncedRanges } from './unsynced-ranges';
 import type { WriteGate } from './write-gate';
 import { WriteRound } from './write-round';
@@ -222,7 +223,8 @@ export class QuorumOperations {
    * Reads the newest record of `key` among `r` replicas (tombstones and expired records
    * included; the caller decides what is live). With R=1 one copy answers alone: this
    * node's own, at once, unless it may lack writes (a range not synced since it gained it,
-   * or a node that was fenced, cut off or paused): then the first other replica that can
+   * or on its way to a joining node, or a node that was fenced, cut off or paused): then
+   * the first other replica that can
    * answer alone is asked as well (see {@link readUnsynced}). Other replicas are asked with
    * FETCH's ALONE flag, all at once: the first whose copy has not missed writes answers.
    * @throws ReplyError `UNAVAILABLE k of r replicas answered`
@@ -238,7 +240,8 @@ export class QuorumOperations {
       const previous = unsynced.any ? unsynced.previousOwners(t) : undefined;
       if (!ids.includes(selfId))
         return this.readRemote(key, replicas.nearestFirst(ids), placement.epoch);
-      if (previous === undefined && gate.readsAlone) return replicas.of(selfId).fetch(key);
+      if (previous === undefined && gate.readsAlone && ownsAlone(placement, selfId, t, ids))
+        return replicas.of(selfId).fetch(key);
       return this.readUnsynced(key, this.askOrder(placement, ids, previous ?? []), placement.epoch);
     }
     return this.readMany(key, this.options.replicas.nearestFirst(ids), required);

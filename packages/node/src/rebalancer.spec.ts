@@ -20,18 +20,19 @@ const joining = (epoch: number): RingEpoch =>
   new RingEpoch(epoch, ringOf([a, b, c]), ringOf([a, b, c, self]));
 
 /**
- * A rebalancer for `self` over fakes: `atEpoch(peer)` says whether a peer answers at this
- * node's epoch yet (a pull from one that does not fails, as SYNC_DIGEST refuses it). Every
- * pull and the moment the coordinator is told the node is ready are recorded.
+ * A rebalancer for `self` over fakes: `atEpoch(peer, epoch)` says whether a peer answers
+ * at `epoch`, this node's, yet (a pull from one that does not fails, as SYNC_DIGEST refuses
+ * it). Every pull and the moment the coordinator is told the node is ready are recorded.
  */
-function rig(atEpoch: (peer: string) => boolean, inFlightMs = IN_FLIGHT_MS) {
+function rig(atEpoch: (peer: string, epoch: number) => boolean, inFlightMs = IN_FLIGHT_MS) {
   let placement: RingEpoch | undefined;
-  const pulls: { peer: string; at: number; ok: boolean }[] = [];
+  const pulls: { peer: string; epoch: number; at: number; ok: boolean }[] = [];
   const readyAt: number[] = [];
+  const unsynced = new UnsyncedRanges(self);
   const syncer = {
-    pull: (peer: string) => {
-      const ok = atEpoch(peer);
-      pulls.push({ peer, at: Date.now(), ok });
+    pull: (peer: string, at: RingEpoch) => {
+      const ok = atEpoch(peer, at.epoch);
+      pulls.push({ peer, epoch: at.epoch, at: Date.now(), ok });
       return ok ? Promise.resolve(0) : Promise.reject(new Error(`${peer} is at another epoch`));
     },
     collectHints: () => Promise.resolve(),
@@ -47,7 +48,7 @@ function rig(atEpoch: (peer: string) => boolean, inFlightMs = IN_FLIGHT_MS) {
     hints: { pending: 0 } as HintStore,
     replicationPeers: {} as PeerClient,
     placement: () => placement,
-    unsynced: new UnsyncedRanges(self),
+    unsynced,
     ready: () => {
       readyAt.push(Date.now());
       return Promise.resolve();
@@ -63,7 +64,7 @@ function rig(atEpoch: (peer: string) => boolean, inFlightMs = IN_FLIGHT_MS) {
     placement = p;
     rebalancer.onPlacement(p);
   };
-  return { rebalancer, pulls, readyAt, place };
+  return { rebalancer, pulls, readyAt, place, unsynced };
 }
 
 describe('Rebalancer: when a joining node is ready', () => {
@@ -78,7 +79,7 @@ describe('Rebalancer: when a joining node is ready', () => {
     rebalancer.close();
     expect(readyAt).toHaveLength(1);
     const firstRoundEnd = (pulls.find((p) => p.peer === c) as { at: number }).at;
-    // Not after two heartbeats, as when every peer was assumed to learn the epoch in one.
+    // A replica timeout after every member was found at the epoch, not two heartbeats.
     expect(readyAt[0]).toBeGreaterThanOrEqual(firstRoundEnd + IN_FLIGHT_MS);
     expect(readyAt[0]).toBeGreaterThanOrEqual(start + 2 * HEARTBEAT_MS);
     // And every peer was pulled again after that.
@@ -123,6 +124,26 @@ describe('Rebalancer: when a joining node is ready', () => {
     expect(readyAt[0]).toBeLessThan(firstRoundEnd + 10 * HEARTBEAT_MS + 500);
   });
 
+  it('does not count a round at the old epoch that ends after a new one arrived', async () => {
+    // The new epoch arrives while the last peer of a round is pulled; b learns it 1.5 s late.
+    let bLearnt = Infinity;
+    let moved = false;
+    const { rebalancer, pulls, readyAt, place } = rig((peer, epoch) => {
+      if (epoch === 5 && peer === c && !moved) {
+        moved = true;
+        bLearnt = Date.now() + 1500;
+        place(joining(6));
+      }
+      return epoch !== 6 || peer !== b || Date.now() >= bLearnt;
+    });
+    place(joining(5));
+    await jest.advanceTimersByTimeAsync(8000);
+    rebalancer.close();
+    expect(readyAt).toHaveLength(1);
+    const bFirst = (pulls.find((p) => p.peer === b && p.epoch === 6 && p.ok) as { at: number }).at;
+    expect(readyAt[0]).toBeGreaterThanOrEqual(bFirst + IN_FLIGHT_MS);
+  });
+
   it('starts over at a new epoch: a round at the old one does not count', async () => {
     const { rebalancer, pulls, readyAt, place } = rig(() => true);
     place(joining(5));
@@ -135,5 +156,31 @@ describe('Rebalancer: when a joining node is ready', () => {
     expect(readyAt).toHaveLength(1);
     const firstAtNew = (pulls.find((p) => p.peer === c && p.at >= moved) as { at: number }).at;
     expect(readyAt[0]).toBeGreaterThanOrEqual(firstAtNew + IN_FLIGHT_MS);
+  });
+});
+
+describe('Rebalancer: when a serving node has synced the ranges it gained', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('marks them synced by a round a replica timeout after one found every member at its epoch', async () => {
+    const e = 'e:1';
+    const before = new RingEpoch(1, ringOf([a, b, c, self, e]));
+    // e is removed: self gains ranges whose previous owners a, b and c still hold.
+    const after = new RingEpoch(2, ringOf([a, b, c, self]));
+    const { rebalancer, pulls, place, unsynced } = rig(() => true);
+    unsynced.update(before);
+    unsynced.synced(before);
+    place(after);
+    const gained = unsynced.size;
+    expect(gained).toBeGreaterThan(0);
+    let syncedAt: number | undefined;
+    for (let i = 0; i < 100 && syncedAt === undefined; i++) {
+      await jest.advanceTimersByTimeAsync(50);
+      if (unsynced.size < gained) syncedAt = Date.now();
+    }
+    rebalancer.close();
+    const firstRoundEnd = (pulls.find((p) => p.peer === c) as { at: number }).at;
+    expect(syncedAt).toBeGreaterThanOrEqual(firstRoundEnd + IN_FLIGHT_MS);
   });
 });

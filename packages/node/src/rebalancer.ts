@@ -9,11 +9,12 @@ import type { Syncer } from './syncer';
 import type { UnsyncedRanges } from './unsynced-ranges';
 
 /**
- * The most heartbeats a round waits, after every peer was found at its epoch, for writes
- * placed by an older ring to be decided, however long the replica timeout: a write still
- * in flight past that is the race an R=1 read is not promised to win (a read racing a
- * replica write in flight), and a long replica timeout (a slow link) does not hold joins
- * back by as much.
+ * The most heartbeats a joining node waits, after a round found every member at its epoch,
+ * for writes placed by an older ring to be decided, however long the replica timeout. The
+ * trade-off: with a replica timeout longer than this, a write placed by the older ring
+ * that takes longer than this to reach its replicas can be missing from the joining node
+ * when it starts serving reads (until anti-entropy brings it); in exchange a long replica
+ * timeout (a slow link) does not hold every join back by as long.
  */
 const MOST_IN_FLIGHT_HEARTBEATS = 10;
 
@@ -52,13 +53,14 @@ export interface RebalancerOptions {
  * Makes data follow placement. After every ring change (and every anti-entropy interval)
  * it runs a **round**: pull from each co-owner what this node lacks, by digest then key
  * list then values; then hand off records this node no longer owns. A round completes only
- * if every peer answered at this node's epoch, so once one has, every peer has learnt the
- * epoch and sends this node the writes it coordinates from then on; writes it coordinated
- * before are decided within the replica timeout. A joining node tells the coordinator it is
- * ready after completing a round it started both two heartbeats after entering `joining`
- * and a replica timeout after an earlier round at the same epoch completed: no writer can
- * still be placing writes by an older ring then, not even one that reached the coordinator
- * late (after a cut of the coordinator, members learn the epoch one by one). Ranges a
+ * if every member answered at this node's epoch, so once one has, every member has learnt
+ * the epoch and sends this node the writes it coordinates from then on; writes it
+ * coordinated before are decided within the replica timeout. A joining node tells the
+ * coordinator it is ready after completing a round it started both two heartbeats after
+ * entering `joining` and a replica timeout (at most {@link MOST_IN_FLIGHT_HEARTBEATS}
+ * heartbeats) after an earlier round at the same epoch completed: no member is still
+ * placing writes by an older ring then, not even one that reached the coordinator late
+ * (after a cut of the coordinator, members learn the epoch one by one). Ranges a
  * serving node gains with a ring change are unsynced (see {@link UnsyncedRanges}) until a
  * round that started as late after that epoch arrived completes. A failed round (a peer
  * unreachable, or still at another epoch) is retried after a short delay.
@@ -167,8 +169,9 @@ export class Rebalancer {
   /**
    * When a round may start to see every write placed by a ring that arrived at `since`:
    * two heartbeats on (peers that reach the coordinator learn an epoch within one), and a
-   * replica timeout after a round at this epoch completed, which shows every peer had
-   * learnt it (`everyPeerAt`; the current time when this round is the first).
+   * replica timeout (at most {@link MOST_IN_FLIGHT_HEARTBEATS} heartbeats) after a round at
+   * this epoch completed, which shows every member had learnt it (`everyPeerAt`; the
+   * current time when this round is the first).
    */
   private settledAfter(since: number, everyPeerAt: number): number {
     const { heartbeatIntervalMs, inFlightMs } = this.options;
@@ -251,12 +254,17 @@ export class Rebalancer {
       this.schedule(this.retryMs());
       return;
     }
-    // Every peer answered at this epoch: the first such round dates when all had it.
+    if (hintsKept === 0) this.options.onRoundComplete?.(startedAt);
+    else this.schedule(this.retryMs());
+    // A placement that arrived during the last pull: this round says nothing of its epoch.
+    if (this.options.placement() !== placement) {
+      this.again = true;
+      return;
+    }
+    // Every member answered at this epoch: the first such round dates when all had it.
     const everyPeerAt = this.everyPeerAt ?? this.now();
     this.everyPeerAt = everyPeerAt;
     this.markSynced(placement, startedAt, everyPeerAt);
-    if (hintsKept === 0) this.options.onRoundComplete?.(startedAt);
-    else this.schedule(this.retryMs());
     if (phase === Phase.JOINING) {
       const readyAfter = this.settledAfter(this.joiningSince ?? startedAt, everyPeerAt);
       if (startedAt < readyAfter) {
