@@ -47,10 +47,10 @@ export interface CoordinatorLinkOptions {
    */
   onRing: (ring: Ring, target: Ring, epoch: number) => void;
   /**
-   * Told when the coordinator in use fails to answer (the link then tries the next one, if
-   * there are several) or no longer knows this node (it was declared dead), or its ring
-   * cannot be fetched: the ring this node has may be outdated, as others may have been
-   * given its ranges meanwhile.
+   * Told, once until `onReconnect`, when the coordinator in use fails to answer (the link
+   * then tries the next one, if there are several) or no longer knows this node (it was
+   * declared dead), or its ring cannot be fetched: the ring this node has may be outdated,
+   * as others may have been given its ranges meanwhile.
    */
   onLost?: () => void;
   /** Told when a coordinator answers again after `onLost`, once its current ring is here. */
@@ -98,7 +98,7 @@ export class CoordinatorLink {
     return this.epoch;
   }
 
-  /** True while the coordinator answers and its current ring is here. */
+  /** True while the coordinator answers; after a loss, only once its ring is here again. */
   get connected(): boolean {
     return this.registered && this.failures === 0 && !this.lost;
   }

@@ -63,26 +63,32 @@ describe('HintStore', () => {
     expect(logged.at(-1)).toBe('Dropped 2 hint(s) for b:1: it is no longer a member');
   });
 
-  it('says how many hints it restored from its journal, per replica, and journals none again', () => {
+  it('says how many hints it restored from its journal, per replica, and how many it dropped', () => {
     const logged: string[] = [];
-    const logger = { info: (line: string) => logged.push(line) } as unknown as Logger;
+    const log = (line: string): number => logged.push(line);
+    const logger = { info: log, warn: log } as unknown as Logger;
     const saved: string[] = [];
+    const removed: string[] = [];
     const journal = {
       load: () => [
         { replica: 'b:1', key: Buffer.from('k1'), record: rec(1) },
         { replica: 'b:1', key: Buffer.from('k2'), record: rec(1) },
         { replica: 'c:1', key: Buffer.from('k1'), record: rec(1) },
+        { replica: 'c:1', key: Buffer.from('k2'), record: rec(1) },
       ],
       save: (replica: string) => saved.push(replica),
-      remove: () => undefined,
+      remove: (replica: string, key: Buffer) => removed.push(`${replica} ${key.toString()}`),
     };
-    const { hints, stats } = hintStore({ logger, journal });
-    expect(stats()).toMatchObject({ pending: 3 });
+    // Its bound was lowered since: the fourth is dropped, here and on disk.
+    const { hints, stats } = hintStore({ logger, journal, maxHints: 3 });
+    expect(stats()).toMatchObject({ pending: 3, dropped: 1 });
     expect(logged).toEqual([
       'Restored 2 hint(s) for b:1 from the data directory',
       'Restored 1 hint(s) for c:1 from the data directory',
+      'Dropped 1 hint(s) kept in the data directory: past --max-hints or --max-hint-bytes',
     ]);
     expect(saved).toEqual([]);
+    expect(removed).toEqual(['c:1 k2']);
     expect(hints.replicas()).toEqual(['b:1', 'c:1']);
   });
 

@@ -86,15 +86,21 @@ export class HintStore {
     this.metrics = options.metrics ?? new NodeMetrics();
     const saved = options.journal?.load() ?? [];
     // Loaded before the journal is attached: they are on disk already.
+    let dropped = 0;
     for (const hint of saved) {
       // Past the bounds (lowered since): dropped here and on disk.
-      if (!this.add(hint.replica, hint.key, hint.record))
-        options.journal?.remove(hint.replica, hint.key);
+      if (this.add(hint.replica, hint.key, hint.record)) continue;
+      options.journal?.remove(hint.replica, hint.key);
+      dropped++;
     }
     this.journal = options.journal;
     this.logger = options.logger;
     for (const [replica, hints] of this.byReplica)
       this.logger?.info(`Restored ${hints.size} hint(s) for ${replica} from the data directory`);
+    if (dropped > 0)
+      this.logger?.warn(
+        `Dropped ${dropped} hint(s) kept in the data directory: past --max-hints or --max-hint-bytes`,
+      );
   }
 
   /** Hints held. */

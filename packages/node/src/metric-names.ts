@@ -22,7 +22,7 @@ export const COUNTERS = {
   },
   unsyncedReads: {
     name: 'kv_unsynced_reads_total',
-    help: 'R=1 reads this node also asked of another replica, as its own copy may lack writes: a range not synced yet or being handed to a joining node, or a copy that is fenced, stale or cut off from the coordinator.',
+    help: 'R=1 reads this node also asked of another replica, as its own copy may lack writes: a range not synced yet or on its way to another owner (to a joining node, or from this node as it leaves), or a copy that is fenced, stale or cut off from the coordinator.',
   },
   staleAnswers: {
     name: 'kv_stale_read_answers_total',
@@ -34,7 +34,7 @@ export const COUNTERS = {
   },
   missedWriteNotices: {
     name: 'kv_missed_write_notices_total',
-    help: "REPLICA_MISSED notices received: a member kept writes for this node as hints because it could not send them (its queue to this node was full, or this node was unreachable); each makes the node's copy suspect until a sync round.",
+    help: "REPLICA_MISSED notices received: a member could not send this node records it should hold (its queue to this node was full, or this node was unreachable); each makes the node's copy suspect until a sync round.",
   },
   replicaFailures: {
     name: 'kv_replica_failures_total',

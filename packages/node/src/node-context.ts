@@ -52,7 +52,7 @@ export function createNodeContext(parts: NodeContextParts): CommandContext {
     beforeReplicaWrite: (records) => fence.gate.beforeReplicaWrite(records),
     answersAlone: (key, askerEpoch) => {
       // A node that does not own the key in its own ring (it lost the range, has not
-      // learnt that it gained it, or is handing it to a joining node) may hold an old copy
+      // learnt that it gained it, or is handing it to another owner) may hold an old copy
       // or none: it is not read alone. Nor is one whose ring is older than the asker's:
       // writes made at the newer epoch went to the newer ring's owners, maybe not here.
       const t = token(key);
@@ -70,7 +70,7 @@ export function createNodeContext(parts: NodeContextParts): CommandContext {
     missedWrites: (remote) => {
       metrics.counters.missedWriteNotices.inc();
       logger.info(
-        `A member at ${remote} kept writes for this node as hints (it could not send them: its queue to this node was full, or this node was unreachable): reads ask another replica too until a sync round with every member`,
+        `A member at ${remote} could not send this node records it should hold (its queue to this node was full, or this node was unreachable): reads ask another replica too until a sync round with every member`,
       );
       fence.gate.markStale();
     },

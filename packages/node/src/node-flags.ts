@@ -71,7 +71,8 @@ export const FLAGS = {
     type: 'number',
     default: NODE_DEFAULTS.replicaTimeoutMs,
     min: 1,
-    describe: 'ms to wait for a replica',
+    describe:
+      'ms to wait for a replica; also how long a joining node waits, at most ten heartbeats, for writes placed by an older ring before it serves reads',
   },
   'max-key-bytes': {
     type: 'number',

@@ -126,7 +126,9 @@ export interface NodeOptions {
    */
   heartbeatIntervalMs?: number;
   /**
-   * How long to wait for a replica's answer.
+   * How long to wait for a replica's answer. Also how long, at most ten heartbeats, a
+   * joining node waits after finding every member at its epoch for the writes placed by an
+   * older ring to be decided, before it serves reads (see Rebalancer).
    * @default 1000
    */
   replicaTimeoutMs?: number;

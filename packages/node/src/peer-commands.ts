@@ -159,7 +159,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     scope: Scope.peer,
     arity: [1, 3],
     usage: `FETCH key [${FETCH_ALONE} [epoch]]`,
-    reply: `${RECORD}. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, syncing the key's range or handing it to a joining node, or still at a ring epoch older than the asker's \`epoch\`, so writes made at the newer one may not have come here), so the asker reads another copy too`,
+    reply: `${RECORD}. With ${FETCH_ALONE} (an R=1 read): \`[alone 0/1, that record]\`, 0 while this node's copy may lack writes (fenced, cut off or paused, syncing the key's range or handing it to another owner (a joining node, or the next owner as this node leaves), or still at a ring epoch older than the asker's \`epoch\`, so writes made at the newer one may not have come here), so the asker reads another copy too`,
     errors: `\`-WRONGARGS\` for a flag other than ${FETCH_ALONE}, or an epoch that is not a whole number`,
     run: (args, ctx) => {
       const key = args[1] as Buffer;
@@ -217,7 +217,7 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     arity: [0, 0],
     usage: 'REPLICA_MISSED',
     reply:
-      "`+OK`. Sent by a member that kept writes for this node as hints instead of sending them (its queue of requests to this node was full, or it could not reach this node: it could not dial it, was backing off after a failure, or the connection broke): this node's copy may lack acknowledged writes, so it does not answer R=1 reads alone until a sync round, which collects those hints, completes",
+      "`+OK`. Sent by a member that could not send this node a record it should hold (a write it coordinated, then kept as a hint; or a hint, a read repair or a hand-off), because its queue of requests to this node was full or it could not reach this node (it could not dial it, was backing off after a failure, or the connection broke): this node's copy may lack acknowledged writes, so it does not answer R=1 reads alone until a sync round, which collects the hints kept for it, completes",
     run: (_args, ctx, connection) => {
       ctx.missedWrites(connection.remoteAddress);
       return OK;

@@ -223,7 +223,7 @@ export class QuorumOperations {
    * Reads the newest record of `key` among `r` replicas (tombstones and expired records
    * included; the caller decides what is live). With R=1 one copy answers alone: this
    * node's own, at once, unless it may lack writes (a range not synced since it gained it,
-   * or on its way to a joining node, or a node that was fenced, cut off or paused): then
+   * or on its way to another owner, or a node that was fenced, cut off or paused): then
    * the first other replica that can answer alone is asked as well (see
    * {@link readUnsynced}). Other replicas are asked with FETCH's ALONE flag, all at once:
    * the first whose copy has not missed writes answers.

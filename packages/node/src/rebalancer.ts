@@ -9,12 +9,13 @@ import type { Syncer } from './syncer';
 import type { UnsyncedRanges } from './unsynced-ranges';
 
 /**
- * The most heartbeats a joining node waits, after a round found every member at its epoch,
+ * The most heartbeats a joining node (before it is ready) or a serving node (before the
+ * ranges it gained count as synced) waits, after a round found every member at its epoch,
  * for writes placed by an older ring to be decided, however long the replica timeout. The
  * trade-off: with a replica timeout longer than this, a write placed by the older ring
- * that takes longer than this to reach its replicas can be missing from the joining node
- * when it starts serving reads (until anti-entropy brings it); in exchange a long replica
- * timeout (a slow link) does not hold every join back by as long.
+ * that takes longer than this to reach its replicas can be missing from the new owner's
+ * copy when it is first read alone (until anti-entropy brings it); in exchange a long
+ * replica timeout (a slow link) does not hold every join back by as long.
  */
 const MOST_IN_FLIGHT_HEARTBEATS = 10;
 
