@@ -96,6 +96,13 @@ export interface StorageEngine {
    * has it, and only for one.
    */
   durable?(): Promise<void> | undefined;
+  /**
+   * Resolves once the change of `key` that reads see now is committed, while its commit is
+   * under way (undefined otherwise, and on engines whose replies wait for {@link durable}
+   * instead); rejects if that commit fails. An answer vouching for the version a key holds
+   * waits for it, as the answer to the write that made it does.
+   */
+  committing?(key: Buffer): Promise<void> | undefined;
   /** Where hints survive a restart; absent on engines with nothing on disk. */
   hintJournal?(): HintJournal;
   /**

@@ -221,6 +221,7 @@ export class LmdbEngine implements StorageEngine {
         expiresAt: record.expiresAt,
         value: record.value === null ? null : value.subarray(value.length - record.value.length),
       },
+      committed: undefined,
     });
   }
 
@@ -233,7 +234,7 @@ export class LmdbEngine implements StorageEngine {
     if (!old) return;
     count(this.live, stored, old, -1);
     this.totalsDirty = true;
-    return this.write({ k, stored, value: undefined, record: undefined });
+    return this.write({ k, stored, value: undefined, record: undefined, committed: undefined });
   }
 
   *versions(range?: TokenRange): IterableIterator<EngineVersion> {
@@ -351,7 +352,19 @@ export class LmdbEngine implements StorageEngine {
   private write(mine: Pending): Promise<void> | undefined {
     this.pending.set(mine);
     this.flusher.mark();
-    return this.applier ? this.applier.write(mine) : this.commit(mine);
+    if (this.applier) return this.applier.write(mine);
+    mine.committed = this.commit(mine);
+    return mine.committed;
+  }
+
+  /**
+   * Without a log: the commit of the write of `key` that reads see, while it is under way
+   * (see StorageEngine.committing). Under a log every reply waits for {@link durable}.
+   */
+  committing(key: Buffer): Promise<void> | undefined {
+    if (this.applier) return undefined;
+    this.keys.of(key);
+    return this.pending.get(this.keys.k)?.committed;
   }
 
   /**

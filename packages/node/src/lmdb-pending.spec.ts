@@ -6,6 +6,7 @@ const write = (k: string, value: string | null = 'v'): Pending => ({
   value: value === null ? undefined : Buffer.from(value),
   record:
     value === null ? undefined : { value: Buffer.from(value), ts: 1, origin: 'n1', expiresAt: 0 },
+  committed: undefined,
 });
 const keys = (found: Pending[]): string[] => found.map((w) => w.k);
 

@@ -10,6 +10,8 @@ export interface Pending {
   /** The stored value (record header and value bytes); undefined: the key is removed. */
   readonly value: Buffer | undefined;
   readonly record: StoredRecord | undefined;
+  /** Without a log: the commit of this write, once it is under way. */
+  committed: Promise<void> | undefined;
 }
 
 /**

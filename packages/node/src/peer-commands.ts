@@ -248,9 +248,15 @@ export const PEER_COMMANDS: CommandTable<PeerContext> = {
     scope: Scope.peer,
     arity: [1, Infinity],
     usage: 'SYNC_VERSIONS key [key ...]',
-    reply: `per key (at most ${MAX_KEYS_PER_REQUEST}): null, or \`[ts, origin]\``,
-    errors: `\`-WRONGARGS\` for more than ${MAX_KEYS_PER_REQUEST} keys`,
-    run: (args, ctx) =>
-      keyBatch(args, SyncCommand.versions).map((k) => encodeVersion(ctx.store.read(k))),
+    reply: `per key (at most ${MAX_KEYS_PER_REQUEST}): null, or \`[ts, origin]\`; a version whose commit is under way (\`--fsync periodic\` or \`never\`) is answered once it is committed`,
+    errors: `\`-WRONGARGS\` for more than ${MAX_KEYS_PER_REQUEST} keys; \`-UNAVAILABLE\` when such a commit fails`,
+    run: (args, ctx) => {
+      const keys = keyBatch(args, SyncCommand.versions);
+      const held = keys.map((k) => encodeVersion(ctx.store.read(k)));
+      // A node handing records off drops its copy of those this answer says are held here:
+      // a version whose commit is under way is vouched for once it is committed.
+      const committing = ctx.store.committing(keys);
+      return committing ? committing.then(() => held) : held;
+    },
   },
 };

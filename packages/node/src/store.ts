@@ -117,7 +117,12 @@ export class Store {
       !current.deleted &&
       (current.expiresAt === 0 || current.expiresAt > this.now());
     if (current !== undefined && compareVersions(record, current) <= 0) {
-      return { applied: false, existed, ts: current.ts, origin: current.origin };
+      const held: ApplyResult = { applied: false, existed, ts: current.ts, origin: current.origin };
+      // The version held may be a write whose commit is still under way: an answer that
+      // vouches for it (the same write sent again, a hint delivered twice) waits for that
+      // commit, and fails with it.
+      const committing = this.engine.committing?.(key);
+      return committing ? committing.then(() => held) : held;
     }
     if (record.value !== null) this.memory?.check();
     const result: ApplyResult = { applied: true, existed, ts: record.ts, origin: record.origin };
@@ -132,6 +137,20 @@ export class Store {
    */
   durable(): Promise<void> | undefined {
     return this.engine.durable?.();
+  }
+
+  /**
+   * Resolves once the writes of `keys` whose commits are under way are committed (undefined
+   * if none is; see StorageEngine.committing); rejects if one of them fails. An answer that
+   * vouches for what this node holds of those keys waits for it.
+   */
+  committing(keys: readonly Buffer[]): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const key of keys) {
+      const commit = this.engine.committing?.(key);
+      if (commit) (waits ??= []).push(commit);
+    }
+    return waits && Promise.all(waits).then(() => undefined);
   }
 
   /** Forgets a key entirely; resolves once a durable engine has the change (or see {@link durable}). */
