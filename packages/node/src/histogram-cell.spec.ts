@@ -1,4 +1,4 @@
-import { HistogramCell } from './histogram-cell';
+import { HistogramCell, RecentHistogram } from './histogram-cell';
 
 describe('HistogramCell', () => {
   it('counts each value in the first bucket whose bound is not below it', () => {
@@ -29,5 +29,27 @@ describe('HistogramCell', () => {
     a.add(b);
     expect([...a.counts]).toEqual([1, 1, 1]);
     expect([a.count, a.sum]).toEqual([3, 5]);
+  });
+});
+
+describe('RecentHistogram', () => {
+  it('answers for the last one to two windows, forgetting what came before', () => {
+    let now = 0;
+    const recent = new RecentHistogram([1, 2, 4], 1000, () => now);
+    expect(recent.quantile(0.99)).toBe(0);
+    for (let i = 0; i < 100; i++) recent.observe(3);
+    expect(recent.quantile(0.99)).toBeGreaterThan(2);
+    // The next window: the slow ones still count, beside fast ones.
+    now = 1500;
+    for (let i = 0; i < 100; i++) recent.observe(0.5);
+    expect(recent.quantile(0.99)).toBeGreaterThan(2);
+    expect(recent.quantile(0.25)).toBeLessThanOrEqual(1);
+    // The window after: only the fast ones are left.
+    now = 2600;
+    recent.observe(0.5);
+    expect(recent.quantile(0.99)).toBeLessThanOrEqual(1);
+    // Two windows of silence: nothing is left.
+    now = 10_000;
+    expect(recent.quantile(0.99)).toBe(0);
   });
 });

@@ -65,6 +65,52 @@ export class HistogramCell {
 }
 
 /**
+ * The observations of about the last `windowMs` (from one window to two): two cells, the
+ * older dropped each time a window ends. For a figure read now (`INFO`), which a lifetime
+ * histogram would dull: a disk that turned slow a minute ago shows at once, and one that
+ * recovered stops showing.
+ */
+export class RecentHistogram {
+  private current: HistogramCell;
+  private previous: HistogramCell;
+  /** When (ms, on `now`) the current window ends. */
+  private endsAt: number;
+
+  constructor(
+    private readonly bounds: readonly number[],
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.current = new HistogramCell(bounds);
+    this.previous = new HistogramCell(bounds);
+    this.endsAt = now() + windowMs;
+  }
+
+  observe(value: number): void {
+    this.roll();
+    this.current.observe(value);
+  }
+
+  /** The `q` quantile of the recent observations (see {@link HistogramCell.quantile}). */
+  quantile(q: number): number {
+    this.roll();
+    const recent = new HistogramCell(this.bounds);
+    recent.add(this.previous);
+    recent.add(this.current);
+    return recent.quantile(q);
+  }
+
+  private roll(): void {
+    const t = this.now();
+    if (t < this.endsAt) return;
+    // A whole window went by with nothing observed or read: the current cell is old too.
+    this.previous = t < this.endsAt + this.windowMs ? this.current : new HistogramCell(this.bounds);
+    this.current = new HistogramCell(this.bounds);
+    this.endsAt = t + this.windowMs;
+  }
+}
+
+/**
  * Registers a histogram family in `registry` whose series are read from cells when
  * scraped: `series()` gives `[label value, cell]` pairs, labelled `label` (no label when
  * `label` is undefined).

@@ -1,5 +1,10 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { HistogramCell, LATENCY_BUCKETS, registerHistograms } from './histogram-cell';
+import {
+  HistogramCell,
+  LATENCY_BUCKETS,
+  RecentHistogram,
+  registerHistograms,
+} from './histogram-cell';
 import type { LogSync } from './write-ahead-log';
 import {
   COMMANDS_METRIC,
@@ -78,6 +83,8 @@ export class NodeMetrics {
   readonly replicaLatency = new HistogramCell(LATENCY_BUCKETS);
   /** Syncs of the write-ahead log. */
   readonly logSyncs = new HistogramCell(LATENCY_BUCKETS);
+  /** The same syncs, of the last minute or two (INFO's p99). */
+  readonly recentLogSyncs = new RecentHistogram(LATENCY_BUCKETS);
   private readonly calls = new Map<string, CommandCells>();
   private readonly sources: { [K in LiveGaugeName]: () => number };
   private defaultMetrics = false;
@@ -153,6 +160,7 @@ export class NodeMetrics {
   /** Counts one sync of the write-ahead log. */
   logSynced(sync: LogSync): void {
     this.logSyncs.observe(sync.seconds);
+    this.recentLogSyncs.observe(sync.seconds);
     this.counters.logSyncedWrites.inc(sync.writes);
     this.counters.logSyncedBytes.inc(sync.bytes);
   }

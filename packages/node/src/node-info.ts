@@ -160,7 +160,7 @@ export function nodeInfoSections(s: NodeInfoSources): InfoSection[] {
         log_pending_bytes: s.store.backlog.bytes,
         log_syncs: s.metrics.logSyncs.count,
         log_synced_writes: counters.logSyncedWrites.value,
-        log_sync_p99_usec: Math.round(s.metrics.logSyncs.quantile(0.99) * 1e6),
+        log_sync_p99_usec: Math.round(s.metrics.recentLogSyncs.quantile(0.99) * 1e6),
         commits_failing: s.store.commitsFailing ? 1 : 0,
       },
     },
