@@ -1,11 +1,10 @@
-import { Ring, RingEpoch, token } from '@kv/ring';
+import { RingEpoch, token } from '@kv/ring';
 import { createNodeLogger } from './logger';
 import { NodeMetrics } from './metrics';
 import { createNodeContext, type NodeContextParts } from './node-context';
 import { UnsyncedRanges } from './unsynced-ranges';
+import { ringOf } from './test-support/rings';
 
-const ringOf = (members: readonly string[]): Ring =>
-  new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
 const [a, b, c, d] = ['a:1', 'b:1', 'c:1', 'd:1'] as const;
 const keys = Array.from({ length: 200 }, (_, i) => Buffer.from(`key:${i}`));
 

@@ -1,8 +1,7 @@
-import { Ring, RingEpoch, token } from '@kv/ring';
+import { RingEpoch, token } from '@kv/ring';
 import { ownsAlone } from './owns-alone';
+import { ringOf } from './test-support/rings';
 
-const ringOf = (members: readonly string[]): Ring =>
-  new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
 const [a, b, c, joiner] = ['a:1', 'b:1', 'c:1', 'd:1'] as const;
 const tokens = Array.from({ length: 400 }, (_, i) => token(Buffer.from(`key:${i}`)));
 

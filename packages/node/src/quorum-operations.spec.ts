@@ -10,7 +10,7 @@ import {
   type Reply,
   type RespValue,
 } from '@kv/protocol';
-import { Ring, RingEpoch, token } from '@kv/ring';
+import { RingEpoch, token } from '@kv/ring';
 import { HintStore } from './hints';
 import { HybridLogicalClock, LOGICAL_BITS } from './hlc';
 import { MemoryEngine } from './memory-engine';
@@ -26,6 +26,7 @@ import type { StoredRecord } from './record';
 import { Store } from './store';
 import { UnsyncedRanges } from './unsynced-ranges';
 import { serveAsReplica } from './test-support/replica-server';
+import { ringOf } from './test-support/rings';
 
 // Deterministic replicas: each is a Store of its own with a frozen wall clock, reached
 // through a pool that calls it directly (no sockets, no timers).
@@ -122,7 +123,7 @@ function coordinatorAt(
     unsynced?: UnsyncedRanges;
   } = {},
 ): QuorumOperations {
-  const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+  const ring = ringOf(members);
   const placement = options.placement ?? new RingEpoch(1, ring, ring);
   const clock = options.clock ?? new HybridLogicalClock(() => WALL_MS);
   const peers = new PeerClient(poolOf(stores, options), options.metrics);
@@ -626,7 +627,7 @@ describe('QuorumOperations R=1 reads of a copy that may have missed writes', () 
 describe('QuorumOperations R=1 reads from other replicas that may have missed writes', () => {
   const self = '127.0.0.1:5009';
   const members = [...ids, self];
-  const ring = new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
+  const ring = ringOf(members);
   const placement = new RingEpoch(1, ring, ring);
   // A key whose replicas are the three others, in preference order.
   const key = Buffer.from(
@@ -744,8 +745,6 @@ describe('QuorumOperations R=1 reads after a ring change', () => {
   const dead = '127.0.0.1:5004';
   const self = ids[0];
   const all = [...ids, dead];
-  const ringOf = (members: readonly string[]): Ring =>
-    new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
   const before = new RingEpoch(1, ringOf(all));
   const after = new RingEpoch(2, ringOf(ids));
   // A key this node gains when `dead` is removed: the other three held it.

@@ -1,4 +1,4 @@
-import { Ring, RingEpoch } from '@kv/ring';
+import { RingEpoch } from '@kv/ring';
 import type { HintStore } from './hints';
 import { createNodeLogger } from './logger';
 import { NodeMetrics } from './metrics';
@@ -8,12 +8,11 @@ import type { CoOwnedDigests } from './sync-source';
 import { Digest } from './digest';
 import type { Syncer } from './syncer';
 import { UnsyncedRanges } from './unsynced-ranges';
+import { ringOf } from './test-support/rings';
 
 const HEARTBEAT_MS = 100;
 const IN_FLIGHT_MS = 1000;
 const [a, b, c, self] = ['a:1', 'b:1', 'c:1', 'd:1'] as const;
-const ringOf = (members: readonly string[]): Ring =>
-  new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
 
 /** `self` joining a cluster of a, b and c at `epoch`. */
 const joining = (epoch: number): RingEpoch =>

@@ -1,8 +1,7 @@
-import { Ring, TOKEN_SPACE, token, RingEpoch } from '@kv/ring';
+import { TOKEN_SPACE, token, RingEpoch } from '@kv/ring';
 import { UnsyncedRanges, type SyncProgressJournal, type UnsyncedRange } from './unsynced-ranges';
+import { ringOf } from './test-support/rings';
 
-const ringOf = (members: readonly string[]): Ring =>
-  new Ring(members, { replicationFactor: 3, vnodesPerWeight: 16 });
 const [a, b, c, d, e] = ['a:1', 'b:1', 'c:1', 'd:1', 'e:1'] as const;
 const keys = Array.from({ length: 500 }, (_, i) => `key:${i}`);
 
