@@ -12,14 +12,6 @@ function coOwned(placement: RingEpoch, t: number, a: string, b: string): boolean
   return owners.includes(a) && owners.includes(b);
 }
 
-/**
- * Digests, one per other member, of this node's records that member should also hold
- * (those whose owners include both), computed in one pass over the store. The digest for
- * a peer is the same whether this node pulls from it or answers its `SYNC_DIGEST`, so one
- * pass serves a whole round of every node: results are kept for `ttlMs` per epoch. A digest
- * that much older than the data only costs a key-list exchange or a difference found on
- * the next round; the join's final round starts after that long anyway.
- */
 /** One pass over a node's store under a placement. */
 export interface DigestPass {
   /** Per other member, the digest of the records co-owned with it. */
@@ -28,6 +20,14 @@ export interface DigestPass {
   readonly outsideTarget: number;
 }
 
+/**
+ * Digests, one per other member, of this node's records that member should also hold
+ * (those whose owners include both), computed in one pass over the store. The digest for
+ * a peer is the same whether this node pulls from it or answers its `SYNC_DIGEST`, so one
+ * pass serves a whole round of every node: results are kept for `ttlMs` per epoch. A digest
+ * that much older than the data only costs a key-list exchange or a difference found on
+ * the next round; the join's final round starts after that long anyway.
+ */
 export class CoOwnedDigests {
   private cached: { placement: RingEpoch; at: number; pass: Promise<DigestPass> } | undefined;
 

@@ -351,8 +351,8 @@ export class ConnectionLoop implements ServerConnection {
   }
 
   private maybeEnd(): void {
-    // Replies still to be written go first: their flush comes back here.
-    if (!this.idle || this.socket.destroyed) return;
+    // Nothing to end, or replies still to write first (their flush comes back here).
+    if ((!this.protocolError && !this.ending) || !this.idle || this.socket.destroyed) return;
     if (this.protocolError) {
       const err = this.protocolError;
       this.protocolError = null;
