@@ -26,10 +26,10 @@ import { NodeMetrics } from './metrics';
 import { createNodeContext, readNodeMetrics } from './node-context';
 import { NodeLifecycle } from './node-lifecycle';
 import { listenNode, type NodeParts } from './node-listeners';
-import { NODE_DEFAULTS, type NodeOptions } from './node-options';
+import type { NodeOptions } from './node-options';
 import { Rebalancer } from './rebalancer';
 import type { ResolvedNodeOptions } from './resolve-node-options';
-import { PeerClient } from './peer-client';
+import { PeerClient, syncConnections } from './peer-client';
 import { QuorumOperations } from './quorum-operations';
 import { Replicas } from './replica';
 import { Store } from './store';
@@ -181,13 +181,7 @@ export class StorageNode implements KvNode {
         this.fence.gate.markStale();
       }),
     );
-    // Sync traffic has its own connections: a bulk reply must never delay a replica's ack.
-    const syncPeers = new ConnectionPool({
-      requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
-      connectTimeoutMs: options.replicaTimeoutMs,
-      handshake,
-      connect,
-    });
+    const syncPeers = syncConnections(options.replicaTimeoutMs, handshake, connect);
     this.hints = new HintStore({
       maxHints: options.maxHints,
       maxBytes: options.maxHintBytes,
@@ -250,7 +244,11 @@ export class StorageNode implements KvNode {
       onRing: (read, target, epoch) => this.onRing(read, target, epoch),
       beforeRing: () => this.fence.ensureMeasured(),
       onLost: () => this.fence.gate.lostCoordinator(),
-      onReconnect: () => this.fence.gate.reachedCoordinator(),
+      // Cut off, maybe partitioned: its sync connections may be stale (ConnectionPool.reset).
+      onReconnect: () => {
+        this.fence.gate.reachedCoordinator();
+        syncPeers.reset();
+      },
     });
     const parts = {
       id: this.id,

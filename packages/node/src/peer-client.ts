@@ -1,6 +1,7 @@
-import { ReplyError, type ConnectionPool } from '@kv/protocol';
+import { ConnectionPool, ReplyError, type ConnectFactory, type Handshake } from '@kv/protocol';
 import { Digest, encodeBuckets } from './digest';
 import type { NodeMetrics } from './metrics';
+import { NODE_DEFAULTS } from './node-options';
 import { ReplicaBatcher, settleAll, type Waiting } from './replica-batcher';
 import type { StoredRecord } from './record';
 import {
@@ -28,6 +29,24 @@ import {
 export interface KeyVersionPage {
   readonly next: number;
   readonly entries: KeyVersion[];
+}
+
+/**
+ * The connections a node's sync traffic travels on: its own, so a bulk reply never delays a
+ * replica's acknowledgement. Replies can be large: a request may take `syncTimeoutMs`.
+ */
+export function syncConnections(
+  connectTimeoutMs: number,
+  handshake: Handshake | undefined,
+  connect: ConnectFactory,
+  syncTimeoutMs = NODE_DEFAULTS.syncTimeoutMs,
+): ConnectionPool {
+  return new ConnectionPool({
+    requestTimeoutMs: syncTimeoutMs,
+    connectTimeoutMs,
+    handshake,
+    connect,
+  });
 }
 
 /** A peer's answer to a command it does not know: a node of an older version. */
@@ -69,6 +88,14 @@ export class PeerClient {
   /** False while the pool knows `peer` to be unreachable. */
   isAvailable(peer: string): boolean {
     return this.pool.isAvailable(peer);
+  }
+
+  /**
+   * Closes the connection to `peer`, failing the requests waiting on it (see
+   * ConnectionPool.reset); the next request dials anew.
+   */
+  reset(peer: string): void {
+    this.pool.reset(peer);
   }
 
   /**

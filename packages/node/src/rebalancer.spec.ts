@@ -23,19 +23,31 @@ const joining = (epoch: number): RingEpoch =>
  * at `epoch`, this node's, yet (a pull from one that does not fails, as SYNC_DIGEST refuses
  * it). Every pull and the moment the coordinator is told the node is ready are recorded.
  */
-function rig(atEpoch: (peer: string, epoch: number) => boolean, inFlightMs = IN_FLIGHT_MS) {
+function rig(
+  atEpoch: (peer: string, epoch: number) => boolean | 'hangs',
+  inFlightMs = IN_FLIGHT_MS,
+) {
   let placement: RingEpoch | undefined;
   const pulls: { peer: string; epoch: number; at: number; ok: boolean }[] = [];
   const readyAt: number[] = [];
   const unsynced = new UnsyncedRanges(self);
+  /** Peers whose connections were reset, and the pulls waiting on each until then. */
+  const forgotten: string[] = [];
+  const hanging = new Map<string, (err: Error) => void>();
   const syncer = {
     pull: (peer: string, at: RingEpoch) => {
-      const ok = atEpoch(peer, at.epoch);
-      pulls.push({ peer, epoch: at.epoch, at: Date.now(), ok });
-      return ok ? Promise.resolve(0) : Promise.reject(new Error(`${peer} is at another epoch`));
+      const answer = atEpoch(peer, at.epoch);
+      pulls.push({ peer, epoch: at.epoch, at: Date.now(), ok: answer === true });
+      // A request sent into a partition: it waits until its connection is reset.
+      if (answer === 'hangs') return new Promise<number>((_, reject) => hanging.set(peer, reject));
+      return answer ? Promise.resolve(0) : Promise.reject(new Error(`${peer} is at another epoch`));
     },
     collectHints: () => Promise.resolve(),
     handOff: () => Promise.resolve(0),
+    forget: (peer: string) => {
+      forgotten.push(peer);
+      hanging.get(peer)?.(new Error(`${peer} is unreachable (connection reset)`));
+    },
   };
   const digests = {
     pass: () => Promise.resolve({ digests: new Map<string, Digest>(), outsideTarget: 0 }),
@@ -63,7 +75,7 @@ function rig(atEpoch: (peer: string, epoch: number) => boolean, inFlightMs = IN_
     placement = p;
     rebalancer.onPlacement(p);
   };
-  return { rebalancer, pulls, readyAt, place, unsynced };
+  return { rebalancer, pulls, readyAt, place, unsynced, forgotten };
 }
 
 describe('Rebalancer: when a joining node is ready', () => {
@@ -181,5 +193,29 @@ describe('Rebalancer: when a serving node has synced the ranges it gained', () =
     rebalancer.close();
     const firstRoundEnd = (pulls.find((p) => p.peer === c) as { at: number }).at;
     expect(syncedAt).toBeGreaterThanOrEqual(firstRoundEnd + IN_FLIGHT_MS);
+  });
+});
+
+describe('Rebalancer: a member that leaves the ring', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('has its sync connection reset, so a round waiting on a request to it moves on', async () => {
+    // b stopped answering mid-round (a partition), then the coordinator removed it.
+    const { rebalancer, pulls, place, forgotten } = rig((peer) => peer !== b || 'hangs');
+    place(new RingEpoch(5, ringOf([a, b, c, self])));
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(pulls.map((p) => p.peer)).toEqual([a, b]);
+    place(new RingEpoch(6, ringOf([a, c, self])));
+    expect(forgotten).toEqual([b]);
+    await jest.advanceTimersByTimeAsync(1000);
+    rebalancer.close();
+    // A round at the new epoch pulled from every member left.
+    expect(pulls.filter((p) => p.epoch === 6).map((p) => p.peer)).toEqual(
+      expect.arrayContaining([a, c]),
+    );
+    // Members that stay keep their connections.
+    place(new RingEpoch(7, ringOf([a, c, self])));
+    expect(forgotten).toEqual([b]);
   });
 });

@@ -78,6 +78,8 @@ export class Rebalancer {
   private placementSince = 0;
   /** When the first round at the current placement completed: every peer was at its epoch. */
   private everyPeerAt: number | undefined;
+  /** The members of the last placement. */
+  private members: readonly string[] = [];
   private readonly now: () => number;
 
   constructor(private readonly options: RebalancerOptions) {
@@ -104,6 +106,9 @@ export class Rebalancer {
 
   /** Call on every new ring epoch. */
   onPlacement(placement: RingEpoch): void {
+    for (const id of this.members)
+      if (placement.phaseOf(id) === Phase.OUTSIDE) this.options.syncer.forget(id);
+    this.members = placement.members();
     const phase = placement.phaseOf(this.options.selfId);
     this.placementSince = this.now();
     this.everyPeerAt = undefined;

@@ -40,6 +40,14 @@ export class Syncer {
   constructor(private readonly options: SyncerOptions) {}
 
   /**
+   * `peer` left the ring: a request still waiting on it (one sent into a partition, which
+   * TCP retransmits further and further apart) fails now rather than hold a round.
+   */
+  forget(peer: string): void {
+    this.options.peers.reset(peer);
+  }
+
+  /**
    * Pulls from `peer` every record co-owned with it that this node lacks or holds in an
    * older version. `mine` is this node's co-owned digest for the peer.
    *

@@ -46,6 +46,11 @@ async function deadAddress(): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
+/** Resolves once `done()` holds, checking every 5 ms. */
+async function waitUntil(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 /** Accepts connections and never answers. */
 async function silentServer(): Promise<string> {
   const s = createServer((socket) => rawSockets.push(socket));
@@ -134,6 +139,40 @@ describe('ConnectionPool', () => {
     expect(err?.address).toBe(address);
     expect(p.isAvailable(address)).toBe(false);
     expect(p.size).toBe(0);
+  });
+
+  it('resets its connections: requests waiting on them fail, and the next one dials anew without a backoff', async () => {
+    const address = await silentServer();
+    const p = pool({ requestTimeoutMs: 60_000, minBackoffMs: 60_000 });
+    const waiting = p.send(address, ['SYNC']).catch((e: unknown) => e);
+    await waitUntil(() => rawSockets.length === 1);
+    p.reset();
+    const err = (await waiting) as UnreachableError;
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect(err.message).toBe(`${address} is unreachable (connection reset)`);
+    // Not backed off: the next request dials a new connection at once.
+    expect(p.isAvailable(address)).toBe(true);
+    const again = p.send(address, ['SYNC']).catch((e: unknown) => e);
+    await waitUntil(() => rawSockets.length === 2);
+    expect(p.size).toBe(1);
+    p.close();
+    expect(await again).toBeInstanceOf(UnreachableError);
+  });
+
+  it('resets the connection to one server, leaving the others open', async () => {
+    const silent = await silentServer();
+    const { address } = await echoServer();
+    const p = pool({ requestTimeoutMs: 60_000 });
+    expect(await p.send(address, ['PING'])).toEqual(new SimpleString('PONG'));
+    const waiting = p.send(silent, ['SYNC']).catch((e: unknown) => e);
+    await waitUntil(() => rawSockets.length === 1);
+    p.reset(address);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(p.size).toBe(1);
+    p.reset(silent);
+    expect(((await waiting) as Error).message).toBe(`${silent} is unreachable (connection reset)`);
+    expect(p.size).toBe(0);
+    expect(await p.send(address, ['PING'])).toEqual(new SimpleString('PONG'));
   });
 
   it('fails a request past maxPending at once with OverloadedError, keeping the connection and the requests on it', async () => {

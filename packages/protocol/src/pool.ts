@@ -96,6 +96,8 @@ export class ConnectionPool {
   private readonly options: Required<Omit<ConnectionPoolOptions, 'handshake'>> &
     Pick<ConnectionPoolOptions, 'handshake'>;
   private closed = false;
+  /** Connections {@link reset} closed: what fails on them is no failure of their server. */
+  private readonly resets = new WeakSet<RespConnection>();
 
   constructor(options: ConnectionPoolOptions = {}) {
     this.options = {
@@ -132,6 +134,8 @@ export class ConnectionPool {
       });
     } catch (err) {
       if (err instanceof ReplyError || err instanceof RequestAbortedError) throw err;
+      if (this.resets.has(connection))
+        throw new UnreachableError(address, 'connection reset', { cause: err });
       if (err instanceof QueueFullError)
         throw new OverloadedError(address, `${err.message}; not sent`, { cause: err });
       // A server that answered other requests meanwhile is busy, not gone.
@@ -166,6 +170,29 @@ export class ConnectionPool {
     let n = 0;
     for (const entry of this.entries.values()) if (entry.connection) n++;
     return n;
+  }
+
+  /**
+   * Closes the connection to `address` (to every server when omitted) without backing it
+   * off: requests waiting on it fail with {@link UnreachableError} (`connection reset`), and
+   * the next request dials anew. For connections that may be stale: a request sent into a
+   * network partition is retransmitted by TCP further and further apart, so after the
+   * partition heals it can wait tens of seconds more on its old connection.
+   */
+  reset(address?: string): void {
+    for (const [at, entry] of this.entries) {
+      const old = entry.connection;
+      if (address !== undefined && at !== address) continue;
+      if (!old) continue;
+      entry.connection = null;
+      void old.then(
+        (c) => {
+          this.resets.add(c);
+          c.destroy();
+        },
+        () => undefined,
+      );
+    }
   }
 
   /** Closes every connection; later requests fail with {@link UnreachableError}. */
