@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import {
   ConnectionPool,
   OverloadedError,
@@ -305,5 +306,30 @@ describe('PeerClient order and notices', () => {
       'busy:1 FETCH',
       'busy:1 FETCH',
     ]);
+  });
+});
+
+describe('PeerClient.reset', () => {
+  it('fails a request waiting on the peer (one sent into a partition), and the next one dials anew', async () => {
+    // A peer that accepted the connection and never answers, as one behind a partition.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const pool = new ConnectionPool({ requestTimeoutMs: 60_000, minBackoffMs: 60_000 });
+    try {
+      const peers = new PeerClient(pool);
+      const waiting = peers.digest(address, 'me:1', 3).catch((e: unknown) => e);
+      while (sockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      peers.reset(address);
+      const err = (await waiting) as Error;
+      expect(err).toBeInstanceOf(UnreachableError);
+      expect(err.message).toBe(`${address} is unreachable (connection reset)`);
+      expect(peers.isAvailable(address)).toBe(true);
+    } finally {
+      pool.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

@@ -206,14 +206,16 @@ describe('Rebalancer: a member that leaves the ring', () => {
     place(new RingEpoch(5, ringOf([a, b, c, self])));
     await jest.advanceTimersByTimeAsync(1000);
     expect(pulls.map((p) => p.peer)).toEqual([a, b]);
+    const placedAt = Date.now();
     place(new RingEpoch(6, ringOf([a, c, self])));
     expect(forgotten).toEqual([b]);
     await jest.advanceTimersByTimeAsync(1000);
     rebalancer.close();
-    // A round at the new epoch pulled from every member left.
-    expect(pulls.filter((p) => p.epoch === 6).map((p) => p.peer)).toEqual(
-      expect.arrayContaining([a, c]),
-    );
+    // A round at the new epoch pulled from every member left, once peers had a heartbeat
+    // to learn the epoch.
+    const atSix = pulls.filter((p) => p.epoch === 6);
+    expect(atSix.map((p) => p.peer)).toEqual(expect.arrayContaining([a, c]));
+    expect(Math.min(...atSix.map((p) => p.at))).toBeGreaterThanOrEqual(placedAt + HEARTBEAT_MS);
     // Members that stay keep their connections.
     place(new RingEpoch(7, ringOf([a, c, self])));
     expect(forgotten).toEqual([b]);

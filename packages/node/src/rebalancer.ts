@@ -137,7 +137,9 @@ export class Rebalancer {
       this.running = false;
       if (this.again && !this.closed) {
         this.again = false;
-        this.schedule(0);
+        // Not before peers have had a heartbeat to learn a new placement (see onPlacement).
+        const wait = this.placementSince + this.options.heartbeatIntervalMs - this.now();
+        this.schedule(Math.max(0, wait));
       }
     }
   }

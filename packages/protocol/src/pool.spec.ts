@@ -159,6 +159,35 @@ describe('ConnectionPool', () => {
     expect(await again).toBeInstanceOf(UnreachableError);
   });
 
+  it('fails at once the requests waiting for a connection still opening when reset; that opening failing later changes nothing', async () => {
+    // The first connection's handshake gets no answer (sent into a partition); later
+    // connections are answered.
+    let accepted = 0;
+    const s = createServer((socket) => {
+      rawSockets.push(socket);
+      if (accepted++ > 0) socket.on('data', () => socket.write('+OK\r\n'));
+    });
+    rawServers.push(s);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(s.address() as { port: number }).port}`;
+    const p = pool({
+      requestTimeoutMs: 200,
+      minBackoffMs: 60_000,
+      handshake: async (c) => void (await c.send(['HELLO'])),
+    });
+    const waiting = p.send(address, ['PING']).catch((e: unknown) => e);
+    await waitUntil(() => rawSockets.length === 1);
+    p.reset();
+    expect(((await waiting) as Error).message).toBe(`${address} is unreachable (connection reset)`);
+    expect(await p.send(address, ['PING'])).toEqual(OK);
+    // The first handshake times out meanwhile: the new connection stays, nothing backs off.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(p.size).toBe(1);
+    expect(p.isAvailable(address)).toBe(true);
+    expect(await p.send(address, ['PING'])).toEqual(OK);
+    expect(rawSockets).toHaveLength(2);
+  });
+
   it('resets the connection to one server, leaving the others open', async () => {
     const silent = await silentServer();
     const { address } = await echoServer();

@@ -58,6 +58,8 @@ export interface ConnectionPoolOptions {
 
 interface Entry {
   connection: Promise<RespConnection> | null;
+  /** Gives up `connection`, opening or open (see {@link ConnectionPool.reset}). */
+  abandon: (() => void) | undefined;
   /** Until when (Date.now() ms) requests fail at once instead of dialling again. */
   retryAt: number;
   backoffMs: number;
@@ -126,7 +128,8 @@ export class ConnectionPool {
     args: readonly CommandArg[],
     options: RequestOptions = {},
   ): Promise<RespValue> {
-    const connection = await this.connection(address);
+    const opening = this.connection(address);
+    const connection = await opening;
     try {
       return await connection.send(args, {
         timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs,
@@ -143,7 +146,7 @@ export class ConnectionPool {
         throw new OverloadedError(address, `${err.message}, while it answered earlier ones`, {
           cause: err,
         });
-      this.markFailed(address, reasonOf(err));
+      this.markFailed(address, reasonOf(err), opening);
       throw new UnreachableError(address, reasonOf(err), { cause: err });
     }
   }
@@ -181,17 +184,11 @@ export class ConnectionPool {
    */
   reset(address?: string): void {
     for (const [at, entry] of this.entries) {
-      const old = entry.connection;
       if (address !== undefined && at !== address) continue;
-      if (!old) continue;
+      const abandon = entry.abandon;
       entry.connection = null;
-      void old.then(
-        (c) => {
-          this.resets.add(c);
-          c.destroy();
-        },
-        () => undefined,
-      );
+      entry.abandon = undefined;
+      abandon?.();
     }
   }
 
@@ -211,7 +208,13 @@ export class ConnectionPool {
     if (this.closed) return Promise.reject(new UnreachableError(address, 'pool closed'));
     let entry = this.entries.get(address);
     if (!entry) {
-      entry = { connection: null, retryAt: 0, backoffMs: this.options.minBackoffMs, reason: '' };
+      entry = {
+        connection: null,
+        abandon: undefined,
+        retryAt: 0,
+        backoffMs: this.options.minBackoffMs,
+        reason: '',
+      };
       this.entries.set(address, entry);
     }
     if (entry.connection) return entry.connection;
@@ -221,7 +224,12 @@ export class ConnectionPool {
     if (!parsed) return Promise.reject(new UnreachableError(address, 'not a host:port address'));
     const { host, port } = parsed;
     const current = entry;
-    const opening = RespConnection.connect({
+    // A reset while the connection opens (its handshake may have gone into a partition)
+    // fails the requests waiting for it at once.
+    let cancel!: (err: Error) => void;
+    const cancelled = new Promise<never>((_, reject) => (cancel = reject));
+    let abandoned = false;
+    const dialled = RespConnection.connect({
       host,
       port,
       connectTimeoutMs: this.options.connectTimeoutMs,
@@ -233,27 +241,51 @@ export class ConnectionPool {
       (c) => {
         current.backoffMs = this.options.minBackoffMs;
         c.once('close', () => {
-          if (current.connection === opening) current.connection = null;
+          if (current.connection !== opening) return;
+          current.connection = null;
+          current.abandon = undefined;
         });
         // Closed while connecting: do not leave the socket open.
         if (this.closed) c.destroy();
         return c;
       },
       (err: unknown) => {
-        this.markFailed(address, reasonOf(err));
+        // One given up before it failed says nothing of the server now.
+        if (!abandoned) this.markFailed(address, reasonOf(err), opening);
         // Reached, but refused: retrying elsewhere or later would not help, so say so.
         if (err instanceof AuthenticationError) throw err;
         throw new UnreachableError(address, reasonOf(err), { cause: err });
       },
     );
+    const opening = Promise.race([dialled, cancelled]);
+    // Whoever waits sees the rejection; these two copies need no handler of their own.
+    opening.catch(() => undefined);
+    dialled.catch(() => undefined);
     entry.connection = opening;
+    entry.abandon = () => {
+      abandoned = true;
+      cancel(new UnreachableError(address, 'connection reset'));
+      void dialled.then(
+        (c) => {
+          this.resets.add(c);
+          c.destroy();
+        },
+        () => undefined,
+      );
+    };
     return opening;
   }
 
-  private markFailed(address: string, reason: string): void {
+  /**
+   * Backs `address` off after a failure of its connection `failed` (the current one when
+   * omitted); a failure of an older connection, one since replaced, changes nothing.
+   */
+  private markFailed(address: string, reason: string, failed?: Promise<RespConnection>): void {
     const entry = this.entries.get(address);
     if (!entry) return;
+    if (failed && entry.connection !== null && entry.connection !== failed) return;
     const old = entry.connection;
+    entry.abandon = undefined;
     entry.connection = null;
     entry.reason = reason;
     entry.retryAt = Date.now() + entry.backoffMs;
