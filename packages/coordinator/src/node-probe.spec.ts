@@ -62,7 +62,12 @@ describe('NodeProbe', () => {
         'storage_engine:lmdb\ndata_dir:/var/kv\nfsync:periodic\nfsync_interval_ms:1000\nlog_syncs:0\nlog_sync_p99_usec:0\ncommits_failing:1',
       ),
     );
-    const stats = await probe.read([always, full]);
+    const idle = await answeringInfo(
+      info(
+        'storage_engine:lmdb\ndata_dir:/var/kv\nfsync:always\nfsync_interval_ms:\nlog_syncs:12\nlog_sync_p99_usec:0\ncommits_failing:0',
+      ),
+    );
+    const stats = await probe.read([always, full, idle]);
     expect(stats.get(always)).toMatchObject({
       reachable: true,
       keys: 5,
@@ -79,6 +84,8 @@ describe('NodeProbe', () => {
       logSyncP99Ms: null,
       commitsFailing: true,
     });
+    // Syncs once, none in the last minute or two: no figure either.
+    expect(stats.get(idle)).toMatchObject({ fsync: 'always', logSyncP99Ms: null });
   });
 
   it('shows a node in memory as such, and one whose INFO has no Persistence section as unknown', async () => {

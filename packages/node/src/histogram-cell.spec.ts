@@ -52,4 +52,15 @@ describe('RecentHistogram', () => {
     now = 10_000;
     expect(recent.quantile(0.99)).toBe(0);
   });
+
+  it('keeps windows on their own boundaries, however late it is read', () => {
+    let now = 0;
+    const recent = new RecentHistogram([1, 2, 4], 1000, () => now);
+    recent.observe(3);
+    // Read late in the second window, then in the third: the first is gone by then.
+    now = 1900;
+    expect(recent.quantile(0.5)).toBeGreaterThan(2);
+    now = 2850;
+    expect(recent.quantile(0.5)).toBe(0);
+  });
 });

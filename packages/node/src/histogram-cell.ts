@@ -103,10 +103,15 @@ export class RecentHistogram {
   private roll(): void {
     const t = this.now();
     if (t < this.endsAt) return;
-    // A whole window went by with nothing observed or read: the current cell is old too.
-    this.previous = t < this.endsAt + this.windowMs ? this.current : new HistogramCell(this.bounds);
+    if (t < this.endsAt + this.windowMs) {
+      this.previous = this.current;
+      this.endsAt += this.windowMs;
+    } else {
+      // A whole window went by with nothing observed or read: the current cell is old too.
+      this.previous = new HistogramCell(this.bounds);
+      this.endsAt = t + this.windowMs;
+    }
     this.current = new HistogramCell(this.bounds);
-    this.endsAt = t + this.windowMs;
   }
 }
 
