@@ -103,6 +103,26 @@ describe('ConnectionPool', () => {
     expect(failures).toHaveLength(1);
   });
 
+  it('counts a broken connection as one failure, however many requests were waiting on it', async () => {
+    // Takes the requests, then drops the connection with all of them unanswered.
+    const s = createServer((socket) => {
+      rawSockets.push(socket);
+      socket.on('data', () => setTimeout(() => socket.destroy(), 20));
+    });
+    rawServers.push(s);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(s.address() as { port: number }).port}`;
+    const failures: string[] = [];
+    const p = pool({ minBackoffMs: 500, onFailure: (a) => failures.push(a) });
+    const results = await Promise.allSettled([1, 2, 3].map(() => p.send(address, ['PING'])));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(failures).toEqual([address]);
+    // Backed off by the first step only: dialled again once 500 ms have passed.
+    expect(p.isAvailable(address)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(p.isAvailable(address)).toBe(true);
+  });
+
   it('dials again once the backoff has passed', async () => {
     const address = await deadAddress();
     const p = pool({ minBackoffMs: 1 });

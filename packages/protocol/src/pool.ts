@@ -98,8 +98,10 @@ export class ConnectionPool {
   private readonly options: Required<Omit<ConnectionPoolOptions, 'handshake'>> &
     Pick<ConnectionPoolOptions, 'handshake'>;
   private closed = false;
-  /** Connections {@link reset} closed: what fails on them is no failure of their server. */
-  private readonly resets = new WeakSet<RespConnection>();
+  /** Connections (as opened) {@link reset} closed: what fails on them is no failure of their server. */
+  private readonly resets = new WeakSet<Promise<RespConnection>>();
+  /** Connections (as opened) whose failure backed their server off already. */
+  private readonly failed = new WeakSet<Promise<RespConnection>>();
 
   constructor(options: ConnectionPoolOptions = {}) {
     this.options = {
@@ -137,7 +139,7 @@ export class ConnectionPool {
       });
     } catch (err) {
       if (err instanceof ReplyError || err instanceof RequestAbortedError) throw err;
-      if (this.resets.has(connection))
+      if (this.resets.has(opening))
         throw new UnreachableError(address, 'connection reset', { cause: err });
       if (err instanceof QueueFullError)
         throw new OverloadedError(address, `${err.message}; not sent`, { cause: err });
@@ -264,12 +266,10 @@ export class ConnectionPool {
     entry.connection = opening;
     entry.abandon = () => {
       abandoned = true;
+      this.resets.add(opening);
       cancel(new UnreachableError(address, 'connection reset'));
       void dialled.then(
-        (c) => {
-          this.resets.add(c);
-          c.destroy();
-        },
+        (c) => c.destroy(),
         () => undefined,
       );
     };
@@ -277,13 +277,15 @@ export class ConnectionPool {
   }
 
   /**
-   * Backs `address` off after a failure of its connection `failed` (the current one when
-   * omitted); a failure of an older connection, one since replaced, changes nothing.
+   * Backs `address` off after a failure of its connection `failed`, once per connection
+   * (every request waiting on one that broke fails with it); a failure of an older
+   * connection, one since replaced, changes nothing.
    */
-  private markFailed(address: string, reason: string, failed?: Promise<RespConnection>): void {
+  private markFailed(address: string, reason: string, failed: Promise<RespConnection>): void {
     const entry = this.entries.get(address);
-    if (!entry) return;
-    if (failed && entry.connection !== null && entry.connection !== failed) return;
+    if (!entry || this.failed.has(failed)) return;
+    if (entry.connection !== null && entry.connection !== failed) return;
+    this.failed.add(failed);
     const old = entry.connection;
     entry.abandon = undefined;
     entry.connection = null;
