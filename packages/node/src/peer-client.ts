@@ -33,16 +33,15 @@ export interface KeyVersionPage {
 
 /**
  * The connections a node's sync traffic travels on: its own, so a bulk reply never delays a
- * replica's acknowledgement. Replies can be large: a request may take `syncTimeoutMs`.
+ * replica's acknowledgement. Replies can be large: a request may take the sync timeout.
  */
 export function syncConnections(
   connectTimeoutMs: number,
   handshake: Handshake | undefined,
   connect: ConnectFactory,
-  syncTimeoutMs = NODE_DEFAULTS.syncTimeoutMs,
 ): ConnectionPool {
   return new ConnectionPool({
-    requestTimeoutMs: syncTimeoutMs,
+    requestTimeoutMs: NODE_DEFAULTS.syncTimeoutMs,
     connectTimeoutMs,
     handshake,
     connect,

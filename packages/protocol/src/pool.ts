@@ -230,7 +230,6 @@ export class ConnectionPool {
     // fails the requests waiting for it at once.
     let cancel!: (err: Error) => void;
     const cancelled = new Promise<never>((_, reject) => (cancel = reject));
-    let abandoned = false;
     const dialled = RespConnection.connect({
       host,
       port,
@@ -253,7 +252,7 @@ export class ConnectionPool {
       },
       (err: unknown) => {
         // One given up before it failed says nothing of the server now.
-        if (!abandoned) this.markFailed(address, reasonOf(err), opening);
+        if (!this.resets.has(opening)) this.markFailed(address, reasonOf(err), opening);
         // Reached, but refused: retrying elsewhere or later would not help, so say so.
         if (err instanceof AuthenticationError) throw err;
         throw new UnreachableError(address, reasonOf(err), { cause: err });
@@ -265,7 +264,6 @@ export class ConnectionPool {
     dialled.catch(() => undefined);
     entry.connection = opening;
     entry.abandon = () => {
-      abandoned = true;
       this.resets.add(opening);
       cancel(new UnreachableError(address, 'connection reset'));
       void dialled.then(
