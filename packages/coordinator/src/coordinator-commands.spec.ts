@@ -37,6 +37,7 @@ const router = createCoordinatorRouter();
 const connection: ServerConnection = {
   id: 1,
   remoteAddress: '127.0.0.1:40000',
+  readPath: 'stream',
   locals: {},
   close: () => undefined,
   priority: false,

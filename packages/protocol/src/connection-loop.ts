@@ -6,9 +6,9 @@ import { ConnectionTimeouts } from './peer-progress';
 import type { ReplyFlusher } from './reply-flusher';
 import { replyBytes } from './reply-size';
 import { CountedReplies, type Admission } from './server-admission';
+import { readChunks, type ChunkReader, type ReadPath } from './socket-reads';
 import type { DEFAULTS, RespServerOptions, ServerConnection } from './server-options';
-import { TLS_HANDSHAKE, type Socket } from './transport';
-import type { TLSSocket } from 'node:tls';
+import { TLS_HANDSHAKE, type Socket, type TLSSocket } from './transport';
 import type { Reply } from './types';
 import { RespWriter } from './writer';
 
@@ -28,6 +28,8 @@ function isPromise(value: unknown): value is Promise<Reply> {
 export class ConnectionLoop implements ServerConnection {
   readonly locals: Record<string, unknown> = {};
   readonly remoteAddress: string;
+  readonly readPath: ReadPath;
+  private readonly reader: ChunkReader;
   private readonly parser: RespParser<'request'>;
   private readonly writer = new RespWriter();
   /** Parsed requests not yet dispatched (reading pauses while replies are backed up). */
@@ -76,10 +78,10 @@ export class ConnectionLoop implements ServerConnection {
     this.timeouts = new ConnectionTimeouts(options.requestTimeoutMs, options.idleTimeoutMs);
     this.parser = new RespParser('request', limits);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.reader = readChunks(socket, (chunk) => this.onData(chunk));
+    this.readPath = this.reader.path;
     socket.on('drain', () => this.resume());
-    // Errors (ECONNRESET, EPIPE) end the connection; 'close' follows and cleans up.
-    socket.on('error', () => undefined);
+    socket.on('error', () => undefined); // ECONNRESET, EPIPE: 'close' follows and cleans up.
     socket.once('close', () => admission.forget(this));
     if (options.onClose) socket.once('close', () => options.onClose?.(this, this.ending));
   }
@@ -130,7 +132,7 @@ export class ConnectionLoop implements ServerConnection {
   close(): void {
     if (this.ending) return;
     this.ending = true;
-    this.socket.pause();
+    this.reader.pause();
     this.maybeEnd();
   }
 
@@ -149,15 +151,14 @@ export class ConnectionLoop implements ServerConnection {
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.protocolError = err;
-      this.socket.pause();
+      this.reader.pause();
     }
     this.process();
   }
 
   /**
-   * A TLS client on a plain port: a `-PROTO` reply would reach it as garbage, so the socket
-   * is cut at once, which the client reports as a failed handshake rather than waiting out
-   * its connect timeout.
+   * A TLS client on a plain port: a `-PROTO` reply would reach it as garbage, so the socket is
+   * cut at once; the client reports a failed handshake rather than wait out its timeout.
    */
   private refuseTls(): void {
     this.ending = true;
@@ -359,24 +360,24 @@ export class ConnectionLoop implements ServerConnection {
       this.ending = true;
       this.socket.end(`-${ErrorCode.PROTO} ${err.message.replace(/[\r\n]/g, ' ')}\r\n`);
       // Keep reading (and ignoring) so the peer's FIN is seen and the socket closes.
-      this.socket.resume();
+      this.reader.resume();
       this.options.onProtocolError?.(err, this);
     } else if (this.ending) {
       this.socket.end();
-      this.socket.resume();
+      this.reader.resume();
     }
   }
 
   private pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.socket.pause();
+    this.reader.pause();
   }
 
   private resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.held && !this.ending && !this.protocolError) this.socket.resume();
+    if (!this.held && !this.ending && !this.protocolError) this.reader.resume();
     this.process();
   }
 
@@ -384,7 +385,7 @@ export class ConnectionLoop implements ServerConnection {
   private hold(): void {
     if (this.held) return;
     this.held = true;
-    this.socket.pause();
+    this.reader.pause();
     this.admission.hold(this);
   }
 
@@ -392,9 +393,8 @@ export class ConnectionLoop implements ServerConnection {
   wake(): void {
     this.held = false;
     if (this.socket.destroyed) return;
-    // What was parsed first: at the bound that is one request per slot freed, and the
-    // socket stays paused rather than flip on and off with each.
+    // Parsed requests first: one per slot freed at the bound, reading staying paused meanwhile.
     this.process();
-    if (!this.held && !this.paused && !this.ending && !this.protocolError) this.socket.resume();
+    if (!this.held && !this.paused && !this.ending && !this.protocolError) this.reader.resume();
   }
 }

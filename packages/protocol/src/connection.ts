@@ -14,6 +14,7 @@ import {
 } from './errors';
 import type { ProtocolLimits } from './limits';
 import { RespParser } from './parser';
+import { readChunks } from './socket-reads';
 import { connectTcp, type ConnectFactory, type Socket, type TLSSocket } from './transport';
 import type { CommandArg, RespValue } from './types';
 import { RespWriter } from './writer';
@@ -122,7 +123,7 @@ export class RespConnection extends EventEmitter<{ close: [Error | undefined] }>
     this.maxPending = options.maxPending ?? 10_000;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    readChunks(socket, (chunk) => this.onData(chunk));
     socket.on('drain', () => {
       this.waitingForDrain = false;
       this.flush();

@@ -43,6 +43,7 @@ const TABLE: CommandTable<Context> = {
 const connection: ServerConnection = {
   id: 1,
   remoteAddress: '127.0.0.1:1',
+  readPath: 'stream',
   locals: {},
   close: () => undefined,
   priority: false,

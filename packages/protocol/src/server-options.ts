@@ -1,6 +1,7 @@
 import type { ProtocolError } from './errors';
 import type { ProtocolLimits } from './limits';
 import type { ListenFactory } from './transport';
+import type { ReadPath } from './socket-reads';
 import type { Reply } from './types';
 
 /** The peer a command came from, as handlers see it. */
@@ -9,6 +10,8 @@ export interface ServerConnection {
   readonly id: number;
   /** `ip:port` of the peer. */
   readonly remoteAddress: string;
+  /** How the connection's input is read (see `readChunks`). */
+  readonly readPath: ReadPath;
   /** Per-connection state kept by handlers (authentication, selected database, ...). */
   readonly locals: Record<string, unknown>;
   /** Closes the connection once the replies already due have been written. */

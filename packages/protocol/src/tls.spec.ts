@@ -34,12 +34,16 @@ interface Started {
   readonly protocolErrors: ProtocolError[];
 }
 
-/** A PING server: TLS with `tls`, plain without; records what it refused. */
+/**
+ * A PING server (`READPATH` answers how the connection is read): TLS with `tls`, plain
+ * without; records what it refused.
+ */
 async function pingServer(tls?: Omit<TlsServerOptions, 'onHandshakeError'>): Promise<Started> {
   const handshakeErrors: string[] = [];
   const protocolErrors: ProtocolError[] = [];
   const server = createRespServer({
-    handler: () => PONG,
+    handler: (args, connection) =>
+      String(args[0]).toUpperCase() === 'READPATH' ? new SimpleString(connection.readPath) : PONG,
     onProtocolError: (err) => protocolErrors.push(err),
     ...(tls && {
       listen: listenTls({ ...tls, onHandshakeError: (err) => handshakeErrors.push(err.message) }),
@@ -104,6 +108,8 @@ describe('TLS transport', () => {
     const { port } = await pingServer({ cert: pki.cluster.cert, key: pki.cluster.key });
     const c = await dial(port, { ca: pki.cluster.ca });
     expect(await c.send(['PING'])).toEqual(PONG);
+    // TLS input is read through 'data' events: the buffer path is for plain sockets.
+    expect(await c.send(['READPATH'])).toEqual(new SimpleString('stream'));
     const pool = new ConnectionPool({ connect: connectTls({ ca: pki.cluster.ca }) });
     closers.push(() => pool.close());
     expect(await pool.send(`127.0.0.1:${port}`, ['PING'])).toEqual(PONG);

@@ -5,6 +5,7 @@ export function fakeConnection(): ServerConnection {
   return {
     id: 1,
     remoteAddress: '127.0.0.1:40000',
+    readPath: 'stream',
     locals: {},
     close: () => undefined,
     priority: false,
