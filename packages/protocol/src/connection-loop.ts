@@ -97,9 +97,8 @@ export class ConnectionLoop implements ServerConnection {
   }
 
   /**
-   * Called a few times per request and idle timeout (see RespServer), off the request
-   * path, which pays only its counters: closes the connection once it is past either (see
-   * {@link ConnectionTimeouts}), with `-TIMEOUT` for the request timeout.
+   * Run a few times per request and idle timeout by RespServer's sweep, off the request path:
+   * closes the connection past either ({@link ConnectionTimeouts}), the request one with -TIMEOUT.
    */
   check(now: number): void {
     const socket = this.socket;
@@ -182,7 +181,8 @@ export class ConnectionLoop implements ServerConnection {
 
   private process(): void {
     const admission = this.admission;
-    while (this.inboxPos < this.inbox.length) {
+    // A closed connection's requests not yet dispatched are dropped: nobody awaits them.
+    while (this.inboxPos < this.inbox.length && !this.socket.destroyed) {
       if (this.backedUp) {
         this.pause();
         break;

@@ -3,7 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createRespServer, type RespServer } from './server';
 import { readChunks, type ChunkReader } from './socket-reads';
 import { waitFor } from './test-support/raw-peer';
-import { SimpleString } from './types';
+import { OK, SimpleString } from './types';
+import { encodeCommand } from './writer';
 
 const servers: Server[] = [];
 const respServers: RespServer[] = [];
@@ -159,7 +160,6 @@ describe('readChunks', () => {
     // Held: the mark and at most one read past it; the rest waits in the kernel and the client.
     expect(server.socket.bytesRead).toBeLessThan(mark + 64 * 1024);
     expect(server.chunks).toHaveLength(0);
-    expect(client.writableLength).toBeGreaterThan(0);
 
     server.reader.resume();
     await sent;
@@ -167,16 +167,48 @@ describe('readChunks', () => {
     expect(server.bytes().equals(payload)).toBe(true);
   });
 
-  it('sees a peer that closes while its socket is paused', async () => {
+  it('sees a peer that closes while its socket is paused, with nothing held', async () => {
     const { port, accepted } = await serve();
     const client = await dial(port);
     await waitFor(() => accepted.length === 1);
     accepted[0]?.reader.pause();
-    await send(client, 'unread');
     client.destroy();
     await waitFor(() => accepted[0]?.closed === true);
     expect(accepted[0]?.ended).toBe(true);
-    expect(accepted[0]?.chunks).toHaveLength(0);
+  });
+
+  it("holds a peer's end behind the bytes held while paused, as a paused stream does", async () => {
+    const { port, accepted } = await serve();
+    const client = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    sockets.push(client);
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    await waitFor(() => accepted.length === 1);
+    const server = accepted[0] as Accepted;
+    let handedAtEnd: number | undefined;
+    server.socket.once('end', () => (handedAtEnd = server.bytes().length));
+    server.reader.pause();
+    const payload = randomBytes(100_000);
+    client.end(payload);
+    await waitFor(() => server.socket.bytesRead > 0);
+    await turns(20);
+    expect(handedAtEnd).toBeUndefined();
+    expect(server.chunks).toHaveLength(0);
+
+    server.reader.resume();
+    await waitFor(() => server.ended);
+    expect(handedAtEnd).toBe(payload.length);
+    expect(server.bytes().equals(payload)).toBe(true);
+  });
+
+  it('refuses a socket that already reads into a buffer of its own', async () => {
+    const { port } = await serve();
+    const own = connect({
+      port,
+      host: '127.0.0.1',
+      onread: { buffer: Buffer.alloc(16), callback: () => true },
+    });
+    sockets.push(own);
+    expect(() => readChunks(own, () => undefined)).toThrow('already reads into a buffer');
   });
 
   it("emits 'end' and 'close' when the peer closes, after its last bytes", async () => {
@@ -211,9 +243,38 @@ describe('readChunks', () => {
     let replies = '';
     client.on('data', (d: Buffer) => (replies += d.toString()));
     const requests = '*2\r\n$4\r\nECHO\r\n$1\r\na\r\n*2\r\n$4\r\nECHO\r\n$1\r\nb\r\n';
-    // One byte at a time: every request spans reads, and each read is its own chunk.
+    // One byte per write: every request arrives over several reads.
     for (const byte of requests) await send(client, byte);
     await waitFor(() => replies.length >= '+ECHO a via buffer\r\n+ECHO b via buffer\r\n'.length);
     expect(replies).toBe('+ECHO a via buffer\r\n+ECHO b via buffer\r\n');
+  });
+
+  it("drops a reset connection's requests not yet dispatched, however its commands finish", async () => {
+    const finish: (() => void)[] = [];
+    let calls = 0;
+    let callsAtClose: number | undefined;
+    const server = createRespServer({
+      handler: () => {
+        calls++;
+        return new Promise((resolve) => finish.push(() => resolve(OK)));
+      },
+      maxPendingReplies: 4,
+      onClose: () => (callsAtClose = calls),
+    });
+    respServers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    const client = await dial(port);
+    const requests = Array.from({ length: 200 }, (_, i) => encodeCommand(['SET', `k${i}`, 'v']));
+    await send(client, Buffer.concat(requests));
+    await waitFor(() => calls === 4);
+    client.resetAndDestroy();
+    await waitFor(() => callsAtClose !== undefined);
+    // Each command finishing frees a slot: a connection still open would dispatch the next.
+    while (finish.length > 0) {
+      for (const done of finish.splice(0)) done();
+      await turns(3);
+    }
+    expect(callsAtClose).toBe(4);
+    expect(calls).toBe(4);
   });
 });

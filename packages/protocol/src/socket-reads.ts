@@ -1,4 +1,5 @@
 import { Socket, type ConnectOpts, type SocketConstructorOpts } from 'node:net';
+import { Readable } from 'node:stream';
 
 /**
  * How a socket's input reaches its reader: `buffer` (read into one buffer, see
@@ -54,19 +55,20 @@ interface ReadableHandle {
 export interface ChunkReader {
   readonly path: ReadPath;
   /**
-   * Stops handing chunks over. As with a paused stream, the socket is still read until about
-   * its `readableHighWaterMark` is held, so that a peer closing is still seen.
+   * Stops handing chunks over, as `pause()` stops a stream's `'data'` events: the socket is
+   * still read until its `readableHighWaterMark` is held, so a peer closing with nothing
+   * held is seen at once; what is held comes before the peer's end.
    */
   pause(): void;
-  /** Hands over what was held, later (never within this call), then reads on. */
+  /** Hands over what is held (later, never within this call), then reads on. */
   resume(): void;
 }
 
 /** Reads through `'data'` events. */
 class StreamReader implements ChunkReader {
-  readonly path = 'stream';
+  readonly path: ReadPath = 'stream';
 
-  constructor(private readonly socket: Socket) {}
+  constructor(protected readonly socket: Socket) {}
 
   pause(): void {
     this.socket.pause();
@@ -77,63 +79,48 @@ class StreamReader implements ChunkReader {
   }
 }
 
-/** Reads into the shared buffer; see {@link readChunks}. */
-class BufferReader implements ChunkReader {
-  readonly path = 'buffer';
+/**
+ * Reads into the shared buffer; see {@link readChunks}. While paused, each read is pushed
+ * into the socket's own stream instead, which holds it, and the peer's end behind it, as it
+ * holds the reads of any paused stream, and hands it over as a `'data'` event once resumed.
+ */
+class BufferReader extends StreamReader {
+  override readonly path: ReadPath = 'buffer';
   private paused = false;
-  /** Chunks read while paused, in order, and their bytes. */
-  private readonly held: Buffer[] = [];
-  private heldBytes = 0;
-  /** Reading stopped with {@link held} full. */
-  private stopped = false;
-  private draining = false;
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     /** Where the socket's reads land. */
     private readonly into: Buffer,
     private readonly onChunk: (chunk: Buffer) => void,
-  ) {}
+  ) {
+    super(socket);
+    socket.on('data', onChunk);
+  }
 
   /** Node.js's read callback, after a read of `length` bytes: `false` stops reading. */
   readonly take = (length: number): boolean => {
     const chunk = Buffer.allocUnsafe(length);
     this.into.copy(chunk, 0, 0, length);
-    if (!this.paused && this.held.length === 0) {
+    if (!this.paused && this.socket.readableLength === 0) {
       this.onChunk(chunk);
       return true;
     }
-    this.held.push(chunk);
-    this.heldBytes += length;
-    if (this.heldBytes < this.socket.readableHighWaterMark) return true;
-    this.stopped = true;
-    return false;
+    // Behind what the stream holds: false once it holds its high-water mark.
+    return this.socket.push(chunk);
   };
 
-  pause(): void {
+  override pause(): void {
     this.paused = true;
+    // The stream's pause, not the socket's: a socket reading into a buffer stops reading
+    // when paused, and would not see its peer close.
+    Readable.prototype.pause.call(this.socket);
   }
 
-  resume(): void {
-    if (!this.paused) return;
+  override resume(): void {
     this.paused = false;
-    if (this.draining) return;
-    this.draining = true;
-    queueMicrotask(this.drain);
+    super.resume();
   }
-
-  private readonly drain = (): void => {
-    this.draining = false;
-    while (!this.paused && this.held.length > 0) {
-      const chunk = this.held.shift() as Buffer;
-      this.heldBytes -= chunk.length;
-      this.onChunk(chunk);
-    }
-    if (this.paused || !this.stopped) return;
-    this.stopped = false;
-    // Restarts the reads the callback stopped (a socket reading into a buffer does so on resume).
-    this.socket.resume();
-  };
 }
 
 /**
@@ -147,25 +134,26 @@ class BufferReader implements ChunkReader {
  * requests that machinery costs more than the request itself. This sets a plain socket up
  * the same way, accepted or connected, through the fields Node.js's own constructor sets for
  * `onread`, found on a socket made with that option. Each chunk is a copy, which `onChunk`
- * may keep. `'end'`, `'close'` and `'error'` come as with `'data'`, except that `'end'` comes
- * once the peer's end is read, even while chunks read before it are held (a paused stream
- * would hold it back until they were read).
+ * may keep. Paused or not, the reader hands over what a `'data'` listener would get, in
+ * the same order, with `'end'`, `'close'` and `'error'` as they would come.
  *
  * `'data'` events are used for a TLS socket, a socket that has begun to flow or holds input
  * already, one without a handle, or on a Node.js without those fields: a runtime that
  * changes them costs speed, not input.
+ * @throws Error if `socket` already reads into a buffer of its own (`onread`)
  */
 export function readChunks(socket: Socket, onChunk: (chunk: Buffer) => void): ChunkReader {
   const found = readFields();
   const handle = (socket as unknown as { _handle?: ReadableHandle | null })._handle;
   const own = socket as unknown as Record<symbol, unknown>;
+  if (found !== null && (own[found.buffer] ?? null) !== null)
+    throw new Error('this socket already reads into a buffer of its own (onread)');
   if (
     found === null ||
     typeof handle?.useUserBuffer !== 'function' ||
     (socket as { encrypted?: boolean }).encrypted === true ||
     socket.readableFlowing !== null ||
-    socket.readableLength > 0 ||
-    own[found.buffer] !== null
+    socket.readableLength > 0
   ) {
     socket.on('data', onChunk);
     return new StreamReader(socket);
