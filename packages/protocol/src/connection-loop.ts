@@ -181,7 +181,7 @@ export class ConnectionLoop implements ServerConnection {
 
   private process(): void {
     const admission = this.admission;
-    // A closed connection's requests not yet dispatched are dropped: nobody awaits them.
+    // A closed connection's requests not yet dispatched are dropped: no reply would reach.
     while (this.inboxPos < this.inbox.length && !this.socket.destroyed) {
       if (this.backedUp) {
         this.pause();
