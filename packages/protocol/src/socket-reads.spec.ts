@@ -75,6 +75,14 @@ async function dial(port: number): Promise<Socket> {
   return socket;
 }
 
+/** One client connected to a fresh {@link serve} server, and the server's side of it. */
+async function pair(): Promise<{ client: Socket; server: Accepted }> {
+  const { port, accepted } = await serve();
+  const client = await dial(port);
+  await waitFor(() => accepted.length === 1);
+  return { client, server: accepted[0] as Accepted };
+}
+
 /** Writes `data` and waits until the socket has handed all of it to the kernel. */
 function send(socket: Socket, data: Buffer | string): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -125,10 +133,7 @@ describe('readChunks', () => {
   });
 
   it('hands nothing over while paused, and everything once resumed, in order', async () => {
-    const { port, accepted } = await serve();
-    const client = await dial(port);
-    await waitFor(() => accepted.length === 1);
-    const server = accepted[0] as Accepted;
+    const { client, server } = await pair();
     await send(client, 'before');
     await waitFor(() => server.chunks.length === 1);
 
@@ -147,10 +152,7 @@ describe('readChunks', () => {
   });
 
   it('stops reading a paused socket once its high-water mark is held, and loses nothing', async () => {
-    const { port, accepted } = await serve();
-    const client = await dial(port);
-    await waitFor(() => accepted.length === 1);
-    const server = accepted[0] as Accepted;
+    const { client, server } = await pair();
     server.reader.pause();
     const payload = randomBytes(32 * 1024 * 1024);
     const sent = send(client, payload);
@@ -168,13 +170,11 @@ describe('readChunks', () => {
   });
 
   it('sees a peer that closes while its socket is paused, with nothing held', async () => {
-    const { port, accepted } = await serve();
-    const client = await dial(port);
-    await waitFor(() => accepted.length === 1);
-    accepted[0]?.reader.pause();
+    const { client, server } = await pair();
+    server.reader.pause();
     client.destroy();
-    await waitFor(() => accepted[0]?.closed === true);
-    expect(accepted[0]?.ended).toBe(true);
+    await waitFor(() => server.closed);
+    expect(server.ended).toBe(true);
   });
 
   it("holds a peer's end behind the bytes held while paused, as a paused stream does", async () => {
@@ -202,10 +202,7 @@ describe('readChunks', () => {
   });
 
   it('hands nothing over once its socket is destroyed, whatever it held', async () => {
-    const { port, accepted } = await serve();
-    const client = await dial(port);
-    await waitFor(() => accepted.length === 1);
-    const server = accepted[0] as Accepted;
+    const { client, server } = await pair();
     server.reader.pause();
     await send(client, 'held');
     await waitFor(() => server.socket.bytesRead === 'held'.length);
@@ -228,13 +225,11 @@ describe('readChunks', () => {
   });
 
   it("emits 'end' and 'close' when the peer closes, after its last bytes", async () => {
-    const { port, accepted } = await serve();
-    const client = await dial(port);
-    await waitFor(() => accepted.length === 1);
+    const { client, server } = await pair();
     client.end('last words');
-    await waitFor(() => accepted[0]?.closed === true);
-    expect(accepted[0]?.ended).toBe(true);
-    expect(accepted[0]?.bytes().toString()).toBe('last words');
+    await waitFor(() => server.closed);
+    expect(server.ended).toBe(true);
+    expect(server.bytes().toString()).toBe('last words');
   });
 
   it("falls back to 'data' events for a socket already flowing, and loses nothing", async () => {
