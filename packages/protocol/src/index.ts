@@ -51,7 +51,7 @@ export {
   type TlsServerOptions,
   type TlsClientOptions,
 } from './transport';
-export { readChunks, type ReadPath } from './socket-reads';
+export { readChunks, type ChunkReader, type ReadPath } from './socket-reads';
 export {
   loadServerTls,
   loadClientTls,
